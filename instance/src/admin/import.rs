@@ -1,0 +1,122 @@
+//! Importing users with their password hashes (Argon2 or bcrypt), in batches: over HTTP, and
+//! from a JSON-lines file with `authstack-instance import`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::UnixTime;
+use crate::db::Db;
+use crate::error::Result;
+use crate::passwords::is_supported_hash;
+use crate::users::{EmailAddress, User, new_user_id, parse_metadata, parse_name};
+
+/// The most rows one batch may carry.
+pub const MAX_BATCH: usize = 1000;
+
+/// One user to import.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRow {
+    pub email: String,
+    /// An Argon2 PHC string or a bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
+    pub password_hash: Option<String>,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+    /// The user's id in the system imported from.
+    pub external_id: Option<String>,
+}
+
+impl std::fmt::Debug for ImportRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportRow")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Rejected {
+    /// Position of the row in the batch (0-based) or line in the file (1-based).
+    pub index: usize,
+    pub email: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub imported: usize,
+    pub rejected: Vec<Rejected>,
+}
+
+fn validate(row: ImportRow, now: UnixTime) -> std::result::Result<User, String> {
+    let email = EmailAddress::parse(&row.email).map_err(|e| e.to_string())?;
+    if let Some(hash) = &row.password_hash
+        && !is_supported_hash(hash)
+    {
+        return Err("password_hash is not an Argon2 or bcrypt hash".into());
+    }
+    let name = row
+        .name
+        .as_deref()
+        .map(parse_name)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let metadata = row
+        .metadata
+        .map(parse_metadata)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    if row.external_id.as_ref().is_some_and(|id| id.len() > 255) {
+        return Err("external_id must be at most 255 characters".into());
+    }
+    Ok(User {
+        id: new_user_id(),
+        email: email.as_str().to_owned(),
+        email_verified_at: row.email_verified.then_some(now),
+        name,
+        password_hash: row.password_hash,
+        metadata: metadata.unwrap_or_else(|| serde_json::json!({})),
+        banned_until: None,
+        ban_reason: None,
+        external_id: row.external_id,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+    })
+}
+
+/// Imports `rows` in one transaction; invalid rows and existing emails are rejected with a
+/// reason and do not stop the others. `first_index` numbers the rows in the report.
+pub async fn import_batch(
+    db: &Db,
+    rows: Vec<(usize, ImportRow)>,
+    now: UnixTime,
+) -> Result<ImportReport> {
+    let mut report = ImportReport::default();
+    let mut tx = db.pool.begin().await?;
+    for (index, row) in rows {
+        let email = Some(row.email.clone());
+        match validate(row, now) {
+            Ok(user) => {
+                if crate::users::store::insert(&mut *tx, &user).await? {
+                    report.imported += 1;
+                } else {
+                    report.rejected.push(Rejected {
+                        index,
+                        email,
+                        reason: "a user with this email already exists".into(),
+                    });
+                }
+            }
+            Err(reason) => report.rejected.push(Rejected {
+                index,
+                email,
+                reason,
+            }),
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}

@@ -1,0 +1,553 @@
+//! `/v1/auth/*`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{TokenMail, send_token_mail};
+use crate::AppState;
+use crate::audit::{self, AuditEvent};
+use crate::error::{Error, ErrorBody, Result};
+use crate::http::{Authenticated, Client, Form, Json};
+use crate::passwords::Verdict;
+use crate::sessions::{self, TokenResponse};
+use crate::tokens::emailed::{self, Purpose};
+use crate::users::{EmailAddress, User, new_user_id, parse_name, store as users};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(revoke))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(change_password))
+        .routes(routes!(verify_email))
+        .routes(routes!(resend_verification))
+}
+
+/// Answer to requests whose outcome must not reveal whether an account exists.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    pub status: &'static str,
+    pub message: &'static str,
+}
+
+fn accepted(status: &'static str, message: &'static str) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(Accepted { status, message }),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    email: String,
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+    name: Option<String>,
+}
+
+/// Create an account with email and password.
+///
+/// With `auth.require_email_verification` on (the default) the answer is `202` for every
+/// address, new or taken; the emailed link completes the signup and starts the session. With it
+/// off, a new account gets its tokens at once (`201`) and a taken address `409`.
+#[utoipa::path(post, path = "/v1/auth/signup", tag = "auth", request_body = SignupRequest,
+    responses((status = 201, body = TokenResponse), (status = 202, body = Accepted),
+              (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn signup(
+    State(app): State<AppState>,
+    client: Client,
+    Json(req): Json<SignupRequest>,
+) -> Result<Response> {
+    let config = app.config.load_full();
+    let email = EmailAddress::parse(&req.email)?;
+    let name = req.name.as_deref().map(parse_name).transpose()?;
+    app.passwords
+        .check_policy(&config.passwords, &req.password, Some(email.as_str()))?;
+    app.limits.hit(
+        &format!("signup:ip:{}", client.ip_key()),
+        config.rate_limits.signups_per_ip,
+    )?;
+    // Hashing happens for taken addresses too, so both paths cost the same.
+    let hash = app.passwords.hash(&req.password).await?;
+    let now = app.clock.now();
+    let user = User {
+        id: new_user_id(),
+        email: email.as_str().to_owned(),
+        email_verified_at: None,
+        name,
+        password_hash: Some(hash),
+        metadata: serde_json::json!({}),
+        banned_until: None,
+        ban_reason: None,
+        external_id: None,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+    };
+    let created = users::insert(&app.db.pool, &user).await?;
+    if created {
+        audit::record(
+            &app.db,
+            now,
+            AuditEvent::new("auth.signup")
+                .actor(&user.id)
+                .target(&user.id)
+                .client(&client),
+        )
+        .await?;
+        send_token_mail(&app, &user, TokenMail::VerifyEmail);
+    }
+    if config.auth.require_email_verification {
+        if !created
+            && let Some(existing) = users::find_by_email(&app.db, &email.normalized()).await?
+        {
+            send_token_mail(&app, &existing, TokenMail::AccountExists);
+        }
+        return Ok(accepted(
+            "verification_required",
+            "Check your inbox for a link to finish signing up.",
+        ));
+    }
+    if !created {
+        return Err(Error::Conflict(
+            "an account with this email already exists".into(),
+        ));
+    }
+    let tokens = sessions::start(&app, &user, &["pwd"], &client).await?;
+    Ok((StatusCode::CREATED, axum::Json(tokens)).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    email: String,
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+/// Log in with email and password.
+///
+/// An unknown email and a wrong password get the same `401 invalid_credentials` in the same
+/// time. `user_banned` and `email_not_verified` are only told to a caller who knew the password.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login(
+    State(app): State<AppState>,
+    client: Client,
+    Json(req): Json<LoginRequest>,
+) -> Result<Response> {
+    let config = app.config.load_full();
+    let email = EmailAddress::parse(&req.email)?;
+    let ip_key = format!("login:ip:{}", client.ip_key());
+    let account_key = format!("login:account:{}", email.normalized());
+    let limits = &config.rate_limits;
+    app.limits.check(&ip_key, limits.failed_logins_per_ip)?;
+    app.limits
+        .check(&account_key, limits.failed_logins_per_account)?;
+
+    let user = users::find_by_email(&app.db, &email.normalized()).await?;
+    let verdict = app
+        .passwords
+        .verify(
+            &req.password,
+            user.as_ref().and_then(|u| u.password_hash.as_deref()),
+        )
+        .await?;
+    let now = app.clock.now();
+    let user = match (user, verdict) {
+        (Some(user), Verdict::Match | Verdict::MatchNeedsRehash) => {
+            if verdict == Verdict::MatchNeedsRehash {
+                let hash = app.passwords.hash(&req.password).await?;
+                users::set_password_hash(&app.db.pool, &user.id, &hash, now).await?;
+            }
+            user
+        }
+        (user, _) => {
+            app.limits.record(&ip_key, limits.failed_logins_per_ip);
+            app.limits
+                .record(&account_key, limits.failed_logins_per_account);
+            metrics::counter!("authstack_logins_total", "outcome" => "invalid_credentials")
+                .increment(1);
+            let mut event = AuditEvent::new("auth.login_failed")
+                .client(&client)
+                .data(serde_json::json!({ "email": email.as_str() }));
+            if let Some(user) = &user {
+                event = event.target(&user.id);
+            }
+            audit::record(&app.db, now, event).await?;
+            return Err(Error::InvalidCredentials);
+        }
+    };
+    if user.is_banned(now) {
+        metrics::counter!("authstack_logins_total", "outcome" => "user_banned").increment(1);
+        audit::record(
+            &app.db,
+            now,
+            AuditEvent::new("auth.login_blocked")
+                .actor(&user.id)
+                .target(&user.id)
+                .client(&client),
+        )
+        .await?;
+        return Err(Error::UserBanned);
+    }
+    if config.auth.require_email_verification && !user.email_verified() {
+        metrics::counter!("authstack_logins_total", "outcome" => "email_not_verified").increment(1);
+        return Err(Error::EmailNotVerified);
+    }
+    app.limits.clear(&account_key);
+    metrics::counter!("authstack_logins_total", "outcome" => "success").increment(1);
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("auth.login_succeeded")
+            .actor(&user.id)
+            .target(&user.id)
+            .client(&client),
+    )
+    .await?;
+    Ok(axum::Json(sessions::start(&app, &user, &["pwd"], &client).await?).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+/// Exchange a refresh token for new tokens; the presented token is used up.
+///
+/// Presenting a token that was already rotated revokes its whole session (the refresh family).
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn refresh(
+    State(app): State<AppState>,
+    client: Client,
+    Json(req): Json<RefreshRequest>,
+) -> Result<axum::Json<TokenResponse>> {
+    Ok(axum::Json(
+        sessions::refresh(&app, &req.refresh_token, &client).await?,
+    ))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutRequest {
+    /// `local` (default) ends this session; `global` ends every session of the user.
+    #[serde(default)]
+    scope: LogoutScope,
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogoutScope {
+    #[default]
+    Local,
+    Global,
+}
+
+/// End the current session, or with `{"scope":"global"}` all of the user's sessions.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutRequest>),
+    security(("bearer" = [])), responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn logout(
+    State(app): State<AppState>,
+    auth: Authenticated,
+    client: Client,
+    body: Bytes,
+) -> Result<StatusCode> {
+    let req: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        LogoutRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::invalid(format!("invalid logout body: {e}")))?
+    };
+    let now = app.clock.now();
+    let ended = match req.scope {
+        LogoutScope::Local => {
+            u64::from(sessions::revoke(&app.db, &auth.session.id, "logout", now).await?)
+        }
+        LogoutScope::Global => {
+            sessions::revoke_all_for_user(&app.db, &auth.user.id, None, "logout_global", now)
+                .await?
+        }
+    };
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("auth.logout")
+            .actor(&auth.user.id)
+            .target(&auth.session.id)
+            .client(&client)
+            .data(serde_json::json!({ "sessions_ended": ended })),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RevokeRequest {
+    token: String,
+    #[allow(dead_code)]
+    token_type_hint: Option<String>,
+}
+
+/// Revoke a refresh or access token (RFC 7009); either ends the session it belongs to.
+///
+/// Answers `200` whether or not the token was known, as the RFC requires.
+#[utoipa::path(post, path = "/v1/auth/revoke", tag = "auth",
+    request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 415, body = ErrorBody)))]
+async fn revoke(
+    State(app): State<AppState>,
+    client: Client,
+    Form(req): Form<RevokeRequest>,
+) -> Result<StatusCode> {
+    let session = if req.token.starts_with("rt_") {
+        sessions::find_by_refresh_token(&app, &req.token).await?
+    } else {
+        match crate::tokens::verify(&app, &req.token).await {
+            Ok(claims) => sessions::find(&app, &claims.sid).await?,
+            Err(_) => None,
+        }
+    };
+    if let Some(session) = session {
+        let now = app.clock.now();
+        if sessions::revoke(&app.db, &session.id, "revoked", now).await? {
+            audit::record(
+                &app.db,
+                now,
+                AuditEvent::new("auth.token_revoked")
+                    .actor(&session.user_id)
+                    .target(&session.id)
+                    .client(&client),
+            )
+            .await?;
+        }
+    }
+    Ok(StatusCode::OK)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    email: String,
+}
+
+/// Ask for a password-reset link. Always `202`, whether or not the address has an account.
+#[utoipa::path(post, path = "/v1/auth/password/forgot", tag = "auth", request_body = EmailRequest,
+    responses((status = 202, body = Accepted), (status = 400, body = ErrorBody)))]
+async fn forgot_password(
+    State(app): State<AppState>,
+    Json(req): Json<EmailRequest>,
+) -> Result<Response> {
+    let email = EmailAddress::parse(&req.email)?;
+    let app2 = app.clone();
+    tokio::spawn(async move {
+        match users::find_by_email(&app2.db, &email.normalized()).await {
+            Ok(Some(user)) if !user.is_banned(app2.clock.now()) => {
+                send_token_mail(&app2, &user, TokenMail::PasswordReset)
+            }
+            Ok(_) => {}
+            Err(err) => tracing::error!(error = %err, "password reset lookup failed"),
+        }
+    });
+    Ok(accepted(
+        "ok",
+        "If an account exists for this address, a reset link is on its way.",
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    token: String,
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Done {
+    pub status: &'static str,
+}
+
+/// Set a new password with the token from the reset mail. Ends every session of the user.
+#[utoipa::path(post, path = "/v1/auth/password/reset", tag = "auth", request_body = ResetPasswordRequest,
+    responses((status = 200, body = Done), (status = 400, body = ErrorBody)))]
+async fn reset_password(
+    State(app): State<AppState>,
+    client: Client,
+    Json(req): Json<ResetPasswordRequest>,
+) -> Result<axum::Json<Done>> {
+    let config = app.config.load_full();
+    app.passwords
+        .check_policy(&config.passwords, &req.password, None)?;
+    let hash = app.passwords.hash(&req.password).await?;
+    let now = app.clock.now();
+    let mut tx = app.db.pool.begin().await?;
+    let Some(redeemed) = emailed::redeem(&mut *tx, Purpose::PasswordReset, &req.token, now).await?
+    else {
+        return Err(Error::InvalidGrant(
+            "the reset link is invalid, used or expired",
+        ));
+    };
+    users::set_password_hash(&mut *tx, &redeemed.user_id, &hash, now).await?;
+    emailed::revoke_all(&mut *tx, Purpose::PasswordReset, &redeemed.user_id, now).await?;
+    // The link reached the mailbox, which proves the address.
+    users::mark_email_verified(&mut *tx, &redeemed.user_id, &redeemed.email, now).await?;
+    tx.commit().await?;
+    sessions::revoke_all_for_user(&app.db, &redeemed.user_id, None, "password_reset", now).await?;
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("auth.password_reset")
+            .actor(&redeemed.user_id)
+            .target(&redeemed.user_id)
+            .client(&client),
+    )
+    .await?;
+    Ok(axum::Json(Done {
+        status: "password_reset",
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = Option<String>, format = Password)]
+    current_password: Option<SecretString>,
+    #[schema(value_type = String, format = Password)]
+    new_password: SecretString,
+}
+
+/// Change the password of the signed-in user. Ends the user's other sessions.
+#[utoipa::path(post, path = "/v1/auth/password/change", tag = "auth", request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = Done), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn change_password(
+    State(app): State<AppState>,
+    auth: Authenticated,
+    client: Client,
+    Json(req): Json<ChangePasswordRequest>,
+) -> Result<axum::Json<Done>> {
+    let config = app.config.load_full();
+    let account_key = format!("login:account:{}", auth.user.email.to_lowercase());
+    if let Some(stored) = auth.user.password_hash.as_deref() {
+        app.limits
+            .check(&account_key, config.rate_limits.failed_logins_per_account)?;
+        let current = req
+            .current_password
+            .as_ref()
+            .ok_or_else(|| Error::invalid("current_password is required"))?;
+        if app.passwords.verify(current, Some(stored)).await? == Verdict::Mismatch {
+            app.limits
+                .record(&account_key, config.rate_limits.failed_logins_per_account);
+            return Err(Error::InvalidCredentials);
+        }
+    }
+    app.passwords
+        .check_policy(&config.passwords, &req.new_password, Some(&auth.user.email))?;
+    let hash = app.passwords.hash(&req.new_password).await?;
+    let now = app.clock.now();
+    users::set_password_hash(&app.db.pool, &auth.user.id, &hash, now).await?;
+    sessions::revoke_all_for_user(
+        &app.db,
+        &auth.user.id,
+        Some(&auth.session.id),
+        "password_changed",
+        now,
+    )
+    .await?;
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("auth.password_changed")
+            .actor(&auth.user.id)
+            .target(&auth.user.id)
+            .client(&client),
+    )
+    .await?;
+    Ok(axum::Json(Done {
+        status: "password_changed",
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    token: String,
+}
+
+/// Verify an email address with the token from the verification mail; starts a session.
+#[utoipa::path(post, path = "/v1/auth/email/verify", tag = "auth", request_body = VerifyEmailRequest,
+    responses((status = 200, body = TokenResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn verify_email(
+    State(app): State<AppState>,
+    client: Client,
+    Json(req): Json<VerifyEmailRequest>,
+) -> Result<axum::Json<TokenResponse>> {
+    const INVALID: Error = Error::InvalidGrant("the verification link is invalid, used or expired");
+    let now = app.clock.now();
+    let mut tx = app.db.pool.begin().await?;
+    let redeemed = emailed::redeem(&mut *tx, Purpose::EmailVerification, &req.token, now)
+        .await?
+        .ok_or(INVALID)?;
+    if !users::mark_email_verified(&mut *tx, &redeemed.user_id, &redeemed.email, now).await? {
+        return Err(INVALID);
+    }
+    tx.commit().await?;
+    let user = users::find(&app.db, &redeemed.user_id)
+        .await?
+        .ok_or(INVALID)?;
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("auth.email_verified")
+            .actor(&user.id)
+            .target(&user.id)
+            .client(&client),
+    )
+    .await?;
+    if user.is_banned(now) {
+        return Err(Error::UserBanned);
+    }
+    Ok(axum::Json(
+        sessions::start(&app, &user, &["email"], &client).await?,
+    ))
+}
+
+/// Send the verification mail again. Always `202`.
+#[utoipa::path(post, path = "/v1/auth/email/verify/resend", tag = "auth", request_body = EmailRequest,
+    responses((status = 202, body = Accepted), (status = 400, body = ErrorBody)))]
+async fn resend_verification(
+    State(app): State<AppState>,
+    Json(req): Json<EmailRequest>,
+) -> Result<Response> {
+    let email = EmailAddress::parse(&req.email)?;
+    let app2 = app.clone();
+    tokio::spawn(async move {
+        match users::find_by_email(&app2.db, &email.normalized()).await {
+            Ok(Some(user)) if !user.email_verified() => {
+                send_token_mail(&app2, &user, TokenMail::VerifyEmail)
+            }
+            Ok(_) => {}
+            Err(err) => tracing::error!(error = %err, "verification resend lookup failed"),
+        }
+    });
+    Ok(accepted(
+        "ok",
+        "If this address awaits verification, a new link is on its way.",
+    ))
+}

@@ -1,0 +1,107 @@
+//! The database: one pool over portable SQL, SQLite (embedded default) or PostgreSQL, chosen by
+//! URL scheme. Queries use `$n` placeholders, which both drivers accept, and store times as
+//! BIGINT Unix seconds so that one implementation serves both backends.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Db {
+    /// Opens `url` (`postgres://...`) or, when `None`, `data_dir/authstack.db`, and applies the
+    /// embedded migrations.
+    pub async fn connect(url: Option<&str>, data_dir: &Path) -> anyhow::Result<Db> {
+        install_default_drivers();
+        let db = match url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect(url)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                Db {
+                    pool,
+                    backend: Backend::Postgres,
+                }
+            }
+            Some(url) if url.starts_with("sqlite:") => Self::sqlite(url).await?,
+            Some(_) => {
+                anyhow::bail!("unsupported database URL scheme (use postgres:// or sqlite:)")
+            }
+            None => {
+                let path = data_dir.join("authstack.db");
+                Self::sqlite(&format!("sqlite://{}?mode=rwc", path.display())).await?
+            }
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn sqlite(url: &str) -> anyhow::Result<Db> {
+        let pool = AnyPoolOptions::new()
+            // SQLite serialises writers; a few readers beside one writer is all that helps.
+            .max_connections(4)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .context("opening the SQLite database")?;
+        Ok(Db {
+            pool,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("applying database migrations")
+    }
+
+    /// True when a unique constraint rejected a write.
+    pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+        matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+    }
+}

@@ -1,0 +1,205 @@
+//! Extractors. Each rejects with the crate's [`Error`], so a malformed request gets the same
+//! `{ "error", "message" }` body as any other failure.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::crypto::{constant_time_eq, sha256_hex};
+use crate::error::Error;
+use crate::sessions::Session;
+use crate::tokens::AccessClaims;
+use crate::users::User;
+
+/// The request body limit for ordinary endpoints.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+fn body_rejection(status: StatusCode, text: String, media: &'static str) -> Error {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(media),
+        _ => Error::InvalidRequest(text),
+    }
+}
+
+/// A JSON body. Unknown fields are rejected by the request types themselves.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> Error {
+    body_rejection(
+        rejection.status(),
+        rejection.body_text(),
+        "application/json",
+    )
+}
+
+/// An `application/x-www-form-urlencoded` body.
+pub struct Form<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(value)) => Ok(Form(value)),
+            Err(rejection) => Err(form_rejection(rejection)),
+        }
+    }
+}
+
+fn form_rejection(rejection: FormRejection) -> Error {
+    body_rejection(
+        rejection.status(),
+        rejection.body_text(),
+        "application/x-www-form-urlencoded",
+    )
+}
+
+/// Query-string parameters.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|rejection: QueryRejection| Error::InvalidRequest(rejection.body_text()))
+    }
+}
+
+/// Who is calling from where: the client IP (the socket peer, or the left-most
+/// `X-Forwarded-For` entry when the instance sits behind our gateway) and the user agent.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl Client {
+    /// The key used for per-IP limits.
+    pub fn ip_key(&self) -> String {
+        self.ip
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    }
+}
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .trust_forwarded_for
+            .then(|| parts.headers.get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect());
+        Ok(Client {
+            ip: forwarded.or(peer),
+            user_agent,
+        })
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// An end user with a valid access token whose session is still live on this instance.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub claims: AccessClaims,
+    pub user: User,
+    pub session: Session,
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(Error::Unauthorized("an access token is required"))?;
+        let claims = crate::tokens::verify(app, token).await?;
+        let now = app.clock.now();
+        let session = crate::sessions::find(app, &claims.sid)
+            .await?
+            .filter(|s| s.is_live(now) && s.user_id == claims.sub)
+            .ok_or(Error::Unauthorized("the session has ended"))?;
+        let user = crate::users::store::find(&app.db, &claims.sub)
+            .await?
+            .ok_or(Error::Unauthorized("the session has ended"))?;
+        if user.is_banned(now) {
+            return Err(Error::UserBanned);
+        }
+        Ok(Authenticated {
+            claims,
+            user,
+            session,
+        })
+    }
+}
+
+/// A caller holding an admin secret key (`Authorization: Bearer ask_admin_...`).
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub key_id: String,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        const INVALID: Error = Error::Unauthorized("a valid admin secret key is required");
+        let key = bearer(parts)
+            .filter(|k| k.starts_with(crate::admin::ADMIN_KEY_PREFIX))
+            .ok_or(INVALID)?;
+        let hash = sha256_hex(key);
+        let (id, stored) = crate::admin::find_key(&app.db, &hash)
+            .await?
+            .ok_or(INVALID)?;
+        if !constant_time_eq(stored.as_bytes(), hash.as_bytes()) {
+            return Err(INVALID);
+        }
+        Ok(Admin { key_id: id })
+    }
+}

@@ -1,0 +1,122 @@
+//! `authstack-instance import FILE`: users from JSON lines, in batches, with a progress bar.
+//!
+//! After each committed batch the byte offset reached is written to `FILE.checkpoint`, so an
+//! interrupted import resumes where it stopped. Rejected rows go to `FILE.rejected.jsonl`
+//! with their line number and reason.
+
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use authstack_instance::admin::import::{ImportRow, Rejected, import_batch};
+use authstack_instance::db::Db;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// JSON-lines file: one object per line with email, password_hash, name, email_verified,
+    /// metadata, external_id.
+    file: PathBuf,
+    #[command(flatten)]
+    storage: super::StorageArgs,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    batch_size: u16,
+    /// Ignore an existing checkpoint and start from the first line.
+    #[arg(long)]
+    restart: bool,
+}
+
+fn sidecar(file: &Path, suffix: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
+    let checkpoint_path = sidecar(&args.file, ".checkpoint");
+    let rejected_path = sidecar(&args.file, ".rejected.jsonl");
+    let db = Db::connect(args.storage.database_url.as_deref(), &args.storage.data_dir).await?;
+
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("opening {}", args.file.display()))?;
+    let total = file.metadata()?.len();
+    let (mut offset, mut line_no) = match (args.restart, std::fs::read_to_string(&checkpoint_path))
+    {
+        (false, Ok(text)) => parse_checkpoint(&text)
+            .context("reading the checkpoint (use --restart to ignore it)")?,
+        _ => (0, 0),
+    };
+    let mut reader = BufReader::new(file);
+    reader.seek(SeekFrom::Start(offset))?;
+    let mut rejected_out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&rejected_path)
+        .with_context(|| format!("opening {}", rejected_path.display()))?;
+
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_position(offset);
+    let (mut imported, mut rejected) = (0usize, 0usize);
+    let mut line = String::new();
+    loop {
+        let mut batch = Vec::with_capacity(args.batch_size as usize);
+        let mut bad = Vec::new();
+        while batch.len() < args.batch_size as usize {
+            line.clear();
+            let read = reader.read_line(&mut line)?;
+            if read == 0 {
+                break;
+            }
+            offset += read as u64;
+            line_no += 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<ImportRow>(&line) {
+                Ok(row) => batch.push((line_no, row)),
+                Err(err) => bad.push(Rejected {
+                    index: line_no,
+                    email: None,
+                    reason: format!("not a valid row: {err}"),
+                }),
+            }
+        }
+        if batch.is_empty() && bad.is_empty() {
+            break;
+        }
+        let report =
+            import_batch(&db, batch, time::OffsetDateTime::now_utc().unix_timestamp()).await?;
+        imported += report.imported;
+        for row in bad.iter().chain(&report.rejected) {
+            rejected += 1;
+            writeln!(rejected_out, "{}", serde_json::to_string(row)?)?;
+        }
+        rejected_out.flush()?;
+        // The batch is committed; only now may a restart skip it.
+        std::fs::write(&checkpoint_path, format!("{offset} {line_no}\n"))?;
+        bar.set_position(offset);
+        bar.set_message(format!("{imported} imported, {rejected} rejected"));
+    }
+    bar.finish_with_message(format!("{imported} imported, {rejected} rejected"));
+    println!(
+        "imported {imported} users, rejected {rejected} rows (see {})",
+        rejected_path.display()
+    );
+    Ok(())
+}
+
+fn parse_checkpoint(text: &str) -> anyhow::Result<(u64, usize)> {
+    let mut parts = text.split_whitespace();
+    let offset = parts.next().context("empty checkpoint")?.parse()?;
+    let line = parts
+        .next()
+        .context("checkpoint without a line number")?
+        .parse()?;
+    Ok((offset, line))
+}

@@ -1,0 +1,296 @@
+//! AuthStack instance: the per-customer authentication, organization and RBAC service.
+//!
+//! [`start`] opens the database, loads or creates the keys, binds the listener and serves
+//! [`router`]; `main.rs` only parses flags and waits for a signal.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod mail;
+pub mod ops;
+pub mod passwords;
+pub mod ratelimit;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
+use axum::response::IntoResponse;
+use metrics_exporter_prometheus::PrometheusHandle;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::Row;
+use tokio::task::JoinHandle;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::clock::Clock;
+use crate::config::{InstanceConfig, ServerConfig};
+use crate::db::Db;
+use crate::error::Error;
+use crate::keys::Keys;
+use crate::mail::Mailer;
+use crate::passwords::Passwords;
+use crate::ratelimit::RateLimiter;
+
+/// Everything a request handler can reach.
+#[derive(Debug)]
+pub struct App {
+    pub db: Db,
+    pub clock: Clock,
+    /// Swapped atomically when a new configuration revision is applied.
+    pub config: ArcSwap<InstanceConfig>,
+    pub keys: Keys,
+    pub passwords: Passwords,
+    pub mailer: Mailer,
+    pub limits: RateLimiter,
+    pub instance_id: String,
+    pub issuer: String,
+    pub audience: String,
+    pub trust_forwarded_for: bool,
+    pub metrics: PrometheusHandle,
+}
+
+pub type AppState = Arc<App>;
+
+/// The largest admin import body.
+const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "AuthStack instance API", description = "Accounts, sessions and tokens of one AuthStack instance."),
+    modifiers(&SecuritySchemes),
+    tags((name = "auth"), (name = "me"), (name = "admin"), (name = "discovery"))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "admin_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("ask_admin_...")
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes::router())
+        .merge(users::routes::router())
+        .merge(sessions::routes::router())
+        .merge(keys::routes::router())
+        .merge(admin::routes::router().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
+}
+
+/// The OpenAPI document of the instance API, generated from the route annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// The whole HTTP surface for `app`.
+pub fn router(app: AppState) -> axum::Router {
+    let (api, spec) = api().split_for_parts();
+    let spec = Arc::new(spec);
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<_>| {
+            let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+        })
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
+    api.merge(ops::router())
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move { axum::Json(spec.as_ref().clone()) }),
+        )
+        .fallback(|| async { Error::NotFound("route") })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(http::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(http::middleware::metrics))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CatchPanicLayer::custom(|_| {
+                    Error::Internal(anyhow::anyhow!("handler panicked")).into_response()
+                }))
+                .layer(axum::middleware::from_fn(
+                    http::middleware::log_internal_errors,
+                ))
+                .layer(axum::middleware::from_fn(
+                    http::middleware::security_headers,
+                )),
+        )
+        .with_state(app)
+}
+
+/// A running instance.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: AppState,
+    /// The admin key created on first start, to be shown once.
+    pub initial_admin_key: Option<SecretString>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections, finishes in-flight requests, and returns.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        let result = self.server.await;
+        for task in self.background {
+            task.abort();
+        }
+        self.app.db.pool.close().await;
+        result.context("server task")?.context("server")
+    }
+}
+
+/// Opens storage, loads keys, binds `config.listen` and starts serving.
+pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let master = crypto::MasterKey::load_or_create(config.master_key.as_ref(), &config.data_dir)?;
+    let db = Db::connect(
+        config.database_url.as_ref().map(|u| u.expose_secret()),
+        &config.data_dir,
+    )
+    .await?;
+    let instance_id = instance_id(&db).await?;
+    let initial_admin_key = admin::ensure_key(
+        &db,
+        std::env::var("AUTHSTACK_ADMIN_KEY")
+            .ok()
+            .map(SecretString::from)
+            .as_ref(),
+        clock.now(),
+    )
+    .await?;
+    let keys = Keys::load(db.clone(), master, clock.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let issuer = config
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let app = Arc::new(App {
+        passwords: Passwords::new(&config.instance.passwords)?,
+        mailer: Mailer::new(
+            config.smtp_url.as_ref(),
+            &config.instance.mail.from,
+            &config.data_dir,
+        )?,
+        config: ArcSwap::from_pointee(config.instance),
+        limits: RateLimiter::default(),
+        audience: config.audience.unwrap_or_else(|| instance_id.clone()),
+        instance_id,
+        issuer,
+        trust_forwarded_for: config.trust_forwarded_for,
+        metrics: ops::metrics_handle(),
+        db,
+        clock,
+        keys,
+    });
+    let (shutdown, mut stopped) = tokio::sync::watch::channel(false);
+    let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|&stop| stop).await;
+            })
+            .await
+    });
+    let background = background_tasks(&app);
+    tracing::info!(%addr, instance_id = %app.instance_id, backend = ?app.db.backend, "ready");
+    Ok(Running {
+        addr,
+        app,
+        initial_admin_key,
+        shutdown,
+        server,
+        background,
+    })
+}
+
+/// This instance's id, created on first start.
+async fn instance_id(db: &Db) -> anyhow::Result<String> {
+    let candidate = format!("ins_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ('instance_id', $1) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(&candidate)
+    .execute(&db.pool)
+    .await?;
+    let row = sqlx::query("SELECT value FROM meta WHERE key = 'instance_id'")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(row.try_get("value")?)
+}
+
+fn background_tasks(app: &AppState) -> Vec<JoinHandle<()>> {
+    let sweeper = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                app.limits.sweep(Duration::from_secs(24 * 3600));
+                app.metrics.run_upkeep();
+            }
+        })
+    };
+    let key_pruner = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                let ttl = app.config.load().tokens.access_token_ttl_secs as i64;
+                if let Err(err) = app.keys.prune(ttl).await {
+                    tracing::warn!(error = %err, "pruning retired signing keys failed");
+                }
+            }
+        })
+    };
+    vec![sweeper, key_pruner]
+}

@@ -1,0 +1,211 @@
+//! Sessions and their refresh-token families. A session is one sign-in on one device; its
+//! refresh tokens form a family (RFC 9700): each use rotates the token, and presenting a
+//! rotated token again revokes the whole family.
+
+pub mod routes;
+mod store;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use crate::App;
+use crate::audit::{self, AuditEvent};
+use crate::clock::{UnixTime, rfc3339};
+use crate::crypto::{random_secret, sha256_hex};
+use crate::error::{Error, Result};
+use crate::http::Client;
+use crate::users::{User, UserView, store as users};
+
+pub use store::{list_for_user, revoke, revoke_all_for_user};
+
+/// Refresh tokens carry 256 bits of randomness.
+const REFRESH_TOKEN_BYTES: usize = 32;
+const REFRESH_TOKEN_PREFIX: &str = "rt_";
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub amr: Vec<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: UnixTime,
+    pub last_active_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+}
+
+impl Session {
+    pub fn is_live(&self, now: UnixTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+/// What signup, login, email verification and refresh return.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub user: UserView,
+    pub access_token: String,
+    /// Opaque; rotate it through `/v1/auth/refresh`. Shown once.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: i64,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("user", &self.user.id)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for IssuedRefresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IssuedRefresh(..)")
+    }
+}
+
+struct IssuedRefresh(SecretString);
+
+fn new_refresh_token() -> (IssuedRefresh, String) {
+    let token = random_secret(REFRESH_TOKEN_PREFIX, REFRESH_TOKEN_BYTES);
+    let hash = sha256_hex(token.expose_secret());
+    (IssuedRefresh(token), hash)
+}
+
+fn respond(
+    app: &App,
+    user: &User,
+    session: &Session,
+    refresh: IssuedRefresh,
+) -> Result<TokenResponse> {
+    let (access_token, expires_in) = crate::tokens::issue(app, user, session)?;
+    Ok(TokenResponse {
+        user: user.view(app.clock.now()),
+        access_token,
+        refresh_token: refresh.0.expose_secret().to_owned(),
+        token_type: "Bearer",
+        expires_in,
+    })
+}
+
+/// Starts a session for `user` authenticated by `amr` and returns its first tokens.
+pub async fn start(app: &App, user: &User, amr: &[&str], client: &Client) -> Result<TokenResponse> {
+    let now = app.clock.now();
+    let session = Session {
+        id: format!("ses_{}", uuid::Uuid::now_v7().simple()),
+        user_id: user.id.clone(),
+        amr: amr.iter().map(|s| (*s).to_owned()).collect(),
+        ip: client.ip.map(|ip| ip.to_string()),
+        user_agent: client.user_agent.clone(),
+        created_at: now,
+        last_active_at: now,
+        expires_at: now + app.config.load().tokens.session_lifetime_secs as i64,
+        revoked_at: None,
+    };
+    let (refresh, hash) = new_refresh_token();
+    store::insert(&app.db, &session, &hash).await?;
+    users::record_login(&app.db, &user.id, now).await?;
+    let user = User {
+        last_login_at: Some(now),
+        ..user.clone()
+    };
+    respond(app, &user, &session, refresh)
+}
+
+/// Exchanges a refresh token for a new access token and a new refresh token.
+pub async fn refresh(app: &App, presented: &str, client: &Client) -> Result<TokenResponse> {
+    const INVALID: Error = Error::InvalidGrant("the refresh token is invalid, expired or revoked");
+    if !presented.starts_with(REFRESH_TOKEN_PREFIX) || presented.len() > 128 {
+        return Err(INVALID);
+    }
+    let now = app.clock.now();
+    let hash = sha256_hex(presented);
+    let Some((session, used_at)) = store::find_by_refresh(&app.db, &hash).await? else {
+        return Err(INVALID);
+    };
+    if !session.is_live(now) {
+        return Err(INVALID);
+    }
+    if let Some(used_at) = used_at {
+        let leeway = app.config.load().tokens.refresh_reuse_leeway_secs as i64;
+        // Within the leeway a replay is refused quietly (a client's double submit); past it,
+        // the token was stolen or leaked and the family dies.
+        if now - used_at >= leeway {
+            reuse_detected(app, &session, client).await?;
+        }
+        return Err(INVALID);
+    }
+    let Some(user) = users::find(&app.db, &session.user_id).await? else {
+        return Err(INVALID);
+    };
+    if user.is_banned(now) {
+        store::revoke(&app.db, &session.id, "user_banned", now).await?;
+        return Err(Error::UserBanned);
+    }
+    let (next, next_hash) = new_refresh_token();
+    if !store::rotate(&app.db, &hash, &next_hash, &session.id, now).await? {
+        // Another request rotated this token a moment ago: it wins, this one gets nothing. A
+        // later replay of the token is reuse and revokes the family.
+        return Err(INVALID);
+    }
+    respond(app, &user, &session, next)
+}
+
+async fn reuse_detected(app: &App, session: &Session, client: &Client) -> Result<()> {
+    let now = app.clock.now();
+    store::revoke(&app.db, &session.id, "refresh_token_reuse", now).await?;
+    tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse; session revoked");
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("auth.refresh_token_reused")
+            .actor(&session.user_id)
+            .target(&session.id)
+            .client(client),
+    )
+    .await
+}
+
+/// Resolves a refresh token to its session without consuming it (for revocation).
+pub async fn find_by_refresh_token(app: &App, presented: &str) -> Result<Option<Session>> {
+    Ok(store::find_by_refresh(&app.db, &sha256_hex(presented))
+        .await?
+        .map(|(s, _)| s))
+}
+
+pub async fn find(app: &App, id: &str) -> Result<Option<Session>> {
+    Ok(store::find(&app.db, id).await?)
+}
+
+/// A session as its owner sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    pub current: bool,
+    pub amr: Vec<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: String,
+    pub last_active_at: String,
+    pub expires_at: String,
+}
+
+impl Session {
+    pub fn view(&self, current_sid: &str) -> SessionView {
+        SessionView {
+            id: self.id.clone(),
+            current: self.id == current_sid,
+            amr: self.amr.clone(),
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+            created_at: rfc3339(self.created_at),
+            last_active_at: rfc3339(self.last_active_at),
+            expires_at: rfc3339(self.expires_at),
+        }
+    }
+}

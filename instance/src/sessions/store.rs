@@ -1,0 +1,171 @@
+//! Persistence of sessions and refresh tokens.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Session;
+use crate::clock::UnixTime;
+use crate::db::Db;
+
+const COLUMNS: &str = "s.id, s.user_id, s.amr, s.ip, s.user_agent, s.created_at, s.last_active_at, \
+                       s.expires_at, s.revoked_at";
+
+fn from_row(row: &AnyRow) -> sqlx::Result<Session> {
+    let amr: String = row.try_get("amr")?;
+    Ok(Session {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        amr: serde_json::from_str(&amr).unwrap_or_default(),
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+        created_at: row.try_get("created_at")?,
+        last_active_at: row.try_get("last_active_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+/// Creates the session and its first refresh token together.
+pub async fn insert(db: &Db, session: &Session, refresh_hash: &str) -> sqlx::Result<()> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, amr, ip, user_agent, created_at, last_active_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&session.id)
+    .bind(&session.user_id)
+    .bind(serde_json::to_string(&session.amr).unwrap_or_else(|_| "[]".into()))
+    .bind(&session.ip)
+    .bind(&session.user_agent)
+    .bind(session.created_at)
+    .bind(session.last_active_at)
+    .bind(session.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(refresh_hash)
+    .bind(&session.id)
+    .bind(session.created_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Session>> {
+    let sql = format!("SELECT {COLUMNS} FROM sessions s WHERE s.id = $1");
+    sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// The session a refresh token belongs to, and when the token was used (rotated), if it was.
+pub async fn find_by_refresh(
+    db: &Db,
+    token_hash: &str,
+) -> sqlx::Result<Option<(Session, Option<UnixTime>)>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, t.used_at FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
+         WHERE t.token_hash = $1"
+    );
+    let Some(row) = sqlx::query(&sql)
+        .bind(token_hash)
+        .fetch_optional(&db.pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((from_row(&row)?, row.try_get("used_at")?)))
+}
+
+/// Marks `old_hash` used and stores `new_hash` in the same family, atomically. Returns false
+/// when the old token was already used: of concurrent rotations exactly one succeeds.
+pub async fn rotate(
+    db: &Db,
+    old_hash: &str,
+    new_hash: &str,
+    session_id: &str,
+    now: UnixTime,
+) -> sqlx::Result<bool> {
+    let mut tx = db.pool.begin().await?;
+    let claimed = sqlx::query(
+        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
+         AND EXISTS (SELECT 1 FROM sessions WHERE id = $3 AND revoked_at IS NULL)",
+    )
+    .bind(old_hash)
+    .bind(now)
+    .bind(session_id)
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(new_hash)
+    .bind(session_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE sessions SET last_active_at = $2 WHERE id = $1")
+        .bind(session_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Revokes one session (its whole refresh family). Returns false if it was not live.
+pub async fn revoke(db: &Db, id: &str, reason: &str, now: UnixTime) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(reason)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes every live session of a user, except `keep` if given. Returns how many.
+pub async fn revoke_all_for_user(
+    db: &Db,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: &str,
+    now: UnixTime,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 \
+         WHERE user_id = $1 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4)",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(reason)
+    .bind(keep)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The user's live sessions, newest first.
+pub async fn list_for_user(db: &Db, user_id: &str, now: UnixTime) -> sqlx::Result<Vec<Session>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = $1 AND s.revoked_at IS NULL \
+         AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id DESC"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(from_row).collect()
+}

@@ -1,0 +1,77 @@
+//! Access tokens: short-lived RS256 JWTs that customers' backends verify locally against the JWKS.
+
+pub mod emailed;
+
+use jsonwebtoken::{Validation, decode, decode_header};
+use serde::{Deserialize, Serialize};
+
+use crate::App;
+use crate::error::{Error, Result};
+use crate::sessions::Session;
+use crate::users::User;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The user id.
+    pub sub: String,
+    /// The session id; revoking the session ends the token's use on this instance.
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    /// Authentication methods references (RFC 8176), e.g. `["pwd"]`.
+    pub amr: Vec<String>,
+    pub email: String,
+    pub email_verified: bool,
+}
+
+/// Signs an access token for `user` in `session`; returns it with its lifetime in seconds.
+pub fn issue(app: &App, user: &User, session: &Session) -> Result<(String, i64)> {
+    let now = app.clock.now();
+    let ttl = app.config.load().tokens.access_token_ttl_secs as i64;
+    let claims = AccessClaims {
+        iss: app.issuer.clone(),
+        aud: app.audience.clone(),
+        sub: user.id.clone(),
+        sid: session.id.clone(),
+        iat: now,
+        exp: now + ttl,
+        jti: uuid::Uuid::now_v7().simple().to_string(),
+        amr: session.amr.clone(),
+        email: user.email.clone(),
+        email_verified: user.email_verified(),
+    };
+    Ok((app.keys.sign(&claims)?, ttl))
+}
+
+/// Verifies signature, algorithm, issuer, audience and expiry. Every failure is the same
+/// `unauthorized` error: the client learns nothing about which check failed.
+pub async fn verify(app: &App, token: &str) -> Result<AccessClaims> {
+    const INVALID: Error = Error::Unauthorized("the access token is invalid or expired");
+    let header = decode_header(token).map_err(|_| INVALID)?;
+    if header.alg != crate::keys::Keys::algorithm() {
+        return Err(INVALID);
+    }
+    let kid = header.kid.ok_or(INVALID)?;
+    let max_ttl = app.config.load().tokens.access_token_ttl_secs as i64;
+    if app.keys.is_expired_key(&kid, max_ttl) {
+        return Err(INVALID);
+    }
+    let key = app.keys.decoding_key(&kid).await.ok_or(INVALID)?;
+    let mut validation = Validation::new(crate::keys::Keys::algorithm());
+    validation.set_issuer(&[&app.issuer]);
+    validation.set_audience(&[&app.audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    // Expiry is checked against the service clock below, not the library's wall clock.
+    validation.validate_exp = false;
+    let claims = decode::<AccessClaims>(token, &key, &validation)
+        .map_err(|_| INVALID)?
+        .claims;
+    if claims.exp <= app.clock.now() {
+        return Err(INVALID);
+    }
+    Ok(claims)
+}

@@ -1,0 +1,179 @@
+//! Persistence of users.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::User;
+use crate::clock::UnixTime;
+use crate::db::Db;
+
+const COLUMNS: &str = "id, email, email_verified_at, name, password_hash, metadata, banned_until, \
+                       ban_reason, external_id, created_at, updated_at, last_login_at";
+
+fn from_row(row: &AnyRow) -> sqlx::Result<User> {
+    let metadata: String = row.try_get("metadata")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        email_verified_at: row.try_get("email_verified_at")?,
+        name: row.try_get("name")?,
+        password_hash: row.try_get("password_hash")?,
+        metadata: serde_json::from_str(&metadata).unwrap_or_else(|_| serde_json::json!({})),
+        banned_until: row.try_get("banned_until")?,
+        ban_reason: row.try_get("ban_reason")?,
+        external_id: row.try_get("external_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        last_login_at: row.try_get("last_login_at")?,
+    })
+}
+
+pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+pub async fn find_by_email(db: &Db, normalized_email: &str) -> sqlx::Result<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email_normalized = $1");
+    sqlx::query(&sql)
+        .bind(normalized_email)
+        .fetch_optional(&db.pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Inserts `user` unless its email exists, without failing the surrounding transaction.
+pub async fn insert<'e, E: sqlx::AnyExecutor<'e>>(executor: E, user: &User) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO users (id, email, email_normalized, email_verified_at, name, password_hash, \
+         metadata, external_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (email_normalized) DO NOTHING",
+    )
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(user.email.to_lowercase())
+    .bind(user.email_verified_at)
+    .bind(&user.name)
+    .bind(&user.password_hash)
+    .bind(user.metadata.to_string())
+    .bind(&user.external_id)
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Writes the editable fields of `user`; a duplicate email is reported as `Ok(false)`.
+pub async fn update(db: &Db, user: &User) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE users SET email = $2, email_normalized = $3, email_verified_at = $4, name = $5, \
+         metadata = $6, banned_until = $7, ban_reason = $8, updated_at = $9 WHERE id = $1",
+    )
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(user.email.to_lowercase())
+    .bind(user.email_verified_at)
+    .bind(&user.name)
+    .bind(user.metadata.to_string())
+    .bind(user.banned_until)
+    .bind(&user.ban_reason)
+    .bind(user.updated_at)
+    .execute(&db.pool)
+    .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if Db::is_unique_violation(&err) => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+pub async fn set_password_hash<'e, E: sqlx::AnyExecutor<'e>>(
+    executor: E,
+    id: &str,
+    hash: &str,
+    now: UnixTime,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .bind(now)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_email_verified<'e, E: sqlx::AnyExecutor<'e>>(
+    executor: E,
+    id: &str,
+    email: &str,
+    now: UnixTime,
+) -> sqlx::Result<bool> {
+    // Only the address the token was sent to is verified; an address changed since stays unverified.
+    let done = sqlx::query(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3), updated_at = $3 \
+         WHERE id = $1 AND email_normalized = $2",
+    )
+    .bind(id)
+    .bind(email.to_lowercase())
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn record_login(db: &Db, id: &str, now: UnixTime) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One page of users ordered by id (creation order), optionally filtered by a search over email
+/// and name.
+pub async fn list(
+    db: &Db,
+    search: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<User>> {
+    let pattern = search.map(|s| {
+        format!(
+            "%{}%",
+            s.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users \
+         WHERE ($1 IS NULL OR email_normalized LIKE $1 ESCAPE '\\' OR LOWER(COALESCE(name, '')) LIKE $1 ESCAPE '\\') \
+         AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(pattern)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
