@@ -23,7 +23,8 @@ pub struct ServerConfig {
     pub issuer: Option<String>,
     /// The `aud` claim. Defaults to this instance's id.
     pub audience: Option<String>,
-    /// `smtp://user:pass@host:587` (STARTTLS) or `smtps://...`; `None` writes mail to the outbox.
+    /// `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required` (STARTTLS), or
+    /// plain `smtp://host:25` for a local relay; `None` writes mail to the outbox.
     pub smtp_url: Option<SecretString>,
     /// Use the left-most `X-Forwarded-For` address as the client IP (only behind our gateway).
     pub trust_forwarded_for: bool,

@@ -15,9 +15,14 @@ pub enum Backend {
     Postgres,
 }
 
+/// Reads go to `pool`; writes (and transactions that write) go to `writer`. On SQLite the
+/// writer is a single connection: SQLite admits one writer at a time, and queueing writers in
+/// the pool is far cheaper than letting them collide and sleep in SQLite's busy handler. On
+/// PostgreSQL both are the same pool.
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
+    pub writer: AnyPool,
     pub backend: Backend,
 }
 
@@ -47,6 +52,7 @@ impl Db {
                     .await
                     .context("connecting to PostgreSQL")?;
                 Db {
+                    writer: pool.clone(),
                     pool,
                     backend: Backend::Postgres,
                 }
@@ -65,9 +71,20 @@ impl Db {
     }
 
     async fn sqlite(url: &str) -> anyhow::Result<Db> {
-        let pool = AnyPoolOptions::new()
-            // SQLite serialises writers; a few readers beside one writer is all that helps.
-            .max_connections(4)
+        // The writer opens (and creates) the file first and switches it to WAL, so that the
+        // readers never see a rollback-journal database.
+        let writer = Self::sqlite_pool(url, 1).await?;
+        let pool = Self::sqlite_pool(url, 4).await?;
+        Ok(Db {
+            pool,
+            writer,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    async fn sqlite_pool(url: &str, connections: u32) -> anyhow::Result<AnyPool> {
+        AnyPoolOptions::new()
+            .max_connections(connections)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(|conn, _meta| {
@@ -82,11 +99,7 @@ impl Db {
             })
             .connect(url)
             .await
-            .context("opening the SQLite database")?;
-        Ok(Db {
-            pool,
-            backend: Backend::Sqlite,
-        })
+            .context("opening the SQLite database")
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
@@ -95,9 +108,14 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .context("applying database migrations")
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// True when a unique constraint rejected a write.

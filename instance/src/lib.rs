@@ -179,7 +179,7 @@ impl Running {
         for task in self.background {
             task.abort();
         }
-        self.app.db.pool.close().await;
+        self.app.db.close().await;
         result.context("server task")?.context("server")
     }
 }
@@ -259,7 +259,7 @@ async fn instance_id(db: &Db) -> anyhow::Result<String> {
         "INSERT INTO meta (key, value) VALUES ('instance_id', $1) ON CONFLICT (key) DO NOTHING",
     )
     .bind(&candidate)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     let row = sqlx::query("SELECT value FROM meta WHERE key = 'instance_id'")
         .fetch_one(&db.pool)

@@ -61,7 +61,8 @@ struct ServeArgs {
     /// Base64 of 32 bytes; overrides DATA_DIR/master.key.
     #[arg(long, env = "AUTHSTACK_MASTER_KEY", hide_env_values = true)]
     master_key: Option<String>,
-    /// smtp://user:pass@host:587 (STARTTLS) or smtps://...; mail goes to DATA_DIR/outbox when absent.
+    /// smtps://user:pass@host:465, smtp://user:pass@host:587?tls=required (STARTTLS) or smtp://relay:25;
+    /// mail goes to DATA_DIR/outbox when absent.
     #[arg(long, env = "AUTHSTACK_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
     /// Take the client IP from X-Forwarded-For (only behind the AuthStack gateway).

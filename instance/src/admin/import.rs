@@ -95,7 +95,7 @@ pub async fn import_batch(
     now: UnixTime,
 ) -> Result<ImportReport> {
     let mut report = ImportReport::default();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     for (index, row) in rows {
         let email = Some(row.email.clone());
         match validate(row, now) {

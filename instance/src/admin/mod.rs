@@ -42,7 +42,7 @@ pub async fn ensure_key(
             .bind(format!("adk_{}", uuid::Uuid::now_v7().simple()))
             .bind(sha256_hex(key.expose_secret()))
             .bind(now)
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?;
         return Ok(None);
     }
@@ -60,7 +60,7 @@ pub async fn ensure_key(
     .bind(format!("adk_{}", uuid::Uuid::now_v7().simple()))
     .bind(sha256_hex(key.expose_secret()))
     .bind(now)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(Some(key))
 }

@@ -149,7 +149,7 @@ async fn create_user(
         updated_at: now,
         last_login_at: None,
     };
-    if !users::insert(&app.db.pool, &user).await? {
+    if !users::insert(&app.db.writer, &user).await? {
         return Err(Error::Conflict(
             "a user with this email already exists".into(),
         ));

@@ -61,7 +61,7 @@ pub async fn record(db: &Db, now: UnixTime, event: AuditEvent) -> Result<()> {
     .bind(event.ip)
     .bind(event.user_agent)
     .bind(event.data.to_string())
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }

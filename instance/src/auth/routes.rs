@@ -96,7 +96,7 @@ async fn signup(
         updated_at: now,
         last_login_at: None,
     };
-    let created = users::insert(&app.db.pool, &user).await?;
+    let created = users::insert(&app.db.writer, &user).await?;
     if created {
         audit::record(
             &app.db,
@@ -171,7 +171,7 @@ async fn login(
         (Some(user), Verdict::Match | Verdict::MatchNeedsRehash) => {
             if verdict == Verdict::MatchNeedsRehash {
                 let hash = app.passwords.hash(&req.password).await?;
-                users::set_password_hash(&app.db.pool, &user.id, &hash, now).await?;
+                users::set_password_hash(&app.db.writer, &user.id, &hash, now).await?;
             }
             user
         }
@@ -396,7 +396,7 @@ async fn reset_password(
         .check_policy(&config.passwords, &req.password, None)?;
     let hash = app.passwords.hash(&req.password).await?;
     let now = app.clock.now();
-    let mut tx = app.db.pool.begin().await?;
+    let mut tx = app.db.writer.begin().await?;
     let Some(redeemed) = emailed::redeem(&mut *tx, Purpose::PasswordReset, &req.token, now).await?
     else {
         return Err(Error::InvalidGrant(
@@ -461,7 +461,7 @@ async fn change_password(
         .check_policy(&config.passwords, &req.new_password, Some(&auth.user.email))?;
     let hash = app.passwords.hash(&req.new_password).await?;
     let now = app.clock.now();
-    users::set_password_hash(&app.db.pool, &auth.user.id, &hash, now).await?;
+    users::set_password_hash(&app.db.writer, &auth.user.id, &hash, now).await?;
     sessions::revoke_all_for_user(
         &app.db,
         &auth.user.id,
@@ -500,7 +500,7 @@ async fn verify_email(
 ) -> Result<axum::Json<TokenResponse>> {
     const INVALID: Error = Error::InvalidGrant("the verification link is invalid, used or expired");
     let now = app.clock.now();
-    let mut tx = app.db.pool.begin().await?;
+    let mut tx = app.db.writer.begin().await?;
     let redeemed = emailed::redeem(&mut *tx, Purpose::EmailVerification, &req.token, now)
         .await?
         .ok_or(INVALID)?;

@@ -36,7 +36,7 @@ pub async fn all(db: &Db) -> sqlx::Result<Vec<StoredKey>> {
 }
 
 pub async fn insert(db: &Db, key: &StoredKey) -> sqlx::Result<()> {
-    insert_with(&db.pool, key).await
+    insert_with(&db.writer, key).await
 }
 
 async fn insert_with<'e, E: sqlx::AnyExecutor<'e>>(
@@ -59,7 +59,7 @@ async fn insert_with<'e, E: sqlx::AnyExecutor<'e>>(
 
 /// Retires the active key and makes `key` the active one, atomically.
 pub async fn rotate_to(db: &Db, key: &StoredKey, now: UnixTime) -> sqlx::Result<()> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
         .bind(now)
         .execute(&mut *tx)
@@ -72,7 +72,7 @@ pub async fn delete_retired_before(db: &Db, cutoff: UnixTime) -> sqlx::Result<u6
     let done =
         sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1")
             .bind(cutoff)
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?;
     Ok(done.rows_affected())
 }

@@ -27,7 +27,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Session> {
 
 /// Creates the session and its first refresh token together.
 pub async fn insert(db: &Db, session: &Session, refresh_hash: &str) -> sqlx::Result<()> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     sqlx::query(
         "INSERT INTO sessions (id, user_id, amr, ip, user_agent, created_at, last_active_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -92,7 +92,7 @@ pub async fn rotate(
     session_id: &str,
     now: UnixTime,
 ) -> sqlx::Result<bool> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.writer.begin().await?;
     let claimed = sqlx::query(
         "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
          AND EXISTS (SELECT 1 FROM sessions WHERE id = $3 AND revoked_at IS NULL)",
@@ -130,7 +130,7 @@ pub async fn revoke(db: &Db, id: &str, reason: &str, now: UnixTime) -> sqlx::Res
     .bind(id)
     .bind(now)
     .bind(reason)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -151,7 +151,7 @@ pub async fn revoke_all_for_user(
     .bind(now)
     .bind(reason)
     .bind(keep)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(done.rows_affected())
 }

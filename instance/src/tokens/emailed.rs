@@ -49,7 +49,7 @@ pub async fn create(
     .bind(email)
     .bind(now)
     .bind(now + ttl_secs as i64)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(token)
 }

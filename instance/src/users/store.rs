@@ -87,7 +87,7 @@ pub async fn update(db: &Db, user: &User) -> sqlx::Result<bool> {
     .bind(user.banned_until)
     .bind(&user.ban_reason)
     .bind(user.updated_at)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await;
     match result {
         Ok(_) => Ok(true),
@@ -134,7 +134,7 @@ pub async fn record_login(db: &Db, id: &str, now: UnixTime) -> sqlx::Result<()> 
     sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }
@@ -142,7 +142,7 @@ pub async fn record_login(db: &Db, id: &str, now: UnixTime) -> sqlx::Result<()> 
 pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(done.rows_affected() == 1)
 }
