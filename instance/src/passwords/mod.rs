@@ -2,13 +2,14 @@
 //! baseline); imported bcrypt and differently tuned Argon2 hashes verify and are re-hashed on
 //! the next successful login.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::PasswordPolicy;
@@ -50,18 +51,64 @@ impl std::fmt::Debug for Passwords {
 }
 
 fn argon2id() -> Argon2<'static> {
-    // The parameters are constants the crate accepts; `Params::new` cannot fail for them.
-    let params = Params::new(19_456, 2, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, current_params())
 }
 
-/// Hashes with the current parameters (blocking; call from the blocking pool).
+fn current_params() -> Params {
+    // Constants the crate accepts; `Params::new` cannot fail for them.
+    Params::new(19_456, 2, 1, Some(32)).unwrap_or_default()
+}
+
+/// Memory blocks above this many (64 MiB) are not kept between hashes; imported hashes with
+/// unusual parameters get a temporary allocation instead.
+const MAX_KEPT_BLOCKS: usize = 65_536;
+
+thread_local! {
+    /// Argon2's working memory, reused by every hash on this thread. Allocating 19 MiB per hash
+    /// is not only slower (fresh pages each time): glibc kept the freed blocks, and RSS grew by
+    /// 19 MiB per login until it passed 400 MiB.
+    static ARGON2_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+fn argon2_into(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> argon2::Result<()> {
+    let needed = argon2.params().block_count();
+    if needed > MAX_KEPT_BLOCKS {
+        return argon2.hash_password_into(password, salt, out);
+    }
+    ARGON2_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < needed {
+            memory.resize(needed, Block::default());
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..needed])
+    })
+}
+
+/// Hashes with the current parameters into a PHC string (blocking; call from a hashing thread).
 pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(argon2id()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
-        .to_string())
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt
+        .decode_b64(&mut salt_buf)
+        .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let params = current_params();
+    let mut out = [0u8; 32];
+    argon2_into(&argon2id(), password.as_bytes(), salt_bytes, &mut out)
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+    let phc = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params)
+            .map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("argon2 output: {e}"))?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Verifies against an Argon2 PHC string or a bcrypt hash (blocking).
@@ -72,23 +119,40 @@ pub fn verify_blocking(password: &str, stored: &str) -> Verdict {
             _ => Verdict::Mismatch,
         };
     }
-    let Ok(parsed) = PasswordHash::new(stored) else {
-        return Verdict::Mismatch;
+    match verify_argon2(password, stored) {
+        Some((true, current)) if current => Verdict::Match,
+        Some((true, _)) => Verdict::MatchNeedsRehash,
+        _ => Verdict::Mismatch,
+    }
+}
+
+/// `Some((matches, uses_current_parameters))`, or `None` for an unusable hash.
+fn verify_argon2(password: &str, stored: &str) -> Option<(bool, bool)> {
+    let parsed = PasswordHash::new(stored).ok()?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
     };
-    let matches = Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
-    if !matches {
-        return Verdict::Mismatch;
-    }
-    let current = parsed.algorithm.as_str() == "argon2id"
-        && Params::try_from(&parsed)
-            .is_ok_and(|p| p.m_cost() == 19_456 && p.t_cost() == 2 && p.p_cost() == 1);
-    if current {
-        Verdict::Match
-    } else {
-        Verdict::MatchNeedsRehash
-    }
+    let params = Params::try_from(&parsed).ok()?;
+    let expected = parsed.hash?;
+    let mut salt_buf = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt_buf).ok()?;
+    let mut out = vec![0u8; expected.len()];
+    let current = algorithm == Algorithm::Argon2id
+        && version == Version::V0x13
+        && (params.m_cost(), params.t_cost(), params.p_cost()) == (19_456, 2, 1);
+    argon2_into(
+        &Argon2::new(algorithm, version, params),
+        password.as_bytes(),
+        salt,
+        &mut out,
+    )
+    .ok()?;
+    Some((
+        crate::crypto::constant_time_eq(&out, expected.as_bytes()),
+        current,
+    ))
 }
 
 /// Is `hash` a form we can verify (for imports)?
@@ -211,6 +275,7 @@ impl Passwords {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher;
 
     #[test]
     fn argon2id_hashes_verify_and_use_the_documented_parameters() {
@@ -224,6 +289,19 @@ mod tests {
             Verdict::Match
         );
         assert_eq!(verify_blocking("wrong", &hash), Verdict::Mismatch);
+        // Interoperable with the reference implementation, both ways.
+        use argon2::password_hash::PasswordVerifier;
+        let parsed = PasswordHash::new(&hash).expect("PHC");
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+        let reference = argon2id()
+            .hash_password(b"another one", &SaltString::generate(&mut OsRng))
+            .expect("hash")
+            .to_string();
+        assert_eq!(verify_blocking("another one", &reference), Verdict::Match);
     }
 
     #[test]
