@@ -59,14 +59,26 @@ pub struct InstanceConfig {
     pub tokens: TokenConfig,
     pub rate_limits: RateLimits,
     pub mail: MailConfig,
+    pub organizations: OrganizationsConfig,
+    pub audit: AuditConfig,
 }
 
 impl InstanceConfig {
-    /// Reads a YAML (or JSON, which is YAML) file.
+    /// Reads a YAML (or JSON, which is YAML) file and validates it.
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        serde_yaml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        let config: InstanceConfig =
+            serde_yaml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        config
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// Checks what the types cannot express; the error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        crate::rbac::Catalogue::from_config(&self.organizations).map(|_| ())
     }
 }
 
@@ -196,6 +208,60 @@ impl Default for MailConfig {
             from: "AuthStack <no-reply@authstack.local>".into(),
             link_base_url: None,
             product_name: "AuthStack".into(),
+        }
+    }
+}
+
+/// Organizations, their roles and their limits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrganizationsConfig {
+    /// The customer's own permissions (`resource:action`, e.g. `projects:create`), added to the
+    /// built-in catalogue. Owners hold them all; other roles as granted.
+    pub permissions: Vec<String>,
+    /// Extra permissions granted to the built-in roles (beyond their documented defaults).
+    pub role_grants: RoleGrants,
+    /// Organizations in the whole instance (plan limit); `None` = unlimited.
+    pub max_organizations: Option<u32>,
+    /// Members plus pending invitations per organization (plan limit).
+    pub max_members_per_organization: Option<u32>,
+    /// Custom roles per organization (plan limit).
+    pub max_custom_roles_per_organization: Option<u32>,
+    pub invitation_ttl_secs: u64,
+}
+
+impl Default for OrganizationsConfig {
+    fn default() -> Self {
+        OrganizationsConfig {
+            permissions: Vec::new(),
+            role_grants: RoleGrants::default(),
+            max_organizations: None,
+            max_members_per_organization: None,
+            max_custom_roles_per_organization: Some(20),
+            invitation_ttl_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoleGrants {
+    pub admin: Vec<String>,
+    pub member: Vec<String>,
+    pub viewer: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Events older than this are deleted by a background task.
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            retention_days: 365,
         }
     }
 }

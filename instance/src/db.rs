@@ -9,6 +9,15 @@ use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+/// Which organizations' rows a transaction may touch.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    Organization(&'a str),
+    /// For the few reads that cross organizations by design: a user's own memberships, an
+    /// invitation found by its token, the instance-wide admin views.
+    AllOrganizations,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -116,6 +125,29 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
+    }
+
+    /// A transaction that may only see `scope`'s rows. On PostgreSQL this sets the
+    /// `authstack.org_id` setting that the row-level security policies check; the code scopes
+    /// every organization query by id as well, so SQLite needs nothing more.
+    pub async fn scoped(
+        &self,
+        scope: Scope<'_>,
+        write: bool,
+    ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let pool = if write { &self.writer } else { &self.pool };
+        let mut tx = pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            let value = match scope {
+                Scope::Organization(id) => id,
+                Scope::AllOrganizations => "*",
+            };
+            sqlx::query("SELECT set_config('authstack.org_id', $1, true)")
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// True when a unique constraint rejected a write.

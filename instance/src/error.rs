@@ -29,6 +29,10 @@ pub enum Error {
     Unauthorized(&'static str),
     #[error("{0}")]
     Forbidden(&'static str),
+    #[error("{0}")]
+    ForbiddenBecause(String),
+    #[error("{0}")]
+    LimitExceeded(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -56,7 +60,8 @@ impl Error {
             Error::UserBanned => "user_banned",
             Error::RateLimited { .. } => "rate_limited",
             Error::Unauthorized(_) => "unauthorized",
-            Error::Forbidden(_) => "forbidden",
+            Error::Forbidden(_) | Error::ForbiddenBecause(_) => "forbidden",
+            Error::LimitExceeded(_) => "limit_exceeded",
             Error::NotFound(_) => "not_found",
             Error::Conflict(_) => "conflict",
             Error::PayloadTooLarge => "payload_too_large",
@@ -73,9 +78,11 @@ impl Error {
                 StatusCode::BAD_REQUEST
             }
             Error::InvalidCredentials | Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Error::EmailNotVerified | Error::UserBanned | Error::Forbidden(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Error::EmailNotVerified
+            | Error::UserBanned
+            | Error::Forbidden(_)
+            | Error::ForbiddenBecause(_)
+            | Error::LimitExceeded(_) => StatusCode::FORBIDDEN,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,

@@ -12,11 +12,14 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod invitations;
 pub mod keys;
 pub mod mail;
 pub mod ops;
+pub mod orgs;
 pub mod passwords;
 pub mod ratelimit;
+pub mod rbac;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
@@ -59,6 +62,8 @@ pub struct App {
     /// Swapped atomically when a new configuration revision is applied.
     pub config: ArcSwap<InstanceConfig>,
     pub keys: Keys,
+    /// The permission catalogue and built-in roles, derived from `config`.
+    pub rbac: rbac::Catalogue,
     pub passwords: Passwords,
     pub mailer: Mailer,
     pub limits: RateLimiter,
@@ -78,7 +83,8 @@ const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 #[openapi(
     info(title = "AuthStack instance API", description = "Accounts, sessions and tokens of one AuthStack instance."),
     modifiers(&SecuritySchemes),
-    tags((name = "auth"), (name = "me"), (name = "admin"), (name = "discovery"))
+    tags((name = "auth"), (name = "me"), (name = "organizations"), (name = "members"), (name = "roles"),
+         (name = "invitations"), (name = "audit"), (name = "admin"), (name = "discovery"))
 )]
 struct ApiDoc;
 
@@ -114,6 +120,11 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(users::routes::router())
         .merge(sessions::routes::router())
         .merge(keys::routes::router())
+        .merge(orgs::routes::router())
+        .merge(orgs::members::router())
+        .merge(rbac::routes::router())
+        .merge(invitations::routes::router())
+        .merge(audit::routes::router())
         .merge(admin::routes::router().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
 }
 
@@ -213,7 +224,13 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
         .issuer
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    config
+        .instance
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid instance configuration: {e}"))?;
     let app = Arc::new(App {
+        rbac: rbac::Catalogue::from_config(&config.instance.organizations)
+            .map_err(anyhow::Error::msg)?,
         passwords: Passwords::new(&config.instance.passwords)?,
         mailer: Mailer::new(
             config.smtp_url.as_ref(),
@@ -292,5 +309,23 @@ fn background_tasks(app: &AppState) -> Vec<JoinHandle<()>> {
             }
         })
     };
-    vec![sweeper, key_pruner]
+    let audit_retention = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                let days = i64::from(app.config.load().audit.retention_days);
+                let cutoff = app.clock.now() - days * 24 * 3600;
+                match audit::prune(&app.db, cutoff).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(deleted = n, retention_days = days, "pruned audit events")
+                    }
+                    Err(err) => tracing::warn!(error = %err, "pruning audit events failed"),
+                }
+            }
+        })
+    };
+    vec![sweeper, key_pruner, audit_retention]
 }

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use super::import::{ImportReport, ImportRow, MAX_BATCH, import_batch};
 use crate::AppState;
-use crate::audit::{self, AuditEntry, AuditEvent, AuditQuery};
+use crate::audit::{self, AuditEvent};
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::{Admin, Client, Json, Query};
 use crate::sessions;
@@ -25,7 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(unban_user))
         .routes(routes!(revoke_user_sessions))
         .routes(routes!(import_users))
-        .routes(routes!(list_audit_events))
 }
 
 const DEFAULT_PAGE: i64 = 50;
@@ -411,46 +410,4 @@ async fn import_users(
     )
     .await?;
     Ok(axum::Json(report))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AuditListQuery {
-    action: Option<String>,
-    actor_id: Option<String>,
-    target_id: Option<String>,
-    cursor: Option<String>,
-    limit: Option<i64>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditPage {
-    pub data: Vec<AuditEntry>,
-    pub next_cursor: Option<String>,
-}
-
-/// The instance-wide audit log, newest first.
-#[utoipa::path(get, path = "/v1/admin/audit-logs", tag = "admin", security(("admin_key" = [])), params(AuditListQuery),
-    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn list_audit_events(
-    State(app): State<AppState>,
-    _admin: Admin,
-    Query(q): Query<AuditListQuery>,
-) -> Result<axum::Json<AuditPage>> {
-    let limit = page_size(q.limit)?;
-    let query = AuditQuery {
-        action: q.action,
-        actor_id: q.actor_id,
-        target_id: q.target_id,
-        before: q.cursor,
-        limit: limit + 1,
-    };
-    let mut data = audit::list(&app.db, &query).await?;
-    let next_cursor = if data.len() as i64 > limit {
-        data.truncate(limit as usize);
-        data.last().map(|e| e.id.clone())
-    } else {
-        None
-    };
-    Ok(axum::Json(AuditPage { data, next_cursor }))
 }

@@ -1,5 +1,7 @@
 //! The audit log: who did what to whom, from where, and when.
 
+pub mod routes;
+
 use serde::Serialize;
 use sqlx::Row;
 
@@ -36,6 +38,10 @@ impl AuditEvent {
         self.target_id = Some(id.to_owned());
         self
     }
+    pub fn organization(mut self, id: &str) -> Self {
+        self.organization_id = Some(id.to_owned());
+        self
+    }
     pub fn client(mut self, client: &Client) -> Self {
         self.ip = client.ip.map(|ip| ip.to_string());
         self.user_agent = client.user_agent.clone();
@@ -48,6 +54,15 @@ impl AuditEvent {
 }
 
 pub async fn record(db: &Db, now: UnixTime, event: AuditEvent) -> Result<()> {
+    record_in(&db.writer, now, event).await
+}
+
+/// Records inside a transaction, so the event commits (or not) with the change it describes.
+pub async fn record_in<'e, E: sqlx::AnyExecutor<'e>>(
+    executor: E,
+    now: UnixTime,
+    event: AuditEvent,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_events (id, occurred_at, action, actor_id, target_id, organization_id, ip, user_agent, data) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -61,9 +76,32 @@ pub async fn record(db: &Db, now: UnixTime, event: AuditEvent) -> Result<()> {
     .bind(event.ip)
     .bind(event.user_agent)
     .bind(event.data.to_string())
-    .execute(&db.writer)
+    .execute(executor)
     .await?;
     Ok(())
+}
+
+/// Records in the background, for events about a request that is failing (a denied attempt):
+/// the request's own transaction rolls back, the event must not.
+pub fn record_later(app: &crate::App, event: AuditEvent) {
+    let db = app.db.clone();
+    let now = app.clock.now();
+    tokio::spawn(async move {
+        if let Err(err) = record(&db, now, event).await {
+            tracing::error!(error = %err, "recording an audit event failed");
+        }
+    });
+}
+
+/// Deletes events older than `cutoff`; returns how many.
+pub async fn prune(db: &Db, cutoff: UnixTime) -> Result<u64> {
+    let mut tx = db.scoped(crate::db::Scope::AllOrganizations, true).await?;
+    let done = sqlx::query("DELETE FROM audit_events WHERE occurred_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
 }
 
 /// A recorded event as the API shows it.
@@ -84,26 +122,41 @@ pub struct AuditEntry {
 /// Filters for listing events; `before` is a cursor (an event id), newest first.
 #[derive(Debug, Default)]
 pub struct AuditQuery {
+    pub organization_id: Option<String>,
     pub action: Option<String>,
     pub actor_id: Option<String>,
     pub target_id: Option<String>,
+    pub since: Option<UnixTime>,
+    pub until: Option<UnixTime>,
     pub before: Option<String>,
     pub limit: i64,
 }
 
+/// Lists events newest first, scoped to the query's organization (or instance-wide).
 pub async fn list(db: &Db, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
+    let scope = match &q.organization_id {
+        Some(id) => crate::db::Scope::Organization(id),
+        None => crate::db::Scope::AllOrganizations,
+    };
+    let mut tx = db.scoped(scope, false).await?;
     let rows = sqlx::query(
         "SELECT id, occurred_at, action, actor_id, target_id, organization_id, ip, user_agent, data \
-         FROM audit_events WHERE ($1 IS NULL OR action = $1) AND ($2 IS NULL OR actor_id = $2) \
-         AND ($3 IS NULL OR target_id = $3) AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5",
+         FROM audit_events WHERE ($1 IS NULL OR organization_id = $1) AND ($2 IS NULL OR action = $2) \
+         AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR target_id = $4) \
+         AND ($5 IS NULL OR occurred_at >= $5) AND ($6 IS NULL OR occurred_at < $6) \
+         AND ($7 IS NULL OR id < $7) ORDER BY id DESC LIMIT $8",
     )
+    .bind(&q.organization_id)
     .bind(&q.action)
     .bind(&q.actor_id)
     .bind(&q.target_id)
+    .bind(q.since)
+    .bind(q.until)
     .bind(&q.before)
     .bind(q.limit)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     rows.iter()
         .map(|r| {
             let data: String = r.try_get("data")?;

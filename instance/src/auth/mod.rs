@@ -12,7 +12,7 @@ use crate::tokens::emailed::{self, Purpose};
 use crate::users::User;
 
 /// The link a mailed token is used through, on the customer's application.
-fn link(app: &AppState, path: &str, token: &str) -> String {
+pub(crate) fn link(app: &AppState, path: &str, token: &str) -> String {
     let config = app.config.load();
     let base = config
         .mail
@@ -25,7 +25,10 @@ fn link(app: &AppState, path: &str, token: &str) -> String {
 
 /// Sends `email` unless its address has reached the mail limit. Runs detached from the request
 /// so that the response time does not depend on whether a mail was sent.
-fn deliver(app: &AppState, build: impl FnOnce(&AppState) -> Option<Email> + Send + 'static) {
+pub(crate) fn deliver(
+    app: &AppState,
+    build: impl FnOnce(&AppState) -> Option<Email> + Send + 'static,
+) {
     let app = app.clone();
     tokio::spawn(async move {
         let Some(email) = build(&app) else { return };

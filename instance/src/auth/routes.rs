@@ -125,7 +125,7 @@ async fn signup(
             "an account with this email already exists".into(),
         ));
     }
-    let tokens = sessions::start(&app, &user, &["pwd"], &client).await?;
+    let tokens = sessions::start(&app, &user, &["pwd"], &client, None).await?;
     Ok((StatusCode::CREATED, axum::Json(tokens)).into_response())
 }
 
@@ -135,6 +135,8 @@ pub struct LoginRequest {
     email: String,
     #[schema(value_type = String, format = Password)]
     password: SecretString,
+    /// Start the session in this organization (the user must be a member).
+    org_id: Option<String>,
 }
 
 /// Log in with email and password.
@@ -208,6 +210,9 @@ async fn login(
         metrics::counter!("authstack_logins_total", "outcome" => "email_not_verified").increment(1);
         return Err(Error::EmailNotVerified);
     }
+    if let Some(org_id) = &req.org_id {
+        sessions::ensure_member(&app, &user.id, org_id).await?;
+    }
     app.limits.clear(&account_key);
     metrics::counter!("authstack_logins_total", "outcome" => "success").increment(1);
     audit::record(
@@ -219,13 +224,18 @@ async fn login(
             .client(&client),
     )
     .await?;
-    Ok(axum::Json(sessions::start(&app, &user, &["pwd"], &client).await?).into_response())
+    Ok(
+        axum::Json(sessions::start(&app, &user, &["pwd"], &client, req.org_id.as_deref()).await?)
+            .into_response(),
+    )
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     refresh_token: String,
+    /// Switch the session to this organization (the user must be a member).
+    org_id: Option<String>,
 }
 
 /// Exchange a refresh token for new tokens; the presented token is used up.
@@ -239,7 +249,7 @@ async fn refresh(
     Json(req): Json<RefreshRequest>,
 ) -> Result<axum::Json<TokenResponse>> {
     Ok(axum::Json(
-        sessions::refresh(&app, &req.refresh_token, &client).await?,
+        sessions::refresh(&app, &req.refresh_token, &client, req.org_id.as_deref()).await?,
     ))
 }
 
@@ -524,7 +534,7 @@ async fn verify_email(
         return Err(Error::UserBanned);
     }
     Ok(axum::Json(
-        sessions::start(&app, &user, &["email"], &client).await?,
+        sessions::start(&app, &user, &["email"], &client, None).await?,
     ))
 }
 

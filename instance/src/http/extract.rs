@@ -176,6 +176,23 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+impl axum::extract::OptionalFromRequestParts<AppState> for Authenticated {
+    type Rejection = Error;
+
+    /// No `Authorization` header: `None`. A header that does not authenticate: the error.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<AppState>>::from_request_parts(parts, app)
+            .await
+            .map(Some)
+    }
+}
+
 /// A caller holding an admin secret key (`Authorization: Bearer ask_admin_...`).
 #[derive(Debug, Clone)]
 pub struct Admin {

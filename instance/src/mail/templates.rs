@@ -79,3 +79,17 @@ pub fn account_exists(product: &str, to: &str, reset_link: &str) -> Email {
         Some(("Reset password", reset_link)),
     )
 }
+
+pub fn invitation(product: &str, organization: &str, inviter: &str, to: &str, link: &str) -> Email {
+    let line = format!("{inviter} invited you to join {organization} on {product}.");
+    build(
+        "invitation",
+        to,
+        format!("Join {organization} on {product}"),
+        &[
+            &line,
+            "The invitation is for this address only and expires in a few days.",
+        ],
+        Some(("Accept invitation", link)),
+    )
+}

@@ -12,8 +12,10 @@ use crate::App;
 use crate::audit::{self, AuditEvent};
 use crate::clock::{UnixTime, rfc3339};
 use crate::crypto::{random_secret, sha256_hex};
+use crate::db::Scope;
 use crate::error::{Error, Result};
 use crate::http::Client;
+use crate::tokens::OrgContext;
 use crate::users::{User, UserView, store as users};
 
 pub use store::{list_for_user, revoke, revoke_all_for_user};
@@ -33,6 +35,8 @@ pub struct Session {
     pub last_active_at: UnixTime,
     pub expires_at: UnixTime,
     pub revoked_at: Option<UnixTime>,
+    /// The organization this session works in; carried into every access token.
+    pub org_id: Option<String>,
 }
 
 impl Session {
@@ -77,13 +81,52 @@ fn new_refresh_token() -> (IssuedRefresh, String) {
     (IssuedRefresh(token), hash)
 }
 
-fn respond(
+/// The session's organization context, if it still holds: a membership that ended drops it.
+pub async fn org_context(app: &App, session: &Session) -> Result<Option<OrgContext>> {
+    let Some(org_id) = &session.org_id else {
+        return Ok(None);
+    };
+    let mut tx = app.db.scoped(Scope::Organization(org_id), false).await?;
+    let access = crate::orgs::resolve(app, &mut tx, org_id, &session.user_id).await?;
+    tx.commit().await?;
+    match access {
+        Some(access) => Ok(Some(OrgContext::from(&access))),
+        None => {
+            store::set_org(&app.db, &session.id, None).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Checks that `user_id` may work in `org_id` (a member); `404` otherwise.
+pub async fn ensure_member(app: &App, user_id: &str, org_id: &str) -> Result<()> {
+    let mut tx = app.db.scoped(Scope::Organization(org_id), false).await?;
+    let member = crate::orgs::store::find_membership(&mut tx, org_id, user_id)
+        .await?
+        .is_some();
+    tx.commit().await?;
+    if member {
+        Ok(())
+    } else {
+        Err(Error::NotFound("organization"))
+    }
+}
+
+/// Makes `org_id` (or none) the session's organization.
+pub async fn set_org(app: &App, session: &mut Session, org_id: Option<&str>) -> Result<()> {
+    store::set_org(&app.db, &session.id, org_id).await?;
+    session.org_id = org_id.map(str::to_owned);
+    Ok(())
+}
+
+async fn respond(
     app: &App,
     user: &User,
     session: &Session,
     refresh: IssuedRefresh,
 ) -> Result<TokenResponse> {
-    let (access_token, expires_in) = crate::tokens::issue(app, user, session)?;
+    let org = org_context(app, session).await?;
+    let (access_token, expires_in) = crate::tokens::issue(app, user, session, org.as_ref())?;
     Ok(TokenResponse {
         user: user.view(app.clock.now()),
         access_token,
@@ -93,8 +136,15 @@ fn respond(
     })
 }
 
-/// Starts a session for `user` authenticated by `amr` and returns its first tokens.
-pub async fn start(app: &App, user: &User, amr: &[&str], client: &Client) -> Result<TokenResponse> {
+/// Starts a session for `user` authenticated by `amr`, working in `org_id` (already checked to
+/// be one of the user's organizations), and returns its first tokens.
+pub async fn start(
+    app: &App,
+    user: &User,
+    amr: &[&str],
+    client: &Client,
+    org_id: Option<&str>,
+) -> Result<TokenResponse> {
     let now = app.clock.now();
     let session = Session {
         id: format!("ses_{}", uuid::Uuid::now_v7().simple()),
@@ -106,6 +156,7 @@ pub async fn start(app: &App, user: &User, amr: &[&str], client: &Client) -> Res
         last_active_at: now,
         expires_at: now + app.config.load().tokens.session_lifetime_secs as i64,
         revoked_at: None,
+        org_id: org_id.map(str::to_owned),
     };
     let (refresh, hash) = new_refresh_token();
     store::insert(&app.db, &session, &hash).await?;
@@ -114,18 +165,24 @@ pub async fn start(app: &App, user: &User, amr: &[&str], client: &Client) -> Res
         last_login_at: Some(now),
         ..user.clone()
     };
-    respond(app, &user, &session, refresh)
+    respond(app, &user, &session, refresh).await
 }
 
-/// Exchanges a refresh token for a new access token and a new refresh token.
-pub async fn refresh(app: &App, presented: &str, client: &Client) -> Result<TokenResponse> {
+/// Exchanges a refresh token for a new access token and a new refresh token, optionally
+/// switching the session to `org_id`.
+pub async fn refresh(
+    app: &App,
+    presented: &str,
+    client: &Client,
+    org_id: Option<&str>,
+) -> Result<TokenResponse> {
     const INVALID: Error = Error::InvalidGrant("the refresh token is invalid, expired or revoked");
     if !presented.starts_with(REFRESH_TOKEN_PREFIX) || presented.len() > 128 {
         return Err(INVALID);
     }
     let now = app.clock.now();
     let hash = sha256_hex(presented);
-    let Some((session, used_at)) = store::find_by_refresh(&app.db, &hash).await? else {
+    let Some((mut session, used_at)) = store::find_by_refresh(&app.db, &hash).await? else {
         return Err(INVALID);
     };
     if !session.is_live(now) {
@@ -147,13 +204,20 @@ pub async fn refresh(app: &App, presented: &str, client: &Client) -> Result<Toke
         store::revoke(&app.db, &session.id, "user_banned", now).await?;
         return Err(Error::UserBanned);
     }
+    // Checked before rotating, so that a wrong organization does not use up the token.
+    if let Some(org_id) = org_id {
+        ensure_member(app, &user.id, org_id).await?;
+    }
     let (next, next_hash) = new_refresh_token();
     if !store::rotate(&app.db, &hash, &next_hash, &session.id, now).await? {
         // Another request rotated this token a moment ago: it wins, this one gets nothing. A
         // later replay of the token is reuse and revokes the family.
         return Err(INVALID);
     }
-    respond(app, &user, &session, next)
+    if let Some(org_id) = org_id {
+        set_org(app, &mut session, Some(org_id)).await?;
+    }
+    respond(app, &user, &session, next).await
 }
 
 async fn reuse_detected(app: &App, session: &Session, client: &Client) -> Result<()> {

@@ -8,7 +8,7 @@ use crate::clock::UnixTime;
 use crate::db::Db;
 
 const COLUMNS: &str = "s.id, s.user_id, s.amr, s.ip, s.user_agent, s.created_at, s.last_active_at, \
-                       s.expires_at, s.revoked_at";
+                       s.expires_at, s.revoked_at, s.org_id";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Session> {
     let amr: String = row.try_get("amr")?;
@@ -22,6 +22,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Session> {
         last_active_at: row.try_get("last_active_at")?,
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        org_id: row.try_get("org_id")?,
     })
 }
 
@@ -29,8 +30,8 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Session> {
 pub async fn insert(db: &Db, session: &Session, refresh_hash: &str) -> sqlx::Result<()> {
     let mut tx = db.writer.begin().await?;
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, amr, ip, user_agent, created_at, last_active_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO sessions (id, user_id, amr, ip, user_agent, created_at, last_active_at, expires_at, org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&session.id)
     .bind(&session.user_id)
@@ -40,6 +41,7 @@ pub async fn insert(db: &Db, session: &Session, refresh_hash: &str) -> sqlx::Res
     .bind(session.created_at)
     .bind(session.last_active_at)
     .bind(session.expires_at)
+    .bind(&session.org_id)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -168,4 +170,13 @@ pub async fn list_for_user(db: &Db, user_id: &str, now: UnixTime) -> sqlx::Resul
         .fetch_all(&db.pool)
         .await?;
     rows.iter().map(from_row).collect()
+}
+
+pub async fn set_org(db: &Db, id: &str, org_id: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET org_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(org_id)
+        .execute(&db.writer)
+        .await?;
+    Ok(())
 }

@@ -26,10 +26,46 @@ pub struct AccessClaims {
     pub amr: Vec<String>,
     pub email: String,
     pub email_verified: bool,
+    /// The organization the session is working in, when one is selected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_slug: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_role: Option<String>,
+    /// The permissions of `org_role` in `org_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
 }
 
-/// Signs an access token for `user` in `session`; returns it with its lifetime in seconds.
-pub fn issue(app: &App, user: &User, session: &Session) -> Result<(String, i64)> {
+/// The organization part of an access token.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrgContext {
+    pub org_id: String,
+    pub org_slug: String,
+    pub org_role: String,
+    pub permissions: Vec<String>,
+}
+
+impl From<&crate::orgs::Access> for OrgContext {
+    fn from(access: &crate::orgs::Access) -> Self {
+        OrgContext {
+            org_id: access.organization.id.clone(),
+            org_slug: access.organization.slug.clone(),
+            org_role: access.role.key.clone(),
+            permissions: access.role.permissions.iter().cloned().collect(),
+        }
+    }
+}
+
+/// Signs an access token for `user` in `session` (working in `org`, if any); returns it with
+/// its lifetime in seconds.
+pub fn issue(
+    app: &App,
+    user: &User,
+    session: &Session,
+    org: Option<&OrgContext>,
+) -> Result<(String, i64)> {
     let now = app.clock.now();
     let ttl = app.config.load().tokens.access_token_ttl_secs as i64;
     let claims = AccessClaims {
@@ -43,6 +79,10 @@ pub fn issue(app: &App, user: &User, session: &Session) -> Result<(String, i64)>
         amr: session.amr.clone(),
         email: user.email.clone(),
         email_verified: user.email_verified(),
+        org_id: org.map(|o| o.org_id.clone()),
+        org_slug: org.map(|o| o.org_slug.clone()),
+        org_role: org.map(|o| o.org_role.clone()),
+        permissions: org.map(|o| o.permissions.clone()),
     };
     Ok((app.keys.sign(&claims)?, ttl))
 }

@@ -155,15 +155,7 @@ pub async fn list(
     after: Option<&str>,
     limit: i64,
 ) -> sqlx::Result<Vec<User>> {
-    let pattern = search.map(|s| {
-        format!(
-            "%{}%",
-            s.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
+    let pattern = search.map(like_pattern);
     let sql = format!(
         "SELECT {COLUMNS} FROM users \
          WHERE ($1 IS NULL OR email_normalized LIKE $1 ESCAPE '\\' OR LOWER(COALESCE(name, '')) LIKE $1 ESCAPE '\\') \
@@ -176,4 +168,14 @@ pub async fn list(
         .fetch_all(&db.pool)
         .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// A case-insensitive `LIKE` pattern matching `search` anywhere, with `%`, `_` and `\\` literal.
+pub fn like_pattern(search: &str) -> String {
+    let escaped = search
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }

@@ -1,0 +1,417 @@
+//! `/v1/organizations/{id}/invitations` and `/v1/invitations/accept`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Invitation, InvitationView, store, unusable_reason};
+use crate::AppState;
+use crate::audit::{self, AuditEvent};
+use crate::crypto::{random_secret, sha256_hex};
+use crate::db::Scope;
+use crate::error::{Error, ErrorBody, Result};
+use crate::http::{Authenticated, Client, Json};
+use crate::orgs::members::requested_role;
+use crate::orgs::{OrganizationView, authorize};
+use crate::rbac::ensure_may_grant;
+use crate::sessions::{self, TokenResponse};
+use crate::users::{EmailAddress, User, new_user_id, parse_name, store as users};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_invitation, list_invitations))
+        .routes(routes!(cancel_invitation))
+        .routes(routes!(resend_invitation))
+        .routes(routes!(accept_invitation))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvitationRequest {
+    email: String,
+    /// A built-in role or a custom role's key; `member` when absent.
+    role: Option<String>,
+}
+
+/// Mails a fresh link for `inv` (after the transaction that created or renewed it committed).
+fn mail_invitation(
+    app: &AppState,
+    inv: &Invitation,
+    token: &SecretString,
+    org_name: &str,
+    inviter: &str,
+) {
+    let url = crate::auth::link(app, "accept-invitation", token.expose_secret());
+    let product = app.config.load().mail.product_name.clone();
+    let (org_name, inviter, to) = (org_name.to_owned(), inviter.to_owned(), inv.email.clone());
+    crate::auth::deliver(app, move |_| {
+        Some(crate::mail::invitation(
+            &product, &org_name, &inviter, &to, &url,
+        ))
+    });
+}
+
+/// Invite an email address with a role (needs `members:invite`; only roles whose permissions
+/// the caller holds; counts against the member cap).
+#[utoipa::path(post, path = "/v1/organizations/{id}/invitations", tag = "invitations", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = CreateInvitationRequest,
+    responses((status = 201, body = InvitationView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_invitation(
+    State(app): State<AppState>,
+    auth: Authenticated,
+    client: Client,
+    Path(id): Path<String>,
+    Json(req): Json<CreateInvitationRequest>,
+) -> Result<(StatusCode, axum::Json<InvitationView>)> {
+    let email = EmailAddress::parse(&req.email)?;
+    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
+    let actor = authorize(&app, &mut tx, &id, &auth, &client, Some("members:invite")).await?;
+    let role = requested_role(&app, &mut tx, &id, req.role.as_deref().unwrap_or("member")).await?;
+    ensure_may_grant(
+        &actor.role.permissions,
+        &role.permissions,
+        &format!("invite with the role {}", role.key),
+    )?;
+    let now = app.clock.now();
+    if let Some(existing) = users::find_by_email(&app.db, &email.normalized()).await?
+        && crate::orgs::store::find_membership(&mut tx, &id, &existing.id)
+            .await?
+            .is_some()
+    {
+        return Err(Error::Conflict(
+            "this address already belongs to a member".into(),
+        ));
+    }
+    if store::find_pending_for(&mut tx, &id, email.as_str(), now)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(
+            "this address already has a pending invitation; resend it instead".into(),
+        ));
+    }
+    let config = app.config.load_full();
+    if let Some(max) = config.organizations.max_members_per_organization
+        && crate::orgs::store::count_seats(&mut tx, &id, now).await? >= i64::from(max)
+    {
+        return Err(Error::LimitExceeded(format!(
+            "the plan allows {max} members (and pending invitations) per organization"
+        )));
+    }
+    let token = random_secret("inv_", 32);
+    let inv = Invitation {
+        id: format!("invt_{}", uuid::Uuid::now_v7().simple()),
+        organization_id: id.clone(),
+        email: email.as_str().to_owned(),
+        role: role.key.clone(),
+        invited_by: Some(auth.user.id.clone()),
+        created_at: now,
+        expires_at: now + config.organizations.invitation_ttl_secs as i64,
+        accepted_at: None,
+        cancelled_at: None,
+    };
+    store::insert(&mut tx, &inv, &sha256_hex(token.expose_secret())).await?;
+    audit::record_in(
+        &mut *tx,
+        now,
+        AuditEvent::new("organization.invitation_sent")
+            .actor(&auth.user.id)
+            .target(&inv.id)
+            .organization(&id)
+            .client(&client)
+            .data(serde_json::json!({ "email": inv.email, "role": inv.role })),
+    )
+    .await?;
+    tx.commit().await?;
+    mail_invitation(
+        &app,
+        &inv,
+        &token,
+        &actor.organization.name,
+        &auth.user.email,
+    );
+    Ok((StatusCode::CREATED, axum::Json(inv.view(now))))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InvitationList {
+    pub data: Vec<InvitationView>,
+}
+
+/// Open invitations (pending or expired, not accepted or cancelled); needs `members:read`.
+#[utoipa::path(get, path = "/v1/organizations/{id}/invitations", tag = "invitations", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = InvitationList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_invitations(
+    State(app): State<AppState>,
+    auth: Authenticated,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<axum::Json<InvitationList>> {
+    let mut tx = app.db.scoped(Scope::Organization(&id), false).await?;
+    authorize(&app, &mut tx, &id, &auth, &client, Some("members:read")).await?;
+    let open = store::list_open(&mut tx, &id).await?;
+    tx.commit().await?;
+    let now = app.clock.now();
+    Ok(axum::Json(InvitationList {
+        data: open.iter().map(|i| i.view(now)).collect(),
+    }))
+}
+
+/// Cancel an open invitation (needs `members:invite`); its link stops working.
+#[utoipa::path(delete, path = "/v1/organizations/{id}/invitations/{invitation_id}", tag = "invitations", security(("bearer" = [])),
+    params(("id" = String, Path), ("invitation_id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn cancel_invitation(
+    State(app): State<AppState>,
+    auth: Authenticated,
+    client: Client,
+    Path((id, invitation_id)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
+    authorize(&app, &mut tx, &id, &auth, &client, Some("members:invite")).await?;
+    store::find(&mut tx, &id, &invitation_id)
+        .await?
+        .ok_or(Error::NotFound("invitation"))?;
+    let now = app.clock.now();
+    if !store::cancel(&mut tx, &id, &invitation_id, now).await? {
+        return Err(Error::Conflict("the invitation is no longer open".into()));
+    }
+    audit::record_in(
+        &mut *tx,
+        now,
+        AuditEvent::new("organization.invitation_cancelled")
+            .actor(&auth.user.id)
+            .target(&invitation_id)
+            .organization(&id)
+            .client(&client),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Send an open invitation again with a new link and a new expiry (needs `members:invite`).
+#[utoipa::path(post, path = "/v1/organizations/{id}/invitations/{invitation_id}/resend", tag = "invitations", security(("bearer" = [])),
+    params(("id" = String, Path), ("invitation_id" = String, Path)),
+    responses((status = 200, body = InvitationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn resend_invitation(
+    State(app): State<AppState>,
+    auth: Authenticated,
+    client: Client,
+    Path((id, invitation_id)): Path<(String, String)>,
+) -> Result<axum::Json<InvitationView>> {
+    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
+    let actor = authorize(&app, &mut tx, &id, &auth, &client, Some("members:invite")).await?;
+    let mut inv = store::find(&mut tx, &id, &invitation_id)
+        .await?
+        .ok_or(Error::NotFound("invitation"))?;
+    if inv.accepted_at.is_some() || inv.cancelled_at.is_some() {
+        return Err(Error::Conflict("the invitation is no longer open".into()));
+    }
+    let now = app.clock.now();
+    let token = random_secret("inv_", 32);
+    inv.expires_at = now + app.config.load().organizations.invitation_ttl_secs as i64;
+    store::renew(
+        &mut tx,
+        &id,
+        &inv.id,
+        &sha256_hex(token.expose_secret()),
+        inv.expires_at,
+    )
+    .await?;
+    audit::record_in(
+        &mut *tx,
+        now,
+        AuditEvent::new("organization.invitation_resent")
+            .actor(&auth.user.id)
+            .target(&inv.id)
+            .organization(&id)
+            .client(&client),
+    )
+    .await?;
+    tx.commit().await?;
+    mail_invitation(
+        &app,
+        &inv,
+        &token,
+        &actor.organization.name,
+        &auth.user.email,
+    );
+    Ok(axum::Json(inv.view(now)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitationRequest {
+    token: String,
+    /// For someone without an account: the password of the account created on acceptance.
+    #[schema(value_type = Option<String>, format = Password)]
+    password: Option<SecretString>,
+    name: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AcceptedInvitation {
+    pub organization: OrganizationView,
+    pub role: String,
+    /// Present when the call created the account: its first session, working in the organization.
+    pub session: Option<TokenResponse>,
+}
+
+/// Accept an invitation. Signed in (bearer token) as the invited address: join. Not signed in
+/// and without an account: give `password` (and `name`) to sign up and join in one call, the
+/// answer then carries a session. Not signed in but the address has an account: `401`, sign in
+/// first.
+#[utoipa::path(post, path = "/v1/invitations/accept", tag = "invitations", request_body = AcceptInvitationRequest,
+    responses((status = 200, body = AcceptedInvitation), (status = 201, body = AcceptedInvitation), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn accept_invitation(
+    State(app): State<AppState>,
+    auth: Option<Authenticated>,
+    client: Client,
+    Json(req): Json<AcceptInvitationRequest>,
+) -> Result<(StatusCode, axum::Json<AcceptedInvitation>)> {
+    const INVALID: Error = Error::InvalidGrant("the invitation link is invalid");
+    let now = app.clock.now();
+    let token_hash = sha256_hex(&req.token);
+    // Look the invitation up first (read only), to know whose account this is about.
+    let inv = {
+        let mut tx = app.db.scoped(Scope::AllOrganizations, false).await?;
+        let inv = store::find_by_token(&mut tx, &token_hash).await?;
+        tx.commit().await?;
+        inv.ok_or(INVALID)?
+    };
+    if let Some(reason) = unusable_reason(&inv, now) {
+        return Err(Error::InvalidGrant(reason));
+    }
+    let (user, created) = match &auth {
+        Some(auth) if auth.user.email.eq_ignore_ascii_case(&inv.email) => {
+            (auth.user.clone(), false)
+        }
+        Some(_) => {
+            return Err(Error::Forbidden(
+                "this invitation was sent to a different email address",
+            ));
+        }
+        None => match users::find_by_email(&app.db, &inv.email.to_lowercase()).await? {
+            Some(_) => {
+                return Err(Error::Unauthorized(
+                    "an account exists for this address: sign in, then accept",
+                ));
+            }
+            None => {
+                let password = req
+                    .password
+                    .as_ref()
+                    .ok_or_else(|| Error::invalid("password is required to create your account"))?;
+                app.passwords.check_policy(
+                    &app.config.load().passwords,
+                    password,
+                    Some(&inv.email),
+                )?;
+                let name = req.name.as_deref().map(parse_name).transpose()?;
+                let user = User {
+                    id: new_user_id(),
+                    email: inv.email.clone(),
+                    // The link reached the mailbox, which proves the address.
+                    email_verified_at: Some(now),
+                    name,
+                    password_hash: Some(app.passwords.hash(password).await?),
+                    metadata: serde_json::json!({}),
+                    banned_until: None,
+                    ban_reason: None,
+                    external_id: None,
+                    created_at: now,
+                    updated_at: now,
+                    last_login_at: None,
+                };
+                (user, true)
+            }
+        },
+    };
+
+    let mut tx = app
+        .db
+        .scoped(Scope::Organization(&inv.organization_id), true)
+        .await?;
+    if !store::accept(&mut tx, &inv.id, now).await? {
+        return Err(INVALID);
+    }
+    if created && !users::insert(&mut *tx, &user).await? {
+        return Err(Error::Conflict(
+            "an account for this address was just created; sign in, then accept".into(),
+        ));
+    }
+    if !crate::orgs::store::insert_membership(
+        &mut tx,
+        &inv.organization_id,
+        &user.id,
+        &inv.role,
+        now,
+    )
+    .await?
+    {
+        return Err(Error::Conflict(
+            "you are already a member of this organization".into(),
+        ));
+    }
+    let org = crate::orgs::store::find(&mut tx, &inv.organization_id)
+        .await?
+        .ok_or(Error::NotFound("organization"))?;
+    if created {
+        audit::record_in(
+            &mut *tx,
+            now,
+            AuditEvent::new("auth.signup")
+                .actor(&user.id)
+                .target(&user.id)
+                .client(&client),
+        )
+        .await?;
+    }
+    audit::record_in(
+        &mut *tx,
+        now,
+        AuditEvent::new("organization.invitation_accepted")
+            .actor(&user.id)
+            .target(&inv.id)
+            .organization(&org.id)
+            .client(&client),
+    )
+    .await?;
+    audit::record_in(
+        &mut *tx,
+        now,
+        AuditEvent::new("organization.member_added")
+            .actor(&user.id)
+            .target(&user.id)
+            .organization(&org.id)
+            .client(&client)
+            .data(serde_json::json!({ "role": inv.role, "invitation_id": inv.id })),
+    )
+    .await?;
+    tx.commit().await?;
+
+    let session = if created {
+        Some(sessions::start(&app, &user, &["pwd"], &client, Some(&org.id)).await?)
+    } else {
+        None
+    };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        axum::Json(AcceptedInvitation {
+            organization: org.view(),
+            role: inv.role,
+            session,
+        }),
+    ))
+}

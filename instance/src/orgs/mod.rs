@@ -1,0 +1,269 @@
+//! Organizations (the customer's tenants) and a user's standing in one: membership, role and
+//! permissions. Every organization-scoped request resolves an [`Access`] first; a caller who
+//! is not a member gets `404` whether or not the organization exists, and the attempt is
+//! audited.
+
+pub mod members;
+pub mod routes;
+pub mod store;
+
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use crate::App;
+use crate::audit::{self, AuditEvent};
+use crate::clock::{UnixTime, rfc3339};
+use crate::error::{Error, Result};
+use crate::http::{Authenticated, Client};
+use crate::rbac::Role;
+
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub logo_url: Option<String>,
+    pub branding: serde_json::Value,
+    pub settings: serde_json::Value,
+    pub created_by: Option<String>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrganizationView {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub logo_url: Option<String>,
+    /// `{ "primary_color": "#rrggbb", "background_color": ..., "text_color": ... }`
+    #[schema(value_type = Object)]
+    pub branding: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Organization {
+    pub fn view(&self) -> OrganizationView {
+        OrganizationView {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            slug: self.slug.clone(),
+            logo_url: self.logo_url.clone(),
+            branding: self.branding.clone(),
+            settings: self.settings.clone(),
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        }
+    }
+}
+
+pub fn new_org_id() -> String {
+    format!("org_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Validates an organization name: trimmed, 1..=100 printable characters.
+pub fn parse_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::invalid("name must be 1 to 100 printable characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Validates a slug: 2..=48 of `a-z`, `0-9`, `-`, not starting or ending with `-`.
+pub fn parse_slug(raw: &str) -> Result<String> {
+    let ok = (2..=48).contains(&raw.len())
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !raw.starts_with('-')
+        && !raw.ends_with('-');
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(Error::invalid(
+            "slug must be 2 to 48 characters of a-z, 0-9 and -, not starting or ending with -",
+        ))
+    }
+}
+
+/// A slug derived from a name ("Acme Inc." -> "acme-inc").
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug = slug
+        .trim_end_matches('-')
+        .chars()
+        .take(40)
+        .collect::<String>();
+    let slug = slug.trim_end_matches('-').to_owned();
+    if slug.len() < 2 {
+        format!("org-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    } else {
+        slug
+    }
+}
+
+/// Validates a logo URL: absolute `https://` (or `http://`), at most 2048 characters.
+pub fn parse_logo_url(raw: &str) -> Result<String> {
+    let ok = raw.len() <= 2048
+        && (raw.starts_with("https://") || raw.starts_with("http://"))
+        && raw.len() > "https://".len()
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(Error::invalid(
+            "logo_url must be an absolute http(s) URL of at most 2048 characters",
+        ))
+    }
+}
+
+const BRANDING_COLORS: [&str; 3] = ["primary_color", "background_color", "text_color"];
+
+/// Validates branding: an object whose known color fields are `#rrggbb`.
+pub fn parse_branding(value: serde_json::Value) -> Result<serde_json::Value> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| Error::invalid("branding must be a JSON object"))?;
+    for (key, v) in object {
+        if !BRANDING_COLORS.contains(&key.as_str()) {
+            return Err(Error::invalid(format!(
+                "branding.{key} is not a branding field (use {})",
+                BRANDING_COLORS.join(", ")
+            )));
+        }
+        let valid = v.as_str().is_some_and(|s| {
+            s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit())
+        });
+        if !valid && !v.is_null() {
+            return Err(Error::invalid(format!(
+                "branding.{key} must be a color like #1a2b3c"
+            )));
+        }
+    }
+    Ok(value)
+}
+
+/// Validates free-form settings: a JSON object of at most 16 KiB.
+pub fn parse_settings(value: serde_json::Value) -> Result<serde_json::Value> {
+    if !value.is_object() {
+        return Err(Error::invalid("settings must be a JSON object"));
+    }
+    if value.to_string().len() > 16 * 1024 {
+        return Err(Error::invalid("settings must be at most 16 KiB"));
+    }
+    Ok(value)
+}
+
+/// The caller's standing in one organization.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub organization: Organization,
+    pub user_id: String,
+    pub membership_id: String,
+    pub role: Role,
+}
+
+impl Access {
+    pub fn allows(&self, permission: &str) -> bool {
+        self.role.permissions.contains(permission)
+    }
+
+    /// Fails with `forbidden` naming the missing permission.
+    pub fn require(&self, permission: &str) -> Result<()> {
+        if self.allows(permission) {
+            Ok(())
+        } else {
+            Err(Error::ForbiddenBecause(format!(
+                "this needs the {permission} permission, which your role ({}) does not grant",
+                self.role.key
+            )))
+        }
+    }
+}
+
+/// Resolves `user_id`'s membership of `org_id` inside a transaction scoped to that
+/// organization. `None` when there is no such organization or membership.
+pub async fn resolve(
+    app: &App,
+    conn: &mut AnyConnection,
+    org_id: &str,
+    user_id: &str,
+) -> Result<Option<Access>> {
+    let Some(organization) = store::find(conn, org_id).await? else {
+        return Ok(None);
+    };
+    let Some(membership) = store::find_membership(conn, org_id, user_id).await? else {
+        return Ok(None);
+    };
+    let role = crate::rbac::store::resolve(app, conn, org_id, &membership.role)
+        .await?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "membership {} has unknown role {}",
+                membership.id,
+                membership.role
+            )
+        })?;
+    Ok(Some(Access {
+        organization,
+        user_id: user_id.to_owned(),
+        membership_id: membership.id,
+        role,
+    }))
+}
+
+/// Like [`resolve`] for the authenticated caller, answering a non-member with `404` and
+/// auditing the attempt, and requiring `permission` when given.
+pub async fn authorize(
+    app: &App,
+    conn: &mut AnyConnection,
+    org_id: &str,
+    auth: &Authenticated,
+    client: &Client,
+    permission: Option<&str>,
+) -> Result<Access> {
+    let Some(access) = resolve(app, conn, org_id, &auth.user.id).await? else {
+        audit::record_later(
+            app,
+            AuditEvent::new("organization.access_denied")
+                .actor(&auth.user.id)
+                .organization(org_id)
+                .client(client),
+        );
+        return Err(Error::NotFound("organization"));
+    };
+    if let Some(permission) = permission {
+        access.require(permission)?;
+    }
+    Ok(access)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_branding_are_validated() {
+        assert_eq!(slugify("Acme, Inc."), "acme-inc");
+        assert!(slugify("!").starts_with("org-"));
+        assert!(parse_slug("acme-inc").is_ok());
+        for bad in ["a", "-acme", "acme-", "Acme", "ac me", &"a".repeat(49)] {
+            assert!(parse_slug(bad).is_err(), "{bad}");
+        }
+        assert!(parse_branding(serde_json::json!({ "primary_color": "#1A2b3c" })).is_ok());
+        assert!(parse_branding(serde_json::json!({ "primary_color": "red" })).is_err());
+        assert!(parse_branding(serde_json::json!({ "font": "x" })).is_err());
+        assert!(parse_logo_url("javascript:alert(1)").is_err());
+    }
+}
