@@ -315,13 +315,9 @@ fn background_tasks(app: &AppState) -> Vec<JoinHandle<()>> {
             let mut tick = tokio::time::interval(Duration::from_secs(3600));
             loop {
                 tick.tick().await;
-                let days = i64::from(app.config.load().audit.retention_days);
-                let cutoff = app.clock.now() - days * 24 * 3600;
-                match audit::prune(&app.db, cutoff).await {
+                match audit::enforce_retention(&app).await {
                     Ok(0) => {}
-                    Ok(n) => {
-                        tracing::info!(deleted = n, retention_days = days, "pruned audit events")
-                    }
+                    Ok(n) => tracing::info!(deleted = n, "pruned audit events past retention"),
                     Err(err) => tracing::warn!(error = %err, "pruning audit events failed"),
                 }
             }

@@ -93,6 +93,12 @@ pub fn record_later(app: &crate::App, event: AuditEvent) {
     });
 }
 
+/// Deletes the events older than the configured retention; returns how many.
+pub async fn enforce_retention(app: &crate::App) -> Result<u64> {
+    let days = i64::from(app.config.load().audit.retention_days);
+    prune(&app.db, app.clock.now() - days * 24 * 3600).await
+}
+
 /// Deletes events older than `cutoff`; returns how many.
 pub async fn prune(db: &Db, cutoff: UnixTime) -> Result<u64> {
     let mut tx = db.scoped(crate::db::Scope::AllOrganizations, true).await?;

@@ -231,8 +231,10 @@ mod tests {
 
     #[test]
     fn the_catalogue_joins_builtin_and_custom_permissions_and_owner_holds_all() {
-        let mut config = OrganizationsConfig::default();
-        config.permissions = vec!["projects:create".into()];
+        let mut config = OrganizationsConfig {
+            permissions: vec!["projects:create".into()],
+            ..Default::default()
+        };
         config.role_grants.member = vec!["projects:create".into()];
         let catalogue = Catalogue::from_config(&config).expect("valid");
         assert!(catalogue.contains("projects:create"));

@@ -289,6 +289,48 @@ impl TestApp {
         .await
     }
 
+    /// Creates an organization as `token`'s user; returns its id.
+    pub async fn create_org(&self, token: &str, name: &str) -> String {
+        let reply = self
+            .post_as("/v1/organizations", token, json!({ "name": name }))
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.str("id")
+    }
+
+    /// Invites `email` with `role` and accepts as a new user; returns the accept reply, whose
+    /// `session` holds the new member's tokens.
+    pub async fn join_as_new_user(
+        &self,
+        org_id: &str,
+        inviter_token: &str,
+        email: &str,
+        role: &str,
+    ) -> Reply {
+        let before = self
+            .outbox()
+            .iter()
+            .filter(|m| m["to"] == email && m["kind"] == "invitation")
+            .count();
+        let invited = self
+            .post_as(
+                &format!("/v1/organizations/{org_id}/invitations"),
+                inviter_token,
+                json!({ "email": email, "role": role }),
+            )
+            .await;
+        assert_eq!(invited.status, 201, "{}", invited.body);
+        let token = self.mailed_token(email, "invitation", before + 1).await;
+        let accepted = self
+            .post(
+                "/v1/invitations/accept",
+                json!({ "token": token, "password": "correct horse battery" }),
+            )
+            .await;
+        assert_eq!(accepted.status, 201, "{}", accepted.body);
+        accepted
+    }
+
     /// Every message in the outbox, oldest first.
     pub fn outbox(&self) -> Vec<Value> {
         let dir = self.data_dir.path().join("outbox");

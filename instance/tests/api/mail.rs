@@ -61,16 +61,18 @@ async fn start_smtp() -> SmtpServer {
         .stderr(Stdio::null())
         .spawn()
         .expect("start aiosmtpd");
+    // Owned by the guard at once, so that every path kills and reaps the process.
+    let server = SmtpServer {
+        child,
+        port,
+        maildir,
+    };
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            return SmtpServer {
-                child,
-                port,
-                maildir,
-            };
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
