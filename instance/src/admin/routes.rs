@@ -248,13 +248,14 @@ async fn update_user(
 
 /// Delete a user and all of their sessions.
 #[utoipa::path(delete, path = "/v1/admin/users/{id}", tag = "admin", security(("admin_key" = [])), params(("id" = String, Path)),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_user(
     State(app): State<AppState>,
     admin: Admin,
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
+    crate::orgs::ensure_not_sole_owner(&app, &id).await?;
     if !users::delete(&app.db, &id).await? {
         return Err(Error::NotFound("user"));
     }

@@ -165,6 +165,20 @@ pub fn parse_settings(value: serde_json::Value) -> Result<serde_json::Value> {
     Ok(value)
 }
 
+/// Refuses to delete a user who is the only owner of an organization.
+pub async fn ensure_not_sole_owner(app: &App, user_id: &str) -> Result<()> {
+    let orgs = store::sole_ownerships(&app.db, user_id).await?;
+    if orgs.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Conflict(format!(
+            "this user is the only owner of {} organization(s) ({}); transfer ownership or delete them first",
+            orgs.len(),
+            orgs.join(", ")
+        )))
+    }
+}
+
 /// The caller's standing in one organization.
 #[derive(Debug, Clone)]
 pub struct Access {

@@ -323,3 +323,17 @@ pub async fn list_for_user(db: &Db, user_id: &str) -> sqlx::Result<Vec<(Organiza
         .map(|r| Ok((from_row(r)?, r.try_get("role")?)))
         .collect()
 }
+
+/// The organizations whose only owner is `user_id` (which would be left ownerless without them).
+pub async fn sole_ownerships(db: &Db, user_id: &str) -> sqlx::Result<Vec<String>> {
+    let mut tx = db.scoped(crate::db::Scope::AllOrganizations, false).await?;
+    let rows = sqlx::query(
+        "SELECT m.organization_id FROM memberships m WHERE m.user_id = $1 AND m.role = 'owner' \
+         AND (SELECT COUNT(*) FROM memberships o WHERE o.organization_id = m.organization_id AND o.role = 'owner') = 1",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter().map(|r| r.try_get("organization_id")).collect()
+}

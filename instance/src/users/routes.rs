@@ -67,7 +67,7 @@ pub struct DeleteMeRequest {
 
 /// Delete the signed-in user's account and every session. Requires the password, if any.
 #[utoipa::path(delete, path = "/v1/me", tag = "me", request_body = DeleteMeRequest, security(("bearer" = [])),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_me(
     State(app): State<AppState>,
     auth: Authenticated,
@@ -87,6 +87,7 @@ async fn delete_me(
             return Err(Error::InvalidCredentials);
         }
     }
+    crate::orgs::ensure_not_sole_owner(&app, &auth.user.id).await?;
     store::delete(&app.db, &auth.user.id).await?;
     audit::record(
         &app.db,

@@ -14,6 +14,7 @@ backend_tests!(
     the_permission_check_says_why,
     custom_roles_obey_the_guardrail,
     members_are_paginated_searched_and_capped,
+    deleting_a_sole_owner_is_refused_but_members_may_go,
 );
 
 fn claims(token: &str) -> Value {
@@ -693,4 +694,51 @@ async fn members_are_paginated_searched_and_capped(backend: Backend) {
     app.post_as("/v1/organizations", &owner, json!({ "name": "Third" }))
         .await
         .assert_error(403, "limit_exceeded");
+}
+
+async fn deleting_a_sole_owner_is_refused_but_members_may_go(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner_login = app
+        .register("sole@example.com", "correct horse battery")
+        .await;
+    let owner = owner_login.str("access_token");
+    let owner_id = owner_login.body["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let org = app.create_org(&owner, "Owned").await;
+    let member = app
+        .join_as_new_user(&org, &owner, "goer@example.com", "member")
+        .await;
+    let member_token = member.body["session"]["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let delete_me = |token: String| {
+        let request = app
+            .http
+            .delete(app.url("/v1/me"))
+            .bearer_auth(token)
+            .json(&json!({ "password": "correct horse battery" }));
+        async move { Reply::from(request.send().await.expect("send")).await }
+    };
+    delete_me(owner.clone()).await.assert_error(409, "conflict");
+    app.delete_as(&format!("/v1/admin/users/{owner_id}"), &app.admin_key)
+        .await
+        .assert_error(409, "conflict");
+    // A member may delete their account; the membership goes with it.
+    assert_eq!(delete_me(member_token).await.status, 204);
+    let members = app
+        .get_as(&format!("/v1/organizations/{org}/members"), &owner)
+        .await;
+    assert_eq!(members.body["data"].as_array().map(Vec::len), Some(1));
+    // Once the organization is gone, so is the obstacle.
+    assert_eq!(
+        app.delete_as(&format!("/v1/organizations/{org}"), &owner)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(delete_me(owner).await.status, 204);
 }
