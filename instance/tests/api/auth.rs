@@ -17,6 +17,7 @@ backend_tests!(
     failed_logins_are_limited_per_account_and_per_ip,
     signups_are_limited_per_ip,
     verification_resend_answers_alike,
+    every_authentication_event_is_audited,
 );
 
 fn without_verification() -> InstanceConfig {
@@ -362,4 +363,114 @@ async fn verification_resend_answers_alike(backend: Backend) {
         .await
         .assert_error(400, "invalid_request");
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+async fn every_authentication_event_is_audited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.post(
+        "/v1/auth/signup",
+        json!({ "email": "aud@example.com", "password": "correct horse battery" }),
+    )
+    .await;
+    let token = app.mailed_token("aud@example.com", "verify_email", 1).await;
+    let session = app
+        .post("/v1/auth/email/verify", json!({ "token": token }))
+        .await;
+    let user_id = session.body["user"]["id"].as_str().expect("id").to_owned();
+    app.login("aud@example.com", "not the password").await;
+    let login = app.login("aud@example.com", "correct horse battery").await;
+    let access = login.str("access_token");
+    app.post_as("/v1/auth/password/change", &access, json!({ "current_password": "correct horse battery", "new_password": "another fine passphrase" }))
+        .await;
+    app.post(
+        "/v1/auth/password/forgot",
+        json!({ "email": "aud@example.com" }),
+    )
+    .await;
+    let reset = app
+        .mailed_token("aud@example.com", "password_reset", 1)
+        .await;
+    app.post(
+        "/v1/auth/password/reset",
+        json!({ "token": reset, "password": "a third fine passphrase" }),
+    )
+    .await;
+    let again = app
+        .login("aud@example.com", "a third fine passphrase")
+        .await;
+    let rotated = app
+        .post(
+            "/v1/auth/refresh",
+            json!({ "refresh_token": again.str("refresh_token") }),
+        )
+        .await;
+    assert_eq!(rotated.status, 200);
+    app.post(
+        "/v1/auth/refresh",
+        json!({ "refresh_token": again.str("refresh_token") }),
+    )
+    .await;
+    let last = app
+        .login("aud@example.com", "a third fine passphrase")
+        .await;
+    app.post_as("/v1/auth/logout", &last.str("access_token"), json!({}))
+        .await;
+
+    let log = app
+        .get_as(
+            &format!("/v1/admin/audit-logs?target_id={user_id}&limit=200"),
+            &app.admin_key,
+        )
+        .await;
+    let mut actions: Vec<String> = log.body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action").to_owned())
+        .collect();
+    let by_session = app
+        .get_as("/v1/admin/audit-logs?action=auth.logout", &app.admin_key)
+        .await;
+    actions.extend(
+        by_session.body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|e| e["action"].as_str().expect("action").to_owned()),
+    );
+    let reuse = app
+        .get_as(
+            "/v1/admin/audit-logs?action=auth.refresh_token_reused",
+            &app.admin_key,
+        )
+        .await;
+    actions.extend(
+        reuse.body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|e| e["action"].as_str().expect("action").to_owned()),
+    );
+    for expected in [
+        "auth.signup",
+        "auth.email_verified",
+        "auth.login_failed",
+        "auth.login_succeeded",
+        "auth.password_changed",
+        "auth.password_reset",
+        "auth.refresh_token_reused",
+        "auth.logout",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+    let event = &log.body["data"][0];
+    assert_eq!(event["ip"], "127.0.0.1");
+    assert!(
+        event["occurred_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
 }
