@@ -11,6 +11,7 @@ use super::import::{ImportReport, ImportRow, MAX_BATCH, import_batch};
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::error::{Error, ErrorBody, Result};
+use crate::http::pagination::{page_size, split_page};
 use crate::http::{Admin, Client, Json, Query};
 use crate::sessions;
 use crate::users::{
@@ -25,19 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(unban_user))
         .routes(routes!(revoke_user_sessions))
         .routes(routes!(import_users))
-}
-
-const DEFAULT_PAGE: i64 = 50;
-const MAX_PAGE: i64 = 200;
-
-fn page_size(limit: Option<i64>) -> Result<i64> {
-    match limit {
-        None => Ok(DEFAULT_PAGE),
-        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(_) => Err(Error::invalid(format!(
-            "limit must be between 1 and {MAX_PAGE}"
-        ))),
-    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -65,15 +53,10 @@ async fn list_users(
     _admin: Admin,
     Query(q): Query<ListUsersQuery>,
 ) -> Result<axum::Json<UserPage>> {
-    let limit = page_size(q.limit)?;
+    let limit = page_size(q.limit, 50, 200)?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let mut rows = users::list(&app.db, search, q.cursor.as_deref(), limit + 1).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|u| u.id.clone())
-    } else {
-        None
-    };
+    let rows = users::list(&app.db, search, q.cursor.as_deref(), limit + 1).await?;
+    let (rows, next_cursor) = split_page(rows, limit, |u| u.id.clone());
     let now = app.clock.now();
     Ok(axum::Json(UserPage {
         data: rows.iter().map(|u| u.view(now)).collect(),

@@ -12,6 +12,7 @@ use super::{AuditEntry, AuditQuery, list};
 use crate::AppState;
 use crate::db::Scope;
 use crate::error::{Error, ErrorBody, Result};
+use crate::http::pagination::{page_size, split_page};
 use crate::http::{Admin, Authenticated, Client, Query};
 use crate::orgs::authorize;
 
@@ -84,11 +85,7 @@ async fn respond(
         Format::Json => 200,
         Format::Jsonl | Format::Csv => 10_000,
     };
-    let limit = match f.limit {
-        None => 50.min(max),
-        Some(n) if (1..=max).contains(&n) => n,
-        Some(_) => return Err(Error::invalid(format!("limit must be between 1 and {max}"))),
-    };
+    let limit = page_size(f.limit, 50, max)?;
     let query = AuditQuery {
         organization_id,
         action: f.action,
@@ -99,13 +96,8 @@ async fn respond(
         before: f.cursor,
         limit: limit + 1,
     };
-    let mut data = list(&app.db, &query).await?;
-    let next_cursor = if data.len() as i64 > limit {
-        data.truncate(limit as usize);
-        data.last().map(|e| e.id.clone())
-    } else {
-        None
-    };
+    let data = list(&app.db, &query).await?;
+    let (data, next_cursor) = split_page(data, limit, |e| e.id.clone());
     let mut response = match f.format {
         Format::Json => return Ok(axum::Json(AuditPage { data, next_cursor }).into_response()),
         Format::Jsonl => {

@@ -3,6 +3,7 @@
 
 mod extract;
 pub mod middleware;
+pub mod pagination;
 
 pub use extract::{Admin, Authenticated, BODY_LIMIT, Client, Form, Json, Query};
 

@@ -13,6 +13,7 @@ use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339;
 use crate::db::Scope;
 use crate::error::{Error, ErrorBody, Result};
+use crate::http::pagination::{page_size, split_page};
 use crate::http::{Authenticated, Client, Json, Query};
 use crate::rbac::{OWNER, Role, ensure_may_grant};
 
@@ -21,9 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_members))
         .routes(routes!(update_member, remove_member))
 }
-
-const DEFAULT_PAGE: i64 = 50;
-const MAX_PAGE: i64 = 200;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -68,19 +66,11 @@ async fn list_members(
     Path(id): Path<String>,
     Query(q): Query<MembersQuery>,
 ) -> Result<axum::Json<MemberPage>> {
-    let limit = match q.limit {
-        None => DEFAULT_PAGE,
-        Some(n) if (1..=MAX_PAGE).contains(&n) => n,
-        Some(_) => {
-            return Err(Error::invalid(format!(
-                "limit must be between 1 and {MAX_PAGE}"
-            )));
-        }
-    };
+    let limit = page_size(q.limit, 50, 200)?;
     let mut tx = app.db.scoped(Scope::Organization(&id), false).await?;
     authorize(&app, &mut tx, &id, &auth, &client, Some("members:read")).await?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let mut rows = store::list_members(
+    let rows = store::list_members(
         &mut tx,
         &id,
         search,
@@ -90,12 +80,7 @@ async fn list_members(
     )
     .await?;
     tx.commit().await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.membership.id.clone())
-    } else {
-        None
-    };
+    let (rows, next_cursor) = split_page(rows, limit, |r| r.membership.id.clone());
     let data = rows
         .into_iter()
         .map(|r| Member {
