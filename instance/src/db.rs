@@ -57,6 +57,15 @@ impl Db {
                     .max_connections(16)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(5))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // Optional filters are written `($n IS NULL OR col = $n)`; a cached
+                            // generic plan cannot see which are set and plans for none.
+                            conn.execute("SET plan_cache_mode = force_custom_plan")
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect(url)
                     .await
                     .context("connecting to PostgreSQL")?;

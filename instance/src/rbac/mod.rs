@@ -181,12 +181,8 @@ pub struct Role {
 
 /// The guardrail: `granted` may be handed out only by someone holding all of it. Returns the
 /// permissions the actor lacks (empty when allowed).
-pub fn missing<'a>(actor: &BTreeSet<String>, granted: &'a BTreeSet<String>) -> Vec<&'a str> {
-    granted
-        .iter()
-        .filter(|p| !actor.contains(*p))
-        .map(String::as_str)
-        .collect()
+pub fn missing<'a>(actor: &'a BTreeSet<String>, granted: &'a BTreeSet<String>) -> Vec<&'a str> {
+    granted.difference(actor).map(String::as_str).collect()
 }
 
 /// Fails with `forbidden` naming what the actor lacks to hand out `granted`.
