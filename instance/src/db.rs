@@ -57,15 +57,6 @@ impl Db {
                     .max_connections(16)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(5))
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // Optional filters are written `($n IS NULL OR col = $n)`; a cached
-                            // generic plan cannot see which are set and plans for none.
-                            conn.execute("SET plan_cache_mode = force_custom_plan")
-                                .await?;
-                            Ok(())
-                        })
-                    })
                     .connect(url)
                     .await
                     .context("connecting to PostgreSQL")?;
@@ -162,5 +153,68 @@ impl Db {
     /// True when a unique constraint rejected a write.
     pub fn is_unique_violation(err: &sqlx::Error) -> bool {
         matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+    }
+}
+
+/// A value for a [`Filters`] clause.
+#[derive(Debug, Clone, Copy)]
+pub enum FilterValue<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+/// `WHERE` conditions for only the filters in use, numbered `$1, $2, ...` in order. A prepared
+/// statement written as `($n IS NULL OR col = $n)` gets a generic plan on PostgreSQL that cannot
+/// tell which filters apply (measured: a page of 50 members read all 10,000 of an organization).
+#[derive(Debug, Default)]
+pub struct Filters<'a> {
+    clauses: Vec<String>,
+    values: Vec<FilterValue<'a>>,
+}
+
+impl<'a> Filters<'a> {
+    /// Adds `clause`, where `{}` stands for this value's placeholder (several times if needed).
+    pub fn and(&mut self, clause: &str, value: FilterValue<'a>) -> &mut Self {
+        self.values.push(value);
+        self.clauses
+            .push(clause.replace("{}", &format!("${}", self.values.len())));
+        self
+    }
+
+    /// Adds the clause only when `value` is present.
+    pub fn and_some(&mut self, clause: &str, value: Option<FilterValue<'a>>) -> &mut Self {
+        if let Some(value) = value {
+            self.and(clause, value);
+        }
+        self
+    }
+
+    /// `WHERE ...` (or nothing), then `tail`, where `{}` in `tail` is the next placeholder.
+    pub fn sql(&self, select: &str, tail: &str) -> String {
+        let mut sql = select.to_owned();
+        if !self.clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&self.clauses.join(" AND "));
+        }
+        sql.push(' ');
+        sql.push_str(&tail.replace("{}", &format!("${}", self.values.len() + 1)));
+        sql
+    }
+
+    /// Binds the values in order to a query built from [`Filters::sql`].
+    pub fn bind<'q>(
+        &self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>
+    where
+        'a: 'q,
+    {
+        for value in &self.values {
+            query = match *value {
+                FilterValue::Text(text) => query.bind(text),
+                FilterValue::Int(int) => query.bind(int),
+            };
+        }
+        query
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::clock::{UnixTime, rfc3339};
-use crate::db::Db;
+use crate::db::{Db, FilterValue, Filters};
 use crate::error::Result;
 use crate::http::Client;
 
@@ -145,23 +145,33 @@ pub async fn list(db: &Db, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
         None => crate::db::Scope::AllOrganizations,
     };
     let mut tx = db.scoped(scope, false).await?;
-    let rows = sqlx::query(
-        "SELECT id, occurred_at, action, actor_id, target_id, organization_id, ip, user_agent, data \
-         FROM audit_events WHERE ($1 IS NULL OR organization_id = $1) AND ($2 IS NULL OR action = $2) \
-         AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR target_id = $4) \
-         AND ($5 IS NULL OR occurred_at >= $5) AND ($6 IS NULL OR occurred_at < $6) \
-         AND ($7 IS NULL OR id < $7) ORDER BY id DESC LIMIT $8",
-    )
-    .bind(&q.organization_id)
-    .bind(&q.action)
-    .bind(&q.actor_id)
-    .bind(&q.target_id)
-    .bind(q.since)
-    .bind(q.until)
-    .bind(&q.before)
-    .bind(q.limit)
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut filters = Filters::default();
+    filters
+        .and_some(
+            "organization_id = {}",
+            q.organization_id.as_deref().map(FilterValue::Text),
+        )
+        .and_some("action = {}", q.action.as_deref().map(FilterValue::Text))
+        .and_some(
+            "actor_id = {}",
+            q.actor_id.as_deref().map(FilterValue::Text),
+        )
+        .and_some(
+            "target_id = {}",
+            q.target_id.as_deref().map(FilterValue::Text),
+        )
+        .and_some("occurred_at >= {}", q.since.map(FilterValue::Int))
+        .and_some("occurred_at < {}", q.until.map(FilterValue::Int))
+        .and_some("id < {}", q.before.as_deref().map(FilterValue::Text));
+    let sql = filters.sql(
+        "SELECT id, occurred_at, action, actor_id, target_id, organization_id, ip, user_agent, data FROM audit_events",
+        "ORDER BY id DESC LIMIT {}",
+    );
+    let rows = filters
+        .bind(sqlx::query(&sql))
+        .bind(q.limit)
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
     rows.iter()
         .map(|r| {

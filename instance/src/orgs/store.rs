@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::Organization;
 use crate::clock::UnixTime;
-use crate::db::Db;
+use crate::db::{Db, FilterValue, Filters};
 
 const COLUMNS: &str =
     "id, name, slug, logo_url, branding, settings, created_by, created_at, updated_at";
@@ -256,20 +256,22 @@ pub async fn list_members(
     limit: i64,
 ) -> sqlx::Result<Vec<MemberRow>> {
     let pattern = search.map(crate::users::store::like_pattern);
-    let rows = sqlx::query(
+    let mut filters = Filters::default();
+    filters
+        .and("m.organization_id = {}", FilterValue::Text(org_id))
+        .and_some("m.role = {}", role.map(FilterValue::Text))
+        .and_some("m.id > {}", after.map(FilterValue::Text))
+        .and_some(
+            "(u.email_normalized LIKE {} ESCAPE '\\' OR LOWER(COALESCE(u.name, '')) LIKE {} ESCAPE '\\')",
+            pattern.as_deref().map(FilterValue::Text),
+        );
+    let sql = filters.sql(
         "SELECT m.id, m.organization_id, m.user_id, m.role, m.created_at, u.email, u.name \
-         FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.organization_id = $1 AND ($2 IS NULL OR m.role = $2) AND ($3 IS NULL OR m.id > $3) \
-         AND ($4 IS NULL OR u.email_normalized LIKE $4 ESCAPE '\\' OR LOWER(COALESCE(u.name, '')) LIKE $4 ESCAPE '\\') \
-         ORDER BY m.id LIMIT $5",
-    )
-    .bind(org_id)
-    .bind(role)
-    .bind(after)
-    .bind(pattern)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+         FROM memberships m JOIN users u ON u.id = m.user_id",
+        "ORDER BY m.id LIMIT {}",
+    );
+    let query = filters.bind(sqlx::query(&sql));
+    let rows = query.bind(limit).fetch_all(conn).await?;
     rows.iter()
         .map(|r| {
             Ok(MemberRow {
