@@ -270,6 +270,13 @@ pub async fn list_members(
          FROM memberships m JOIN users u ON u.id = m.user_id",
         "ORDER BY m.id LIMIT {}",
     );
+    if conn.backend_name() == "PostgreSQL" {
+        // Generic plans cannot know that one organization may hold most of the table and read
+        // it whole for a cursor page (measured: 23 ms instead of 1 ms); plan this one per call.
+        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+            .execute(&mut *conn)
+            .await?;
+    }
     let query = filters.bind(sqlx::query(&sql));
     let rows = query.bind(limit).fetch_all(conn).await?;
     rows.iter()
