@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::User;
 use crate::clock::UnixTime;
-use crate::db::Db;
+use crate::db::{Db, FilterValue, Filters};
 
 const COLUMNS: &str = "id, email, email_verified_at, name, password_hash, metadata, banned_until, \
                        ban_reason, external_id, created_at, updated_at, last_login_at";
@@ -156,14 +156,19 @@ pub async fn list(
     limit: i64,
 ) -> sqlx::Result<Vec<User>> {
     let pattern = search.map(like_pattern);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM users \
-         WHERE ($1 IS NULL OR email_normalized LIKE $1 ESCAPE '\\' OR LOWER(COALESCE(name, '')) LIKE $1 ESCAPE '\\') \
-         AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+    let mut filters = Filters::default();
+    filters
+        .and_some(
+            "(email_normalized LIKE {} ESCAPE '\\' OR LOWER(COALESCE(name, '')) LIKE {} ESCAPE '\\')",
+            pattern.as_deref().map(FilterValue::Text),
+        )
+        .and_some("id > {}", after.map(FilterValue::Text));
+    let sql = filters.sql(
+        &format!("SELECT {COLUMNS} FROM users"),
+        "ORDER BY id LIMIT {}",
     );
-    let rows = sqlx::query(&sql)
-        .bind(pattern)
-        .bind(after)
+    let rows = filters
+        .bind(sqlx::query(&sql))
         .bind(limit)
         .fetch_all(&db.pool)
         .await?;
