@@ -150,6 +150,19 @@ impl Db {
         Ok(tx)
     }
 
+    /// Serialises the rest of a write transaction with every other holding the same `key`, for
+    /// check-then-insert limits (plan caps). On SQLite the single writer connection already
+    /// serialises writes; on PostgreSQL this takes a transaction-level advisory lock.
+    pub async fn lock(&self, conn: &mut sqlx::AnyConnection, key: &str) -> sqlx::Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(key)
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// True when a unique constraint rejected a write.
     pub fn is_unique_violation(err: &sqlx::Error) -> bool {
         matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())

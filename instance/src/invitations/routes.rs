@@ -95,6 +95,7 @@ async fn create_invitation(
         ));
     }
     let config = app.config.load_full();
+    app.db.lock(&mut tx, &format!("seats:{id}")).await?;
     if let Some(max) = config.organizations.max_members_per_organization
         && crate::orgs::store::count_seats(&mut tx, &id, now).await? >= i64::from(max)
     {

@@ -90,14 +90,17 @@ async fn create_organization(
         created_at: now,
         updated_at: now,
     };
-    if let Some(max) = app.config.load().organizations.max_organizations
-        && store::count_all(&app.db).await? >= i64::from(max)
-    {
-        return Err(Error::LimitExceeded(format!(
-            "this instance's plan allows {max} organizations"
-        )));
+    // Scoped to all organizations: the cap counts them all. The lock makes count-then-insert
+    // atomic against concurrent creations.
+    let mut tx = app.db.scoped(Scope::AllOrganizations, true).await?;
+    if let Some(max) = app.config.load().organizations.max_organizations {
+        app.db.lock(&mut tx, "organizations").await?;
+        if store::count_all(&mut tx).await? >= i64::from(max) {
+            return Err(Error::LimitExceeded(format!(
+                "this instance's plan allows {max} organizations"
+            )));
+        }
     }
-    let mut tx = app.db.scoped(Scope::Organization(&org.id), true).await?;
     if !store::insert(&mut tx, &org).await? {
         return Err(Error::Conflict(format!("the slug {} is taken", org.slug)));
     }

@@ -108,14 +108,12 @@ pub async fn delete(conn: &mut AnyConnection, id: &str) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn count_all(db: &Db) -> sqlx::Result<i64> {
-    let mut tx = db.scoped(crate::db::Scope::AllOrganizations, false).await?;
-    let n = sqlx::query("SELECT COUNT(*) AS n FROM organizations")
-        .fetch_one(&mut *tx)
+/// How many organizations the instance has (call in a transaction scoped to all organizations).
+pub async fn count_all(conn: &mut AnyConnection) -> sqlx::Result<i64> {
+    sqlx::query("SELECT COUNT(*) AS n FROM organizations")
+        .fetch_one(conn)
         .await?
-        .try_get("n")?;
-    tx.commit().await?;
-    Ok(n)
+        .try_get("n")
 }
 
 #[derive(Debug, Clone)]

@@ -151,6 +151,7 @@ async fn create_role(
     let description = parse_description(req.description)?;
     let permissions = app.rbac.parse_role_permissions(&req.permissions)?;
     ensure_may_grant(&actor.role.permissions, &permissions, "create this role")?;
+    app.db.lock(&mut tx, &format!("roles:{id}")).await?;
     if let Some(max) = app
         .config
         .load()

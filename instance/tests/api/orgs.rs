@@ -15,6 +15,7 @@ backend_tests!(
     custom_roles_obey_the_guardrail,
     members_are_paginated_searched_and_capped,
     deleting_a_sole_owner_is_refused_but_members_may_go,
+    plan_caps_hold_under_concurrent_requests,
 );
 
 fn claims(token: &str) -> Value {
@@ -741,4 +742,52 @@ async fn deleting_a_sole_owner_is_refused_but_members_may_go(backend: Backend) {
         204
     );
     assert_eq!(delete_me(owner).await.status, 204);
+}
+
+async fn plan_caps_hold_under_concurrent_requests(backend: Backend) {
+    let mut config = InstanceConfig::default();
+    config.organizations.max_organizations = Some(3);
+    config.organizations.max_members_per_organization = Some(4);
+    let app = spawn_app_with(backend, config).await;
+    let owner = app
+        .register("race@example.com", "correct horse battery")
+        .await
+        .str("access_token");
+    let org = app.create_org(&owner, "Racing").await;
+    let send = |path: String, body: serde_json::Value| {
+        let request = app
+            .http
+            .post(app.url(&path))
+            .bearer_auth(&owner)
+            .json(&body);
+        tokio::spawn(async move { request.send().await.expect("send").status().as_u16() })
+    };
+    // Two organizations left under the cap, eight concurrent attempts.
+    let creates: Vec<_> = (0..8)
+        .map(|i| {
+            send(
+                "/v1/organizations".into(),
+                json!({ "name": format!("Org {i}") }),
+            )
+        })
+        .collect();
+    // Three seats left (owner holds one), eight concurrent invitations.
+    let invites: Vec<_> = (0..8)
+        .map(|i| {
+            send(
+                format!("/v1/organizations/{org}/invitations"),
+                json!({ "email": format!("r{i}@example.com") }),
+            )
+        })
+        .collect();
+    let mut created = 0;
+    for handle in creates {
+        created += usize::from(handle.await.expect("task") == 201);
+    }
+    let mut invited = 0;
+    for handle in invites {
+        invited += usize::from(handle.await.expect("task") == 201);
+    }
+    assert_eq!(created, 2, "organizations beyond the cap were created");
+    assert_eq!(invited, 3, "invitations beyond the seat cap were sent");
 }
