@@ -10,11 +10,10 @@ use utoipa_axum::routes;
 
 use super::{AuditEntry, AuditQuery, list};
 use crate::AppState;
-use crate::db::Scope;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::pagination::{page_size, split_page};
 use crate::http::{Admin, Authenticated, Client, Query};
-use crate::orgs::authorize;
+use crate::orgs::enter;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -152,8 +151,7 @@ async fn organization_audit_logs(
             "organization_id is only a filter of the instance-wide view",
         ));
     }
-    let mut tx = app.db.scoped(Scope::Organization(&id), false).await?;
-    authorize(&app, &mut tx, &id, &auth, &client, Some("audit:read")).await?;
+    let (tx, _) = enter(&app, &id, false, &auth, &client, Some("audit:read")).await?;
     tx.commit().await?;
     respond(&app, Some(id), filters).await
 }

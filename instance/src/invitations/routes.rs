@@ -15,7 +15,7 @@ use crate::db::Scope;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::{Authenticated, Client, Json};
 use crate::orgs::members::requested_role;
-use crate::orgs::{OrganizationView, authorize};
+use crate::orgs::{OrganizationView, enter};
 use crate::rbac::ensure_may_grant;
 use crate::sessions::{self, TokenResponse};
 use crate::users::{EmailAddress, User, new_user_id, parse_name, store as users};
@@ -68,8 +68,7 @@ async fn create_invitation(
     Json(req): Json<CreateInvitationRequest>,
 ) -> Result<(StatusCode, axum::Json<InvitationView>)> {
     let email = EmailAddress::parse(&req.email)?;
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    let actor = authorize(&app, &mut tx, &id, &auth, &client, Some("members:invite")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("members:invite")).await?;
     let role = requested_role(&app, &mut tx, &id, req.role.as_deref().unwrap_or("member")).await?;
     ensure_may_grant(
         &actor.role.permissions,
@@ -152,8 +151,7 @@ async fn list_invitations(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<axum::Json<InvitationList>> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), false).await?;
-    authorize(&app, &mut tx, &id, &auth, &client, Some("members:read")).await?;
+    let (mut tx, _) = enter(&app, &id, false, &auth, &client, Some("members:read")).await?;
     let open = store::list_open(&mut tx, &id).await?;
     tx.commit().await?;
     let now = app.clock.now();
@@ -172,8 +170,7 @@ async fn cancel_invitation(
     client: Client,
     Path((id, invitation_id)): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    authorize(&app, &mut tx, &id, &auth, &client, Some("members:invite")).await?;
+    let (mut tx, _) = enter(&app, &id, true, &auth, &client, Some("members:invite")).await?;
     store::find(&mut tx, &id, &invitation_id)
         .await?
         .ok_or(Error::NotFound("invitation"))?;
@@ -205,8 +202,7 @@ async fn resend_invitation(
     client: Client,
     Path((id, invitation_id)): Path<(String, String)>,
 ) -> Result<axum::Json<InvitationView>> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    let actor = authorize(&app, &mut tx, &id, &auth, &client, Some("members:invite")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("members:invite")).await?;
     let mut inv = store::find(&mut tx, &id, &invitation_id)
         .await?
         .ok_or(Error::NotFound("invitation"))?;

@@ -7,11 +7,10 @@ use sqlx::AnyConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Access, authorize, store};
+use super::{Access, enter, store};
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339;
-use crate::db::Scope;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::pagination::{page_size, split_page};
 use crate::http::{Authenticated, Client, Json, Query};
@@ -67,8 +66,7 @@ async fn list_members(
     Query(q): Query<MembersQuery>,
 ) -> Result<axum::Json<MemberPage>> {
     let limit = page_size(q.limit, 50, 200)?;
-    let mut tx = app.db.scoped(Scope::Organization(&id), false).await?;
-    authorize(&app, &mut tx, &id, &auth, &client, Some("members:read")).await?;
+    let (mut tx, _) = enter(&app, &id, false, &auth, &client, Some("members:read")).await?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let rows = store::list_members(
         &mut tx,
@@ -155,8 +153,7 @@ async fn update_member(
     Path((id, user_id)): Path<(String, String)>,
     Json(req): Json<UpdateMemberRequest>,
 ) -> Result<axum::Json<Member>> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    let actor = authorize(&app, &mut tx, &id, &auth, &client, Some("members:update")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("members:update")).await?;
     let current = target_role(&app, &mut tx, &id, &user_id).await?;
     ensure_may_manage(&actor, &user_id, &current, "change this member's role")?;
     let new_role = requested_role(&app, &mut tx, &id, &req.role).await?;
@@ -211,8 +208,7 @@ async fn remove_member(
     client: Client,
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    let actor = authorize(&app, &mut tx, &id, &auth, &client, Some("members:remove")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("members:remove")).await?;
     let current = target_role(&app, &mut tx, &id, &user_id).await?;
     ensure_may_manage(&actor, &user_id, &current, "remove this member")?;
     if current.key == OWNER && store::count_with_role(&mut tx, &id, OWNER).await? <= 1 {

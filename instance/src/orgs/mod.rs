@@ -237,6 +237,25 @@ pub async fn resolve(
     }))
 }
 
+/// Opens a transaction scoped to `org_id` and authorizes the caller in it (see [`authorize`]).
+/// Every organization-scoped handler starts here, so that the scope and the authorization
+/// cannot drift apart.
+pub async fn enter(
+    app: &App,
+    org_id: &str,
+    write: bool,
+    auth: &Authenticated,
+    client: &Client,
+    permission: Option<&str>,
+) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Access)> {
+    let mut tx = app
+        .db
+        .scoped(crate::db::Scope::Organization(org_id), write)
+        .await?;
+    let access = authorize(app, &mut tx, org_id, auth, client, permission).await?;
+    Ok((tx, access))
+}
+
 /// Like [`resolve`] for the authenticated caller, answering a non-member with `404` and
 /// auditing the attempt, and requiring `permission` when given.
 pub async fn authorize(

@@ -7,8 +7,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    Organization, OrganizationView, authorize, new_org_id, parse_branding, parse_logo_url,
-    parse_name, parse_settings, parse_slug, slugify, store,
+    Organization, OrganizationView, enter, new_org_id, parse_branding, parse_logo_url, parse_name,
+    parse_settings, parse_slug, slugify, store,
 };
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
@@ -183,16 +183,7 @@ async fn get_organization(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<axum::Json<OrganizationWithRole>> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), false).await?;
-    let access = authorize(
-        &app,
-        &mut tx,
-        &id,
-        &auth,
-        &client,
-        Some("organization:read"),
-    )
-    .await?;
+    let (tx, access) = enter(&app, &id, false, &auth, &client, Some("organization:read")).await?;
     tx.commit().await?;
     Ok(axum::Json(OrganizationWithRole {
         organization: access.organization.view(),
@@ -228,16 +219,8 @@ async fn update_organization(
     Path(id): Path<String>,
     Json(req): Json<UpdateOrganizationRequest>,
 ) -> Result<axum::Json<OrganizationView>> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    let access = authorize(
-        &app,
-        &mut tx,
-        &id,
-        &auth,
-        &client,
-        Some("organization:update"),
-    )
-    .await?;
+    let (mut tx, access) =
+        enter(&app, &id, true, &auth, &client, Some("organization:update")).await?;
     let mut org = access.organization;
     let mut changed = Vec::new();
     if let Some(name) = req.name {
@@ -298,16 +281,7 @@ async fn delete_organization(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    authorize(
-        &app,
-        &mut tx,
-        &id,
-        &auth,
-        &client,
-        Some("organization:delete"),
-    )
-    .await?;
+    let (mut tx, _) = enter(&app, &id, true, &auth, &client, Some("organization:delete")).await?;
     store::delete(&mut tx, &id).await?;
     let now = app.clock.now();
     audit::record_in(
@@ -333,8 +307,7 @@ async fn leave_organization(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    let access = authorize(&app, &mut tx, &id, &auth, &client, None).await?;
+    let (mut tx, access) = enter(&app, &id, true, &auth, &client, None).await?;
     if access.role.key == OWNER && store::count_with_role(&mut tx, &id, OWNER).await? <= 1 {
         return Err(Error::Conflict(
             "the last owner cannot leave; make someone else owner or delete the organization"
@@ -386,8 +359,7 @@ async fn switch_organization(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<axum::Json<SwitchResponse>> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), false).await?;
-    let access = authorize(&app, &mut tx, &id, &auth, &client, None).await?;
+    let (tx, access) = enter(&app, &id, false, &auth, &client, None).await?;
     tx.commit().await?;
     let mut session = auth.session;
     sessions::set_org(&app, &mut session, Some(&id)).await?;
@@ -439,8 +411,7 @@ async fn check_permission(
     Query(q): Query<CheckQuery>,
 ) -> Result<axum::Json<PermissionCheck>> {
     crate::rbac::parse_permission(&q.permission).map_err(Error::InvalidRequest)?;
-    let mut tx = app.db.scoped(Scope::Organization(&id), false).await?;
-    let caller = authorize(&app, &mut tx, &id, &auth, &client, None).await?;
+    let (mut tx, caller) = enter(&app, &id, false, &auth, &client, None).await?;
     let subject = match q.user_id.as_deref() {
         None => Some(caller),
         Some(user_id) if user_id == auth.user.id => Some(caller),

@@ -11,10 +11,9 @@ use super::{BUILTIN_PERMISSIONS, BUILTIN_ROLES, ensure_may_grant};
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339;
-use crate::db::Scope;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::{Authenticated, Client, Json};
-use crate::orgs::authorize;
+use crate::orgs::enter;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -66,8 +65,7 @@ async fn list_roles(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<axum::Json<RoleList>> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), false).await?;
-    authorize(&app, &mut tx, &id, &auth, &client, Some("roles:read")).await?;
+    let (mut tx, _) = enter(&app, &id, false, &auth, &client, Some("roles:read")).await?;
     let custom = store::list(&mut tx, &id).await?;
     tx.commit().await?;
     let mut data: Vec<RoleView> = BUILTIN_ROLES
@@ -144,8 +142,7 @@ async fn create_role(
     Path(id): Path<String>,
     Json(req): Json<CreateRoleRequest>,
 ) -> Result<(StatusCode, axum::Json<RoleView>)> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    let actor = authorize(&app, &mut tx, &id, &auth, &client, Some("roles:manage")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("roles:manage")).await?;
     let key = parse_key(&req.key)?;
     let name = parse_role_name(&req.name)?;
     let description = parse_description(req.description)?;
@@ -239,8 +236,7 @@ async fn update_role(
     Path((id, role_id)): Path<(String, String)>,
     Json(req): Json<UpdateRoleRequest>,
 ) -> Result<axum::Json<RoleView>> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    let actor = authorize(&app, &mut tx, &id, &auth, &client, Some("roles:manage")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("roles:manage")).await?;
     let mut role = role_to_change(&app, &mut tx, &actor, &id, &role_id, "change this role").await?;
     let before = role.permissions.clone();
     if let Some(name) = req.name {
@@ -286,8 +282,7 @@ async fn delete_role(
     client: Client,
     Path((id, role_id)): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), true).await?;
-    let actor = authorize(&app, &mut tx, &id, &auth, &client, Some("roles:manage")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("roles:manage")).await?;
     let role = role_to_change(&app, &mut tx, &actor, &id, &role_id, "delete this role").await?;
     let holders = crate::orgs::store::count_with_role(&mut tx, &id, &role.key).await?
         + crate::invitations::store::count_pending_with_role(
@@ -339,8 +334,7 @@ async fn list_permissions(
     client: Client,
     Path(id): Path<String>,
 ) -> Result<axum::Json<PermissionList>> {
-    let mut tx = app.db.scoped(Scope::Organization(&id), false).await?;
-    authorize(&app, &mut tx, &id, &auth, &client, Some("roles:read")).await?;
+    let (tx, _) = enter(&app, &id, false, &auth, &client, Some("roles:read")).await?;
     tx.commit().await?;
     let data = app
         .rbac
