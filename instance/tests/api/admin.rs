@@ -212,7 +212,7 @@ async fn bans_block_login_until_lifted(backend: Backend) {
     let session = app
         .register("wes@example.com", "correct horse battery")
         .await;
-    let id = session.body["user"]["id"].as_str().expect("id").to_owned();
+    let id = session.user_id();
     let path = format!("/v1/admin/users/{id}/ban");
 
     app.post_as(&path, &key, json!({ "until": "yesterday" }))
@@ -282,7 +282,7 @@ async fn admins_end_a_users_sessions(backend: Backend) {
         .register("xan@example.com", "correct horse battery")
         .await;
     let b = app.login("xan@example.com", "correct horse battery").await;
-    let id = a.body["user"]["id"].as_str().expect("id").to_owned();
+    let id = a.user_id();
     let reply = app
         .delete_as(&format!("/v1/admin/users/{id}/sessions"), &app.admin_key)
         .await;
@@ -373,7 +373,7 @@ async fn the_audit_log_filters_and_paginates(backend: Backend) {
         .await;
     app.login("yul@example.com", "wrong password!").await;
     app.login("yul@example.com", "correct horse battery").await;
-    let user_id = login.body["user"]["id"].as_str().expect("id").to_owned();
+    let user_id = login.user_id();
 
     let all = app
         .get_as(

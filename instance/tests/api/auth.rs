@@ -376,7 +376,7 @@ async fn every_authentication_event_is_audited(backend: Backend) {
     let session = app
         .post("/v1/auth/email/verify", json!({ "token": token }))
         .await;
-    let user_id = session.body["user"]["id"].as_str().expect("id").to_owned();
+    let user_id = session.user_id();
     app.login("aud@example.com", "not the password").await;
     let login = app.login("aud@example.com", "correct horse battery").await;
     let access = login.str("access_token");

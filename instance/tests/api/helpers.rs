@@ -185,6 +185,32 @@ impl Reply {
         );
     }
 
+    /// The session in this reply: the body itself (signup, login, refresh) or its `session`
+    /// (an accepted invitation).
+    fn session(&self) -> &Value {
+        if self.body["session"].is_object() {
+            &self.body["session"]
+        } else {
+            &self.body
+        }
+    }
+
+    /// The signed-in user's id.
+    pub fn user_id(&self) -> String {
+        self.session()["user"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no user id in {}", self.body))
+            .to_owned()
+    }
+
+    /// The access token of the session.
+    pub fn access_token(&self) -> String {
+        self.session()["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access token in {}", self.body))
+            .to_owned()
+    }
+
     pub fn str(&self, field: &str) -> String {
         self.body[field]
             .as_str()

@@ -117,28 +117,16 @@ async fn nothing_leaks_across_organizations_or_instances(backend: Backend) {
     let member_join = app
         .join_as_new_user(&org, &owner, "member-a@example.com", "member")
         .await;
-    let member_id = member_join.body["session"]["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let member_id = member_join.user_id();
     let viewer = app
         .join_as_new_user(&org, &owner, "viewer-a@example.com", "viewer")
         .await
-        .body["session"]["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+        .access_token();
     let removed_join = app
         .join_as_new_user(&org, &owner, "removed-a@example.com", "admin")
         .await;
-    let removed = removed_join.body["session"]["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    let removed_id = removed_join.body["session"]["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let removed = removed_join.access_token();
+    let removed_id = removed_join.user_id();
     assert_eq!(
         app.delete_as(
             &format!("/v1/organizations/{org}/members/{removed_id}"),

@@ -19,10 +19,7 @@ async fn every_organization_event_is_audited_and_filterable(backend: Backend) {
         .register("ora@example.com", "correct horse battery")
         .await;
     let owner = owner_login.str("access_token");
-    let owner_id = owner_login.body["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let owner_id = owner_login.user_id();
     let org = app.create_org(&owner, "Audited").await;
     let o = format!("/v1/organizations/{org}");
     app.patch_as(&o, &owner, json!({ "name": "Audited Inc" }))
@@ -30,10 +27,7 @@ async fn every_organization_event_is_audited_and_filterable(backend: Backend) {
     let joined = app
         .join_as_new_user(&org, &owner, "amy@example.com", "member")
         .await;
-    let amy = joined.body["session"]["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let amy = joined.user_id();
     app.patch_as(
         &format!("{o}/members/{amy}"),
         &owner,
@@ -199,14 +193,9 @@ async fn every_organization_event_is_audited_and_filterable(backend: Backend) {
     let viewer = app
         .join_as_new_user(&org, &owner, "vee@example.com", "viewer")
         .await;
-    app.get_as(
-        &format!("{o}/audit-logs"),
-        viewer.body["session"]["access_token"]
-            .as_str()
-            .expect("token"),
-    )
-    .await
-    .assert_error(403, "forbidden");
+    app.get_as(&format!("{o}/audit-logs"), &viewer.access_token())
+        .await
+        .assert_error(403, "forbidden");
     let instance_wide = app
         .get_as(
             &format!("/v1/admin/audit-logs?organization_id={org}&action=organization.created"),

@@ -29,13 +29,6 @@ fn claims(token: &str) -> Value {
     .expect("claims")
 }
 
-fn session_token(accepted: &Reply) -> String {
-    accepted.body["session"]["access_token"]
-        .as_str()
-        .expect("session token")
-        .to_owned()
-}
-
 async fn organizations_are_created_read_updated_and_deleted(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner = app
@@ -186,10 +179,7 @@ async fn the_last_owner_can_neither_leave_nor_be_demoted(backend: Backend) {
         .register("oscar@example.com", "correct horse battery")
         .await;
     let owner = owner_login.str("access_token");
-    let owner_id = owner_login.body["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let owner_id = owner_login.user_id();
     let org = app.create_org(&owner, "Solo").await;
     app.post_as(&format!("/v1/organizations/{org}/leave"), &owner, json!({}))
         .await
@@ -205,7 +195,7 @@ async fn the_last_owner_can_neither_leave_nor_be_demoted(backend: Backend) {
     let admin = app
         .join_as_new_user(&org, &owner, "ada@example.com", "admin")
         .await;
-    let admin_token = session_token(&admin);
+    let admin_token = admin.access_token();
     // An admin cannot touch an owner: the owner holds permissions the admin does not.
     app.patch_as(
         &format!("/v1/organizations/{org}/members/{owner_id}"),
@@ -222,10 +212,7 @@ async fn the_last_owner_can_neither_leave_nor_be_demoted(backend: Backend) {
     .assert_error(403, "forbidden");
 
     // With a second owner the first may leave; the second is then the last.
-    let admin_id = admin.body["session"]["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let admin_id = admin.user_id();
     let promoted = app
         .patch_as(
             &format!("/v1/organizations/{org}/members/{admin_id}"),
@@ -264,7 +251,7 @@ async fn switching_puts_the_organization_into_access_tokens(backend: Backend) {
         .join_as_new_user(&a, &owner, "vic@example.com", "viewer")
         .await;
     // Joining through an invitation starts the session in that organization.
-    let first = claims(&session_token(&joined));
+    let first = claims(&joined.access_token());
     assert_eq!(first["org_id"], a.as_str());
     let refresh = joined.body["session"]["refresh_token"]
         .as_str()
@@ -343,10 +330,7 @@ async fn switching_puts_the_organization_into_access_tokens(backend: Backend) {
     assert_eq!(claims(&with_org.str("access_token"))["org_role"], "viewer");
 
     // Once the membership ends, the next refresh drops the context.
-    let vic_id = joined.body["session"]["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let vic_id = joined.user_id();
     assert_eq!(
         app.delete_as(&format!("/v1/organizations/{a}/members/{vic_id}"), &owner)
             .await
@@ -384,11 +368,8 @@ async fn the_permission_check_says_why(backend: Backend) {
     let viewer = app
         .join_as_new_user(&org, &owner, "val@example.com", "viewer")
         .await;
-    let viewer_token = session_token(&viewer);
-    let viewer_id = viewer.body["session"]["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let viewer_token = viewer.access_token();
+    let viewer_id = viewer.user_id();
     let check = |token: String, query: String| {
         let app = &app;
         let org = org.clone();
@@ -454,18 +435,15 @@ async fn custom_roles_obey_the_guardrail(backend: Backend) {
         .await
         .str("access_token");
     let org = app.create_org(&owner, "Guarded").await;
-    let admin = session_token(
-        &app.join_as_new_user(&org, &owner, "adam@example.com", "admin")
-            .await,
-    );
+    let admin = app
+        .join_as_new_user(&org, &owner, "adam@example.com", "admin")
+        .await
+        .access_token();
     let member_join = app
         .join_as_new_user(&org, &owner, "mo@example.com", "member")
         .await;
-    let member = session_token(&member_join);
-    let member_id = member_join.body["session"]["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let member = member_join.access_token();
+    let member_id = member_join.user_id();
     let roles = format!("/v1/organizations/{org}/roles");
 
     // Nobody creates a role with a permission they do not hold.
@@ -703,18 +681,12 @@ async fn deleting_a_sole_owner_is_refused_but_members_may_go(backend: Backend) {
         .register("sole@example.com", "correct horse battery")
         .await;
     let owner = owner_login.str("access_token");
-    let owner_id = owner_login.body["user"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let owner_id = owner_login.user_id();
     let org = app.create_org(&owner, "Owned").await;
     let member = app
         .join_as_new_user(&org, &owner, "goer@example.com", "member")
         .await;
-    let member_token = member.body["session"]["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let member_token = member.access_token();
 
     let delete_me = |token: String| {
         let request = app
