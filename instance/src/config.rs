@@ -28,6 +28,10 @@ pub struct ServerConfig {
     pub smtp_url: Option<SecretString>,
     /// Use the left-most `X-Forwarded-For` address as the client IP (only behind our gateway).
     pub trust_forwarded_for: bool,
+    /// When set, every request but `/healthz` and `/readyz` must carry it in
+    /// `X-AuthStack-Gateway`: the instance then answers only the AuthStack gateway (and the
+    /// supervisor that started it).
+    pub gateway_secret: Option<SecretString>,
     /// Behaviour; see [`InstanceConfig`].
     pub instance: InstanceConfig,
 }
@@ -44,6 +48,7 @@ impl ServerConfig {
             audience: None,
             smtp_url: None,
             trust_forwarded_for: false,
+            gateway_secret: None,
             instance: InstanceConfig::default(),
         }
     }

@@ -50,8 +50,17 @@ impl Db {
     /// Opens `url` (`postgres://...`) or, when `None`, `data_dir/authstack.db`, and applies the
     /// embedded migrations.
     pub async fn connect(url: Option<&str>, data_dir: &Path) -> anyhow::Result<Db> {
+        let db = Self::open(url, &data_dir.join("authstack.db")).await?;
+        db.migrate_with(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS)
+            .await?;
+        Ok(db)
+    }
+
+    /// Opens `url` (`postgres://...` or `sqlite:...`) or, when `None`, the SQLite file
+    /// `sqlite_file`, without migrating: for other crates that keep their own tables this way.
+    pub async fn open(url: Option<&str>, sqlite_file: &Path) -> anyhow::Result<Db> {
         install_default_drivers();
-        let db = match url {
+        Ok(match url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
@@ -70,13 +79,8 @@ impl Db {
             Some(_) => {
                 anyhow::bail!("unsupported database URL scheme (use postgres:// or sqlite:)")
             }
-            None => {
-                let path = data_dir.join("authstack.db");
-                Self::sqlite(&format!("sqlite://{}?mode=rwc", path.display())).await?
-            }
-        };
-        db.migrate().await?;
-        Ok(db)
+            None => Self::sqlite(&format!("sqlite://{}?mode=rwc", sqlite_file.display())).await?,
+        })
     }
 
     async fn sqlite(url: &str) -> anyhow::Result<Db> {
@@ -111,10 +115,15 @@ impl Db {
             .context("opening the SQLite database")
     }
 
-    async fn migrate(&self) -> anyhow::Result<()> {
+    /// Applies the migrations for this backend.
+    pub async fn migrate_with(
+        &self,
+        sqlite: &sqlx::migrate::Migrator,
+        postgres: &sqlx::migrate::Migrator,
+    ) -> anyhow::Result<()> {
         let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
         };
         migrator
             .run(&self.writer)

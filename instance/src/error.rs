@@ -45,6 +45,8 @@ pub enum Error {
     UnsupportedMediaType(&'static str),
     #[error("the service is not ready")]
     Unavailable,
+    #[error("this instance is reachable only through the AuthStack gateway")]
+    GatewayRequired,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -68,6 +70,7 @@ impl Error {
             Error::MethodNotAllowed => "method_not_allowed",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::Unavailable => "unavailable",
+            Error::GatewayRequired => "gateway_required",
             Error::Internal(_) => "internal_error",
         }
     }
@@ -82,7 +85,8 @@ impl Error {
             | Error::UserBanned
             | Error::Forbidden(_)
             | Error::ForbiddenBecause(_)
-            | Error::LimitExceeded(_) => StatusCode::FORBIDDEN,
+            | Error::LimitExceeded(_)
+            | Error::GatewayRequired => StatusCode::FORBIDDEN,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -35,6 +36,7 @@ use axum::http::Request;
 use axum::response::IntoResponse;
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::{ExposeSecret, SecretString};
+use sha2::Digest;
 use sqlx::Row;
 use tokio::task::JoinHandle;
 use tower::ServiceBuilder;
@@ -71,6 +73,8 @@ pub struct App {
     pub issuer: String,
     pub audience: String,
     pub trust_forwarded_for: bool,
+    /// SHA-256 of the gateway secret, when the instance only answers the gateway.
+    pub gateway_secret_hash: Option<[u8; 32]>,
     pub metrics: PrometheusHandle,
 }
 
@@ -166,6 +170,10 @@ pub fn router(app: AppState) -> axum::Router {
                 ))
                 .layer(axum::middleware::from_fn(
                     http::middleware::security_headers,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    app.clone(),
+                    http::middleware::require_gateway,
                 )),
         )
         .with_state(app)
@@ -243,6 +251,10 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
         instance_id,
         issuer,
         trust_forwarded_for: config.trust_forwarded_for,
+        gateway_secret_hash: config
+            .gateway_secret
+            .as_ref()
+            .map(|secret| sha2::Sha256::digest(secret.expose_secret().as_bytes()).into()),
         metrics: ops::metrics_handle(),
         db,
         clock,

@@ -8,7 +8,16 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::error::InternalErrorCause;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::crypto::constant_time_eq;
+use crate::error::{Error, InternalErrorCause};
+
+/// The header in which the gateway proves a request came through it.
+pub const GATEWAY_HEADER: &str = "x-authstack-gateway";
 
 const SECURITY_HEADERS: [(HeaderName, &str); 7] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -65,4 +74,27 @@ pub async fn log_internal_errors(request: Request, next: Next) -> Response {
         tracing::error!(error = %cause, "internal error");
     }
     response
+}
+
+/// Refuses requests that do not carry the gateway secret, when the instance has one. Liveness
+/// and readiness stay open so a supervisor or kubelet can probe without it.
+pub async fn require_gateway(
+    State(app): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(expected) = &app.gateway_secret_hash else {
+        return next.run(request).await;
+    };
+    if matches!(request.uri().path(), "/healthz" | "/readyz") {
+        return next.run(request).await;
+    }
+    let presented = request
+        .headers()
+        .get(GATEWAY_HEADER)
+        .map(|value| Sha256::digest(value.as_bytes()));
+    match presented {
+        Some(digest) if constant_time_eq(&digest, expected) => next.run(request).await,
+        _ => Error::GatewayRequired.into_response(),
+    }
 }

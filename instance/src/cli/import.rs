@@ -7,9 +7,9 @@
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::admin::import::{ImportRow, Rejected, import_batch};
+use crate::db::Db;
 use anyhow::Context;
-use authstack_instance::admin::import::{ImportRow, Rejected, import_batch};
-use authstack_instance::db::Db;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 

@@ -1,0 +1,2 @@
+//! Billing.
+pub mod stripe;

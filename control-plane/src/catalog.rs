@@ -1,0 +1,187 @@
+//! Plans and regions: what AuthStack sells and where it runs. Loaded from YAML (the shipped
+//! `plans.yaml` unless a file is given) and validated once at start.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+const BUILT_IN: &str = include_str!("../plans.yaml");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    pub regions: Vec<Region>,
+    pub plans: Vec<Plan>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisionerKind {
+    /// Instances as supervised processes on this machine.
+    Local,
+    /// `AuthStackInstance` resources in a Kubernetes cluster, reconciled by the operator.
+    Kubernetes,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    pub id: String,
+    pub name: String,
+    pub provisioner: ProvisionerKind,
+    /// The kubeconfig context of the region's cluster (`kubernetes` regions only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_context: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub id: String,
+    pub name: String,
+    /// The Stripe price a Checkout Session subscribes to.
+    pub stripe_price_id: String,
+    pub limits: PlanLimits,
+}
+
+/// What a plan allows. `None` means unlimited.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PlanLimits {
+    pub monthly_active_users: Option<u32>,
+    pub organizations: Option<u32>,
+    pub members_per_organization: Option<u32>,
+    pub custom_roles_per_organization: Option<u32>,
+    /// Region ids, or `["*"]` for every region.
+    pub regions: Vec<String>,
+    pub audit_retention_days: u32,
+    pub version_history_days: u32,
+    pub sso: bool,
+    pub custom_domain: bool,
+    pub customization_prompts_per_month: u32,
+    /// Requests per second per API key at the gateway.
+    pub api_requests_per_second: u32,
+}
+
+impl PlanLimits {
+    pub fn allows_region(&self, region: &str) -> bool {
+        self.regions.iter().any(|r| r == "*" || r == region)
+    }
+}
+
+impl Catalog {
+    /// The shipped catalog.
+    pub fn built_in() -> Catalog {
+        // Validated by a unit test; a broken built-in file is a build defect, not an input error.
+        Self::parse(BUILT_IN, "plans.yaml").expect("the built-in plans.yaml is valid")
+    }
+
+    pub fn from_file(path: &Path) -> anyhow::Result<Catalog> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, origin: &str) -> anyhow::Result<Catalog> {
+        let catalog: Catalog =
+            serde_yaml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        catalog
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        Ok(catalog)
+    }
+
+    /// Checks what the types cannot: unique ids, known regions, a context for each cluster.
+    pub fn validate(&self) -> Result<(), String> {
+        let valid_id = |id: &str| {
+            !id.is_empty()
+                && id.len() <= 40
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
+        if self.plans.is_empty() {
+            return Err("plans: at least one plan is required".into());
+        }
+        for (i, region) in self.regions.iter().enumerate() {
+            if !valid_id(&region.id) {
+                return Err(format!(
+                    "regions[{i}].id: lowercase letters, digits and '-'"
+                ));
+            }
+            if self.regions[..i].iter().any(|r| r.id == region.id) {
+                return Err(format!("regions[{i}].id: duplicate '{}'", region.id));
+            }
+            if region.provisioner == ProvisionerKind::Kubernetes && region.kube_context.is_none() {
+                return Err(format!(
+                    "regions[{i}].kube_context: required for kubernetes"
+                ));
+            }
+        }
+        for (i, plan) in self.plans.iter().enumerate() {
+            if !valid_id(&plan.id) {
+                return Err(format!("plans[{i}].id: lowercase letters, digits and '-'"));
+            }
+            if self.plans[..i].iter().any(|p| p.id == plan.id) {
+                return Err(format!("plans[{i}].id: duplicate '{}'", plan.id));
+            }
+            if plan.limits.regions.is_empty() {
+                return Err(format!(
+                    "plans[{i}].limits.regions: at least one region or \"*\""
+                ));
+            }
+            for region in &plan.limits.regions {
+                if region != "*" && self.region(region).is_none() {
+                    return Err(format!(
+                        "plans[{i}].limits.regions: unknown region '{region}'"
+                    ));
+                }
+            }
+            if plan.limits.api_requests_per_second == 0 {
+                return Err(format!(
+                    "plans[{i}].limits.api_requests_per_second: must be > 0"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn plan(&self, id: &str) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.id == id)
+    }
+
+    pub fn region(&self, id: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.id == id)
+    }
+
+    /// The plan whose Stripe price is `price_id`.
+    pub fn plan_for_price(&self, price_id: &str) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.stripe_price_id == price_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_catalog_is_valid() {
+        let catalog = Catalog::built_in();
+        assert!(catalog.plan("starter").is_some());
+        assert!(catalog.region("local").is_some());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let text = BUILT_IN.replace("regions: [local, eu-central-1]", "regions: [mars]");
+        let err = Catalog::parse(&text, "x.yaml").unwrap_err().to_string();
+        assert!(
+            err.contains("plans[0].limits.regions: unknown region 'mars'"),
+            "{err}"
+        );
+        let err = Catalog::parse("plans: []\nregions: []", "x.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("plans: at least one plan"), "{err}");
+    }
+}

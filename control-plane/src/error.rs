@@ -1,0 +1,169 @@
+//! The control plane's one error type and its JSON body `{ "error": code, "message": ... }`.
+
+use std::time::Duration;
+
+use axum::extract::FromRequest;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    RegionUnavailable(String),
+    #[error("the API key is missing, unknown, expired or revoked")]
+    InvalidApiKey,
+    #[error("the request's origin is not allowed for this instance")]
+    OriginNotAllowed,
+    #[error("the instance is not available right now; retry shortly")]
+    InstanceUnavailable,
+    #[error("the instance did not answer in time")]
+    UpstreamTimeout,
+    #[error("{0}")]
+    InvalidSignature(&'static str),
+    #[error("too many requests; retry later")]
+    RateLimited { retry_after: Duration },
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("expected a request body of type {0}")]
+    UnsupportedMediaType(&'static str),
+    #[error("this method is not allowed on this path")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    BadGateway(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest(_) => "invalid_request",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::Forbidden(_) => "forbidden",
+            Error::NotFound(_) => "not_found",
+            Error::Conflict(_) => "conflict",
+            Error::RegionUnavailable(_) => "region_unavailable",
+            Error::InvalidApiKey => "invalid_api_key",
+            Error::OriginNotAllowed => "origin_not_allowed",
+            Error::InstanceUnavailable => "instance_unavailable",
+            Error::UpstreamTimeout => "upstream_timeout",
+            Error::InvalidSignature(_) => "invalid_signature",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::PayloadTooLarge => "payload_too_large",
+            Error::UnsupportedMediaType(_) => "unsupported_media_type",
+            Error::MethodNotAllowed => "method_not_allowed",
+            Error::BadGateway(_) => "bad_gateway",
+            Error::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::InvalidRequest(_) | Error::InvalidSignature(_) => StatusCode::BAD_REQUEST,
+            Error::Unauthorized(_) | Error::InvalidApiKey => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) | Error::OriginNotAllowed => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(_) | Error::RegionUnavailable(_) => StatusCode::CONFLICT,
+            Error::InstanceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidRequest(message.into())
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        Error::Internal(anyhow::Error::new(err).context("database"))
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: &'static str,
+    pub message: String,
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            Error::Internal(err) => {
+                tracing::error!(error = %format!("{err:#}"), "internal error");
+                "an internal error occurred".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut response = (
+            status,
+            axum::Json(ErrorBody {
+                error: self.code(),
+                message,
+            }),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        match self {
+            Error::RateLimited { retry_after } => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after.as_secs().max(1)),
+                );
+            }
+            Error::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Error::InstanceUnavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// A JSON body whose rejection is our error body.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> Error {
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType("application/json"),
+        _ => Error::InvalidRequest(rejection.body_text()),
+    }
+}

@@ -1,0 +1,147 @@
+//! Where instances run. A [`Provisioner`] makes one instance run a given spec, stops it, or
+//! deletes it; the control plane decides when (see `instances::reconcile`). The local
+//! provisioner runs instances as supervised processes on this machine; the Kubernetes
+//! provisioner (the operator issue) writes `AuthStackInstance` resources through the same seam.
+
+pub mod local;
+
+use std::fmt;
+
+use authstack_instance::config::InstanceConfig;
+use authstack_instance::crypto::MasterKey;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// Which of a customer's two instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    Live,
+    Test,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Live => "live",
+            Environment::Test => "test",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Environment> {
+        match raw {
+            "live" => Some(Environment::Live),
+            "test" => Some(Environment::Test),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The secrets an instance is started with. The control plane generates them at creation and
+/// keeps them sealed under its master key.
+#[derive(Clone)]
+pub struct InstanceSecrets {
+    /// Proves a request came through the gateway (`X-AuthStack-Gateway`).
+    pub gateway_secret: SecretString,
+    /// The instance's `ask_admin_…` key; the gateway presents it for secret-key calls.
+    pub admin_key: SecretString,
+    /// Base64 of 32 bytes: the instance's own master key (seals its signing keys).
+    pub master_key: SecretString,
+}
+
+impl fmt::Debug for InstanceSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InstanceSecrets(..)")
+    }
+}
+
+/// The sealed form's plaintext.
+#[derive(Serialize, Deserialize)]
+struct SecretsDocument {
+    gateway_secret: String,
+    admin_key: String,
+    master_key: String,
+}
+
+impl InstanceSecrets {
+    /// Encrypts the secrets under the control plane's master key, bound to the instance id.
+    pub fn seal(&self, master: &MasterKey, instance_id: &str) -> anyhow::Result<String> {
+        let document = SecretsDocument {
+            gateway_secret: self.gateway_secret.expose_secret().to_owned(),
+            admin_key: self.admin_key.expose_secret().to_owned(),
+            master_key: self.master_key.expose_secret().to_owned(),
+        };
+        master.seal(&serde_json::to_vec(&document)?, instance_id)
+    }
+
+    /// Decrypts what [`InstanceSecrets::seal`] produced for `instance_id`.
+    pub fn open(sealed: &str, master: &MasterKey, instance_id: &str) -> anyhow::Result<Self> {
+        let document: SecretsDocument = serde_json::from_slice(&master.open(sealed, instance_id)?)?;
+        Ok(InstanceSecrets {
+            gateway_secret: SecretString::from(document.gateway_secret),
+            admin_key: SecretString::from(document.admin_key),
+            master_key: SecretString::from(document.master_key),
+        })
+    }
+
+    pub fn generate() -> InstanceSecrets {
+        use authstack_instance::crypto::random_secret;
+        use base64::Engine;
+        use rand::RngCore;
+        let mut master = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut master);
+        InstanceSecrets {
+            gateway_secret: random_secret("asg_", 32),
+            admin_key: random_secret("ask_admin_", 32),
+            master_key: SecretString::from(
+                base64::engine::general_purpose::STANDARD.encode(master),
+            ),
+        }
+    }
+}
+
+/// Everything a provisioner needs to run one instance.
+#[derive(Debug, Clone)]
+pub struct InstanceSpec {
+    /// `ins_…`; also the instance's `aud` claim.
+    pub id: String,
+    pub environment: Environment,
+    pub region: String,
+    /// The configuration revision this spec carries.
+    pub revision: i64,
+    pub config: InstanceConfig,
+    pub secrets: InstanceSecrets,
+}
+
+/// What a provisioner reports about an instance on its own (crashes, restarts), as opposed to
+/// the answers of its methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The instance answered its readiness probe again, e.g. after a restart.
+    Ready { instance_id: String },
+    /// The instance stopped unexpectedly; the provisioner is restarting it.
+    Crashed { instance_id: String, detail: String },
+    /// The provisioner gave up restarting it.
+    Failed { instance_id: String, detail: String },
+}
+
+/// Runs instances somewhere. Every method is idempotent: `apply` on a running instance with the
+/// same spec returns at once; `suspend` on a stopped one and `delete` on a deleted one succeed.
+#[async_trait::async_trait]
+pub trait Provisioner: Send + Sync + 'static {
+    /// Creates, updates or resumes the instance so that it runs `spec`, and returns its
+    /// endpoint (the base URL the gateway forwards to) once it answers its readiness probe.
+    async fn apply(&self, spec: &InstanceSpec) -> anyhow::Result<String>;
+    /// Stops the instance, keeping its data.
+    async fn suspend(&self, instance_id: &str) -> anyhow::Result<()>;
+    /// Stops the instance and deletes its data.
+    async fn delete(&self, instance_id: &str) -> anyhow::Result<()>;
+    /// Called once when the control plane shuts down.
+    async fn shutdown(&self);
+}

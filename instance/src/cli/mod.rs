@@ -1,0 +1,177 @@
+//! The command line of an instance: `serve`, `import`, `openapi`. The `authstack-instance`
+//! binary is this; the control plane's `authstack instance ...` embeds the same commands so the
+//! local provisioner can run instances from its own executable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::clock::Clock;
+use crate::config::{InstanceConfig, ServerConfig};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use secrecy::{ExposeSecret, SecretString};
+
+mod import;
+
+#[derive(Parser)]
+#[command(
+    name = "authstack-instance",
+    version,
+    about = "AuthStack instance: accounts, sessions and tokens for one customer environment"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the instance API.
+    Serve(ServeArgs),
+    /// Import users from a JSON-lines file (resumable).
+    Import(import::ImportArgs),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+/// Where the instance keeps its state.
+#[derive(Args, Clone)]
+pub struct StorageArgs {
+    /// Directory for the SQLite database, the master key and the mail outbox.
+    #[arg(long, env = "AUTHSTACK_DATA_DIR", default_value = "./authstack-data")]
+    data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://...); SQLite in the data dir when absent.
+    #[arg(long, env = "AUTHSTACK_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[arg(long, env = "AUTHSTACK_LISTEN", default_value = "127.0.0.1:7300")]
+    listen: SocketAddr,
+    /// Instance configuration (YAML or JSON); defaults apply to everything not in it.
+    #[arg(long, env = "AUTHSTACK_CONFIG")]
+    config: Option<PathBuf>,
+    /// The `iss` claim and public base URL; defaults to http://LISTEN.
+    #[arg(long, env = "AUTHSTACK_ISSUER")]
+    issuer: Option<String>,
+    /// The `aud` claim; defaults to the instance id.
+    #[arg(long, env = "AUTHSTACK_AUDIENCE")]
+    audience: Option<String>,
+    /// Base64 of 32 bytes; overrides DATA_DIR/master.key.
+    #[arg(long, env = "AUTHSTACK_MASTER_KEY", hide_env_values = true)]
+    master_key: Option<String>,
+    /// smtps://user:pass@host:465, smtp://user:pass@host:587?tls=required (STARTTLS) or smtp://relay:25;
+    /// mail goes to DATA_DIR/outbox when absent.
+    #[arg(long, env = "AUTHSTACK_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Take the client IP from X-Forwarded-For (only behind the AuthStack gateway).
+    #[arg(long, env = "AUTHSTACK_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
+    /// Refuse every request (but /healthz and /readyz) that does not carry this secret in
+    /// `X-AuthStack-Gateway`: the instance is reachable only through the AuthStack gateway.
+    #[arg(long, env = "AUTHSTACK_GATEWAY_SECRET", hide_env_values = true)]
+    gateway_secret: Option<String>,
+    /// Log format: json or pretty.
+    #[arg(long, env = "AUTHSTACK_LOG_FORMAT", default_value = "json")]
+    log_format: String,
+}
+
+/// Initialises logging to stderr: `json` (one object per line) or `pretty`; the filter comes
+/// from `AUTHSTACK_LOG`.
+pub fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AUTHSTACK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A closed log pipe must not take the server down: by default the subscriber reports write
+    // failures with eprintln!, which panics when stderr itself is gone.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false);
+    if format == "pretty" {
+        builder.init();
+    } else {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    }
+}
+
+/// Parses the process arguments and runs the command.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli.command))
+}
+
+/// Runs one command.
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Import(args) => import::run(args).await,
+        Command::Openapi => {
+            println!("{}", crate::openapi().to_pretty_json()?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(&args.log_format);
+    let instance = match &args.config {
+        Some(path) => InstanceConfig::from_file(path)?,
+        None => InstanceConfig::default(),
+    };
+    let config = ServerConfig {
+        listen: args.listen,
+        data_dir: args.storage.data_dir,
+        database_url: args.storage.database_url.map(SecretString::from),
+        master_key: args.master_key.map(SecretString::from),
+        issuer: args.issuer,
+        audience: args.audience,
+        smtp_url: args.smtp_url.map(SecretString::from),
+        trust_forwarded_for: args.trust_forwarded_for,
+        gateway_secret: args.gateway_secret.map(SecretString::from),
+        instance,
+    };
+    let running = crate::start(config, Clock::System).await?;
+    if let Some(key) = &running.initial_admin_key {
+        // Printed once, to the terminal, never to the log.
+        println!(
+            "Admin secret key (shown once; store it now): {}",
+            key.expose_secret()
+        );
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await.context("shutting down")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
