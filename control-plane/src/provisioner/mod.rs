@@ -113,6 +113,8 @@ pub struct InstanceSpec {
     pub id: String,
     pub environment: Environment,
     pub region: String,
+    /// The `iss` claim and public base URL the instance announces (the gateway's URL).
+    pub issuer: String,
     /// The configuration revision this spec carries.
     pub revision: i64,
     pub config: InstanceConfig,
