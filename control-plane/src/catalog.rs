@@ -174,14 +174,64 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let text = BUILT_IN.replace("regions: [local, eu-central-1]", "regions: [mars]");
-        let err = Catalog::parse(&text, "x.yaml").unwrap_err().to_string();
+        let err = Catalog::parse(&text, "x.yaml")
+            .expect_err("unknown region")
+            .to_string();
         assert!(
             err.contains("plans[0].limits.regions: unknown region 'mars'"),
             "{err}"
         );
         let err = Catalog::parse("plans: []\nregions: []", "x.yaml")
-            .unwrap_err()
+            .expect_err("no plans")
             .to_string();
         assert!(err.contains("plans: at least one plan"), "{err}");
+    }
+}
+
+/// `GET /v1/plans` and `GET /v1/regions`: public, for the pricing page and the sign-up form.
+pub mod routes {
+    use axum::extract::State;
+    use serde::Serialize;
+
+    use super::{Plan, Region};
+    use crate::AppState;
+
+    #[derive(Serialize)]
+    pub struct Plans {
+        data: Vec<Plan>,
+    }
+
+    pub async fn plans(State(app): State<AppState>) -> axum::Json<Plans> {
+        axum::Json(Plans {
+            data: app.config.catalog.plans.clone(),
+        })
+    }
+
+    #[derive(Serialize)]
+    pub struct RegionView {
+        #[serde(flatten)]
+        region: Region,
+        /// Whether this control plane can provision there now.
+        available: bool,
+    }
+
+    #[derive(Serialize)]
+    pub struct Regions {
+        data: Vec<RegionView>,
+    }
+
+    pub async fn regions(State(app): State<AppState>) -> axum::Json<Regions> {
+        axum::Json(Regions {
+            data: app
+                .config
+                .catalog
+                .regions
+                .iter()
+                .map(|region| RegionView {
+                    available: app.provisioners.contains_key(&region.id),
+                    region: region.clone(),
+                })
+                .collect(),
+        })
     }
 }

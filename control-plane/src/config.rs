@@ -28,6 +28,13 @@ pub struct Config {
     pub payment_grace: Duration,
     /// How long a cancelled or suspended account's data is kept before deletion.
     pub data_retention: Duration,
+    /// How often the billing clock checks grace periods and retention.
+    pub billing_tick: Duration,
+    /// The region of the control plane's own platform instance.
+    pub platform_region: String,
+    /// Stop local instances when the control plane stops (`authstack dev`); otherwise they keep
+    /// serving and the next start re-adopts them.
+    pub stop_instances_on_shutdown: bool,
 }
 
 impl Config {
@@ -44,6 +51,9 @@ impl Config {
             instance_executable: None,
             payment_grace: Duration::from_secs(7 * 24 * 3600),
             data_retention: Duration::from_secs(30 * 24 * 3600),
+            billing_tick: Duration::from_secs(60),
+            platform_region: "local".into(),
+            stop_instances_on_shutdown: false,
         }
     }
 }

@@ -1,7 +1,17 @@
 //! `authstack`: the control plane, the gateway, the all-in-one `dev` mode, operator commands,
 //! and (`authstack instance ...`) the instance itself, which the local provisioner runs.
 
-use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use authstack_control_plane::catalog::Catalog;
+use authstack_control_plane::config::{BillingConfig, Config, StripeConfig};
+use authstack_control_plane::{dev, gateway, ops};
+use authstack_instance::clock::Clock;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
 
 #[derive(Parser)]
 #[command(
@@ -16,9 +26,125 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Everything on this machine: gateway, control plane, local instances, a demo account.
+    Dev(DevArgs),
+    /// Serve the control-plane API.
+    Serve(ServeArgs),
+    /// Serve the API-key gateway.
+    Gateway(gateway::cli::GatewayArgs),
+    /// Apply the control plane's database migrations and exit.
+    Migrate(StorageArgs),
+    /// Operator commands over the control-plane API.
+    #[command(subcommand)]
+    Instances(InstancesCommand),
     /// Run one AuthStack instance (what the local provisioner starts).
     #[command(subcommand)]
     Instance(authstack_instance::cli::Command),
+}
+
+#[derive(Args)]
+struct DevArgs {
+    #[arg(long, env = "AUTHSTACK_DATA_DIR", default_value = "./authstack-data")]
+    data_dir: PathBuf,
+    #[arg(long, env = "AUTHSTACK_LISTEN", default_value = "127.0.0.1:7400")]
+    listen: SocketAddr,
+    #[arg(
+        long,
+        env = "AUTHSTACK_GATEWAY_LISTEN",
+        default_value = "127.0.0.1:7401"
+    )]
+    gateway_listen: SocketAddr,
+    /// json or pretty.
+    #[arg(long, env = "AUTHSTACK_LOG_FORMAT", default_value = "pretty")]
+    log_format: String,
+}
+
+#[derive(Args, Clone)]
+struct StorageArgs {
+    /// The control plane's SQLite database, master key, operator key and local instances.
+    #[arg(long, env = "AUTHSTACK_DATA_DIR", default_value = "./authstack-data")]
+    data_dir: PathBuf,
+    /// PostgreSQL URL; SQLite in the data dir when absent.
+    #[arg(long, env = "AUTHSTACK_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BillingProvider {
+    None,
+    Stripe,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[arg(long, env = "AUTHSTACK_LISTEN", default_value = "127.0.0.1:7400")]
+    listen: SocketAddr,
+    /// The gateway's public URL (every instance's issuer).
+    #[arg(
+        long,
+        env = "AUTHSTACK_GATEWAY_URL",
+        default_value = "http://127.0.0.1:7401"
+    )]
+    gateway_url: String,
+    /// Base64 of 32 bytes; seals instance secrets. DATA_DIR/master.key when absent.
+    #[arg(long, env = "AUTHSTACK_MASTER_KEY", hide_env_values = true)]
+    master_key: Option<String>,
+    /// Plans and regions (YAML); the shipped plans.yaml when absent.
+    #[arg(long, env = "AUTHSTACK_CATALOG")]
+    catalog: Option<PathBuf>,
+    #[arg(long, env = "AUTHSTACK_BILLING", value_enum, default_value = "none")]
+    billing: BillingProvider,
+    #[arg(long, env = "AUTHSTACK_STRIPE_API_KEY", hide_env_values = true)]
+    stripe_api_key: Option<String>,
+    #[arg(
+        long,
+        env = "AUTHSTACK_STRIPE_API_BASE",
+        default_value = "https://api.stripe.com/"
+    )]
+    stripe_api_base: String,
+    /// Comma-separated webhook signing secrets (several while rotating).
+    #[arg(long, env = "AUTHSTACK_STRIPE_WEBHOOK_SECRETS", hide_env_values = true)]
+    stripe_webhook_secrets: Option<String>,
+    /// Where Checkout and the billing portal return (the dashboard).
+    #[arg(
+        long,
+        env = "AUTHSTACK_DASHBOARD_URL",
+        default_value = "http://127.0.0.1:7400/dashboard"
+    )]
+    dashboard_url: String,
+    /// Days a past-due subscription keeps running.
+    #[arg(long, env = "AUTHSTACK_PAYMENT_GRACE_DAYS", default_value_t = 7)]
+    payment_grace_days: u64,
+    /// Days a cancelled or suspended account's data is kept.
+    #[arg(long, env = "AUTHSTACK_DATA_RETENTION_DAYS", default_value_t = 30)]
+    data_retention_days: u64,
+    #[arg(long, env = "AUTHSTACK_LOG_FORMAT", default_value = "json")]
+    log_format: String,
+}
+
+#[derive(Subcommand)]
+enum InstancesCommand {
+    /// Every instance across regions: state, revision, last error.
+    List(OpsArgs),
+    /// Ask the control plane to reconcile an instance now.
+    Reconcile {
+        id: String,
+        #[command(flatten)]
+        ops: OpsArgs,
+    },
+}
+
+#[derive(Args)]
+struct OpsArgs {
+    #[arg(long, env = "AUTHSTACK_URL", default_value = "http://127.0.0.1:7400")]
+    url: String,
+    /// The operator key; read from DATA_DIR/ops.key when absent.
+    #[arg(long, env = "AUTHSTACK_OPS_KEY", hide_env_values = true)]
+    ops_key: Option<String>,
+    #[arg(long, env = "AUTHSTACK_DATA_DIR", default_value = "./authstack-data")]
+    data_dir: PathBuf,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -28,5 +154,143 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Command::Instance(command) => runtime.block_on(authstack_instance::cli::run(command)),
+        Command::Dev(args) => runtime.block_on(run_dev(args)),
+        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Gateway(args) => {
+            authstack_instance::cli::init_logging("json");
+            runtime.block_on(gateway::cli::run(args))
+        }
+        Command::Migrate(args) => runtime.block_on(async {
+            authstack_control_plane::db::connect(args.database_url.as_deref(), &args.data_dir)
+                .await?;
+            println!("migrations applied");
+            Ok(())
+        }),
+        Command::Instances(command) => runtime.block_on(instances(command)),
+    }
+}
+
+async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
+    authstack_instance::cli::init_logging(&args.log_format);
+    let running = dev::start(dev::DevOptions {
+        data_dir: args.data_dir.clone(),
+        listen: args.listen,
+        gateway_listen: args.gateway_listen,
+    })
+    .await?;
+    println!("{}", dev::banner(&running.info, &args.data_dir));
+    shutdown_signal().await;
+    tracing::info!("stopping; local instances stop too");
+    running.stop().await
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    authstack_instance::cli::init_logging(&args.log_format);
+    let mut config = Config::embedded(&args.storage.data_dir);
+    config.database_url = args.storage.database_url.map(SecretString::from);
+    config.master_key = args.master_key.map(SecretString::from);
+    config.listen = args.listen;
+    config.gateway_url = Some(args.gateway_url);
+    if let Some(path) = &args.catalog {
+        config.catalog = Catalog::from_file(path)?;
+    }
+    config.payment_grace = Duration::from_secs(args.payment_grace_days * 24 * 3600);
+    config.data_retention = Duration::from_secs(args.data_retention_days * 24 * 3600);
+    config.billing = match args.billing {
+        BillingProvider::None => BillingConfig::None,
+        BillingProvider::Stripe => BillingConfig::Stripe(StripeConfig {
+            api_key: SecretString::from(
+                args.stripe_api_key
+                    .context("--stripe-api-key is required with --billing stripe")?,
+            ),
+            api_base: args.stripe_api_base,
+            webhook_secrets: args
+                .stripe_webhook_secrets
+                .context("--stripe-webhook-secrets is required with --billing stripe")?
+                .split(',')
+                .map(|s| SecretString::from(s.trim().to_owned()))
+                .collect(),
+            webhook_tolerance: Duration::from_secs(300),
+            return_url: args.dashboard_url,
+        }),
+    };
+    let running = authstack_control_plane::start(config, Clock::System).await?;
+    shutdown_signal().await;
+    tracing::info!(
+        "shutting down; local instances keep running and are re-adopted at the next start"
+    );
+    running.stop().await
+}
+
+async fn instances(command: InstancesCommand) -> anyhow::Result<()> {
+    let (ops, path) = match &command {
+        InstancesCommand::List(ops) => (ops, "/v1/ops/instances".to_owned()),
+        InstancesCommand::Reconcile { id, ops } => {
+            (ops, format!("/v1/ops/instances/{id}/reconcile"))
+        }
+    };
+    let key = match &ops.ops_key {
+        Some(key) => key.clone(),
+        None => std::fs::read_to_string(ops.data_dir.join(ops::OPS_KEY_FILE))
+            .with_context(|| "no --ops-key and no DATA_DIR/ops.key")?
+            .trim()
+            .to_owned(),
+    };
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let url = format!("{}{path}", ops.url.trim_end_matches('/'));
+    let request = match command {
+        InstancesCommand::List(_) => client.get(url),
+        InstancesCommand::Reconcile { .. } => client.post(url),
+    };
+    let response = request.bearer_auth(key).send().await?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    anyhow::ensure!(
+        status.is_success(),
+        "{status}: {}",
+        body["message"].as_str().unwrap_or("")
+    );
+    if let Some(rows) = body["data"].as_array() {
+        println!(
+            "{:<38} {:<38} {:<5} {:<14} {:<12} {:>3}  LAST ERROR",
+            "INSTANCE", "ACCOUNT", "ENV", "REGION", "STATE", "REV"
+        );
+        for row in rows {
+            println!(
+                "{:<38} {:<38} {:<5} {:<14} {:<12} {:>3}  {}",
+                row["id"].as_str().unwrap_or(""),
+                row["account_id"].as_str().unwrap_or("(platform)"),
+                row["environment"].as_str().unwrap_or(""),
+                row["region"].as_str().unwrap_or(""),
+                row["state"].as_str().unwrap_or(""),
+                row["revision"].as_i64().unwrap_or(0),
+                row["last_error"].as_str().unwrap_or(""),
+            );
+        }
+    } else {
+        println!(
+            "reconcile requested for {}",
+            body["id"].as_str().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
     }
 }

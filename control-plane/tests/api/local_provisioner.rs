@@ -1,1 +1,383 @@
-//! Tests: local_provisioner.
+//! Tests: the local provisioner, with real instance processes (`authstack instance serve`).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use authstack_control_plane::provisioner::local::{LocalOptions, LocalProvisioner};
+use authstack_control_plane::provisioner::{
+    Environment, Event, InstanceSecrets, InstanceSpec, Provisioner,
+};
+use authstack_instance::config::InstanceConfig;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use reqwest::StatusCode;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// A provisioner's directory; every instance process still running under it is killed on drop,
+/// so that a failing test leaves nothing behind.
+struct Site {
+    dir: TempDir,
+}
+
+impl Site {
+    fn new() -> Site {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        Site {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    fn instances_dir(&self) -> PathBuf {
+        self.dir.path().join("instances")
+    }
+
+    fn provisioner(&self, stop_on_shutdown: bool) -> (LocalProvisioner, UnboundedReceiver<Event>) {
+        let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let provisioner = LocalProvisioner::new(LocalOptions {
+            executable: PathBuf::from(env!("CARGO_BIN_EXE_authstack")),
+            instances_dir: self.instances_dir(),
+            events,
+            stop_on_shutdown,
+        });
+        (provisioner, receiver)
+    }
+
+    fn instance_dir(&self, id: &str) -> PathBuf {
+        self.instances_dir().join(id)
+    }
+
+    /// The pid in the instance's pid file.
+    fn pid(&self, id: &str) -> i32 {
+        let text = std::fs::read_to_string(self.instance_dir(id).join("pid")).expect("pid file");
+        text.trim().parse().expect("a pid")
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.instances_dir()) else {
+            return;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let pid = std::fs::read_to_string(entry.path().join("pid"))
+                .ok()
+                .and_then(|text| text.trim().parse::<i32>().ok());
+            if let Some(pid) = pid.filter(|&pid| pid > 1) {
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                if String::from_utf8_lossy(&cmdline).contains(&*entry.path().to_string_lossy()) {
+                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                }
+            }
+        }
+    }
+}
+
+fn spec(id: &str) -> InstanceSpec {
+    InstanceSpec {
+        id: id.to_owned(),
+        environment: Environment::Test,
+        region: "local".to_owned(),
+        issuer: "http://127.0.0.1:7401".to_owned(),
+        revision: 1,
+        config: InstanceConfig::default(),
+        secrets: InstanceSecrets::generate(),
+    }
+}
+
+/// Whether `pid` is a live process (a zombie is not).
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+fn port_of(endpoint: &str) -> u16 {
+    endpoint
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse().ok())
+        .expect("endpoint with a port")
+}
+
+async fn next_event(events: &mut UnboundedReceiver<Event>, within: Duration) -> Event {
+    tokio::time::timeout(within, events.recv())
+        .await
+        .expect("an event in time")
+        .expect("the event channel open")
+}
+
+/// Expects a crash report and then the restart.
+async fn expect_restart(events: &mut UnboundedReceiver<Event>, id: &str) -> String {
+    let detail = match next_event(events, Duration::from_secs(15)).await {
+        Event::Crashed {
+            instance_id,
+            detail,
+        } if instance_id == id => detail,
+        other => panic!("expected Crashed for {id}, got {other:?}"),
+    };
+    match next_event(events, Duration::from_secs(30)).await {
+        Event::Ready { instance_id } if instance_id == id => {}
+        other => panic!("expected Ready for {id}, got {other:?}"),
+    }
+    detail
+}
+
+/// Calls the instance's admin API as the gateway does.
+struct Admin {
+    http: reqwest::Client,
+    endpoint: String,
+    spec: InstanceSpec,
+}
+
+impl Admin {
+    fn new(endpoint: &str, spec: &InstanceSpec) -> Admin {
+        Admin {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("client"),
+            endpoint: endpoint.to_owned(),
+            spec: spec.clone(),
+        }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.endpoint))
+            .header(
+                "X-AuthStack-Gateway",
+                self.spec.secrets.gateway_secret.expose_secret(),
+            )
+            .bearer_auth(self.spec.secrets.admin_key.expose_secret())
+    }
+
+    async fn create_user(&self, email: &str) -> String {
+        let response = self
+            .request(reqwest::Method::POST, "/v1/admin/users")
+            .json(&json!({ "email": email, "password": "correct horse battery", "email_verified": true }))
+            .send()
+            .await
+            .expect("create user");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let user: Value = response.json().await.expect("user JSON");
+        user["id"].as_str().expect("user id").to_owned()
+    }
+
+    async fn user_exists(&self, id: &str) -> bool {
+        let response = self
+            .request(reqwest::Method::GET, &format!("/v1/admin/users/{id}"))
+            .send()
+            .await
+            .expect("get user");
+        match response.status() {
+            StatusCode::OK => true,
+            StatusCode::NOT_FOUND => false,
+            other => panic!("unexpected status {other} reading a user"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_instance() {
+    let site = Site::new();
+    let (provisioner, mut events) = site.provisioner(true);
+    let id = "ins_lifecycle";
+    let mut spec = spec(id);
+
+    let endpoint = provisioner.apply(&spec).await.expect("apply");
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    let dir = site.instance_dir(id);
+    for file in ["data", "config.yaml", "port", "pid", "instance.log"] {
+        assert!(dir.join(file).exists(), "{file} missing");
+    }
+
+    // Only the gateway (which holds the secret) gets through.
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let jwks = format!("{endpoint}/.well-known/jwks.json");
+    let refused = http.get(&jwks).send().await.expect("jwks");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let body: Value = refused.json().await.expect("error body");
+    assert_eq!(body["error"], "gateway_required");
+    let allowed = http
+        .get(&jwks)
+        .header(
+            "X-AuthStack-Gateway",
+            spec.secrets.gateway_secret.expose_secret(),
+        )
+        .send()
+        .await
+        .expect("jwks");
+    assert_eq!(allowed.status(), StatusCode::OK);
+
+    // The admin key from the spec works; the user survives everything below.
+    let admin = Admin::new(&endpoint, &spec);
+    let user = admin.create_user("ada@example.com").await;
+
+    // A crash is reported and repaired on the same port.
+    let first = site.pid(id);
+    kill(Pid::from_raw(first), Signal::SIGKILL).expect("kill -9");
+    let detail = expect_restart(&mut events, id).await;
+    assert!(detail.contains("signal: 9"), "{detail}");
+    let second = site.pid(id);
+    assert_ne!(second, first);
+    assert!(admin.user_exists(&user).await);
+
+    // The same spec again: nothing to do.
+    let started = Instant::now();
+    assert_eq!(
+        provisioner.apply(&spec).await.expect("apply again"),
+        endpoint
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(site.pid(id), second);
+
+    // A new configuration: a graceful restart, same endpoint, same data.
+    spec.revision = 2;
+    spec.config.organizations.max_organizations = Some(5);
+    assert_eq!(
+        provisioner.apply(&spec).await.expect("apply new config"),
+        endpoint
+    );
+    let third = site.pid(id);
+    assert_ne!(third, second);
+    assert!(!alive(second));
+    let config = std::fs::read_to_string(dir.join("config.yaml")).expect("config.yaml");
+    assert!(config.contains("max_organizations: 5"), "{config}");
+    assert!(admin.user_exists(&user).await);
+
+    // Suspended: no process, port closed, data kept; twice is fine.
+    provisioner.suspend(id).await.expect("suspend");
+    assert!(!alive(third));
+    assert!(!dir.join("pid").exists());
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port_of(&endpoint)))
+            .await
+            .is_err()
+    );
+    assert!(dir.join("data").join("authstack.db").exists());
+    provisioner.suspend(id).await.expect("suspend again");
+
+    // Resumed with its data.
+    assert_eq!(provisioner.apply(&spec).await.expect("resume"), endpoint);
+    assert!(admin.user_exists(&user).await);
+
+    // Planned restarts and stops are not crashes.
+    assert!(events.try_recv().is_err(), "unexpected event");
+
+    let last = site.pid(id);
+    provisioner.delete(id).await.expect("delete");
+    assert!(!dir.exists());
+    assert!(!alive(last));
+    provisioner.delete(id).await.expect("delete again");
+    provisioner.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_provisioner_adopts_instances_an_earlier_control_plane_left_running() {
+    let site = Site::new();
+    let id = "ins_adopted";
+    let spec = spec(id);
+
+    // Control plane #1 starts the instance and shuts down without stopping it.
+    let (first, _first_events) = site.provisioner(false);
+    let endpoint = first.apply(&spec).await.expect("apply");
+    let admin = Admin::new(&endpoint, &spec);
+    let user = admin.create_user("grace@example.com").await;
+    let pid = site.pid(id);
+    first.shutdown().await;
+    drop(first);
+    assert!(alive(pid));
+    assert!(admin.user_exists(&user).await);
+
+    // Control plane #2 adopts it: same process, at once.
+    let (second, mut events) = site.provisioner(false);
+    let started = Instant::now();
+    assert_eq!(second.apply(&spec).await.expect("adopt"), endpoint);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(site.pid(id), pid);
+
+    // Its death is noticed (it is not our child) and it comes back as our child.
+    kill(Pid::from_raw(pid), Signal::SIGKILL).expect("kill -9");
+    expect_restart(&mut events, id).await;
+    let restarted = site.pid(id);
+    assert_ne!(restarted, pid);
+    assert!(admin.user_exists(&user).await);
+    second.shutdown().await;
+
+    // Control plane #3 comes up with a new revision: the left-over process is replaced.
+    let (third, _third_events) = site.provisioner(true);
+    let mut changed = spec.clone();
+    changed.revision = 2;
+    changed.config.organizations.max_organizations = Some(5);
+    assert_eq!(
+        third.apply(&changed).await.expect("apply new revision"),
+        endpoint
+    );
+    assert_ne!(site.pid(id), restarted);
+    assert!(!alive(restarted));
+    assert!(admin.user_exists(&user).await);
+
+    let last = site.pid(id);
+    third.delete(id).await.expect("delete");
+    assert!(!alive(last));
+    assert!(!site.instance_dir(id).exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_provisioner_kills_and_restarts_an_instance_that_stops_answering() {
+    let site = Site::new();
+    let (provisioner, mut events) = site.provisioner(true);
+    let id = "ins_hung";
+    provisioner.apply(&spec(id)).await.expect("apply");
+    let pid = site.pid(id);
+
+    // SIGSTOP: the process lives on but no longer answers.
+    kill(Pid::from_raw(pid), Signal::SIGSTOP).expect("kill -STOP");
+    let detail = expect_restart(&mut events, id).await;
+    assert!(detail.contains("readyz"), "{detail}");
+    assert!(!alive(pid));
+    assert_ne!(site.pid(id), pid);
+
+    provisioner.delete(id).await.expect("delete");
+    provisioner.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_provisioner_reports_a_failed_start_with_the_end_of_the_log() {
+    let site = Site::new();
+    let (provisioner, _events) = site.provisioner(true);
+    let id = "ins_broken";
+    let mut spec = spec(id);
+    spec.config.organizations.permissions = vec!["not a permission".to_owned()];
+
+    let err = provisioner
+        .apply(&spec)
+        .await
+        .expect_err("an invalid configuration");
+    let message = format!("{err:#}");
+    assert!(message.contains("exited while starting"), "{message}");
+    assert!(message.contains("instance.log"), "{message}");
+    assert!(message.contains("not a permission"), "{message}");
+    assert!(!site.instance_dir(id).join("pid").exists());
+    assert!(!message.contains(spec.secrets.admin_key.expose_secret()));
+
+    provisioner.delete(id).await.expect("delete");
+    assert!(!Path::new(&site.instance_dir(id)).exists());
+}

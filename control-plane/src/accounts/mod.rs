@@ -1,0 +1,136 @@
+//! Accounts: a customer of AuthStack. Each is an organization of the platform instance (its
+//! members, roles and invitations live there); this module keeps what only the control plane
+//! knows — its subscription, its Stripe customer — and decides who may act on it.
+
+pub mod routes;
+
+use authstack_instance::clock::UnixTime;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::App;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::platform::Caller;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: String,
+    /// The account's organization in the platform instance.
+    pub organization_id: String,
+    pub name: String,
+    pub created_by: String,
+    #[serde(skip)]
+    pub stripe_customer_id: Option<String>,
+    #[serde(serialize_with = "crate::http::time")]
+    pub created_at: UnixTime,
+}
+
+const COLUMNS: &str = "id, organization_id, name, created_by, stripe_customer_id, created_at";
+
+impl Account {
+    fn from_row(row: &AnyRow) -> sqlx::Result<Account> {
+        Ok(Account {
+            id: row.try_get("id")?,
+            organization_id: row.try_get("organization_id")?,
+            name: row.try_get("name")?,
+            created_by: row.try_get("created_by")?,
+            stripe_customer_id: row.try_get("stripe_customer_id")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
+
+pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Account>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(Account::from_row).transpose()
+}
+
+pub async fn find_by_customer<'c, E>(executor: E, customer: &str) -> sqlx::Result<Option<Account>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM accounts WHERE stripe_customer_id = $1"
+    ))
+    .bind(customer)
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(Account::from_row).transpose()
+}
+
+/// The account `id`, if the caller's token works in its organization and holds `permission`.
+/// Accounts the caller is not in are reported as absent, so ids reveal nothing.
+pub async fn authorize(app: &App, caller: &Caller, id: &str, permission: &str) -> Result<Account> {
+    let account = find(&app.db, id).await?.ok_or(Error::NotFound("account"))?;
+    if caller.org_id.as_deref() != Some(account.organization_id.as_str()) {
+        return Err(Error::NotFound("account"));
+    }
+    if !caller.has(permission) {
+        return Err(Error::Forbidden(format!(
+            "this action needs the permission '{permission}' in the account"
+        )));
+    }
+    Ok(account)
+}
+
+/// The subscription of an account, as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Subscription {
+    pub plan: String,
+    pub region: String,
+    /// pending, active, past_due, suspended, canceled, deleted
+    pub status: String,
+    pub provider: String,
+    #[serde(serialize_with = "crate::http::optional_time")]
+    pub current_period_end: Option<UnixTime>,
+    pub cancel_at_period_end: bool,
+    #[serde(serialize_with = "crate::http::optional_time")]
+    pub grace_until: Option<UnixTime>,
+    #[serde(serialize_with = "crate::http::optional_time")]
+    pub delete_after: Option<UnixTime>,
+    #[serde(skip)]
+    pub stripe_subscription_id: Option<String>,
+    #[serde(skip)]
+    pub stripe_event_created: i64,
+}
+
+pub const SUBSCRIPTION_COLUMNS: &str = "plan, region, status, provider, current_period_end, \
+    cancel_at_period_end, grace_until, delete_after, stripe_subscription_id, stripe_event_created";
+
+impl Subscription {
+    pub fn from_row(row: &AnyRow) -> sqlx::Result<Subscription> {
+        Ok(Subscription {
+            plan: row.try_get("plan")?,
+            region: row.try_get("region")?,
+            status: row.try_get("status")?,
+            provider: row.try_get("provider")?,
+            current_period_end: row.try_get("current_period_end")?,
+            cancel_at_period_end: row.try_get::<i64, _>("cancel_at_period_end")? != 0,
+            grace_until: row.try_get("grace_until")?,
+            delete_after: row.try_get("delete_after")?,
+            stripe_subscription_id: row.try_get("stripe_subscription_id")?,
+            stripe_event_created: row.try_get("stripe_event_created")?,
+        })
+    }
+}
+
+pub async fn subscription<'c, E>(
+    executor: E,
+    account_id: &str,
+) -> sqlx::Result<Option<Subscription>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let row = sqlx::query(&format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE account_id = $1"
+    ))
+    .bind(account_id)
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(Subscription::from_row).transpose()
+}

@@ -1,0 +1,199 @@
+//! `POST /v1/accounts`, `GET /v1/accounts/{id}`, the subscription and the billing portal.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::{Account, Subscription};
+use crate::AppState;
+use crate::audit::{self, Actor};
+use crate::billing::{self, SubscribeOutcome};
+use crate::db::new_id;
+use crate::error::{Error, Json, Result};
+use crate::instances::Instance;
+use crate::platform::Caller;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccountRequest {
+    name: String,
+    /// The platform organization's slug; derived from the name when absent.
+    slug: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AccountView {
+    #[serde(flatten)]
+    account: Account,
+    subscription: Option<Subscription>,
+    instances: Vec<Instance>,
+}
+
+async fn view(app: &AppState, account: Account) -> Result<AccountView> {
+    let subscription = super::subscription(&app.db.pool, &account.id).await?;
+    let instances = crate::instances::of_account(&app.db, &account.id).await?;
+    Ok(AccountView {
+        account,
+        subscription,
+        instances,
+    })
+}
+
+/// Creates an account: a new organization in the platform instance, created with the caller's
+/// own token so that the caller becomes its owner.
+pub async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(request): Json<CreateAccountRequest>,
+) -> Result<(StatusCode, axum::Json<AccountView>)> {
+    let name = request.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid("name: 1 to 100 characters"));
+    }
+    let account = create_account(&app, &caller, &name, request.slug.as_deref()).await?;
+    Ok((StatusCode::CREATED, axum::Json(view(&app, account).await?)))
+}
+
+/// The account-creation step shared by the API and `authstack dev`.
+pub async fn create_account(
+    app: &AppState,
+    caller: &Caller,
+    name: &str,
+    slug: Option<&str>,
+) -> Result<Account> {
+    let response = app
+        .platform
+        .request(&app.http, reqwest::Method::POST, "/v1/organizations")
+        .bearer_auth(caller.token.expose_secret())
+        .json(&serde_json::json!({ "name": name, "slug": slug }))
+        .send()
+        .await
+        .map_err(|_| Error::InstanceUnavailable)?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    if !status.is_success() {
+        // The platform's own error (slug taken, invalid name, organization limit) is the answer.
+        let message = body["message"]
+            .as_str()
+            .unwrap_or("the platform refused")
+            .to_owned();
+        return Err(match status.as_u16() {
+            400 => Error::InvalidRequest(message),
+            401 => Error::Unauthorized("the platform access token is no longer valid"),
+            403 => Error::Forbidden(message),
+            409 => Error::Conflict(message),
+            _ => Error::BadGateway(message),
+        });
+    }
+    let organization_id = body["id"]
+        .as_str()
+        .ok_or_else(|| {
+            Error::BadGateway("the platform answered without an organization id".into())
+        })?
+        .to_owned();
+    let account = Account {
+        id: new_id("acc"),
+        organization_id,
+        name: name.to_owned(),
+        created_by: caller.user_id.clone(),
+        stripe_customer_id: None,
+        created_at: app.clock.now(),
+    };
+    let mut tx = app.db.writer.begin().await?;
+    sqlx::query(
+        "INSERT INTO accounts (id, organization_id, name, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&account.id)
+    .bind(&account.organization_id)
+    .bind(&account.name)
+    .bind(&account.created_by)
+    .bind(account.created_at)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        account.created_at,
+        Some(&account.id),
+        Actor::User(&caller.user_id),
+        "account.created",
+        Some(&account.id),
+        serde_json::json!({ "name": name, "organization_id": account.organization_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<AccountView>> {
+    let account = super::authorize(&app, &caller, &id, "organization:read").await?;
+    Ok(axum::Json(view(&app, account).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeRequest {
+    plan: String,
+    region: String,
+}
+
+#[derive(Serialize)]
+pub struct SubscribeResponse {
+    subscription: Option<Subscription>,
+    /// Where to send the customer to pay (billing provider `stripe`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkout_url: Option<String>,
+    instances: Vec<Instance>,
+}
+
+pub async fn subscribe(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(request): Json<SubscribeRequest>,
+) -> Result<axum::Json<SubscribeResponse>> {
+    let account = super::authorize(&app, &caller, &id, "billing:manage").await?;
+    let outcome =
+        billing::subscribe(&app, &caller, &account, &request.plan, &request.region).await?;
+    let checkout_url = match outcome {
+        SubscribeOutcome::Active => None,
+        SubscribeOutcome::Checkout { url } => Some(url),
+    };
+    Ok(axum::Json(SubscribeResponse {
+        subscription: super::subscription(&app.db.pool, &account.id).await?,
+        checkout_url,
+        instances: crate::instances::of_account(&app.db, &account.id).await?,
+    }))
+}
+
+/// Cancels the subscription (billing `none`; with Stripe the customer cancels in the portal).
+pub async fn cancel(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Option<Subscription>>> {
+    let account = super::authorize(&app, &caller, &id, "billing:manage").await?;
+    billing::cancel(&app, &caller, &account).await?;
+    Ok(axum::Json(
+        super::subscription(&app.db.pool, &account.id).await?,
+    ))
+}
+
+#[derive(Serialize)]
+pub struct PortalResponse {
+    url: String,
+}
+
+pub async fn billing_portal(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<PortalResponse>> {
+    let account = super::authorize(&app, &caller, &id, "billing:manage").await?;
+    let url = billing::portal(&app, &caller, &account).await?;
+    Ok(axum::Json(PortalResponse { url }))
+}

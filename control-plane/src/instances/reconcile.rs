@@ -1,0 +1,309 @@
+//! The reconciler: moves each instance from its `state` towards its `desired` state through
+//! the region's provisioner, one task per instance at a time, and records each step.
+//!
+//! It runs when something changes (a subscription activates, a plan changes, a payment fails)
+//! and every few seconds; after a control-plane restart the first pass re-applies every running
+//! instance, which re-adopts the processes still alive and restarts the others.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::{Desired, Instance, State, record_step};
+use crate::provisioner::{Event, InstanceSpec};
+use crate::{AppState, route_changes};
+
+/// Failed instances are retried this long after their last attempt.
+const RETRY_FAILED_AFTER: i64 = 30;
+const PASS_INTERVAL: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Default)]
+pub struct Reconciler {
+    wake: Notify,
+    /// Instance id → the revision this process has applied (and seen ready).
+    applied: Mutex<HashMap<String, i64>>,
+    /// Instances with a task under way.
+    busy: Mutex<HashSet<String>>,
+}
+
+impl Reconciler {
+    /// Asks for a pass now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Forgets what was applied to `instance_id`, so that the next pass applies it again (the
+    /// operators' "reconcile" action).
+    pub fn forget(&self, instance_id: &str) {
+        if let Ok(mut applied) = self.applied.lock() {
+            applied.remove(instance_id);
+        }
+        self.wake();
+    }
+
+    fn applied(&self, instance_id: &str) -> Option<i64> {
+        self.applied.lock().ok()?.get(instance_id).copied()
+    }
+
+    fn set_applied(&self, instance_id: &str, revision: Option<i64>) {
+        if let Ok(mut applied) = self.applied.lock() {
+            match revision {
+                Some(revision) => applied.insert(instance_id.to_owned(), revision),
+                None => applied.remove(instance_id),
+            };
+        }
+    }
+
+    fn claim(&self, instance_id: &str) -> bool {
+        self.busy
+            .lock()
+            .map(|mut busy| busy.insert(instance_id.to_owned()))
+            .unwrap_or(false)
+    }
+
+    fn release(&self, instance_id: &str) {
+        if let Ok(mut busy) = self.busy.lock() {
+            busy.remove(instance_id);
+        }
+    }
+}
+
+/// Runs passes until the process ends.
+pub fn spawn(app: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(err) = pass(&app).await {
+                tracing::warn!(error = %err, "reconcile pass failed");
+            }
+            let _ = tokio::time::timeout(PASS_INTERVAL, app.reconciler.wake.notified()).await;
+        }
+    })
+}
+
+/// Starts a task for every instance that is not where it should be.
+pub async fn pass(app: &AppState) -> anyhow::Result<()> {
+    let now = app.clock.now();
+    for instance in super::all(&app.db).await? {
+        if needs_work(app, &instance, now) && app.reconciler.claim(&instance.id) {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let id = instance.id.clone();
+                if let Err(err) = work(&app, instance).await {
+                    tracing::warn!(instance_id = %id, error = %format!("{err:#}"), "reconciling failed");
+                }
+                app.reconciler.release(&id);
+            });
+        }
+    }
+    Ok(())
+}
+
+fn needs_work(app: &AppState, instance: &Instance, now: i64) -> bool {
+    match instance.desired {
+        Desired::Running => match instance.state {
+            State::Failed => now - instance.updated_at >= RETRY_FAILED_AFTER,
+            State::Deleted | State::Deleting => false,
+            _ => app.reconciler.applied(&instance.id) != Some(instance.revision),
+        },
+        Desired::Suspended => !matches!(instance.state, State::Suspended | State::Deleted),
+        Desired::Deleted => instance.state != State::Deleted,
+    }
+}
+
+/// Applies `instance` now and waits for the outcome (used at start for the platform instance).
+pub async fn apply_now(app: &AppState, instance_id: &str) -> anyhow::Result<()> {
+    while !app.reconciler.claim(instance_id) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let result = match super::find(&app.db, instance_id).await {
+        Ok(Some(instance)) => work(app, instance).await,
+        Ok(None) => Err(anyhow::anyhow!("instance {instance_id} does not exist")),
+        Err(err) => Err(err.into()),
+    };
+    app.reconciler.release(instance_id);
+    result?;
+    match super::find(&app.db, instance_id).await? {
+        Some(instance) if instance.state == State::Ready => Ok(()),
+        Some(instance) => Err(anyhow::anyhow!(
+            "instance {instance_id} is {}: {}",
+            instance.state.as_str(),
+            instance.last_error.unwrap_or_default()
+        )),
+        None => Err(anyhow::anyhow!("instance {instance_id} vanished")),
+    }
+}
+
+async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
+    let Some(provisioner) = app.provisioners.get(&instance.region).cloned() else {
+        let detail = format!(
+            "region {} has no provisioner on this control plane",
+            instance.region
+        );
+        return transition(app, &instance.id, State::Failed, "failed", Some(&detail)).await;
+    };
+    match instance.desired {
+        Desired::Running => {
+            let adopting =
+                instance.state == State::Ready && app.reconciler.applied(&instance.id).is_none();
+            if !adopting {
+                let (state, step) = match instance.state {
+                    State::Ready | State::Updating => (State::Updating, "updating"),
+                    State::Suspended => (State::Provisioning, "resuming"),
+                    _ => (State::Provisioning, "provisioning"),
+                };
+                let detail = format!("revision {}", instance.revision);
+                transition(app, &instance.id, state, step, Some(&detail)).await?;
+            }
+            let spec = spec(app, &instance)?;
+            match provisioner.apply(&spec).await {
+                Ok(endpoint) => {
+                    let now = app.clock.now();
+                    let mut tx = app.db.writer.begin().await?;
+                    sqlx::query(
+                        "UPDATE instances SET state = 'ready', endpoint = $1, last_error = NULL, updated_at = $2 \
+                         WHERE id = $3 AND desired = 'running'",
+                    )
+                    .bind(&endpoint)
+                    .bind(now)
+                    .bind(&instance.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    let step = if adopting {
+                        "running (re-adopted or restarted)"
+                    } else {
+                        "ready"
+                    };
+                    record_step(&mut *tx, &instance.id, now, step, None).await?;
+                    route_changes::record(&mut *tx, now).await?;
+                    tx.commit().await?;
+                    if instance.account_id.is_none() {
+                        app.platform.set_endpoint(endpoint);
+                    }
+                    app.reconciler
+                        .set_applied(&instance.id, Some(instance.revision));
+                    tracing::info!(instance_id = %instance.id, revision = instance.revision, "instance ready");
+                    Ok(())
+                }
+                Err(err) => {
+                    app.reconciler.set_applied(&instance.id, None);
+                    let detail = format!("{err:#}");
+                    transition(app, &instance.id, State::Failed, "failed", Some(&detail)).await
+                }
+            }
+        }
+        Desired::Suspended => {
+            app.reconciler.set_applied(&instance.id, None);
+            provisioner.suspend(&instance.id).await?;
+            transition(app, &instance.id, State::Suspended, "suspended", None).await
+        }
+        Desired::Deleted => {
+            app.reconciler.set_applied(&instance.id, None);
+            transition(app, &instance.id, State::Deleting, "deleting", None).await?;
+            provisioner.delete(&instance.id).await?;
+            let now = app.clock.now();
+            let mut tx = app.db.writer.begin().await?;
+            sqlx::query(
+                "UPDATE api_keys SET revoked_at = $1 WHERE instance_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(&instance.id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            transition(
+                app,
+                &instance.id,
+                State::Deleted,
+                "deleted",
+                Some("data deleted"),
+            )
+            .await
+        }
+    }
+}
+
+fn spec(app: &AppState, instance: &Instance) -> anyhow::Result<InstanceSpec> {
+    let config = match &instance.account_id {
+        None => crate::platform::instance_config(),
+        Some(_) => super::config_for(app.config.catalog.plan(&instance.plan)),
+    };
+    Ok(InstanceSpec {
+        id: instance.id.clone(),
+        environment: instance.environment,
+        region: instance.region.clone(),
+        issuer: app.gateway_url.clone(),
+        revision: instance.revision,
+        config,
+        secrets: instance.secrets(app)?,
+    })
+}
+
+/// Sets the state, records the step and tells gateways.
+async fn transition(
+    app: &AppState,
+    instance_id: &str,
+    state: State,
+    step: &str,
+    detail: Option<&str>,
+) -> anyhow::Result<()> {
+    let now = app.clock.now();
+    let mut tx = app.db.writer.begin().await?;
+    let last_error = if state == State::Failed { detail } else { None };
+    sqlx::query("UPDATE instances SET state = $1, last_error = COALESCE($2, last_error), updated_at = $3 WHERE id = $4")
+        .bind(state.as_str())
+        .bind(last_error)
+        .bind(now)
+        .bind(instance_id)
+        .execute(&mut *tx)
+        .await?;
+    record_step(&mut *tx, instance_id, now, step, detail).await?;
+    route_changes::record(&mut *tx, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records what provisioners report on their own: crashes, restarts, giving up.
+pub fn spawn_event_log(
+    app: AppState,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<Event>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            let result = match &event {
+                Event::Crashed {
+                    instance_id,
+                    detail,
+                } => {
+                    tracing::warn!(%instance_id, %detail, "instance crashed; restarting");
+                    step_only(&app, instance_id, "crashed", Some(detail)).await
+                }
+                Event::Ready { instance_id } => {
+                    step_only(&app, instance_id, "restarted", None).await
+                }
+                Event::Failed {
+                    instance_id,
+                    detail,
+                } => {
+                    app.reconciler.set_applied(instance_id, None);
+                    transition(&app, instance_id, State::Failed, "failed", Some(detail)).await
+                }
+            };
+            if let Err(err) = result {
+                tracing::warn!(error = %err, "recording a provisioner event failed");
+            }
+        }
+    })
+}
+
+async fn step_only(
+    app: &AppState,
+    instance_id: &str,
+    step: &str,
+    detail: Option<&str>,
+) -> anyhow::Result<()> {
+    let now = app.clock.now();
+    record_step(&app.db.writer, instance_id, now, step, detail).await?;
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! `GET /v1/accounts/{id}/instances` (with each instance's progress steps) and
+//! `PUT /v1/accounts/{id}/instances/{instance_id}/allowed-origins`.
+
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+
+use super::{Instance, Step};
+use crate::audit::{self, Actor};
+use crate::error::{Error, Json, Result};
+use crate::platform::Caller;
+use crate::{AppState, route_changes};
+
+#[derive(Serialize)]
+pub struct InstanceView {
+    #[serde(flatten)]
+    instance: Instance,
+    /// Where the customer's app sends requests, with a key of this instance.
+    gateway_url: String,
+    steps: Vec<Step>,
+}
+
+#[derive(Serialize)]
+pub struct InstanceList {
+    data: Vec<InstanceView>,
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<InstanceList>> {
+    let account = crate::accounts::authorize(&app, &caller, &id, "instances:read").await?;
+    let mut data = Vec::new();
+    for instance in super::of_account(&app.db, &account.id).await? {
+        let steps = super::steps(&app.db, &instance.id).await?;
+        data.push(InstanceView {
+            instance,
+            gateway_url: app.gateway_url.clone(),
+            steps,
+        });
+    }
+    Ok(axum::Json(InstanceList { data }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowedOriginsRequest {
+    allowed_origins: Vec<String>,
+}
+
+/// `scheme://host[:port]`, http or https, nothing else: what browsers send in `Origin`.
+fn parse_origin(raw: &str) -> Result<String, String> {
+    let (scheme, rest) = raw
+        .split_once("://")
+        .ok_or_else(|| format!("'{raw}' is not an origin (scheme://host[:port])"))?;
+    if scheme != "https" && scheme != "http" {
+        return Err(format!("'{raw}': only http and https origins"));
+    }
+    let valid_host = !rest.is_empty()
+        && rest.len() <= 253
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !valid_host {
+        return Err(format!(
+            "'{raw}': an origin has no path, query or credentials"
+        ));
+    }
+    Ok(format!("{scheme}://{}", rest.to_ascii_lowercase()))
+}
+
+pub async fn set_allowed_origins(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, instance_id)): Path<(String, String)>,
+    Json(request): Json<AllowedOriginsRequest>,
+) -> Result<axum::Json<Instance>> {
+    let account = crate::accounts::authorize(&app, &caller, &id, "instances:manage").await?;
+    if request.allowed_origins.len() > 50 {
+        return Err(Error::invalid("allowed_origins: at most 50"));
+    }
+    let mut origins = Vec::new();
+    for (i, raw) in request.allowed_origins.iter().enumerate() {
+        let origin = parse_origin(raw.trim())
+            .map_err(|e| Error::invalid(format!("allowed_origins[{i}]: {e}")))?;
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    let instance = super::find(&app.db, &instance_id)
+        .await?
+        .filter(|i| i.account_id.as_deref() == Some(account.id.as_str()))
+        .ok_or(Error::NotFound("instance"))?;
+    let now = app.clock.now();
+    let encoded = serde_json::to_string(&origins).map_err(anyhow::Error::from)?;
+    let mut tx = app.db.writer.begin().await?;
+    sqlx::query("UPDATE instances SET allowed_origins = $1, updated_at = $2 WHERE id = $3")
+        .bind(&encoded)
+        .bind(now)
+        .bind(&instance.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        now,
+        Some(&account.id),
+        Actor::User(&caller.user_id),
+        "instance.allowed_origins_changed",
+        Some(&instance.id),
+        serde_json::json!({ "allowed_origins": origins }),
+    )
+    .await?;
+    route_changes::record(&mut *tx, now).await?;
+    tx.commit().await?;
+    let updated = super::find(&app.db, &instance.id)
+        .await?
+        .ok_or(Error::NotFound("instance"))?;
+    Ok(axum::Json(updated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origin;
+
+    #[test]
+    fn origins_are_scheme_host_port_only() {
+        assert_eq!(
+            parse_origin("https://App.example.com").as_deref(),
+            Ok("https://app.example.com")
+        );
+        assert_eq!(
+            parse_origin("http://localhost:5173").as_deref(),
+            Ok("http://localhost:5173")
+        );
+        assert!(parse_origin("https://example.com/path").is_err());
+        assert!(parse_origin("ftp://example.com").is_err());
+        assert!(parse_origin("example.com").is_err());
+        assert!(parse_origin("https://user@example.com").is_err());
+    }
+}

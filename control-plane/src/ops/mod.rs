@@ -1,0 +1,124 @@
+//! For platform operators: every instance across regions with its state, revision and last
+//! error, and a way to make the control plane reconcile one now. Operators authenticate with
+//! an operator key (`ask_ops_…`), created at first start and written to `DATA_DIR/ops.key`
+//! (mode 0600) for the `authstack instances` CLI; only its SHA-256 is kept in the database.
+
+use std::path::Path;
+
+use authstack_instance::crypto::{constant_time_eq, random_secret, sha256_hex, write_private_file};
+use axum::extract::{FromRequestParts, Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use crate::AppState;
+use crate::audit::{self, Actor};
+use crate::db::{self, Db};
+use crate::error::{Error, Result};
+use crate::instances::{self, Instance};
+
+pub const OPS_KEY_FILE: &str = "ops.key";
+
+/// Creates the operator key on first start.
+pub async fn ensure_operator_key(db: &Db, data_dir: &Path) -> anyhow::Result<()> {
+    if db::meta(db, "ops_key_hash").await?.is_some() {
+        return Ok(());
+    }
+    let key = random_secret("ask_ops_", 32);
+    write_private_file(&data_dir.join(OPS_KEY_FILE), key.expose_secret().as_bytes())?;
+    db::set_meta(db, "ops_key_hash", &sha256_hex(key.expose_secret())).await?;
+    Ok(())
+}
+
+/// A request authenticated with the operator key.
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self> {
+        let presented = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(Error::Unauthorized("an operator key is required"))?;
+        let expected = db::meta(&app.db, "ops_key_hash")
+            .await?
+            .ok_or(Error::Unauthorized("an operator key is required"))?;
+        if constant_time_eq(sha256_hex(presented.trim()).as_bytes(), expected.as_bytes()) {
+            Ok(Operator)
+        } else {
+            Err(Error::Unauthorized("the operator key is not valid"))
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct OpsInstance {
+    #[serde(flatten)]
+    instance: Instance,
+    endpoint: String,
+}
+
+#[derive(Serialize)]
+pub struct OpsInstances {
+    data: Vec<OpsInstance>,
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    _operator: Operator,
+) -> Result<axum::Json<OpsInstances>> {
+    let data = instances::all(&app.db)
+        .await?
+        .into_iter()
+        .map(|instance| OpsInstance {
+            endpoint: instance.endpoint.clone(),
+            instance,
+        })
+        .collect();
+    Ok(axum::Json(OpsInstances { data }))
+}
+
+pub async fn reconcile(
+    State(app): State<AppState>,
+    _operator: Operator,
+    UrlPath(id): UrlPath<String>,
+) -> Result<(StatusCode, axum::Json<Instance>)> {
+    let instance = instances::find(&app.db, &id)
+        .await?
+        .ok_or(Error::NotFound("instance"))?;
+    let now = app.clock.now();
+    let mut tx = app.db.writer.begin().await?;
+    if instance.state == instances::State::Failed {
+        // Retry at once rather than after the usual back-off.
+        sqlx::query("UPDATE instances SET updated_at = $1 WHERE id = $2")
+            .bind(now - 3600)
+            .bind(&instance.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    instances::record_step(
+        &mut *tx,
+        &instance.id,
+        now,
+        "reconcile requested",
+        Some("by an operator"),
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        now,
+        instance.account_id.as_deref(),
+        Actor::Operator,
+        "instance.reconcile_requested",
+        Some(&instance.id),
+        serde_json::Value::Null,
+    )
+    .await?;
+    tx.commit().await?;
+    app.reconciler.forget(&instance.id);
+    Ok((StatusCode::ACCEPTED, axum::Json(instance)))
+}

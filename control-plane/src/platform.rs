@@ -1,0 +1,233 @@
+//! The platform instance: the AuthStack instance the control plane runs for itself. Dashboard
+//! sign-up, login, teams and invitations happen there; an AuthStack account is one of its
+//! organizations, and the control plane authorizes requests by the org claims and permissions
+//! of the platform's access tokens — there is no second user store.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use authstack_instance::config::{InstanceConfig, OrganizationsConfig, RoleGrants};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::RwLock;
+
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::provisioner::InstanceSecrets;
+
+/// Permissions of the platform instance's catalogue, beyond the built-in ones
+/// (`organization:*`, `members:*`, `roles:*`, `audit:read`, `billing:read|manage`).
+pub const PERMISSIONS: [&str; 4] = [
+    "instances:read",
+    "instances:manage",
+    "keys:read",
+    "keys:manage",
+];
+
+/// The platform instance's configuration: the control plane's permission catalogue and who
+/// holds what by default. Owners hold everything; admins run instances and keys; members and
+/// viewers see them.
+pub fn instance_config() -> InstanceConfig {
+    InstanceConfig {
+        organizations: OrganizationsConfig {
+            permissions: PERMISSIONS.iter().map(|p| (*p).to_owned()).collect(),
+            role_grants: RoleGrants {
+                admin: PERMISSIONS.iter().map(|p| (*p).to_owned()).collect(),
+                member: vec!["instances:read".into(), "keys:read".into()],
+                viewer: vec!["instances:read".into()],
+            },
+            ..OrganizationsConfig::default()
+        },
+        ..InstanceConfig::default()
+    }
+}
+
+/// How the control plane reaches the platform instance and checks its tokens.
+pub struct Platform {
+    pub instance_id: String,
+    /// Direct URL (loopback or cluster-internal); calls carry the gateway secret. Known once
+    /// the provisioner has it running.
+    endpoint: std::sync::RwLock<String>,
+    pub issuer: String,
+    secrets: InstanceSecrets,
+    keys: RwLock<JwksCache>,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("instance_id", &self.instance_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct JwksCache {
+    keys: HashMap<String, DecodingKey>,
+    fetched: Option<Instant>,
+}
+
+/// Unknown `kid`s trigger a refetch at most this often (a key rotation on the platform).
+const JWKS_REFETCH: Duration = Duration::from_secs(10);
+
+/// The verified identity behind a dashboard request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub email: String,
+    /// The account's organization the token is working in, if any.
+    pub org_id: Option<String>,
+    pub permissions: Vec<String>,
+    /// The bearer token itself, for calls made on the caller's behalf.
+    pub token: SecretString,
+}
+
+impl Caller {
+    pub fn has(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    sub: String,
+    #[serde(default)]
+    email: String,
+    org_id: Option<String>,
+    permissions: Option<Vec<String>>,
+}
+
+impl Platform {
+    pub fn new(instance_id: String, issuer: String, secrets: InstanceSecrets) -> Self {
+        Platform {
+            instance_id,
+            endpoint: std::sync::RwLock::new(String::new()),
+            issuer,
+            secrets,
+            keys: RwLock::new(JwksCache::default()),
+        }
+    }
+
+    pub fn set_endpoint(&self, endpoint: String) {
+        if let Ok(mut current) = self.endpoint.write() {
+            *current = endpoint;
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.endpoint.read().map(|e| e.clone()).unwrap_or_default()
+    }
+
+    /// A request to the platform instance, carrying the gateway secret.
+    pub fn request(
+        &self,
+        http: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        http.request(method, format!("{}{path}", self.endpoint()))
+            .header(
+                authstack_instance::http::middleware::GATEWAY_HEADER,
+                self.secrets.gateway_secret.expose_secret(),
+            )
+    }
+
+    /// A request to the platform's admin API.
+    pub fn admin(
+        &self,
+        http: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.request(http, method, path)
+            .bearer_auth(self.secrets.admin_key.expose_secret())
+    }
+
+    /// Verifies a platform access token: RS256 with a key of the platform's JWKS, our issuer,
+    /// the platform instance as audience, not expired.
+    pub async fn verify(&self, http: &reqwest::Client, token: &str) -> Result<Caller> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| Error::Unauthorized("the access token is malformed"))?;
+        let kid = header
+            .kid
+            .ok_or(Error::Unauthorized("the access token has no key id"))?;
+        let key = match self.key(&kid).await {
+            Some(key) => key,
+            None => {
+                self.refresh_keys(http).await?;
+                self.key(&kid).await.ok_or(Error::Unauthorized(
+                    "the access token is not signed by the platform",
+                ))?
+            }
+        };
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.instance_id]);
+        validation.leeway = 5;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map_err(|_| Error::Unauthorized("the access token is invalid or expired"))?;
+        Ok(Caller {
+            user_id: data.claims.sub,
+            email: data.claims.email,
+            org_id: data.claims.org_id,
+            permissions: data.claims.permissions.unwrap_or_default(),
+            token: SecretString::from(token.to_owned()),
+        })
+    }
+
+    async fn key(&self, kid: &str) -> Option<DecodingKey> {
+        self.keys.read().await.keys.get(kid).cloned()
+    }
+
+    async fn refresh_keys(&self, http: &reqwest::Client) -> Result<()> {
+        let mut cache = self.keys.write().await;
+        if cache.fetched.is_some_and(|at| at.elapsed() < JWKS_REFETCH) {
+            return Ok(());
+        }
+        let response = self
+            .request(http, reqwest::Method::GET, "/.well-known/jwks.json")
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|err| {
+                tracing::warn!(error = %err, "the platform instance's JWKS is unreachable");
+                Error::InstanceUnavailable
+            })?;
+        if !response.status().is_success() {
+            tracing::warn!(status = %response.status(), "the platform instance refused its JWKS");
+            return Err(Error::InstanceUnavailable);
+        }
+        let set: JwkSet = response
+            .json()
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("platform JWKS: {e}")))?;
+        cache.keys = set
+            .keys
+            .iter()
+            .filter_map(|jwk| {
+                let kid = jwk.common.key_id.clone()?;
+                DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
+            })
+            .collect();
+        cache.fetched = Some(Instant::now());
+        Ok(())
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(Error::Unauthorized("a platform access token is required"))?;
+        app.platform.verify(&app.http, token.trim()).await
+    }
+}

@@ -1,0 +1,423 @@
+//! `spawn_platform`: the gateway and the control plane in this process, local instances as real
+//! `authstack instance` processes, a manual clock, and typed request helpers — the product as a
+//! customer meets it, through HTTP.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+use std::time::{Duration, Instant};
+
+use authstack_control_plane::config::Config;
+use authstack_control_plane::gateway::{self, GatewayOptions, RunningGateway};
+use authstack_control_plane::{AppState, Running};
+use authstack_instance::clock::Clock;
+use authstack_instance::crypto::MasterKey;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestPlatform {
+    pub dir: Arc<tempfile::TempDir>,
+    pub cp: String,
+    pub gateway: String,
+    pub platform_key: String,
+    pub client: reqwest::Client,
+    pub clock: Clock,
+    pub running: Option<Running>,
+    pub gateway_running: Option<RunningGateway>,
+    pub config: Config,
+    /// Set when a restarted platform took over this one's instances.
+    handed_over: bool,
+}
+
+pub fn executable() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_authstack"))
+}
+
+/// A config for `dir` with billing `none`; tests adjust it before [`spawn_platform_with`].
+pub fn test_config(dir: &Path) -> Config {
+    let mut config = Config::embedded(dir);
+    config.listen = "127.0.0.1:0".parse().expect("address");
+    config.instance_executable = Some(executable());
+    config.billing_tick = Duration::from_millis(200);
+    config.stop_instances_on_shutdown = true;
+    config
+}
+
+pub async fn spawn_platform() -> TestPlatform {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let config = test_config(dir.path());
+    spawn_platform_with(dir, config).await
+}
+
+pub async fn spawn_platform_with(dir: Arc<tempfile::TempDir>, config: Config) -> TestPlatform {
+    let clock = Clock::Offset(Arc::new(AtomicI64::new(0)));
+    start(dir, config, clock, "127.0.0.1:0".parse().expect("address")).await
+}
+
+/// reqwest here is built without a default TLS provider; the process needs one before any
+/// client exists (the control plane installs the same one at start).
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    // AUTHSTACK_TEST_LOG=debug (or any filter) shows the control plane's log in test output.
+    if let Ok(filter) = std::env::var("AUTHSTACK_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+async fn start(
+    dir: Arc<tempfile::TempDir>,
+    mut config: Config,
+    clock: Clock,
+    gateway_listen: std::net::SocketAddr,
+) -> TestPlatform {
+    install_tls_provider();
+    std::fs::create_dir_all(dir.path()).expect("data dir");
+    let master = Arc::new(MasterKey::load_or_create(None, dir.path()).expect("master key"));
+    let db = authstack_control_plane::db::connect(None, dir.path())
+        .await
+        .expect("database");
+    let gateway_running = gateway::start(GatewayOptions {
+        listen: gateway_listen,
+        db,
+        master,
+        clock: clock.clone(),
+        catalog: config.catalog.clone(),
+        poll_interval: Duration::from_millis(100),
+        upstream_timeout: Duration::from_secs(30),
+    })
+    .await
+    .expect("gateway starts");
+    config.gateway_url = Some(format!("http://{}", gateway_running.addr));
+    let running = authstack_control_plane::start(config.clone(), clock.clone())
+        .await
+        .expect("control plane starts");
+    let cp = format!("http://{}", running.addr);
+    let client = reqwest::Client::new();
+    let info: Value = client
+        .get(format!("{cp}/v1/platform"))
+        .send()
+        .await
+        .expect("platform info")
+        .json()
+        .await
+        .expect("json");
+    TestPlatform {
+        dir,
+        cp,
+        gateway: format!("http://{}", gateway_running.addr),
+        platform_key: info["publishable_key"]
+            .as_str()
+            .expect("platform key")
+            .to_owned(),
+        client,
+        clock,
+        running: Some(running),
+        gateway_running: Some(gateway_running),
+        config,
+        handed_over: false,
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    pub async fn from(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, body }
+    }
+
+    pub fn assert_ok(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "{}", self.body);
+        self
+    }
+
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.body["error"], code, "{}", self.body);
+        assert!(self.body["message"].is_string(), "{}", self.body);
+    }
+
+    pub fn str(&self, field: &str) -> String {
+        self.body[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {field} in {}", self.body))
+            .to_owned()
+    }
+}
+
+/// A signed-in dashboard user working in an account.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub account_id: String,
+    pub organization_id: String,
+    /// A platform token whose organization is the account.
+    pub token: String,
+}
+
+impl TestPlatform {
+    pub fn app(&self) -> &AppState {
+        &self.running.as_ref().expect("running").app
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        Reply::from(request.send().await.expect("request sent")).await
+    }
+
+    /// A control-plane call with a platform token.
+    pub async fn cp(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.cp))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    /// A call through the gateway with a publishable key (and an end user's token if any).
+    pub async fn via_key(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.gateway))
+            .header("x-authstack-key", key);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    /// A call through the gateway with a secret key.
+    pub async fn via_secret(&self, method: reqwest::Method, path: &str, key: &str) -> Reply {
+        self.send(
+            self.client
+                .request(method, format!("{}{path}", self.gateway))
+                .bearer_auth(key),
+        )
+        .await
+    }
+
+    pub fn instance_dir(&self, instance_id: &str) -> PathBuf {
+        self.dir.path().join("instances").join(instance_id)
+    }
+
+    /// Waits for the `kind` mail to `to` in an instance's outbox and returns its token.
+    pub async fn mailed_token(&self, instance_id: &str, to: &str, kind: &str) -> String {
+        let dir = self.instance_dir(instance_id).join("data").join("outbox");
+        for _ in 0..200 {
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+                .unwrap_or_default();
+            files.sort();
+            for file in files {
+                let Ok(bytes) = std::fs::read(&file) else {
+                    continue;
+                };
+                let Ok(mail) = serde_json::from_slice::<Value>(&bytes) else {
+                    continue;
+                };
+                if mail["to"] == to && mail["kind"] == kind {
+                    let link = mail["link"].as_str().expect("mail has a link");
+                    return link
+                        .split("token=")
+                        .nth(1)
+                        .expect("token in link")
+                        .to_owned();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no {kind} mail to {to} in {}", dir.display());
+    }
+
+    /// Signs `email` up on the platform instance through the gateway, as the dashboard does,
+    /// verifies the address from the mail and returns the session's access token.
+    pub async fn sign_up_on_platform(&self, email: &str) -> String {
+        let reply = self
+            .via_key(
+                reqwest::Method::POST,
+                "/v1/auth/signup",
+                &self.platform_key,
+                None,
+                Some(json!({ "email": email, "password": PASSWORD })),
+            )
+            .await;
+        assert!(reply.status == 202 || reply.status == 201, "{}", reply.body);
+        let platform_id = self.app().platform.instance_id.clone();
+        let token = self.mailed_token(&platform_id, email, "verify_email").await;
+        let verified = self
+            .via_key(
+                reqwest::Method::POST,
+                "/v1/auth/email/verify",
+                &self.platform_key,
+                None,
+                Some(json!({ "token": token })),
+            )
+            .await;
+        verified.assert_ok(200);
+        verified.str("access_token")
+    }
+
+    /// A new dashboard user with a new account, and a token working in it.
+    pub async fn owner(&self, email: &str) -> Owner {
+        let token = self.sign_up_on_platform(email).await;
+        let created = self
+            .cp(
+                reqwest::Method::POST,
+                "/v1/accounts",
+                &token,
+                Some(json!({ "name": format!("Account of {email}") })),
+            )
+            .await;
+        created.assert_ok(201);
+        let organization_id = created.str("organization_id");
+        let switched = self
+            .via_key(
+                reqwest::Method::POST,
+                &format!("/v1/organizations/{organization_id}/switch"),
+                &self.platform_key,
+                Some(&token),
+                None,
+            )
+            .await;
+        switched.assert_ok(200);
+        Owner {
+            account_id: created.str("id"),
+            organization_id,
+            token: switched.str("access_token"),
+        }
+    }
+
+    /// Subscribes (billing `none`) and waits until both instances are ready; returns them.
+    pub async fn subscribe(&self, owner: &Owner, plan: &str) -> Vec<Value> {
+        self.cp(
+            reqwest::Method::POST,
+            &format!("/v1/accounts/{}/subscription", owner.account_id),
+            &owner.token,
+            Some(json!({ "plan": plan, "region": "local" })),
+        )
+        .await
+        .assert_ok(200);
+        self.wait_for_instances(owner, "ready").await
+    }
+
+    pub async fn wait_for_instances(&self, owner: &Owner, state: &str) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let reply = self
+                .cp(
+                    reqwest::Method::GET,
+                    &format!("/v1/accounts/{}/instances", owner.account_id),
+                    &owner.token,
+                    None,
+                )
+                .await;
+            reply.assert_ok(200);
+            let data = reply.body["data"].as_array().cloned().unwrap_or_default();
+            if data.len() == 2 && data.iter().all(|i| i["state"] == state) {
+                return data;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "instances not {state}: {data:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn create_key(&self, owner: &Owner, environment: &str, kind: &str) -> Value {
+        let reply = self
+            .cp(reqwest::Method::POST, &format!("/v1/accounts/{}/keys", owner.account_id), &owner.token,
+                Some(json!({ "name": format!("{environment} {kind}"), "environment": environment, "kind": kind })))
+            .await;
+        reply.assert_ok(201);
+        reply.body
+    }
+
+    /// Stops the control plane and the gateway.
+    pub async fn stop(&mut self) {
+        if let Some(gateway) = self.gateway_running.take() {
+            gateway.stop().await;
+        }
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("control plane stops");
+        }
+    }
+
+    /// Stops and starts again on the same data dir and gateway port. Instances stop with the
+    /// control plane or keep running, as `config.stop_instances_on_shutdown` says.
+    pub async fn restart(mut self) -> TestPlatform {
+        let gateway_addr = self.gateway_running.as_ref().expect("gateway").addr;
+        let config = self.config.clone();
+        let dir = self.dir.clone();
+        let clock = self.clock.clone();
+        self.stop().await;
+        self.handed_over = true;
+        start(dir, config, clock, gateway_addr).await
+    }
+}
+
+impl TestPlatform {
+    /// Stops, kills every instance process (a machine reboot), and starts again.
+    pub async fn restart_after_reboot(mut self) -> TestPlatform {
+        let gateway_addr = self.gateway_running.as_ref().expect("gateway").addr;
+        let config = self.config.clone();
+        let dir = self.dir.clone();
+        let clock = self.clock.clone();
+        self.stop().await;
+        kill_instances(dir.path());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.handed_over = true;
+        start(dir, config, clock, gateway_addr).await
+    }
+}
+
+fn kill_instances(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir.join("instances")) {
+        for entry in entries.flatten() {
+            if let Ok(pid) = std::fs::read_to_string(entry.path().join("pid"))
+                && let Ok(pid) = pid.trim().parse::<i32>()
+            {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+    }
+}
+
+impl Drop for TestPlatform {
+    fn drop(&mut self) {
+        // Instances are separate processes: make sure a failing test leaves none behind.
+        if !self.handed_over {
+            kill_instances(self.dir.path());
+        }
+    }
+}
