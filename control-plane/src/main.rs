@@ -179,7 +179,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
     })
     .await?;
     println!("{}", dev::banner(&running.info, &args.data_dir));
-    shutdown_signal().await;
+    authstack_instance::cli::shutdown_signal().await;
     tracing::info!("stopping; local instances stop too");
     running.stop().await
 }
@@ -215,7 +215,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }),
     };
     let running = authstack_control_plane::start(config, Clock::System).await?;
-    shutdown_signal().await;
+    authstack_instance::cli::shutdown_signal().await;
     tracing::info!(
         "shutting down; local instances keep running and are re-adopted at the next start"
     );
@@ -275,22 +275,4 @@ async fn instances(command: InstancesCommand) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

@@ -6,11 +6,24 @@ use std::time::Instant;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, spawn_platform};
+use crate::helpers::{PASSWORD, TestPlatform, fresh_postgres, spawn_platform, spawn_platform_with, test_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_signs_up_subscribes_and_their_users_reach_the_live_instance_only() {
-    let platform = spawn_platform().await;
+    customer_path(spawn_platform().await).await;
+}
+
+/// The same path with the control plane's own tables on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_path_on_postgresql() {
+    let Some(url) = fresh_postgres().await else { return };
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+    let mut config = test_config(dir.path());
+    config.database_url = Some(secrecy::SecretString::from(url));
+    customer_path(spawn_platform_with(dir, config).await).await;
+}
+
+async fn customer_path(platform: TestPlatform) {
     let plans = platform
         .send(platform.client.get(format!("{}/v1/plans", platform.cp)))
         .await;
@@ -362,3 +375,4 @@ async fn join_as(
         .expect("a session")
         .to_owned()
 }
+

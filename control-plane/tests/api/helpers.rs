@@ -44,6 +44,28 @@ pub fn test_config(dir: &Path) -> Config {
     config
 }
 
+/// A fresh PostgreSQL database for the control plane, from `AUTHSTACK_TEST_DATABASE_URL`;
+/// `None` (skipped, with a message) without it, except under `CI=true`, where that fails.
+pub async fn fresh_postgres() -> Option<String> {
+    let admin_url = match std::env::var("AUTHSTACK_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but AUTHSTACK_TEST_DATABASE_URL is not set: the PostgreSQL variant must run in CI")
+        }
+        _ => {
+            eprintln!("skipped: set AUTHSTACK_TEST_DATABASE_URL to run the PostgreSQL variant");
+            return None;
+        }
+    };
+    use sqlx::Connection;
+    let name = format!("authstack_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::postgres::PgConnection::connect(&admin_url).await.expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+    conn.close().await.ok();
+    let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+    Some(format!("{base}/{name}"))
+}
+
 pub async fn spawn_platform() -> TestPlatform {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let config = test_config(dir.path());
@@ -77,7 +99,11 @@ async fn start(
     install_tls_provider();
     std::fs::create_dir_all(dir.path()).expect("data dir");
     let master = Arc::new(MasterKey::load_or_create(None, dir.path()).expect("master key"));
-    let db = authstack_control_plane::db::connect(None, dir.path())
+    let url = config
+        .database_url
+        .as_ref()
+        .map(|url| secrecy::ExposeSecret::expose_secret(url).to_owned());
+    let db = authstack_control_plane::db::connect(url.as_deref(), dir.path())
         .await
         .expect("database");
     let gateway_running = gateway::start(GatewayOptions {

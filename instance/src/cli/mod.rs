@@ -155,7 +155,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     running.stop().await.context("shutting down")
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
