@@ -163,6 +163,10 @@ async fn measure(
     }
     tokio::time::sleep(IDLE).await;
     report("after one password hash each, idle 5 s", &pids)?;
+    // A hashing thread idle for 30 s gives its Argon2 block back (one thread per core, each
+    // waits its turn on the job queue: allow two rounds).
+    tokio::time::sleep(Duration::from_secs(65)).await;
+    report("after one password hash each, idle 65 s", &pids)?;
 
     let own = Memory::of(std::process::id().try_into()?)?;
     println!(

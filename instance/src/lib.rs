@@ -42,7 +42,7 @@ use tokio::task::JoinHandle;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
@@ -144,10 +144,20 @@ pub fn router(app: AppState) -> axum::Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request<_>| {
             let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            let path = request.uri().path();
+            // Probes arrive every few seconds from the supervisor or kubelet: log them at debug.
+            if matches!(path, "/healthz" | "/readyz") {
+                tracing::debug_span!("request", method = %request.method(), path, request_id)
+            } else {
+                tracing::info_span!("request", method = %request.method(), path, request_id)
+            }
         })
         .on_request(())
-        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
+        .on_response(|response: &axum::http::Response<_>, latency: Duration, span: &tracing::Span| {
+            if !span.is_disabled() {
+                tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "finished processing request");
+            }
+        });
     api.merge(ops::router())
         .route(
             "/openapi.json",

@@ -114,7 +114,7 @@ async fn next_event(events: &mut UnboundedReceiver<Event>, within: Duration) -> 
 
 /// Expects a crash report and then the restart.
 async fn expect_restart(events: &mut UnboundedReceiver<Event>, id: &str) -> String {
-    let detail = match next_event(events, Duration::from_secs(15)).await {
+    let detail = match next_event(events, Duration::from_secs(20)).await {
         Event::Crashed {
             instance_id,
             detail,

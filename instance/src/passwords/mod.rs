@@ -3,8 +3,8 @@
 //! the next successful login.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Condvar, Mutex};
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::OsRng;
@@ -36,11 +36,78 @@ pub enum Verdict {
 /// malloc arena (measured: 570 MiB RSS after a login load), and more threads than cores add
 /// memory, not throughput.
 pub struct Passwords {
-    jobs: std::sync::mpsc::Sender<Job>,
+    jobs: Arc<JobQueue>,
     common: HashSet<String>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads' queue. Idle workers wait on the condition variable, each with its own
+/// timeout, so that every one of them notices when it has been idle long enough to give its
+/// memory back (with a channel receiver shared behind a mutex, the waiter holding the mutex
+/// starves the others).
+#[derive(Default)]
+struct JobQueue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    jobs: VecDeque<Job>,
+    closed: bool,
+}
+
+enum Next {
+    Job(Job),
+    Idle,
+    Closed,
+}
+
+impl JobQueue {
+    fn push(&self, job: Job) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.closed {
+            return false;
+        }
+        state.jobs.push_back(job);
+        drop(state);
+        self.ready.notify_one();
+        true
+    }
+
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+        self.ready.notify_all();
+    }
+
+    /// The next job; `Idle` when none came for `idle`; `Closed` once closed and drained.
+    fn next(&self, idle: std::time::Duration) -> Next {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(job) = state.jobs.pop_front() {
+                return Next::Job(job);
+            }
+            if state.closed {
+                return Next::Closed;
+            }
+            let (guard, waited) = self
+                .ready
+                .wait_timeout(state, idle)
+                .unwrap_or_else(|e| e.into_inner());
+            state = guard;
+            if waited.timed_out() && state.jobs.is_empty() && !state.closed {
+                return Next::Idle;
+            }
+        }
+    }
+}
+
+impl Drop for Passwords {
+    fn drop(&mut self) {
+        self.jobs.close();
+    }
+}
 
 impl std::fmt::Debug for Passwords {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -68,6 +135,19 @@ thread_local! {
     /// is not only slower (fresh pages each time): glibc kept the freed blocks, and RSS grew by
     /// 19 MiB per login until it passed 400 MiB.
     static ARGON2_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A hashing thread idle this long gives its Argon2 memory back: an idle instance then holds
+/// none (one of a thousand on a machine), a busy one reuses it from hash to hash.
+const RELEASE_MEMORY_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn release_argon2_memory() {
+    ARGON2_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if !memory.is_empty() {
+            *memory = Vec::new();
+        }
+    });
 }
 
 fn argon2_into(
@@ -176,20 +256,17 @@ impl Passwords {
             .filter(|l| !l.is_empty())
             .collect();
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let jobs = Arc::new(JobQueue::default());
         for n in 0..workers {
-            let queue = queue.clone();
+            let queue = jobs.clone();
             std::thread::Builder::new()
                 .name(format!("password-hasher-{n}"))
                 .spawn(move || {
                     loop {
-                        // The lock is held only while taking a job; the channel closing (all
-                        // senders dropped) ends the worker.
-                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                        match job {
-                            Ok(job) => job(),
-                            Err(_) => break,
+                        match queue.next(RELEASE_MEMORY_AFTER) {
+                            Next::Job(job) => job(),
+                            Next::Idle => release_argon2_memory(),
+                            Next::Closed => break,
                         }
                     }
                 })
@@ -201,11 +278,12 @@ impl Passwords {
     /// Runs `work` on a hashing thread and awaits its result.
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
         let (done, result) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move || {
-                let _ = done.send(work());
-            }))
-            .map_err(|_| anyhow::anyhow!("password hashing threads are gone"))?;
+        let queued = self.jobs.push(Box::new(move || {
+            let _ = done.send(work());
+        }));
+        if !queued {
+            return Err(anyhow::anyhow!("password hashing threads are gone").into());
+        }
         Ok(result
             .await
             .map_err(|_| anyhow::anyhow!("password hashing job was dropped"))?)
