@@ -143,7 +143,11 @@ pub fn router(app: AppState) -> axum::Router {
     let spec = Arc::new(spec);
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request<_>| {
-            let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let request_id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
             let path = request.uri().path();
             // Probes arrive every few seconds from the supervisor or kubelet: log them at debug.
             if matches!(path, "/healthz" | "/readyz") {
@@ -153,11 +157,17 @@ pub fn router(app: AppState) -> axum::Router {
             }
         })
         .on_request(())
-        .on_response(|response: &axum::http::Response<_>, latency: Duration, span: &tracing::Span| {
-            if !span.is_disabled() {
-                tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "finished processing request");
-            }
-        });
+        .on_response(
+            |response: &axum::http::Response<_>, latency: Duration, span: &tracing::Span| {
+                if !span.is_disabled() {
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        latency_ms = latency.as_millis() as u64,
+                        "finished processing request"
+                    );
+                }
+            },
+        );
     api.merge(ops::router())
         .route(
             "/openapi.json",

@@ -1,12 +1,14 @@
 //! The whole path a customer takes: sign up on the platform instance, create an account,
 //! subscribe, get keys, and have an end user sign up on their live instance through the gateway.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestPlatform, fresh_postgres, spawn_platform, spawn_platform_with, test_config};
+use crate::helpers::{
+    PASSWORD, TestPlatform, fresh_postgres, spawn_platform, spawn_platform_with, test_config,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_signs_up_subscribes_and_their_users_reach_the_live_instance_only() {
@@ -16,7 +18,9 @@ async fn a_customer_signs_up_subscribes_and_their_users_reach_the_live_instance_
 /// The same path with the control plane's own tables on PostgreSQL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_customer_path_on_postgresql() {
-    let Some(url) = fresh_postgres().await else { return };
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
     let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = test_config(dir.path());
     config.database_url = Some(secrecy::SecretString::from(url));
@@ -376,3 +380,122 @@ async fn join_as(
         .to_owned()
 }
 
+/// Waits up to `within` for the gateway to answer `status` to `key`.
+async fn gateway_answers(
+    platform: &TestPlatform,
+    key: &str,
+    status: u16,
+    within: Duration,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        let reply = platform
+            .via_key(Method::GET, "/.well-known/jwks.json", key, None, None)
+            .await;
+        if reply.status == status {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "still {} after {within:?}: {}",
+            reply.status,
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_rotate_with_a_grace_period_and_revocation_reaches_the_gateway_within_a_second() {
+    let platform = spawn_platform().await;
+    let owner = platform.owner("keys@acme.test").await;
+    platform.subscribe(&owner, "starter").await;
+    let keys = format!("/v1/accounts/{}/keys", owner.account_id);
+    let first = platform.create_key(&owner, "live", "publishable").await;
+    let first_key = first["secret"].as_str().expect("key").to_owned();
+    let first_id = first["id"].as_str().expect("id").to_owned();
+    gateway_answers(&platform, &first_key, 200, Duration::from_secs(1)).await;
+
+    // Rotation with a grace period: both keys work until it ends.
+    let rotated = platform
+        .cp(
+            Method::POST,
+            &format!("{keys}/{first_id}/rotate"),
+            &owner.token,
+            Some(json!({ "grace_period_secs": 3600 })),
+        )
+        .await;
+    rotated.assert_ok(201);
+    let second_key = rotated.str("secret");
+    let second_id = rotated.str("id");
+    assert_ne!(second_key, first_key);
+    gateway_answers(&platform, &second_key, 200, Duration::from_secs(1)).await;
+    gateway_answers(&platform, &first_key, 200, Duration::from_secs(1)).await;
+    let listed = platform.cp(Method::GET, &keys, &owner.token, None).await;
+    let old = listed.body["data"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["id"] == first_id.as_str())
+        .cloned()
+        .expect("old key");
+    assert_eq!(old["replaced_by"], second_id.as_str());
+    assert!(old["expires_at"].is_string());
+    // A key cannot be rotated twice.
+    platform
+        .cp(
+            Method::POST,
+            &format!("{keys}/{first_id}/rotate"),
+            &owner.token,
+            None,
+        )
+        .await
+        .assert_error(409, "conflict");
+    // When the grace period is over, the old key stops.
+    platform.clock.advance(3601);
+    gateway_answers(&platform, &first_key, 401, Duration::from_secs(1)).await;
+    gateway_answers(&platform, &second_key, 200, Duration::from_secs(1)).await;
+
+    // Rotation without grace, then revocation: each within a second at the gateway.
+    let third = platform
+        .cp(
+            Method::POST,
+            &format!("{keys}/{second_id}/rotate"),
+            &owner.token,
+            Some(json!({ "grace_period_secs": 0 })),
+        )
+        .await;
+    third.assert_ok(201);
+    let took = gateway_answers(&platform, &second_key, 401, Duration::from_secs(1)).await;
+    eprintln!("rotated-out key refused after {took:?}");
+    let third_key = third.str("secret");
+    gateway_answers(&platform, &third_key, 200, Duration::from_secs(1)).await;
+    platform
+        .cp(
+            Method::DELETE,
+            &format!("{keys}/{}", third.str("id")),
+            &owner.token,
+            None,
+        )
+        .await;
+    let took = gateway_answers(&platform, &third_key, 401, Duration::from_secs(1)).await;
+    eprintln!("revoked key refused after {took:?}");
+    platform
+        .cp(
+            Method::POST,
+            &format!("{keys}/{}/rotate", third.str("id")),
+            &owner.token,
+            Some(json!({ "grace_period_secs": 99999999 })),
+        )
+        .await
+        .assert_error(400, "invalid_request");
+    platform
+        .cp(
+            Method::DELETE,
+            &format!("{keys}/key_unknown"),
+            &owner.token,
+            None,
+        )
+        .await
+        .assert_error(404, "not_found");
+}

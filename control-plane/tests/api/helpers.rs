@@ -50,7 +50,9 @@ pub async fn fresh_postgres() -> Option<String> {
     let admin_url = match std::env::var("AUTHSTACK_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => url,
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but AUTHSTACK_TEST_DATABASE_URL is not set: the PostgreSQL variant must run in CI")
+            panic!(
+                "CI=true but AUTHSTACK_TEST_DATABASE_URL is not set: the PostgreSQL variant must run in CI"
+            )
         }
         _ => {
             eprintln!("skipped: set AUTHSTACK_TEST_DATABASE_URL to run the PostgreSQL variant");
@@ -59,8 +61,13 @@ pub async fn fresh_postgres() -> Option<String> {
     };
     use sqlx::Connection;
     let name = format!("authstack_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::postgres::PgConnection::connect(&admin_url).await.expect("connect to PostgreSQL");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+    let mut conn = sqlx::postgres::PgConnection::connect(&admin_url)
+        .await
+        .expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
     conn.close().await.ok();
     let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
     Some(format!("{base}/{name}"))
