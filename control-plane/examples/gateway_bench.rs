@@ -2,8 +2,9 @@
 //!
 //! Starts an instance (SQLite in a temporary directory, gateway secret set) and the gateway on a
 //! fresh control-plane database with one `ready` instance row, a publishable key, and a plan
-//! whose rate limit does not get in the way. Prints one JSON line on stdout —
-//! `{"direct_url", "gateway_url", "key", "gateway_secret"}` — and runs until Ctrl-C or SIGTERM.
+//! whose rate limit does not get in the way, and signs a user up for authenticated requests.
+//! Prints one JSON line on stdout — `{"direct_url", "gateway_url", "key", "gateway_secret",
+//! "access_token"}` — and runs until Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +31,9 @@ async fn main() -> anyhow::Result<()> {
     config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     config.gateway_secret = Some(secrets.gateway_secret.clone());
     config.trust_forwarded_for = true;
+    config.instance.auth.require_email_verification = false;
+    // Long enough for a whole benchmark run.
+    config.instance.tokens.access_token_ttl_secs = 3600;
     let instance = authstack_instance::start(config, clock.clone()).await?;
     if let Some(admin_key) = &instance.initial_admin_key {
         secrets.admin_key = admin_key.clone();
@@ -88,6 +92,26 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
 
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let signup: serde_json::Value = reqwest::Client::new()
+        .post(format!("{direct_url}/v1/auth/signup"))
+        .header(
+            "x-authstack-gateway",
+            secrets.gateway_secret.expose_secret(),
+        )
+        .json(&serde_json::json!({
+            "email": "bench@example.com",
+            "password": "benchmark passphrase 42",
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let access_token = signup["access_token"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("the signup returned no access token: {signup}"))?;
+
     println!(
         "{}",
         serde_json::json!({
@@ -95,6 +119,7 @@ async fn main() -> anyhow::Result<()> {
             "gateway_url": format!("http://{}", gateway.addr),
             "key": key.expose_secret(),
             "gateway_secret": secrets.gateway_secret.expose_secret(),
+            "access_token": access_token,
         })
     );
 

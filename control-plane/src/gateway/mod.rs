@@ -34,8 +34,7 @@ use tokio::task::JoinHandle;
 
 use self::limits::RateLimits;
 use self::proxy::{Forwarded, KEY_HEADER, REQUEST_ID_HEADER, Upstreams};
-use self::routes::Routes;
-pub use self::routes::{DEFAULT_REQUESTS_PER_SECOND, KeyKind, Route};
+use self::routes::{KeyKind, Route, Routes};
 use self::usage::KeyUsage;
 use crate::catalog::Catalog;
 use crate::db::Db;
@@ -315,7 +314,23 @@ async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
-async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
+/// Prometheus metrics, for operators: they name keys and instances, so they take the operator
+/// key (`Authorization: Bearer ask_ops_…`, checked against the control plane's stored hash).
+async fn metrics(State(gateway): State<Arc<Gateway>>, headers: axum::http::HeaderMap) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|key| authstack_instance::crypto::sha256_hex(key.trim()));
+    let expected = match crate::db::meta(&gateway.db, "ops_key_hash").await {
+        Ok(expected) => expected,
+        Err(err) => return Error::Internal(err.into()).into_response(),
+    };
+    let authorized = matches!((&presented, &expected), (Some(p), Some(e))
+        if authstack_instance::crypto::constant_time_eq(p.as_bytes(), e.as_bytes()));
+    if !authorized {
+        return Error::Unauthorized("the gateway's metrics take the operator key").into_response();
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         gateway.metrics.render(),
@@ -391,8 +406,8 @@ fn request_id(headers: &HeaderMap) -> HeaderValue {
             return value.clone();
         }
     }
-    // A random (v4) UUID from the thread's generator: `Uuid::new_v4` would make a getrandom
-    // system call per request.
+    // A random (v4) UUID from the thread's generator: the `uuid` crate's own generators make a
+    // getrandom system call per id.
     let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
     let mut buffer = uuid::Uuid::encode_buffer();
     let id = id.hyphenated().encode_lower(&mut buffer);

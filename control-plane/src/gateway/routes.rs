@@ -67,6 +67,7 @@ impl std::fmt::Debug for Route {
         f.debug_struct("Route")
             .field("key_id", &self.key_id)
             .field("kind", &self.kind)
+            .field("environment", &self.environment)
             .field("instance_id", &self.instance_id)
             .field("state", &self.state)
             .finish_non_exhaustive()

@@ -849,8 +849,18 @@ async fn gateway_metrics_list_requests_by_key() {
 
     let health = world.get("/_authstack/healthz").send().await.expect("send");
     assert_eq!(health.status(), StatusCode::OK);
+    let anonymous = world.get("/_authstack/metrics").send().await.expect("send");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    authstack_control_plane::db::set_meta(
+        &world.db,
+        "ops_key_hash",
+        &authstack_instance::crypto::sha256_hex("ask_ops_metrics_reader"),
+    )
+    .await
+    .expect("operator key");
     let metrics = world
         .get("/_authstack/metrics")
+        .bearer_auth("ask_ops_metrics_reader")
         .send()
         .await
         .expect("send")
