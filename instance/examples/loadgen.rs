@@ -32,6 +32,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let connections: usize = rest.first().map(|s| s.parse()).transpose()?.unwrap_or(16);
     let seconds: f64 = rest.get(1).map(|s| s.parse()).transpose()?.unwrap_or(10.0);
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(connections)

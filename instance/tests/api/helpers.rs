@@ -97,6 +97,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, config: InstanceConfig) -> TestApp {
+    // In a workspace build reqwest is compiled with the control plane's TLS feature, which has
+    // no default crypto provider: install the one the workspace uses.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let data_dir = tempfile::tempdir().expect("temp dir");
     let database_url = backend.fresh_database().await;
     let clock = Clock::Offset(Arc::new(AtomicI64::new(0)));
