@@ -246,30 +246,8 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
             subscription,
             customer,
             ..
-        } => {
-            let Some(account_id) = find_account(
-                app,
-                &mut tx,
-                subscription.as_deref(),
-                None,
-                customer.as_deref(),
-            )
-            .await?
-            else {
-                return commit_ignored(tx, event, now, None).await;
-            };
-            if let Some(current) = accounts::subscription(&mut *tx, &account_id).await?
-                && event.created >= current.stripe_event_created
-                && matches!(
-                    current.status.as_str(),
-                    "pending" | "past_due" | "suspended"
-                )
-            {
-                set_active(app, &mut tx, &account_id, &current, event.created).await?;
-            }
-            Some(account_id)
         }
-        EventKind::InvoicePaymentFailed {
+        | EventKind::InvoicePaymentFailed {
             subscription,
             customer,
             ..
@@ -285,18 +263,26 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
             else {
                 return commit_ignored(tx, event, now, None).await;
             };
+            let paid = matches!(event.kind, EventKind::InvoicePaid { .. });
             if let Some(current) = accounts::subscription(&mut *tx, &account_id).await?
                 && event.created >= current.stripe_event_created
-                && current.status == "active"
             {
-                sqlx::query(
-                    "UPDATE subscriptions SET stripe_event_created = $1 WHERE account_id = $2",
-                )
-                .bind(event.created)
-                .bind(&account_id)
-                .execute(&mut *tx)
-                .await?;
-                set_past_due(app, &mut tx, &account_id, &current).await?;
+                match current.status.as_str() {
+                    "pending" | "past_due" | "suspended" if paid => {
+                        set_active(app, &mut tx, &account_id, &current, event.created).await?;
+                    }
+                    "active" if !paid => {
+                        sqlx::query(
+                            "UPDATE subscriptions SET stripe_event_created = $1 WHERE account_id = $2",
+                        )
+                        .bind(event.created)
+                        .bind(&account_id)
+                        .execute(&mut *tx)
+                        .await?;
+                        set_past_due(app, &mut tx, &account_id, &current).await?;
+                    }
+                    _ => {}
+                }
             }
             Some(account_id)
         }

@@ -265,33 +265,21 @@ async fn accounts_are_authorized_by_the_platform_tokens_org_claims_and_permissio
         .assert_error(403, "forbidden");
 
     // Bad input gets a clear error.
-    platform
-        .cp(
-            Method::POST,
-            &format!("{path}/subscription"),
-            &owner.token,
-            Some(json!({ "plan": "gold", "region": "local" })),
-        )
-        .await
-        .assert_error(400, "invalid_request");
-    platform
-        .cp(
-            Method::POST,
-            &format!("{path}/subscription"),
-            &owner.token,
-            Some(json!({ "plan": "starter", "region": "us-east-1" })),
-        )
-        .await
-        .assert_error(403, "forbidden");
-    platform
-        .cp(
-            Method::POST,
-            &format!("{path}/subscription"),
-            &owner.token,
-            Some(json!({ "plan": "pro", "region": "us-east-1" })),
-        )
-        .await
-        .assert_error(409, "region_unavailable");
+    for (plan, region, status, code) in [
+        ("gold", "local", 400, "invalid_request"),
+        ("starter", "us-east-1", 403, "forbidden"),
+        ("pro", "us-east-1", 409, "region_unavailable"),
+    ] {
+        platform
+            .cp(
+                Method::POST,
+                &format!("{path}/subscription"),
+                &owner.token,
+                Some(json!({ "plan": plan, "region": region })),
+            )
+            .await
+            .assert_error(status, code);
+    }
     platform
         .cp(
             Method::POST,

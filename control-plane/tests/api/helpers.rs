@@ -384,6 +384,24 @@ impl TestPlatform {
         }
     }
 
+    /// A new owner subscribed to `plan` with both instances ready, its live instance's id and a
+    /// live publishable key.
+    pub async fn live_customer(&self, email: &str, plan: &str) -> (Owner, String, String) {
+        let owner = self.owner(email).await;
+        let instances = self.subscribe(&owner, plan).await;
+        let live_id = instances
+            .iter()
+            .find(|i| i["environment"] == "live")
+            .and_then(|i| i["id"].as_str())
+            .expect("a live instance")
+            .to_owned();
+        let key = self.create_key(&owner, "live", "publishable").await["secret"]
+            .as_str()
+            .expect("key shown once")
+            .to_owned();
+        (owner, live_id, key)
+    }
+
     pub async fn create_key(&self, owner: &Owner, environment: &str, kind: &str) -> Value {
         let reply = self
             .cp(reqwest::Method::POST, &format!("/v1/accounts/{}/keys", owner.account_id), &owner.token,

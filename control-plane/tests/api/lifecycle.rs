@@ -29,16 +29,7 @@ fn env<'a>(instances: &'a [Value], environment: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_changes_roll_out_and_cancellation_deletes_data_after_retention() {
     let platform = spawn_platform().await;
-    let owner = platform.owner("plans@acme.test").await;
-    let instances = platform.subscribe(&owner, "starter").await;
-    let live_id = env(&instances, "live")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let key = platform.create_key(&owner, "live", "publishable").await["secret"]
-        .as_str()
-        .expect("key")
-        .to_owned();
+    let (owner, live_id, key) = platform.live_customer("plans@acme.test", "starter").await;
 
     // Subscribing again to the same plan changes nothing; to Pro moves both to revision 2.
     platform
@@ -211,16 +202,7 @@ async fn crashes_are_restarted_and_a_control_plane_restart_loses_nothing() {
     let mut config = test_config(dir.path());
     config.stop_instances_on_shutdown = false;
     let platform = spawn_platform_with(dir, config).await;
-    let owner = platform.owner("ops@acme.test").await;
-    let instances = platform.subscribe(&owner, "starter").await;
-    let live_id = env(&instances, "live")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let key = platform.create_key(&owner, "live", "publishable").await["secret"]
-        .as_str()
-        .expect("key")
-        .to_owned();
+    let (owner, live_id, key) = platform.live_customer("ops@acme.test", "starter").await;
     end_user(&platform, &key, &live_id, "survivor@customer.test").await;
 
     // kill -9 the live instance: the supervisor restarts it on the same port, data intact.
