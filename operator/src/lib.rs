@@ -1,0 +1,15 @@
+//! The AuthStack operator: reconciles `AuthStackInstance` resources (see [`crd`]) into the
+//! Kubernetes objects of one isolated AuthStack instance (see [`render`]), follows rollouts
+//! and rolls back failed ones (see [`status`], [`controller`]).
+
+pub mod controller;
+pub mod crd;
+pub mod ratelimit;
+pub mod render;
+pub mod server;
+pub mod status;
+
+#[cfg(test)]
+mod fixtures;
+
+pub use crd::{AuthStackInstance, AuthStackInstanceSpec, AuthStackInstanceStatus};

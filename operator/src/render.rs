@@ -1,0 +1,612 @@
+//! The Kubernetes objects an `AuthStackInstance` should have: pure functions of the resource,
+//! the revision to run and the operator's settings, so they can be snapshot-tested.
+
+use kube::Resource;
+use kube::api::ApiResource;
+use serde_json::{Value, json};
+
+use crate::crd::{AuthStackInstance, Database, DatabaseType};
+
+/// The field manager of every server-side apply, and the `managed-by` label.
+pub const MANAGER: &str = "authstack-operator";
+/// The port the instance listens on inside its pod.
+pub const PORT: u16 = 8080;
+/// The pod-template annotation that names the running revision.
+pub const REVISION_ANNOTATION: &str = "authstack.io/revision";
+/// The label that ties an object to its `AuthStackInstance`.
+pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// The label a revision's ConfigMap carries, for pruning.
+pub const REVISION_LABEL: &str = "authstack.io/revision";
+
+/// What the operator is configured with, cluster-wide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Where the AuthStack gateway runs; the only namespace admitted by instance
+    /// NetworkPolicies.
+    pub gateway_namespace: String,
+    /// The gateway's Service, which custom hostnames are routed to.
+    pub gateway_service: String,
+    pub ingress_class: String,
+    /// cert-manager ClusterIssuer for custom hostnames' certificates.
+    pub cluster_issuer: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            gateway_namespace: "authstack-system".into(),
+            gateway_service: "authstack-gateway".into(),
+            ingress_class: "nginx".into(),
+            cluster_issuer: "letsencrypt".into(),
+        }
+    }
+}
+
+/// The kinds of object the operator manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    ServiceAccount,
+    Secret,
+    ConfigMap,
+    PostgresCluster,
+    Deployment,
+    Service,
+    Ingress,
+    PodDisruptionBudget,
+    NetworkPolicy,
+    HorizontalPodAutoscaler,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 10] = [
+        Kind::ServiceAccount,
+        Kind::Secret,
+        Kind::ConfigMap,
+        Kind::PostgresCluster,
+        Kind::Deployment,
+        Kind::Service,
+        Kind::Ingress,
+        Kind::PodDisruptionBudget,
+        Kind::NetworkPolicy,
+        Kind::HorizontalPodAutoscaler,
+    ];
+
+    pub fn api_resource(self) -> ApiResource {
+        let (group, version, kind, plural) = match self {
+            Kind::ServiceAccount => ("", "v1", "ServiceAccount", "serviceaccounts"),
+            Kind::Secret => ("", "v1", "Secret", "secrets"),
+            Kind::ConfigMap => ("", "v1", "ConfigMap", "configmaps"),
+            Kind::PostgresCluster => ("postgresql.cnpg.io", "v1", "Cluster", "clusters"),
+            Kind::Deployment => ("apps", "v1", "Deployment", "deployments"),
+            Kind::Service => ("", "v1", "Service", "services"),
+            Kind::Ingress => ("networking.k8s.io", "v1", "Ingress", "ingresses"),
+            Kind::PodDisruptionBudget => ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+            Kind::NetworkPolicy => ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies"),
+            Kind::HorizontalPodAutoscaler => {
+                ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers")
+            }
+        };
+        let api_version = if group.is_empty() {
+            version.to_owned()
+        } else {
+            format!("{group}/{version}")
+        };
+        ApiResource {
+            group: group.into(),
+            version: version.into(),
+            api_version,
+            kind: kind.into(),
+            plural: plural.into(),
+        }
+    }
+}
+
+/// One object as it should be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    pub kind: Kind,
+    pub name: String,
+    pub object: Value,
+}
+
+/// Names of the objects of one instance.
+pub struct Names<'a>(pub &'a str);
+
+impl Names<'_> {
+    pub fn keys_secret(&self) -> String {
+        format!("{}-keys", self.0)
+    }
+    pub fn db_credentials(&self) -> String {
+        format!("{}-db-credentials", self.0)
+    }
+    pub fn db_cluster(&self) -> String {
+        format!("{}-db", self.0)
+    }
+    pub fn edge_service(&self) -> String {
+        format!("{}-edge", self.0)
+    }
+    pub fn config_map(&self, revision: i64) -> String {
+        format!("{}-rev-{revision}", self.0)
+    }
+}
+
+/// The revision the pods should run, and whether its ConfigMap is rendered from the spec
+/// (it is the spec's revision) or already exists (a rollback to an older one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub revision: i64,
+    pub from_spec: bool,
+}
+
+/// The in-cluster URL the gateway forwards to.
+pub fn endpoint(instance: &AuthStackInstance) -> String {
+    format!(
+        "http://{}.{}.svc:{PORT}",
+        name(instance),
+        instance.metadata.namespace.as_deref().unwrap_or("default")
+    )
+}
+
+fn name(instance: &AuthStackInstance) -> &str {
+    instance.metadata.name.as_deref().unwrap_or_default()
+}
+
+/// Labels on every object of the instance.
+pub fn labels(instance: &AuthStackInstance) -> Value {
+    json!({
+        "app.kubernetes.io/name": "authstack-instance",
+        INSTANCE_LABEL: name(instance),
+        "app.kubernetes.io/component": "instance",
+        MANAGED_BY_LABEL: MANAGER,
+        "authstack.io/account": label_value(&instance.spec.account_id),
+        "authstack.io/environment": instance.spec.environment.as_str(),
+    })
+}
+
+fn selector(instance: &AuthStackInstance) -> Value {
+    json!({
+        "app.kubernetes.io/name": "authstack-instance",
+        INSTANCE_LABEL: name(instance),
+    })
+}
+
+/// Label values allow `[A-Za-z0-9_.-]`, at most 63 characters.
+fn label_value(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        .take(63)
+        .collect()
+}
+
+fn metadata(instance: &AuthStackInstance, name: String) -> Value {
+    json!({
+        "name": name,
+        "namespace": instance.metadata.namespace,
+        "labels": labels(instance),
+        "ownerReferences": [owner_reference(instance)],
+    })
+}
+
+fn owner_reference(instance: &AuthStackInstance) -> Value {
+    json!({
+        "apiVersion": AuthStackInstance::api_version(&()),
+        "kind": AuthStackInstance::kind(&()),
+        "name": name(instance),
+        "uid": instance.metadata.uid,
+        "controller": true,
+        "blockOwnerDeletion": true,
+    })
+}
+
+fn object(kind: Kind, name: String, mut body: Value, instance: &AuthStackInstance) -> Desired {
+    let resource = kind.api_resource();
+    body["apiVersion"] = json!(resource.api_version);
+    body["kind"] = json!(resource.kind);
+    let mut meta = metadata(instance, name.clone());
+    if let Some(extra) = body.get("metadata").and_then(Value::as_object) {
+        for (key, value) in extra {
+            match (meta.get_mut(key), value) {
+                (Some(Value::Object(into)), Value::Object(from)) => {
+                    into.extend(from.iter().map(|(k, v)| (k.clone(), v.clone())))
+                }
+                _ => meta[key] = value.clone(),
+            }
+        }
+    }
+    body["metadata"] = meta;
+    Desired {
+        kind,
+        name,
+        object: body,
+    }
+}
+
+/// Every object the operator keeps applied (secrets are separate: created once, see
+/// [`secrets`]).
+///
+/// Fails (with the message for the resource's status) only on a spec the schema cannot rule
+/// out.
+pub fn render(
+    instance: &AuthStackInstance,
+    settings: &Settings,
+    target: Target,
+) -> Result<Vec<Desired>, &'static str> {
+    let names = Names(name(instance));
+    let spec = &instance.spec;
+    let database = spec.database.resolve()?;
+    let mut objects = vec![object(
+        Kind::ServiceAccount,
+        name(instance).to_owned(),
+        json!({ "automountServiceAccountToken": false }),
+        instance,
+    )];
+    if target.from_spec {
+        objects.push(config_map(instance, target.revision));
+    }
+    if let Database::Cnpg {
+        instances,
+        storage,
+        storage_class,
+    } = database
+    {
+        let mut storage_spec = json!({ "size": storage });
+        if let Some(class) = storage_class {
+            storage_spec["storageClass"] = json!(class);
+        }
+        objects.push(object(
+            Kind::PostgresCluster,
+            names.db_cluster(),
+            json!({
+                "spec": {
+                    "instances": instances,
+                    "storage": storage_spec,
+                    "bootstrap": { "initdb": {
+                        "database": "authstack",
+                        "owner": "authstack",
+                        "secret": { "name": names.db_credentials() },
+                    }},
+                    "enableSuperuserAccess": false,
+                }
+            }),
+            instance,
+        ));
+    }
+    objects.push(deployment(instance, database, target.revision));
+    objects.push(object(
+        Kind::Service,
+        name(instance).to_owned(),
+        json!({ "spec": {
+            "type": "ClusterIP",
+            "selector": selector(instance),
+            "ports": [{ "name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP" }],
+        }}),
+        instance,
+    ));
+    if !spec.hostnames.is_empty() {
+        objects.extend(ingress(instance, settings));
+    }
+    objects.push(object(
+        Kind::PodDisruptionBudget,
+        name(instance).to_owned(),
+        json!({ "spec": {
+            "maxUnavailable": 1,
+            "selector": { "matchLabels": selector(instance) },
+        }}),
+        instance,
+    ));
+    objects.push(object(
+        Kind::NetworkPolicy,
+        name(instance).to_owned(),
+        json!({ "spec": {
+            "podSelector": { "matchLabels": selector(instance) },
+            "policyTypes": ["Ingress"],
+            "ingress": [{
+                "from": [{
+                    "namespaceSelector": { "matchLabels": {
+                        "kubernetes.io/metadata.name": settings.gateway_namespace,
+                    }},
+                    "podSelector": { "matchLabels": {
+                        "app.kubernetes.io/name": "authstack",
+                        "app.kubernetes.io/component": "gateway",
+                    }},
+                }],
+                "ports": [{ "protocol": "TCP", "port": PORT }],
+            }],
+        }}),
+        instance,
+    ));
+    if let (Some(autoscaling), false) = (&spec.autoscaling, spec.suspended) {
+        objects.push(object(
+            Kind::HorizontalPodAutoscaler,
+            name(instance).to_owned(),
+            json!({ "spec": {
+                "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": name(instance) },
+                "minReplicas": autoscaling.min_replicas,
+                "maxReplicas": autoscaling.max_replicas.max(autoscaling.min_replicas),
+                "metrics": [{ "type": "Resource", "resource": {
+                    "name": "cpu",
+                    "target": { "type": "Utilization", "averageUtilization": autoscaling.target_cpu_utilization },
+                }}],
+            }}),
+            instance,
+        ));
+    }
+    Ok(objects)
+}
+
+/// The immutable ConfigMap of the spec's revision.
+fn config_map(instance: &AuthStackInstance, revision: i64) -> Desired {
+    // JSON is YAML; the instance reads either.
+    let config = serde_json::to_string_pretty(&instance.spec.config).unwrap_or_default();
+    object(
+        Kind::ConfigMap,
+        Names(name(instance)).config_map(revision),
+        json!({
+            "metadata": { "labels": { REVISION_LABEL: revision.to_string() } },
+            "immutable": true,
+            "data": { "config.yaml": config },
+        }),
+        instance,
+    )
+}
+
+fn deployment(instance: &AuthStackInstance, database: Database<'_>, revision: i64) -> Desired {
+    let spec = &instance.spec;
+    let names = Names(name(instance));
+    let secret_env = |env: &str, secret: &str, key: &str| {
+        json!({ "name": env, "valueFrom": { "secretKeyRef": { "name": secret, "key": key } } })
+    };
+    let mut env = vec![
+        secret_env("AUTHSTACK_MASTER_KEY", &names.keys_secret(), "master-key"),
+        secret_env(
+            "AUTHSTACK_GATEWAY_SECRET",
+            &spec.gateway_secret_ref,
+            "gateway-secret",
+        ),
+        secret_env("AUTHSTACK_ADMIN_KEY", &spec.gateway_secret_ref, "admin-key"),
+    ];
+    match database {
+        Database::Cnpg { .. } => {
+            env.push(secret_env(
+                "DB_USERNAME",
+                &names.db_credentials(),
+                "username",
+            ));
+            env.push(secret_env(
+                "DB_PASSWORD",
+                &names.db_credentials(),
+                "password",
+            ));
+            env.push(json!({
+                "name": "AUTHSTACK_DATABASE_URL",
+                "value": format!(
+                    "postgres://$(DB_USERNAME):$(DB_PASSWORD)@{}-rw:5432/authstack",
+                    names.db_cluster()
+                ),
+            }));
+        }
+        Database::External { secret_ref } => env.push(secret_env(
+            "AUTHSTACK_DATABASE_URL",
+            &secret_ref.name,
+            &secret_ref.key,
+        )),
+    }
+    env.push(json!({ "name": "AUTHSTACK_TRUST_FORWARDED_FOR", "value": "true" }));
+    env.push(json!({ "name": "AUTHSTACK_LOG_FORMAT", "value": "json" }));
+    let probe = |path: &str, period: u32, failures: u32| {
+        json!({
+            "httpGet": { "path": path, "port": "http" },
+            "periodSeconds": period,
+            "timeoutSeconds": 2,
+            "failureThreshold": failures,
+        })
+    };
+    let mut deployment_spec = json!({
+        "revisionHistoryLimit": 3,
+        "progressDeadlineSeconds": spec.progress_deadline_seconds,
+        "selector": { "matchLabels": selector(instance) },
+        "strategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": { "maxUnavailable": 0, "maxSurge": 1 },
+        },
+        "template": {
+            "metadata": {
+                "labels": labels(instance),
+                "annotations": { REVISION_ANNOTATION: revision.to_string() },
+            },
+            "spec": {
+                "serviceAccountName": name(instance),
+                "automountServiceAccountToken": false,
+                "enableServiceLinks": false,
+                "securityContext": {
+                    "runAsNonRoot": true,
+                    "runAsUser": 65532,
+                    "runAsGroup": 65532,
+                    "fsGroup": 65532,
+                    "seccompProfile": { "type": "RuntimeDefault" },
+                },
+                "topologySpreadConstraints": [{
+                    "maxSkew": 1,
+                    "topologyKey": "kubernetes.io/hostname",
+                    "whenUnsatisfiable": "ScheduleAnyway",
+                    "labelSelector": { "matchLabels": selector(instance) },
+                }],
+                "containers": [{
+                    "name": "instance",
+                    "image": spec.image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "args": [
+                        "serve",
+                        format!("--listen=0.0.0.0:{PORT}"),
+                        "--config=/etc/authstack/config.yaml",
+                        "--data-dir=/var/lib/authstack",
+                        format!("--issuer={}", spec.issuer),
+                        format!("--audience={}", spec.instance_id),
+                    ],
+                    "env": env,
+                    "ports": [{ "name": "http", "containerPort": PORT, "protocol": "TCP" }],
+                    "readinessProbe": probe("/readyz", 5, 3),
+                    "livenessProbe": probe("/healthz", 10, 6),
+                    "startupProbe": probe("/healthz", 2, 60),
+                    "resources": {
+                        "requests": { "cpu": spec.resources.cpu_request, "memory": spec.resources.memory_request },
+                        "limits": { "cpu": spec.resources.cpu_limit, "memory": spec.resources.memory_limit },
+                    },
+                    "securityContext": {
+                        "allowPrivilegeEscalation": false,
+                        "readOnlyRootFilesystem": true,
+                        "capabilities": { "drop": ["ALL"] },
+                    },
+                    "volumeMounts": [
+                        { "name": "config", "mountPath": "/etc/authstack", "readOnly": true },
+                        { "name": "data", "mountPath": "/var/lib/authstack" },
+                        { "name": "tmp", "mountPath": "/tmp" },
+                    ],
+                }],
+                "volumes": [
+                    { "name": "config", "configMap": { "name": names.config_map(revision) } },
+                    { "name": "data", "emptyDir": { "sizeLimit": "256Mi" } },
+                    { "name": "tmp", "emptyDir": { "sizeLimit": "64Mi" } },
+                ],
+            },
+        },
+    });
+    // With an autoscaler the replica count is its to set (unless suspended).
+    if spec.suspended {
+        deployment_spec["replicas"] = json!(0);
+    } else if spec.autoscaling.is_none() {
+        deployment_spec["replicas"] = json!(spec.replicas);
+    }
+    object(
+        Kind::Deployment,
+        name(instance).to_owned(),
+        json!({
+            "metadata": { "annotations": { REVISION_ANNOTATION: revision.to_string() } },
+            "spec": deployment_spec,
+        }),
+        instance,
+    )
+}
+
+/// Custom hostnames: TLS at the ingress controller (certificate from cert-manager), then the
+/// gateway, which is the only way into an instance.
+fn ingress(instance: &AuthStackInstance, settings: &Settings) -> Vec<Desired> {
+    let names = Names(name(instance));
+    let hosts = &instance.spec.hostnames;
+    let rules: Vec<Value> = hosts
+        .iter()
+        .map(|host| {
+            json!({
+                "host": host,
+                "http": { "paths": [{
+                    "path": "/",
+                    "pathType": "Prefix",
+                    "backend": { "service": { "name": names.edge_service(), "port": { "number": 80 } } },
+                }]},
+            })
+        })
+        .collect();
+    vec![
+        object(
+            Kind::Service,
+            names.edge_service(),
+            json!({ "spec": {
+                "type": "ExternalName",
+                "externalName": format!(
+                    "{}.{}.svc.cluster.local",
+                    settings.gateway_service, settings.gateway_namespace
+                ),
+                "ports": [{ "name": "http", "port": 80, "protocol": "TCP" }],
+            }}),
+            instance,
+        ),
+        object(
+            Kind::Ingress,
+            name(instance).to_owned(),
+            json!({
+                "metadata": { "annotations": {
+                    "cert-manager.io/cluster-issuer": settings.cluster_issuer,
+                }},
+                "spec": {
+                    "ingressClassName": settings.ingress_class,
+                    "tls": [{ "hosts": hosts, "secretName": format!("{}-tls", name(instance)) }],
+                    "rules": rules,
+                },
+            }),
+            instance,
+        ),
+    ]
+}
+
+/// Random secrets generated when an instance's Secret is first created.
+pub struct Generated {
+    /// Base64 of 32 bytes.
+    pub master_key: String,
+    /// Hex, URL-safe in the database URL.
+    pub db_password: String,
+}
+
+impl Generated {
+    pub fn random() -> Generated {
+        use base64::Engine;
+        use rand::RngCore;
+        let mut key = [0u8; 32];
+        let mut password = [0u8; 24];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        rand::rngs::OsRng.fill_bytes(&mut password);
+        Generated {
+            master_key: base64::engine::general_purpose::STANDARD.encode(key),
+            db_password: password.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+/// The Secrets the operator creates once (never updated, so never rotated by accident): the
+/// instance's master key, and the database credentials of a CloudNativePG database.
+pub fn secrets(instance: &AuthStackInstance, generated: &Generated) -> Vec<Desired> {
+    let names = Names(name(instance));
+    let mut objects = vec![object(
+        Kind::Secret,
+        names.keys_secret(),
+        json!({ "type": "Opaque", "stringData": { "master-key": generated.master_key } }),
+        instance,
+    )];
+    if instance.spec.database.type_ == DatabaseType::Cnpg {
+        objects.push(object(
+            Kind::Secret,
+            names.db_credentials(),
+            json!({
+                "type": "kubernetes.io/basic-auth",
+                "stringData": { "username": "authstack", "password": generated.db_password },
+            }),
+            instance,
+        ));
+    }
+    objects
+}
+
+/// The namespace the control plane gives an account in a region.
+pub fn account_namespace(account_id: &str) -> String {
+    format!("authstack-{}", dns_label(account_id))
+}
+
+/// The resource name of an instance (`ins_0192…` → `ins-0192…`).
+pub fn resource_name(instance_id: &str) -> String {
+    dns_label(instance_id)
+}
+
+fn dns_label(raw: &str) -> String {
+    let mut out: String = raw
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9') => c,
+            _ => '-',
+        })
+        .take(63)
+        .collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
