@@ -85,7 +85,10 @@ impl Stores {
         };
         store.state_filter(|object| {
             object.metadata.namespace.as_deref() == Some(namespace)
-                && object.labels().get(render::INSTANCE_LABEL).map(String::as_str)
+                && object
+                    .labels()
+                    .get(render::INSTANCE_LABEL)
+                    .map(String::as_str)
                     == Some(instance)
         })
     }
@@ -137,7 +140,10 @@ pub fn backoff(failures: u32) -> Duration {
 }
 
 /// Reconciles one instance (the controller's reconcile function).
-pub async fn reconcile(instance: Arc<AuthStackInstance>, ctx: Arc<Context>) -> Result<Action, Error> {
+pub async fn reconcile(
+    instance: Arc<AuthStackInstance>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
     let started = Instant::now();
     let namespace = instance.namespace().ok_or(Error::Unnamed)?;
     let api: Api<AuthStackInstance> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -190,7 +196,11 @@ async fn apply(instance: &AuthStackInstance, ctx: &Context) -> Result<Action, Er
     // Secrets: created once, never re-applied, so never rotated by accident.
     let missing: Vec<Desired> = render::secrets(instance, &Generated::random())
         .into_iter()
-        .filter(|secret| ctx.stores.get(Kind::Secret, &namespace, &secret.name).is_none())
+        .filter(|secret| {
+            ctx.stores
+                .get(Kind::Secret, &namespace, &secret.name)
+                .is_none()
+        })
         .collect();
     for secret in missing {
         create(ctx, &namespace, secret).await?;
@@ -224,13 +234,23 @@ async fn apply(instance: &AuthStackInstance, ctx: &Context) -> Result<Action, Er
         }
         server_side_apply(ctx, &namespace, object).await?;
     }
-    prune(instance, ctx, &namespace, &desired, target, created_revision).await?;
+    prune(
+        instance,
+        ctx,
+        &namespace,
+        &desired,
+        target,
+        created_revision,
+    )
+    .await?;
 
     let observed = Observed {
         deployment: ctx.stores.get(Kind::Deployment, &namespace, &name),
-        database: ctx
-            .stores
-            .get(Kind::PostgresCluster, &namespace, &Names(&name).db_cluster()),
+        database: ctx.stores.get(
+            Kind::PostgresCluster,
+            &namespace,
+            &Names(&name).db_cluster(),
+        ),
     };
     let outcome = status::compute(instance, target, &observed, &status::now());
     if let Some(event) = &outcome.event {
@@ -272,11 +292,8 @@ async fn prune(
     created_revision: bool,
 ) -> Result<(), Error> {
     let name = instance.name_any();
-    let wanted = |kind: Kind, object: &str| {
-        desired
-            .iter()
-            .any(|d| d.kind == kind && d.name == object)
-    };
+    let wanted =
+        |kind: Kind, object: &str| desired.iter().any(|d| d.kind == kind && d.name == object);
     let names = Names(&name);
     let optional = [
         (Kind::HorizontalPodAutoscaler, name.clone()),
@@ -310,6 +327,10 @@ async fn prune(
         .iter()
         .filter_map(|cm| cm.labels().get(render::REVISION_LABEL)?.parse().ok())
         .collect();
+    // The ConfigMap just created is not in the cache yet.
+    if !revisions.contains(&target.revision) {
+        revisions.push(target.revision);
+    }
     revisions.sort_unstable_by(|a, b| b.cmp(a));
     let keep_always = [
         Some(target.revision),
@@ -322,7 +343,13 @@ async fn prune(
         if within_limit || keep_always.contains(&Some(*revision)) {
             continue;
         }
-        delete(ctx, namespace, Kind::ConfigMap, &names.config_map(*revision)).await?;
+        delete(
+            ctx,
+            namespace,
+            Kind::ConfigMap,
+            &names.config_map(*revision),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -435,7 +462,8 @@ async fn server_side_apply(ctx: &Context, namespace: &str, object: &Desired) -> 
 }
 
 async fn create(ctx: &Context, namespace: &str, object: Desired) -> Result<(), Error> {
-    let body: DynamicObject = serde_json::from_value(object.object).map_err(kube::Error::SerdeError)?;
+    let body: DynamicObject =
+        serde_json::from_value(object.object).map_err(kube::Error::SerdeError)?;
     match ctx
         .api(object.kind, namespace)
         .create(&PostParams::default(), &body)

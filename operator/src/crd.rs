@@ -243,7 +243,9 @@ impl DatabaseSpec {
             }),
             DatabaseType::External => match &self.secret_ref {
                 Some(secret_ref) => Ok(Database::External { secret_ref }),
-                None => Err("spec.database.secretRef is required when spec.database.type is external"),
+                None => {
+                    Err("spec.database.secretRef is required when spec.database.type is external")
+                }
             },
         }
     }

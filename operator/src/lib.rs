@@ -11,5 +11,7 @@ pub mod status;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod scenarios;
 
 pub use crd::{AuthStackInstance, AuthStackInstanceSpec, AuthStackInstanceStatus};

@@ -81,11 +81,24 @@ impl Kind {
             Kind::Deployment => ("apps", "v1", "Deployment", "deployments"),
             Kind::Service => ("", "v1", "Service", "services"),
             Kind::Ingress => ("networking.k8s.io", "v1", "Ingress", "ingresses"),
-            Kind::PodDisruptionBudget => ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets"),
-            Kind::NetworkPolicy => ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies"),
-            Kind::HorizontalPodAutoscaler => {
-                ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers")
-            }
+            Kind::PodDisruptionBudget => (
+                "policy",
+                "v1",
+                "PodDisruptionBudget",
+                "poddisruptionbudgets",
+            ),
+            Kind::NetworkPolicy => (
+                "networking.k8s.io",
+                "v1",
+                "NetworkPolicy",
+                "networkpolicies",
+            ),
+            Kind::HorizontalPodAutoscaler => (
+                "autoscaling",
+                "v2",
+                "HorizontalPodAutoscaler",
+                "horizontalpodautoscalers",
+            ),
         };
         let api_version = if group.is_empty() {
             version.to_owned()
@@ -354,9 +367,7 @@ fn config_map(instance: &AuthStackInstance, revision: i64) -> Desired {
 fn deployment(instance: &AuthStackInstance, database: Database<'_>, revision: i64) -> Desired {
     let spec = &instance.spec;
     let names = Names(name(instance));
-    let secret_env = |env: &str, secret: &str, key: &str| {
-        json!({ "name": env, "valueFrom": { "secretKeyRef": { "name": secret, "key": key } } })
-    };
+    let secret_env = |env: &str, secret: &str, key: &str| json!({ "name": env, "valueFrom": { "secretKeyRef": { "name": secret, "key": key } } });
     let mut env = vec![
         secret_env("AUTHSTACK_MASTER_KEY", &names.keys_secret(), "master-key"),
         secret_env(
@@ -588,7 +599,7 @@ pub fn secrets(instance: &AuthStackInstance, generated: &Generated) -> Vec<Desir
 
 /// The namespace the control plane gives an account in a region.
 pub fn account_namespace(account_id: &str) -> String {
-    format!("authstack-{}", dns_label(account_id))
+    dns_label(&format!("authstack-{account_id}"))
 }
 
 /// The resource name of an instance (`ins_0192…` → `ins-0192…`).
@@ -609,4 +620,131 @@ fn dns_label(raw: &str) -> String {
         out.pop();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    //! Snapshots of the rendered objects, as plain YAML under `operator/snapshots/` (the
+    //! deployment checks also validate them against the Kubernetes schemas and policies).
+    //! `UPDATE_SNAPSHOTS=1 cargo test -p authstack-operator` rewrites them.
+
+    use super::*;
+    use crate::crd::{Autoscaling, DatabaseSpec};
+
+    fn snapshot(name: &str, objects: &[Desired]) {
+        let mut text = String::from("# Rendered by the operator; a snapshot test compares it.\n");
+        for object in objects {
+            text.push_str("---\n");
+            text.push_str(&serde_yaml::to_string(&object.object).expect("yaml"));
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("snapshots")
+            .join(format!("{name}.yaml"));
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(&path, &text).expect("write the snapshot");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text,
+            "{} differs from the rendering; review and run with UPDATE_SNAPSHOTS=1\n--- rendered ---\n{text}",
+            path.display()
+        );
+    }
+
+    fn target(revision: i64) -> Target {
+        Target {
+            revision,
+            from_spec: true,
+        }
+    }
+
+    #[test]
+    fn an_instance_on_its_own_cloudnativepg_database() {
+        let instance = AuthStackInstance::test();
+        let mut objects = secrets(
+            &instance,
+            &Generated {
+                master_key: "bWFzdGVyLWtleS1mb3Itc25hcHNob3RzLW9ubHktMzI=".into(),
+                db_password: "0123456789abcdef0123456789abcdef0123456789abcdef".into(),
+            },
+        );
+        objects.extend(render(&instance, &Settings::default(), target(1)).expect("render"));
+        snapshot("cnpg", &objects);
+    }
+
+    #[test]
+    fn an_enterprise_instance_with_hostnames_autoscaling_and_an_external_database() {
+        let mut instance = AuthStackInstance::test().at_revision(7);
+        instance.spec.hostnames = vec!["auth.customer.example".into()];
+        instance.spec.autoscaling = Some(Autoscaling {
+            min_replicas: 3,
+            max_replicas: 12,
+            target_cpu_utilization: 65,
+        });
+        instance.spec.database = DatabaseSpec::external("customer-db", "url");
+        let settings = Settings {
+            gateway_namespace: "authstack".into(),
+            gateway_service: "authstack-gateway".into(),
+            ingress_class: "nginx".into(),
+            cluster_issuer: "letsencrypt-prod".into(),
+        };
+        let objects = render(&instance, &settings, target(7)).expect("render");
+        assert!(
+            objects
+                .iter()
+                .all(|o| o.kind != Kind::PostgresCluster && o.kind != Kind::Secret)
+        );
+        let deployment = objects
+            .iter()
+            .find(|o| o.kind == Kind::Deployment)
+            .expect("a deployment");
+        assert!(
+            deployment.object["spec"].get("replicas").is_none(),
+            "the autoscaler owns the replica count"
+        );
+        snapshot("enterprise-external", &objects);
+    }
+
+    #[test]
+    fn a_rollback_target_reuses_the_old_configmap() {
+        let instance = AuthStackInstance::test().at_revision(3);
+        let objects = render(
+            &instance,
+            &Settings::default(),
+            Target {
+                revision: 2,
+                from_spec: false,
+            },
+        )
+        .expect("render");
+        assert!(objects.iter().all(|o| o.kind != Kind::ConfigMap));
+        let deployment = objects
+            .iter()
+            .find(|o| o.kind == Kind::Deployment)
+            .expect("a deployment");
+        assert_eq!(
+            deployment.object["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"],
+            "ins-test-rev-2"
+        );
+    }
+
+    #[test]
+    fn an_external_database_needs_its_secret() {
+        let mut instance = AuthStackInstance::test();
+        instance.spec.database.type_ = crate::crd::DatabaseType::External;
+        let err = render(&instance, &Settings::default(), target(1)).expect_err("refused");
+        assert!(err.contains("secretRef"));
+    }
+
+    #[test]
+    fn names_fit_kubernetes() {
+        assert_eq!(
+            resource_name("ins_0192f0c1a2b34c5d8e9f00112233aabb"),
+            "ins-0192f0c1a2b34c5d8e9f00112233aabb"
+        );
+        assert_eq!(account_namespace("acc_0192F0C1"), "authstack-acc-0192f0c1");
+        assert!(account_namespace(&"a".repeat(200)).len() <= 63);
+    }
 }

@@ -35,7 +35,10 @@ pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
 
 pub fn router(metrics: PrometheusHandle) -> Router {
     Router::new()
-        .route("/metrics", get(move || std::future::ready(metrics.render())))
+        .route(
+            "/metrics",
+            get(move || std::future::ready(metrics.render())),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))
 }

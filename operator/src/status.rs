@@ -67,7 +67,10 @@ pub fn now() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -119,7 +122,10 @@ fn rollout(deployment: Option<&DynamicObject>, target: i64) -> (Rollout, i32, i3
     }
 }
 
-fn database_ready(spec: &AuthStackInstanceSpec, cluster: Option<&DynamicObject>) -> (bool, &'static str, String) {
+fn database_ready(
+    spec: &AuthStackInstanceSpec,
+    cluster: Option<&DynamicObject>,
+) -> (bool, &'static str, String) {
     match spec.database.resolve() {
         Err(message) => (false, "InvalidSpec", message.to_owned()),
         Ok(Database::External { secret_ref }) => (
@@ -132,16 +138,29 @@ fn database_ready(spec: &AuthStackInstanceSpec, cluster: Option<&DynamicObject>)
                 .and_then(|c| c.data["status"]["readyInstances"].as_i64())
                 .unwrap_or(0);
             if ready >= i64::from(instances) {
-                (true, "ClusterReady", format!("{ready}/{instances} PostgreSQL instances ready"))
+                (
+                    true,
+                    "ClusterReady",
+                    format!("{ready}/{instances} PostgreSQL instances ready"),
+                )
             } else {
-                (false, "ClusterNotReady", format!("{ready}/{instances} PostgreSQL instances ready"))
+                (
+                    false,
+                    "ClusterNotReady",
+                    format!("{ready}/{instances} PostgreSQL instances ready"),
+                )
             }
         }
     }
 }
 
 /// The status after this reconcile, from the previous one and what is observed.
-pub fn compute(instance: &AuthStackInstance, target: Target, observed: &Observed, now: &str) -> Computed {
+pub fn compute(
+    instance: &AuthStackInstance,
+    target: Target,
+    observed: &Observed,
+    now: &str,
+) -> Computed {
     let spec = &instance.spec;
     let old = instance.status.clone().unwrap_or_default();
     let generation = instance.metadata.generation;
@@ -154,7 +173,9 @@ pub fn compute(instance: &AuthStackInstance, target: Target, observed: &Observed
         ready: Some(format!("{ready}/{desired}")),
         last_healthy_revision: old.last_healthy_revision,
         // A new spec revision clears an old failure.
-        failed_revision: old.failed_revision.filter(|failed| *failed == spec.revision),
+        failed_revision: old
+            .failed_revision
+            .filter(|failed| *failed == spec.revision),
         history: old.history.clone(),
         conditions: Vec::new(),
         phase: None,
@@ -176,7 +197,9 @@ pub fn compute(instance: &AuthStackInstance, target: Target, observed: &Observed
             } else {
                 Outcome::RolledBack
             };
-            if status.history.first().map(|h| (h.revision, h.outcome)) != Some((target.revision, outcome)) {
+            if status.history.first().map(|h| (h.revision, h.outcome))
+                != Some((target.revision, outcome))
+            {
                 status.history.insert(
                     0,
                     RevisionOutcome {
@@ -188,13 +211,22 @@ pub fn compute(instance: &AuthStackInstance, target: Target, observed: &Observed
                 );
                 event = Some(Notice {
                     warning: false,
-                    reason: if target.from_spec { "Deployed" } else { "RolledBack" }.into(),
+                    reason: if target.from_spec {
+                        "Deployed"
+                    } else {
+                        "RolledBack"
+                    }
+                    .into(),
                     note: format!("revision {} is available", target.revision),
                 });
             }
             (
                 Phase::Ready,
-                ("True", "Available", format!("revision {} is available", target.revision)),
+                (
+                    "True",
+                    "Available",
+                    format!("revision {} is available", target.revision),
+                ),
                 ("False", "RolloutComplete", String::new()),
                 None,
             )
@@ -208,8 +240,16 @@ pub fn compute(instance: &AuthStackInstance, target: Target, observed: &Observed
             let serving = if ready > 0 { "True" } else { "False" };
             (
                 phase,
-                (serving, "Rolling", format!("{ready}/{desired} replicas ready")),
-                ("True", "Rolling", format!("rolling to revision {}", target.revision)),
+                (
+                    serving,
+                    "Rolling",
+                    format!("{ready}/{desired} replicas ready"),
+                ),
+                (
+                    "True",
+                    "Rolling",
+                    format!("rolling to revision {}", target.revision),
+                ),
                 None,
             )
         }
