@@ -446,7 +446,7 @@ fn deployment(instance: &AuthStackInstance, database: Database<'_>, revision: i6
                 "containers": [{
                     "name": "instance",
                     "image": spec.image,
-                    "imagePullPolicy": "IfNotPresent",
+                    "imagePullPolicy": "Always",
                     "args": [
                         "serve",
                         format!("--listen=0.0.0.0:{PORT}"),
