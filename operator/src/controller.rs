@@ -555,7 +555,11 @@ pub async fn run(
         };
         let writer = reflector::store::Writer::new(resource.clone());
         stores.insert(kind, writer.as_reader());
-        let stream = reflector::reflector(writer, watcher(api, managed.clone()))
+        // managedFields is most of an object's size and the operator never reads it.
+        let watch = watcher(api, managed.clone()).modify(|object: &mut DynamicObject| {
+            object.managed_fields_mut().clear();
+        });
+        let stream = reflector::reflector(writer, watch)
             .applied_objects()
             .default_backoff();
         controller = controller.owns_stream_with(stream, resource);
