@@ -13,6 +13,9 @@ use clap::Parser;
 use kube::runtime::events::Reporter;
 use tokio::sync::watch;
 
+/// How long reconciles in flight get to finish after SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 #[derive(Parser)]
 #[command(name = "authstack-operator", version, about)]
 struct Args {
@@ -127,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
     init_logging(&args.log_format);
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let metrics = server::install_metrics()?;
+    metrics::gauge!("authstack_operator_leader").set(0.0);
 
     let config = match &args.context {
         Some(context) => kube::Config::from_kubeconfig(&kube::config::KubeConfigOptions {
@@ -178,8 +182,20 @@ async fn main() -> anyhow::Result<()> {
         instance: Some(identity.clone()),
     };
 
+    // Reconciles in flight may finish after a signal; past this, the process exits anyway.
+    let deadline = {
+        let stopped = stopped.clone();
+        move || async move {
+            stopped().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            tracing::warn!("the controller did not stop within {SHUTDOWN_GRACE:?}; exiting");
+        }
+    };
     if args.no_leader_election {
-        controller::run(client, settings, reporter, options, stopped()).await;
+        tokio::select! {
+            _ = controller::run(client, settings, reporter, options, stopped()) => {}
+            _ = deadline() => {}
+        }
     } else {
         let lease = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), &args.lease_name)
             .with_namespace(&args.lease_namespace)
@@ -217,7 +233,10 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         };
-        controller::run(client, settings, reporter, options, stop_or_lost).await;
+        tokio::select! {
+            _ = controller::run(client, settings, reporter, options, stop_or_lost) => {}
+            _ = deadline() => {}
+        }
         metrics::gauge!("authstack_operator_leader").set(0.0);
         // Dropping the receiver releases the lease for the next leader at once.
         drop(leader);
