@@ -105,7 +105,7 @@ fn spec(index: usize) -> AuthStackInstanceSpec {
     AuthStackInstanceSpec {
         account_id: format!("acc_{index}"),
         instance_id: format!("ins_{index}"),
-        environment: if index % 2 == 0 {
+        environment: if index.is_multiple_of(2) {
             Environment::Live
         } else {
             Environment::Test
@@ -145,7 +145,11 @@ fn rss_mib() -> (f64, f64) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let count: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(10_000);
+    let count: usize = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(10_000);
     let concurrency: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(8);
     let (baseline, _) = rss_mib();
 
@@ -201,16 +205,21 @@ async fn main() -> anyhow::Result<()> {
             instance
         })
         .collect();
-    api.instances.lock().expect("lock").extend(
-        instances
-            .iter()
-            .map(|i| (i.metadata.name.clone().unwrap_or_default(), serde_json::to_value(i).unwrap_or_default())),
-    );
+    api.instances
+        .lock()
+        .expect("lock")
+        .extend(instances.iter().map(|i| {
+            (
+                i.metadata.name.clone().unwrap_or_default(),
+                serde_json::to_value(i).unwrap_or_default(),
+            )
+        }));
 
     let started = Instant::now();
     let mut passes = Vec::new();
     for pass in 1..=3 {
-        let before = api.counts.writes.load(Ordering::Relaxed) + api.counts.reads.load(Ordering::Relaxed);
+        let before =
+            api.counts.writes.load(Ordering::Relaxed) + api.counts.reads.load(Ordering::Relaxed);
         let pass_started = Instant::now();
         let failures = futures::stream::iter(instances.iter().cloned())
             .map(|instance| controller::reconcile(Arc::new(instance), context.clone()))
@@ -218,15 +227,21 @@ async fn main() -> anyhow::Result<()> {
             .filter(|result| std::future::ready(result.is_err()))
             .count()
             .await;
-        let calls = api.counts.writes.load(Ordering::Relaxed) + api.counts.reads.load(Ordering::Relaxed) - before;
+        let calls = api.counts.writes.load(Ordering::Relaxed)
+            + api.counts.reads.load(Ordering::Relaxed)
+            - before;
         passes.push((pass, pass_started.elapsed(), calls, failures));
         // What the watch on AuthStackInstances would deliver: finalizers and status.
         let stored = api.instances.lock().expect("lock");
         for instance in &mut instances {
             if let Some(value) = stored.get(instance.metadata.name.as_deref().unwrap_or_default()) {
                 if let Some(finalizers) = value["metadata"]["finalizers"].as_array() {
-                    instance.metadata.finalizers =
-                        Some(finalizers.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect());
+                    instance.metadata.finalizers = Some(
+                        finalizers
+                            .iter()
+                            .filter_map(|f| f.as_str().map(str::to_owned))
+                            .collect(),
+                    );
                 }
                 if !value["status"].is_null() {
                     instance.status = serde_json::from_value(value["status"].clone()).ok();
