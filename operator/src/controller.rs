@@ -580,3 +580,55 @@ pub async fn run(
         })
         .await;
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{backoff, contains};
+
+    #[test]
+    fn what_the_api_server_adds_is_not_drift() {
+        let want = json!({ "spec": { "replicas": 2, "ports": [{ "port": 8080 }] } });
+        let have = json!({
+            "spec": { "replicas": 2, "revisionHistoryLimit": 10, "ports": [{ "port": 8080, "protocol": "TCP" }] },
+            "status": { "readyReplicas": 2 },
+        });
+        assert!(contains(&want, &have));
+    }
+
+    #[test]
+    fn a_changed_or_missing_field_is_drift() {
+        let want = json!({ "spec": { "replicas": 2, "ports": [{ "port": 8080 }] } });
+        assert!(!contains(
+            &want,
+            &json!({ "spec": { "replicas": 3, "ports": [{ "port": 8080 }] } })
+        ));
+        assert!(!contains(
+            &want,
+            &json!({ "spec": { "ports": [{ "port": 8080 }] } })
+        ));
+        // A list with an element more or less is a different list.
+        assert!(!contains(
+            &want,
+            &json!({ "spec": { "replicas": 2, "ports": [{ "port": 8080 }, { "port": 9090 }] } })
+        ));
+        assert!(
+            !contains(&json!("1"), &json!(1)),
+            "a string is not a number"
+        );
+    }
+
+    #[test]
+    fn numbers_compare_by_value_and_null_means_absent() {
+        assert!(contains(&json!({ "a": 1 }), &json!({ "a": 1.0 })));
+        assert!(contains(&json!({ "a": null }), &json!({})));
+        assert!(!contains(&json!({ "a": null }), &json!({ "a": 1 })));
+    }
+
+    #[test]
+    fn backoff_doubles_from_one_second_to_five_minutes() {
+        let delays: Vec<u64> = (1..=11).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(delays, vec![1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+    }
+}
