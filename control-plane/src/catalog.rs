@@ -42,6 +42,48 @@ pub struct Plan {
     /// The Stripe price a Checkout Session subscribes to.
     pub stripe_price_id: String,
     pub limits: PlanLimits,
+    /// How big the plan's instances run where a provisioner sizes them (Kubernetes).
+    #[serde(default)]
+    pub capacity: Capacity,
+}
+
+/// The size of a plan's live instance on Kubernetes. The test instance runs one pod and one
+/// PostgreSQL instance whatever the plan (it serves development traffic), with the same
+/// per-pod resources and storage. The local provisioner ignores all of this.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    /// Pods of the live instance.
+    pub replicas: u32,
+    /// Scale the live instance out on CPU up to this many pods; absent: a fixed `replicas`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_replicas: Option<u32>,
+    /// Kubernetes quantities per pod.
+    pub cpu_request: String,
+    pub memory_request: String,
+    pub cpu_limit: String,
+    pub memory_limit: String,
+    /// PostgreSQL instances of the live instance's database (1: no standby).
+    pub database_instances: u32,
+    /// Volume size per PostgreSQL instance, e.g. `10Gi`.
+    pub database_storage: String,
+}
+
+impl Default for Capacity {
+    /// The smallest footprint: one pod, one PostgreSQL instance (an idle instance needs about
+    /// 17 MiB, one hashing a password about 60 MiB; see docs/benchmarks.md).
+    fn default() -> Self {
+        Capacity {
+            replicas: 1,
+            max_replicas: None,
+            cpu_request: "100m".into(),
+            memory_request: "128Mi".into(),
+            cpu_limit: "1".into(),
+            memory_limit: "256Mi".into(),
+            database_instances: 1,
+            database_storage: "1Gi".into(),
+        }
+    }
 }
 
 /// What a plan allows. `None` means unlimited.
@@ -142,6 +184,41 @@ impl Catalog {
                     "plans[{i}].limits.api_requests_per_second: must be > 0"
                 ));
             }
+            let capacity = &plan.capacity;
+            if !(1..=100).contains(&capacity.replicas) {
+                return Err(format!("plans[{i}].capacity.replicas: 1 to 100"));
+            }
+            if capacity
+                .max_replicas
+                .is_some_and(|max| max < capacity.replicas || max > 100)
+            {
+                return Err(format!(
+                    "plans[{i}].capacity.max_replicas: from replicas to 100"
+                ));
+            }
+            if !(1..=9).contains(&capacity.database_instances) {
+                return Err(format!("plans[{i}].capacity.database_instances: 1 to 9"));
+            }
+            let quantities = [
+                ("cpu_request", &capacity.cpu_request),
+                ("memory_request", &capacity.memory_request),
+                ("cpu_limit", &capacity.cpu_limit),
+                ("memory_limit", &capacity.memory_limit),
+                ("database_storage", &capacity.database_storage),
+            ];
+            for (field, quantity) in quantities {
+                let valid = !quantity.is_empty()
+                    && quantity.len() <= 20
+                    && quantity.starts_with(|c: char| c.is_ascii_digit())
+                    && quantity
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.');
+                if !valid {
+                    return Err(format!(
+                        "plans[{i}].capacity.{field}: a Kubernetes quantity such as 500m or 1Gi"
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -185,6 +262,40 @@ mod tests {
             .expect_err("no plans")
             .to_string();
         assert!(err.contains("plans: at least one plan"), "{err}");
+    }
+
+    #[test]
+    fn plans_carry_their_capacity_and_files_without_it_get_the_smallest() {
+        let catalog = Catalog::built_in();
+        let replicas = |id: &str| catalog.plan(id).map(|p| p.capacity.replicas);
+        assert_eq!(replicas("starter"), Some(1));
+        assert_eq!(replicas("pro"), Some(2));
+        assert_eq!(replicas("enterprise"), Some(3));
+        assert!(
+            catalog
+                .plan("enterprise")
+                .is_some_and(|p| p.capacity.max_replicas > Some(3))
+        );
+
+        let mut without: serde_yaml::Value = serde_yaml::from_str(BUILT_IN).expect("yaml");
+        for plan in without["plans"].as_sequence_mut().expect("plans") {
+            plan.as_mapping_mut().expect("plan").remove("capacity");
+        }
+        let text = serde_yaml::to_string(&without).expect("yaml");
+        let catalog = Catalog::parse(&text, "x.yaml").expect("capacity is optional");
+        assert_eq!(
+            catalog.plan("enterprise").map(|p| &p.capacity),
+            Some(&Capacity::default())
+        );
+
+        let text = BUILT_IN.replacen("database_storage: 1Gi", "database_storage: lots", 1);
+        let err = Catalog::parse(&text, "x.yaml")
+            .expect_err("bad quantity")
+            .to_string();
+        assert!(
+            err.contains("plans[0].capacity.database_storage: a Kubernetes quantity"),
+            "{err}"
+        );
     }
 }
 
