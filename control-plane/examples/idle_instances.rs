@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use authstack_control_plane::catalog::Capacity;
 use authstack_control_plane::provisioner::local::{LocalOptions, LocalProvisioner};
 use authstack_control_plane::provisioner::{
-    Environment, InstanceSecrets, InstanceSpec, Provisioner,
+    Environment, InstanceRef, InstanceSecrets, InstanceSpec, NoProgress, Provisioner,
 };
 use authstack_instance::config::InstanceConfig;
 use secrecy::ExposeSecret;
@@ -72,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
     for spec in &specs {
         let provisioner = provisioner.clone();
         let id = spec.id.clone();
-        deleting.spawn(async move { provisioner.delete(&id).await });
+        deleting.spawn(async move { provisioner.delete(&InstanceRef::new(&id, None)).await });
     }
     while let Some(deleted) = deleting.join_next().await {
         if let Err(err) = deleted? {
@@ -100,7 +101,7 @@ async fn measure(
         let spec = spec.clone();
         applying.spawn(async move {
             provisioner
-                .apply(&spec)
+                .apply(&spec, &NoProgress)
                 .await
                 .map(|endpoint| (spec, endpoint))
         });
@@ -179,12 +180,15 @@ async fn measure(
 fn spec(index: usize) -> InstanceSpec {
     InstanceSpec {
         id: format!("ins_idle_{index:03}"),
+        account_id: None,
         environment: Environment::Test,
         region: "local".to_owned(),
         issuer: "http://127.0.0.1:7401".to_owned(),
         revision: 1,
         config: InstanceConfig::default(),
         secrets: InstanceSecrets::generate(),
+        capacity: Capacity::default(),
+        version_history_days: 30,
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::{Desired, Instance, State, record_step};
-use crate::provisioner::{Event, InstanceSpec};
+use crate::provisioner::{Event, InstanceRef, InstanceSpec, Progress};
 use crate::{AppState, route_changes};
 
 /// Failed instances are retried this long after their last attempt.
@@ -157,7 +157,11 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
                 transition(app, &instance.id, state, step, Some(&detail)).await?;
             }
             let spec = spec(app, &instance)?;
-            match provisioner.apply(&spec).await {
+            let progress = StepLog {
+                app,
+                instance_id: &instance.id,
+            };
+            match provisioner.apply(&spec, &progress).await {
                 Ok(endpoint) => {
                     let now = app.clock.now();
                     let mut tx = app.db.writer.begin().await?;
@@ -195,13 +199,13 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
         }
         Desired::Suspended => {
             app.reconciler.set_applied(&instance.id, None);
-            provisioner.suspend(&instance.id).await?;
+            provisioner.suspend(&instance_ref(&instance)).await?;
             transition(app, &instance.id, State::Suspended, "suspended", None).await
         }
         Desired::Deleted => {
             app.reconciler.set_applied(&instance.id, None);
             transition(app, &instance.id, State::Deleting, "deleting", None).await?;
-            provisioner.delete(&instance.id).await?;
+            provisioner.delete(&instance_ref(&instance)).await?;
             let now = app.clock.now();
             let mut tx = app.db.writer.begin().await?;
             sqlx::query(
@@ -225,19 +229,45 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
 }
 
 fn spec(app: &AppState, instance: &Instance) -> anyhow::Result<InstanceSpec> {
+    let plan = app.config.catalog.plan(&instance.plan);
     let config = match &instance.account_id {
         None => crate::platform::instance_config(),
-        Some(_) => super::config_for(app.config.catalog.plan(&instance.plan)),
+        Some(_) => super::config_for(plan),
     };
     Ok(InstanceSpec {
         id: instance.id.clone(),
+        account_id: instance.account_id.clone(),
         environment: instance.environment,
         region: instance.region.clone(),
         issuer: app.gateway_url.clone(),
         revision: instance.revision,
         config,
         secrets: instance.secrets(app)?,
+        capacity: plan.map(|p| p.capacity.clone()).unwrap_or_default(),
+        version_history_days: plan.map_or(PLATFORM_HISTORY_DAYS, |p| p.limits.version_history_days),
     })
+}
+
+/// The platform instance has no plan; its configuration history is kept this long.
+const PLATFORM_HISTORY_DAYS: u32 = 365;
+
+fn instance_ref(instance: &Instance) -> InstanceRef {
+    InstanceRef::new(&instance.id, instance.account_id.as_deref())
+}
+
+/// Records the steps a provisioner reports during `apply` in the instance's progress view.
+struct StepLog<'a> {
+    app: &'a AppState,
+    instance_id: &'a str,
+}
+
+#[async_trait::async_trait]
+impl Progress for StepLog<'_> {
+    async fn step(&self, step: &str, detail: Option<&str>) {
+        if let Err(err) = step_only(self.app, self.instance_id, step, detail).await {
+            tracing::warn!(instance_id = %self.instance_id, error = %err, "recording a step failed");
+        }
+    }
 }
 
 /// Sets the state, records the step and tells gateways.

@@ -35,7 +35,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, timeout};
 
-use super::{Event, InstanceSecrets, InstanceSpec, Provisioner};
+use super::{Event, InstanceRef, InstanceSecrets, InstanceSpec, Progress, Provisioner};
 
 /// How long a start may take before it counts as failed.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -128,7 +128,7 @@ impl LocalProvisioner {
 
 #[async_trait::async_trait]
 impl Provisioner for LocalProvisioner {
-    async fn apply(&self, spec: &InstanceSpec) -> anyhow::Result<String> {
+    async fn apply(&self, spec: &InstanceSpec, _progress: &dyn Progress) -> anyhow::Result<String> {
         // In a task of its own: a caller that stops waiting must not leave a process started
         // but unsupervised.
         let host = self.host.clone();
@@ -138,7 +138,8 @@ impl Provisioner for LocalProvisioner {
             .context("applying the instance spec")?
     }
 
-    async fn suspend(&self, instance_id: &str) -> anyhow::Result<()> {
+    async fn suspend(&self, instance: &InstanceRef) -> anyhow::Result<()> {
+        let instance_id = instance.id.as_str();
         let layout = Layout::new(&self.host.options.instances_dir, instance_id)?;
         let slot = self.host.slot(instance_id);
         let mut slot = slot.lock().await;
@@ -147,7 +148,8 @@ impl Provisioner for LocalProvisioner {
         Ok(())
     }
 
-    async fn delete(&self, instance_id: &str) -> anyhow::Result<()> {
+    async fn delete(&self, instance: &InstanceRef) -> anyhow::Result<()> {
+        let instance_id = instance.id.as_str();
         let layout = Layout::new(&self.host.options.instances_dir, instance_id)?;
         let slot = self.host.slot(instance_id);
         let mut slot = slot.lock().await;

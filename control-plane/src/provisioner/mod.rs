@@ -1,7 +1,7 @@
 //! Where instances run. A [`Provisioner`] makes one instance run a given spec, stops it, or
 //! deletes it; the control plane decides when (see `instances::reconcile`). The local
 //! provisioner runs instances as supervised processes on this machine; the Kubernetes
-//! provisioner (the operator issue) writes `AuthStackInstance` resources through the same seam.
+//! provisioner writes `AuthStackInstance` resources that the operator reconciles.
 
 pub mod local;
 
@@ -11,6 +11,9 @@ use authstack_instance::config::InstanceConfig;
 use authstack_instance::crypto::MasterKey;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::catalog::Capacity;
 
 /// Which of a customer's two instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -111,6 +114,8 @@ impl InstanceSecrets {
 pub struct InstanceSpec {
     /// `ins_…`; also the instance's `aud` claim.
     pub id: String,
+    /// The customer account that owns it; `None` for the platform instance.
+    pub account_id: Option<String>,
     pub environment: Environment,
     pub region: String,
     /// The `iss` claim and public base URL the instance announces (the gateway's URL).
@@ -119,6 +124,50 @@ pub struct InstanceSpec {
     pub revision: i64,
     pub config: InstanceConfig,
     pub secrets: InstanceSecrets,
+    /// How big it runs, from its plan (where the provisioner sizes instances).
+    pub capacity: Capacity,
+    /// How long its plan keeps configuration history, in days.
+    pub version_history_days: u32,
+}
+
+impl InstanceSpec {
+    pub fn instance_ref(&self) -> InstanceRef {
+        InstanceRef::new(&self.id, self.account_id.as_deref())
+    }
+}
+
+/// The instance a [`Provisioner::suspend`] or [`Provisioner::delete`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRef {
+    /// `ins_…`.
+    pub id: String,
+    /// The customer account that owns it; `None` for the platform instance. (The Kubernetes
+    /// provisioner keeps an account's instances in the account's namespace.)
+    pub account_id: Option<String>,
+}
+
+impl InstanceRef {
+    pub fn new(id: &str, account_id: Option<&str>) -> InstanceRef {
+        InstanceRef {
+            id: id.to_owned(),
+            account_id: account_id.map(str::to_owned),
+        }
+    }
+}
+
+/// Receives the steps of a [`Provisioner::apply`] as they happen ("namespace ready", "rolling
+/// out revision 3"); the control plane appends them to the instance's progress view.
+#[async_trait::async_trait]
+pub trait Progress: Send + Sync {
+    async fn step(&self, step: &str, detail: Option<&str>);
+}
+
+/// Progress that nobody follows.
+pub struct NoProgress;
+
+#[async_trait::async_trait]
+impl Progress for NoProgress {
+    async fn step(&self, _step: &str, _detail: Option<&str>) {}
 }
 
 /// What a provisioner reports about an instance on its own (crashes, restarts), as opposed to
@@ -127,9 +176,9 @@ pub struct InstanceSpec {
 pub enum Event {
     /// The instance answered its readiness probe again, e.g. after a restart.
     Ready { instance_id: String },
-    /// The instance stopped unexpectedly; the provisioner is restarting it.
+    /// The instance stopped unexpectedly; the provisioner (or its cluster) is restarting it.
     Crashed { instance_id: String, detail: String },
-    /// The provisioner gave up restarting it.
+    /// The provisioner gave up restarting it, or its cluster reports it failed.
     Failed { instance_id: String, detail: String },
 }
 
@@ -139,11 +188,18 @@ pub enum Event {
 pub trait Provisioner: Send + Sync + 'static {
     /// Creates, updates or resumes the instance so that it runs `spec`, and returns its
     /// endpoint (the base URL the gateway forwards to) once it answers its readiness probe.
-    async fn apply(&self, spec: &InstanceSpec) -> anyhow::Result<String>;
+    /// Steps worth showing on the way go to `progress`.
+    async fn apply(&self, spec: &InstanceSpec, progress: &dyn Progress) -> anyhow::Result<String>;
     /// Stops the instance, keeping its data.
-    async fn suspend(&self, instance_id: &str) -> anyhow::Result<()>;
+    async fn suspend(&self, instance: &InstanceRef) -> anyhow::Result<()>;
     /// Stops the instance and deletes its data.
-    async fn delete(&self, instance_id: &str) -> anyhow::Result<()>;
+    async fn delete(&self, instance: &InstanceRef) -> anyhow::Result<()>;
+    /// Starts reporting what the provisioner observes on its own to `events`. The control
+    /// plane calls it once per provisioner at start; by default nothing is observed (the local
+    /// provisioner takes its sender at construction).
+    fn observe(&self, events: UnboundedSender<Event>) {
+        let _ = events;
+    }
     /// Called once when the control plane shuts down.
     async fn shutdown(&self);
 }

@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use authstack_control_plane::catalog::Capacity;
 use authstack_control_plane::provisioner::local::{LocalOptions, LocalProvisioner};
 use authstack_control_plane::provisioner::{
-    Environment, Event, InstanceSecrets, InstanceSpec, Provisioner,
+    Environment, Event, InstanceRef, InstanceSecrets, InstanceSpec, NoProgress, Provisioner,
 };
 use authstack_instance::config::InstanceConfig;
 use nix::sys::signal::{Signal, kill};
@@ -78,12 +79,15 @@ impl Drop for Site {
 fn spec(id: &str) -> InstanceSpec {
     InstanceSpec {
         id: id.to_owned(),
+        account_id: None,
         environment: Environment::Test,
         region: "local".to_owned(),
         issuer: "http://127.0.0.1:7401".to_owned(),
         revision: 1,
         config: InstanceConfig::default(),
         secrets: InstanceSecrets::generate(),
+        capacity: Capacity::default(),
+        version_history_days: 30,
     }
 }
 
@@ -190,7 +194,7 @@ async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_in
     let id = "ins_lifecycle";
     let mut spec = spec(id);
 
-    let endpoint = provisioner.apply(&spec).await.expect("apply");
+    let endpoint = provisioner.apply(&spec, &NoProgress).await.expect("apply");
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     let dir = site.instance_dir(id);
     for file in ["data", "config.yaml", "port", "pid", "instance.log"] {
@@ -234,7 +238,10 @@ async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_in
     // The same spec again: nothing to do.
     let started = Instant::now();
     assert_eq!(
-        provisioner.apply(&spec).await.expect("apply again"),
+        provisioner
+            .apply(&spec, &NoProgress)
+            .await
+            .expect("apply again"),
         endpoint
     );
     assert!(
@@ -248,7 +255,10 @@ async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_in
     spec.revision = 2;
     spec.config.organizations.max_organizations = Some(5);
     assert_eq!(
-        provisioner.apply(&spec).await.expect("apply new config"),
+        provisioner
+            .apply(&spec, &NoProgress)
+            .await
+            .expect("apply new config"),
         endpoint
     );
     let third = site.pid(id);
@@ -259,7 +269,10 @@ async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_in
     assert!(admin.user_exists(&user).await);
 
     // Suspended: no process, port closed, data kept; twice is fine.
-    provisioner.suspend(id).await.expect("suspend");
+    provisioner
+        .suspend(&InstanceRef::new(id, None))
+        .await
+        .expect("suspend");
     assert!(!alive(third));
     assert!(!dir.join("pid").exists());
     assert!(
@@ -268,20 +281,32 @@ async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_in
             .is_err()
     );
     assert!(dir.join("data").join("authstack.db").exists());
-    provisioner.suspend(id).await.expect("suspend again");
+    provisioner
+        .suspend(&InstanceRef::new(id, None))
+        .await
+        .expect("suspend again");
 
     // Resumed with its data.
-    assert_eq!(provisioner.apply(&spec).await.expect("resume"), endpoint);
+    assert_eq!(
+        provisioner.apply(&spec, &NoProgress).await.expect("resume"),
+        endpoint
+    );
     assert!(admin.user_exists(&user).await);
 
     // Planned restarts and stops are not crashes.
     assert!(events.try_recv().is_err(), "unexpected event");
 
     let last = site.pid(id);
-    provisioner.delete(id).await.expect("delete");
+    provisioner
+        .delete(&InstanceRef::new(id, None))
+        .await
+        .expect("delete");
     assert!(!dir.exists());
     assert!(!alive(last));
-    provisioner.delete(id).await.expect("delete again");
+    provisioner
+        .delete(&InstanceRef::new(id, None))
+        .await
+        .expect("delete again");
     provisioner.shutdown().await;
 }
 
@@ -293,7 +318,7 @@ async fn local_provisioner_adopts_instances_an_earlier_control_plane_left_runnin
 
     // Control plane #1 starts the instance and shuts down without stopping it.
     let (first, _first_events) = site.provisioner(false);
-    let endpoint = first.apply(&spec).await.expect("apply");
+    let endpoint = first.apply(&spec, &NoProgress).await.expect("apply");
     let admin = Admin::new(&endpoint, &spec);
     let user = admin.create_user("grace@example.com").await;
     let pid = site.pid(id);
@@ -305,7 +330,10 @@ async fn local_provisioner_adopts_instances_an_earlier_control_plane_left_runnin
     // Control plane #2 adopts it: same process, at once.
     let (second, mut events) = site.provisioner(false);
     let started = Instant::now();
-    assert_eq!(second.apply(&spec).await.expect("adopt"), endpoint);
+    assert_eq!(
+        second.apply(&spec, &NoProgress).await.expect("adopt"),
+        endpoint
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -327,7 +355,10 @@ async fn local_provisioner_adopts_instances_an_earlier_control_plane_left_runnin
     changed.revision = 2;
     changed.config.organizations.max_organizations = Some(5);
     assert_eq!(
-        third.apply(&changed).await.expect("apply new revision"),
+        third
+            .apply(&changed, &NoProgress)
+            .await
+            .expect("apply new revision"),
         endpoint
     );
     assert_ne!(site.pid(id), restarted);
@@ -335,7 +366,10 @@ async fn local_provisioner_adopts_instances_an_earlier_control_plane_left_runnin
     assert!(admin.user_exists(&user).await);
 
     let last = site.pid(id);
-    third.delete(id).await.expect("delete");
+    third
+        .delete(&InstanceRef::new(id, None))
+        .await
+        .expect("delete");
     assert!(!alive(last));
     assert!(!site.instance_dir(id).exists());
 }
@@ -345,7 +379,10 @@ async fn local_provisioner_kills_and_restarts_an_instance_that_stops_answering()
     let site = Site::new();
     let (provisioner, mut events) = site.provisioner(true);
     let id = "ins_hung";
-    provisioner.apply(&spec(id)).await.expect("apply");
+    provisioner
+        .apply(&spec(id), &NoProgress)
+        .await
+        .expect("apply");
     let pid = site.pid(id);
 
     // SIGSTOP: the process lives on but no longer answers.
@@ -355,7 +392,10 @@ async fn local_provisioner_kills_and_restarts_an_instance_that_stops_answering()
     assert!(!alive(pid));
     assert_ne!(site.pid(id), pid);
 
-    provisioner.delete(id).await.expect("delete");
+    provisioner
+        .delete(&InstanceRef::new(id, None))
+        .await
+        .expect("delete");
     provisioner.shutdown().await;
 }
 
@@ -368,7 +408,7 @@ async fn local_provisioner_reports_a_failed_start_with_the_end_of_the_log() {
     spec.config.organizations.permissions = vec!["not a permission".to_owned()];
 
     let err = provisioner
-        .apply(&spec)
+        .apply(&spec, &NoProgress)
         .await
         .expect_err("an invalid configuration");
     let message = format!("{err:#}");
@@ -378,6 +418,9 @@ async fn local_provisioner_reports_a_failed_start_with_the_end_of_the_log() {
     assert!(!site.instance_dir(id).join("pid").exists());
     assert!(!message.contains(spec.secrets.admin_key.expose_secret()));
 
-    provisioner.delete(id).await.expect("delete");
+    provisioner
+        .delete(&InstanceRef::new(id, None))
+        .await
+        .expect("delete");
     assert!(!Path::new(&site.instance_dir(id)).exists());
 }
