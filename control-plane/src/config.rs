@@ -1,13 +1,17 @@
 //! How the control plane runs: where it keeps state, where it listens, how it bills. Filled
 //! from flags and `AUTHSTACK_*` variables; the defaults run on one machine.
 
+use std::collections::HashMap;
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
 
 use crate::catalog::Catalog;
+use crate::provisioner::Provisioner;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -35,6 +39,12 @@ pub struct Config {
     /// Stop local instances when the control plane stops (`authstack dev`); otherwise they keep
     /// serving and the next start re-adopts them.
     pub stop_instances_on_shutdown: bool,
+    /// Provision `kubernetes` regions through their clusters; without it only `local` regions
+    /// are available.
+    pub kubernetes: Option<KubernetesConfig>,
+    /// Ready-made provisioners by region id, used instead of the ones `start` would build
+    /// (tests: a Kubernetes provisioner over a fake API server).
+    pub provisioners: Provisioners,
 }
 
 impl Config {
@@ -54,7 +64,46 @@ impl Config {
             billing_tick: Duration::from_secs(60),
             platform_region: "local".into(),
             stop_instances_on_shutdown: false,
+            kubernetes: None,
+            provisioners: Provisioners::default(),
         }
+    }
+}
+
+/// How the control plane reaches the clusters of `kubernetes` regions.
+#[derive(Debug, Clone)]
+pub struct KubernetesConfig {
+    /// The image instances run (`AUTHSTACK_INSTANCE_IMAGE`).
+    pub instance_image: String,
+    /// The control plane runs in a pod: regions whose `kube_context` is `in-cluster`, and the
+    /// platform region, use the pod's service account instead of a kubeconfig context.
+    pub in_cluster: bool,
+    /// Client-side limit of API calls per second to each cluster, and the burst above it.
+    pub qps: f32,
+    pub burst: u32,
+    /// How long an `apply` waits for the instance to be ready at the new revision.
+    pub ready_timeout: Duration,
+}
+
+impl Default for KubernetesConfig {
+    fn default() -> Self {
+        KubernetesConfig {
+            instance_image: crate::provisioner::kubernetes::default_image(),
+            in_cluster: false,
+            qps: 20.0,
+            burst: 40,
+            ready_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Provisioners by region id.
+#[derive(Clone, Default)]
+pub struct Provisioners(pub HashMap<String, Arc<dyn Provisioner>>);
+
+impl fmt::Debug for Provisioners {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
     }
 }
 

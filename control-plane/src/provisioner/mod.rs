@@ -3,6 +3,7 @@
 //! provisioner runs instances as supervised processes on this machine; the Kubernetes
 //! provisioner writes `AuthStackInstance` resources that the operator reconciles.
 
+pub mod kubernetes;
 pub mod local;
 
 use std::fmt;
