@@ -47,6 +47,7 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::instances::reconcile::{self, Reconciler};
 use crate::platform::Platform;
+use crate::provisioner::kubernetes::KubernetesProvisioner;
 use crate::provisioner::local::{LocalOptions, LocalProvisioner};
 use crate::provisioner::{Environment, InstanceSecrets, Provisioner};
 
@@ -221,17 +222,54 @@ impl Running {
         for task in self.background {
             task.abort();
         }
-        let mut seen: Vec<*const ()> = Vec::new();
-        for provisioner in self.app.provisioners.values() {
-            let ptr = Arc::as_ptr(provisioner) as *const ();
-            if !seen.contains(&ptr) {
-                seen.push(ptr);
-                provisioner.shutdown().await;
-            }
+        for provisioner in distinct(&self.app.provisioners) {
+            provisioner.shutdown().await;
         }
         self.app.db.close().await;
         result.context("server task")?.context("server")
     }
+}
+
+/// Each provisioner once (one serves several regions).
+fn distinct(provisioners: &HashMap<String, Arc<dyn Provisioner>>) -> Vec<&Arc<dyn Provisioner>> {
+    let mut seen: Vec<*const ()> = Vec::new();
+    let mut distinct = Vec::new();
+    for provisioner in provisioners.values() {
+        let ptr = Arc::as_ptr(provisioner) as *const ();
+        if !seen.contains(&ptr) {
+            seen.push(ptr);
+            distinct.push(provisioner);
+        }
+    }
+    distinct
+}
+
+/// A provisioner for each `kubernetes` region whose cluster answers, when the control plane
+/// is configured for Kubernetes (and the region has no ready-made one). A region whose
+/// cluster cannot be reached is logged and stays unavailable until the next start.
+async fn kubernetes_provisioners(config: &Config) -> Vec<(String, Arc<dyn Provisioner>)> {
+    let Some(settings) = &config.kubernetes else {
+        return Vec::new();
+    };
+    let regions = config.catalog.regions.iter().filter(|r| {
+        r.provisioner == ProvisionerKind::Kubernetes && !config.provisioners.0.contains_key(&r.id)
+    });
+    let connecting = regions.map(|region| async move {
+        match KubernetesProvisioner::for_region(region, settings, &config.platform_region).await {
+            Ok(provisioner) => {
+                Some((region.id.clone(), Arc::new(provisioner) as Arc<dyn Provisioner>))
+            }
+            Err(err) => {
+                tracing::error!(region = %region.id, error = %format!("{err:#}"), "the region's cluster cannot be reached; the region is unavailable");
+                None
+            }
+        }
+    });
+    futures::future::join_all(connecting)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Opens storage, starts the provisioners and the platform instance, binds `config.listen`.
@@ -259,16 +297,21 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
     let local: Arc<dyn Provisioner> = Arc::new(LocalProvisioner::new(LocalOptions {
         executable,
         instances_dir: config.data_dir.join("instances"),
-        events,
+        events: events.clone(),
         stop_on_shutdown: config.stop_instances_on_shutdown,
     }));
-    let provisioners: HashMap<String, Arc<dyn Provisioner>> = config
+    let mut provisioners: HashMap<String, Arc<dyn Provisioner>> = config
         .catalog
         .regions
         .iter()
         .filter(|r| r.provisioner == ProvisionerKind::Local)
         .map(|r| (r.id.clone(), local.clone()))
         .collect();
+    provisioners.extend(kubernetes_provisioners(&config).await);
+    provisioners.extend(config.provisioners.0.clone());
+    for provisioner in distinct(&provisioners) {
+        provisioner.observe(events.clone());
+    }
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use authstack_control_plane::catalog::Catalog;
-use authstack_control_plane::config::{BillingConfig, Config, StripeConfig};
+use authstack_control_plane::config::{BillingConfig, Config, KubernetesConfig, StripeConfig};
 use authstack_control_plane::{dev, gateway, ops};
 use authstack_instance::clock::Clock;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -75,6 +75,14 @@ enum BillingProvider {
     Stripe,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum ProvisionerChoice {
+    /// Only `local` regions: instances as processes on this machine.
+    Local,
+    /// `kubernetes` regions through their clusters too (`local` regions stay local).
+    Kubernetes,
+}
+
 #[derive(Args)]
 struct ServeArgs {
     #[command(flatten)]
@@ -122,6 +130,28 @@ struct ServeArgs {
     data_retention_days: u64,
     #[arg(long, env = "AUTHSTACK_LOG_FORMAT", default_value = "json")]
     log_format: String,
+    /// Where customer instances run: `kubernetes` provisions the catalogue's kubernetes regions
+    /// through their kubeconfig contexts (or the pod's service account).
+    #[arg(
+        long,
+        env = "AUTHSTACK_PROVISIONER",
+        value_enum,
+        default_value = "local"
+    )]
+    provisioner: ProvisionerChoice,
+    /// The instance image on Kubernetes; this release's by default.
+    #[arg(long, env = "AUTHSTACK_INSTANCE_IMAGE")]
+    instance_image: Option<String>,
+    /// Running in a pod: regions whose kube_context is `in-cluster`, and the platform region,
+    /// use the pod's service account.
+    #[arg(long, env = "AUTHSTACK_KUBE_IN_CLUSTER")]
+    kube_in_cluster: bool,
+    /// Kubernetes API calls per second per cluster (client-side limit).
+    #[arg(long, env = "AUTHSTACK_KUBE_QPS", default_value_t = 20.0)]
+    kube_qps: f32,
+    /// Calls allowed at once above the QPS.
+    #[arg(long, env = "AUTHSTACK_KUBE_BURST", default_value_t = 40)]
+    kube_burst: u32,
 }
 
 #[derive(Subcommand)]
@@ -193,6 +223,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.gateway_url = Some(args.gateway_url);
     if let Some(path) = &args.catalog {
         config.catalog = Catalog::from_file(path)?;
+    }
+    if let ProvisionerChoice::Kubernetes = args.provisioner {
+        let defaults = KubernetesConfig::default();
+        config.kubernetes = Some(KubernetesConfig {
+            instance_image: args.instance_image.unwrap_or(defaults.instance_image),
+            in_cluster: args.kube_in_cluster,
+            qps: args.kube_qps,
+            burst: args.kube_burst,
+            ..defaults
+        });
     }
     config.payment_grace = Duration::from_secs(args.payment_grace_days * 24 * 3600);
     config.data_retention = Duration::from_secs(args.data_retention_days * 24 * 3600);
