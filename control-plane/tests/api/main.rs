@@ -2,8 +2,10 @@
 
 mod accounts;
 mod billing;
+mod fake_cluster;
 mod gateway;
 mod helpers;
+mod kubernetes;
 mod lifecycle;
 mod local_provisioner;
 mod stripe;
