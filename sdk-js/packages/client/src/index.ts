@@ -1,0 +1,38 @@
+export { createClient, createAdminClient, resolveBaseUrl } from './client';
+export type {
+  AdminClient,
+  AdminClientOptions,
+  AuthApi,
+  AuthState,
+  AuthStateListener,
+  AuthStatus,
+  AuthStackClient,
+  ClientOptions,
+  InvitationsApi,
+  MeApi,
+  MembersApi,
+  OrganizationsApi,
+  PermissionsApi,
+  RolesApi,
+  SignInParams,
+  SignOutOptions,
+  SignUpResult,
+  StorageKind,
+} from './api';
+export {
+  AuthStackError,
+  NetworkError,
+  RateLimitedError,
+  isAuthStackError,
+  type AuthStackErrorCode,
+} from './errors';
+export {
+  BUILTIN_PERMISSIONS,
+  BUILTIN_ROLES,
+  type BuiltinRole,
+  type Permission,
+  type Register,
+} from './permissions';
+export { decodeAccessToken, type AccessTokenClaims } from './jwt';
+export type * from './types';
+export type { components, operations, paths } from './generated/openapi';
