@@ -1,4 +1,5 @@
 // The public surface of @authstack/client: options, auth state and the client's methods.
+import type { ClientEnvironment } from './environment';
 import type { Permission } from './permissions';
 import type {
   AcceptedInvitation,
@@ -61,6 +62,13 @@ export interface ClientOptions {
   crossTab?: boolean;
   /** Namespaces stored and broadcast data (default: the API key). */
   storageKey?: string;
+  /** Errors of background work (timed refresh, cross-tab messages); default `console.error`. */
+  onError?: (error: unknown) => void;
+  /**
+   * The host facilities to use instead of the browser's (storage, BroadcastChannel, Web Locks,
+   * storage events); tests run several clients as tabs of one browser with it.
+   */
+  environment?: ClientEnvironment;
 }
 
 export type AuthStatus = 'loading' | 'signed-out' | 'signed-in';

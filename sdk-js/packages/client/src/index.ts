@@ -33,6 +33,12 @@ export {
   type Permission,
   type Register,
 } from './permissions';
+export type {
+  BroadcastChannelLike,
+  ClientEnvironment,
+  LockManagerLike,
+  StorageLike,
+} from './environment';
 export { decodeAccessToken, type AccessTokenClaims } from './jwt';
 export type * from './types';
 export type { components, operations, paths } from './generated/openapi';
