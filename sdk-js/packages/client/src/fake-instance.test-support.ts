@@ -238,11 +238,11 @@ export function fakeLocks(): LockManagerLike & { granted: number } {
 }
 
 /** BroadcastChannels of one "browser": a message reaches every other channel of the same name, later. */
-export function fakeBroadcastBus() {
+export function fakeBroadcastBus(): new (name: string) => BroadcastChannelLike {
   const channels = new Set<{ name: string; channel: BroadcastChannelLike }>();
   return class FakeBroadcastChannel implements BroadcastChannelLike {
     onmessage: ((event: { data: unknown }) => void) | null = null;
-    private readonly entry;
+    private readonly entry: { name: string; channel: BroadcastChannelLike };
     constructor(readonly name: string) {
       this.entry = { name, channel: this };
       channels.add(this.entry);

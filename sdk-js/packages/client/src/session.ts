@@ -98,6 +98,7 @@ export class Session {
     const loading = (async () => {
       this.attach();
       if (this.access) return this.state;
+      this.seenRefreshToken ??= this.readStored()?.refresh_token ?? null;
       if (!this.readStored()) {
         this.setState(SIGNED_OUT);
         return this.state;
