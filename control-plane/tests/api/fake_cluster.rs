@@ -22,6 +22,8 @@ use tower_test::mock;
 type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
 
 const INSTANCES: &str = "/apis/authstack.io/v1alpha1/authstackinstances";
+/// How long the fake operator takes to roll a revision out.
+const ROLLOUT: Duration = Duration::from_millis(250);
 const INSTANCES_IN: &str = "/apis/authstack.io/v1alpha1/namespaces/";
 
 /// One request as the fake API server saw it.
@@ -491,12 +493,12 @@ impl Served {
         json_response(StatusCode::OK, &object)
     }
 
-    /// The operator: the new spec is observed and rolled out a moment later.
+    /// The operator: the new spec is observed at once and rolled out a while later (long
+    /// enough for the provisioner to see the rollout in progress, as it would in a cluster).
     fn operate(&self, path: &str) {
         let served = self.clone();
         let path = path.to_owned();
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(30)).await;
             let Some(object) = served.state().objects.get(&path).cloned() else {
                 return;
             };
@@ -539,7 +541,7 @@ impl Served {
                     ),
                 ]);
             });
-            tokio::time::sleep(Duration::from_millis(30)).await;
+            tokio::time::sleep(ROLLOUT).await;
             let failing = served.state().failing.contains(&revision);
             let suspended = object["spec"]["suspended"].as_bool() == Some(true);
             let replicas = object["spec"]["replicas"].as_i64().unwrap_or(1);
