@@ -1,5 +1,5 @@
 // @authstack/react: components and hooks over @authstack/client. See README.md.
-export { AuthStackProvider, type AuthStackProviderProps } from './context/provider';
+export { AuthStackProvider, useAuthStackClient, type AuthStackProviderProps } from './context/provider';
 export { TenantProvider, type TenantProviderProps } from './context/tenant';
 
 export { useAuth, type UseAuthReturn } from './hooks/useAuth';

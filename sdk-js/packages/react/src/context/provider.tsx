@@ -158,3 +158,8 @@ export function AuthStackProvider({
     </CoreContext.Provider>
   );
 }
+
+/** The provider's `@authstack/client` instance, for calls the components do not cover. */
+export function useAuthStackClient(): AuthStackClient {
+  return useCore().client;
+}
