@@ -1,4 +1,4 @@
-// A real AuthStack instance for the tests: the `authstack-instance` binary of this repository
+// A real AuthStack instance for the SDK tests: the `authstack-instance` binary of this repository
 // (cargo build -p authstack-instance), on loopback, with SQLite in a temporary data dir.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const REPO = path.resolve(__dirname, '../../../..');
+const REPO = path.resolve(__dirname, '../..');
 export const INSTANCE_BIN = process.env.AUTHSTACK_INSTANCE_BIN ?? path.join(REPO, 'target/debug/authstack-instance');
 
 export interface TokenResponse {

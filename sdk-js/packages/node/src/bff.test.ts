@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BffOptions, createBff } from './bff';
 import { requireAuth, requirePermission } from './express';
-import { type RunningInstance, startInstance } from './instance.test-support';
+import { type RunningInstance, startInstance } from '../../../test-support/authstack-instance';
 import { sealingKey, unseal } from './seal';
 
 let instance: RunningInstance;

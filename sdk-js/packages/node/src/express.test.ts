@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authstack, requireAuth, requireOrganization, requirePermission, requireRole } from './express';
-import { type RunningInstance, startInstance } from './instance.test-support';
+import { type RunningInstance, startInstance } from '../../../test-support/authstack-instance';
 
 let instance: RunningInstance;
 let plain: string; // a session working in no organization
@@ -100,7 +100,11 @@ describe('guards', () => {
   it('is an error to use a guard without the middleware', async () => {
     const server = express();
     server.get('/x', requireAuth(), (_req, res) => void res.json({}));
+    server.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(500).json({ message: error.message });
+    });
     const response = await request(server).get('/x');
     expect(response.status).toBe(500);
+    expect(response.body.message).toMatch(/mount authstack\(\)/);
   });
 });

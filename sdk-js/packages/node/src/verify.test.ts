@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningInstance, startInstance } from './instance.test-support';
+import { type RunningInstance, startInstance } from '../../../test-support/authstack-instance';
 import { TokenVerificationError, createVerifier, verifyAccessToken } from './verify';
 
 let instance: RunningInstance;
