@@ -96,6 +96,7 @@ export const en = {
   memberColumnJoined: 'Joined',
   memberYou: '(you)',
   memberRemove: 'Remove {name}',
+  memberRemoveTitle: 'Remove member',
   memberRemoveConfirm: 'Remove {name} from the organization?',
   memberRoleLabel: 'Role of {name}',
   memberLoadMore: 'Show more members',

@@ -235,3 +235,28 @@ describe('<AuthStackProvider>', () => {
     spy.mockRestore();
   });
 });
+
+describe('<AuthStackProvider> under StrictMode', () => {
+  it('keeps the client it made through the development double mount, and signs in', async () => {
+    const { fake } = acme();
+    const { StrictMode } = await import('react');
+    let signIn!: ReturnType<typeof useAuth>['signIn'];
+    function Grab() {
+      signIn = useAuth().signIn;
+      return null;
+    }
+    render(
+      <StrictMode>
+        <AuthStackProvider apiKey="ask_test_demo" baseUrl="http://gateway.test" storage="memory" fetch={fake.fetch}>
+          <Grab />
+          <Probe />
+        </AuthStackProvider>
+      </StrictMode>,
+    );
+    await waitFor(() => expect(screen.getByTestId('auth')).toHaveTextContent('out'));
+    // After the deferred destroy check has run:
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await act(() => signIn({ email: 'ada@example.com', password: PASSWORD }));
+    expect(screen.getByTestId('auth')).toHaveTextContent('in:ada@example.com');
+  });
+});

@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import { describeError } from '../../errors';
 import { useAuth } from '../../hooks/useAuth';
 import { useOrganizationMembers } from '../../hooks/useOrganizationMembers';
@@ -7,6 +7,7 @@ import { useUi } from '../../context/ui';
 import { format } from '../../localization';
 import { Alert } from '../../primitives/Alert';
 import { Button } from '../../primitives/Button';
+import { Modal } from '../../primitives/Modal';
 import { Root } from '../../primitives/Root';
 import { useAction } from '../../primitives/useAction';
 import { MemberRoleManager } from './MemberRoleManager';
@@ -23,7 +24,7 @@ function formatDate(iso: string): string {
 
 /**
  * The organization's members. With `members:update` each role is a select; with
- * `members:remove` each member (but you) can be removed after a confirmation.
+ * `members:remove` each member (but you) can be removed, confirmed in a dialog.
  */
 export function MemberList({ organizationId, pageSize }: MemberListProps) {
   const { strings } = useUi();
@@ -33,6 +34,7 @@ export function MemberList({ organizationId, pageSize }: MemberListProps) {
   const list = useOrganizationMembers({ organizationId, pageSize });
   const remove = useAction(list.removeMember);
   const more = useAction(list.loadMore);
+  const [removing, setRemoving] = useState<{ userId: string; name: string } | null>(null);
   const canUpdate = can('members:update');
   const canRemove = can('members:remove');
 
@@ -96,11 +98,7 @@ export function MemberList({ organizationId, pageSize }: MemberListProps) {
                             variant="secondary"
                             aria-label={format(strings.memberRemove, { name: display })}
                             busy={remove.pending}
-                            onClick={() => {
-                              if (window.confirm(format(strings.memberRemoveConfirm, { name: display }))) {
-                                void remove.run(member.user.id);
-                              }
-                            }}
+                            onClick={() => setRemoving({ userId: member.user.id, name: display })}
                           >
                             {strings.remove}
                           </Button>
@@ -113,6 +111,23 @@ export function MemberList({ organizationId, pageSize }: MemberListProps) {
             </tbody>
           </table>
         )}
+        <Modal open={removing !== null} onClose={() => setRemoving(null)} title={strings.memberRemoveTitle}>
+          <p>{removing ? format(strings.memberRemoveConfirm, { name: removing.name }) : null}</p>
+          <div className="authstack-actions">
+            <Button variant="secondary" onClick={() => setRemoving(null)}>
+              {strings.cancel}
+            </Button>
+            <Button
+              variant="danger"
+              onClick={() => {
+                if (removing) void remove.run(removing.userId);
+                setRemoving(null);
+              }}
+            >
+              {strings.remove}
+            </Button>
+          </div>
+        </Modal>
         {list.hasMore ? (
           <div className="authstack-actions">
             <Button variant="secondary" busy={more.pending || list.isLoadingMore} onClick={() => void more.run()}>

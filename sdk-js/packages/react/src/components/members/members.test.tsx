@@ -1,13 +1,11 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { acme, renderWithAuth } from '../../../test/render';
 import { InviteMemberModal } from './InviteMemberModal';
 import { MemberList } from './MemberList';
 import { MemberRoleManager } from './MemberRoleManager';
 import { PendingInvitations } from './PendingInvitations';
-
-afterEach(() => vi.restoreAllMocks());
 
 describe('<MemberList>', () => {
   it('lists members; an owner changes roles and removes after confirming', async () => {
@@ -27,12 +25,18 @@ describe('<MemberList>', () => {
     await waitFor(() => expect(org.members.get(bob.id)).toBe('member'));
     expect(screen.getByRole('combobox', { name: 'Role of Bob' })).toHaveValue('member');
 
-    const confirm = vi.spyOn(window, 'confirm').mockReturnValueOnce(false).mockReturnValueOnce(true);
-    await user.click(screen.getByRole('button', { name: 'Remove Bob' }));
+    // A confirmation dialog: Cancel (focus returns to the button), then Remove.
+    const removeBob = screen.getByRole('button', { name: 'Remove Bob' });
+    await user.click(removeBob);
+    const dialog = screen.getByRole('dialog', { name: 'Remove member' });
+    expect(dialog).toHaveTextContent('Remove Bob from the organization?');
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+    expect(removeBob).toHaveFocus();
     expect(org.members.has(bob.id)).toBe(true);
-    await user.click(screen.getByRole('button', { name: 'Remove Bob' }));
+    await user.keyboard('{Enter}');
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Remove' }));
     await waitFor(() => expect(screen.queryByText('bob@example.com')).not.toBeInTheDocument());
-    expect(confirm).toHaveBeenCalledWith('Remove Bob from the organization?');
     expect(org.members.has(bob.id)).toBe(false);
   });
 
