@@ -15,7 +15,10 @@ export interface Setup {
 }
 
 /** A client over the fake instance, in memory, without cross-tab sync. */
-export function clientFor(fake: FakeInstance, options: { autoRefresh?: boolean } = {}): AuthStackClient {
+export function clientFor(
+  fake: FakeInstance,
+  options: { autoRefresh?: boolean; storage?: 'memory' | 'localStorage' } = {},
+): AuthStackClient {
   return createClient({
     apiKey: 'ask_test_demo',
     baseUrl: 'http://gateway.test',
