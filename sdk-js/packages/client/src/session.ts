@@ -225,8 +225,12 @@ export class Session {
     this.post({ type: 'tokens', sid: stored.sid, accessToken: token, refreshToken: stored.refresh_token, user: this.state.user });
   }
 
+  /** The user changed (`/v1/me`): here and in the tabs of the same session. */
   setUser(user: User): void {
-    if (this.state.status === 'signed-in') this.setState({ ...this.state, user });
+    const sid = this.state.sessionId;
+    if (this.state.status !== 'signed-in' || !sid) return;
+    this.setState({ ...this.state, user });
+    this.post({ type: 'user', sid, user });
   }
 
   /** Ends the session: `local` revokes its refresh token, `global` every session of the user. */
@@ -324,6 +328,10 @@ export class Session {
     if (this.kind !== 'localStorage' && !sameSession) return;
     if (message.type === 'signed-out') {
       if (this.state.status !== 'signed-out') this.endLocally(false);
+      return;
+    }
+    if (message.type === 'user') {
+      if (sameSession && this.state.status === 'signed-in') this.setState({ ...this.state, user: message.user });
       return;
     }
     const incoming = decodeAccessToken(message.accessToken);

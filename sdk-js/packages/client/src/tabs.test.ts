@@ -102,6 +102,18 @@ describe.each([
     expect(b.instance.count('POST', '/v1/auth/refresh')).toBe(1);
   });
 
+  it("a change to the user reaches the other tabs' state", async () => {
+    const b = browser(options);
+    const [one, two] = await b.openLoaded(2);
+    cleanup.push(() => b.tabs.forEach((t) => t.destroy()));
+    await one.auth.signIn({ email: USER.email, password: PASSWORD });
+    await settle();
+    b.instance.routes.set('PATCH /v1/me', () => new Response(JSON.stringify({ ...USER, name: 'Ada Lovelace' }), { status: 200 }));
+    await one.me.update({ name: 'Ada Lovelace' });
+    await settle();
+    expect(two.getState().user?.name).toBe('Ada Lovelace');
+  });
+
   it('organization switch and sign-out reach every tab', async () => {
     const b = browser(options);
     const [one, two] = await b.openLoaded(2);

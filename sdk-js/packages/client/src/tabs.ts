@@ -12,6 +12,7 @@ export type TabMessage =
       refreshToken: string;
       user: User | null;
     }
+  | { type: 'user'; sid: string; user: User }
   | { type: 'signed-out'; sid: string | null };
 
 /** How long a storage lease holds without its holder finishing (a closed tab's lease lapses). */
