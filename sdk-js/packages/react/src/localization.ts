@@ -26,6 +26,8 @@ export const en = {
   signInSubmitting: 'Signing in…',
   forgotPasswordLink: 'Forgot your password?',
   noAccountLink: 'No account yet? Sign up',
+  resendVerification: 'Send the verification link again',
+  verificationResent: 'If {email} awaits verification, a new link is on its way.',
 
   // SignupForm
   signUpTitle: 'Create your account',

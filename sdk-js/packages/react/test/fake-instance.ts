@@ -263,6 +263,11 @@ export class FakeInstance {
       user.verified = true;
       return json(200, this.startSession(user.email));
     }
+    if (method === 'POST' && path === '/v1/auth/email/verify/resend') {
+      const user = this.users.get(body.email);
+      if (user && !user.verified) this.outbox.push({ kind: 'verify_email', to: user.email, token: this.id('evt') });
+      return json(202, { status: 'ok', message: 'If this address awaits verification, a new link is on its way.' });
+    }
     if (method === 'POST' && path === '/v1/auth/password/forgot') {
       if (this.users.has(body.email)) this.outbox.push({ kind: 'password_reset', to: body.email, token: this.id('prt') });
       return json(202, { status: 'ok', message: 'If an account exists for this address, a reset link is on its way.' });

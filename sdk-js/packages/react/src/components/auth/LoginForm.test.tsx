@@ -51,6 +51,11 @@ describe('<LoginForm>', () => {
     await user.type(screen.getByLabelText('Email address'), 'new@example.com');
     await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
     await waitFor(() => expect(screen.getByRole('alert')).toHaveTextContent('Verify your email address first'));
+    await user.click(screen.getByRole('button', { name: 'Send the verification link again' }));
+    await waitFor(() =>
+      expect(screen.getByRole('status')).toHaveTextContent('If new@example.com awaits verification, a new link is on its way.'),
+    );
+    expect(fake.requests.find((r) => r.path === '/v1/auth/email/verify/resend')?.body).toEqual({ email: 'new@example.com' });
 
     fake.failNext('POST', /^\/v1\/auth\/login$/, () =>
       json(429, { error: 'rate_limited', message: 'too many requests; retry later' }, { 'retry-after': '30' }),

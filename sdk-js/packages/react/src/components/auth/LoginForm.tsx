@@ -1,6 +1,8 @@
 import type { User } from '@authstack/client';
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { useCore } from '../../context/provider';
+import { errorCode } from '../../errors';
+import { format } from '../../localization';
 import { useUi } from '../../context/ui';
 import { Alert } from '../../primitives/Alert';
 import { Button } from '../../primitives/Button';
@@ -28,9 +30,16 @@ export function LoginForm({ onSignIn, organizationId, initialEmail = '', signUpU
   const [password, setPassword] = useState('');
   const passwordRef = useRef<HTMLInputElement>(null);
   const signIn = useAction(() => client.auth.signIn({ email: email.trim(), password, organizationId }));
+  const [resentTo, setResentTo] = useState<string | null>(null);
+  const resend = useAction(async (address: string) => {
+    await client.auth.resendVerification(address);
+    return address;
+  });
+  const unverified = errorCode(signIn.cause) === 'email_not_verified';
 
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
+    setResentTo(null);
     const user = await signIn.run();
     if (user) {
       onSignIn?.(user);
@@ -44,7 +53,20 @@ export function LoginForm({ onSignIn, organizationId, initialEmail = '', signUpU
     <Root name="authstack-login" as="section" aria-labelledby={titleId}>
       <form className="authstack-card authstack-form" onSubmit={onSubmit}>
         <h2 id={titleId}>{strings.signInTitle}</h2>
-        <Alert>{signIn.error}</Alert>
+        <Alert>{signIn.error ?? resend.error}</Alert>
+        <Alert tone="success">{resentTo ? format(strings.verificationResent, { email: resentTo }) : null}</Alert>
+        {unverified && !resentTo ? (
+          <Button
+            variant="link"
+            busy={resend.pending}
+            onClick={async () => {
+              const address = await resend.run(email.trim());
+              if (address) setResentTo(address);
+            }}
+          >
+            {strings.resendVerification}
+          </Button>
+        ) : null}
         <EmailField value={email} onChange={setEmail} autoComplete="username" />
         <PasswordField value={password} onChange={setPassword} inputRef={passwordRef} />
         <Button type="submit" busy={signIn.pending} busyLabel={strings.signInSubmitting}>

@@ -17,6 +17,7 @@ describe('<SignupForm>', () => {
       expect(screen.getByRole('status')).toHaveTextContent('Check your inbox: we sent a link to ada@example.com'),
     );
     expect(onSignUp).toHaveBeenCalledWith(expect.objectContaining({ status: 'verification-required' }));
+    expect(screen.getByRole('heading', { name: 'Create your account' })).toHaveFocus();
     expect(fake.outbox).toEqual([expect.objectContaining({ kind: 'verify_email', to: 'ada@example.com' })]);
     expect(fake.requests.find((r) => r.path === '/v1/auth/signup')?.body).toEqual({
       email: 'ada@example.com',

@@ -1,5 +1,5 @@
 import type { SignUpResult } from '@authstack/client';
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useCore } from '../../context/provider';
 import { useUi } from '../../context/ui';
 import { format } from '../../localization';
@@ -29,6 +29,11 @@ export function SignupForm({ onSignUp, withName = true, signInUrl }: SignupFormP
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [sentTo, setSentTo] = useState<string | null>(null);
+  // The form is replaced by the confirmation: move focus there rather than lose it.
+  const doneRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (sentTo) doneRef.current?.focus();
+  }, [sentTo]);
   const signUp = useAction(() =>
     client.auth.signUp({ email: email.trim(), password, name: withName && name.trim() ? name.trim() : undefined }),
   );
@@ -45,7 +50,9 @@ export function SignupForm({ onSignUp, withName = true, signInUrl }: SignupFormP
     return (
       <Root name="authstack-signup" as="section" aria-labelledby={titleId}>
         <div className="authstack-card authstack-form">
-          <h2 id={titleId}>{strings.signUpTitle}</h2>
+          <h2 id={titleId} ref={doneRef} tabIndex={-1}>
+            {strings.signUpTitle}
+          </h2>
           <Alert tone="success">{format(strings.signUpCheckInbox, { email: sentTo })}</Alert>
         </div>
       </Root>
