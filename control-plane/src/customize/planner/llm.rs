@@ -282,7 +282,7 @@ fn prose(value: &Value, key: &str) -> Result<String, Rejected> {
 
 /// Configuration values are short strings, numbers, booleans and lists of them: refuse
 /// anything that looks like code (a script, a shell command, a template).
-fn check_value(value: &Value) -> Result<(), String> {
+pub(super) fn check_value(value: &Value) -> Result<(), String> {
     match value {
         Value::String(text) => {
             if text.chars().count() > MAX_VALUE_CHARS {

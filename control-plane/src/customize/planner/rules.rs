@@ -161,9 +161,17 @@ pub fn plan(text: &str, context: &PlanContext<'_>) -> anyhow::Result<Planned> {
     } else {
         draft.sentences.join(" ")
     };
+    // Values come from the prompt (URLs above all): the same guard as for a model's answer.
+    for op in &draft.ops {
+        if let Some(Err(why)) = op.get("value").map(super::llm::check_value) {
+            return Ok(Planned::Unsupported {
+                message: format!("I won't put that in the configuration: the value {why}."),
+            });
+        }
+    }
     let patch: json_patch::Patch = serde_json::from_value(Value::Array(draft.ops))?;
     Ok(
-        match Proposal::checked(context.current, patch, summary, draft.notes) {
+        match Proposal::checked(context.current, patch, summary, Vec::new()) {
             Ok(proposal) => Planned::Proposal(proposal),
             Err(errors) => Planned::Unsupported {
                 message: format!(
@@ -189,7 +197,6 @@ struct Draft<'a> {
     document: Value,
     ops: Vec<Value>,
     sentences: Vec<String>,
-    notes: Vec<String>,
 }
 
 impl<'a> Draft<'a> {
@@ -199,7 +206,6 @@ impl<'a> Draft<'a> {
             document: serde_json::to_value(context.current)?,
             ops: Vec::new(),
             sentences: Vec::new(),
-            notes: Vec::new(),
         })
     }
 
@@ -1780,6 +1786,12 @@ mod tests {
         );
         let message = refusal("minimum password length 4", &current, "pro");
         assert!(message.contains("passwords.min_length"), "{message}");
+        let message = refusal(
+            "use https://example.com/${jndi:ldap://evil}/logo.png as logo",
+            &current,
+            "pro",
+        );
+        assert!(message.contains("looks like code"), "{message}");
         let message = refusal(
             "Send login events to http://hooks.example.com/x",
             &current,
