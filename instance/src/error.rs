@@ -31,6 +31,10 @@ pub enum Error {
     Forbidden(&'static str),
     #[error("{0}")]
     ForbiddenBecause(String),
+    /// Refused by the instance's configuration, with a specific code (`signup_disabled`,
+    /// `method_disabled`, `ip_not_allowed`).
+    #[error("{1}")]
+    Refused(&'static str, String),
     #[error("{0}")]
     LimitExceeded(String),
     #[error("{0} not found")]
@@ -63,6 +67,7 @@ impl Error {
             Error::RateLimited { .. } => "rate_limited",
             Error::Unauthorized(_) => "unauthorized",
             Error::Forbidden(_) | Error::ForbiddenBecause(_) => "forbidden",
+            Error::Refused(code, _) => code,
             Error::LimitExceeded(_) => "limit_exceeded",
             Error::NotFound(_) => "not_found",
             Error::Conflict(_) => "conflict",
@@ -85,6 +90,7 @@ impl Error {
             | Error::UserBanned
             | Error::Forbidden(_)
             | Error::ForbiddenBecause(_)
+            | Error::Refused(..)
             | Error::LimitExceeded(_)
             | Error::GatewayRequired => StatusCode::FORBIDDEN,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -19,6 +19,7 @@ pub mod mail;
 pub mod ops;
 pub mod orgs;
 pub mod passwords;
+pub mod public_config;
 pub mod ratelimit;
 pub mod rbac;
 pub mod sessions;
@@ -87,8 +88,10 @@ const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 #[openapi(
     info(title = "AuthStack instance API", description = "Accounts, sessions and tokens of one AuthStack instance."),
     modifiers(&SecuritySchemes),
+    // Referenced by the audit export's query parameter, which does not register it itself.
+    components(schemas(audit::routes::Format)),
     tags((name = "auth"), (name = "me"), (name = "organizations"), (name = "members"), (name = "roles"),
-         (name = "invitations"), (name = "audit"), (name = "admin"), (name = "discovery"))
+         (name = "invitations"), (name = "audit"), (name = "admin"), (name = "discovery"), (name = "config"))
 )]
 struct ApiDoc;
 
@@ -121,6 +124,7 @@ impl utoipa::Modify for SecuritySchemes {
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::routes::router())
+        .merge(public_config::router())
         .merge(users::routes::router())
         .merge(sessions::routes::router())
         .merge(keys::routes::router())

@@ -55,6 +55,8 @@ pub struct SignupRequest {
     #[schema(value_type = String, format = Password)]
     password: SecretString,
     name: Option<String>,
+    /// E.164 (`+4915112345678`); required or refused per `auth.signup.fields.phone`.
+    phone: Option<String>,
 }
 
 /// Create an account with email and password.
@@ -71,8 +73,20 @@ async fn signup(
     Json(req): Json<SignupRequest>,
 ) -> Result<Response> {
     let config = app.config.load_full();
+    let signup = &config.auth.signup;
+    if !signup.enabled {
+        return Err(Error::Refused(
+            "signup_disabled",
+            "sign-up is closed; ask for an invitation".into(),
+        ));
+    }
+    ensure_password_method(&config)?;
     let email = EmailAddress::parse(&req.email)?;
     let name = req.name.as_deref().map(parse_name).transpose()?;
+    let phone = signup_field("phone", signup.fields.phone, req.phone.as_deref())?
+        .map(parse_phone)
+        .transpose()?;
+    signup_field("name", signup.fields.name, name.as_deref())?;
     app.passwords
         .check_policy(&config.passwords, &req.password, Some(email.as_str()))?;
     app.limits.hit(
@@ -88,7 +102,10 @@ async fn signup(
         email_verified_at: None,
         name,
         password_hash: Some(hash),
-        metadata: serde_json::json!({}),
+        metadata: match phone {
+            Some(phone) => serde_json::json!({ "phone": phone }),
+            None => serde_json::json!({}),
+        },
         banned_until: None,
         ban_reason: None,
         external_id: None,
@@ -152,6 +169,7 @@ async fn login(
     Json(req): Json<LoginRequest>,
 ) -> Result<Response> {
     let config = app.config.load_full();
+    ensure_password_method(&config)?;
     let email = EmailAddress::parse(&req.email)?;
     let ip_key = format!("login:ip:{}", client.ip_key());
     let account_key = format!("login:account:{}", email.normalized());
@@ -560,4 +578,52 @@ async fn resend_verification(
         "ok",
         "If this address awaits verification, a new link is on its way.",
     ))
+}
+
+fn ensure_password_method(config: &crate::config::InstanceConfig) -> Result<()> {
+    if config.auth.methods.password {
+        Ok(())
+    } else {
+        Err(Error::Refused(
+            "method_disabled",
+            "sign-in with a password is turned off for this application".into(),
+        ))
+    }
+}
+
+/// Applies a signup field's rule: a required field must be present, an unasked one absent.
+fn signup_field<'a>(
+    field: &str,
+    rule: crate::config::FieldRule,
+    value: Option<&'a str>,
+) -> Result<Option<&'a str>> {
+    use crate::config::FieldRule;
+    let value = value.map(str::trim).filter(|v| !v.is_empty());
+    match (rule, value) {
+        (FieldRule::Required, None) => Err(Error::InvalidRequest(format!("{field} is required"))),
+        (FieldRule::Off, Some(_)) => Err(Error::InvalidRequest(format!(
+            "{field} is not asked for at sign-up"
+        ))),
+        (_, value) => Ok(value),
+    }
+}
+
+/// E.164: `+`, then 8 to 15 digits (spaces, dashes and parentheses are dropped).
+fn parse_phone(raw: &str) -> Result<String> {
+    let digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
+    let valid = digits.strip_prefix('+').is_some_and(|rest| {
+        (8..=15).contains(&rest.len())
+            && rest.bytes().all(|b| b.is_ascii_digit())
+            && !rest.starts_with('0')
+    });
+    if valid {
+        Ok(digits)
+    } else {
+        Err(Error::InvalidRequest(
+            "phone must be an international number like +4915112345678".into(),
+        ))
+    }
 }

@@ -33,6 +33,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Print the OpenAPI document.
     Openapi,
+    /// Print the JSON Schema of the instance configuration (`--config`, revisions).
+    ConfigSchema,
 }
 
 /// Where the instance keeps its state.
@@ -119,6 +121,11 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Import(args) => import::run(args).await,
         Command::Openapi => {
             println!("{}", crate::openapi().to_pretty_json()?);
+            Ok(())
+        }
+        Command::ConfigSchema => {
+            let schema = schemars::schema_for!(crate::config::InstanceConfig);
+            println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(())
         }
     }

@@ -207,6 +207,8 @@ impl FromRequestParts<AppState> for Admin {
         app: &AppState,
     ) -> Result<Self, Self::Rejection> {
         const INVALID: Error = Error::Unauthorized("a valid admin secret key is required");
+        let client = Client::from_request_parts(parts, app).await?;
+        ensure_admin_ip(&app.config.load().security.admin_ip_allowlist, client.ip)?;
         let key = bearer(parts)
             .filter(|k| k.starts_with(crate::admin::ADMIN_KEY_PREFIX))
             .ok_or(INVALID)?;
@@ -218,5 +220,26 @@ impl FromRequestParts<AppState> for Admin {
             return Err(INVALID);
         }
         Ok(Admin { key_id: id })
+    }
+}
+
+/// With an allowlist configured, administration is only answered from its networks.
+pub fn ensure_admin_ip(allowlist: &[String], ip: Option<IpAddr>) -> Result<(), Error> {
+    if allowlist.is_empty() {
+        return Ok(());
+    }
+    let allowed = ip.is_some_and(|ip| {
+        allowlist
+            .iter()
+            .filter_map(|cidr| crate::config::IpNet::parse(cidr).ok())
+            .any(|net| net.contains(ip))
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::Refused(
+            "ip_not_allowed",
+            "administration is not allowed from this network".into(),
+        ))
     }
 }

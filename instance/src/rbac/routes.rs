@@ -142,6 +142,12 @@ async fn create_role(
     Path(id): Path<String>,
     Json(req): Json<CreateRoleRequest>,
 ) -> Result<(StatusCode, axum::Json<RoleView>)> {
+    if !app.config.load().organizations.custom_roles {
+        return Err(Error::Refused(
+            "custom_roles_disabled",
+            "custom roles are turned off for this application".into(),
+        ));
+    }
     let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("roles:manage")).await?;
     let key = parse_key(&req.key)?;
     let name = parse_role_name(&req.name)?;

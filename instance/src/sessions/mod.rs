@@ -188,6 +188,13 @@ pub async fn refresh(
     if !session.is_live(now) {
         return Err(INVALID);
     }
+    let idle_timeout = app.config.load().tokens.session_idle_timeout_secs;
+    if let Some(idle) = idle_timeout
+        && now - session.last_active_at > idle as i64
+    {
+        store::revoke(&app.db, &session.id, "idle_timeout", now).await?;
+        return Err(INVALID);
+    }
     if let Some(used_at) = used_at {
         let leeway = app.config.load().tokens.refresh_reuse_leeway_secs as i64;
         // Within the leeway a replay is refused quietly (a client's double submit); past it,
