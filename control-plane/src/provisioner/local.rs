@@ -4,14 +4,22 @@
 //! Each instance owns `instances_dir/<id>/`:
 //!
 //! ```text
-//! data/          the instance's --data-dir (SQLite database, outbox)
-//! config.yaml    the InstanceConfig it runs
-//! spec.sha256    digest of what it was started with (revision, issuer, config, secrets)
-//! port           its 127.0.0.1 port, chosen once (below the ephemeral range) so that the
-//!                endpoint never changes
-//! pid            the running process, while there is one
-//! instance.log   the process's stdout and stderr (rotated to instance.log.1 past 16 MiB)
+//! data/               the instance's --data-dir (SQLite database, outbox)
+//! config-<digest>.yaml the InstanceConfig a process runs (one per spec, so that a restart of
+//!                     the serving process never picks up a revision still being tried)
+//! spec.sha256         digest of what the serving process was started with (revision,
+//!                     issuer, config, secrets)
+//! port                the serving process's 127.0.0.1 port (below the ephemeral range)
+//! port.next           the port of a new revision's process while it starts
+//! pid.<port>          the process serving on that port, while there is one
+//! instance.log        the processes' stdout and stderr (rotated to instance.log.1 past 16 MiB)
 //! ```
+//!
+//! A new spec for a running instance is deployed blue/green: the new process starts on another
+//! port beside the old one, and only once it answers its readiness probe does the endpoint
+//! switch; the old process keeps serving for [`RETIRE_AFTER`] (gateways follow the endpoint
+//! within their route poll interval) and then drains and stops. A new process that does not
+//! become ready is stopped and the old one never noticed: the deploy fails, nothing else does.
 //!
 //! Secrets reach the process through its environment, never its command line. Processes run in
 //! their own process group, so a Ctrl-C in the control plane's terminal does not reach them,
@@ -63,6 +71,9 @@ const PORTS_FROM: u16 = 20000;
 const MAX_LOG_BYTES: u64 = 16 * 1024 * 1024;
 const LOG_TAIL_LINES: usize = 20;
 const LOG_TAIL_BYTES: usize = 4096;
+/// How long a replaced process keeps serving after the switch before it drains and stops:
+/// several of the gateway's route polls (200 ms), so that no request reaches a stopped process.
+const RETIRE_AFTER: Duration = Duration::from_secs(2);
 
 /// How the local provisioner runs instances.
 pub struct LocalOptions {
@@ -214,27 +225,20 @@ impl Host {
             } else if supervision.digest == digest {
                 return Ok(supervision.endpoint.clone());
             } else {
-                tracing::info!(instance_id = %spec.id, revision = spec.revision, "spec changed; restarting the instance");
-                if let Some(supervision) = slot.supervision.take() {
-                    supervision.end(Directive::Stop).await;
-                }
+                return self.replace(&mut slot, spec, layout, digest).await;
             }
         }
 
         layout.create().await?;
         let port = self.port(&layout).await?;
-        let launch = Arc::new(Launch {
-            instance_id: spec.id.clone(),
-            layout,
-            port,
-            issuer: spec.issuer.clone(),
-            secrets: spec.secrets.clone(),
-            executable: self.options.executable.clone(),
-            starts: self.starts.clone(),
-        });
+        let launch = self.launch(spec, layout, port, &digest);
         let layout = &launch.layout;
+        stop_strays(layout, port).await;
 
-        if let Some(pid) = read_pid(&layout.pid).filter(|&pid| runs_instance(pid, &layout.data)) {
+        let running = read_pid(&launch.pid)
+            .or_else(|| read_pid(&layout.legacy_pid))
+            .filter(|&pid| runs_instance(pid, &layout.data));
+        if let Some(pid) = running {
             let mut process = Process::adopted(pid, layout);
             let same_spec = std::fs::read_to_string(&layout.digest)
                 .is_ok_and(|on_disk| on_disk.trim() == digest);
@@ -245,22 +249,96 @@ impl Host {
                 )
             {
                 tracing::info!(instance_id = %spec.id, pid, "adopted a running instance");
+                if !launch.pid.exists() {
+                    write_file(&launch.pid, format!("{pid}\n").as_bytes())?;
+                    remove_file(&layout.legacy_pid).await;
+                }
                 slot.supervision = Some(self.supervise(launch.clone(), digest, process));
                 return Ok(launch.endpoint());
             }
             tracing::info!(instance_id = %spec.id, pid, same_spec, "restarting an instance left running by an earlier control plane");
             process.stop().await;
         }
-        remove_file(&layout.pid).await;
+        remove_file(&launch.pid).await;
+        remove_file(&layout.legacy_pid).await;
 
-        let config = serde_yaml::to_string(&spec.config)
-            .context("serialising the instance configuration")?;
-        write_file(&layout.config, config.as_bytes())?;
+        write_config(&launch.config, spec)?;
         write_file(&layout.digest, format!("{digest}\n").as_bytes())?;
         let process = launch.start(&self.http).await?;
         tracing::info!(instance_id = %spec.id, revision = spec.revision, pid = ?process.pid(), port, "instance ready");
         slot.supervision = Some(self.supervise(launch.clone(), digest, process));
+        remove_stale_configs(layout, &launch.config).await;
         Ok(launch.endpoint())
+    }
+
+    /// Blue/green: starts `spec` on a new port beside the serving process, switches to it once
+    /// ready and retires the old one a little later. On failure the old process serves on.
+    async fn replace(
+        &self,
+        slot: &mut Slot,
+        spec: &InstanceSpec,
+        layout: Layout,
+        digest: String,
+    ) -> anyhow::Result<String> {
+        let port = self.next_port(&layout).await?;
+        let launch = self.launch(spec, layout, port, &digest);
+        let layout = &launch.layout;
+        tracing::info!(instance_id = %spec.id, revision = spec.revision, port, "starting the new revision beside the serving one");
+        let started = match write_config(&launch.config, spec) {
+            Ok(()) => launch.start(&self.http).await,
+            Err(err) => Err(err),
+        };
+        let process = match started {
+            Ok(process) => process,
+            Err(err) => {
+                remove_file(&layout.next_port).await;
+                let serving = slot.supervision.as_ref().map(|s| s.config.clone());
+                if serving.as_ref() != Some(&launch.config) {
+                    remove_file(&launch.config).await;
+                }
+                return Err(err);
+            }
+        };
+        write_file(&layout.port, format!("{port}\n").as_bytes())?;
+        remove_file(&layout.next_port).await;
+        write_file(&layout.digest, format!("{digest}\n").as_bytes())?;
+        let endpoint = launch.endpoint();
+        let old = slot
+            .supervision
+            .replace(self.supervise(launch.clone(), digest, process));
+        tracing::info!(instance_id = %spec.id, revision = spec.revision, %endpoint, "switched to the new revision");
+        if let Some(old) = old {
+            let layout = Layout::new(&self.options.instances_dir, &spec.id)?;
+            let serving = launch.config.clone();
+            tokio::spawn(async move {
+                sleep(RETIRE_AFTER).await;
+                old.end(Directive::Stop).await;
+                remove_stale_configs(&layout, &serving).await;
+            });
+        }
+        Ok(endpoint)
+    }
+
+    fn launch(&self, spec: &InstanceSpec, layout: Layout, port: u16, digest: &str) -> Arc<Launch> {
+        Arc::new(Launch {
+            instance_id: spec.id.clone(),
+            pid: layout.pid_for(port),
+            config: layout.config_for(digest),
+            layout,
+            port,
+            issuer: spec.issuer.clone(),
+            secrets: spec.secrets.clone(),
+            executable: self.options.executable.clone(),
+            starts: self.starts.clone(),
+        })
+    }
+
+    /// A free port for a new revision's process, recorded in `port.next` while it starts.
+    async fn next_port(&self, layout: &Layout) -> anyhow::Result<u16> {
+        let _choosing = self.port_choice.lock().await;
+        let port = choose_port(&ports_in_use(&self.options.instances_dir))?;
+        write_file(&layout.next_port, format!("{port}\n").as_bytes())?;
+        Ok(port)
     }
 
     fn slot(&self, instance_id: &str) -> Arc<tokio::sync::Mutex<Slot>> {
@@ -291,6 +369,7 @@ impl Host {
         };
         Supervision {
             digest,
+            config: supervisor.launch.config.clone(),
             endpoint: supervisor.endpoint.clone(),
             directives,
             task: tokio::spawn(supervisor.run(process)),
@@ -303,15 +382,18 @@ impl Host {
         if let Some(supervision) = slot.supervision.take() {
             supervision.end(Directive::Stop).await;
         }
-        if let Some(pid) = read_pid(&layout.pid).filter(|&pid| runs_instance(pid, &layout.data)) {
-            tracing::info!(
-                instance_id,
-                pid,
-                "stopping an unsupervised instance process"
-            );
-            Process::adopted(pid, layout).stop().await;
+        for pid_file in layout.pid_files() {
+            if let Some(pid) = read_pid(&pid_file).filter(|&pid| runs_instance(pid, &layout.data)) {
+                tracing::info!(
+                    instance_id,
+                    pid,
+                    "stopping an unsupervised instance process"
+                );
+                Process::adopted(pid, layout).stop().await;
+            }
+            remove_file(&pid_file).await;
         }
-        remove_file(&layout.pid).await;
+        remove_file(&layout.next_port).await;
     }
 }
 
@@ -354,10 +436,11 @@ fn choose_port(taken: &HashSet<u16>) -> anyhow::Result<u16> {
 struct Layout {
     dir: PathBuf,
     data: PathBuf,
-    config: PathBuf,
     digest: PathBuf,
     port: PathBuf,
-    pid: PathBuf,
+    next_port: PathBuf,
+    /// `pid`, written by control planes before blue/green deploys (read for adoption).
+    legacy_pid: PathBuf,
     log: PathBuf,
 }
 
@@ -378,13 +461,43 @@ impl Layout {
         let dir = instances_dir.join(instance_id);
         Ok(Layout {
             data: dir.join("data"),
-            config: dir.join("config.yaml"),
             digest: dir.join("spec.sha256"),
             port: dir.join("port"),
-            pid: dir.join("pid"),
+            next_port: dir.join("port.next"),
+            legacy_pid: dir.join("pid"),
             log: dir.join("instance.log"),
             dir,
         })
+    }
+
+    fn pid_for(&self, port: u16) -> PathBuf {
+        self.dir.join(format!("pid.{port}"))
+    }
+
+    fn config_for(&self, digest: &str) -> PathBuf {
+        self.dir.join(format!(
+            "config-{}.yaml",
+            digest.get(..16).unwrap_or(digest)
+        ))
+    }
+
+    /// Every pid file: `pid.<port>` and the legacy `pid`.
+    fn pid_files(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.legacy_pid.clone()];
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            files.extend(
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.path())
+                    .filter(|path| {
+                        path.file_name()
+                            .and_then(|n| n.to_str())
+                            .and_then(|n| n.strip_prefix("pid."))
+                            .is_some_and(|port| port.parse::<u16>().is_ok())
+                    }),
+            );
+        }
+        files
     }
 
     async fn create(&self) -> anyhow::Result<()> {
@@ -405,6 +518,10 @@ struct Launch {
     instance_id: String,
     layout: Layout,
     port: u16,
+    /// This process's pid file (`pid.<port>`).
+    pid: PathBuf,
+    /// The configuration file it runs.
+    config: PathBuf,
     issuer: String,
     secrets: InstanceSecrets,
     executable: PathBuf,
@@ -436,7 +553,7 @@ impl Launch {
         log_start: u64,
     ) -> anyhow::Error {
         process.kill().await;
-        remove_file(&self.layout.pid).await;
+        remove_file(&self.pid).await;
         let what = match failure {
             Start::Exited(status) => format!("exited while starting ({status})"),
             _ => format!("did not answer /readyz within {}s", READY_TIMEOUT.as_secs()),
@@ -475,7 +592,7 @@ impl Launch {
             .arg("serve")
             .arg(format!("--listen=127.0.0.1:{}", self.port))
             .arg(flag("--data-dir", &self.layout.data))
-            .arg(flag("--config", &self.layout.config))
+            .arg(flag("--config", &self.config))
             .arg(format!("--audience={}", self.instance_id))
             .arg(format!("--issuer={}", self.issuer))
             .arg("--trust-forwarded-for")
@@ -518,7 +635,7 @@ impl Launch {
             .with_context(|| format!("starting {}", self.executable.display()))?;
         let mut process = Process::Child(child);
         if let Some(pid) = process.pid()
-            && let Err(err) = write_file(&self.layout.pid, format!("{pid}\n").as_bytes())
+            && let Err(err) = write_file(&self.pid, format!("{pid}\n").as_bytes())
         {
             // Unrecorded, a process could be neither adopted nor stopped later.
             process.kill().await;
@@ -678,6 +795,8 @@ enum Directive {
 struct Supervision {
     /// What the process runs ([`spec_digest`]).
     digest: String,
+    /// Its configuration file.
+    config: PathBuf,
     endpoint: String,
     directives: mpsc::UnboundedSender<Directive>,
     task: JoinHandle<()>,
@@ -727,7 +846,7 @@ impl Supervisor {
                 instance_id: instance_id.clone(),
                 detail,
             });
-            remove_file(&self.launch.layout.pid).await;
+            remove_file(&self.launch.pid).await;
             if running_since.elapsed() >= HEALTHY_RESET {
                 backoff = Backoff::default();
             }
@@ -790,9 +909,9 @@ impl Supervisor {
         match (directive, process) {
             (Some(Directive::Stop), Some(mut process)) => {
                 process.stop().await;
-                remove_file(&self.launch.layout.pid).await;
+                remove_file(&self.launch.pid).await;
             }
-            (Some(Directive::Stop), None) => remove_file(&self.launch.layout.pid).await,
+            (Some(Directive::Stop), None) => remove_file(&self.launch.pid).await,
             (Some(Directive::Detach) | None, _) => {}
         }
     }
@@ -849,6 +968,51 @@ fn spec_digest(spec: &InstanceSpec) -> anyhow::Result<String> {
         .collect())
 }
 
+fn write_config(path: &Path, spec: &InstanceSpec) -> anyhow::Result<()> {
+    let config =
+        serde_yaml::to_string(&spec.config).context("serialising the instance configuration")?;
+    write_file(path, config.as_bytes())
+}
+
+/// Removes configuration files no process runs any more (and the single `config.yaml` of
+/// control planes before blue/green deploys).
+async fn remove_stale_configs(layout: &Layout, serving: &Path) {
+    let Ok(entries) = std::fs::read_dir(&layout.dir) else {
+        return;
+    };
+    for path in entries.filter_map(Result::ok).map(|entry| entry.path()) {
+        let stale = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|name| {
+                name == "config.yaml" || (name.starts_with("config-") && name.ends_with(".yaml"))
+            })
+            && path != serving;
+        if stale {
+            remove_file(&path).await;
+        }
+    }
+}
+
+/// Processes of this instance on ports other than the serving one: left by a control plane
+/// that ended in the middle of a deploy. They are stopped.
+async fn stop_strays(layout: &Layout, serving_port: u16) {
+    for pid_file in layout.pid_files() {
+        if pid_file == layout.pid_for(serving_port) || pid_file == layout.legacy_pid {
+            continue;
+        }
+        if let Some(pid) = read_pid(&pid_file).filter(|&pid| runs_instance(pid, &layout.data)) {
+            tracing::info!(
+                pid,
+                "stopping an instance process left from an interrupted deploy"
+            );
+            Process::adopted(pid, layout).stop().await;
+        }
+        remove_file(&pid_file).await;
+    }
+    remove_file(&layout.next_port).await;
+}
+
 fn read_port(path: &Path) -> Option<u16> {
     std::fs::read_to_string(path)
         .ok()?
@@ -874,7 +1038,14 @@ fn ports_in_use(instances_dir: &Path) -> HashSet<u16> {
     };
     entries
         .filter_map(Result::ok)
-        .filter_map(|entry| read_port(&entry.path().join("port")))
+        .flat_map(|entry| {
+            let dir = entry.path();
+            [
+                read_port(&dir.join("port")),
+                read_port(&dir.join("port.next")),
+            ]
+        })
+        .flatten()
         .collect()
 }
 

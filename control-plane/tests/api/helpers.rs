@@ -452,9 +452,7 @@ impl TestPlatform {
 fn kill_instances(dir: &Path) {
     if let Ok(entries) = std::fs::read_dir(dir.join("instances")) {
         for entry in entries.flatten() {
-            if let Ok(pid) = std::fs::read_to_string(entry.path().join("pid"))
-                && let Ok(pid) = pid.trim().parse::<i32>()
-            {
+            for pid in recorded_pids(&entry.path()) {
                 let _ = nix::sys::signal::kill(
                     nix::unistd::Pid::from_raw(pid),
                     nix::sys::signal::Signal::SIGKILL,
@@ -471,4 +469,37 @@ impl Drop for TestPlatform {
             kill_instances(self.dir.path());
         }
     }
+}
+
+/// The pid of the process serving a local instance (`pid.<port>` of the port in `port`).
+pub fn serving_pid(instance_dir: &Path) -> Option<i32> {
+    let port = std::fs::read_to_string(instance_dir.join("port")).ok()?;
+    let pid = std::fs::read_to_string(instance_dir.join(format!("pid.{}", port.trim()))).ok()?;
+    pid.trim().parse().ok()
+}
+
+/// Every pid a local instance's directory records (serving, starting or retiring processes).
+pub fn recorded_pids(instance_dir: &Path) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir(instance_dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name == "pid" || name.starts_with("pid.")
+        })
+        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+        .filter_map(|text| text.trim().parse::<i32>().ok())
+        .filter(|&pid| pid > 1)
+        .collect()
+}
+
+/// The configuration file of the serving process (named by the digest in `spec.sha256`).
+pub fn serving_config(instance_dir: &Path) -> Option<String> {
+    let digest = std::fs::read_to_string(instance_dir.join("spec.sha256")).ok()?;
+    let digest = digest.trim();
+    let name = format!("config-{}.yaml", digest.get(..16).unwrap_or(digest));
+    std::fs::read_to_string(instance_dir.join(name)).ok()
 }

@@ -63,8 +63,7 @@ async fn plan_changes_roll_out_and_cancellation_deletes_data_after_retention() {
         "{:?}",
         steps(live)
     );
-    let config = std::fs::read_to_string(platform.instance_dir(&live_id).join("config.yaml"))
-        .expect("config");
+    let config = crate::helpers::serving_config(&platform.instance_dir(&live_id)).expect("config");
     assert!(
         config.contains("max_members_per_organization: 500"),
         "{config}"
@@ -145,11 +144,7 @@ async fn plan_changes_roll_out_and_cancellation_deletes_data_after_retention() {
 }
 
 async fn live_pid(platform: &TestPlatform, instance_id: &str) -> i32 {
-    std::fs::read_to_string(platform.instance_dir(instance_id).join("pid"))
-        .expect("pid file")
-        .trim()
-        .parse()
-        .expect("pid")
+    crate::helpers::serving_pid(&platform.instance_dir(instance_id)).expect("a serving process")
 }
 
 async fn end_user(platform: &TestPlatform, key: &str, live_id: &str, email: &str) {

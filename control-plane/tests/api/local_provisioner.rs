@@ -50,10 +50,9 @@ impl Site {
         self.instances_dir().join(id)
     }
 
-    /// The pid in the instance's pid file.
+    /// The pid of the process serving the instance.
     fn pid(&self, id: &str) -> i32 {
-        let text = std::fs::read_to_string(self.instance_dir(id).join("pid")).expect("pid file");
-        text.trim().parse().expect("a pid")
+        crate::helpers::serving_pid(&self.instance_dir(id)).expect("a serving process")
     }
 }
 
@@ -63,10 +62,7 @@ impl Drop for Site {
             return;
         };
         for entry in entries.filter_map(Result::ok) {
-            let pid = std::fs::read_to_string(entry.path().join("pid"))
-                .ok()
-                .and_then(|text| text.trim().parse::<i32>().ok());
-            if let Some(pid) = pid.filter(|&pid| pid > 1) {
+            for pid in crate::helpers::recorded_pids(&entry.path()) {
                 let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
                 if String::from_utf8_lossy(&cmdline).contains(&*entry.path().to_string_lossy()) {
                     let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
@@ -197,9 +193,11 @@ async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_in
     let endpoint = provisioner.apply(&spec, &NoProgress).await.expect("apply");
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     let dir = site.instance_dir(id);
-    for file in ["data", "config.yaml", "port", "pid", "instance.log"] {
+    for file in ["data", "port", "spec.sha256", "instance.log"] {
         assert!(dir.join(file).exists(), "{file} missing");
     }
+    assert!(crate::helpers::serving_config(&dir).is_some());
+    site.pid(id);
 
     // Only the gateway (which holds the secret) gets through.
     let http = reqwest::Client::builder()
@@ -251,20 +249,29 @@ async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_in
     );
     assert_eq!(site.pid(id), second);
 
-    // A new configuration: a graceful restart, same endpoint, same data.
+    // A new configuration: blue/green. The new process starts beside the old on a new port, the
+    // endpoint switches once it is ready, the old one serves a little longer and then stops.
     spec.revision = 2;
     spec.config.organizations.max_organizations = Some(5);
-    assert_eq!(
-        provisioner
-            .apply(&spec, &NoProgress)
-            .await
-            .expect("apply new config"),
-        endpoint
-    );
+    let old_endpoint = endpoint;
+    let endpoint = provisioner
+        .apply(&spec, &NoProgress)
+        .await
+        .expect("apply new config");
+    assert_ne!(endpoint, old_endpoint);
+    let admin = Admin::new(&endpoint, &spec);
     let third = site.pid(id);
     assert_ne!(third, second);
-    assert!(!alive(second));
-    let config = std::fs::read_to_string(dir.join("config.yaml")).expect("config.yaml");
+    assert!(alive(second), "the old process serves until it is retired");
+    let retired = Instant::now();
+    while alive(second) {
+        assert!(
+            retired.elapsed() < Duration::from_secs(15),
+            "the old process was not retired"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let config = crate::helpers::serving_config(&dir).expect("the serving config");
     assert!(config.contains("max_organizations: 5"), "{config}");
     assert!(admin.user_exists(&user).await);
 
@@ -274,7 +281,7 @@ async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_in
         .await
         .expect("suspend");
     assert!(!alive(third));
-    assert!(!dir.join("pid").exists());
+    assert!(crate::helpers::recorded_pids(&dir).is_empty());
     assert!(
         tokio::net::TcpStream::connect(("127.0.0.1", port_of(&endpoint)))
             .await
@@ -415,7 +422,7 @@ async fn local_provisioner_reports_a_failed_start_with_the_end_of_the_log() {
     assert!(message.contains("exited while starting"), "{message}");
     assert!(message.contains("instance.log"), "{message}");
     assert!(message.contains("not a permission"), "{message}");
-    assert!(!site.instance_dir(id).join("pid").exists());
+    assert!(crate::helpers::recorded_pids(&site.instance_dir(id)).is_empty());
     assert!(!message.contains(spec.secrets.admin_key.expose_secret()));
 
     provisioner
