@@ -45,6 +45,10 @@ pub struct Config {
     /// Ready-made provisioners by region id, used instead of the ones `start` would build
     /// (tests: a Kubernetes provisioner over a fake API server).
     pub provisioners: Provisioners,
+    /// Which customization planner turns prompts into configuration patches: `rules` (offline,
+    /// the default) or `llm` (an OpenAI-compatible endpoint, `llm` below).
+    pub planner: String,
+    pub llm: Option<crate::customize::planner::LlmSettings>,
 }
 
 impl Config {
@@ -66,6 +70,8 @@ impl Config {
             stop_instances_on_shutdown: false,
             kubernetes: None,
             provisioners: Provisioners::default(),
+            planner: "rules".into(),
+            llm: None,
         }
     }
 }

@@ -45,6 +45,12 @@ pub enum Error {
     MethodNotAllowed,
     #[error("{0}")]
     BadGateway(String),
+    /// A configuration that does not validate; every problem names its field path.
+    #[error("the configuration is invalid: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidConfig(Vec<authstack_instance::config::FieldError>),
+    /// A plan's quota is used up (e.g. customization prompts this month).
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -68,6 +74,8 @@ impl Error {
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::MethodNotAllowed => "method_not_allowed",
             Error::BadGateway(_) => "bad_gateway",
+            Error::InvalidConfig(_) => "invalid_config",
+            Error::QuotaExceeded(_) => "quota_exceeded",
             Error::Internal(_) => "internal_error",
         }
     }
@@ -86,6 +94,8 @@ impl Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Error::InvalidConfig(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::QuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,6 +115,9 @@ impl From<sqlx::Error> for Error {
 pub struct ErrorBody {
     pub error: &'static str,
     pub message: String,
+    /// For `invalid_config`: each problem with its field path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<authstack_instance::config::FieldError>>,
 }
 
 impl IntoResponse for Error {
@@ -117,11 +130,16 @@ impl IntoResponse for Error {
             }
             other => other.to_string(),
         };
+        let errors = match &self {
+            Error::InvalidConfig(errors) => Some(errors.clone()),
+            _ => None,
+        };
         let mut response = (
             status,
             axum::Json(ErrorBody {
                 error: self.code(),
                 message,
+                errors,
             }),
         )
             .into_response();

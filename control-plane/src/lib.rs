@@ -11,6 +11,7 @@ pub mod audit;
 pub mod billing;
 pub mod catalog;
 pub mod config;
+pub mod customize;
 pub mod db;
 pub mod dev;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod ops;
 pub mod platform;
 pub mod provisioner;
+pub mod revisions;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -65,6 +67,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// The public URL of the gateway: the `iss` of every instance and the customers' base URL.
     pub gateway_url: String,
+    /// Turns customization prompts into configuration patches.
+    pub planner: Arc<dyn customize::planner::Planner>,
 }
 
 impl std::fmt::Debug for App {
@@ -138,8 +142,60 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/v1/accounts/{id}/instances", get(instances::routes::list))
         .route(
-            "/v1/accounts/{id}/instances/{instance_id}/allowed-origins",
+            "/v1/accounts/{id}/instances/{env}/allowed-origins",
             put(instances::routes::set_allowed_origins),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions",
+            get(revisions::routes::list).post(revisions::routes::create),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions/diff",
+            get(revisions::routes::compare),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions/import",
+            post(revisions::routes::import),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions/{number}",
+            get(revisions::routes::get),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions/{number}/deploy",
+            post(revisions::routes::deploy_route),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions/{number}/export",
+            get(revisions::routes::export),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/rollback",
+            post(revisions::routes::rollback),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/promote",
+            post(revisions::routes::promote),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/customizations",
+            get(customize::routes::list).post(customize::routes::propose),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}",
+            get(customize::routes::get),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/modify",
+            post(customize::routes::modify),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/approve",
+            post(customize::routes::approve),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/cancel",
+            post(customize::routes::cancel),
         )
         .route(
             "/v1/accounts/{id}/keys",
@@ -326,7 +382,9 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
 
     let (platform_id, platform_secrets) =
         platform_instance(&db, &master, &clock, &config.platform_region).await?;
+    let planner = customize::planner::from_settings(&config.planner, config.llm.clone())?;
     let app = Arc::new(App {
+        planner,
         platform: Platform::new(platform_id.clone(), gateway_url.clone(), platform_secrets),
         reconciler: Reconciler::default(),
         http: reqwest::Client::builder()

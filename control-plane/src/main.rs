@@ -152,6 +152,16 @@ struct ServeArgs {
     /// Calls allowed at once above the QPS.
     #[arg(long, env = "AUTHSTACK_KUBE_BURST", default_value_t = 40)]
     kube_burst: u32,
+    /// The customization planner: `rules` (offline, deterministic) or `llm`.
+    #[arg(long, env = "AUTHSTACK_PLANNER", default_value = "rules")]
+    planner: String,
+    /// The OpenAI-compatible endpoint of the `llm` planner (`https://…/v1`).
+    #[arg(long, env = "AUTHSTACK_LLM_URL")]
+    llm_url: Option<String>,
+    #[arg(long, env = "AUTHSTACK_LLM_MODEL", default_value = "gpt-4o-mini")]
+    llm_model: String,
+    #[arg(long, env = "AUTHSTACK_LLM_API_KEY", hide_env_values = true)]
+    llm_api_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -234,6 +244,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ..defaults
         });
     }
+    config.planner = args.planner;
+    config.llm =
+        args.llm_url.map(
+            |base_url| authstack_control_plane::customize::planner::LlmSettings {
+                base_url,
+                model: args.llm_model,
+                api_key: args.llm_api_key.map(SecretString::from),
+            },
+        );
     config.payment_grace = Duration::from_secs(args.payment_grace_days * 24 * 3600);
     config.data_retention = Duration::from_secs(args.data_retention_days * 24 * 3600);
     config.billing = match args.billing {

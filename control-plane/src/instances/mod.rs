@@ -97,7 +97,12 @@ pub struct Instance {
     pub plan: String,
     pub state: State,
     pub desired: Desired,
+    /// The configuration revision the instance should run.
     pub revision: i64,
+    /// The revision it runs (last deployed successfully and still in place).
+    pub current_revision: Option<i64>,
+    /// The last revision that became ready: the target of an automatic rollback.
+    pub last_healthy_revision: Option<i64>,
     #[serde(skip)]
     pub endpoint: String,
     pub allowed_origins: Vec<String>,
@@ -111,7 +116,7 @@ pub struct Instance {
 }
 
 pub const COLUMNS: &str = "id, account_id, environment, region, plan, state, desired, revision, \
-    endpoint, allowed_origins, last_error, created_at, updated_at, secrets";
+    current_revision, last_healthy_revision, endpoint, allowed_origins, last_error, created_at, updated_at, secrets";
 
 impl Instance {
     pub fn from_row(row: &AnyRow) -> sqlx::Result<Instance> {
@@ -126,6 +131,8 @@ impl Instance {
             state: State::parse(&row.try_get::<String, _>("state")?),
             desired: Desired::parse(&row.try_get::<String, _>("desired")?),
             revision: row.try_get("revision")?,
+            current_revision: row.try_get("current_revision")?,
+            last_healthy_revision: row.try_get("last_healthy_revision")?,
             endpoint: row.try_get("endpoint")?,
             allowed_origins: serde_json::from_str(&origins).unwrap_or_default(),
             last_error: row.try_get("last_error")?,
@@ -306,17 +313,7 @@ pub async fn change_plan(
     Ok(())
 }
 
-/// The configuration an instance runs: its plan's limits on top of the defaults. (Revisions of
-/// the whole configuration arrive with the revisions issue.)
+/// The configuration a new instance of `plan` starts with.
 pub fn config_for(plan: Option<&Plan>) -> InstanceConfig {
-    let mut config = InstanceConfig::default();
-    if let Some(plan) = plan {
-        let limits = &plan.limits;
-        config.organizations.max_organizations = limits.organizations;
-        config.organizations.max_members_per_organization = limits.members_per_organization;
-        config.organizations.max_custom_roles_per_organization =
-            limits.custom_roles_per_organization;
-        config.audit.retention_days = limits.audit_retention_days;
-    }
-    config
+    crate::revisions::initial_config(plan)
 }

@@ -156,7 +156,7 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
                 let detail = format!("revision {}", instance.revision);
                 transition(app, &instance.id, state, step, Some(&detail)).await?;
             }
-            let spec = spec(app, &instance)?;
+            let (spec, origins) = spec(app, &instance).await?;
             let progress = StepLog {
                 app,
                 instance_id: &instance.id,
@@ -174,6 +174,9 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
                     .bind(&instance.id)
                     .execute(&mut *tx)
                     .await?;
+                    if instance.account_id.is_some() {
+                        deployed(&mut tx, &instance, origins.as_deref(), now).await?;
+                    }
                     let step = if adopting {
                         "running (re-adopted or restarted)"
                     } else {
@@ -184,6 +187,17 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
                     tx.commit().await?;
                     if instance.account_id.is_none() {
                         app.platform.set_endpoint(endpoint);
+                    } else {
+                        let days = spec.version_history_days;
+                        match crate::revisions::prune(&app.db, &instance, days, now).await {
+                            Ok(0) => {}
+                            Ok(pruned) => {
+                                tracing::info!(instance_id = %instance.id, pruned, "pruned old revisions")
+                            }
+                            Err(err) => {
+                                tracing::warn!(instance_id = %instance.id, error = %format!("{err:#}"), "pruning revisions failed")
+                            }
+                        }
                     }
                     app.reconciler
                         .set_applied(&instance.id, Some(instance.revision));
@@ -193,7 +207,15 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
                 Err(err) => {
                     app.reconciler.set_applied(&instance.id, None);
                     let detail = format!("{err:#}");
-                    transition(app, &instance.id, State::Failed, "failed", Some(&detail)).await
+                    match instance.last_healthy_revision {
+                        Some(healthy) if healthy != instance.revision => {
+                            roll_back(app, &instance, healthy, &detail).await
+                        }
+                        _ => {
+                            transition(app, &instance.id, State::Failed, "failed", Some(&detail))
+                                .await
+                        }
+                    }
                 }
             }
         }
@@ -228,13 +250,111 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
     }
 }
 
-fn spec(app: &AppState, instance: &Instance) -> anyhow::Result<InstanceSpec> {
+/// Marks the instance's wanted revision deployed (current and last healthy) and hands the
+/// gateway the revision's allowed origins.
+async fn deployed(
+    tx: &mut sqlx::AnyConnection,
+    instance: &Instance,
+    origins: Option<&[String]>,
+    now: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE instances SET current_revision = $1, last_healthy_revision = $1 WHERE id = $2",
+    )
+    .bind(instance.revision)
+    .bind(&instance.id)
+    .execute(&mut *tx)
+    .await?;
+    crate::revisions::set_outcome(
+        &mut *tx,
+        &instance.id,
+        instance.revision,
+        crate::revisions::Outcome::Deployed,
+        None,
+        now,
+    )
+    .await?;
+    if let Some(origins) = origins
+        && origins != instance.allowed_origins.as_slice()
+    {
+        sqlx::query("UPDATE instances SET allowed_origins = $1 WHERE id = $2")
+            .bind(serde_json::to_string(origins)?)
+            .bind(&instance.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A revision that did not become ready: it is marked failed with the reason and the instance
+/// goes back to its last healthy revision (which the next pass applies; the local provisioner
+/// never stopped it, the operator rolled the Deployment back itself).
+async fn roll_back(
+    app: &AppState,
+    instance: &Instance,
+    healthy: i64,
+    detail: &str,
+) -> anyhow::Result<()> {
+    let now = app.clock.now();
+    let mut tx = app.db.writer.begin().await?;
+    crate::revisions::set_outcome(
+        &mut *tx,
+        &instance.id,
+        instance.revision,
+        crate::revisions::Outcome::Failed,
+        Some(detail),
+        now,
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE instances SET revision = $1, state = 'updating', last_error = $2, updated_at = $3 \
+         WHERE id = $4 AND revision = $5",
+    )
+    .bind(healthy)
+    .bind(format!("revision {} failed: {detail}", instance.revision))
+    .bind(now)
+    .bind(&instance.id)
+    .bind(instance.revision)
+    .execute(&mut *tx)
+    .await?;
+    let step = format!(
+        "revision {} failed: {detail}; back to revision {healthy}",
+        instance.revision
+    );
+    record_step(&mut *tx, &instance.id, now, "rolled back", Some(&step)).await?;
+    crate::audit::record(
+        &mut *tx,
+        now,
+        instance.account_id.as_deref(),
+        crate::audit::Actor::System,
+        "revision.rolled_back",
+        Some(&instance.id),
+        serde_json::json!({ "failed": instance.revision, "to": healthy, "reason": detail }),
+    )
+    .await?;
+    route_changes::record(&mut *tx, now).await?;
+    tx.commit().await?;
+    tracing::warn!(instance_id = %instance.id, failed = instance.revision, to = healthy, "revision failed; rolled back");
+    app.reconciler.wake();
+    Ok(())
+}
+
+/// What the provisioner runs for `instance`: its wanted revision's configuration (the platform
+/// instance runs the control plane's own), and the revision's allowed origins for the gateway.
+async fn spec(
+    app: &AppState,
+    instance: &Instance,
+) -> anyhow::Result<(InstanceSpec, Option<Vec<String>>)> {
     let plan = app.config.catalog.plan(&instance.plan);
-    let config = match &instance.account_id {
-        None => crate::platform::instance_config(),
-        Some(_) => super::config_for(plan),
+    let (config, origins) = match &instance.account_id {
+        None => (crate::platform::instance_config(), None),
+        Some(_) => {
+            let revision = crate::revisions::wanted(&app.db, instance, plan).await?;
+            let origins = revision.config.security.allowed_origins.clone();
+            (revision.config, Some(origins))
+        }
     };
-    Ok(InstanceSpec {
+    let spec = InstanceSpec {
         id: instance.id.clone(),
         account_id: instance.account_id.clone(),
         environment: instance.environment,
@@ -245,7 +365,8 @@ fn spec(app: &AppState, instance: &Instance) -> anyhow::Result<InstanceSpec> {
         secrets: instance.secrets(app)?,
         capacity: plan.map(|p| p.capacity.clone()).unwrap_or_default(),
         version_history_days: plan.map_or(PLATFORM_HISTORY_DAYS, |p| p.limits.version_history_days),
-    })
+    };
+    Ok((spec, origins))
 }
 
 /// The platform instance has no plan; its configuration history is kept this long.

@@ -87,13 +87,40 @@ pub async fn set_allowed_origins(
             origins.push(origin);
         }
     }
-    let instance = super::find(&app.db, &instance_id)
+    // `live`, `test`, or the instance's id.
+    let instance = super::of_account(&app.db, &account.id)
         .await?
-        .filter(|i| i.account_id.as_deref() == Some(account.id.as_str()))
+        .into_iter()
+        .find(|i| i.id == instance_id || i.environment.as_str() == instance_id)
         .ok_or(Error::NotFound("instance"))?;
+    // The origins are part of the configuration: a new revision records them (and becomes the
+    // wanted one); the gateway takes them at once.
+    let plan = app.config.catalog.plan(&instance.plan);
+    let base = crate::revisions::wanted(&app.db, &instance, plan).await?;
+    let mut config = base.config.clone();
+    config.security.allowed_origins = origins.clone();
     let now = app.clock.now();
     let encoded = serde_json::to_string(&origins).map_err(anyhow::Error::from)?;
     let mut tx = app.db.writer.begin().await?;
+    if config != base.config {
+        let number = crate::revisions::insert(
+            &mut tx,
+            &instance.id,
+            crate::revisions::NewRevision {
+                config: &config,
+                summary: "allowed origins changed",
+                source: crate::revisions::Source::Api,
+                author: Some(&caller.user_id),
+            },
+            now,
+        )
+        .await?;
+        sqlx::query("UPDATE instances SET revision = $1 WHERE id = $2")
+            .bind(number)
+            .bind(&instance.id)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query("UPDATE instances SET allowed_origins = $1, updated_at = $2 WHERE id = $3")
         .bind(&encoded)
         .bind(now)
@@ -112,6 +139,7 @@ pub async fn set_allowed_origins(
     .await?;
     route_changes::record(&mut *tx, now).await?;
     tx.commit().await?;
+    app.reconciler.wake();
     let updated = super::find(&app.db, &instance.id)
         .await?
         .ok_or(Error::NotFound("instance"))?;

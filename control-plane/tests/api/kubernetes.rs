@@ -416,19 +416,37 @@ async fn lost_pods_and_a_failed_rollout_in_the_cluster_show_in_the_instance_list
     })
     .await;
 
-    // The operator fails revision 2 and rolls back; the control plane says so.
+    // The operator fails revision 2 and rolls back; the control plane records the failure and
+    // goes back to revision 1 too (the last healthy one), where the instances are ready again.
     cluster.fail_revision(2);
     subscribe(&platform, &owner, "pro").await;
-    let failed = wait_until(&platform, &owner, "revision 2 failed", |now| {
-        now.len() == 2 && now.iter().all(|i| i["state"] == "failed")
-    })
+    let rolled_back = wait_until(
+        &platform,
+        &owner,
+        "revision 2 failed and rolled back",
+        |now| {
+            now.len() == 2
+                && now.iter().all(|i| {
+                    i["state"] == "ready"
+                        && i["revision"] == 1
+                        && steps(i).iter().any(|s| s == "rolled back")
+                })
+        },
+    )
     .await;
-    for instance in &failed {
+    for instance in &rolled_back {
+        let step = instance["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["step"] == "rolled back")
+            .expect("a rolled back step");
         assert_eq!(
-            instance["last_error"],
-            "revision 2 did not become available within 300s; rolling back to revision 1"
+            step["detail"],
+            "revision 2 failed: revision 2 did not become available within 300s; rolling back to revision 1; back to revision 1"
         );
-        assert_eq!(steps(instance).last().map(String::as_str), Some("failed"));
+        assert_eq!(instance["current_revision"], 1);
+        assert_eq!(steps(instance).last().map(String::as_str), Some("ready"));
     }
 }
 

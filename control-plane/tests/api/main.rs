@@ -8,4 +8,5 @@ mod helpers;
 mod kubernetes;
 mod lifecycle;
 mod local_provisioner;
+mod revisions;
 mod stripe;

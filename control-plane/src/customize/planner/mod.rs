@@ -171,7 +171,11 @@ pub fn from_settings(kind: &str, llm: Option<LlmSettings>) -> anyhow::Result<Arc
         "llm" => {
             let settings =
                 llm.ok_or_else(|| anyhow::anyhow!("the llm planner needs a base URL and a model"))?;
-            Ok(Arc::new(llm::LlmPlanner::new(settings)?))
+            // The model gets the configuration's JSON Schema: what it may patch, and how.
+            let schema = serde_json::to_string(&schemars::schema_for!(InstanceConfig))?;
+            Ok(Arc::new(
+                llm::LlmPlanner::new(settings)?.with_schema(schema),
+            ))
         }
         other => anyhow::bail!("unknown planner {other:?}: use \"rules\" or \"llm\""),
     }

@@ -1,0 +1,484 @@
+//! `/v1/accounts/{id}/instances/{env}/customizations`: propose (plan a prompt), list, show,
+//! modify, approve (revision + deploy + verify) and cancel.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::planner::{self, PlanContext, Planned, Proposal};
+use super::{Customization, Status};
+use crate::accounts::Account;
+use crate::audit::{self, Actor};
+use crate::error::{Error, Json, Result};
+use crate::instances::{self, Instance};
+use crate::platform::Caller;
+use crate::revisions::diff::{Diff, diff};
+use crate::revisions::routes::{create_revision, deploy, instance_for};
+use crate::revisions::{Outcome, Source};
+use crate::{App, AppState};
+
+const MAX_PROMPT: usize = 2000;
+
+#[derive(Serialize)]
+pub struct CustomizationView {
+    #[serde(flatten)]
+    customization: Customization,
+    /// What the patch changes against the base revision (proposals only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<Diff>,
+    quota: Quota,
+}
+
+#[derive(Serialize)]
+pub struct Quota {
+    /// Prompts sent this calendar month (UTC), this one included.
+    used: i64,
+    limit: u32,
+}
+
+async fn quota(app: &App, account: &Account, instance: &Instance) -> Result<Quota> {
+    let limit = app
+        .config
+        .catalog
+        .plan(&instance.plan)
+        .map_or(0, |p| p.limits.customization_prompts_per_month);
+    let since = super::month_start(app.clock.now());
+    let used = super::prompts_since(&app.db, &account.id, since).await?;
+    Ok(Quota { used, limit })
+}
+
+async fn present(
+    app: &App,
+    account: &Account,
+    instance: &Instance,
+    c: Customization,
+) -> Result<CustomizationView> {
+    let diff = match c.status {
+        Status::Proposed => {
+            let base = crate::revisions::find(&app.db, &instance.id, c.base_revision)
+                .await?
+                .ok_or(Error::NotFound("revision"))?;
+            planner::apply(&base.config, &c.patch)
+                .ok()
+                .map(|after| diff(&base.config, &after))
+        }
+        _ => None,
+    };
+    Ok(CustomizationView {
+        customization: c,
+        diff,
+        quota: quota(app, account, instance).await?,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeRequest {
+    prompt: String,
+}
+
+fn check_prompt(prompt: &str) -> Result<&str> {
+    let prompt = prompt.trim();
+    if prompt.is_empty() {
+        return Err(Error::invalid("prompt: say what to change"));
+    }
+    if prompt.chars().count() > MAX_PROMPT {
+        return Err(Error::invalid(format!(
+            "prompt: at most {MAX_PROMPT} characters"
+        )));
+    }
+    Ok(prompt)
+}
+
+/// Plans `prompt` against the instance's wanted revision.
+async fn plan(app: &App, instance: &Instance, prompt: &str) -> Result<(i64, Planned)> {
+    let plan = app.config.catalog.plan(&instance.plan);
+    let base = crate::revisions::wanted(&app.db, instance, plan).await?;
+    let context = PlanContext {
+        current: &base.config,
+        plan: &instance.plan,
+    };
+    let planned = app.planner.plan(prompt, &context).await.map_err(|err| {
+        Error::BadGateway(format!(
+            "the {} planner failed: {err:#}",
+            app.planner.name()
+        ))
+    })?;
+    Ok((base.number, planned))
+}
+
+pub async fn propose(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, env)): Path<(String, String)>,
+    Json(request): Json<ProposeRequest>,
+) -> Result<Response> {
+    let (account, instance) = instance_for(&app, &caller, &id, &env, "instances:manage").await?;
+    let prompt = check_prompt(&request.prompt)?;
+    let used = quota(&app, &account, &instance).await?;
+    if used.used >= i64::from(used.limit) {
+        return Err(Error::QuotaExceeded(format!(
+            "the {} plan includes {} customization prompts a month, all used; they renew on the 1st",
+            instance.plan, used.limit
+        )));
+    }
+    let (base_revision, planned) = plan(&app, &instance, prompt).await?;
+    let now = app.clock.now();
+    let (status, proposal, result) = match planned {
+        Planned::Proposal(proposal) => (Status::Proposed, proposal, None),
+        Planned::Unsupported { message } => (
+            Status::Refused,
+            Proposal {
+                patch: json_patch::Patch(Vec::new()),
+                summary: String::new(),
+                security_notes: Vec::new(),
+            },
+            Some(message),
+        ),
+    };
+    let customization = Customization {
+        id: crate::db::new_id("cus"),
+        instance_id: instance.id.clone(),
+        account_id: account.id.clone(),
+        prompt: prompt.to_owned(),
+        planner: app.planner.name().to_owned(),
+        status,
+        patch: proposal.patch,
+        summary: proposal.summary,
+        security_notes: proposal.security_notes,
+        base_revision,
+        revision: None,
+        result,
+        author: caller.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = app.db.writer.begin().await?;
+    super::insert(&mut *tx, &customization).await?;
+    record(&mut tx, &account, &caller, &customization, now).await?;
+    tx.commit().await?;
+    let status = if customization.status == Status::Proposed {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        axum::Json(present(&app, &account, &instance, customization).await?),
+    )
+        .into_response())
+}
+
+/// Audits a customization's step (`customization.proposed`, `.refused`, `.deployed`, ...).
+async fn record(
+    tx: &mut sqlx::AnyConnection,
+    account: &Account,
+    caller: &Caller,
+    c: &Customization,
+    now: i64,
+) -> Result<()> {
+    audit::record(
+        &mut *tx,
+        now,
+        Some(&account.id),
+        Actor::User(&caller.user_id),
+        &format!("customization.{}", c.status.as_str()),
+        Some(&c.instance_id),
+        serde_json::json!({
+            "customization": c.id,
+            "prompt": c.prompt,
+            "planner": c.planner,
+            "summary": c.summary,
+            "revision": c.revision,
+            "result": c.result,
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+pub struct CustomizationList {
+    data: Vec<Customization>,
+    quota: Quota,
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, env)): Path<(String, String)>,
+) -> Result<axum::Json<CustomizationList>> {
+    let (account, instance) = instance_for(&app, &caller, &id, &env, "instances:read").await?;
+    Ok(axum::Json(CustomizationList {
+        data: super::list(&app.db, &instance.id, 100).await?,
+        quota: quota(&app, &account, &instance).await?,
+    }))
+}
+
+async fn proposed(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    env: &str,
+    cid: &str,
+    permission: &str,
+) -> Result<(Account, Instance, Customization)> {
+    let (account, instance) = instance_for(app, caller, id, env, permission).await?;
+    let c = super::find(&app.db, &instance.id, cid)
+        .await?
+        .ok_or(Error::NotFound("customization"))?;
+    Ok((account, instance, c))
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, env, cid)): Path<(String, String, String)>,
+) -> Result<axum::Json<CustomizationView>> {
+    let (account, instance, c) = proposed(&app, &caller, &id, &env, &cid, "instances:read").await?;
+    Ok(axum::Json(present(&app, &account, &instance, c).await?))
+}
+
+fn ensure_proposed(c: &Customization) -> Result<()> {
+    if c.status == Status::Proposed {
+        Ok(())
+    } else {
+        Err(Error::Conflict(format!(
+            "the customization is {}, not proposed",
+            c.status.as_str()
+        )))
+    }
+}
+
+/// Modify: a new prompt is planned again (it counts against the quota), or a patch edited by
+/// hand replaces the proposal's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModifyRequest {
+    prompt: Option<String>,
+    patch: Option<json_patch::Patch>,
+}
+
+pub async fn modify(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, env, cid)): Path<(String, String, String)>,
+    Json(request): Json<ModifyRequest>,
+) -> Result<Response> {
+    let (account, instance, mut c) =
+        proposed(&app, &caller, &id, &env, &cid, "instances:manage").await?;
+    ensure_proposed(&c)?;
+    let now = app.clock.now();
+    match (request.prompt, request.patch) {
+        (Some(prompt), None) => {
+            let prompt = check_prompt(&prompt)?.to_owned();
+            let used = quota(&app, &account, &instance).await?;
+            if used.used >= i64::from(used.limit) {
+                return Err(Error::QuotaExceeded(format!(
+                    "the {} plan's {} customization prompts this month are used",
+                    instance.plan, used.limit
+                )));
+            }
+            let (base_revision, planned) = plan(&app, &instance, &prompt).await?;
+            match planned {
+                Planned::Proposal(proposal) => {
+                    c.patch = proposal.patch;
+                    c.summary = proposal.summary;
+                    c.security_notes = proposal.security_notes;
+                    c.base_revision = base_revision;
+                    c.prompt = prompt;
+                }
+                Planned::Unsupported { message } => {
+                    return Err(Error::invalid(format!(
+                        "the proposal is unchanged: {message}"
+                    )));
+                }
+            }
+        }
+        (None, Some(patch)) => {
+            let base = crate::revisions::find(&app.db, &instance.id, c.base_revision)
+                .await?
+                .ok_or(Error::NotFound("revision"))?;
+            let summary = format!("{} (modified by hand)", c.summary);
+            let proposal = Proposal::checked(&base.config, patch, summary, Vec::new())
+                .map_err(Error::InvalidConfig)?;
+            c.patch = proposal.patch;
+            c.summary = proposal.summary;
+            c.security_notes = proposal.security_notes;
+        }
+        _ => return Err(Error::invalid("send either prompt or patch")),
+    }
+    c.updated_at = now;
+    let mut tx = app.db.writer.begin().await?;
+    super::update(&mut *tx, &c).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        Some(&account.id),
+        Actor::User(&caller.user_id),
+        "customization.modified",
+        Some(&instance.id),
+        serde_json::json!({ "customization": c.id, "prompt": c.prompt, "summary": c.summary }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(present(&app, &account, &instance, c).await?).into_response())
+}
+
+pub async fn cancel(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, env, cid)): Path<(String, String, String)>,
+) -> Result<axum::Json<CustomizationView>> {
+    let (account, instance, mut c) =
+        proposed(&app, &caller, &id, &env, &cid, "instances:manage").await?;
+    ensure_proposed(&c)?;
+    let now = app.clock.now();
+    c.status = Status::Cancelled;
+    c.result = Some("cancelled; nothing was changed".into());
+    c.updated_at = now;
+    let mut tx = app.db.writer.begin().await?;
+    super::update(&mut *tx, &c).await?;
+    record(&mut tx, &account, &caller, &c, now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(present(&app, &account, &instance, c).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveQuery {
+    /// Wait for the deployment and the verification (default); `false` answers at once.
+    wait: Option<bool>,
+}
+
+/// Approve: the patch becomes a new revision (re-applied to the wanted revision if that moved
+/// on since the proposal), which is deployed, then verified: the instance is ready at that
+/// revision and its public configuration matches the new configuration.
+pub async fn approve(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, env, cid)): Path<(String, String, String)>,
+    Query(query): Query<ApproveQuery>,
+) -> Result<Response> {
+    let (account, instance, mut c) =
+        proposed(&app, &caller, &id, &env, &cid, "instances:manage").await?;
+    ensure_proposed(&c)?;
+    let plan = app.config.catalog.plan(&instance.plan);
+    let base = crate::revisions::wanted(&app.db, &instance, plan).await?;
+    let config = planner::apply(&base.config, &c.patch).map_err(Error::InvalidConfig)?;
+    crate::revisions::check(&config, plan).map_err(Error::InvalidConfig)?;
+    if config == base.config {
+        return Err(Error::Conflict(format!(
+            "nothing to deploy: revision {} already has this configuration",
+            base.number
+        )));
+    }
+    let summary = format!("{} (customization: \"{}\")", c.summary, c.prompt);
+    let number = create_revision(
+        &app,
+        &account,
+        &instance,
+        &config,
+        &summary,
+        Source::Customization,
+        &caller.user_id,
+    )
+    .await?;
+    let now = app.clock.now();
+    c.status = Status::Deploying;
+    c.revision = Some(number);
+    c.updated_at = now;
+    super::update(&app.db.writer, &c).await?;
+    let wait = query.wait.unwrap_or(true);
+    let deployment = deploy(&app, &account, &instance, number, &caller.user_id, wait).await?;
+    if !wait {
+        return Ok((
+            StatusCode::ACCEPTED,
+            axum::Json(present(&app, &account, &instance, c).await?),
+        )
+            .into_response());
+    }
+    let (status, result) = match deployment.outcome {
+        Outcome::Deployed => match verify(&app, &instance, &config).await {
+            Ok(()) => (
+                Status::Deployed,
+                format!(
+                    "Done: revision {number} is live on the {} instance and the change is visible ({}).",
+                    instance.environment, c.summary
+                ),
+            ),
+            Err(problem) => (
+                Status::Failed,
+                format!("Revision {number} is deployed but the check failed: {problem}"),
+            ),
+        },
+        Outcome::Failed => (
+            Status::Failed,
+            format!(
+                "Revision {number} failed its health checks and the instance went back to revision {}: {}",
+                deployment
+                    .current_revision
+                    .map_or("-".into(), |r| r.to_string()),
+                deployment.detail.unwrap_or_default()
+            ),
+        ),
+        Outcome::Pending | Outcome::Deploying => (
+            Status::Deploying,
+            format!("Revision {number} is still rolling out; check the instance's progress."),
+        ),
+    };
+    let now = app.clock.now();
+    c.status = status;
+    c.result = Some(result);
+    c.updated_at = now;
+    let mut tx = app.db.writer.begin().await?;
+    super::update(&mut *tx, &c).await?;
+    record(&mut tx, &account, &caller, &c, now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(present(&app, &account, &instance, c).await?).into_response())
+}
+
+/// The instance answers `/readyz` and its `/v1/config/public` equals what `config` shows.
+async fn verify(
+    app: &App,
+    instance: &Instance,
+    config: &authstack_instance::config::InstanceConfig,
+) -> Result<(), String> {
+    let instance = instances::find(&app.db, &instance.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the instance is gone")?;
+    let secrets = instance.secrets(app).map_err(|e| format!("{e:#}"))?;
+    let base = instance.endpoint.trim_end_matches('/');
+    let ready = app
+        .http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map_err(|e| format!("the instance did not answer: {e}"))?;
+    if !ready.status().is_success() {
+        return Err(format!("the instance is not ready ({})", ready.status()));
+    }
+    let shown: serde_json::Value = app
+        .http
+        .get(format!("{base}/v1/config/public"))
+        .header(
+            "x-authstack-gateway",
+            secrets.gateway_secret.expose_secret(),
+        )
+        .send()
+        .await
+        .map_err(|e| format!("reading the public configuration failed: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("the public configuration is not JSON: {e}"))?;
+    let expected = serde_json::to_value(authstack_instance::public_config::of(config))
+        .map_err(|e| e.to_string())?;
+    if shown == expected {
+        Ok(())
+    } else {
+        Err(format!("the instance shows {shown}, expected {expected}"))
+    }
+}
