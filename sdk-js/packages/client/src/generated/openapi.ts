@@ -362,6 +362,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/config/public": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The instance's public configuration. */
+        get: operations["public_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -949,6 +966,52 @@ export interface components {
             revocation_endpoint_auth_methods_supported: string[];
             subject_types_supported: string[];
         };
+        PublicBranding: {
+            /** @description `light`, `dark` or `auto`. */
+            appearance: string;
+            logo_url?: string | null;
+            primary_color: string;
+            product_name: string;
+        };
+        PublicCaptcha: {
+            on_login: boolean;
+            on_signup: boolean;
+            provider: string;
+            site_key?: string | null;
+        };
+        PublicConfig: {
+            branding: components["schemas"]["PublicBranding"];
+            captcha?: null | components["schemas"]["PublicCaptcha"];
+            i18n: components["schemas"]["PublicI18n"];
+            methods: components["schemas"]["PublicMethods"];
+            /** @example off */
+            mfa: string;
+            password_policy: components["schemas"]["PublicPasswordPolicy"];
+            signup: components["schemas"]["PublicSignup"];
+        };
+        PublicI18n: {
+            default_language: string;
+            languages: string[];
+        };
+        PublicMethods: {
+            github: boolean;
+            google: boolean;
+            magic_link: boolean;
+            passkeys: boolean;
+            password: boolean;
+            saml: boolean;
+        };
+        PublicPasswordPolicy: {
+            max_length: number;
+            min_length: number;
+        };
+        PublicSignup: {
+            enabled: boolean;
+            /** @description `off`, `optional` or `required`. */
+            name: string;
+            phone: string;
+            require_email_verification: boolean;
+        };
         RefreshRequest: {
             /** @description Switch the session to this organization (the user must be a member). */
             org_id?: string | null;
@@ -1011,6 +1074,8 @@ export interface components {
             name?: string | null;
             /** Format: password */
             password: string;
+            /** @description E.164 (`+4915112345678`); required or refused per `auth.signup.fields.phone`. */
+            phone?: string | null;
         };
         /** @description A new access token working in one organization. */
         SwitchResponse: {
@@ -1965,6 +2030,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    public_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicConfig"];
                 };
             };
         };
