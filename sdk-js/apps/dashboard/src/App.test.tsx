@@ -1,0 +1,87 @@
+import { createClient } from '@authstack/client';
+import { screen, waitFor, render } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { FakeInstance } from '../../../packages/react/test/fake-instance';
+import { App } from './App';
+import { FakeControlPlane, json } from '../test/fake-control-plane';
+
+const PASSWORD = 'correct horse battery';
+const platform = { instance_id: 'ins_platform', gateway_url: 'http://gateway.test', publishable_key: 'ask_live_platform' };
+
+function setup() {
+  const platformInstance = new FakeInstance({ requireEmailVerification: false });
+  platformInstance.addUser('ada@example.com', PASSWORD, 'Ada');
+  const client = createClient({
+    apiKey: platform.publishable_key,
+    baseUrl: platform.gateway_url,
+    storage: 'memory',
+    crossTab: false,
+    fetch: platformInstance.fetch,
+  });
+  const cp = new FakeControlPlane();
+  cp.on('GET', '/v1/plans', () => ({ data: [] }))
+    .on('GET', '/v1/regions', () => ({ data: [] }))
+    .on('GET', /\/instances$/, () => ({ data: [] }));
+  cp.on('POST', '/v1/accounts', (call) => {
+    const name = (call.body as { name: string }).name;
+    const org = platformInstance.addOrg(name, { 'ada@example.com': 'owner' });
+    return json(201, { id: 'acc_9', organization_id: org.id, name, created_by: 'usr_1', created_at: '', subscription: null, instances: [] });
+  });
+  render(<App platform={platform} client={client} fetch={cp.fetch} />);
+  return { platformInstance, client, cp };
+}
+
+describe('<App>', () => {
+  it('signs in with the keyboard through @authstack/react, creates an account and switches to it', async () => {
+    const user = userEvent.setup();
+    const { cp, platformInstance } = setup();
+    await screen.findByLabelText('Email address');
+    await user.type(screen.getByLabelText('Email address'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    await screen.findByRole('heading', { name: 'Create an account' });
+    await user.type(screen.getByLabelText('Account name'), 'Acme{Enter}');
+    await waitFor(() => expect(cp.callsTo('POST', '/v1/accounts')).toHaveLength(1));
+    const call = cp.callsTo('POST', '/v1/accounts')[0]!;
+    expect(call.body).toEqual({ name: 'Acme' });
+    expect(call.headers['authorization']).toMatch(/^Bearer .+/);
+    await waitFor(() => expect(window.location.pathname).toBe('/plans'));
+    expect(platformInstance.count('POST', /\/switch$/)).toBe(1);
+    expect(screen.getByRole('navigation', { name: 'Main' })).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Plans' })).toHaveAttribute('aria-current', 'page');
+  });
+
+  it('explains a failed account creation in plain words', async () => {
+    const user = userEvent.setup();
+    const { cp } = setup();
+    cp.on('POST', '/v1/accounts', () => json(500, { error: 'internal_error', message: 'internal error' }));
+    await user.type(await screen.findByLabelText('Email address'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    await user.type(await screen.findByLabelText('Account name'), 'Acme{Enter}');
+    const alert = await screen.findByText(/Something went wrong on our side/);
+    expect(alert.closest('[role="alert"]')).not.toBeNull();
+    expect(document.body.textContent).not.toContain('{"error"');
+  });
+
+  it('offers sign-up and password reset from @authstack/react', async () => {
+    window.history.replaceState(null, '', '/reset-password');
+    setup();
+    expect(await screen.findByRole('button', { name: /reset link/i })).toBeInTheDocument();
+    window.history.replaceState(null, '', '/sign-up');
+    window.dispatchEvent(new PopStateEvent('popstate'));
+    expect(await screen.findByRole('button', { name: /create account/i })).toBeInTheDocument();
+  });
+
+  it('switches light and dark, and says so to assistive technology', async () => {
+    const user = userEvent.setup();
+    setup();
+    await user.type(await screen.findByLabelText('Email address'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    const toggle = await screen.findByRole('button', { name: 'Dark mode' });
+    const before = document.documentElement.dataset['theme'];
+    await user.click(toggle);
+    const after = document.documentElement.dataset['theme'];
+    expect(after).not.toBe(before);
+    expect(toggle).toHaveAttribute('aria-pressed', after === 'dark' ? 'true' : 'false');
+  });
+});

@@ -1,0 +1,86 @@
+// Which AuthStack account the dashboard works in: the account of the session's organization.
+//
+// The control plane has no "accounts of this organization" lookup, so the dashboard remembers
+// the account id of each organization it created or connected (in localStorage), and offers to
+// connect an existing account by id (GET /v1/accounts/{id} only answers for the session's org).
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import type { ControlPlane } from '../api/controlPlane';
+
+export interface AccountRef {
+  id: string;
+  name: string;
+}
+
+const STORAGE_KEY = 'authstack.dashboard.accounts';
+
+function readDirectory(): Record<string, AccountRef> {
+  try {
+    const raw = window.localStorage.getItem(STORAGE_KEY);
+    return raw ? (JSON.parse(raw) as Record<string, AccountRef>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export interface DashboardContextValue {
+  api: ControlPlane;
+  /** The platform's publishable key and gateway (for snippets). */
+  platform: { gateway_url: string; publishable_key: string };
+  /** The session's organization, when one is selected. */
+  organizationId: string | null;
+  /** The account of that organization, once known. */
+  account: AccountRef | null;
+  /** Remembers `account` as the account of `organizationId`. */
+  remember: (organizationId: string, account: AccountRef) => void;
+}
+
+const DashboardContext = createContext<DashboardContextValue | null>(null);
+
+export function DashboardProvider({
+  api,
+  platform,
+  organizationId,
+  children,
+}: {
+  api: ControlPlane;
+  platform: DashboardContextValue['platform'];
+  organizationId: string | null;
+  children: ReactNode;
+}) {
+  const [directory, setDirectory] = useState(readDirectory);
+  const remember = useCallback((orgId: string, account: AccountRef) => {
+    setDirectory((d) => {
+      const next = { ...d, [orgId]: account };
+      try {
+        window.localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
+      } catch {
+        // Private mode: kept for this page only.
+      }
+      return next;
+    });
+  }, []);
+  const value = useMemo<DashboardContextValue>(
+    () => ({
+      api,
+      platform,
+      organizationId,
+      account: organizationId ? (directory[organizationId] ?? null) : null,
+      remember,
+    }),
+    [api, platform, organizationId, directory, remember],
+  );
+  return <DashboardContext.Provider value={value}>{children}</DashboardContext.Provider>;
+}
+
+export function useDashboard(): DashboardContextValue {
+  const value = useContext(DashboardContext);
+  if (!value) throw new Error('useDashboard() needs a <DashboardProvider>');
+  return value;
+}
+
+/** For pages that only render inside an account. */
+export function useAccount(): DashboardContextValue & { account: AccountRef } {
+  const value = useDashboard();
+  if (!value.account) throw new Error('useAccount() needs an account');
+  return value as DashboardContextValue & { account: AccountRef };
+}

@@ -1,0 +1,183 @@
+// A small typed client for the control-plane API, on the platform access token.
+import type {
+  Account,
+  ApiKey,
+  ChangeResult,
+  Customization,
+  Deployment,
+  Environment,
+  FieldError,
+  Instance,
+  NewKey,
+  Plan,
+  Platform,
+  Region,
+  Revision,
+  RevisionDiff,
+  RevisionList,
+  SubscribeResponse,
+} from './types';
+
+/** A failed control-plane call, with the API's stable `code` and a sentence for people. */
+export class ControlPlaneError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fieldErrors: FieldError[] = [],
+  ) {
+    super(message);
+    this.name = 'ControlPlaneError';
+  }
+}
+
+const PLAIN: Record<string, string> = {
+  unauthorized: 'Your session has ended. Sign in again.',
+  forbidden: 'Your role in this account does not allow this. Ask an owner or admin.',
+  not_found: 'This was not found. It may have been deleted, or it belongs to another account.',
+  quota_exceeded: 'You have used all the customization prompts of your plan for this month.',
+  rate_limited: 'Too many requests. Wait a moment and try again.',
+  unavailable: 'The service is unavailable right now. Try again in a moment.',
+  instance_unavailable: 'The instance is not reachable right now. Try again in a moment.',
+  internal_error: 'Something went wrong on our side. Try again; if it persists, contact support.',
+  network: 'The AuthStack control plane could not be reached. Check your connection and try again.',
+};
+
+/** Plain words for any error a page shows: never raw JSON. */
+export function explain(error: unknown): string {
+  if (error instanceof ControlPlaneError) {
+    if (['invalid_request', 'conflict', 'limit_exceeded', 'invalid_config'].includes(error.code) && error.message) {
+      return sentence(error.message);
+    }
+    if (error.code === 'forbidden' && error.message) return `${PLAIN['forbidden']} (${error.message})`;
+    return PLAIN[error.code] ?? (error.message ? sentence(error.message) : 'The request failed. Try again.');
+  }
+  return 'Something went wrong. Try again.';
+}
+
+function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
+export interface ControlPlaneOptions {
+  /** Where the control plane is; `''` for the page's own origin. */
+  baseUrl?: string;
+  /** A fresh platform access token (the session's organization is the account). */
+  getToken: () => Promise<string | null>;
+  fetch?: typeof fetch;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+export function createControlPlane(options: ControlPlaneOptions) {
+  const base = options.baseUrl ?? '';
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+
+  async function send(method: string, path: string, init: { body?: unknown; raw?: string; query?: Query } = {}) {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) params.set(k, String(v));
+    const url = `${base}${path}${params.size ? `?${params}` : ''}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = await options.getToken();
+    if (token) headers['authorization'] = `Bearer ${token}`;
+    let body: string | undefined;
+    if (init.raw !== undefined) {
+      headers['content-type'] = 'application/yaml';
+      body = init.raw;
+    } else if (init.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(init.body);
+    }
+    let response: Response;
+    try {
+      response = await doFetch(url, { method, headers, body });
+    } catch {
+      throw new ControlPlaneError(0, 'network', '');
+    }
+    if (!response.ok) {
+      let code = 'internal_error';
+      let message = '';
+      let errors: FieldError[] = [];
+      try {
+        const b = (await response.json()) as { error?: string; message?: string; errors?: FieldError[] };
+        code = b.error ?? code;
+        message = b.message ?? '';
+        errors = Array.isArray(b.errors) ? b.errors : [];
+      } catch {
+        code = response.status >= 500 ? 'unavailable' : 'internal_error';
+      }
+      throw new ControlPlaneError(response.status, code, message, errors);
+    }
+    return response;
+  }
+
+  async function json<T>(method: string, path: string, init?: { body?: unknown; raw?: string; query?: Query }): Promise<T> {
+    const response = await send(method, path, init);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  const acc = (id: string) => `/v1/accounts/${encodeURIComponent(id)}`;
+  const inst = (id: string, env: Environment) => `${acc(id)}/instances/${env}`;
+
+  return {
+    platform: () => json<Platform>('GET', '/v1/platform'),
+    plans: async () => (await json<{ data: Plan[] }>('GET', '/v1/plans')).data,
+    regions: async () => (await json<{ data: Region[] }>('GET', '/v1/regions')).data,
+    accounts: {
+      create: (name: string) => json<Account>('POST', '/v1/accounts', { body: { name } }),
+      get: (id: string) => json<Account>('GET', acc(id)),
+      subscribe: (id: string, plan: string, region: string) =>
+        json<SubscribeResponse>('POST', `${acc(id)}/subscription`, { body: { plan, region } }),
+      instances: async (id: string) => (await json<{ data: Instance[] }>('GET', `${acc(id)}/instances`)).data,
+    },
+    keys: {
+      list: async (id: string) => (await json<{ data: ApiKey[] }>('GET', `${acc(id)}/keys`)).data,
+      create: (id: string, params: { name: string; environment: Environment; kind: 'publishable' | 'secret' }) =>
+        json<NewKey>('POST', `${acc(id)}/keys`, { body: params }),
+      rotate: (id: string, keyId: string, gracePeriodSecs: number) =>
+        json<NewKey>('POST', `${acc(id)}/keys/${encodeURIComponent(keyId)}/rotate`, {
+          body: { grace_period_secs: gracePeriodSecs },
+        }),
+      revoke: (id: string, keyId: string) => json<void>('DELETE', `${acc(id)}/keys/${encodeURIComponent(keyId)}`),
+    },
+    revisions: {
+      list: (id: string, env: Environment, before?: number) =>
+        json<RevisionList>('GET', `${inst(id, env)}/revisions`, { query: { before, limit: 50 } }),
+      get: (id: string, env: Environment, n: number) => json<Revision>('GET', `${inst(id, env)}/revisions/${n}`),
+      diff: (id: string, env: Environment, from: number, to: number) =>
+        json<RevisionDiff>('GET', `${inst(id, env)}/revisions/diff`, { query: { from, to } }),
+      deploy: (id: string, env: Environment, n: number) =>
+        json<Deployment>('POST', `${inst(id, env)}/revisions/${n}/deploy`, { query: { wait: true } }),
+      rollback: (id: string, env: Environment, revision?: number) =>
+        json<Deployment>('POST', `${inst(id, env)}/rollback`, {
+          query: { wait: true },
+          body: revision === undefined ? {} : { revision },
+        }),
+      exportYaml: async (id: string, env: Environment, n: number) =>
+        (await send('GET', `${inst(id, env)}/revisions/${n}/export`, { query: { format: 'yaml' } })).text(),
+      importYaml: (id: string, env: Environment, yaml: string, opts: { dryRun: boolean; deploy?: boolean; summary?: string }) =>
+        json<ChangeResult>('POST', `${inst(id, env)}/revisions/import`, {
+          raw: yaml,
+          query: { dry_run: opts.dryRun, deploy: opts.deploy, summary: opts.summary || undefined },
+        }),
+      promote: (id: string, dryRun: boolean) =>
+        json<ChangeResult>('POST', `${inst(id, 'live')}/promote`, { body: { dry_run: dryRun } }),
+    },
+    customizations: {
+      propose: (id: string, env: Environment, prompt: string) =>
+        json<Customization>('POST', `${inst(id, env)}/customizations`, { body: { prompt } }),
+      modify: (id: string, env: Environment, cid: string, prompt: string) =>
+        json<Customization>('POST', `${inst(id, env)}/customizations/${encodeURIComponent(cid)}/modify`, { body: { prompt } }),
+      approve: (id: string, env: Environment, cid: string) =>
+        json<Customization>('POST', `${inst(id, env)}/customizations/${encodeURIComponent(cid)}/approve`),
+      cancel: (id: string, env: Environment, cid: string) =>
+        json<Customization>('POST', `${inst(id, env)}/customizations/${encodeURIComponent(cid)}/cancel`),
+    },
+  };
+}
+
+export type ControlPlane = ReturnType<typeof createControlPlane>;

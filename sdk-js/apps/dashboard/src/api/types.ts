@@ -1,0 +1,202 @@
+// Shapes of the control-plane API (control-plane/src/*/routes.rs). Times are RFC 3339 strings.
+
+export interface Platform {
+  instance_id: string;
+  gateway_url: string;
+  publishable_key: string;
+}
+
+export interface PlanLimits {
+  monthly_active_users: number | null;
+  organizations: number | null;
+  members_per_organization: number | null;
+  custom_roles_per_organization: number | null;
+  regions: string[];
+  audit_retention_days: number;
+  version_history_days: number;
+  sso: boolean;
+  custom_domain: boolean;
+  customization_prompts_per_month: number;
+  api_requests_per_second: number;
+}
+
+export interface Plan {
+  id: string;
+  name: string;
+  stripe_price_id: string;
+  limits: PlanLimits;
+}
+
+export interface Region {
+  id: string;
+  name: string;
+  provisioner: string;
+  available: boolean;
+}
+
+export interface Subscription {
+  plan: string;
+  region: string;
+  status: string;
+  provider: string;
+  current_period_end: string | null;
+  cancel_at_period_end: boolean;
+  grace_until: string | null;
+  delete_after: string | null;
+}
+
+export type Environment = 'live' | 'test';
+export type InstanceState = 'provisioning' | 'ready' | 'updating' | 'suspended' | 'deleting' | 'deleted' | 'failed';
+
+export interface Step {
+  at: string;
+  step: string;
+  detail?: string;
+}
+
+export interface Instance {
+  id: string;
+  account_id: string | null;
+  environment: Environment;
+  region: string;
+  plan: string;
+  state: InstanceState;
+  desired: string;
+  revision: number;
+  current_revision: number | null;
+  last_healthy_revision: number | null;
+  allowed_origins: string[];
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  /** In the instance list only. */
+  gateway_url?: string;
+  steps?: Step[];
+}
+
+export interface Account {
+  id: string;
+  organization_id: string;
+  name: string;
+  created_by: string;
+  created_at: string;
+  subscription: Subscription | null;
+  instances: Instance[];
+}
+
+export interface SubscribeResponse {
+  subscription: Subscription | null;
+  checkout_url?: string;
+  instances: Instance[];
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  kind: 'publishable' | 'secret';
+  environment: Environment;
+  instance_id: string;
+  display_prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+  replaced_by: string | null;
+}
+
+export interface NewKey extends ApiKey {
+  /** The whole key: shown once. */
+  secret: string;
+}
+
+export type RevisionSource = 'initial' | 'dashboard' | 'api' | 'import' | 'customization' | 'plan_change' | 'promotion';
+export type Outcome = 'pending' | 'deploying' | 'deployed' | 'failed';
+
+export interface Revision {
+  number: number;
+  summary: string;
+  source: RevisionSource;
+  author: string | null;
+  created_at: string;
+  outcome: Outcome;
+  outcome_detail: string | null;
+  deployed_at: string | null;
+  current: boolean;
+  last_healthy: boolean;
+  config?: Record<string, unknown>;
+}
+
+export interface RevisionList {
+  data: Revision[];
+  revision: number;
+  current_revision: number | null;
+  last_healthy_revision: number | null;
+  next_before: number | null;
+}
+
+export interface DiffChange {
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  from: unknown;
+  to: unknown;
+}
+
+export interface Diff {
+  changes: DiffChange[];
+  text: string;
+}
+
+export interface RevisionDiff extends Diff {
+  from: number;
+  to: number;
+  security_notes: string[];
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface Deployment {
+  revision: number;
+  outcome: Outcome;
+  detail: string | null;
+  current_revision: number | null;
+  state: InstanceState;
+}
+
+/** A dry run's answer, or a change that was made. */
+export interface ChangeResult {
+  valid: boolean;
+  errors: FieldError[];
+  base_revision: number;
+  diff: Diff;
+  security_notes: string[];
+  revision?: Revision;
+  deployment?: Deployment;
+}
+
+export interface Quota {
+  used: number;
+  limit: number;
+}
+
+export type CustomizationStatus = 'proposed' | 'refused' | 'deploying' | 'deployed' | 'failed' | 'cancelled';
+
+export interface Customization {
+  id: string;
+  prompt: string;
+  planner: string;
+  status: CustomizationStatus;
+  patch: unknown[];
+  summary: string;
+  security_notes: string[];
+  base_revision: number;
+  revision: number | null;
+  result: string | null;
+  author: string;
+  created_at: string;
+  updated_at: string;
+  diff?: Diff;
+  quota: Quota;
+}

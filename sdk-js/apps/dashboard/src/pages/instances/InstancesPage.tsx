@@ -1,0 +1,9 @@
+import { EmptyState } from '../../ui/feedback';
+
+export function InstancesPage() {
+  return (
+    <EmptyState title="Coming soon">
+      <p>This page is not built yet.</p>
+    </EmptyState>
+  );
+}

@@ -1,0 +1,52 @@
+// Signed-out pages, all from @authstack/react against the platform instance.
+import {
+  AcceptInvitation,
+  EmailVerification,
+  LoginForm,
+  PasswordResetForm,
+  PasswordResetRequest,
+  SignupForm,
+} from '@authstack/react';
+import { navigate } from './router';
+
+export function AuthPages({ path }: { path: string }) {
+  const token = new URLSearchParams(window.location.search).get('token');
+  let page;
+  switch (path) {
+    case '/sign-up':
+      page = <SignupForm signInUrl="/sign-in" onSignUp={(r) => r.status === 'signed-in' && navigate('/', { replace: true })} />;
+      break;
+    case '/reset-password':
+      page = token ? (
+        <PasswordResetForm signInUrl="/sign-in" onReset={() => navigate('/sign-in', { replace: true })} />
+      ) : (
+        <PasswordResetRequest signInUrl="/sign-in" />
+      );
+      break;
+    case '/verify-email':
+      page = <EmailVerification onVerified={() => navigate('/', { replace: true })} />;
+      break;
+    case '/invitations/accept':
+      page = <AcceptInvitation onAccepted={() => navigate('/', { replace: true })} />;
+      break;
+    default:
+      page = (
+        <LoginForm
+          signUpUrl="/sign-up"
+          forgotPasswordUrl="/reset-password"
+          onSignIn={() => {
+            if (path !== '/' && path !== '/sign-in') return;
+            navigate('/', { replace: true });
+          }}
+        />
+      );
+  }
+  return (
+    <main id="main" className="auth-page">
+      <p className="brand" aria-hidden="true">
+        AuthStack
+      </p>
+      {page}
+    </main>
+  );
+}

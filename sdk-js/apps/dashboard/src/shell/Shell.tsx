@@ -1,0 +1,138 @@
+// The signed-in frame: header with navigation, account switcher, theme and sign-out.
+import { OrganizationSwitcher, useAuth, useOrganizations } from '@authstack/react';
+import { useMemo, useRef, type ReactNode } from 'react';
+import { createControlPlane, type ControlPlane } from '../api/controlPlane';
+import type { Platform } from '../api/types';
+import { DashboardProvider, useDashboard } from '../account/context';
+import { AccountsPage } from '../pages/AccountsPage';
+import { CustomizePage } from '../pages/customize/CustomizePage';
+import { InstancesPage } from '../pages/instances/InstancesPage';
+import { KeysPage } from '../pages/keys/KeysPage';
+import { PlansPage } from '../pages/plans/PlansPage';
+import { RevisionsPage } from '../pages/revisions/RevisionsPage';
+import { TeamPage } from '../pages/TeamPage';
+import { EmptyState, Loading } from '../ui/feedback';
+import { AuthPages } from './AuthPages';
+import { Link, navigate, usePath } from './router';
+import type { ColorScheme } from './theme';
+
+const NAV: { to: string; label: string }[] = [
+  { to: '/instances', label: 'Instances' },
+  { to: '/plans', label: 'Plans' },
+  { to: '/keys', label: 'API keys' },
+  { to: '/revisions', label: 'Revisions' },
+  { to: '/customize', label: 'Customize' },
+  { to: '/team', label: 'Team' },
+  { to: '/accounts', label: 'Accounts' },
+];
+
+export interface ShellProps {
+  platform: Platform;
+  scheme: ColorScheme;
+  onToggleScheme: () => void;
+  /** The control plane's fetch (tests). */
+  fetch?: typeof fetch;
+  /** Where the control plane is; default the page's origin. */
+  controlPlaneUrl?: string;
+}
+
+export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl }: ShellProps) {
+  const { isLoaded, isSignedIn, orgId, getToken, signOut, user } = useAuth();
+  const path = usePath();
+  const tokenRef = useRef(getToken);
+  tokenRef.current = getToken;
+  const api: ControlPlane = useMemo(
+    () => createControlPlane({ baseUrl: controlPlaneUrl ?? '', getToken: () => tokenRef.current(), fetch }),
+    [fetch, controlPlaneUrl],
+  );
+  const platformInfo = useMemo(
+    () => ({ gateway_url: platform.gateway_url, publishable_key: platform.publishable_key }),
+    [platform.gateway_url, platform.publishable_key],
+  );
+
+  if (!isLoaded) return <Loading label="Restoring your session…" />;
+  if (!isSignedIn) return <AuthPages path={path} />;
+
+  return (
+    <DashboardProvider api={api} platform={platformInfo} organizationId={orgId ?? null}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/" className="brand">
+          AuthStack
+        </Link>
+        <OrganizationSwitcher onCreateOrganization={() => navigate('/accounts')} />
+        <div className="topbar-actions">
+          <button type="button" className="button-secondary" aria-pressed={scheme === 'dark'} onClick={onToggleScheme}>
+            Dark mode
+          </button>
+          <span className="who">{user?.email}</span>
+          <button
+            type="button"
+            className="button-secondary"
+            onClick={async () => {
+              await signOut();
+              navigate('/sign-in', { replace: true });
+            }}
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      <div className="layout">
+        <nav aria-label="Main" className="sidenav">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.to}>
+                <Link to={item.to}>{item.label}</Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main id="main" tabIndex={-1}>
+          <Page path={path} />
+        </main>
+      </div>
+    </DashboardProvider>
+  );
+}
+
+function Page({ path }: { path: string }) {
+  const { account } = useDashboard();
+  const { organizations, isLoaded } = useOrganizations();
+  if (path === '/accounts') return <AccountsPage />;
+  if (path === '/team') return <TeamPage />;
+  if (!account) {
+    // No account yet: the first thing to do is create (or connect) one.
+    if (!isLoaded) return <Loading />;
+    return organizations.length === 0 || path === '/' ? <AccountsPage /> : <NeedsAccount />;
+  }
+  const pages: Record<string, ReactNode> = {
+    '/': <InstancesPage />,
+    '/instances': <InstancesPage />,
+    '/plans': <PlansPage />,
+    '/keys': <KeysPage />,
+    '/revisions': <RevisionsPage />,
+    '/customize': <CustomizePage />,
+  };
+  return (
+    pages[path] ?? (
+      <EmptyState title="Page not found">
+        <p>
+          There is no page at <code>{path}</code>. <Link to="/">Go to your instances</Link>.
+        </p>
+      </EmptyState>
+    )
+  );
+}
+
+function NeedsAccount() {
+  return (
+    <EmptyState title="Choose an account first">
+      <p>
+        Pick an account in the account menu at the top, or <Link to="/accounts">create or connect one</Link>.
+      </p>
+    </EmptyState>
+  );
+}

@@ -1,0 +1,106 @@
+// Error, empty and loading states: every page says what happened and what to do next.
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { explain } from '../api/controlPlane';
+
+export function ErrorNotice({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  return (
+    <div className="notice notice-error" role="alert">
+      <p>{explain(error)}</p>
+      {onRetry && (
+        <button type="button" className="button-secondary" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="empty">
+      <h3>{title}</h3>
+      {children}
+    </div>
+  );
+}
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <p className="loading" role="status" aria-live="polite">
+      {label}
+    </p>
+  );
+}
+
+export function Status({ children }: { children: ReactNode }) {
+  return (
+    <div className="notice notice-success" role="status">
+      {children}
+    </div>
+  );
+}
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: unknown;
+  isLoading: boolean;
+  reload: () => Promise<void>;
+}
+
+/** Loads `load()` after mount and whenever `deps` change; `reload()` loads again in place. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; isLoading: boolean }>({
+    data: undefined,
+    error: null,
+    isLoading: true,
+  });
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const generation = useRef(0);
+  const reload = useCallback(async () => {
+    const mine = ++generation.current;
+    try {
+      const data = await loadRef.current();
+      if (mine === generation.current) setState({ data, error: null, isLoading: false });
+    } catch (error) {
+      if (mine === generation.current) setState((s) => ({ data: s.data, error, isLoading: false }));
+    }
+  }, []);
+  useEffect(() => {
+    setState((s) => ({ ...s, isLoading: true }));
+    void reload();
+    return () => {
+      generation.current++;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  return { ...state, reload };
+}
+
+export function formatTime(at: string | null | undefined): string {
+  if (!at) return '—';
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return at;
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** A copy-to-clipboard button that says when it copied. */
+export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+  const [copied, setCopied] = useState<'no' | 'yes' | 'failed'>('no');
+  return (
+    <button
+      type="button"
+      className="button-secondary"
+      onClick={async () => {
+        try {
+          await navigator.clipboard.writeText(text);
+          setCopied('yes');
+        } catch {
+          setCopied('failed');
+        }
+      }}
+    >
+      {copied === 'yes' ? 'Copied' : copied === 'failed' ? 'Copy failed: select and copy by hand' : label}
+    </button>
+  );
+}

@@ -1,0 +1,69 @@
+// A fake fetch for the control-plane API: routes by `METHOD /path` to handlers, records calls.
+import { render, type RenderResult } from '@testing-library/react';
+import type { ReactElement } from 'react';
+import { DashboardProvider, type AccountRef } from '../src/account/context';
+import { createControlPlane } from '../src/api/controlPlane';
+
+export interface Call {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: unknown;
+  raw: string | undefined;
+}
+
+type Answer = Response | unknown;
+type Handler = (call: Call) => Answer | Promise<Answer>;
+
+export function json(status: number, body: unknown): Response {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+export class FakeControlPlane {
+  readonly calls: Call[] = [];
+  private readonly routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
+
+  /** `on('GET', '/v1/plans', () => ({ data: [] }))`; a string pattern matches exactly. Later routes win. */
+  on(method: string, path: string | RegExp, handler: Handler): this {
+    const pattern = typeof path === 'string' ? new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : path;
+    this.routes.unshift({ method, pattern, handler });
+    return this;
+  }
+
+  callsTo(method: string, path: string | RegExp): Call[] {
+    return this.calls.filter((c) => c.method === method && (typeof path === 'string' ? c.path === path : path.test(c.path)));
+  }
+
+  readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(String(input), 'http://control-plane.test');
+    const method = (init.method ?? 'GET').toUpperCase();
+    const headers = Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
+    const raw = typeof init.body === 'string' ? init.body : undefined;
+    let body: unknown;
+    if (raw !== undefined && headers['content-type'] === 'application/json') body = JSON.parse(raw);
+    const call: Call = { method, path: url.pathname, query: url.searchParams, headers, body, raw };
+    this.calls.push(call);
+    const route = this.routes.find((r) => r.method === method && r.pattern.test(url.pathname));
+    if (!route) return json(404, { error: 'not_found', message: `no fake route for ${method} ${url.pathname}` });
+    const answer = await route.handler(call);
+    return answer instanceof Response ? answer : json(200, answer);
+  };
+}
+
+export const ACCOUNT: AccountRef = { id: 'acc_1', name: 'Acme' };
+export const PLATFORM = { gateway_url: 'http://127.0.0.1:7401', publishable_key: 'ask_live_platform' };
+
+/** Renders a page inside the account `acc_1` with the fake control plane. */
+export function renderPage(ui: ReactElement, cp: FakeControlPlane, account: AccountRef | null = ACCOUNT): RenderResult {
+  const api = createControlPlane({ getToken: async () => 'token-1', fetch: cp.fetch });
+  if (account) window.localStorage.setItem('authstack.dashboard.accounts', JSON.stringify({ org_1: account }));
+  return render(
+    <DashboardProvider api={api} platform={PLATFORM} organizationId="org_1">
+      {ui}
+    </DashboardProvider>,
+  );
+}
