@@ -13,6 +13,7 @@ import { RevisionsPage } from '../pages/revisions/RevisionsPage';
 import { TeamPage } from '../pages/TeamPage';
 import { EmptyState, Loading } from '../ui/feedback';
 import { AuthPages } from './AuthPages';
+import { CheckoutNotice } from './CheckoutNotice';
 import { Link, navigate, usePath } from './router';
 import type { ColorScheme } from './theme';
 
@@ -91,6 +92,7 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
           </ul>
         </nav>
         <main id="main" tabIndex={-1}>
+          <CheckoutNotice />
           <Page path={path} />
         </main>
       </div>
