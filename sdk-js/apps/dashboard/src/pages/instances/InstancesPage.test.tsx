@@ -1,0 +1,83 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import type { Instance } from '../../api/types';
+import { FakeControlPlane, json, renderPage } from '../../../test/fake-control-plane';
+import { InstancesPage } from './InstancesPage';
+
+function instance(environment: 'live' | 'test', state: Instance['state'], extra: Partial<Instance> = {}): Instance {
+  return {
+    id: `ins_${environment}`,
+    account_id: 'acc_1',
+    environment,
+    region: 'local',
+    plan: 'pro',
+    state,
+    desired: 'running',
+    revision: 1,
+    current_revision: state === 'ready' ? 1 : null,
+    last_healthy_revision: state === 'ready' ? 1 : null,
+    allowed_origins: [],
+    last_error: null,
+    created_at: '2026-11-24T10:00:00Z',
+    updated_at: '2026-11-24T10:00:01Z',
+    gateway_url: 'http://127.0.0.1:7401',
+    steps: [{ at: '2026-11-24T10:00:00Z', step: 'created' }],
+    ...extra,
+  };
+}
+
+describe('<InstancesPage>', () => {
+  it('follows provisioning every second until ready, then shows the snippet with a live publishable key', async () => {
+    const user = userEvent.setup();
+    let polls = 0;
+    const cp = new FakeControlPlane()
+      .on('GET', '/v1/accounts/acc_1/instances', () => {
+        polls++;
+        if (polls < 3) {
+          return {
+            data: [
+              instance('test', 'provisioning', { steps: [{ at: '2026-11-24T10:00:00Z', step: 'created' }, { at: '2026-11-24T10:00:01Z', step: 'starting', detail: 'port 7600' }] }),
+              instance('live', 'provisioning'),
+            ],
+          };
+        }
+        return { data: [instance('live', 'ready'), instance('test', 'ready')] };
+      })
+      .on('POST', '/v1/accounts/acc_1/keys', () =>
+        json(201, { id: 'key_1', name: 'Web app', kind: 'publishable', environment: 'live', secret: 'ask_live_abc123', display_prefix: 'ask_live_abc' }),
+      );
+    renderPage(<InstancesPage />, cp);
+    expect(await screen.findByText('Setting up your AuthStack. This page updates every second.')).toBeInTheDocument();
+    const test = screen.getByRole('article', { name: 'Test instance in local' });
+    expect(within(test).getByText('Setting up')).toBeInTheDocument();
+    expect(within(test).getByText(/starting: port 7600/)).toBeInTheDocument();
+    const ready = await screen.findByRole('region', { name: 'Your AuthStack is ready' }, { timeout: 8000 });
+    expect(polls).toBeGreaterThanOrEqual(3);
+    expect(ready).toHaveTextContent('npm install @authstack/react');
+    await user.click(within(ready).getByRole('button', { name: 'Create a live publishable key for this snippet' }));
+    await waitFor(() => expect(ready).toHaveTextContent('apiKey="ask_live_abc123" baseUrl="http://127.0.0.1:7401"'));
+    expect(cp.callsTo('POST', '/v1/accounts/acc_1/keys')[0]?.body).toEqual({ name: 'Web app', environment: 'live', kind: 'publishable' });
+    const seen = polls;
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(polls).toBe(seen);
+  }, 15_000);
+
+  it('shows revisions and the last error of a failed instance', async () => {
+    const cp = new FakeControlPlane().on('GET', '/v1/accounts/acc_1/instances', () => ({
+      data: [instance('live', 'failed', { revision: 3, current_revision: 2, last_healthy_revision: 2, last_error: 'revision 3 did not become ready' })],
+    }));
+    renderPage(<InstancesPage />, cp);
+    const live = await screen.findByRole('article', { name: 'Live instance in local' });
+    expect(live).toHaveTextContent('wanted 3, running 2, last healthy 2');
+    expect(within(live).getByRole('alert')).toHaveTextContent('revision 3 did not become ready');
+    expect(screen.queryByText('Your AuthStack is ready')).toBeNull();
+  });
+
+  it('has an empty state that leads to the plans', async () => {
+    const cp = new FakeControlPlane().on('GET', '/v1/accounts/acc_1/instances', () => ({ data: [] }));
+    renderPage(<InstancesPage />, cp);
+    expect(await screen.findByRole('heading', { name: 'No instances yet' })).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Choose a plan' })).toHaveAttribute('href', '/plans');
+  });
+});
