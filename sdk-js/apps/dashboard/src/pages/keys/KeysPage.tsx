@@ -1,9 +1,244 @@
-import { EmptyState } from '../../ui/feedback';
+// API keys: create, reveal once with copy, rotate with a grace period, revoke with confirmation.
+import { useId, useState, type FormEvent } from 'react';
+import { useAccount } from '../../account/context';
+import type { ApiKey, Environment, NewKey } from '../../api/types';
+import { Confirm } from '../../ui/Confirm';
+import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useLoad } from '../../ui/feedback';
+
+const GRACE: { secs: number; label: string }[] = [
+  { secs: 0, label: 'Stop the old key now' },
+  { secs: 3600, label: 'Keep the old key for 1 hour' },
+  { secs: 86400, label: 'Keep the old key for 1 day' },
+  { secs: 7 * 86400, label: 'Keep the old key for 7 days' },
+  { secs: 30 * 86400, label: 'Keep the old key for 30 days' },
+];
+
+function status(key: ApiKey, now: number): string {
+  if (key.revoked_at) return 'Revoked';
+  if (key.expires_at && Date.parse(key.expires_at) <= now) return 'Expired';
+  if (key.expires_at) return `Rotated: works until ${formatTime(key.expires_at)}`;
+  return 'Active';
+}
 
 export function KeysPage() {
+  const { api, account } = useAccount();
+  const keys = useLoad(() => api.keys.list(account.id), [api, account.id]);
+  const [revealed, setRevealed] = useState<{ key: NewKey; why: string } | null>(null);
+  const [action, setAction] = useState<{ kind: 'rotate' | 'revoke'; key: ApiKey } | null>(null);
+  const [grace, setGrace] = useState(86400);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const graceId = useId();
+
+  async function run(work: () => Promise<void>) {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      await work();
+      setAction(null);
+      await keys.reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const now = Date.now();
   return (
-    <EmptyState title="Coming soon">
-      <p>This page is not built yet.</p>
-    </EmptyState>
+    <section aria-labelledby="keys-title" className="page">
+      <h1 id="keys-title">API keys</h1>
+      <p>
+        Publishable keys (<code>ask_live_…</code>, <code>ask_test_…</code>) go in browser code. Secret keys reach the admin
+        API and must stay on your servers. A key only ever reaches its own instance.
+      </p>
+      {revealed && (
+        <div className="card" role="region" aria-labelledby="reveal-title">
+          <h2 id="reveal-title">Copy your new key now</h2>
+          <p>{revealed.why} It is shown only this once; AuthStack keeps only a hash of it.</p>
+          <p className="secret" aria-label="New key">
+            {revealed.key.secret}
+          </p>
+          <div className="row">
+            <CopyButton text={revealed.key.secret} label="Copy key" />
+            <button type="button" className="button-secondary" onClick={() => setRevealed(null)}>
+              I have stored it
+            </button>
+          </div>
+        </div>
+      )}
+      <CreateKey
+        onCreated={(key) => {
+          setRevealed({ key, why: `“${key.name}” was created.` });
+          void keys.reload();
+        }}
+      />
+      {done && <Status>{done}</Status>}
+      {error !== null && <ErrorNotice error={error} />}
+      {action?.kind === 'rotate' && (
+        <Confirm
+          title={`Rotate “${action.key.name}”?`}
+          confirmLabel="Rotate key"
+          busy={busy}
+          onCancel={() => setAction(null)}
+          onConfirm={() =>
+            run(async () => {
+              const key = await api.keys.rotate(account.id, action.key.id, grace);
+              setRevealed({ key, why: `“${key.name}” was rotated: this is its replacement.` });
+            })
+          }
+        >
+          <label htmlFor={graceId}>Grace period</label>
+          <select id={graceId} value={grace} onChange={(e) => setGrace(Number(e.target.value))}>
+            {GRACE.map((g) => (
+              <option key={g.secs} value={g.secs}>
+                {g.label}
+              </option>
+            ))}
+          </select>
+          <p className="hint">Deploy the new key before the old one stops working.</p>
+        </Confirm>
+      )}
+      {action?.kind === 'revoke' && (
+        <Confirm
+          title={`Revoke “${action.key.name}”?`}
+          confirmLabel="Revoke key"
+          danger
+          busy={busy}
+          onCancel={() => setAction(null)}
+          onConfirm={() =>
+            run(async () => {
+              await api.keys.revoke(account.id, action.key.id);
+              setDone(`“${action.key.name}” is revoked. Requests with it are refused within a second.`);
+            })
+          }
+        >
+          <p>Every request with this key is refused from now on. This cannot be undone.</p>
+        </Confirm>
+      )}
+      <h2>Your keys</h2>
+      {keys.isLoading && !keys.data ? (
+        <Loading label="Loading keys…" />
+      ) : !keys.data ? (
+        <ErrorNotice error={keys.error} onRetry={keys.reload} />
+      ) : keys.data.length === 0 ? (
+        <EmptyState title="No keys yet">
+          <p>Create a publishable key for your front end and a secret key for your backend.</p>
+        </EmptyState>
+      ) : (
+        <div className="table-scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Environment</th>
+                <th scope="col">Key</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Status</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.map((k) => {
+                const usable = !k.revoked_at && !k.replaced_by && !(k.expires_at && Date.parse(k.expires_at) <= now);
+                return (
+                  <tr key={k.id}>
+                    <th scope="row">{k.name}</th>
+                    <td>{k.kind === 'secret' ? 'Secret' : 'Publishable'}</td>
+                    <td>{k.environment}</td>
+                    <td>
+                      <code>{k.display_prefix}…</code>
+                    </td>
+                    <td>{formatTime(k.created_at)}</td>
+                    <td>{k.last_used_at ? formatTime(k.last_used_at) : 'Never'}</td>
+                    <td>{status(k, now)}</td>
+                    <td>
+                      {usable && (
+                        <div className="row">
+                          <button type="button" className="button-secondary" aria-label={`Rotate ${k.name}`} onClick={() => setAction({ kind: 'rotate', key: k })}>
+                            Rotate
+                          </button>
+                          <button type="button" className="button-secondary" aria-label={`Revoke ${k.name}`} onClick={() => setAction({ kind: 'revoke', key: k })}>
+                            Revoke
+                          </button>
+                        </div>
+                      )}
+                      {!k.revoked_at && k.replaced_by && (
+                        <button type="button" className="button-secondary" aria-label={`Revoke ${k.name}`} onClick={() => setAction({ kind: 'revoke', key: k })}>
+                          Revoke now
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function CreateKey({ onCreated }: { onCreated: (key: NewKey) => void }) {
+  const { api, account } = useAccount();
+  const [name, setName] = useState('');
+  const [environment, setEnvironment] = useState<Environment>('test');
+  const [kind, setKind] = useState<'publishable' | 'secret'>('publishable');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const id = useId();
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      onCreated(await api.keys.create(account.id, { name: name.trim(), environment, kind }));
+      setName('');
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Create a key</h2>
+      <label htmlFor={`${id}-name`}>Name</label>
+      <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} placeholder="Web app" />
+      <fieldset>
+        <legend>Environment</legend>
+        <label>
+          <input type="radio" name={`${id}-env`} checked={environment === 'test'} onChange={() => setEnvironment('test')} /> Test
+        </label>
+        <label>
+          <input type="radio" name={`${id}-env`} checked={environment === 'live'} onChange={() => setEnvironment('live')} /> Live
+        </label>
+      </fieldset>
+      <fieldset>
+        <legend>Kind</legend>
+        <label>
+          <input type="radio" name={`${id}-kind`} checked={kind === 'publishable'} onChange={() => setKind('publishable')} /> Publishable
+          (browser)
+        </label>
+        <label>
+          <input type="radio" name={`${id}-kind`} checked={kind === 'secret'} onChange={() => setKind('secret')} /> Secret (server)
+        </label>
+      </fieldset>
+      {error !== null && <ErrorNotice error={error} />}
+      <button type="submit" aria-busy={busy}>
+        {busy ? 'Creating…' : 'Create key'}
+      </button>
+    </form>
   );
 }

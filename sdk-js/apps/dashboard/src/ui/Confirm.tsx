@@ -1,0 +1,50 @@
+// An inline confirmation: focus moves into it, Escape cancels, focus returns to the opener.
+import { useEffect, useId, useRef, type ReactNode } from 'react';
+
+export function Confirm({
+  title,
+  children,
+  confirmLabel,
+  danger,
+  busy,
+  onConfirm,
+  onCancel,
+}: {
+  title: string;
+  children?: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  busy?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const id = useId();
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    ref.current?.querySelector<HTMLElement>('select, input, textarea, button')?.focus();
+    return () => opener?.focus?.();
+  }, []);
+  return (
+    <div
+      ref={ref}
+      className="card"
+      role="dialog"
+      aria-labelledby={`${id}-title`}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onCancel();
+      }}
+    >
+      <h3 id={`${id}-title`}>{title}</h3>
+      {children}
+      <div className="row">
+        <button type="button" className={danger ? 'button-danger' : undefined} aria-busy={busy} onClick={() => !busy && onConfirm()}>
+          {confirmLabel}
+        </button>
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
