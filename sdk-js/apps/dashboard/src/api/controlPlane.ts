@@ -11,6 +11,7 @@ import type {
   NewKey,
   Plan,
   Platform,
+  Quota,
   Region,
   Revision,
   RevisionDiff,
@@ -168,6 +169,8 @@ export function createControlPlane(options: ControlPlaneOptions) {
         json<ChangeResult>('POST', `${inst(id, 'live')}/promote`, { body: { dry_run: dryRun } }),
     },
     customizations: {
+      list: (id: string, env: Environment) =>
+        json<{ data: Customization[]; quota: Quota }>('GET', `${inst(id, env)}/customizations`),
       propose: (id: string, env: Environment, prompt: string) =>
         json<Customization>('POST', `${inst(id, env)}/customizations`, { body: { prompt } }),
       modify: (id: string, env: Environment, cid: string, prompt: string) =>

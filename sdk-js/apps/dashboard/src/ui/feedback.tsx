@@ -47,7 +47,7 @@ export interface Loaded<T> {
   reload: () => Promise<void>;
 }
 
-/** Loads `load()` after mount and whenever `deps` change; `reload()` loads again in place. */
+/** Loads `load()` after mount and whenever `deps` change; `reload()` loads again in place (keeping the data on failure). */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data: T | undefined; error: unknown; isLoading: boolean }>({
     data: undefined,
@@ -67,7 +67,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     }
   }, []);
   useEffect(() => {
-    setState((s) => ({ ...s, isLoading: true }));
+    // Another thing to load (other deps): what was shown no longer applies.
+    setState({ data: undefined, error: null, isLoading: true });
     void reload();
     return () => {
       generation.current++;
@@ -103,4 +104,36 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
       {copied === 'yes' ? 'Copied' : copied === 'failed' ? 'Copy failed: select and copy by hand' : label}
     </button>
   );
+}
+
+export interface Action<A extends unknown[]> {
+  run: (...args: A) => Promise<void>;
+  busy: boolean;
+  error: unknown;
+  clearError: () => void;
+}
+
+/** Runs `work` once at a time, keeping its error for the page to show. */
+export function useAction<A extends unknown[]>(work: (...args: A) => Promise<void>): Action<A> {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const busyRef = useRef(false);
+  const workRef = useRef(work);
+  workRef.current = work;
+  const run = useCallback(async (...args: A) => {
+    if (busyRef.current) return;
+    busyRef.current = true;
+    setBusy(true);
+    setError(null);
+    try {
+      await workRef.current(...args);
+    } catch (e) {
+      setError(e);
+    } finally {
+      busyRef.current = false;
+      setBusy(false);
+    }
+  }, []);
+  const clearError = useCallback(() => setError(null), []);
+  return { run, busy, error, clearError };
 }
