@@ -1,5 +1,5 @@
 import { createClient } from '@authstack/client';
-import { screen, waitFor, render } from '@testing-library/react';
+import { act, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { FakeInstance } from '../../../packages/react/test/fake-instance';
@@ -67,8 +67,10 @@ describe('<App>', () => {
     window.history.replaceState(null, '', '/reset-password');
     setup();
     expect(await screen.findByRole('button', { name: /reset link/i })).toBeInTheDocument();
-    window.history.replaceState(null, '', '/sign-up');
-    window.dispatchEvent(new PopStateEvent('popstate'));
+    act(() => {
+      window.history.replaceState(null, '', '/sign-up');
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    });
     expect(await screen.findByRole('button', { name: /create account/i })).toBeInTheDocument();
   });
 
@@ -83,5 +85,30 @@ describe('<App>', () => {
     const after = document.documentElement.dataset['theme'];
     expect(after).not.toBe(before);
     expect(toggle).toHaveAttribute('aria-pressed', after === 'dark' ? 'true' : 'false');
+  });
+
+  it('connects an existing account of the selected organization and returns from Checkout', async () => {
+    const user = userEvent.setup();
+    window.history.replaceState(null, '', '/dashboard?checkout=success');
+    const { cp, platformInstance } = setup();
+    const org = platformInstance.addOrg('Demo', { 'ada@example.com': 'admin' });
+    cp.on('GET', '/v1/accounts/acc_demo', () => ({ id: 'acc_demo', organization_id: org.id, name: 'Demo', subscription: null, instances: [] }));
+    await user.type(await screen.findByLabelText('Email address'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    expect(await screen.findByText(/Payment received/)).toBeInTheDocument();
+    await user.click(await screen.findByRole('button', { name: /Current account/ }));
+    await user.click(await screen.findByRole('option', { name: /Demo/ }));
+    await user.click(await screen.findByRole('link', { name: 'Accounts' }));
+    await user.type(await screen.findByLabelText('Account id'), 'acc_demo');
+    await user.click(screen.getByRole('button', { name: 'Connect' }));
+    expect(await screen.findByText(/You are working in/)).toHaveTextContent('Demo (acc_demo)');
+    await user.click(screen.getByRole('link', { name: 'Instances' }));
+    expect(await screen.findByRole('heading', { name: 'No instances yet' })).toBeInTheDocument();
+  });
+
+  it('opens invitation links with @authstack/react', async () => {
+    window.history.replaceState(null, '', '/accept-invitation?token=inv_token');
+    setup();
+    expect(await screen.findByText('You were invited to join an organization.')).toBeInTheDocument();
   });
 });

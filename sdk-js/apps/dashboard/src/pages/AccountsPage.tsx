@@ -3,7 +3,7 @@ import { useOrganizations, useTenant } from '@authstack/react';
 import { useId, useState, type FormEvent } from 'react';
 import { ControlPlaneError } from '../api/controlPlane';
 import { useDashboard } from '../account/context';
-import { ErrorNotice, Status } from '../ui/feedback';
+import { ErrorNotice, Status, useAction } from '../ui/feedback';
 import { navigate } from '../shell/router';
 
 export function AccountsPage() {
@@ -32,30 +32,20 @@ function CreateAccount() {
   const { reload } = useOrganizations();
   const { switchOrganization } = useTenant();
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const id = useId();
+  const create = useAction(async () => {
+    if (!name.trim()) throw new ControlPlaneError(400, 'invalid_request', 'Give the account a name');
+    const account = await api.accounts.create(name.trim());
+    remember(account.organization_id, { id: account.id, name: account.name });
+    await reload();
+    await switchOrganization(account.organization_id);
+    navigate('/plans');
+  });
+  const { busy, error } = create;
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    if (busy) return;
-    if (!name.trim()) {
-      setError(new ControlPlaneError(400, 'invalid_request', 'Give the account a name'));
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const account = await api.accounts.create(name.trim());
-      remember(account.organization_id, { id: account.id, name: account.name });
-      await reload();
-      await switchOrganization(account.organization_id);
-      navigate('/plans');
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    void create.run();
   }
 
   return (

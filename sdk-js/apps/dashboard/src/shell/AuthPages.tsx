@@ -1,4 +1,6 @@
-// Signed-out pages, all from @authstack/react against the platform instance.
+// Signed-out pages, all from @authstack/react against the platform instance. The paths are the
+// ones the platform instance's mails link to: {mail.link_base_url}/reset-password?token=…,
+// /verify-email?token=…, /accept-invitation?token=….
 import {
   AcceptInvitation,
   EmailVerification,
@@ -26,7 +28,7 @@ export function AuthPages({ path }: { path: string }) {
     case '/verify-email':
       page = <EmailVerification onVerified={() => navigate('/', { replace: true })} />;
       break;
-    case '/invitations/accept':
+    case '/accept-invitation':
       page = <AcceptInvitation onAccepted={() => navigate('/', { replace: true })} />;
       break;
     default:

@@ -1,5 +1,5 @@
 // The signed-in frame: header with navigation, account switcher, theme and sign-out.
-import { OrganizationSwitcher, useAuth, useOrganizations } from '@authstack/react';
+import { AcceptInvitation, EmailVerification, OrganizationSwitcher, useAuth, useOrganizations } from '@authstack/react';
 import { useMemo, useRef, type ReactNode } from 'react';
 import { createControlPlane, type ControlPlane } from '../api/controlPlane';
 import type { Platform } from '../api/types';
@@ -103,6 +103,9 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
 function Page({ path }: { path: string }) {
   const { account } = useDashboard();
   const { organizations, isLoaded } = useOrganizations();
+  // Mail links opened while signed in.
+  if (path === '/accept-invitation') return <AcceptInvitation onAccepted={() => navigate('/', { replace: true })} />;
+  if (path === '/verify-email') return <EmailVerification onVerified={() => navigate('/', { replace: true })} />;
   if (path === '/accounts') return <AccountsPage />;
   if (path === '/team') return <TeamPage />;
   if (!account) {
@@ -113,6 +116,8 @@ function Page({ path }: { path: string }) {
   const pages: Record<string, ReactNode> = {
     '/': <InstancesPage />,
     '/instances': <InstancesPage />,
+    // Stripe Checkout's default return address (`--dashboard-url`).
+    '/dashboard': <InstancesPage />,
     '/plans': <PlansPage />,
     '/keys': <KeysPage />,
     '/revisions': <RevisionsPage />,

@@ -3,7 +3,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useAccount } from '../../account/context';
 import type { ApiKey, Environment, NewKey } from '../../api/types';
 import { Confirm } from '../../ui/Confirm';
-import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useLoad } from '../../ui/feedback';
+import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
 
 const GRACE: { secs: number; label: string }[] = [
   { secs: 0, label: 'Stop the old key now' },
@@ -192,23 +192,16 @@ function CreateKey({ onCreated }: { onCreated: (key: NewKey) => void }) {
   const [name, setName] = useState('');
   const [environment, setEnvironment] = useState<Environment>('test');
   const [kind, setKind] = useState<'publishable' | 'secret'>('publishable');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const id = useId();
+  const create = useAction(async () => {
+    onCreated(await api.keys.create(account.id, { name: name.trim(), environment, kind }));
+    setName('');
+  });
+  const { busy, error } = create;
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      onCreated(await api.keys.create(account.id, { name: name.trim(), environment, kind }));
-      setName('');
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    void create.run();
   }
 
   return (
