@@ -32,6 +32,8 @@ export interface DashboardContextValue {
   account: AccountRef | null;
   /** Remembers `account` as the account of `organizationId`. */
   remember: (organizationId: string, account: AccountRef) => void;
+  /** Whether this browser knows the account of `organizationId`. */
+  knows: (organizationId: string) => boolean;
 }
 
 const DashboardContext = createContext<DashboardContextValue | null>(null);
@@ -66,6 +68,7 @@ export function DashboardProvider({
       organizationId,
       account: organizationId ? (directory[organizationId] ?? null) : null,
       remember,
+      knows: (orgId: string) => orgId in directory,
     }),
     [api, platform, organizationId, directory, remember],
   );

@@ -1,6 +1,6 @@
 // The signed-in frame: header with navigation, account switcher, theme and sign-out.
-import { AcceptInvitation, EmailVerification, OrganizationSwitcher, useAuth, useOrganizations } from '@authstack/react';
-import { useMemo, useRef, type ReactNode } from 'react';
+import { AcceptInvitation, EmailVerification, OrganizationSwitcher, useAuth, useOrganizations, useTenant } from '@authstack/react';
+import { useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { createControlPlane, type ControlPlane } from '../api/controlPlane';
 import type { Platform } from '../api/types';
 import { DashboardProvider, useDashboard } from '../account/context';
@@ -100,9 +100,30 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
   );
 }
 
+/**
+ * A session starts without an organization: select the user's only one, or the first one this
+ * browser knows the account of, so that the dashboard opens on the account.
+ */
+function useSelectAccount() {
+  const { organizationId, knows } = useDashboard();
+  const { organizations, isLoaded } = useOrganizations();
+  const { switchOrganization } = useTenant();
+  const tried = useRef(false);
+  useEffect(() => {
+    // Once, on the first list: later the user (or account creation) chooses.
+    if (!isLoaded || tried.current) return;
+    tried.current = true;
+    if (organizationId) return;
+    const pick = organizations.find((o) => knows(o.id)) ?? (organizations.length === 1 ? organizations[0] : undefined);
+    if (!pick) return;
+    switchOrganization(pick.id).catch(() => undefined); // the account menu still offers it
+  }, [organizationId, isLoaded, organizations, knows, switchOrganization]);
+}
+
 function Page({ path }: { path: string }) {
   const { account } = useDashboard();
   const { organizations, isLoaded } = useOrganizations();
+  useSelectAccount();
   // Mail links opened while signed in.
   if (path === '/accept-invitation') return <AcceptInvitation onAccepted={() => navigate('/', { replace: true })} />;
   if (path === '/verify-email') return <EmailVerification onVerified={() => navigate('/', { replace: true })} />;

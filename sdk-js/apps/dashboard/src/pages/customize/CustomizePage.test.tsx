@@ -33,7 +33,7 @@ function api() {
     .on('GET', BASE, () => ({ data: [], quota: { used: 0, limit: 20 } }))
     .on('POST', BASE, () => proposal())
     .on('POST', `${BASE}/cus_1/approve`, () =>
-      proposal({ status: 'deployed', revision: 3, result: 'The instance serves revision 3 and shows the new settings.', diff: undefined }),
+      proposal({ status: 'deployed', revision: 3, result: 'Done: revision 3 is live on the test instance and the change is visible.', diff: undefined }),
     )
     .on('POST', `${BASE}/cus_1/cancel`, () => proposal({ status: 'cancelled', diff: undefined }))
     .on('POST', `${BASE}/cus_1/modify`, (call) =>
@@ -57,7 +57,7 @@ describe('<CustomizePage>', () => {
     expect(cp.callsTo('POST', BASE)[0]?.body).toEqual({ prompt: 'require a minimum password length of 12' });
 
     await user.click(within(log).getByRole('button', { name: 'Approve and deploy' }));
-    expect(await within(log).findByText(/Done: revision 3 is deployed and verified/)).toBeInTheDocument();
+    expect(await within(log).findByText('Done: revision 3 is live on the test instance and the change is visible.')).toBeInTheDocument();
     expect(within(log).queryByRole('button', { name: 'Approve and deploy' })).toBeNull();
   });
 

@@ -201,14 +201,15 @@ function Answer({
       {c.status === 'deploying' && <p role="status">Deploying revision {c.revision ?? ''}…</p>}
       {c.status === 'deployed' && (
         <div className="notice notice-success" role="status">
-          <p>
-            Done: revision {c.revision} is deployed and verified. {c.result ?? ''}
-          </p>
+          <p>{c.result ?? `Done: revision ${c.revision ?? ''} is deployed and verified.`}</p>
         </div>
       )}
       {c.status === 'failed' && (
         <div className="notice notice-error" role="alert">
-          <p>It did not work: {c.result ?? 'the new revision failed and the instance went back to its last healthy one.'}</p>
+          <p>{c.result ?? 'It did not work: the new revision failed and the instance went back to its last healthy one.'}</p>
+          <p>
+            Nothing else changed. Try a different wording, or see the <Link to="/revisions">revisions</Link>.
+          </p>
         </div>
       )}
       {c.status === 'cancelled' && <p>Cancelled; nothing changed.</p>}
