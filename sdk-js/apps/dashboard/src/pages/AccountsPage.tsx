@@ -8,6 +8,7 @@ import { navigate } from '../shell/router';
 
 export function AccountsPage() {
   const { account, organizationId } = useDashboard();
+  const { organizations } = useOrganizations();
   return (
     <section aria-labelledby="accounts-title" className="page">
       <h1 id="accounts-title">Accounts</h1>
@@ -18,6 +19,8 @@ export function AccountsPage() {
         </p>
       ) : organizationId ? (
         <p>The organization you selected is not connected to an AuthStack account in this browser yet.</p>
+      ) : organizations.length > 0 ? (
+        <p>Choose an account in the account menu at the top, or create a new one.</p>
       ) : (
         <p>Create your first AuthStack account to subscribe to a plan and get your instances.</p>
       )}

@@ -63,8 +63,10 @@ describe('<RevisionsPage>', () => {
     expect(failed).toHaveTextContent('did not become ready');
     expect(screen.getByRole('row', { name: /^2 running/ })).toHaveTextContent('Import');
 
-    expect(screen.getByLabelText('From')).toHaveValue('1');
-    expect(screen.getByLabelText('To')).toHaveValue('2');
+    expect(screen.getByLabelText('From')).toHaveValue('2');
+    expect(screen.getByLabelText('To')).toHaveValue('3');
+    await user.selectOptions(screen.getByLabelText('From'), '1');
+    await user.selectOptions(screen.getByLabelText('To'), '2');
     await user.click(screen.getByRole('button', { name: 'Compare' }));
     const table = await screen.findByRole('table', { name: 'Revision 1 and revision 2, side by side' });
     const row = within(table).getByRole('row', { name: /passwords.min_length/ });

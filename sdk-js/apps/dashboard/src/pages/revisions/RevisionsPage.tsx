@@ -213,8 +213,9 @@ function Compare({ env, revisions, current }: { env: Environment; revisions: Rev
   const [from, setFrom] = useState<number | ''>('');
   const [to, setTo] = useState<number | ''>('');
   const [diff, setDiff] = useState<RevisionDiff | null>(null);
-  const defaultTo = current ?? numbers[0];
-  const defaultFrom = numbers.find((n) => defaultTo !== undefined && n < defaultTo);
+  // By default: what the newest revision changes against the running one (or its predecessor).
+  const defaultTo = numbers[0];
+  const defaultFrom = current !== null && current !== defaultTo && numbers.includes(current) ? current : numbers[1];
   const a = from === '' ? defaultFrom : from;
   const b = to === '' ? defaultTo : to;
   const compare = useAction(async () => {
