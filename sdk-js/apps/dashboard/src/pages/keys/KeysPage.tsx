@@ -147,7 +147,8 @@ export function KeysPage() {
             </thead>
             <tbody>
               {keys.data.map((k) => {
-                const usable = !k.revoked_at && !k.replaced_by && !(k.expires_at && Date.parse(k.expires_at) <= now);
+                const live = !k.revoked_at && !(k.expires_at && Date.parse(k.expires_at) <= now);
+                const usable = live && !k.replaced_by;
                 return (
                   <tr key={k.id}>
                     <th scope="row">{k.name}</th>
@@ -170,7 +171,7 @@ export function KeysPage() {
                           </button>
                         </div>
                       )}
-                      {!k.revoked_at && k.replaced_by && (
+                      {live && k.replaced_by && (
                         <button type="button" className="button-secondary" aria-label={`Revoke ${k.name}`} onClick={() => setAction({ kind: 'revoke', key: k })}>
                           Revoke now
                         </button>
