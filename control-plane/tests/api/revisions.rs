@@ -10,7 +10,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Owner, Reply, TestPlatform, spawn_platform};
+use crate::helpers::{
+    Owner, Reply, TestPlatform, spawn_platform, spawn_platform_with, test_config,
+};
 
 fn base(owner: &Owner, env: &str) -> String {
     format!("/v1/accounts/{}/instances/{env}", owner.account_id)
@@ -659,4 +661,90 @@ async fn no_request_fails_while_a_revision_deploys_and_rolls_back_under_load() {
         failures.len(),
         &failures[..failures.len().min(5)]
     );
+}
+
+#[tokio::test]
+async fn a_proposal_can_be_modified_by_hand_and_prompts_are_limited_by_the_plan() {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let mut config = test_config(dir.path());
+    for plan in &mut config.catalog.plans {
+        plan.limits.customization_prompts_per_month = 2;
+    }
+    let platform = spawn_platform_with(dir, config).await;
+    let (owner, _, key) = platform.live_customer("quota@example.com", "pro").await;
+    let path = format!("{}/customizations", base(&owner, "live"));
+    let proposed = platform
+        .cp(
+            Method::POST,
+            &path,
+            &owner.token,
+            Some(json!({ "prompt": "Require a minimum password length of 12" })),
+        )
+        .await;
+    proposed.assert_ok(201);
+    assert_eq!(
+        proposed.body["patch"],
+        json!([{ "op": "replace", "path": "/passwords/min_length", "value": 12 }])
+    );
+    let id = proposed.str("id");
+
+    // Modified by hand: a bad patch is refused with its field path, a good one replaces it.
+    let url = format!("{path}/{id}/modify");
+    let bad = platform
+        .cp(Method::POST, &url, &owner.token,
+            Some(json!({ "patch": [{ "op": "replace", "path": "/passwords/min_length", "value": 3 }] })))
+        .await;
+    bad.assert_error(422, "invalid_config");
+    assert_eq!(bad.body["errors"][0]["path"], "passwords.min_length");
+    let modified = platform
+        .cp(Method::POST, &url, &owner.token,
+            Some(json!({ "patch": [{ "op": "replace", "path": "/passwords/min_length", "value": 10 }] })))
+        .await;
+    modified.assert_ok(200);
+    assert_eq!(
+        modified.body["diff"]["text"],
+        "~ passwords.min_length: 8 -> 10"
+    );
+    let approved = platform
+        .cp(
+            Method::POST,
+            &format!("{path}/{id}/approve"),
+            &owner.token,
+            None,
+        )
+        .await;
+    assert_eq!(approved.body["status"], "deployed", "{}", approved.body);
+    let public = platform
+        .via_key(Method::GET, "/v1/config/public", &key, None, None)
+        .await;
+    assert_eq!(public.body["password_policy"]["min_length"], 10);
+
+    // The second prompt is the month's last.
+    platform
+        .cp(
+            Method::POST,
+            &path,
+            &owner.token,
+            Some(json!({ "prompt": "enable dark mode" })),
+        )
+        .await
+        .assert_ok(201);
+    platform
+        .cp(
+            Method::POST,
+            &path,
+            &owner.token,
+            Some(json!({ "prompt": "add GitHub login" })),
+        )
+        .await
+        .assert_error(429, "quota_exceeded");
+    platform
+        .cp(
+            Method::POST,
+            &path,
+            &owner.token,
+            Some(json!({ "prompt": "   " })),
+        )
+        .await
+        .assert_error(400, "invalid_request");
 }
