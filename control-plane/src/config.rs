@@ -49,6 +49,11 @@ pub struct Config {
     /// the default) or `llm` (an OpenAI-compatible endpoint, `llm` below).
     pub planner: String,
     pub llm: Option<crate::customize::planner::LlmSettings>,
+    /// The dashboard's built files (`sdk-js/apps/dashboard/dist`), served at `/`.
+    pub dashboard_dir: Option<PathBuf>,
+    /// Browser origins the dashboard runs on besides the control plane's own (e.g. a Vite dev
+    /// server): the platform instance allows them.
+    pub dashboard_origins: Vec<String>,
 }
 
 impl Config {
@@ -72,6 +77,8 @@ impl Config {
             provisioners: Provisioners::default(),
             planner: "rules".into(),
             llm: None,
+            dashboard_dir: None,
+            dashboard_origins: Vec::new(),
         }
     }
 }

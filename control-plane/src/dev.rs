@@ -25,6 +25,8 @@ pub struct DevOptions {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
     pub gateway_listen: SocketAddr,
+    /// The dashboard's built files, served at `/`.
+    pub dashboard_dir: Option<PathBuf>,
 }
 
 /// What `dev.json` holds.
@@ -75,6 +77,12 @@ pub async fn start(options: DevOptions) -> anyhow::Result<Dev> {
     let mut config = Config::embedded(&options.data_dir);
     config.listen = options.listen;
     config.stop_instances_on_shutdown = true;
+    config.dashboard_dir = options.dashboard_dir.clone();
+    // The dashboard's Vite dev server (`npm run dev --workspace @authstack/dashboard`).
+    config.dashboard_origins = vec![
+        "http://127.0.0.1:5174".into(),
+        "http://localhost:5174".into(),
+    ];
     let gateway = gateway::start(GatewayOptions {
         listen: options.gateway_listen,
         db: gateway_db,

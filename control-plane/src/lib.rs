@@ -217,7 +217,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/ops/instances", get(ops::list))
         .route("/v1/ops/instances/{id}/reconcile", post(ops::reconcile))
         .route("/v1/ops/audit-logs", get(audit::routes::all_events))
-        .fallback(|| async { Error::NotFound("route") })
+        .fallback(dashboard)
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(256 * 1024))
         .layer(
@@ -399,6 +399,7 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
         config,
     });
     ensure_platform_key(&app).await?;
+    allow_dashboard(&app, addr).await?;
     reconcile::apply_now(&app, &platform_id)
         .await
         .context("starting the platform instance")?;
@@ -425,6 +426,59 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
         server,
         background,
     })
+}
+
+/// The dashboard runs in browsers at the control plane's own origin (and any configured
+/// others): the platform instance, which it signs users in with, allows them.
+async fn allow_dashboard(app: &App, addr: SocketAddr) -> anyhow::Result<()> {
+    let mut origins = vec![format!("http://{addr}")];
+    if addr.ip().is_loopback() {
+        origins.push(format!("http://localhost:{}", addr.port()));
+    }
+    origins.extend(app.config.dashboard_origins.iter().cloned());
+    let now = app.clock.now();
+    let mut tx = app.db.writer.begin().await?;
+    sqlx::query("UPDATE instances SET allowed_origins = $1 WHERE id = $2")
+        .bind(serde_json::to_string(&origins)?)
+        .bind(&app.platform.instance_id)
+        .execute(&mut *tx)
+        .await?;
+    route_changes::record(&mut *tx, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Paths outside the API: the dashboard's files, and its `index.html` for the routes the app
+/// handles in the browser. API paths (and everything without a dashboard) are a JSON 404.
+async fn dashboard(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    request: Request<axum::body::Body>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+    let api = request.uri().path().starts_with("/v1/");
+    match &app.config.dashboard_dir {
+        Some(dir)
+            if !api
+                && matches!(
+                    *request.method(),
+                    axum::http::Method::GET | axum::http::Method::HEAD
+                ) =>
+        {
+            let index = tower_http::services::ServeFile::new(dir.join("index.html"));
+            match tower_http::services::ServeDir::new(dir)
+                .fallback(index)
+                .oneshot(request)
+                .await
+            {
+                Ok(response) => response.into_response(),
+                Err(err) => {
+                    Error::Internal(anyhow::anyhow!("serving the dashboard: {err}")).into_response()
+                }
+            }
+        }
+        _ => Error::NotFound("route").into_response(),
+    }
 }
 
 /// The platform instance's id and secrets, creating its row on first start.

@@ -57,6 +57,17 @@ struct DevArgs {
     /// json or pretty.
     #[arg(long, env = "AUTHSTACK_LOG_FORMAT", default_value = "pretty")]
     log_format: String,
+    /// The dashboard's built files, served at `/` (`sdk-js/apps/dashboard/dist` when it exists).
+    #[arg(long, env = "AUTHSTACK_DASHBOARD_DIR")]
+    dashboard_dir: Option<PathBuf>,
+}
+
+/// The dashboard directory given, or the repository's build when it exists.
+fn dashboard_dir(given: Option<PathBuf>) -> Option<PathBuf> {
+    given.or_else(|| {
+        let built = PathBuf::from("sdk-js/apps/dashboard/dist");
+        built.join("index.html").exists().then_some(built)
+    })
 }
 
 #[derive(Args, Clone)]
@@ -122,6 +133,9 @@ struct ServeArgs {
         default_value = "http://127.0.0.1:7400/dashboard"
     )]
     dashboard_url: String,
+    /// The dashboard's built files, served at `/` (`sdk-js/apps/dashboard/dist` when it exists).
+    #[arg(long, env = "AUTHSTACK_DASHBOARD_DIR")]
+    dashboard_dir: Option<PathBuf>,
     /// Days a past-due subscription keeps running.
     #[arg(long, env = "AUTHSTACK_PAYMENT_GRACE_DAYS", default_value_t = 7)]
     payment_grace_days: u64,
@@ -216,6 +230,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir.clone(),
         listen: args.listen,
         gateway_listen: args.gateway_listen,
+        dashboard_dir: dashboard_dir(args.dashboard_dir.clone()),
     })
     .await?;
     println!("{}", dev::banner(&running.info, &args.data_dir));
@@ -245,6 +260,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         });
     }
     config.planner = args.planner;
+    config.dashboard_dir = dashboard_dir(args.dashboard_dir.clone());
     config.llm =
         args.llm_url.map(
             |base_url| authstack_control_plane::customize::planner::LlmSettings {

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod billing;
+mod dashboard;
 mod fake_cluster;
 mod gateway;
 mod helpers;
