@@ -130,7 +130,10 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/platform", get(platform_info))
         .route("/v1/plans", get(catalog::routes::plans))
         .route("/v1/regions", get(catalog::routes::regions))
-        .route("/v1/accounts", post(accounts::routes::create))
+        .route(
+            "/v1/accounts",
+            get(accounts::routes::list).post(accounts::routes::create),
+        )
         .route("/v1/accounts/{id}", get(accounts::routes::get))
         .route(
             "/v1/accounts/{id}/subscription",

@@ -50,6 +50,17 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Account>> {
     row.as_ref().map(Account::from_row).transpose()
 }
 
+/// The accounts of a platform organization (one, in practice).
+pub async fn of_organization(db: &Db, organization_id: &str) -> sqlx::Result<Vec<Account>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM accounts WHERE organization_id = $1 ORDER BY created_at"
+    ))
+    .bind(organization_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(Account::from_row).collect()
+}
+
 pub async fn find_by_customer<'c, E>(executor: E, customer: &str) -> sqlx::Result<Option<Account>>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,

@@ -125,6 +125,29 @@ pub async fn create_account(
     Ok(account)
 }
 
+#[derive(Serialize)]
+pub struct AccountList {
+    data: Vec<AccountView>,
+}
+
+/// `GET /v1/accounts`: the accounts of the organization the caller's token works in (how the
+/// dashboard finds the account after a sign-in).
+pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<AccountList>> {
+    let Some(org_id) = caller.org_id.as_deref() else {
+        return Ok(axum::Json(AccountList { data: Vec::new() }));
+    };
+    if !caller.has("organization:read") {
+        return Err(Error::Forbidden(
+            "this action needs the permission 'organization:read' in the account".into(),
+        ));
+    }
+    let mut data = Vec::new();
+    for account in super::of_organization(&app.db, org_id).await? {
+        data.push(view(&app, account).await?);
+    }
+    Ok(axum::Json(AccountList { data }))
+}
+
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,

@@ -95,3 +95,30 @@ async fn the_dashboard_is_served_and_its_origin_may_use_the_platform_instance() 
         .expect("login");
     assert_eq!(foreign.status(), 403);
 }
+
+#[tokio::test]
+async fn a_signed_in_user_finds_the_account_of_their_organization() {
+    let platform = crate::helpers::spawn_platform().await;
+    let owner = platform.owner("finder@example.com").await;
+    let listed = platform
+        .cp(reqwest::Method::GET, "/v1/accounts", &owner.token, None)
+        .await;
+    listed.assert_ok(200);
+    assert_eq!(
+        listed.body["data"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.body
+    );
+    assert_eq!(listed.body["data"][0]["id"], owner.account_id.as_str());
+    // Another user's organization sees only its own.
+    let other = platform.owner("other@example.com").await;
+    let theirs = platform
+        .cp(reqwest::Method::GET, "/v1/accounts", &other.token, None)
+        .await;
+    assert_eq!(theirs.body["data"][0]["id"], other.account_id.as_str());
+    platform
+        .cp(reqwest::Method::GET, "/v1/accounts", "not-a-token", None)
+        .await
+        .assert_error(401, "unauthorized");
+}

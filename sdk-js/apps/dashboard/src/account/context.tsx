@@ -1,9 +1,10 @@
 // Which AuthStack account the dashboard works in: the account of the session's organization.
 //
-// The control plane has no "accounts of this organization" lookup, so the dashboard remembers
-// the account id of each organization it created or connected (in localStorage), and offers to
-// connect an existing account by id (GET /v1/accounts/{id} only answers for the session's org).
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+// The dashboard remembers the account id of each organization it created or connected (in
+// localStorage); for an organization it does not know yet it asks the control plane
+// (GET /v1/accounts answers the accounts of the session's organization), and it still offers
+// to connect an existing account by id.
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { ControlPlane } from '../api/controlPlane';
 
 export interface AccountRef {
@@ -61,6 +62,21 @@ export function DashboardProvider({
       return next;
     });
   }, []);
+  useEffect(() => {
+    if (!organizationId || organizationId in directory) return;
+    let cancelled = false;
+    api.accounts
+      .mine()
+      .then((accounts) => {
+        const found = accounts[0];
+        if (!cancelled && found) remember(organizationId, { id: found.id, name: found.name });
+      })
+      // Not found or not allowed: the accounts page offers to create or connect one.
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [api, organizationId, directory, remember]);
   const value = useMemo<DashboardContextValue>(
     () => ({
       api,

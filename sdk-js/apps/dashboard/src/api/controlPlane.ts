@@ -130,6 +130,8 @@ export function createControlPlane(options: ControlPlaneOptions) {
     regions: async () => (await json<{ data: Region[] }>('GET', '/v1/regions')).data,
     accounts: {
       create: (name: string) => json<Account>('POST', '/v1/accounts', { body: { name } }),
+      /** The accounts of the session's organization. */
+      mine: async () => (await json<{ data: Account[] }>('GET', '/v1/accounts')).data,
       get: (id: string) => json<Account>('GET', acc(id)),
       subscribe: (id: string, plan: string, region: string) =>
         json<SubscribeResponse>('POST', `${acc(id)}/subscription`, { body: { plan, region } }),
