@@ -2,6 +2,7 @@
 
 pub mod import;
 pub mod routes;
+pub mod usage;
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(unban_user))
         .routes(routes!(revoke_user_sessions))
         .routes(routes!(import_users))
+        .routes(routes!(super::usage::usage))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -58,15 +58,14 @@ pub struct AuditPage {
 
 fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<i64>> {
     raw.map(|text| {
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-            .map(|t| t.unix_timestamp())
-            .map_err(|_| Error::invalid(format!("{field} must be an RFC 3339 timestamp")))
+        crate::clock::parse_rfc3339(text)
+            .ok_or_else(|| Error::invalid(format!("{field} must be an RFC 3339 timestamp")))
     })
     .transpose()
 }
 
-fn csv_field(value: &str) -> String {
-    // Quote every field; neutralise spreadsheet formulas.
+/// One CSV field: always quoted, spreadsheet formulas neutralised.
+pub fn csv_field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@']) {
         format!("'{value}")
     } else {

@@ -216,7 +216,15 @@ pub async fn refresh(
         ensure_member(app, &user.id, org_id).await?;
     }
     let (next, next_hash) = new_refresh_token();
-    if !store::rotate(&app.db, &hash, &next_hash, &session.id, now).await? {
+    if !store::rotate(
+        &app.db,
+        &hash,
+        &next_hash,
+        (&session.id, session.last_active_at),
+        now,
+    )
+    .await?
+    {
         // Another request rotated this token a moment ago: it wins, this one gets nothing. A
         // later replay of the token is reuse and revokes the family.
         return Err(INVALID);

@@ -87,13 +87,17 @@ pub async fn find_by_refresh(
 
 /// Marks `old_hash` used and stores `new_hash` in the same family, atomically. Returns false
 /// when the old token was already used: of concurrent rotations exactly one succeeds.
+/// `last_active_at` is the session's as read before: the user's activity of that day is already
+/// recorded (by the sign-in or an earlier refresh), so only the first refresh of a day writes it.
 pub async fn rotate(
     db: &Db,
     old_hash: &str,
     new_hash: &str,
-    session_id: &str,
+    session: (&str, UnixTime),
     now: UnixTime,
 ) -> sqlx::Result<bool> {
+    let (session_id, last_active_at) = session;
+    let today = crate::admin::usage::day(now);
     let mut tx = db.writer.begin().await?;
     let claimed = sqlx::query(
         "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
@@ -120,6 +124,17 @@ pub async fn rotate(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    // A refresh is activity: the user counts as active today.
+    if crate::admin::usage::day(last_active_at) != today {
+        sqlx::query(
+            "INSERT INTO user_activity (user_id, day) SELECT user_id, $2 FROM sessions WHERE id = $1 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(session_id)
+        .bind(today)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(true)
 }

@@ -131,12 +131,18 @@ pub async fn mark_email_verified<'e, E: sqlx::AnyExecutor<'e>>(
 }
 
 pub async fn record_login(db: &Db, id: &str, now: UnixTime) -> sqlx::Result<()> {
+    let mut tx = db.writer.begin().await?;
     sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)
-        .execute(&db.writer)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    sqlx::query("INSERT INTO user_activity (user_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(id)
+        .bind(crate::admin::usage::day(now))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {

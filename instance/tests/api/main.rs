@@ -15,3 +15,4 @@ mod org_audit;
 mod orgs;
 mod passwords;
 mod tokens;
+mod usage;

@@ -69,6 +69,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Usage of this instance against its limits. */
+        get: operations["usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users": {
         parameters: {
             query?: never;
@@ -822,6 +839,12 @@ export interface components {
             /** @description An existing Argon2 or bcrypt hash. */
             password_hash?: string | null;
         };
+        DailyActive: {
+            /** @description `YYYY-MM-DD` (UTC). */
+            date: string;
+            /** Format: int64 */
+            users: number;
+        };
         DeleteMeRequest: {
             /**
              * Format: password
@@ -917,6 +940,14 @@ export interface components {
         };
         OrganizationList: {
             data: components["schemas"]["OrganizationWithRole"][];
+        };
+        OrganizationMembers: {
+            /** Format: int64 */
+            members: number;
+            name: string;
+            organization_id: string;
+            /** Format: int64 */
+            pending_invitations: number;
         };
         OrganizationView: {
             /** @description `{ "primary_color": "#rrggbb", "background_color": ..., "text_color": ... }` */
@@ -1132,6 +1163,30 @@ export interface components {
             metadata?: Record<string, unknown> | null;
             name?: string | null;
         };
+        Usage: {
+            /** @description The last 30 days, oldest first, every day present. */
+            daily_active_users: components["schemas"]["DailyActive"][];
+            /** @description The plan limits this instance enforces (absent = unlimited). */
+            limits: components["schemas"]["UsageLimits"];
+            measured_at: string;
+            /** @description The largest organizations (members, then pending invitations), at most 100. */
+            members_per_organization: components["schemas"]["OrganizationMembers"][];
+            /**
+             * Format: int64
+             * @description Users who signed in or refreshed a session in the last 30 days (today included).
+             */
+            monthly_active_users: number;
+            /** Format: int64 */
+            organizations: number;
+            /** Format: int64 */
+            users: number;
+        };
+        UsageLimits: {
+            /** Format: int32 */
+            members_per_organization?: number | null;
+            /** Format: int32 */
+            organizations?: number | null;
+        };
         UserPage: {
             data: components["schemas"]["UserView"][];
             /** @description Pass as `cursor` for the next page; absent on the last page. */
@@ -1265,6 +1320,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RotatedKey"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    usage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
                 };
             };
             401: {
