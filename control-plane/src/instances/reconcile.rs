@@ -174,9 +174,7 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
                     .bind(&instance.id)
                     .execute(&mut *tx)
                     .await?;
-                    if instance.account_id.is_some() {
-                        deployed(&mut tx, &instance, origins.as_deref(), now).await?;
-                    }
+                    deployed(&mut tx, &instance, origins.as_deref(), now).await?;
                     let step = if adopting {
                         "running (re-adopted or restarted)"
                     } else {
@@ -251,7 +249,8 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
 }
 
 /// Marks the instance's wanted revision deployed (current and last healthy) and hands the
-/// gateway the revision's allowed origins.
+/// gateway the revision's allowed origins. The platform instance has no account and so no
+/// revision history: it only records the revision it runs.
 async fn deployed(
     tx: &mut sqlx::AnyConnection,
     instance: &Instance,
@@ -265,6 +264,9 @@ async fn deployed(
     .bind(&instance.id)
     .execute(&mut *tx)
     .await?;
+    if instance.account_id.is_none() {
+        return Ok(());
+    }
     crate::revisions::set_outcome(
         &mut *tx,
         &instance.id,
@@ -347,7 +349,7 @@ async fn spec(
 ) -> anyhow::Result<(InstanceSpec, Option<Vec<String>>)> {
     let plan = app.config.catalog.plan(&instance.plan);
     let (config, origins) = match &instance.account_id {
-        None => (crate::platform::instance_config(), None),
+        None => (crate::platform::instance_config(&app.dashboard_url), None),
         Some(_) => {
             let revision = crate::revisions::wanted(&app.db, instance, plan).await?;
             let origins = revision.config.security.allowed_origins.clone();
