@@ -54,6 +54,12 @@ pub struct Config {
     /// Browser origins the dashboard runs on besides the control plane's own (e.g. a Vite dev
     /// server): the platform instance allows them.
     pub dashboard_origins: Vec<String>,
+    /// The dashboard's public URL: where the platform instance's mails (verification, password
+    /// reset, invitations) link to. `http://` + the control plane's address when absent.
+    pub dashboard_url: Option<String>,
+    /// Platform users who may use the operator API (`/v1/ops/…`) with their own access token,
+    /// once their address is verified; the operator key works regardless.
+    pub operator_emails: Vec<String>,
 }
 
 impl Config {
@@ -79,6 +85,8 @@ impl Config {
             llm: None,
             dashboard_dir: None,
             dashboard_origins: Vec::new(),
+            dashboard_url: None,
+            operator_emails: Vec::new(),
         }
     }
 }

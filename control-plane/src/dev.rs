@@ -79,6 +79,8 @@ pub async fn start(options: DevOptions) -> anyhow::Result<Dev> {
     config.stop_instances_on_shutdown = true;
     config.dashboard_dir = options.dashboard_dir.clone();
     // The dashboard's Vite dev server (`npm run dev --workspace @authstack/dashboard`).
+    // The demo owner runs this platform: the dashboard shows them the Ops page.
+    config.operator_emails = vec![DEMO_EMAIL.to_owned()];
     config.dashboard_origins = vec![
         "http://127.0.0.1:5174".into(),
         "http://localhost:5174".into(),
@@ -143,7 +145,7 @@ async fn ensure_demo(app: &AppState, data_dir: &Path, addr: SocketAddr) -> anyho
 
 async fn create_demo(app: &AppState) -> anyhow::Result<DemoAccount> {
     let password = random_secret("", 12).expose_secret().to_owned();
-    let mut email = "demo@authstack.dev".to_owned();
+    let mut email = DEMO_EMAIL.to_owned();
     for attempt in 1..=20 {
         let response = app
             .platform
@@ -256,10 +258,14 @@ async fn wait_until_ready(app: &AppState, account_id: &str) -> anyhow::Result<()
     }
 }
 
+/// The demo account's owner (`demo+N@…` when that address is taken by another password).
+const DEMO_EMAIL: &str = "demo@authstack.dev";
+
 /// The banner `authstack dev` prints.
 pub fn banner(info: &DevInfo, data_dir: &Path) -> String {
     format!(
         "\nAuthStack is running (dev)\n\
+         \x20 dashboard       {}/\n\
          \x20 control plane   {}\n\
          \x20 gateway         {}\n\
          \x20 platform key    {}\n\
@@ -268,6 +274,7 @@ pub fn banner(info: &DevInfo, data_dir: &Path) -> String {
          \x20   test key      {}\n\
          \x20   secret key    {}\n\
          \x20 all of this is in {}\n",
+        info.control_plane_url.trim_end_matches('/'),
         info.control_plane_url,
         info.gateway_url,
         info.platform_publishable_key,

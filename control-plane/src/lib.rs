@@ -69,6 +69,8 @@ pub struct App {
     pub gateway_url: String,
     /// Turns customization prompts into configuration patches.
     pub planner: Arc<dyn customize::planner::Planner>,
+    /// Where the dashboard runs: the platform instance's mailed links open it.
+    pub dashboard_url: String,
 }
 
 impl std::fmt::Debug for App {
@@ -128,6 +130,7 @@ pub fn router(app: AppState) -> Router {
             get(|| async { axum::Json(serde_json::json!({ "status": "ready" })) }),
         )
         .route("/v1/platform", get(platform_info))
+        .route("/v1/me", get(ops::me))
         .route("/v1/plans", get(catalog::routes::plans))
         .route("/v1/regions", get(catalog::routes::regions))
         .route(
@@ -147,6 +150,10 @@ pub fn router(app: AppState) -> Router {
         .route(
             "/v1/accounts/{id}/instances/{env}/allowed-origins",
             put(instances::routes::set_allowed_origins),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/usage",
+            get(instances::usage::get),
         )
         .route(
             "/v1/accounts/{id}/instances/{env}/revisions",
@@ -386,7 +393,14 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
     let (platform_id, platform_secrets) =
         platform_instance(&db, &master, &clock, &config.platform_region).await?;
     let planner = customize::planner::from_settings(&config.planner, config.llm.clone())?;
+    let dashboard_url = config
+        .dashboard_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", browser_address(addr)))
+        .trim_end_matches('/')
+        .to_owned();
     let app = Arc::new(App {
+        dashboard_url,
         planner,
         platform: Platform::new(platform_id.clone(), gateway_url.clone(), platform_secrets),
         reconciler: Reconciler::default(),
@@ -434,9 +448,16 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
 /// The dashboard runs in browsers at the control plane's own origin (and any configured
 /// others): the platform instance, which it signs users in with, allows them.
 async fn allow_dashboard(app: &App, addr: SocketAddr) -> anyhow::Result<()> {
+    let addr = browser_address(addr);
     let mut origins = vec![format!("http://{addr}")];
     if addr.ip().is_loopback() {
         origins.push(format!("http://localhost:{}", addr.port()));
+    }
+    if let Ok(url) = reqwest::Url::parse(&app.dashboard_url) {
+        let origin = url.origin().ascii_serialization();
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
     }
     origins.extend(app.config.dashboard_origins.iter().cloned());
     let now = app.clock.now();
@@ -449,6 +470,16 @@ async fn allow_dashboard(app: &App, addr: SocketAddr) -> anyhow::Result<()> {
     route_changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The address a browser on this machine reaches `addr` at: a wildcard bind is reached on
+/// loopback.
+pub fn browser_address(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    }
 }
 
 /// Paths outside the API: the dashboard's files, and its `index.html` for the routes the app

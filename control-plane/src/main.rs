@@ -29,7 +29,7 @@ enum Command {
     /// Everything on this machine: gateway, control plane, local instances, a demo account.
     Dev(DevArgs),
     /// Serve the control-plane API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Serve the API-key gateway.
     Gateway(gateway::cli::GatewayArgs),
     /// Apply the control plane's database migrations and exit.
@@ -126,13 +126,14 @@ struct ServeArgs {
     /// Comma-separated webhook signing secrets (several while rotating).
     #[arg(long, env = "AUTHSTACK_STRIPE_WEBHOOK_SECRETS", hide_env_values = true)]
     stripe_webhook_secrets: Option<String>,
-    /// Where Checkout and the billing portal return (the dashboard).
-    #[arg(
-        long,
-        env = "AUTHSTACK_DASHBOARD_URL",
-        default_value = "http://127.0.0.1:7400/dashboard"
-    )]
-    dashboard_url: String,
+    /// The dashboard's public URL: where Checkout and the billing portal return and the
+    /// platform's mails link to (`http://` + the listen address when absent).
+    #[arg(long, env = "AUTHSTACK_DASHBOARD_URL")]
+    dashboard_url: Option<String>,
+    /// Comma-separated addresses of platform users who may use the operator API and the
+    /// dashboard's Ops page once verified (the operator key in DATA_DIR/ops.key always may).
+    #[arg(long, env = "AUTHSTACK_OPERATOR_EMAILS", value_delimiter = ',')]
+    operator_emails: Vec<String>,
     /// The dashboard's built files, served at `/` (`sdk-js/apps/dashboard/dist` when it exists).
     #[arg(long, env = "AUTHSTACK_DASHBOARD_DIR")]
     dashboard_dir: Option<PathBuf>,
@@ -209,7 +210,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Instance(command) => runtime.block_on(authstack_instance::cli::run(command)),
         Command::Dev(args) => runtime.block_on(run_dev(args)),
-        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Serve(args) => runtime.block_on(serve(*args)),
         Command::Gateway(args) => {
             authstack_instance::cli::init_logging("json");
             runtime.block_on(gateway::cli::run(args))
@@ -261,6 +262,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     config.planner = args.planner;
     config.dashboard_dir = dashboard_dir(args.dashboard_dir.clone());
+    let dashboard_url = args.dashboard_url.clone().unwrap_or_else(|| {
+        format!(
+            "http://{}",
+            authstack_control_plane::browser_address(args.listen)
+        )
+    });
+    config.dashboard_url = Some(dashboard_url.clone());
+    config.operator_emails = args
+        .operator_emails
+        .iter()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect();
     config.llm =
         args.llm_url.map(
             |base_url| authstack_control_plane::customize::planner::LlmSettings {
@@ -286,7 +300,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .map(|s| SecretString::from(s.trim().to_owned()))
                 .collect(),
             webhook_tolerance: Duration::from_secs(300),
-            return_url: args.dashboard_url,
+            return_url: format!("{}/instances", dashboard_url.trim_end_matches('/')),
         }),
     };
     let running = authstack_control_plane::start(config, Clock::System).await?;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use authstack_instance::config::{InstanceConfig, OrganizationsConfig, RoleGrants};
+use authstack_instance::config::{InstanceConfig, MailConfig, OrganizationsConfig, RoleGrants};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use jsonwebtoken::jwk::JwkSet;
@@ -30,9 +30,13 @@ pub const PERMISSIONS: [&str; 4] = [
 
 /// The platform instance's configuration: the control plane's permission catalogue and who
 /// holds what by default. Owners hold everything; admins run instances and keys; members and
-/// viewers see them.
-pub fn instance_config() -> InstanceConfig {
+/// viewers see them. Mailed links open the dashboard at `dashboard_url`.
+pub fn instance_config(dashboard_url: &str) -> InstanceConfig {
     InstanceConfig {
+        mail: MailConfig {
+            link_base_url: Some(dashboard_url.to_owned()),
+            ..MailConfig::default()
+        },
         organizations: OrganizationsConfig {
             permissions: PERMISSIONS.iter().map(|p| (*p).to_owned()).collect(),
             role_grants: RoleGrants {
@@ -79,6 +83,7 @@ const JWKS_REFETCH: Duration = Duration::from_secs(10);
 pub struct Caller {
     pub user_id: String,
     pub email: String,
+    pub email_verified: bool,
     /// The account's organization the token is working in, if any.
     pub org_id: Option<String>,
     pub permissions: Vec<String>,
@@ -97,6 +102,8 @@ struct Claims {
     sub: String,
     #[serde(default)]
     email: String,
+    #[serde(default)]
+    email_verified: bool,
     org_id: Option<String>,
     permissions: Option<Vec<String>>,
 }
@@ -173,6 +180,7 @@ impl Platform {
         Ok(Caller {
             user_id: data.claims.sub,
             email: data.claims.email,
+            email_verified: data.claims.email_verified,
             org_id: data.claims.org_id,
             permissions: data.claims.permissions.unwrap_or_default(),
             token: SecretString::from(token.to_owned()),

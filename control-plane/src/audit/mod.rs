@@ -70,29 +70,72 @@ pub struct AuditEvent {
     pub detail: serde_json::Value,
 }
 
-/// Events newest first, of one account or of all, after the `before` cursor.
-pub async fn list(
-    db: &Db,
-    account_id: Option<&str>,
-    before: Option<&str>,
-    limit: i64,
-) -> sqlx::Result<Vec<AuditEvent>> {
+/// Which events to list: all filters optional.
+#[derive(Debug, Default)]
+pub struct Filter<'a> {
+    pub account_id: Option<&'a str>,
+    /// A prefix of the action (`revision.` or `revision.deployed`).
+    pub action: Option<&'a str>,
+    /// Exactly: `user:usr_…`, `stripe`, `system`, `operator`.
+    pub actor: Option<&'a str>,
+    /// At or after.
+    pub since: Option<UnixTime>,
+    /// Before.
+    pub until: Option<UnixTime>,
+    /// The `next_cursor` of the previous page: events older than it.
+    pub before: Option<&'a str>,
+}
+
+/// Events newest first that match `filter`, at most `limit` (1..=10 000).
+pub async fn list(db: &Db, filter: &Filter<'_>, limit: i64) -> sqlx::Result<Vec<AuditEvent>> {
+    enum Bind<'a> {
+        Text(&'a str),
+        Owned(String),
+        Time(UnixTime),
+    }
     let mut sql = String::from(
         "SELECT id, at, account_id, actor, action, target, detail FROM audit_events WHERE 1 = 1",
     );
-    let mut binds: Vec<&str> = Vec::new();
-    if let Some(account_id) = account_id {
-        binds.push(account_id);
+    let mut binds: Vec<Bind> = Vec::new();
+    if let Some(account_id) = filter.account_id {
+        binds.push(Bind::Text(account_id));
         sql.push_str(&format!(" AND account_id = ${}", binds.len()));
     }
-    if let Some(before) = before {
-        binds.push(before);
+    if let Some(action) = filter.action {
+        let escaped = action
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        binds.push(Bind::Owned(format!("{escaped}%")));
+        sql.push_str(&format!(" AND action LIKE ${} ESCAPE '\\'", binds.len()));
+    }
+    if let Some(actor) = filter.actor {
+        binds.push(Bind::Text(actor));
+        sql.push_str(&format!(" AND actor = ${}", binds.len()));
+    }
+    if let Some(since) = filter.since {
+        binds.push(Bind::Time(since));
+        sql.push_str(&format!(" AND at >= ${}", binds.len()));
+    }
+    if let Some(until) = filter.until {
+        binds.push(Bind::Time(until));
+        sql.push_str(&format!(" AND at < ${}", binds.len()));
+    }
+    if let Some(before) = filter.before {
+        binds.push(Bind::Text(before));
         sql.push_str(&format!(" AND id < ${}", binds.len()));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit.clamp(1, 200)));
+    sql.push_str(&format!(
+        " ORDER BY id DESC LIMIT {}",
+        limit.clamp(1, MAX_EXPORT)
+    ));
     let mut query = sqlx::query(&sql);
     for bind in binds {
-        query = query.bind(bind);
+        query = match bind {
+            Bind::Text(text) => query.bind(text),
+            Bind::Owned(text) => query.bind(text),
+            Bind::Time(at) => query.bind(at),
+        };
     }
     let rows = query.fetch_all(&db.pool).await?;
     rows.iter()
@@ -112,3 +155,6 @@ pub async fn list(
         })
         .collect()
 }
+
+/// The most events one export returns.
+pub const MAX_EXPORT: i64 = 10_000;

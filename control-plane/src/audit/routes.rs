@@ -1,20 +1,46 @@
-//! `GET /v1/accounts/{id}/audit-logs` and `GET /v1/ops/audit-logs`.
+//! `GET /v1/accounts/{id}/audit-logs` and `GET /v1/ops/audit-logs`: filters, cursor pages, and
+//! `format=csv|json` exports (a file of up to 10 000 events).
 
-use axum::extract::{Path, Query, State};
+use authstack_instance::audit::routes::csv_field;
+use authstack_instance::clock::{parse_rfc3339, rfc3339};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::AuditEvent;
+use super::{AuditEvent, Filter, MAX_EXPORT};
 use crate::AppState;
-use crate::error::Result;
+use crate::error::{Error, Query, Result};
 use crate::ops::Operator;
 use crate::platform::Caller;
 
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// A page of the API (`{data, next_cursor}`).
+    #[default]
+    Page,
+    /// Downloads.
+    Json,
+    Csv,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Page {
+pub struct AuditQuery {
+    /// A prefix of the action (`revision.`).
+    action: Option<String>,
+    /// Exactly: `user:usr_…`, `stripe`, `system`, `operator`.
+    actor: Option<String>,
+    /// RFC 3339: events at or after.
+    since: Option<String>,
+    /// RFC 3339: events before.
+    until: Option<String>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
     limit: Option<i64>,
+    #[serde(default)]
+    format: Format,
 }
 
 #[derive(Serialize)]
@@ -23,31 +49,92 @@ pub struct AuditPage {
     next_cursor: Option<String>,
 }
 
-fn page(data: Vec<AuditEvent>, limit: i64) -> AuditPage {
-    let next_cursor = (data.len() as i64 == limit)
-        .then(|| data.last().map(|e| e.id.clone()))
-        .flatten();
-    AuditPage { data, next_cursor }
-}
-
 pub async fn account_events(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(query): Query<Page>,
-) -> Result<axum::Json<AuditPage>> {
+    Query(query): Query<AuditQuery>,
+) -> Result<Response> {
     let account = crate::accounts::authorize(&app, &caller, &id, "audit:read").await?;
-    let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let data = super::list(&app.db, Some(&account.id), query.cursor.as_deref(), limit).await?;
-    Ok(axum::Json(page(data, limit)))
+    respond(&app, Some(&account.id), &query).await
 }
 
 pub async fn all_events(
     State(app): State<AppState>,
     _operator: Operator,
-    Query(query): Query<Page>,
-) -> Result<axum::Json<AuditPage>> {
-    let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let data = super::list(&app.db, None, query.cursor.as_deref(), limit).await?;
-    Ok(axum::Json(page(data, limit)))
+    Query(query): Query<AuditQuery>,
+) -> Result<Response> {
+    respond(&app, None, &query).await
+}
+
+fn time(field: &str, raw: Option<&str>) -> Result<Option<i64>> {
+    raw.filter(|t| !t.is_empty())
+        .map(|text| {
+            parse_rfc3339(text).ok_or_else(|| {
+                Error::invalid(format!(
+                    "{field} must be an RFC 3339 timestamp (2026-11-24T00:00:00Z)"
+                ))
+            })
+        })
+        .transpose()
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+async fn respond(app: &AppState, account_id: Option<&str>, query: &AuditQuery) -> Result<Response> {
+    let filter = Filter {
+        account_id,
+        action: non_empty(&query.action),
+        actor: non_empty(&query.actor),
+        since: time("since", query.since.as_deref())?,
+        until: time("until", query.until.as_deref())?,
+        before: non_empty(&query.cursor),
+    };
+    if query.format == Format::Page {
+        let limit = query.limit.unwrap_or(50).clamp(1, 200);
+        let data = super::list(&app.db, &filter, limit).await?;
+        let next_cursor = (data.len() as i64 == limit)
+            .then(|| data.last().map(|e| e.id.clone()))
+            .flatten();
+        return Ok(axum::Json(AuditPage { data, next_cursor }).into_response());
+    }
+    let limit = query.limit.unwrap_or(MAX_EXPORT).clamp(1, MAX_EXPORT);
+    let data = super::list(&app.db, &filter, limit).await?;
+    let stamp = rfc3339(app.clock.now()).replace(':', "");
+    let (body, content_type, extension) = match query.format {
+        Format::Csv => {
+            let mut body = String::from("id,at,account_id,actor,action,target,detail\n");
+            for e in &data {
+                let at = rfc3339(e.at);
+                let detail = e.detail.to_string();
+                let fields = [
+                    e.id.as_str(),
+                    at.as_str(),
+                    e.account_id.as_deref().unwrap_or_default(),
+                    e.actor.as_str(),
+                    e.action.as_str(),
+                    e.target.as_deref().unwrap_or_default(),
+                    detail.as_str(),
+                ];
+                body.push_str(&fields.map(csv_field).join(","));
+                body.push('\n');
+            }
+            (body, "text/csv; charset=utf-8", "csv")
+        }
+        _ => (
+            serde_json::to_string_pretty(&data).map_err(anyhow::Error::from)?,
+            "application/json",
+            "json",
+        ),
+    };
+    let disposition = format!("attachment; filename=\"authstack-audit-{stamp}.{extension}\"");
+    let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }

@@ -1,7 +1,7 @@
 //! `/v1/accounts/{id}/instances/{env}/customizations`: propose (plan a prompt), list, show,
 //! modify, approve (revision + deploy + verify) and cancel.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -11,7 +11,7 @@ use super::planner::{self, PlanContext, Planned, Proposal};
 use super::{Customization, Status};
 use crate::accounts::Account;
 use crate::audit::{self, Actor};
-use crate::error::{Error, Json, Result};
+use crate::error::{Error, Json, Query, Result};
 use crate::instances::{self, Instance};
 use crate::platform::Caller;
 use crate::revisions::diff::{Diff, diff};

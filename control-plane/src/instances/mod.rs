@@ -11,6 +11,7 @@
 
 pub mod reconcile;
 pub mod routes;
+pub mod usage;
 
 use authstack_instance::clock::UnixTime;
 use authstack_instance::config::InstanceConfig;

@@ -12,11 +12,12 @@ use axum::http::request::Parts;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use crate::AppState;
 use crate::audit::{self, Actor};
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
 use crate::instances::{self, Instance};
+use crate::platform::Caller;
+use crate::{App, AppState};
 
 pub const OPS_KEY_FILE: &str = "ops.key";
 
@@ -31,8 +32,12 @@ pub async fn ensure_operator_key(db: &Db, data_dir: &Path) -> anyhow::Result<()>
     Ok(())
 }
 
-/// A request authenticated with the operator key.
-pub struct Operator;
+/// A request of a platform operator: the operator key, or the access token of a platform user
+/// whose verified address is one of `operator_emails`.
+pub struct Operator {
+    /// The platform user, when not the operator key.
+    pub user_id: Option<String>,
+}
 
 impl FromRequestParts<AppState> for Operator {
     type Rejection = Error;
@@ -43,16 +48,55 @@ impl FromRequestParts<AppState> for Operator {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
             .ok_or(Error::Unauthorized("an operator key is required"))?;
+        if !presented.starts_with("ask_ops_") {
+            let caller = app.platform.verify(&app.http, presented).await?;
+            return if is_operator(app, &caller) {
+                Ok(Operator {
+                    user_id: Some(caller.user_id),
+                })
+            } else {
+                Err(Error::Forbidden(
+                    "only platform operators may do this".into(),
+                ))
+            };
+        }
         let expected = db::meta(&app.db, "ops_key_hash")
             .await?
             .ok_or(Error::Unauthorized("an operator key is required"))?;
-        if constant_time_eq(sha256_hex(presented.trim()).as_bytes(), expected.as_bytes()) {
-            Ok(Operator)
+        if constant_time_eq(sha256_hex(presented).as_bytes(), expected.as_bytes()) {
+            Ok(Operator { user_id: None })
         } else {
             Err(Error::Unauthorized("the operator key is not valid"))
         }
     }
+}
+
+/// Whether a platform user is an operator: a verified address listed in `operator_emails`.
+pub fn is_operator(app: &App, caller: &Caller) -> bool {
+    caller.email_verified
+        && app
+            .config
+            .operator_emails
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(&caller.email))
+}
+
+#[derive(Serialize)]
+pub struct Me {
+    user_id: String,
+    email: String,
+    operator: bool,
+}
+
+/// `GET /v1/me`: who the token is and whether the dashboard should offer the Ops page.
+pub async fn me(State(app): State<AppState>, caller: Caller) -> axum::Json<Me> {
+    axum::Json(Me {
+        operator: is_operator(&app, &caller),
+        user_id: caller.user_id,
+        email: caller.email,
+    })
 }
 
 #[derive(Serialize)]
@@ -84,7 +128,7 @@ pub async fn list(
 
 pub async fn reconcile(
     State(app): State<AppState>,
-    _operator: Operator,
+    operator: Operator,
     UrlPath(id): UrlPath<String>,
 ) -> Result<(StatusCode, axum::Json<Instance>)> {
     let instance = instances::find(&app.db, &id)
@@ -115,7 +159,7 @@ pub async fn reconcile(
         Actor::Operator,
         "instance.reconcile_requested",
         Some(&instance.id),
-        serde_json::Value::Null,
+        serde_json::json!({ "by": operator.user_id }),
     )
     .await?;
     tx.commit().await?;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use authstack_instance::config::{FieldError, InstanceConfig};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use super::diff::{Diff, diff};
 use super::{NewRevision, Outcome, Revision, Source};
 use crate::accounts::Account;
 use crate::audit::{self, Actor};
-use crate::error::{Error, Json, Result};
+use crate::error::{Error, Json, Query, Result};
 use crate::instances::{self, Instance, State as InstanceState};
 use crate::platform::Caller;
 use crate::provisioner::Environment;

@@ -299,9 +299,18 @@ async fn accounts_are_authorized_by_the_platform_tokens_org_claims_and_permissio
         .await
         .assert_error(400, "invalid_request");
 
-    // The operator API wants the operator key.
+    // The operator API wants the operator key or an operator's token; an owner is neither.
     platform
         .cp(Method::GET, "/v1/ops/instances", &owner.token, None)
+        .await
+        .assert_error(403, "forbidden");
+    platform
+        .cp(
+            Method::GET,
+            "/v1/ops/instances",
+            "ask_ops_not-the-key",
+            None,
+        )
         .await
         .assert_error(401, "unauthorized");
     let ops_key =
@@ -314,6 +323,15 @@ async fn accounts_are_authorized_by_the_platform_tokens_org_claims_and_permissio
         ops.body["data"][0]["account_id"],
         serde_json::Value::Null,
         "the platform instance is listed first"
+    );
+    assert_eq!(
+        (
+            ops.body["data"][0]["current_revision"].as_i64(),
+            ops.body["data"][0]["last_healthy_revision"].as_i64()
+        ),
+        (Some(1), Some(1)),
+        "the platform instance records the revision it runs: {}",
+        ops.body["data"][0]
     );
 
     // Every action is in the account's audit log.
@@ -335,7 +353,7 @@ async fn accounts_are_authorized_by_the_platform_tokens_org_claims_and_permissio
 
 /// Invites `email` into the owner's account organization with `role` (on the platform
 /// instance, as the dashboard does) and returns the new member's token working in it.
-async fn join_as(
+pub async fn join_as(
     platform: &crate::helpers::TestPlatform,
     owner: &crate::helpers::Owner,
     email: &str,

@@ -1,0 +1,108 @@
+//! `GET /v1/accounts/{id}/instances/{env}/usage`: the instance's own count of active users,
+//! organizations and members (its admin API), against the plan's limits.
+
+use authstack_instance::admin::usage::{DailyActive, OrganizationMembers, Usage as Measured};
+use axum::extract::{Path, State};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use super::State as InstanceState;
+use crate::AppState;
+use crate::error::{Error, Result};
+use crate::platform::Caller;
+use crate::revisions::routes::instance_for;
+
+#[derive(Serialize)]
+pub struct Meter {
+    used: i64,
+    /// `null`: unlimited.
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct MembersPerOrganization {
+    limit: Option<u32>,
+    /// Largest first, at most 100.
+    data: Vec<OrganizationMembers>,
+}
+
+#[derive(Serialize)]
+pub struct Usage {
+    instance_id: String,
+    environment: &'static str,
+    plan: String,
+    measured_at: String,
+    users: i64,
+    monthly_active_users: Meter,
+    organizations: Meter,
+    members_per_organization: MembersPerOrganization,
+    daily_active_users: Vec<DailyActive>,
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, env)): Path<(String, String)>,
+) -> Result<axum::Json<Usage>> {
+    let (_, instance) = instance_for(&app, &caller, &id, &env, "instances:read").await?;
+    if !matches!(
+        instance.state,
+        InstanceState::Ready | InstanceState::Updating
+    ) {
+        return Err(Error::InstanceUnavailable);
+    }
+    let secrets = instance.secrets(&app)?;
+    let response = app
+        .http
+        .get(format!(
+            "{}/v1/admin/usage",
+            instance.endpoint.trim_end_matches('/')
+        ))
+        .header(
+            authstack_instance::http::middleware::GATEWAY_HEADER,
+            secrets.gateway_secret.expose_secret(),
+        )
+        .bearer_auth(secrets.admin_key.expose_secret())
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|err| {
+            tracing::warn!(instance_id = %instance.id, error = %err, "usage: the instance did not answer");
+            Error::InstanceUnavailable
+        })?;
+    if !response.status().is_success() {
+        tracing::warn!(instance_id = %instance.id, status = %response.status(), "usage: the instance refused");
+        return Err(Error::InstanceUnavailable);
+    }
+    let answer: Measured = response.json().await.map_err(|err| {
+        Error::Internal(anyhow::anyhow!(
+            "the instance's usage is not readable: {err}"
+        ))
+    })?;
+    let limits = app
+        .config
+        .catalog
+        .plan(&instance.plan)
+        .map(|plan| plan.limits.clone());
+    let limit = |f: fn(&crate::catalog::PlanLimits) -> Option<u32>| limits.as_ref().and_then(f);
+    Ok(axum::Json(Usage {
+        instance_id: instance.id.clone(),
+        environment: instance.environment.as_str(),
+        plan: instance.plan.clone(),
+        measured_at: answer.measured_at,
+        users: answer.users,
+        monthly_active_users: Meter {
+            used: answer.monthly_active_users,
+            limit: limit(|l| l.monthly_active_users),
+        },
+        organizations: Meter {
+            used: answer.organizations,
+            limit: limit(|l| l.organizations),
+        },
+        members_per_organization: MembersPerOrganization {
+            limit: limit(|l| l.members_per_organization),
+            data: answer.members_per_organization,
+        },
+        daily_active_users: answer.daily_active_users,
+    }))
+}
