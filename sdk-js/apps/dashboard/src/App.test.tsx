@@ -1,5 +1,5 @@
 import { createClient } from '@authstack/client';
-import { act, render, screen, waitFor } from '@testing-library/react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { FakeInstance } from '../../../packages/react/test/fake-instance';
@@ -110,5 +110,40 @@ describe('<App>', () => {
     window.history.replaceState(null, '', '/accept-invitation?token=inv_token');
     setup();
     expect(await screen.findByText('You were invited to join an organization.')).toBeInTheDocument();
+  });
+
+  it('offers Usage, Settings and the audit log, and Ops only to platform operators', async () => {
+    const user = userEvent.setup();
+    const { cp } = setup();
+    cp.on('GET', '/v1/me', () => ({ user_id: 'usr_1', email: 'ada@example.com', operator: true }));
+    await user.type(await screen.findByLabelText('Email address'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    expect(within(nav).getByRole('link', { name: 'Usage' })).toHaveAttribute('href', '/usage');
+    expect(within(nav).getByRole('link', { name: 'Settings' })).toHaveAttribute('href', '/settings');
+    expect(within(nav).getByRole('link', { name: 'Audit log' })).toHaveAttribute('href', '/audit');
+    await user.click(await within(nav).findByRole('link', { name: 'Ops' }));
+    expect(await screen.findByRole('heading', { name: 'No instances yet' })).toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: 'Ops', level: 1 })).toBeInTheDocument();
+    expect(cp.callsTo('GET', '/v1/me')).toHaveLength(1);
+    expect(cp.callsTo('GET', '/v1/me')[0]!.headers['authorization']).toMatch(/^Bearer .+/);
+    expect(cp.callsTo('GET', '/v1/ops/instances')[0]!.headers['authorization']).toMatch(/^Bearer .+/);
+  });
+
+  it('hides Ops when /v1/me says no, or is not there', async () => {
+    const user = userEvent.setup();
+    const { cp } = setup();
+    await user.type(await screen.findByLabelText('Email address'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    await waitFor(() => expect(cp.callsTo('GET', '/v1/me')).toHaveLength(1));
+    expect(within(nav).queryByRole('link', { name: 'Ops' })).toBeNull();
+    // Not known to be an operator: the list itself decides.
+    cp.on('GET', '/v1/ops/instances', () => json(403, { error: 'forbidden', message: 'only platform operators may do this' }));
+    act(() => {
+      window.history.pushState(null, '', '/ops');
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    });
+    expect(await screen.findByRole('heading', { name: 'Only platform operators can see this page' })).toBeInTheDocument();
   });
 });

@@ -1,6 +1,7 @@
 // A fake fetch for the control-plane API: routes by `METHOD /path` to handlers, records calls.
 import { render, type RenderResult } from '@testing-library/react';
 import type { ReactElement } from 'react';
+import { vi } from 'vitest';
 import { DashboardProvider, type AccountRef } from '../src/account/context';
 import { createControlPlane } from '../src/api/controlPlane';
 
@@ -21,6 +22,47 @@ export function json(status: number, body: unknown): Response {
     status,
     headers: { 'content-type': 'application/json' },
   });
+}
+
+/** A file answer, as `GET …?format=csv` sends it. */
+export function file(body: string, contentType: string, filename: string): Response {
+  return new Response(body, {
+    status: 200,
+    headers: { 'content-type': contentType, 'content-disposition': `attachment; filename="${filename}"` },
+  });
+}
+
+export interface SavedFile {
+  name: string;
+  blob: Blob;
+}
+
+/**
+ * jsdom has no blob URLs and does not download: records what a page saves through a blob URL
+ * and a clicked `<a download>` instead. Undo with the returned `restore()`.
+ */
+export function captureDownloads(): { saved: SavedFile[]; restore: () => void } {
+  const saved: SavedFile[] = [];
+  const blobs = new Map<string, Blob>();
+  const original = { create: URL.createObjectURL, revoke: URL.revokeObjectURL };
+  URL.createObjectURL = (blob: Blob) => {
+    const url = `blob:http://control-plane.test/${blobs.size + 1}`;
+    blobs.set(url, blob);
+    return url;
+  };
+  URL.revokeObjectURL = (url: string) => void blobs.delete(url);
+  const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+    const blob = blobs.get(this.href);
+    if (blob && this.download) saved.push({ name: this.download, blob });
+  });
+  return {
+    saved,
+    restore: () => {
+      URL.createObjectURL = original.create;
+      URL.revokeObjectURL = original.revoke;
+      click.mockRestore();
+    },
+  };
 }
 
 export class FakeControlPlane {

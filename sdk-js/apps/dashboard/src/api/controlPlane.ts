@@ -2,21 +2,28 @@
 import type {
   Account,
   ApiKey,
+  AuditFilters,
+  AuditPage,
   ChangeResult,
   Customization,
   Deployment,
+  Download,
   Environment,
   FieldError,
   Instance,
+  Me,
   NewKey,
+  OpsInstance,
   Plan,
   Platform,
   Quota,
   Region,
   Revision,
   RevisionDiff,
+  RevisionChange,
   RevisionList,
   SubscribeResponse,
+  Usage,
 } from './types';
 
 /** A failed control-plane call, with the API's stable `code` and a sentence for people. */
@@ -77,11 +84,11 @@ export function createControlPlane(options: ControlPlaneOptions) {
   const base = options.baseUrl ?? '';
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 
-  async function send(method: string, path: string, init: { body?: unknown; raw?: string; query?: Query } = {}) {
+  async function send(method: string, path: string, init: { body?: unknown; raw?: string; query?: Query; accept?: string } = {}) {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) params.set(k, String(v));
+    for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined && v !== '') params.set(k, String(v));
     const url = `${base}${path}${params.size ? `?${params}` : ''}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: init.accept ?? 'application/json' };
     const token = await options.getToken();
     if (token) headers['authorization'] = `Bearer ${token}`;
     let body: string | undefined;
@@ -121,11 +128,19 @@ export function createControlPlane(options: ControlPlaneOptions) {
     return (await response.json()) as T;
   }
 
+  /** A file answer (`Content-Disposition: attachment`): fetched with the token, since a plain link cannot carry it. */
+  async function download(path: string, query: Query, accept: string, fallbackName: string): Promise<Download> {
+    const response = await send('GET', path, { query, accept });
+    return { blob: await response.blob(), filename: attachmentName(response.headers.get('content-disposition')) ?? fallbackName };
+  }
+
   const acc = (id: string) => `/v1/accounts/${encodeURIComponent(id)}`;
   const inst = (id: string, env: Environment) => `${acc(id)}/instances/${env}`;
 
   return {
     platform: () => json<Platform>('GET', '/v1/platform'),
+    /** Who the platform token is, and whether to offer the Ops page. */
+    me: () => json<Me>('GET', '/v1/me'),
     plans: async () => (await json<{ data: Plan[] }>('GET', '/v1/plans')).data,
     regions: async () => (await json<{ data: Region[] }>('GET', '/v1/regions')).data,
     accounts: {
@@ -147,9 +162,18 @@ export function createControlPlane(options: ControlPlaneOptions) {
         }),
       revoke: (id: string, keyId: string) => json<void>('DELETE', `${acc(id)}/keys/${encodeURIComponent(keyId)}`),
     },
+    instances: {
+      /** Replaces the allowed origins; the gateway takes them at once (a new wanted revision records them). */
+      setAllowedOrigins: (id: string, env: Environment, origins: string[]) =>
+        json<Instance>('PUT', `${inst(id, env)}/allowed-origins`, { body: { allowed_origins: origins } }),
+      usage: (id: string, env: Environment) => json<Usage>('GET', `${inst(id, env)}/usage`),
+    },
     revisions: {
-      list: (id: string, env: Environment, before?: number) =>
-        json<RevisionList>('GET', `${inst(id, env)}/revisions`, { query: { before, limit: 50 } }),
+      /** A dry run answers the diff (`valid: false` with `errors` when invalid); otherwise `422 invalid_config` when invalid. */
+      create: (id: string, env: Environment, change: RevisionChange) =>
+        json<ChangeResult>('POST', `${inst(id, env)}/revisions`, { body: change }),
+      list: (id: string, env: Environment, before?: number, limit = 50) =>
+        json<RevisionList>('GET', `${inst(id, env)}/revisions`, { query: { before, limit } }),
       get: (id: string, env: Environment, n: number) => json<Revision>('GET', `${inst(id, env)}/revisions/${n}`),
       diff: (id: string, env: Environment, from: number, to: number) =>
         json<RevisionDiff>('GET', `${inst(id, env)}/revisions/diff`, { query: { from, to } }),
@@ -170,6 +194,21 @@ export function createControlPlane(options: ControlPlaneOptions) {
       promote: (id: string, dryRun: boolean) =>
         json<ChangeResult>('POST', `${inst(id, 'live')}/promote`, { body: { dry_run: dryRun } }),
     },
+    audit: {
+      list: (id: string, filters: AuditFilters, cursor?: string, limit = 50) =>
+        json<AuditPage>('GET', `${acc(id)}/audit-logs`, { query: { ...filters, cursor, limit } }),
+      export: (id: string, filters: AuditFilters, format: 'csv' | 'json') =>
+        download(
+          `${acc(id)}/audit-logs`,
+          { ...filters, format },
+          format === 'csv' ? 'text/csv' : 'application/json',
+          `authstack-audit-log.${format}`,
+        ),
+    },
+    ops: {
+      instances: async () => (await json<{ data: OpsInstance[] }>('GET', '/v1/ops/instances')).data,
+      reconcile: (instanceId: string) => json<Instance>('POST', `/v1/ops/instances/${encodeURIComponent(instanceId)}/reconcile`),
+    },
     customizations: {
       list: (id: string, env: Environment) =>
         json<{ data: Customization[]; quota: Quota }>('GET', `${inst(id, env)}/customizations`),
@@ -186,3 +225,25 @@ export function createControlPlane(options: ControlPlaneOptions) {
 }
 
 export type ControlPlane = ReturnType<typeof createControlPlane>;
+
+/** The file name of `Content-Disposition: attachment; filename="…"` (or `filename*=UTF-8''…`). */
+export function attachmentName(header: string | null): string | null {
+  if (!header) return null;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (extended?.[1]) {
+    try {
+      return safeName(decodeURIComponent(extended[1].trim()));
+    } catch {
+      // fall through to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;\s]+))/.exec(header);
+  const name = plain?.[1] ?? plain?.[2];
+  return name ? safeName(name) : null;
+}
+
+/** No directories in a download's name. */
+function safeName(name: string): string | null {
+  const base = name.split(/[\\/]/).pop()?.trim() ?? '';
+  return base && base !== '.' && base !== '..' ? base : null;
+}

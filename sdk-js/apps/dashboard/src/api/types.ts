@@ -200,3 +200,100 @@ export interface Customization {
   diff?: Diff;
   quota: Quota;
 }
+
+/** A new revision (`POST .../revisions`): exactly one of `merge` (RFC 7396), `patch` (RFC 6902) or `config`. */
+export interface RevisionChange {
+  merge?: Record<string, unknown>;
+  patch?: unknown[];
+  config?: Record<string, unknown>;
+  summary?: string;
+  /** Only validate and answer the diff. */
+  dry_run?: boolean;
+  /** Deploy at once (without waiting); the dashboard deploys with `?wait=true` instead. */
+  deploy?: boolean;
+  source?: 'dashboard' | 'api';
+}
+
+export type Appearance = 'light' | 'dark' | 'auto';
+
+/** The parts of an instance's configuration (instance/src/config.rs) that the settings page edits. */
+export interface InstanceSettings {
+  security?: { allowed_origins?: string[]; redirect_uris?: string[] };
+  branding?: { primary_color?: string; logo_url?: string | null; appearance?: Appearance };
+  organizations?: { permissions?: string[]; role_grants?: Partial<Record<BuiltinRole, string[]>> };
+}
+
+/** The built-in roles whose grants a configuration may extend (owners hold everything). */
+export type BuiltinRole = 'admin' | 'member' | 'viewer';
+
+/** How much of a plan limit is used; `limit` null = unlimited. */
+export interface Meter {
+  used: number;
+  limit: number | null;
+}
+
+export interface OrganizationUsage {
+  organization_id: string;
+  name: string;
+  members: number;
+  pending_invitations: number;
+}
+
+export interface Usage {
+  instance_id: string;
+  environment: Environment;
+  plan: string;
+  measured_at: string;
+  /** Every user of the instance, when the control plane tells. */
+  users?: number;
+  monthly_active_users: Meter;
+  organizations: Meter;
+  /** Largest first, at most 100. */
+  members_per_organization: { limit: number | null; data: OrganizationUsage[] };
+  /** 30 days, oldest first. */
+  daily_active_users: { date: string; users: number }[];
+}
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  account_id: string | null;
+  /** `user:usr_…`, `stripe`, `system` or `operator`. */
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: unknown;
+}
+
+export interface AuditPage {
+  data: AuditEvent[];
+  next_cursor: string | null;
+}
+
+export interface AuditFilters {
+  /** A prefix: `revision.` or a whole action. */
+  action?: string;
+  /** Exact: `user:usr_…`, `stripe`, `system`, `operator`. */
+  actor?: string;
+  /** RFC 3339. */
+  since?: string;
+  until?: string;
+}
+
+/** A downloaded file. */
+export interface Download {
+  blob: Blob;
+  filename: string;
+}
+
+/** `GET /v1/me`: who the platform token is. */
+export interface Me {
+  user_id: string;
+  email: string;
+  operator: boolean;
+}
+
+/** An instance as operators see it (`GET /v1/ops/instances`); `account_id` is null for the platform instance. */
+export interface OpsInstance extends Instance {
+  endpoint: string;
+}

@@ -45,9 +45,7 @@ export function AuthPages({ path }: { path: string }) {
   }
   return (
     <main id="main" className="auth-page">
-      <p className="brand" aria-hidden="true">
-        AuthStack
-      </p>
+      <h1 className="brand">AuthStack</h1>
       {page}
     </main>
   );

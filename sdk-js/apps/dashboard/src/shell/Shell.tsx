@@ -1,16 +1,29 @@
 // The signed-in frame: header with navigation, account switcher, theme and sign-out.
-import { AcceptInvitation, EmailVerification, OrganizationSwitcher, useAuth, useOrganizations, useTenant } from '@authstack/react';
+import {
+  AcceptInvitation,
+  EmailVerification,
+  OrganizationSwitcher,
+  useAuth,
+  useOrganizations,
+  usePermissions,
+  useTenant,
+} from '@authstack/react';
 import { useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { createControlPlane, type ControlPlane } from '../api/controlPlane';
 import type { Platform } from '../api/types';
 import { DashboardProvider, useDashboard } from '../account/context';
 import { AccountsPage } from '../pages/AccountsPage';
+import { AuditLog } from '../pages/audit/AuditLog';
 import { CustomizePage } from '../pages/customize/CustomizePage';
 import { InstancesPage } from '../pages/instances/InstancesPage';
 import { KeysPage } from '../pages/keys/KeysPage';
+import { OpsPage } from '../pages/ops/OpsPage';
+import { useOperator } from '../pages/ops/useOperator';
 import { PlansPage } from '../pages/plans/PlansPage';
 import { RevisionsPage } from '../pages/revisions/RevisionsPage';
+import { SettingsPage } from '../pages/settings/SettingsPage';
 import { TeamPage } from '../pages/TeamPage';
+import { UsagePage } from '../pages/usage/UsagePage';
 import { EmptyState, Loading } from '../ui/feedback';
 import { AuthPages } from './AuthPages';
 import { CheckoutNotice } from './CheckoutNotice';
@@ -20,12 +33,18 @@ import type { ColorScheme } from './theme';
 const NAV: { to: string; label: string }[] = [
   { to: '/instances', label: 'Instances' },
   { to: '/plans', label: 'Plans' },
+  { to: '/usage', label: 'Usage' },
   { to: '/keys', label: 'API keys' },
+  { to: '/settings', label: 'Settings' },
   { to: '/revisions', label: 'Revisions' },
   { to: '/customize', label: 'Customize' },
+  { to: '/audit', label: 'Audit log' },
   { to: '/team', label: 'Team' },
   { to: '/accounts', label: 'Accounts' },
 ];
+
+/** Only for platform operators (`GET /v1/me`). */
+const OPS_NAV = { to: '/ops', label: 'Ops' };
 
 export interface ShellProps {
   platform: Platform;
@@ -38,7 +57,7 @@ export interface ShellProps {
 }
 
 export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl }: ShellProps) {
-  const { isLoaded, isSignedIn, orgId, getToken, signOut, user } = useAuth();
+  const { isLoaded, isSignedIn, orgId, getToken, signOut, user, userId } = useAuth();
   const path = usePath();
   const tokenRef = useRef(getToken);
   tokenRef.current = getToken;
@@ -50,6 +69,8 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
     () => ({ gateway_url: platform.gateway_url, publishable_key: platform.publishable_key }),
     [platform.gateway_url, platform.publishable_key],
   );
+  const operator = useOperator(api, isSignedIn ? userId : null);
+  const nav = operator ? [...NAV, OPS_NAV] : NAV;
 
   if (!isLoaded) return <Loading label="Restoring your session…" />;
   if (!isSignedIn) return <AuthPages path={path} />;
@@ -84,7 +105,7 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
       <div className="layout">
         <nav aria-label="Main" className="sidenav">
           <ul>
-            {NAV.map((item) => (
+            {nav.map((item) => (
               <li key={item.to}>
                 <Link to={item.to}>{item.label}</Link>
               </li>
@@ -93,7 +114,7 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
         </nav>
         <main id="main" tabIndex={-1}>
           <CheckoutNotice />
-          <Page path={path} />
+          <Page path={path} operator={operator} />
         </main>
       </div>
     </DashboardProvider>
@@ -120,15 +141,18 @@ function useSelectAccount() {
   }, [organizationId, isLoaded, organizations, knows, switchOrganization]);
 }
 
-function Page({ path }: { path: string }) {
+function Page({ path, operator }: { path: string; operator: boolean | null }) {
   const { account } = useDashboard();
   const { organizations, isLoaded } = useOrganizations();
+  const { hasPermission } = usePermissions();
   useSelectAccount();
   // Mail links opened while signed in.
   if (path === '/accept-invitation') return <AcceptInvitation onAccepted={() => navigate('/', { replace: true })} />;
   if (path === '/verify-email') return <EmailVerification onVerified={() => navigate('/', { replace: true })} />;
   if (path === '/accounts') return <AccountsPage />;
   if (path === '/team') return <TeamPage />;
+  // Across accounts: no account needed.
+  if (path === '/ops') return <OpsPage operator={operator} />;
   if (!account) {
     // No account yet: the first thing to do is create (or connect) one.
     if (!isLoaded) return <Loading />;
@@ -140,9 +164,12 @@ function Page({ path }: { path: string }) {
     // Stripe Checkout's default return address (`--dashboard-url`).
     '/dashboard': <InstancesPage />,
     '/plans': <PlansPage />,
-    '/keys': <KeysPage />,
+    '/keys': <KeysPage canManage={hasPermission('keys:manage')} />,
     '/revisions': <RevisionsPage />,
     '/customize': <CustomizePage />,
+    '/settings': <SettingsPage canManage={hasPermission('instances:manage')} />,
+    '/usage': <UsagePage />,
+    '/audit': <AuditLog />,
   };
   return (
     pages[path] ?? (

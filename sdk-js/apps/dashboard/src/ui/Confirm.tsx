@@ -9,6 +9,7 @@ export function Confirm({
   busy,
   onConfirm,
   onCancel,
+  level = 2,
 }: {
   title: string;
   children?: ReactNode;
@@ -17,6 +18,8 @@ export function Confirm({
   busy?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
+  /** The heading level: a confirmation on a page sits under the page's <h1>. */
+  level?: 2 | 3;
 }) {
   const id = useId();
   const ref = useRef<HTMLDivElement>(null);
@@ -35,7 +38,7 @@ export function Confirm({
         if (e.key === 'Escape') onCancel();
       }}
     >
-      <h3 id={`${id}-title`}>{title}</h3>
+      {level === 2 ? <h2 id={`${id}-title`}>{title}</h2> : <h3 id={`${id}-title`}>{title}</h3>}
       {children}
       <div className="row">
         <button type="button" className={danger ? 'button-danger' : undefined} aria-busy={busy} onClick={() => !busy && onConfirm()}>

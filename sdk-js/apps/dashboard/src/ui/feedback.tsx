@@ -1,12 +1,14 @@
 // Error, empty and loading states: every page says what happened and what to do next.
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import { explain } from '../api/controlPlane';
+import { ControlPlaneError, explain } from '../api/controlPlane';
 
 export function ErrorNotice({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  // Trying again cannot help when the role forbids it or the thing is gone.
+  const retryable = !(error instanceof ControlPlaneError && ['forbidden', 'not_found', 'unauthorized'].includes(error.code));
   return (
     <div className="notice notice-error" role="alert">
       <p>{explain(error)}</p>
-      {onRetry && (
+      {onRetry && retryable && (
         <button type="button" className="button-secondary" onClick={onRetry}>
           Try again
         </button>

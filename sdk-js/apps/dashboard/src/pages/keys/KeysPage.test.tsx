@@ -48,7 +48,7 @@ describe('<KeysPage>', () => {
   it('creates a secret key and reveals it once, with a copy button', async () => {
     const user = userEvent.setup();
     const { cp } = keysApi();
-    renderPage(<KeysPage />, cp);
+    renderPage(<KeysPage canManage />, cp);
     await screen.findByRole('row', { name: /Web app/ });
     await user.type(screen.getByLabelText('Name'), 'Backend');
     await user.click(screen.getByLabelText('Secret (server)'));
@@ -66,7 +66,7 @@ describe('<KeysPage>', () => {
   it('rotates with the chosen grace period and shows the replacement', async () => {
     const user = userEvent.setup();
     const { cp } = keysApi();
-    renderPage(<KeysPage />, cp);
+    renderPage(<KeysPage canManage />, cp);
     await user.click(await screen.findByRole('button', { name: 'Rotate Web app' }));
     const dialog = screen.getByRole('dialog', { name: 'Rotate “Web app”?' });
     expect(within(dialog).getByLabelText('Grace period')).toHaveFocus();
@@ -80,7 +80,7 @@ describe('<KeysPage>', () => {
   it('revokes only after confirmation; Escape cancels', async () => {
     const user = userEvent.setup();
     const { cp } = keysApi();
-    renderPage(<KeysPage />, cp);
+    renderPage(<KeysPage canManage />, cp);
     await user.click(await screen.findByRole('button', { name: 'Revoke Web app' }));
     await user.keyboard('{Escape}');
     expect(screen.queryByRole('dialog')).toBeNull();
@@ -95,14 +95,23 @@ describe('<KeysPage>', () => {
     const user = userEvent.setup();
     const { cp } = keysApi();
     cp.on('POST', /rotate$/, () => json(403, { error: 'forbidden', message: "this action needs the permission 'keys:manage' in the account" }));
-    renderPage(<KeysPage />, cp);
+    renderPage(<KeysPage canManage />, cp);
     await user.click(await screen.findByRole('button', { name: 'Rotate Web app' }));
     await user.click(screen.getByRole('button', { name: 'Rotate key' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('Your role in this account does not allow this');
   });
 
   it('has an empty state', async () => {
-    renderPage(<KeysPage />, new FakeControlPlane().on('GET', '/v1/accounts/acc_1/keys', () => ({ data: [] })));
+    renderPage(<KeysPage canManage />, new FakeControlPlane().on('GET', '/v1/accounts/acc_1/keys', () => ({ data: [] })));
     expect(await screen.findByRole('heading', { name: 'No keys yet' })).toBeInTheDocument();
+  });
+
+  it('shows a Viewer the keys without create, rotate or revoke', async () => {
+    const { cp } = keysApi();
+    renderPage(<KeysPage canManage={false} />, cp);
+    expect(await screen.findByRole('row', { name: /Web app/ })).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Create a key' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Rotate|Revoke/ })).not.toBeInTheDocument();
+    expect(screen.getByRole('note')).toHaveTextContent('keys:manage');
   });
 });

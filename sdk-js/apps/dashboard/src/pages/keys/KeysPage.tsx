@@ -20,7 +20,7 @@ function status(key: ApiKey, now: number): string {
   return 'Active';
 }
 
-export function KeysPage() {
+export function KeysPage({ canManage }: { canManage: boolean }) {
   const { api, account } = useAccount();
   const keys = useLoad(() => api.keys.list(account.id), [api, account.id]);
   const [revealed, setRevealed] = useState<{ key: NewKey; why: string } | null>(null);
@@ -70,12 +70,21 @@ export function KeysPage() {
           </div>
         </div>
       )}
-      <CreateKey
-        onCreated={(key) => {
-          setRevealed({ key, why: `“${key.name}” was created.` });
-          void keys.reload();
-        }}
-      />
+      {canManage ? (
+        <CreateKey
+          onCreated={(key) => {
+            setRevealed({ key, why: `“${key.name}” was created.` });
+            void keys.reload();
+          }}
+        />
+      ) : (
+        <div className="notice" role="note">
+          <p>
+            You can see this account's keys. Creating, rotating and revoking them needs the <code>keys:manage</code> permission:
+            ask an owner or admin of the account.
+          </p>
+        </div>
+      )}
       {done && <Status>{done}</Status>}
       {error !== null && <ErrorNotice error={error} />}
       {action?.kind === 'rotate' && (
@@ -161,7 +170,7 @@ export function KeysPage() {
                     <td>{k.last_used_at ? formatTime(k.last_used_at) : 'Never'}</td>
                     <td>{status(k, now)}</td>
                     <td>
-                      {usable && (
+                      {canManage && usable && (
                         <div className="row">
                           <button type="button" className="button-secondary" aria-label={`Rotate ${k.name}`} onClick={() => setAction({ kind: 'rotate', key: k })}>
                             Rotate
@@ -171,8 +180,8 @@ export function KeysPage() {
                           </button>
                         </div>
                       )}
-                      {live && k.replaced_by && (
-                        <button type="button" className="button-secondary" aria-label={`Revoke ${k.name}`} onClick={() => setAction({ kind: 'revoke', key: k })}>
+                      {canManage && live && k.replaced_by && (
+                        <button type="button" className="button-secondary" aria-label={`Revoke now: ${k.name}`} onClick={() => setAction({ kind: 'revoke', key: k })}>
                           Revoke now
                         </button>
                       )}

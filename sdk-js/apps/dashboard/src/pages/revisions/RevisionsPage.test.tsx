@@ -112,7 +112,7 @@ describe('<RevisionsPage>', () => {
           : json(201, { valid: true, errors: [], base_revision: 2, diff, security_notes: [], revision: revision(4), deployment: { revision: 4, outcome: 'deployed', detail: null, current_revision: 4, state: 'ready' } }),
       );
     renderPage(<RevisionsPage />, cp);
-    await user.click(await screen.findByRole('button', { name: 'Export revision 2 as YAML' }));
+    await user.click(await screen.findByRole('button', { name: 'Export YAML of revision 2' }));
     const exported = await screen.findByRole('region', { name: 'Revision 2 as YAML' });
     expect(exported).toHaveTextContent('min_length: 8');
     expect(within(exported).getByRole('link', { name: 'Download' })).toHaveAttribute('download', 'authstack-live-r2.yaml');

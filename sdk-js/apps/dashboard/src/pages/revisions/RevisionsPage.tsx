@@ -161,7 +161,7 @@ export function RevisionsPage() {
                         <button
                           type="button"
                           className="button-secondary"
-                          aria-label={`Export revision ${r.number} as YAML`}
+                          aria-label={`Export YAML of revision ${r.number}`}
                           onClick={() =>
                             act.run(async () => {
                               setExported({ n: r.number, yaml: await api.revisions.exportYaml(account.id, env, r.number) });

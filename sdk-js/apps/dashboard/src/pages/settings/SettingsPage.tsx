@@ -1,0 +1,640 @@
+// Settings of an instance, per environment: allowed origins (saved at once), and redirect URIs,
+// branding (with a live sign-in preview) and the permission catalogue, saved as a new revision
+// after a dry-run diff, then deployed. Readers see the values; changing them needs
+// `instances:manage`.
+import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useAccount } from '../../account/context';
+import { ControlPlaneError, explain } from '../../api/controlPlane';
+import type { Appearance, BuiltinRole, ChangeResult, Environment, InstanceSettings, Revision } from '../../api/types';
+import { Link } from '../../shell/router';
+import { DiffView } from '../../ui/DiffView';
+import { EnvironmentPicker } from '../../ui/EnvironmentPicker';
+import { EmptyState, ErrorNotice, Loading, Status, useAction, useLoad } from '../../ui/feedback';
+import { deploymentWords } from '../revisions/RevisionsPage';
+import { BrandingPreview } from './BrandingPreview';
+import { ListEditor } from './ListEditor';
+import {
+  BUILTIN_PERMISSIONS,
+  checkOrigin,
+  checkPermission,
+  checkUrl,
+  DEFAULT_COLOR,
+  emptyErrors,
+  isHexColor,
+  normalizeOrigin,
+  ROLE_DEFAULTS,
+  ROLES,
+  sortErrors,
+  type FieldErrors,
+} from './rules';
+
+type Notice = { text: string; failed?: boolean };
+
+export function SettingsPage({ canManage }: { canManage: boolean }) {
+  const { api, account } = useAccount();
+  const [env, setEnv] = useState<Environment>('live');
+  const [notice, setNotice] = useState<Notice | null>(null);
+  // The wanted revision: the one a change builds on (normally the running one too).
+  const current = useLoad(async () => {
+    const list = await api.revisions.list(account.id, env, undefined, 1);
+    return { list, revision: await api.revisions.get(account.id, env, list.revision) };
+  }, [api, account.id, env]);
+
+  const saved = (n: Notice) => {
+    setNotice(n);
+    void current.reload();
+  };
+
+  return (
+    <section aria-labelledby="settings-title" className="page">
+      <h1 id="settings-title">Settings</h1>
+      <p>
+        Where your app may call the instance from, where sign-in may send users back to, how the sign-in screens look, and the
+        permissions your organizations' roles hold. Every change is a revision you can{' '}
+        <Link to="/revisions">roll back</Link>.
+      </p>
+      <EnvironmentPicker
+        value={env}
+        onChange={(e) => {
+          setEnv(e);
+          setNotice(null);
+        }}
+      />
+      {!canManage && (
+        <div className="notice" role="note">
+          <p>
+            You can see these settings. Changing them needs the <code>instances:manage</code> permission: ask an owner or admin
+            of the account.
+          </p>
+        </div>
+      )}
+      {notice &&
+        (notice.failed ? (
+          <div className="notice notice-error" role="alert">
+            <p>{notice.text}</p>
+          </div>
+        ) : (
+          <Status>{notice.text}</Status>
+        ))}
+      {current.isLoading && !current.data ? (
+        <Loading label="Loading settings…" />
+      ) : !current.data ? (
+        current.error instanceof ControlPlaneError && current.error.code === 'not_found' ? (
+          <EmptyState title={`No ${env} instance`}>
+            <p>
+              Your instances are created when you subscribe. <Link to="/plans">Choose a plan</Link> to get a live and a test
+              instance.
+            </p>
+          </EmptyState>
+        ) : (
+          <ErrorNotice error={current.error} onRetry={current.reload} />
+        )
+      ) : (
+        <>
+          {current.error !== null && <ErrorNotice error={current.error} onRetry={current.reload} />}
+          <p className="hint">
+            Showing revision {current.data.revision.number}
+            {current.data.list.current_revision !== null && current.data.list.current_revision !== current.data.revision.number
+              ? ` (the instance still runs revision ${current.data.list.current_revision})`
+              : ''}
+            .
+          </p>
+          <AllowedOrigins
+            key={`${env}-${current.data.revision.number}-origins`}
+            env={env}
+            config={(current.data.revision.config ?? {}) as InstanceSettings}
+            canManage={canManage}
+            onSaved={saved}
+          />
+          <ConfigForm key={`${env}-${current.data.revision.number}`} env={env} revision={current.data.revision} canManage={canManage} onSaved={saved} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function AllowedOrigins({
+  env,
+  config,
+  canManage,
+  onSaved,
+}: {
+  env: Environment;
+  config: InstanceSettings;
+  canManage: boolean;
+  onSaved: (notice: Notice) => void;
+}) {
+  const { api, account } = useAccount();
+  const id = useId();
+  const base = useMemo(() => config.security?.allowed_origins ?? [], [config]);
+  const [origins, setOrigins] = useState(base);
+  const [errors, setErrors] = useState<Record<number, string>>({});
+  const changed = !sameList(base, origins);
+  const save = useAction(async () => {
+    try {
+      await api.instances.setAllowedOrigins(account.id, env, origins);
+    } catch (e) {
+      // `allowed_origins[1]: …`: next to the origin it is about.
+      if (e instanceof ControlPlaneError && e.code === 'invalid_request') setErrors(sortErrors([{ path: '', message: e.message }]).origins);
+      throw e;
+    }
+    onSaved({ text: `Allowed origins of the ${env} instance saved. The gateway uses them at once.` });
+  });
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    void save.run();
+  }
+
+  return (
+    <form className="card" aria-labelledby={`${id}-title`} onSubmit={submit}>
+      <h2 id={`${id}-title`}>Allowed origins</h2>
+      <ListEditor
+        legend="Origins"
+        hideLegend
+        hint="Browser origins your app runs on (scheme, host and port, no path). Requests with your publishable key from any other origin are refused. http only for localhost."
+        inputLabel="New origin"
+        addLabel="Add origin"
+        placeholder="https://app.example.com"
+        items={origins}
+        onChange={(next) => {
+          setOrigins(next);
+          setErrors({});
+          save.clearError();
+        }}
+        rule={checkOrigin}
+        normalize={normalizeOrigin}
+        errors={errors}
+        readOnly={!canManage}
+        emptyText="No origins yet: browsers cannot call this instance with its publishable key."
+        max={50}
+      />
+      {save.error !== null &&
+        (Object.keys(errors).length > 0 ? (
+          <div className="notice notice-error" role="alert">
+            <p>Nothing was saved: the origin marked above was refused.</p>
+          </div>
+        ) : (
+          <ErrorNotice error={save.error} />
+        ))}
+      {canManage && (
+        <div className="row">
+          <button type="submit" disabled={!changed} aria-busy={save.busy}>
+            {save.busy ? 'Saving…' : 'Save allowed origins'}
+          </button>
+          {changed && (
+            <button type="button" className="button-secondary" onClick={() => (setOrigins(base), setErrors({}), save.clearError())}>
+              Undo changes
+            </button>
+          )}
+        </div>
+      )}
+    </form>
+  );
+}
+
+/** What the revision-backed part of the page edits. */
+interface Draft {
+  redirects: string[];
+  color: string;
+  logo: string;
+  appearance: Appearance;
+  permissions: string[];
+  grants: Record<BuiltinRole, string[]>;
+}
+
+function draftOf(config: InstanceSettings): Draft {
+  const grants = config.organizations?.role_grants ?? {};
+  return {
+    redirects: config.security?.redirect_uris ?? [],
+    color: config.branding?.primary_color ?? DEFAULT_COLOR,
+    logo: config.branding?.logo_url ?? '',
+    appearance: config.branding?.appearance ?? 'light',
+    permissions: config.organizations?.permissions ?? [],
+    grants: { admin: grants.admin ?? [], member: grants.member ?? [], viewer: grants.viewer ?? [] },
+  };
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** The RFC 7396 merge patch from `base` to `draft`: only what changed (lists are replaced whole). */
+export function mergePatch(base: Draft, draft: Draft): Record<string, unknown> | null {
+  const patch: Record<string, Record<string, unknown>> = {};
+  const put = (section: string, key: string, value: unknown) => {
+    patch[section] = { ...patch[section], [key]: value };
+  };
+  if (!sameList(base.redirects, draft.redirects)) put('security', 'redirect_uris', draft.redirects);
+  if (base.color !== draft.color) put('branding', 'primary_color', draft.color);
+  if (base.logo !== draft.logo.trim()) put('branding', 'logo_url', draft.logo.trim() || null);
+  if (base.appearance !== draft.appearance) put('branding', 'appearance', draft.appearance);
+  if (!sameList(base.permissions, draft.permissions)) put('organizations', 'permissions', draft.permissions);
+  const grants: Record<string, string[]> = {};
+  for (const { key } of ROLES) if (!sameList(base.grants[key], draft.grants[key])) grants[key] = draft.grants[key];
+  if (Object.keys(grants).length > 0) put('organizations', 'role_grants', grants);
+  return Object.keys(patch).length > 0 ? patch : null;
+}
+
+/** What the page can tell before asking the server. */
+function localErrors(draft: Draft): FieldErrors {
+  const errors = emptyErrors();
+  if (!isHexColor(draft.color)) errors.color = 'Must be a hex color like #4f46e5.';
+  const logo = draft.logo.trim();
+  if (logo) errors.logo = checkUrl(logo, false) ?? undefined;
+  return errors;
+}
+
+function hasErrors(e: FieldErrors): boolean {
+  return (
+    Object.keys(e.origins).length + Object.keys(e.redirects).length + Object.keys(e.permissions).length + e.other.length > 0 ||
+    Boolean(e.color || e.logo || e.appearance || e.grants)
+  );
+}
+
+function ConfigForm({
+  env,
+  revision,
+  canManage,
+  onSaved,
+}: {
+  env: Environment;
+  revision: Revision;
+  canManage: boolean;
+  onSaved: (notice: Notice) => void;
+}) {
+  const { api, account } = useAccount();
+  const id = useId();
+  const base = useMemo(() => draftOf((revision.config ?? {}) as InstanceSettings), [revision]);
+  const [draft, setDraft] = useState(base);
+  const [summary, setSummary] = useState('');
+  const [preview, setPreview] = useState<ChangeResult | null>(null);
+  const [errors, setErrors] = useState<FieldErrors>(emptyErrors);
+  const patch = mergePatch(base, draft);
+  const readOnly = !canManage;
+
+  const update = (change: Partial<Draft>) => {
+    setDraft((d) => ({ ...d, ...change }));
+    setPreview(null);
+  };
+
+  const look = useAction(async () => {
+    const local = localErrors(draft);
+    setErrors(local);
+    setPreview(null);
+    if (hasErrors(local)) {
+      document.getElementById(local.color ? `${id}-color` : `${id}-logo`)?.focus();
+      return;
+    }
+    if (!patch) return;
+    const result = await api.revisions.create(account.id, env, { merge: patch, dry_run: true, source: 'dashboard' });
+    setPreview(result);
+    setErrors(sortErrors(result.errors));
+  });
+
+  const save = useAction(async () => {
+    if (!patch) return;
+    let number: number | undefined;
+    try {
+      const created = await api.revisions.create(account.id, env, {
+        merge: patch,
+        summary: summary.trim() || undefined,
+        source: 'dashboard',
+      });
+      number = created.revision?.number;
+    } catch (e) {
+      if (e instanceof ControlPlaneError && e.fieldErrors.length > 0) {
+        setErrors(sortErrors(e.fieldErrors));
+        setPreview(null);
+      }
+      throw e;
+    }
+    if (number === undefined) {
+      onSaved({ text: 'Saved.' });
+      return;
+    }
+    try {
+      const deployment = await api.revisions.deploy(account.id, env, number);
+      onSaved({ text: deploymentWords(deployment), failed: deployment.outcome === 'failed' });
+    } catch (e) {
+      onSaved({
+        text: `Saved as revision ${number}, but it was not deployed: ${explain(e)} Deploy it from the Revisions page.`,
+        failed: true,
+      });
+    }
+  });
+
+  const invalidConfig = save.error instanceof ControlPlaneError && save.error.code === 'invalid_config' && save.error.fieldErrors.length > 0;
+  const catalogue = [...BUILTIN_PERMISSIONS, ...draft.permissions];
+
+  return (
+    // Not a <form>: the branding preview holds the SDK's own sign-in form.
+    <div className="settings-form">
+      <div className="card">
+        <h2>Redirect URIs</h2>
+        <ListEditor
+          legend="Redirect URIs"
+          hideLegend
+          hint="Where hosted sign-in may send users back to; matched exactly (no wildcards or fragments)."
+          inputLabel="New redirect URI"
+          addLabel="Add redirect URI"
+          placeholder="https://app.example.com/callback"
+          items={draft.redirects}
+          onChange={(redirects) => update({ redirects })}
+          rule={(v) => checkUrl(v, true)}
+          errors={errors.redirects}
+          readOnly={readOnly}
+          emptyText="No redirect URIs."
+        />
+      </div>
+
+      <div className="card">
+        <h2>Branding</h2>
+        <div className="branding">
+          <div>
+            <label htmlFor={`${id}-color`}>Primary color</label>
+            <div className="row row-tight">
+              <input
+                type="color"
+                aria-label="Pick the primary color"
+                value={isHexColor(draft.color) ? draft.color.toLowerCase() : DEFAULT_COLOR}
+                disabled={readOnly}
+                onChange={(e) => update({ color: e.target.value })}
+              />
+              <input
+                id={`${id}-color`}
+                className="mono"
+                size={9}
+                value={draft.color}
+                readOnly={readOnly}
+                spellCheck={false}
+                aria-invalid={errors.color ? true : undefined}
+                aria-describedby={errors.color ? `${id}-color-error` : `${id}-color-hint`}
+                onChange={(e) => update({ color: e.target.value.trim() })}
+              />
+            </div>
+            {errors.color ? (
+              <p className="field-error" id={`${id}-color-error`}>
+                {errors.color}
+              </p>
+            ) : (
+              <p className="hint" id={`${id}-color-hint`}>
+                Buttons and links, as <code>#rrggbb</code>.
+              </p>
+            )}
+            <label htmlFor={`${id}-logo`}>Logo URL</label>
+            <input
+              id={`${id}-logo`}
+              className="input-wide"
+              type="url"
+              value={draft.logo}
+              readOnly={readOnly}
+              placeholder="https://example.com/logo.svg"
+              spellCheck={false}
+              aria-invalid={errors.logo ? true : undefined}
+              aria-describedby={errors.logo ? `${id}-logo-error` : `${id}-logo-hint`}
+              onChange={(e) => update({ logo: e.target.value })}
+            />
+            {errors.logo ? (
+              <p className="field-error" id={`${id}-logo-error`}>
+                {errors.logo}
+              </p>
+            ) : (
+              <p className="hint" id={`${id}-logo-hint`}>
+                An https address; leave empty for no logo.
+              </p>
+            )}
+            <fieldset aria-describedby={errors.appearance ? `${id}-appearance-error` : undefined}>
+              <legend>Appearance</legend>
+              {(
+                [
+                  ['light', 'Light'],
+                  ['dark', 'Dark'],
+                  ['auto', 'Auto (follows each user’s system)'],
+                ] as const
+              ).map(([value, label]) => (
+                <label key={value}>
+                  <input
+                    type="radio"
+                    name={`${id}-appearance`}
+                    value={value}
+                    checked={draft.appearance === value}
+                    disabled={readOnly}
+                    onChange={() => update({ appearance: value })}
+                  />{' '}
+                  {label}
+                </label>
+              ))}
+            </fieldset>
+            {errors.appearance && (
+              <p className="field-error" id={`${id}-appearance-error`}>
+                {errors.appearance}
+              </p>
+            )}
+          </div>
+          <BrandingPreview
+            color={isHexColor(draft.color) ? draft.color : base.color}
+            logoUrl={draft.logo.trim() && checkUrl(draft.logo.trim(), false) === null ? draft.logo.trim() : null}
+            appearance={draft.appearance}
+          />
+        </div>
+      </div>
+
+      <div className="card">
+        <h2>Permissions</h2>
+        <p className="hint">
+          Your own permissions for your app's organizations, as <code>resource:action</code> (e.g. <code>projects:create</code>).
+          Owners hold them all; grant them to the other built-in roles below.
+        </p>
+        <ListEditor
+          legend="Your permissions"
+          inputLabel="New permission"
+          addLabel="Add permission"
+          placeholder="projects:create"
+          items={draft.permissions}
+          onChange={(permissions) =>
+            update({
+              permissions,
+              // A removed permission cannot stay granted.
+              grants: Object.fromEntries(
+                ROLES.map(({ key }) => [
+                  key,
+                  draft.grants[key].filter((p) => permissions.includes(p) || (BUILTIN_PERMISSIONS as readonly string[]).includes(p)),
+                ]),
+              ) as Draft['grants'],
+            })
+          }
+          rule={checkPermission}
+          normalize={(v) => v.trim()}
+          errors={errors.permissions}
+          readOnly={readOnly}
+          emptyText="Only the built-in permissions."
+        />
+        <RoleGrants
+          catalogue={catalogue}
+          grants={draft.grants}
+          readOnly={readOnly}
+          error={errors.grants}
+          onChange={(grants) => update({ grants })}
+        />
+      </div>
+
+      {errors.other.length > 0 && (
+        <div className="notice notice-error" role="alert">
+          <strong>Also not valid:</strong>
+          <ul>
+            {errors.other.map((e) => (
+              <li key={`${e.path}:${e.message}`}>
+                {e.path && <code>{e.path}</code>} {e.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+
+      {canManage && (
+        <div className="card" role="region" aria-labelledby={`${id}-save-title`}>
+          <h2 id={`${id}-save-title`}>Review and save</h2>
+          {!patch ? (
+            <p className="hint">No unsaved changes.</p>
+          ) : (
+            <p className="hint">Preview shows exactly what changes before anything is saved.</p>
+          )}
+          <label htmlFor={`${id}-summary`}>Summary (optional)</label>
+          <input id={`${id}-summary`} value={summary} maxLength={500} onChange={(e) => setSummary(e.target.value)} placeholder="New brand colour" />
+          <div className="row">
+            <button
+              type="button"
+              className={preview ? 'button-secondary' : undefined}
+              disabled={!patch}
+              aria-busy={look.busy}
+              onClick={() => void look.run()}
+            >
+              {look.busy ? 'Checking…' : 'Preview changes'}
+            </button>
+            {preview?.valid && preview.diff.changes.length > 0 && (
+              <button type="button" aria-busy={save.busy} onClick={() => void save.run()}>
+                {save.busy ? 'Saving and deploying…' : 'Save and deploy'}
+              </button>
+            )}
+            {patch && (
+              <button
+                type="button"
+                className="button-secondary"
+                onClick={() => {
+                  setDraft(base);
+                  setPreview(null);
+                  setErrors(emptyErrors());
+                  save.clearError();
+                  look.clearError();
+                }}
+              >
+                Undo changes
+              </button>
+            )}
+          </div>
+          {save.busy && <p role="status">Saving and deploying; this takes a few seconds…</p>}
+          {look.error !== null && <ErrorNotice error={look.error} />}
+          {invalidConfig ? (
+            <div className="notice notice-error" role="alert">
+              <p>Nothing was saved: the configuration is not valid. The fields with a problem are marked above.</p>
+            </div>
+          ) : (
+            save.error !== null && <ErrorNotice error={save.error} />
+          )}
+          {preview && !preview.valid && (
+            <div className="notice notice-error" role="alert">
+              <p>This change is not valid; nothing was saved. The fields with a problem are marked above.</p>
+            </div>
+          )}
+          {preview?.valid && (
+            <>
+              <p className="visually-hidden" role="status">
+                {preview.diff.changes.length === 0
+                  ? 'Nothing would change.'
+                  : `${preview.diff.changes.length} setting${preview.diff.changes.length === 1 ? '' : 's'} would change.`}
+              </p>
+              <DiffView
+                diff={preview.diff}
+                caption={`What saving changes on the ${env} instance, against revision ${preview.base_revision}`}
+                fromLabel={`Revision ${preview.base_revision}`}
+                toLabel="After saving"
+                securityNotes={preview.security_notes}
+              />
+            </>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function RoleGrants({
+  catalogue,
+  grants,
+  readOnly,
+  error,
+  onChange,
+}: {
+  catalogue: string[];
+  grants: Draft['grants'];
+  readOnly: boolean;
+  error?: string;
+  onChange: (grants: Draft['grants']) => void;
+}) {
+  const id = useId();
+  const toggle = (role: BuiltinRole, permission: string, on: boolean) => {
+    const current = grants[role];
+    onChange({ ...grants, [role]: on ? [...current, permission] : current.filter((p) => p !== permission) });
+  };
+  return (
+    <>
+      <h3 id={`${id}-title`}>What the built-in roles hold</h3>
+      <p className="hint" id={`${id}-hint`}>
+        Checked and greyed: the role holds it by default. Owners hold every permission.
+      </p>
+      <div className="table-scroll">
+        <table aria-labelledby={`${id}-title`} aria-describedby={error ? `${id}-error` : `${id}-hint`} className="grants">
+          <thead>
+            <tr>
+              <th scope="col">Permission</th>
+              {ROLES.map((r) => (
+                <th scope="col" key={r.key}>
+                  {r.name}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {catalogue.map((p) => (
+              <tr key={p}>
+                <th scope="row">
+                  <code>{p}</code>
+                </th>
+                {ROLES.map((r) => {
+                  const byDefault = ROLE_DEFAULTS[r.key].includes(p);
+                  return (
+                    <td key={r.key}>
+                      <input
+                        type="checkbox"
+                        aria-label={`${r.name}: ${p}`}
+                        checked={byDefault || grants[r.key].includes(p)}
+                        disabled={readOnly || byDefault}
+                        onChange={(e) => toggle(r.key, p, e.target.checked)}
+                      />
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {error && (
+        <p className="field-error" id={`${id}-error`} role="alert">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,146 @@
+// The server's rules for the settings this page edits, checked before anything is sent:
+// instance/src/config.rs (`check_origin`, `check_url`, `is_hex_color`) and
+// instance/src/rbac/mod.rs (`parse_permission`, the built-in catalogue and roles).
+import { BUILTIN_PERMISSIONS } from '@authstack/client';
+import type { BuiltinRole, FieldError } from '../../api/types';
+
+/** The permissions every instance has (one list, kept with the client SDK). */
+export { BUILTIN_PERMISSIONS };
+
+/** What the built-in roles hold without any grant (`BUILTIN_ROLES`); owners hold everything. */
+export const ROLE_DEFAULTS: Record<BuiltinRole, readonly string[]> = {
+  admin: [
+    'organization:read',
+    'organization:update',
+    'members:read',
+    'members:invite',
+    'members:update',
+    'members:remove',
+    'roles:read',
+    'roles:manage',
+    'audit:read',
+    'billing:read',
+  ],
+  member: ['organization:read', 'members:read', 'roles:read'],
+  viewer: ['organization:read', 'members:read'],
+};
+
+export const ROLES: { key: BuiltinRole; name: string }[] = [
+  { key: 'admin', name: 'Admin' },
+  { key: 'member', name: 'Member' },
+  { key: 'viewer', name: 'Viewer' },
+];
+
+export const DEFAULT_COLOR = '#4f46e5';
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+
+function hostOf(authority: string): string {
+  const colon = authority.lastIndexOf(':');
+  if (colon < 0) return authority;
+  const port = authority.slice(colon + 1);
+  // `[::1]` has colons of its own; only a numeric tail is a port.
+  return /^\d*$/.test(port) ? authority.slice(0, colon) : authority;
+}
+
+/** `https://host[:port]` (http only for localhost), lower-cased, without a trailing slash. */
+export function normalizeOrigin(raw: string): string {
+  const t = raw.trim().replace(/\/$/, '');
+  const at = t.indexOf('://');
+  return at < 0 ? t : t.slice(0, at).toLowerCase() + '://' + t.slice(at + 3).toLowerCase();
+}
+
+export function checkOrigin(origin: string): string | null {
+  const at = origin.indexOf('://');
+  if (at < 0) return 'Must be an origin like https://app.example.com.';
+  const scheme = origin.slice(0, at);
+  const rest = origin.slice(at + 3);
+  if (!rest || /[/?#]/.test(rest)) return 'Must be an origin like https://app.example.com (no path).';
+  if (!/^[a-z0-9.\-:[\]]+$/i.test(rest) || rest.length > 253) return 'An origin has no path, query or credentials.';
+  if (scheme === 'https') return null;
+  if (scheme === 'http' && LOOPBACK.includes(hostOf(rest))) return null;
+  return 'Must use https (http only for localhost).';
+}
+
+/** An absolute https URL (http for localhost); `exact` (redirect URIs) also refuses fragments and wildcards. */
+export function checkUrl(url: string, exact: boolean): string | null {
+  const at = url.indexOf('://');
+  if (at < 0) return 'Must be an absolute URL like https://app.example.com/callback.';
+  const scheme = url.slice(0, at);
+  const authority = url.slice(at + 3).split(/[/?#]/)[0] ?? '';
+  if (!authority) return 'Must name a host.';
+  if (exact && /[#*]/.test(url)) return 'Must not contain a fragment or a wildcard (matched exactly).';
+  if (/\s/.test(url)) return 'Must not contain spaces.';
+  if (scheme === 'https') return null;
+  if (scheme === 'http' && LOOPBACK.includes(hostOf(authority))) return null;
+  return 'Must use https (http only for localhost).';
+}
+
+export function isHexColor(value: string): boolean {
+  return /^#[0-9a-fA-F]{6}$/.test(value);
+}
+
+const PART = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/** `resource:action`: lowercase letters, digits, `_` and `-`, each part starting with a letter. */
+export function checkPermission(permission: string): string | null {
+  const colon = permission.indexOf(':');
+  const resource = permission.slice(0, colon);
+  const action = permission.slice(colon + 1);
+  if (colon < 0 || !PART.test(resource) || !PART.test(action)) {
+    return `“${permission}” is not a permission of the form resource:action (lowercase), e.g. projects:create.`;
+  }
+  if ((BUILTIN_PERMISSIONS as readonly string[]).includes(permission)) return `“${permission}” is built in already.`;
+  return null;
+}
+
+/** A list entry's problem: the rule's, or a duplicate. */
+export function checkEntry(value: string, list: string[], rule: (v: string) => string | null): string | null {
+  if (!value) return 'Enter a value first.';
+  if (list.includes(value)) return `“${value}” is in the list already.`;
+  return rule(value);
+}
+
+/** Server field errors, sorted to the fields they are about. */
+export interface FieldErrors {
+  origins: Record<number, string>;
+  redirects: Record<number, string>;
+  color?: string;
+  logo?: string;
+  appearance?: string;
+  permissions: Record<number, string>;
+  grants?: string;
+  /** About the list as a whole, or a field this page does not show. */
+  other: FieldError[];
+}
+
+export function emptyErrors(): FieldErrors {
+  return { origins: {}, redirects: {}, permissions: {}, other: [] };
+}
+
+function capital(text: string): string {
+  const t = text.trim();
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
+/** Sorts `errors` (`{path, message}` of `invalid_config`, or `allowed_origins[i]: …` messages) by field. */
+export function sortErrors(errors: FieldError[]): FieldErrors {
+  const sorted = emptyErrors();
+  for (const e of errors) {
+    // The permission catalogue reports under `organizations.permissions` with the exact field in the message.
+    const inner = /^(organizations\.(?:permissions|role_grants\.\w+)(?:\[\d+\])?|allowed_origins\[\d+\]):\s*(.*)$/s.exec(e.message);
+    const path = inner?.[1] ?? e.path;
+    const message = capital(inner?.[2] ?? e.message);
+    let m: RegExpExecArray | null;
+    if ((m = /^(?:security\.)?allowed_origins\[(\d+)\]$/.exec(path))) sorted.origins[Number(m[1])] = message;
+    else if ((m = /^security\.redirect_uris\[(\d+)\]$/.exec(path))) sorted.redirects[Number(m[1])] = message;
+    else if (path === 'branding.primary_color') sorted.color = message;
+    else if (path === 'branding.logo_url') sorted.logo = message;
+    else if (path === 'branding.appearance') sorted.appearance = message;
+    else if ((m = /^organizations\.permissions\[(\d+)\]$/.exec(path))) sorted.permissions[Number(m[1])] = message;
+    else if (path.startsWith('organizations.role_grants')) sorted.grants = message;
+    else sorted.other.push({ path: e.path, message: inner ? `${path}: ${message}` : e.message });
+  }
+  return sorted;
+}
