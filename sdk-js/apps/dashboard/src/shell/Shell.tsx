@@ -164,7 +164,7 @@ function Page({ path, operator }: { path: string; operator: boolean | null }) {
     // Stripe Checkout's default return address (`--dashboard-url`).
     '/dashboard': <InstancesPage />,
     '/plans': <PlansPage />,
-    '/keys': <KeysPage canManage={hasPermission('keys:manage')} />,
+    '/keys': <KeysPage canRead={hasPermission('keys:read')} canManage={hasPermission('keys:manage')} />,
     '/revisions': <RevisionsPage />,
     '/customize': <CustomizePage />,
     '/settings': <SettingsPage canManage={hasPermission('instances:manage')} />,

@@ -221,7 +221,7 @@ export function AuditPage({ members }: { members?: ReadonlyMap<string, string> }
             {events.length} event{events.length === 1 ? '' : 's'} shown.
           </p>
           <div className="table-scroll">
-            <table>
+            <table className="audit-table">
               <caption className="visually-hidden">Audit events, newest first</caption>
               <thead>
                 <tr>

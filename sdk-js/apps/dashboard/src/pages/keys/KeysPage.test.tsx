@@ -114,4 +114,12 @@ describe('<KeysPage>', () => {
     expect(screen.queryByRole('button', { name: /Rotate|Revoke/ })).not.toBeInTheDocument();
     expect(screen.getByRole('note')).toHaveTextContent('keys:manage');
   });
+
+  it('tells a role without keys:read what it lacks instead of loading', async () => {
+    const cp = new FakeControlPlane();
+    renderPage(<KeysPage canRead={false} canManage={false} />, cp);
+    expect(screen.getByRole('note')).toHaveTextContent('does not allow seeing API keys');
+    expect(screen.queryByRole('heading', { name: 'Create a key' })).not.toBeInTheDocument();
+    expect(cp.callsTo('GET', '/v1/accounts/acc_1/keys')).toHaveLength(0);
+  });
 });

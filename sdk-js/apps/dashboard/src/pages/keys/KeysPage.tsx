@@ -20,7 +20,30 @@ function status(key: ApiKey, now: number): string {
   return 'Active';
 }
 
-export function KeysPage({ canManage }: { canManage: boolean }) {
+const INTRO = (
+  <p>
+    Publishable keys (<code>ask_live_…</code>, <code>ask_test_…</code>) go in browser code. Secret keys reach the admin API
+    and must stay on your servers. A key only ever reaches its own instance.
+  </p>
+);
+
+export function KeysPage({ canRead = true, canManage }: { canRead?: boolean; canManage: boolean }) {
+  if (canRead) return <Keys canManage={canManage} />;
+  return (
+    <section aria-labelledby="keys-title" className="page">
+      <h1 id="keys-title">API keys</h1>
+      {INTRO}
+      <div className="notice" role="note">
+        <p>
+          Your role in this account does not allow seeing API keys: that needs the <code>keys:read</code> permission, and
+          creating, rotating or revoking them <code>keys:manage</code>. Ask an owner or admin of the account.
+        </p>
+      </div>
+    </section>
+  );
+}
+
+function Keys({ canManage }: { canManage: boolean }) {
   const { api, account } = useAccount();
   const keys = useLoad(() => api.keys.list(account.id), [api, account.id]);
   const [revealed, setRevealed] = useState<{ key: NewKey; why: string } | null>(null);
@@ -51,10 +74,7 @@ export function KeysPage({ canManage }: { canManage: boolean }) {
   return (
     <section aria-labelledby="keys-title" className="page">
       <h1 id="keys-title">API keys</h1>
-      <p>
-        Publishable keys (<code>ask_live_…</code>, <code>ask_test_…</code>) go in browser code. Secret keys reach the admin
-        API and must stay on your servers. A key only ever reaches its own instance.
-      </p>
+      {INTRO}
       {revealed && (
         <div className="card" role="region" aria-labelledby="reveal-title">
           <h2 id="reveal-title">Copy your new key now</h2>

@@ -51,8 +51,10 @@ export function DailyActiveUsers({ days }: { days: { date: string; users: number
   const labelled = new Set([0, Math.floor((days.length - 1) / 2), days.length - 1]);
   const summary =
     `${days.length} days from ${day(days[0]!.date)} to ${day(last.date)}. ` +
-    `Highest ${count(peak.users)} on ${day(peak.date)}; average ${average.toLocaleString(undefined, { maximumFractionDigits: 1 })} a day; ` +
-    `${count(last.users)} on the last day.`;
+    (peak.users === 0
+      ? 'No user was active on any of them.'
+      : `Highest ${count(peak.users)} on ${day(peak.date)}; average ${average.toLocaleString(undefined, { maximumFractionDigits: 1 })} a day; ` +
+        `${count(last.users)} on the last day.`);
 
   return (
     <div className="card" role="region" aria-labelledby={`${id}-title`}>

@@ -90,7 +90,7 @@ function UsageView({ usage }: { usage: Usage }) {
         {usage.users !== undefined && <>, {number(usage.users)} users in all</>}, measured {formatTime(usage.measured_at)}.
       </p>
       <div className="cards">
-        <MeterCard title="Monthly active users" meter={usage.monthly_active_users} hint="Users who signed in or refreshed a session this calendar month." />
+        <MeterCard title="Monthly active users" meter={usage.monthly_active_users} hint="Users who signed in or refreshed a session in the last 30 days (UTC days, today included)." />
         <MeterCard title="Organizations" meter={usage.organizations} hint="Organizations in this instance." />
       </div>
       <DailyActiveUsers days={usage.daily_active_users} />
