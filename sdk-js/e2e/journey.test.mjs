@@ -5,17 +5,15 @@
 // creates a custom role; B does not see the gated page. A screenshot of every step goes to
 // e2e/artifacts/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { allowOrigins } from '../examples/saas-demo/scripts/dev-config.mjs';
-import { buildExample, serveExample, startAuthstack, stopAuthstack, waitForMail } from './stack.mjs';
+import { buildExample, launchChromium, serveExample, startAuthstack, stopAuthstack, waitForMail } from './stack.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const artifacts = path.join(here, 'artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PASSWORD = 'a long enough passphrase 42';
 
 let stack;
@@ -24,29 +22,13 @@ let browser;
 let liveInstanceId;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  }
   mkdirSync(artifacts, { recursive: true });
   stack = await startAuthstack();
   buildExample(stack.devJson);
   app = await serveExample(stack.devJson);
   ({ instanceId: liveInstanceId } = await allowOrigins(stack.info, [app.origin]));
   // Playwright gives the browser a fresh temporary profile of its own.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

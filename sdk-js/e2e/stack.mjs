@@ -1,16 +1,19 @@
-// Starts what the journey needs, all on loopback, and stops every process it started (by PID):
-// `authstack dev` with a temporary data dir, and `vite preview` serving the built example app.
+// Starts what the suites need, all on loopback, and stops every process it started (by PID):
+// `authstack dev` with a temporary data dir, `vite preview` serving the built example app, and
+// the dashboard's build (served by the control plane itself).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const sdkRoot = path.resolve(here, '..');
 export const repoRoot = path.resolve(sdkRoot, '..');
 const exampleDir = path.join(sdkRoot, 'examples/saas-demo');
+export const dashboardDir = path.join(sdkRoot, 'apps/dashboard');
 
 /** A port nothing listens on right now (the OS picks it). */
 export function freePort() {
@@ -25,9 +28,10 @@ export function freePort() {
   });
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(what, timeoutMs, probe) {
+/** Polls `probe` every 200 ms until it returns something truthy (that value) or `timeoutMs` passes. */
+export async function until(what, timeoutMs, probe) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
@@ -137,19 +141,31 @@ export async function startAuthstack() {
   return { child, dataDir, devJson, info };
 }
 
-/** The PIDs of the local instances `authstack dev` started under `dataDir`. */
+/**
+ * The PIDs of the local instances `authstack dev` started under `dataDir`: each instance dir
+ * has `pid.<port>` per serving process (blue/green deploys run two for a moment), or the
+ * older single `pid`.
+ */
 function instancePids(dataDir) {
   const dir = path.join(dataDir, 'instances');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((id) => {
+  const pids = [];
+  for (const id of readdirSync(dir)) {
+    let files = [];
+    try {
+      files = readdirSync(path.join(dir, id)).filter((name) => name === 'pid' || /^pid\.\d+$/.test(name));
+    } catch {
+      continue;
+    }
+    for (const file of files) {
       try {
-        return Number.parseInt(readFileSync(path.join(dir, id, 'pid'), 'utf8').trim(), 10);
+        pids.push(Number.parseInt(readFileSync(path.join(dir, id, file), 'utf8').trim(), 10));
       } catch {
-        return NaN;
+        /* gone meanwhile */
       }
-    })
-    .filter((pid) => Number.isInteger(pid) && pid > 0);
+    }
+  }
+  return pids.filter((pid) => Number.isInteger(pid) && pid > 0);
 }
 
 function alive(pid) {
@@ -233,5 +249,84 @@ export async function waitForMail(dataDir, instanceId, { to, kind, after = 0 }) 
       .map((name) => ({ name, mail: JSON.parse(readFileSync(path.join(outbox, name), 'utf8')) }))
       .filter(({ name, mail }) => mail.to === to && mail.kind === kind && Number.parseInt(name, 10) >= after);
     return mails.at(-1)?.mail ?? null;
+  });
+}
+
+/** The `token` query parameter of an emailed link (whatever host the link points at). */
+export function linkToken(link) {
+  const token = new URL(link).searchParams.get('token');
+  if (!token) throw new Error(`the mailed link has no token: ${link}`);
+  return token;
+}
+
+/** A JSON call from Node (no browser, no Origin header); resolves with `{ status, body }`, never throws on HTTP errors. */
+export async function callJson(url, { method = 'GET', headers = {}, body } = {}) {
+  const response = await fetch(url, {
+    method,
+    headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: response.status, body: parsed };
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(file) : statSync(file).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Makes sure `apps/dashboard/dist` (what `authstack dev` serves at `/` when started in the
+ * repository root) is there and newer than the dashboard's sources: builds it otherwise (and
+ * the SDK packages it imports when they were never built). `E2E_BUILD_DASHBOARD=1` always builds.
+ */
+export function ensureDashboardBuilt() {
+  if (process.env.AUTHSTACK_DASHBOARD_DIR) return; // `authstack dev` serves that build instead
+  const index = path.join(dashboardDir, 'dist/index.html');
+  const fresh =
+    !process.env.E2E_BUILD_DASHBOARD &&
+    existsSync(index) &&
+    statSync(index).mtimeMs >= newestMtime(path.join(dashboardDir, 'src'));
+  if (fresh) return;
+  const build = (workspace) => {
+    console.log(`# building ${workspace}`);
+    const built = spawnSync('npm', ['run', 'build', '--workspace', workspace], { cwd: sdkRoot, encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`building ${workspace} failed:\n${built.stdout}\n${built.stderr}`);
+  };
+  for (const pkg of ['client', 'react']) {
+    if (!existsSync(path.join(sdkRoot, 'packages', pkg, 'dist'))) build(`packages/${pkg}`);
+  }
+  build('apps/dashboard');
+}
+
+/** Debian's headless Chromium (or `CHROMIUM_PATH`), driven by playwright-core with a fresh temporary profile. */
+export async function launchChromium() {
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath)) {
+    throw new Error(`${executablePath} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({
+    executablePath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
