@@ -5,9 +5,12 @@ use authstack_instance::config::InstanceConfig;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, spawn_app_with};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
 
-backend_tests!(usage_counts_active_users_organizations_and_members);
+backend_tests!(
+    usage_counts_active_users_organizations_and_members,
+    an_upgrade_counts_the_sign_ins_recorded_before_it,
+);
 
 const DAY: i64 = 24 * 3600;
 const PASSWORD: &str = "correct horse battery";
@@ -142,4 +145,41 @@ async fn usage_counts_active_users_organizations_and_members(backend: Backend) {
     assert_eq!(month["monthly_active_users"], 1);
     assert_eq!(month["users"], 2, "users stay users");
     assert_eq!(daily(&month).iter().sum::<i64>(), 1);
+}
+
+/// An instance upgraded from a release without `user_activity`: the migration seeds it from
+/// each user's last sign-in and each session's last activity.
+async fn an_upgrade_counts_the_sign_ins_recorded_before_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let now = app.clock.now();
+    app.clock.advance(DAY - now.rem_euclid(DAY) + 3600);
+    let ada = app.register("ada@example.com", PASSWORD).await;
+    app.clock.advance(DAY);
+    let refreshed = app
+        .post(
+            "/v1/auth/refresh",
+            json!({ "refresh_token": ada.str("refresh_token") }),
+        )
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert_eq!(&daily(&usage(&app).await)[28..], [1, 1]);
+
+    // Back to the schema before migration 4, keeping users and sessions.
+    let mut tx = app.app.db.writer.begin().await.expect("transaction");
+    for statement in [
+        "DROP TABLE user_activity",
+        "DELETE FROM _sqlx_migrations WHERE version = 4",
+    ] {
+        sqlx::query(statement)
+            .execute(&mut *tx)
+            .await
+            .expect(statement);
+    }
+    tx.commit().await.expect("commit");
+
+    let app = app.restart().await;
+    let upgraded = usage(&app).await;
+    assert_eq!(upgraded["monthly_active_users"], 1);
+    // The sign-in day (last_login_at) and the refresh day (the session's last activity).
+    assert_eq!(&daily(&upgraded)[28..], [1, 1]);
 }
