@@ -21,6 +21,18 @@ async fn usage(app: &TestApp) -> Value {
     reply.body
 }
 
+/// Refreshes a session; returns the reply with the next refresh token.
+async fn refresh(app: &TestApp, refresh_token: &str) -> crate::helpers::Reply {
+    let reply = app
+        .post(
+            "/v1/auth/refresh",
+            json!({ "refresh_token": refresh_token }),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply
+}
+
 fn daily(usage: &Value) -> Vec<i64> {
     usage["daily_active_users"]
         .as_array()
@@ -106,20 +118,8 @@ async fn usage_counts_active_users_organizations_and_members(backend: Backend) {
     // Two days later only Ada is back (her session refreshes): a user counts once a day and once
     // a month.
     app.clock.advance(2 * DAY);
-    let refreshed = app
-        .post(
-            "/v1/auth/refresh",
-            json!({ "refresh_token": ada.str("refresh_token") }),
-        )
-        .await;
-    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
-    let again = app
-        .post(
-            "/v1/auth/refresh",
-            json!({ "refresh_token": refreshed.str("refresh_token") }),
-        )
-        .await;
-    assert_eq!(again.status, 200, "{}", again.body);
+    let refreshed = refresh(&app, &ada.str("refresh_token")).await;
+    refresh(&app, &refreshed.str("refresh_token")).await;
     let later = usage(&app).await;
     assert_eq!(later["monthly_active_users"], 3);
     let series = daily(&later);
@@ -155,13 +155,7 @@ async fn an_upgrade_counts_the_sign_ins_recorded_before_it(backend: Backend) {
     app.clock.advance(DAY - now.rem_euclid(DAY) + 3600);
     let ada = app.register("ada@example.com", PASSWORD).await;
     app.clock.advance(DAY);
-    let refreshed = app
-        .post(
-            "/v1/auth/refresh",
-            json!({ "refresh_token": ada.str("refresh_token") }),
-        )
-        .await;
-    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    refresh(&app, &ada.str("refresh_token")).await;
     assert_eq!(&daily(&usage(&app).await)[28..], [1, 1]);
 
     // Back to the schema before migration 4, keeping users and sessions.

@@ -4,6 +4,7 @@ import type { ReactElement } from 'react';
 import { vi } from 'vitest';
 import { DashboardProvider, type AccountRef } from '../src/account/context';
 import { createControlPlane } from '../src/api/controlPlane';
+import type { Revision } from '../src/api/types';
 
 export interface Call {
   method: string;
@@ -108,4 +109,21 @@ export function renderPage(ui: ReactElement, cp: FakeControlPlane, account: Acco
       {ui}
     </DashboardProvider>,
   );
+}
+
+/** A deployed revision of the live instance; `extra` overrides (which one runs, its outcome). */
+export function revision(number: number, extra: Partial<Revision> = {}): Revision {
+  return {
+    number,
+    summary: `change ${number}`,
+    source: 'dashboard',
+    author: 'usr_1',
+    created_at: '2026-11-24T10:00:00Z',
+    outcome: 'deployed',
+    outcome_detail: null,
+    deployed_at: '2026-11-24T10:00:05Z',
+    current: false,
+    last_healthy: false,
+    ...extra,
+  };
 }

@@ -6,6 +6,7 @@ import type { AuditEvent, AuditFilters, AuditPage as Page } from '../../api/type
 import { saveDownload } from '../../ui/download';
 import { EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
 import { actorWords, summarize } from './words';
+import { ColumnHeads } from '../../ui/ColumnHeads';
 
 /** Prefixes of the control plane's actions (control-plane/src/**: `audit::record`). */
 export const ACTIONS: { prefix: string; label: string }[] = [
@@ -223,15 +224,7 @@ export function AuditPage({ members }: { members?: ReadonlyMap<string, string> }
           <div className="table-scroll">
             <table className="audit-table">
               <caption className="visually-hidden">Audit events, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
+              <ColumnHeads columns={['Time', 'Actor', 'Action', 'Target', 'Details']} />
               <tbody>
                 {events.map((e) => (
                   <EventRow key={e.id} event={e} members={members} />

@@ -4,6 +4,7 @@ import { useAccount } from '../../account/context';
 import type { ApiKey, Environment, NewKey } from '../../api/types';
 import { Confirm } from '../../ui/Confirm';
 import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
+import { ColumnHeads } from '../../ui/ColumnHeads';
 
 const GRACE: { secs: number; label: string }[] = [
   { secs: 0, label: 'Stop the old key now' },
@@ -160,20 +161,7 @@ function Keys({ canManage }: { canManage: boolean }) {
       ) : (
         <div className="table-scroll">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Environment</th>
-                <th scope="col">Key</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <ColumnHeads columns={['Name', 'Kind', 'Environment', 'Key', 'Created', 'Last used', 'Status']} actions />
             <tbody>
               {keys.data.map((k) => {
                 const live = !k.revoked_at && !(k.expires_at && Date.parse(k.expires_at) <= now);

@@ -6,6 +6,7 @@ import { useDashboard } from '../../account/context';
 import { ControlPlaneError } from '../../api/controlPlane';
 import type { InstanceState, OpsInstance } from '../../api/types';
 import { EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
+import { ColumnHeads } from '../../ui/ColumnHeads';
 
 /** How often the page asks while an instance is moving. */
 export const OPS_POLL_MS = 5000;
@@ -150,22 +151,7 @@ function OpsInstances() {
         <div className="table-scroll">
           <table className="ops-table">
             <caption className="visually-hidden">Every instance</caption>
-            <thead>
-              <tr>
-                <th scope="col">Instance</th>
-                <th scope="col">Account</th>
-                <th scope="col">Region</th>
-                <th scope="col">Environment</th>
-                <th scope="col">State</th>
-                <th scope="col">Plan</th>
-                <th scope="col">Revision</th>
-                <th scope="col">Last error</th>
-                <th scope="col">Endpoint</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <ColumnHeads columns={['Instance', 'Account', 'Region', 'Environment', 'State', 'Plan', 'Revision', 'Last error', 'Endpoint']} actions />
             <tbody>
               {shown.map((i) => (
                 <tr key={i.id}>

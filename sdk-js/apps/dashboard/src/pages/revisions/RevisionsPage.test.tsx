@@ -1,27 +1,10 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { Revision } from '../../api/types';
-import { FakeControlPlane, json, renderPage } from '../../../test/fake-control-plane';
+import { FakeControlPlane, json, renderPage, revision } from '../../../test/fake-control-plane';
 import { RevisionsPage } from './RevisionsPage';
 
 const BASE = '/v1/accounts/acc_1/instances';
-
-function revision(number: number, extra: Partial<Revision> = {}): Revision {
-  return {
-    number,
-    summary: `change ${number}`,
-    source: 'dashboard',
-    author: 'usr_1',
-    created_at: '2026-11-24T10:00:00Z',
-    outcome: 'deployed',
-    outcome_detail: null,
-    deployed_at: '2026-11-24T10:00:05Z',
-    current: false,
-    last_healthy: false,
-    ...extra,
-  };
-}
 
 const diff = {
   changes: [

@@ -8,6 +8,7 @@ import { Confirm } from '../../ui/Confirm';
 import { DiffView } from '../../ui/DiffView';
 import { EnvironmentPicker } from '../../ui/EnvironmentPicker';
 import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
+import { ColumnHeads } from '../../ui/ColumnHeads';
 
 const SOURCES: Record<RevisionSource, string> = {
   initial: 'Initial',
@@ -124,18 +125,7 @@ export function RevisionsPage() {
           <h2>History</h2>
           <div className="table-scroll">
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Revision</th>
-                  <th scope="col">Summary</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <ColumnHeads columns={['Revision', 'Summary', 'Source', 'Created', 'Outcome']} actions />
               <tbody>
                 {revisions.map((r) => (
                   <tr key={r.number}>

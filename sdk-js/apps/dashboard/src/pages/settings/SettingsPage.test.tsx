@@ -1,26 +1,13 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { Revision } from '../../api/types';
-import { FakeControlPlane, json, renderPage } from '../../../test/fake-control-plane';
+import { FakeControlPlane, json, renderPage, revision } from '../../../test/fake-control-plane';
 import { SettingsPage } from './SettingsPage';
 
 const BASE = '/v1/accounts/acc_1/instances';
 
-function revision(number: number): Revision {
-  return {
-    number,
-    summary: `change ${number}`,
-    source: 'dashboard',
-    author: 'usr_1',
-    created_at: '2026-11-24T10:00:00Z',
-    outcome: 'deployed',
-    outcome_detail: null,
-    deployed_at: '2026-11-24T10:00:05Z',
-    current: true,
-    last_healthy: true,
-  };
-}
+/** The revision the instance runs (and the last healthy one). */
+const running = (number: number) => revision(number, { current: true, last_healthy: true });
 
 function initialConfig() {
   return {
@@ -41,13 +28,13 @@ function settingsApi() {
   const state = { wanted: 4, config: initialConfig() as Record<string, unknown> };
   const cp = new FakeControlPlane()
     .on('GET', `${BASE}/live/revisions`, () => ({
-      data: [revision(state.wanted)],
+      data: [running(state.wanted)],
       revision: state.wanted,
       current_revision: state.wanted,
       last_healthy_revision: state.wanted,
       next_before: null,
     }))
-    .on('GET', /\/live\/revisions\/\d+$/, (call) => ({ ...revision(Number(call.path.split('/').pop())), config: state.config }))
+    .on('GET', /\/live\/revisions\/\d+$/, (call) => ({ ...running(Number(call.path.split('/').pop())), config: state.config }))
     .on('PUT', `${BASE}/live/allowed-origins`, (call) => {
       const origins = (call.body as { allowed_origins: string[] }).allowed_origins;
       state.config = { ...state.config, security: { ...(state.config['security'] as object), allowed_origins: origins } };
@@ -58,7 +45,7 @@ function settingsApi() {
       const body = call.body as { dry_run?: boolean };
       if (body.dry_run) return { valid: true, errors: [], base_revision: state.wanted, diff, security_notes: ['Sign-in screens change for every user.'] };
       state.wanted++;
-      return json(201, { valid: true, errors: [], base_revision: state.wanted - 1, diff, security_notes: [], revision: revision(state.wanted) });
+      return json(201, { valid: true, errors: [], base_revision: state.wanted - 1, diff, security_notes: [], revision: running(state.wanted) });
     })
     .on('POST', /\/live\/revisions\/\d+\/deploy$/, (call) => ({
       revision: Number(call.path.split('/')[7]),
