@@ -4,9 +4,11 @@ import type {
   ApiKey,
   AuditFilters,
   AuditPage,
+  Capabilities,
   ChangeResult,
   Customization,
   Deployment,
+  DevMailbox,
   Download,
   Environment,
   FieldError,
@@ -139,6 +141,10 @@ export function createControlPlane(options: ControlPlaneOptions) {
 
   return {
     platform: () => json<Platform>('GET', '/v1/platform'),
+    /** Which settings and plan features the instances act on (no sign-in needed). */
+    capabilities: () => json<Capabilities>('GET', '/v1/capabilities'),
+    /** The instances' outboxes; `404 not_found` unless the control plane runs as `authstack dev`. */
+    devMailbox: () => json<DevMailbox>('GET', '/v1/dev/mailbox'),
     /** Who the platform token is, and whether to offer the Ops page. */
     me: () => json<Me>('GET', '/v1/me'),
     plans: async () => (await json<{ data: Plan[] }>('GET', '/v1/plans')).data,

@@ -4,6 +4,70 @@ export interface Platform {
   instance_id: string;
   gateway_url: string;
   publishable_key: string;
+  /** The built SDK tarballs this control plane serves; null (or absent) when it serves none. */
+  sdk?: { client: string; react: string } | null;
+}
+
+/** A configuration path (or a section of them) and whether the instance acts on it. */
+export interface SettingCapability {
+  path: string;
+  label: string;
+  active: boolean;
+}
+
+/** A plan feature (`sso`, `custom_domain`) and whether the product delivers it yet. */
+export interface PlanFeatureCapability {
+  key: string;
+  label: string;
+  active: boolean;
+}
+
+/** `GET /v1/capabilities`: what the instances act on, so that no page claims more. */
+export interface Capabilities {
+  settings: SettingCapability[];
+  plan_features: PlanFeatureCapability[];
+}
+
+/** A setting a change touches that the instance records but does not act on yet. */
+export interface NotActiveSetting {
+  path: string;
+  label: string;
+}
+
+/** One mail the instance wrote to its outbox (under `authstack dev`). */
+export interface MailMessage {
+  /** The file name in the outbox. */
+  id: string;
+  kind: string;
+  to: string;
+  subject: string;
+  text: string;
+  link: string | null;
+  received_at: string;
+}
+
+export interface Mailbox {
+  instance_id: string;
+  label: string;
+  account_id: string | null;
+  environment: Environment | null;
+  /** The outbox directory on the machine that runs `authstack dev`. */
+  outbox: string;
+  /** Newest first. */
+  messages: MailMessage[];
+}
+
+/** `GET /v1/dev/mailbox`: every instance's outbox; only under `authstack dev`. */
+export interface DevMailbox {
+  mailboxes: Mailbox[];
+}
+
+/** `POST /v1/invitations/lookup` on the platform instance: what an invitation token is for. */
+export interface InvitationPreview {
+  organization: { id: string; name: string; slug: string };
+  role: string;
+  email: string;
+  expires_at: string;
 }
 
 export interface PlanLimits {
@@ -199,6 +263,8 @@ export interface Customization {
   updated_at: string;
   diff?: Diff;
   quota: Quota;
+  /** Settings the patch changes that the instance does not act on yet. */
+  not_active?: NotActiveSetting[];
 }
 
 /** A new revision (`POST .../revisions`): exactly one of `merge` (RFC 7396), `patch` (RFC 6902) or `config`. */
@@ -221,6 +287,7 @@ export interface InstanceSettings {
   security?: { allowed_origins?: string[]; redirect_uris?: string[] };
   branding?: { primary_color?: string; logo_url?: string | null; appearance?: Appearance };
   organizations?: { permissions?: string[]; role_grants?: Partial<Record<BuiltinRole, string[]>> };
+  mail?: { link_base_url?: string | null };
 }
 
 /** The built-in roles whose grants a configuration may extend (owners hold everything). */

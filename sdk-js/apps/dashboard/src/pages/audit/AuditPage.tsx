@@ -7,6 +7,7 @@ import { saveDownload } from '../../ui/download';
 import { EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
 import { actorWords, summarize } from './words';
 import { ColumnHeads } from '../../ui/ColumnHeads';
+import { plural } from '../../ui/plural';
 
 /** Prefixes of the control plane's actions (control-plane/src/**: `audit::record`). */
 export const ACTIONS: { prefix: string; label: string }[] = [
@@ -219,7 +220,7 @@ export function AuditPage({ members }: { members?: ReadonlyMap<string, string> }
       ) : (
         <>
           <p className="visually-hidden" role="status" aria-live="polite">
-            {events.length} event{events.length === 1 ? '' : 's'} shown.
+            {plural(events.length, 'event')} shown.
           </p>
           <div className="table-scroll">
             <table className="audit-table">

@@ -1,4 +1,5 @@
 // Audit events in words: who acted, and a one-line summary of the event's detail.
+import { plural } from '../../ui/plural';
 
 /** `user:usr_…` as the member's email when known; the other actors by name. */
 export function actorWords(actor: string, members?: ReadonlyMap<string, string>): { text: string; title?: string } {
@@ -31,7 +32,7 @@ function short(value: unknown): string {
     return value.length > 3 ? `${shown} and ${value.length - 3} more` : shown;
   }
   const keys = Object.keys(value as object);
-  return keys.length === 0 ? '—' : `${keys.length} field${keys.length === 1 ? '' : 's'}`;
+  return keys.length === 0 ? '—' : plural(keys.length, 'field');
 }
 
 /** `{"revision": 3, "source": "dashboard"}` → "revision 3 · source dashboard". */

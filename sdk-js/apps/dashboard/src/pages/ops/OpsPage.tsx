@@ -7,6 +7,7 @@ import { ControlPlaneError } from '../../api/controlPlane';
 import type { InstanceState, OpsInstance } from '../../api/types';
 import { EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
 import { ColumnHeads } from '../../ui/ColumnHeads';
+import { plural } from '../../ui/plural';
 
 /** How often the page asks while an instance is moving. */
 export const OPS_POLL_MS = 5000;
@@ -135,7 +136,7 @@ function OpsInstances() {
       </form>
       <p role="status" aria-live="polite" className="hint">
         {shown.length === instances.length
-          ? `${instances.length} instance${instances.length === 1 ? '' : 's'}.`
+          ? `${plural(instances.length, 'instance')}.`
           : `Showing ${shown.length} of ${instances.length} instances.`}
         {moving && ' Some are being set up or updated: this list refreshes every 5 seconds.'}
       </p>

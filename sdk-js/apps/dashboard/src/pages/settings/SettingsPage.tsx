@@ -13,6 +13,7 @@ import { EmptyState, ErrorNotice, Loading, Status, useAction, useLoad } from '..
 import { deploymentWords } from '../revisions/RevisionsPage';
 import { BrandingPreview } from './BrandingPreview';
 import { ListEditor } from './ListEditor';
+import { plural } from '../../ui/plural';
 import {
   BUILTIN_PERMISSIONS,
   checkOrigin,
@@ -552,7 +553,7 @@ function ConfigForm({
               <p className="visually-hidden" role="status">
                 {preview.diff.changes.length === 0
                   ? 'Nothing would change.'
-                  : `${preview.diff.changes.length} setting${preview.diff.changes.length === 1 ? '' : 's'} would change.`}
+                  : `${plural(preview.diff.changes.length, 'setting would change', 'settings would change')}.`}
               </p>
               <DiffView
                 diff={preview.diff}

@@ -36,6 +36,16 @@ function usage(extra: Partial<Usage> = {}): Usage {
 }
 
 describe('<UsagePage>', () => {
+  it('says "1 user" and "1 member", not "1 users"', async () => {
+    const cp = new FakeControlPlane().on('GET', `${BASE}/live/usage`, () =>
+      usage({ users: 1, members_per_organization: { limit: 1, data: [] } }),
+    );
+    renderPage(<UsagePage />, cp);
+    expect(await screen.findByText(/1 user in all/)).toBeInTheDocument();
+    expect(screen.getByText(/Each organization may have 1 member, pending/)).toBeInTheDocument();
+    expect(document.body.textContent).not.toMatch(/\b1 (users|members)\b/);
+  });
+
   it('shows meters against the limits, warning from 80 %, the members table and the daily chart with its numbers', async () => {
     const cp = new FakeControlPlane().on('GET', `${BASE}/live/usage`, () => usage());
     renderPage(<UsagePage />, cp);

@@ -8,6 +8,7 @@ import { Link } from '../../shell/router';
 import { EnvironmentPicker } from '../../ui/EnvironmentPicker';
 import { EmptyState, ErrorNotice, formatTime, Loading, useLoad } from '../../ui/feedback';
 import { DailyActiveUsers } from './DailyActiveUsers';
+import { plural } from '../../ui/plural';
 
 /** From this share of a limit on, a meter warns. */
 export const WARN_AT = 0.8;
@@ -87,7 +88,7 @@ function UsageView({ usage }: { usage: Usage }) {
     <>
       <p className="hint">
         Plan <strong>{usage.plan}</strong>
-        {usage.users !== undefined && <>, {number(usage.users)} users in all</>}, measured {formatTime(usage.measured_at)}.
+        {usage.users !== undefined && <>, {plural(usage.users, 'user')} in all</>}, measured {formatTime(usage.measured_at)}.
       </p>
       <div className="cards">
         <MeterCard title="Monthly active users" meter={usage.monthly_active_users} hint="Users who signed in or refreshed a session in the last 30 days (UTC days, today included)." />
@@ -146,7 +147,7 @@ function MembersTable({ limit, data }: { limit: number | null; data: Usage['memb
       <p className="hint">
         {limit === null
           ? 'Your plan does not limit the members of an organization.'
-          : `Each organization may have ${number(limit)} members, pending invitations included. The largest organizations first.`}
+          : `Each organization may have ${plural(limit, 'member')}, pending invitations included. The largest organizations first.`}
       </p>
       {data.length === 0 ? (
         <EmptyState title="No organizations yet">
