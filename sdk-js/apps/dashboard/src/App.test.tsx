@@ -1,5 +1,6 @@
 import { createClient } from '@authstack/client';
 import { act, render, screen, waitFor, within } from '@testing-library/react';
+import { StrictMode } from 'react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { FakeInstance } from '../../../packages/react/test/fake-instance';
@@ -9,8 +10,8 @@ import { FakeControlPlane, json } from '../test/fake-control-plane';
 const PASSWORD = 'correct horse battery';
 const platform = { instance_id: 'ins_platform', gateway_url: 'http://gateway.test', publishable_key: 'ask_live_platform' };
 
-function setup() {
-  const platformInstance = new FakeInstance({ requireEmailVerification: false });
+function setup({ verify = false, strict = false } = {}) {
+  const platformInstance = new FakeInstance({ requireEmailVerification: verify });
   platformInstance.addUser('ada@example.com', PASSWORD, 'Ada');
   const client = createClient({
     apiKey: platform.publishable_key,
@@ -28,7 +29,8 @@ function setup() {
     const org = platformInstance.addOrg(name, { 'ada@example.com': 'owner' });
     return json(201, { id: 'acc_9', organization_id: org.id, name, created_by: 'usr_1', created_at: '', subscription: null, instances: [] });
   });
-  render(<App platform={platform} client={client} fetch={cp.fetch} />);
+  const app = <App platform={platform} client={client} fetch={cp.fetch} />;
+  render(strict ? <StrictMode>{app}</StrictMode> : app);
   return { platformInstance, client, cp };
 }
 
@@ -79,12 +81,15 @@ describe('<App>', () => {
     setup();
     await user.type(await screen.findByLabelText('Email address'), 'ada@example.com');
     await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
-    const toggle = await screen.findByRole('button', { name: 'Dark mode' });
+    const toggle = await screen.findByRole('button', { name: /^Switch to (dark|light) theme$/ });
     const before = document.documentElement.dataset['theme'];
+    expect(toggle).toHaveAccessibleName(before === 'dark' ? 'Switch to light theme' : 'Switch to dark theme');
     await user.click(toggle);
     const after = document.documentElement.dataset['theme'];
     expect(after).not.toBe(before);
-    expect(toggle).toHaveAttribute('aria-pressed', after === 'dark' ? 'true' : 'false');
+    expect(toggle).toHaveAccessibleName(after === 'dark' ? 'Switch to light theme' : 'Switch to dark theme');
+    await user.click(toggle);
+    expect(document.documentElement.dataset['theme']).toBe(before);
   });
 
   it('connects an existing account of the selected organization and returns from Checkout', async () => {
@@ -145,5 +150,67 @@ describe('<App>', () => {
       window.dispatchEvent(new PopStateEvent('popstate'));
     });
     expect(await screen.findByRole('heading', { name: 'Only platform operators can see this page' })).toBeInTheDocument();
+  });
+
+  it('spends an email-verification link once, under StrictMode too, and signs the user in', async () => {
+    const platformInstance = new FakeInstance({ requireEmailVerification: true });
+    await platformInstance.fetch('http://gateway.test/v1/auth/signup', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'grace@example.com', password: PASSWORD }),
+    });
+    const token = platformInstance.outbox.find((m) => m.kind === 'verify_email')!.token;
+    window.history.replaceState(null, '', `/verify-email?token=${token}`);
+    const client = createClient({ apiKey: platform.publishable_key, baseUrl: platform.gateway_url, storage: 'memory', crossTab: false, fetch: platformInstance.fetch });
+    const cp = new FakeControlPlane().on('GET', /\/instances$/, () => ({ data: [] }));
+    render(
+      <StrictMode>
+        <App platform={platform} client={client} fetch={cp.fetch} />
+      </StrictMode>,
+    );
+    await screen.findByRole('navigation', { name: 'Main' });
+    await waitFor(() => expect(window.location.pathname).toBe('/'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(platformInstance.count('POST', '/v1/auth/email/verify')).toBe(1);
+    expect(screen.queryByText(/invalid, used or expired/)).toBeNull();
+  });
+
+  it('links the dev mailbox after sign-up and in the navigation when the control plane has one', async () => {
+    const user = userEvent.setup();
+    const { cp, platformInstance } = setup({ verify: true });
+    cp.on('GET', '/v1/dev/mailbox', () => ({ mailboxes: [] }));
+    act(() => {
+      window.history.replaceState(null, '', '/sign-up');
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    });
+    await user.type(await screen.findByLabelText('Email address'), 'grace@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    const link = await screen.findByRole('link', { name: 'Open the dev mailbox' });
+    expect(link).toHaveAttribute('href', '/dev/mailbox');
+    await user.click(link);
+    expect(await screen.findByRole('heading', { level: 1, name: 'Dev mailbox' })).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Back to sign-in' })).toBeInTheDocument();
+    // Signed in: in the navigation.
+    platformInstance.addUser('ada2@example.com', PASSWORD, 'Ada');
+    act(() => {
+      window.history.replaceState(null, '', '/sign-in');
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    });
+    await user.type(await screen.findByLabelText('Email address'), 'ada2@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    await user.click(within(nav).getByRole('link', { name: 'Dev mailbox' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Dev mailbox' })).toBeInTheDocument();
+    expect(screen.getAllByRole('heading', { level: 1 })).toHaveLength(1);
+  });
+
+  it('hides the dev mailbox when the control plane answers 404', async () => {
+    const user = userEvent.setup();
+    const { cp } = setup();
+    await user.type(await screen.findByLabelText('Email address'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    await waitFor(() => expect(cp.callsTo('GET', '/v1/dev/mailbox').length).toBeGreaterThan(0));
+    expect(within(nav).queryByRole('link', { name: 'Dev mailbox' })).toBeNull();
   });
 });

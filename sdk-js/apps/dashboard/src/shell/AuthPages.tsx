@@ -3,20 +3,39 @@
 // /verify-email?token=…, /accept-invitation?token=….
 import {
   AcceptInvitation,
-  EmailVerification,
   LoginForm,
   PasswordResetForm,
   PasswordResetRequest,
   SignupForm,
 } from '@authstack/react';
-import { navigate } from './router';
+import { useState } from 'react';
+import { Link, navigate } from './router';
+import { VerifyEmail } from './VerifyEmail';
 
-export function AuthPages({ path }: { path: string }) {
+/** `mailbox`: the control plane has a dev mailbox (`authstack dev`), where the mails can be read. */
+export function AuthPages({ path, mailbox = false }: { path: string; mailbox?: boolean }) {
   const token = new URLSearchParams(window.location.search).get('token');
+  const [mailSent, setMailSent] = useState(false);
   let page;
   switch (path) {
     case '/sign-up':
-      page = <SignupForm signInUrl="/sign-in" onSignUp={(r) => r.status === 'signed-in' && navigate('/', { replace: true })} />;
+      page = (
+        <>
+          <SignupForm
+            signInUrl="/sign-in"
+            onSignUp={(r) => {
+              if (r.status === 'signed-in') navigate('/', { replace: true });
+              else setMailSent(true);
+            }}
+          />
+          {mailSent && mailbox && (
+            <p>
+              No mail leaves this machine under <code>authstack dev</code>:{' '}
+              <Link to="/dev/mailbox">Open the dev mailbox</Link> to read it.
+            </p>
+          )}
+        </>
+      );
       break;
     case '/reset-password':
       page = token ? (
@@ -26,7 +45,7 @@ export function AuthPages({ path }: { path: string }) {
       );
       break;
     case '/verify-email':
-      page = <EmailVerification onVerified={() => navigate('/', { replace: true })} />;
+      page = <VerifyEmail onVerified={() => navigate('/', { replace: true })} />;
       break;
     case '/accept-invitation':
       page = <AcceptInvitation onAccepted={() => navigate('/', { replace: true })} />;

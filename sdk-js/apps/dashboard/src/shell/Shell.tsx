@@ -1,7 +1,6 @@
 // The signed-in frame: header with navigation, account switcher, theme and sign-out.
 import {
   AcceptInvitation,
-  EmailVerification,
   OrganizationSwitcher,
   useAuth,
   useOrganizations,
@@ -17,6 +16,7 @@ import { AuditLog } from '../pages/audit/AuditLog';
 import { CustomizePage } from '../pages/customize/CustomizePage';
 import { InstancesPage } from '../pages/instances/InstancesPage';
 import { KeysPage } from '../pages/keys/KeysPage';
+import { DevMailboxPage, useDevMailboxAvailable } from '../pages/mailbox/DevMailboxPage';
 import { OpsPage } from '../pages/ops/OpsPage';
 import { useOperator } from '../pages/ops/useOperator';
 import { PlansPage } from '../pages/plans/PlansPage';
@@ -28,6 +28,7 @@ import { EmptyState, Loading } from '../ui/feedback';
 import { AuthPages } from './AuthPages';
 import { CheckoutNotice } from './CheckoutNotice';
 import { Link, navigate, usePath } from './router';
+import { VerifyEmail } from './VerifyEmail';
 import type { ColorScheme } from './theme';
 
 const NAV: { to: string; label: string }[] = [
@@ -45,6 +46,9 @@ const NAV: { to: string; label: string }[] = [
 
 /** Only for platform operators (`GET /v1/me`). */
 const OPS_NAV = { to: '/ops', label: 'Ops' };
+/** Only under `authstack dev` (`GET /v1/dev/mailbox` answers). */
+const MAILBOX_NAV = { to: '/dev/mailbox', label: 'Dev mailbox' };
+const MAILBOX_PATH = MAILBOX_NAV.to;
 
 export interface ShellProps {
   platform: Platform;
@@ -70,10 +74,24 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
     [platform.gateway_url, platform.publishable_key],
   );
   const operator = useOperator(api, isSignedIn ? userId : null);
-  const nav = operator ? [...NAV, OPS_NAV] : NAV;
+  const mailbox = useDevMailboxAvailable(api) === true;
+  const nav = [...NAV, ...(operator ? [OPS_NAV] : []), ...(mailbox ? [MAILBOX_NAV] : [])];
 
   if (!isLoaded) return <Loading label="Restoring your session…" />;
-  if (!isSignedIn) return <AuthPages path={path} />;
+  if (!isSignedIn) {
+    // Signed out too: the mails of sign-up and password reset are read there.
+    if (path === MAILBOX_PATH) {
+      return (
+        <main id="main" className="page-wide">
+          <p>
+            <Link to="/sign-in">Back to sign-in</Link>
+          </p>
+          <DevMailboxPage api={api} />
+        </main>
+      );
+    }
+    return <AuthPages path={path} mailbox={mailbox} />;
+  }
 
   return (
     <DashboardProvider api={api} platform={platformInfo} organizationId={orgId ?? null}>
@@ -86,8 +104,9 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
         </Link>
         <OrganizationSwitcher onCreateOrganization={() => navigate('/accounts')} />
         <div className="topbar-actions">
-          <button type="button" className="button-secondary" aria-pressed={scheme === 'dark'} onClick={onToggleScheme}>
-            Dark mode
+          {/* Says what pressing it does (not a pressed state: the label changes with the theme). */}
+          <button type="button" className="button-secondary" onClick={onToggleScheme}>
+            {scheme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'}
           </button>
           <span className="who">{user?.email}</span>
           <button
@@ -142,13 +161,14 @@ function useSelectAccount() {
 }
 
 function Page({ path, operator }: { path: string; operator: boolean | null }) {
-  const { account } = useDashboard();
+  const { account, api } = useDashboard();
   const { organizations, isLoaded } = useOrganizations();
   const { hasPermission } = usePermissions();
   useSelectAccount();
   // Mail links opened while signed in.
   if (path === '/accept-invitation') return <AcceptInvitation onAccepted={() => navigate('/', { replace: true })} />;
-  if (path === '/verify-email') return <EmailVerification onVerified={() => navigate('/', { replace: true })} />;
+  if (path === '/verify-email') return <VerifyEmail onVerified={() => navigate('/', { replace: true })} />;
+  if (path === MAILBOX_PATH) return <DevMailboxPage api={api} />;
   if (path === '/accounts') return <AccountsPage />;
   if (path === '/team') return <TeamPage />;
   // Across accounts: no account needed.
