@@ -10,7 +10,7 @@ import { FakeControlPlane, json } from '../test/fake-control-plane';
 const PASSWORD = 'correct horse battery';
 const platform = { instance_id: 'ins_platform', gateway_url: 'http://gateway.test', publishable_key: 'ask_live_platform' };
 
-function setup({ verify = false, strict = false } = {}) {
+function setup({ verify = false, strict = false, lookup }: { verify?: boolean; strict?: boolean; lookup?: () => Response } = {}) {
   const platformInstance = new FakeInstance({ requireEmailVerification: verify });
   platformInstance.addUser('ada@example.com', PASSWORD, 'Ada');
   const client = createClient({
@@ -29,9 +29,18 @@ function setup({ verify = false, strict = false } = {}) {
     const org = platformInstance.addOrg(name, { 'ada@example.com': 'owner' });
     return json(201, { id: 'acc_9', organization_id: org.id, name, created_by: 'usr_1', created_at: '', subscription: null, instances: [] });
   });
-  const app = <App platform={platform} client={client} fetch={cp.fetch} />;
+  const lookups: unknown[] = [];
+  // The platform instance with the invitation lookup of the contract, when the test gives one.
+  const gatewayFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    if (lookup && String(input).endsWith('/v1/invitations/lookup')) {
+      lookups.push({ body: JSON.parse(String(init?.body)), key: (init?.headers as Record<string, string>)['x-authstack-key'] });
+      return lookup();
+    }
+    return platformInstance.fetch(input, init);
+  };
+  const app = <App platform={platform} client={client} fetch={cp.fetch} gatewayFetch={gatewayFetch} />;
   render(strict ? <StrictMode>{app}</StrictMode> : app);
-  return { platformInstance, client, cp };
+  return { platformInstance, client, cp, lookups };
 }
 
 describe('<App>', () => {
@@ -212,5 +221,40 @@ describe('<App>', () => {
     const nav = await screen.findByRole('navigation', { name: 'Main' });
     await waitFor(() => expect(cp.callsTo('GET', '/v1/dev/mailbox').length).toBeGreaterThan(0));
     expect(within(nav).queryByRole('link', { name: 'Dev mailbox' })).toBeNull();
+  });
+
+  it('shows the Team page with one heading per section', async () => {
+    const user = userEvent.setup();
+    const { platformInstance } = setup();
+    platformInstance.addOrg('Acme', { 'ada@example.com': 'owner' });
+    await user.type(await screen.findByLabelText('Email address'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    await waitFor(() => expect(platformInstance.count('POST', /\/switch$/)).toBe(1));
+    await user.click(within(await screen.findByRole('navigation', { name: 'Main' })).getByRole('link', { name: 'Team' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Team' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Pending invitations' })).toBeInTheDocument();
+    expect(screen.getAllByRole('heading', { name: 'Pending invitations' })).toHaveLength(1);
+    expect(screen.getAllByRole('heading', { name: 'Team' })).toHaveLength(1);
+    expect(screen.getAllByRole('heading', { level: 1 })).toHaveLength(1);
+  });
+
+  it('names the organization and role of an invitation before it is accepted', async () => {
+    window.history.replaceState(null, '', '/accept-invitation?token=inv_token');
+    const { lookups } = setup({
+      lookup: () =>
+        json(200, { organization: { id: 'org_9', name: 'Acme', slug: 'acme' }, role: 'admin', email: 'grace@example.com', expires_at: '2026-12-08T10:00:00Z' }),
+    });
+    expect(await screen.findByRole('heading', { name: 'Join Acme as Admin' })).toBeInTheDocument();
+    expect(screen.getByText(/The invitation is for/)).toHaveTextContent('grace@example.com');
+    expect(screen.getByRole('button', { name: 'Accept invitation' })).toBeInTheDocument();
+    expect(lookups).toEqual([{ body: { token: 'inv_token' }, key: 'ask_live_platform' }]);
+  });
+
+  it('says plainly when an invitation link is invalid or expired, and offers no accept', async () => {
+    window.history.replaceState(null, '', '/accept-invitation?token=inv_old');
+    setup({ lookup: () => json(404, { error: 'invalid_token', message: 'the invitation is invalid or expired' }) });
+    expect(await screen.findByRole('heading', { name: 'This invitation link does not work' })).toBeInTheDocument();
+    expect(screen.getByRole('alert')).toHaveTextContent('invalid, was already used, or has expired');
+    expect(screen.queryByRole('button', { name: 'Accept invitation' })).toBeNull();
   });
 });

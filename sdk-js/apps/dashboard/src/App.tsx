@@ -18,12 +18,14 @@ export interface AppProps {
   client?: AuthStackClient;
   /** The control plane's fetch (tests). */
   fetch?: typeof fetch;
+  /** The platform gateway's fetch (tests; the client has its own). */
+  gatewayFetch?: typeof fetch;
 }
 
-export function App({ platform, client, fetch }: AppProps) {
+export function App({ platform, client, fetch, gatewayFetch }: AppProps) {
   const [scheme, toggle] = useColorScheme();
   const theme = { colorScheme: scheme, variables: { colorPrimary: scheme === 'dark' ? '#5eead4' : '#0f766e' } };
-  const shell = <Shell platform={platform} scheme={scheme} onToggleScheme={toggle} fetch={fetch} />;
+  const shell = <Shell platform={platform} scheme={scheme} onToggleScheme={toggle} fetch={fetch} gatewayFetch={gatewayFetch} />;
   return client ? (
     <AuthStackProvider client={client} theme={theme} localization={localization}>
       {shell}

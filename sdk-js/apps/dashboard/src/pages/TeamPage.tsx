@@ -23,8 +23,8 @@ export function TeamPage() {
         <InviteMemberModal />
       </PermissionGate>
       <MemberList />
+      {/* <PendingInvitations> has its own "Pending invitations" heading. */}
       <PermissionGate permission="members:invite">
-        <h2>Pending invitations</h2>
         <PendingInvitations />
       </PermissionGate>
     </section>

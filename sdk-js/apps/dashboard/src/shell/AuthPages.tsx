@@ -2,7 +2,6 @@
 // ones the platform instance's mails link to: {mail.link_base_url}/reset-password?token=…,
 // /verify-email?token=…, /accept-invitation?token=….
 import {
-  AcceptInvitation,
   LoginForm,
   PasswordResetForm,
   PasswordResetRequest,
@@ -11,9 +10,11 @@ import {
 import { useState } from 'react';
 import { Link, navigate } from './router';
 import { VerifyEmail } from './VerifyEmail';
+import { InvitationPage } from './InvitationPage';
+import type { InvitationLookup } from '../api/invitations';
 
 /** `mailbox`: the control plane has a dev mailbox (`authstack dev`), where the mails can be read. */
-export function AuthPages({ path, mailbox = false }: { path: string; mailbox?: boolean }) {
+export function AuthPages({ path, mailbox = false, lookup }: { path: string; mailbox?: boolean; lookup: InvitationLookup }) {
   const token = new URLSearchParams(window.location.search).get('token');
   const [mailSent, setMailSent] = useState(false);
   let page;
@@ -48,7 +49,7 @@ export function AuthPages({ path, mailbox = false }: { path: string; mailbox?: b
       page = <VerifyEmail onVerified={() => navigate('/', { replace: true })} />;
       break;
     case '/accept-invitation':
-      page = <AcceptInvitation onAccepted={() => navigate('/', { replace: true })} />;
+      page = <InvitationPage lookup={lookup} onAccepted={() => navigate('/', { replace: true })} />;
       break;
     default:
       page = (

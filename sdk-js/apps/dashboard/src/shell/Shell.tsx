@@ -1,6 +1,5 @@
 // The signed-in frame: header with navigation, account switcher, theme and sign-out.
 import {
-  AcceptInvitation,
   OrganizationSwitcher,
   useAuth,
   useOrganizations,
@@ -9,6 +8,7 @@ import {
 } from '@authstack/react';
 import { useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { createControlPlane, type ControlPlane } from '../api/controlPlane';
+import { invitationLookup, type InvitationLookup } from '../api/invitations';
 import type { Platform } from '../api/types';
 import { DashboardProvider, useDashboard } from '../account/context';
 import { AccountsPage } from '../pages/AccountsPage';
@@ -29,6 +29,7 @@ import { AuthPages } from './AuthPages';
 import { CheckoutNotice } from './CheckoutNotice';
 import { Link, navigate, usePath } from './router';
 import { VerifyEmail } from './VerifyEmail';
+import { InvitationPage } from './InvitationPage';
 import type { ColorScheme } from './theme';
 
 const NAV: { to: string; label: string }[] = [
@@ -58,9 +59,11 @@ export interface ShellProps {
   fetch?: typeof fetch;
   /** Where the control plane is; default the page's origin. */
   controlPlaneUrl?: string;
+  /** The platform gateway's fetch (tests), for the calls the SDK has no method for. */
+  gatewayFetch?: typeof fetch;
 }
 
-export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl }: ShellProps) {
+export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl, gatewayFetch }: ShellProps) {
   const { isLoaded, isSignedIn, orgId, getToken, signOut, user, userId } = useAuth();
   const path = usePath();
   const tokenRef = useRef(getToken);
@@ -72,6 +75,10 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
   const platformInfo = useMemo(
     () => ({ gateway_url: platform.gateway_url, publishable_key: platform.publishable_key }),
     [platform.gateway_url, platform.publishable_key],
+  );
+  const lookup = useMemo(
+    () => invitationLookup({ baseUrl: platform.gateway_url, apiKey: platform.publishable_key, fetch: gatewayFetch }),
+    [platform.gateway_url, platform.publishable_key, gatewayFetch],
   );
   const operator = useOperator(api, isSignedIn ? userId : null);
   const mailbox = useDevMailboxAvailable(api) === true;
@@ -90,7 +97,7 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
         </main>
       );
     }
-    return <AuthPages path={path} mailbox={mailbox} />;
+    return <AuthPages path={path} mailbox={mailbox} lookup={lookup} />;
   }
 
   return (
@@ -133,7 +140,7 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
         </nav>
         <main id="main" tabIndex={-1}>
           <CheckoutNotice />
-          <Page path={path} operator={operator} />
+          <Page path={path} operator={operator} lookup={lookup} />
         </main>
       </div>
     </DashboardProvider>
@@ -160,13 +167,13 @@ function useSelectAccount() {
   }, [organizationId, isLoaded, organizations, knows, switchOrganization]);
 }
 
-function Page({ path, operator }: { path: string; operator: boolean | null }) {
+function Page({ path, operator, lookup }: { path: string; operator: boolean | null; lookup: InvitationLookup }) {
   const { account, api } = useDashboard();
   const { organizations, isLoaded } = useOrganizations();
   const { hasPermission } = usePermissions();
   useSelectAccount();
   // Mail links opened while signed in.
-  if (path === '/accept-invitation') return <AcceptInvitation onAccepted={() => navigate('/', { replace: true })} />;
+  if (path === '/accept-invitation') return <InvitationPage lookup={lookup} onAccepted={() => navigate('/', { replace: true })} />;
   if (path === '/verify-email') return <VerifyEmail onVerified={() => navigate('/', { replace: true })} />;
   if (path === MAILBOX_PATH) return <DevMailboxPage api={api} />;
   if (path === '/accounts') return <AccountsPage />;
