@@ -55,6 +55,31 @@ describe('<PlansPage>', () => {
     expect(cp.callsTo('POST', '/v1/accounts/acc_1/subscription')[0]?.body).toEqual({ plan: 'pro', region: 'us-east-1' });
   });
 
+  it('does not call a plan feature included while the product does not deliver it yet', async () => {
+    const cp = catalog().on('GET', '/v1/capabilities', () => ({
+      settings: [],
+      plan_features: [
+        { key: 'sso', label: 'SAML single sign-on', active: false },
+        { key: 'custom_domain', label: 'Custom domains', active: false },
+      ],
+    }));
+    const plans = (await cp.fetch('/v1/plans')).json() as Promise<{ data: { limits: Record<string, unknown> }[] }>;
+    const pro = (await plans).data[1]!;
+    cp.on('GET', '/v1/plans', () => ({
+      data: [
+        { id: 'starter', name: 'Starter', stripe_price_id: 'p1', limits },
+        { id: 'pro', name: 'Pro', stripe_price_id: 'p2', limits: { ...pro.limits, custom_domain: true } },
+      ],
+    }));
+    renderPage(<PlansPage />, cp);
+    const table = await screen.findByRole('table');
+    const sso = within(table).getByRole('row', { name: /SAML/ });
+    expect(within(sso).getAllByRole('cell').map((c) => c.textContent)).toEqual(['—', 'Included — not available yet']);
+    const domain = within(table).getByRole('row', { name: /Custom domain/ });
+    expect(within(domain).getAllByRole('cell').map((c) => c.textContent)).toEqual(['—', 'Included — not available yet']);
+    expect(table.textContent).not.toMatch(/Included(?! — not available yet)/);
+  });
+
   it('redirects to Stripe Checkout when the answer has a checkout URL', async () => {
     const user = userEvent.setup();
     const assign = vi.fn();

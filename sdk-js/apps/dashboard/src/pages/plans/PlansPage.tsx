@@ -1,7 +1,8 @@
 // The plan table (limits side by side), a region picker, and subscribing.
 import { useId, useState } from 'react';
 import { useAccount } from '../../account/context';
-import type { Plan, PlanLimits, Region } from '../../api/types';
+import { featureInactive } from '../../api/capabilities';
+import type { Capabilities, Plan, PlanLimits, Region } from '../../api/types';
 import { navigate } from '../../shell/router';
 import { EmptyState, ErrorNotice, Loading, useLoad } from '../../ui/feedback';
 
@@ -19,9 +20,10 @@ const LIMITS: { key: keyof PlanLimits; label: string }[] = [
   { key: 'regions', label: 'Regions' },
 ];
 
-function show(value: PlanLimits[keyof PlanLimits], regions: Region[]): string {
+function show(key: keyof PlanLimits, value: PlanLimits[keyof PlanLimits], regions: Region[], capabilities: Capabilities | null): string {
   if (value === null) return 'Unlimited';
-  if (typeof value === 'boolean') return value ? 'Included' : '—';
+  // A plan may include a feature the product does not deliver yet (`GET /v1/capabilities`).
+  if (typeof value === 'boolean') return value ? (featureInactive(capabilities, key) ? 'Included — not available yet' : 'Included') : '—';
   if (Array.isArray(value)) {
     return value.includes('*') ? 'All regions' : value.map((id) => regions.find((r) => r.id === id)?.name ?? id).join(', ');
   }
@@ -31,8 +33,15 @@ function show(value: PlanLimits[keyof PlanLimits], regions: Region[]): string {
 export function PlansPage() {
   const { api, account } = useAccount();
   const catalog = useLoad(async () => {
-    const [plans, regions, current] = await Promise.all([api.plans(), api.regions(), api.accounts.get(account.id)]);
-    return { plans, regions, current };
+    const [plans, regions, current, capabilities] = await Promise.all([
+      api.plans(),
+      api.regions(),
+      api.accounts.get(account.id),
+      // Loaded with the table, so that no row claims first what the capabilities deny; an older
+      // control plane without them marks nothing.
+      api.capabilities().catch(() => null),
+    ]);
+    return { plans, regions, current, capabilities };
   }, [api, account.id]);
   const [region, setRegion] = useState<string>('');
   const [busy, setBusy] = useState<string | null>(null);
@@ -41,7 +50,7 @@ export function PlansPage() {
 
   if (catalog.isLoading && !catalog.data) return <Loading label="Loading plans…" />;
   if (!catalog.data) return <ErrorNotice error={catalog.error} onRetry={catalog.reload} />;
-  const { plans, regions, current } = catalog.data;
+  const { plans, regions, current, capabilities } = catalog.data;
   const available = regions.filter((r) => r.available);
   const chosen = region || current.subscription?.region || available[0]?.id || '';
   const subscription = current.subscription;
@@ -117,7 +126,7 @@ export function PlansPage() {
                   <tr key={key}>
                     <th scope="row">{label}</th>
                     {plans.map((p) => (
-                      <td key={p.id}>{show(p.limits[key], regions)}</td>
+                      <td key={p.id}>{show(key, p.limits[key], regions, capabilities)}</td>
                     ))}
                   </tr>
                 ))}
