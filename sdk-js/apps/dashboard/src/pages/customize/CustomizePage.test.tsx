@@ -105,4 +105,32 @@ describe('<CustomizePage>', () => {
     await user.click(await screen.findByRole('button', { name: 'Approve and deploy' }));
     await waitFor(() => expect(screen.getByRole('alert')).toHaveTextContent('the instance is back on revision 2'));
   });
+
+  it('says plainly which settings are only recorded, and offers no approval when nothing would change', async () => {
+    const user = userEvent.setup();
+    const cp = api().on('POST', BASE, (call) =>
+      (call.body as { prompt: string }).prompt.includes('mfa')
+        ? proposal({
+            summary: 'Require multi-factor authentication.',
+            patch: [{ op: 'replace', path: '/auth/mfa/required', value: true }],
+            diff: { changes: [{ path: 'auth.mfa.required', kind: 'changed', from: false, to: true }], text: '' },
+            not_active: [{ path: 'auth.mfa', label: 'Multi-factor authentication' }],
+          })
+        : proposal({ summary: 'Passwords already need 12 characters.', patch: [], diff: { changes: [], text: '' } }),
+    );
+    renderPage(<CustomizePage />, cp);
+    await user.type(await screen.findByLabelText('What should change?'), 'require mfa');
+    await user.click(screen.getByRole('button', { name: 'Propose' }));
+    const log = screen.getByRole('log', { name: 'Conversation' });
+    const note = await within(log).findByRole('note', { name: 'Recorded only' });
+    expect(note).toHaveTextContent('Recorded only: this instance does not act on Multi-factor authentication yet');
+    expect(within(log).getByRole('button', { name: 'Approve and deploy' })).toBeInTheDocument();
+
+    await user.click(within(log).getByRole('button', { name: 'Cancel' }));
+    await user.type(screen.getByLabelText('What should change?'), 'require a minimum password length of 12');
+    await user.click(screen.getByRole('button', { name: 'Propose' }));
+    expect(await within(log).findByText(/Nothing to change/)).toBeInTheDocument();
+    expect(within(log).queryByRole('button', { name: 'Approve and deploy' })).toBeNull();
+    expect(within(log).getAllByRole('button', { name: 'Cancel' }).length).toBeGreaterThan(0);
+  });
 });

@@ -158,6 +158,8 @@ function Answer({
   onModify: () => void;
   onCancel: () => void;
 }) {
+  // A proposal that changes nothing has nothing to approve.
+  const nothing = c.diff ? c.diff.changes.length === 0 : c.patch.length === 0;
   return (
     <div className="chat-bubble" aria-label="AuthStack">
       {c.status === 'refused' && <p>{c.result ?? 'This cannot be done by a configuration change.'}</p>}
@@ -182,11 +184,15 @@ function Answer({
               ))}
             </ul>
           )}
+          <NotActive c={c} />
+          {nothing && <p role="status">Nothing to change: the configuration already says this.</p>}
           {isLatest && (
             <div className="row">
-              <button type="button" aria-busy={busy} onClick={() => !busy && onApprove()}>
-                Approve and deploy
-              </button>
+              {!nothing && (
+                <button type="button" aria-busy={busy} onClick={() => !busy && onApprove()}>
+                  Approve and deploy
+                </button>
+              )}
               <button type="button" className="button-secondary" disabled={busy} onClick={onModify}>
                 Modify
               </button>
@@ -198,6 +204,7 @@ function Answer({
           {!isLatest && <p className="hint">Replaced by a newer proposal.</p>}
         </>
       )}
+      {c.status !== 'proposed' && c.status !== 'refused' && c.status !== 'cancelled' && <NotActive c={c} />}
       {c.status === 'deploying' && <p role="status">Deploying revision {c.revision ?? ''}…</p>}
       {c.status === 'deployed' && (
         <div className="notice notice-success" role="status">
@@ -213,6 +220,23 @@ function Answer({
         </div>
       )}
       {c.status === 'cancelled' && <p>Cancelled; nothing changed.</p>}
+    </div>
+  );
+}
+
+/** The settings a change records that the instance does not act on yet: said plainly, never implied to work. */
+function NotActive({ c }: { c: Customization }) {
+  const items = c.not_active ?? [];
+  if (items.length === 0) return null;
+  return (
+    <div className="notice" role="note" aria-label="Recorded only">
+      <ul>
+        {items.map((n) => (
+          <li key={n.path}>
+            Recorded only: this instance does not act on {n.label} yet (<code>{n.path}</code>).
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }
