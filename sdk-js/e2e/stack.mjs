@@ -1,8 +1,8 @@
 // Starts what the suites need, all on loopback, and stops every process it started (by PID):
-// `authstack dev` with a temporary data dir, `vite preview` serving the built example app, and
-// the dashboard's build (served by the control plane itself).
+// `authstack dev` with a temporary data dir, `vite preview` serving the built example app, the
+// dashboard's build (served by the control plane itself) and the SDK tarballs it serves at /sdk/.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,21 @@ export function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Whether nothing listens on `port` of the loopback addresses `localhost` may mean (127.0.0.1
+ * and ::1): for a server that must take that very port (e.g. Vite's 5173 with `--strictPort`).
+ */
+export async function portIsFree(port) {
+  const tryListen = (host) =>
+    new Promise((resolve) => {
+      const server = net.createServer();
+      server.unref();
+      server.once('error', (err) => resolve(err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT'));
+      server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+    });
+  return (await tryListen('127.0.0.1')) && (await tryListen('::1'));
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,7 +78,7 @@ export function authstackBinary() {
 }
 
 /** A child process we started, with its output kept for the failure report. */
-class Child {
+export class Child {
   constructor(name, command, args, options) {
     this.name = name;
     this.output = '';
@@ -298,15 +313,52 @@ export function ensureDashboardBuilt() {
     existsSync(index) &&
     statSync(index).mtimeMs >= newestMtime(path.join(dashboardDir, 'src'));
   if (fresh) return;
-  const build = (workspace) => {
-    console.log(`# building ${workspace}`);
-    const built = spawnSync('npm', ['run', 'build', '--workspace', workspace], { cwd: sdkRoot, encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`building ${workspace} failed:\n${built.stdout}\n${built.stderr}`);
-  };
   for (const pkg of ['client', 'react']) {
-    if (!existsSync(path.join(sdkRoot, 'packages', pkg, 'dist'))) build(`packages/${pkg}`);
+    if (!existsSync(path.join(sdkRoot, 'packages', pkg, 'dist'))) buildWorkspace(`packages/${pkg}`);
   }
-  build('apps/dashboard');
+  buildWorkspace('apps/dashboard');
+}
+
+/** `npm run build` of one workspace of sdk-js/ (e.g. `packages/client`); throws with its output when it fails. */
+export function buildWorkspace(workspace) {
+  console.log(`# building ${workspace}`);
+  const built = spawnSync('npm', ['run', 'build', '--workspace', workspace], { cwd: sdkRoot, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`building ${workspace} failed:\n${built.stdout}\n${built.stderr}`);
+}
+
+/** Where the SDK tarballs go; the control plane serves them at `/sdk/<file>`. */
+export const distPackagesDir = path.join(sdkRoot, 'dist-packages');
+/** The tarball of each package, by the name the control plane serves it under. */
+export const SDK_TARBALLS = { client: 'authstack-client.tgz', react: 'authstack-react.tgz' };
+
+/**
+ * Builds @authstack/client and @authstack/react (when their dist is missing or older than their
+ * sources) and packs them into `sdk-js/dist-packages/authstack-client.tgz` and
+ * `authstack-react.tgz`, what `authstack dev` serves at `/sdk/…` (the dashboard's install line).
+ * Run before `startAuthstack`.
+ */
+export function packSdk() {
+  mkdirSync(distPackagesDir, { recursive: true });
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'authstack-pack-'));
+  try {
+    for (const [pkg, file] of Object.entries(SDK_TARBALLS)) {
+      const dir = path.join(sdkRoot, 'packages', pkg);
+      const index = path.join(dir, 'dist/index.js');
+      const stale =
+        !existsSync(index) ||
+        statSync(index).mtimeMs < Math.max(newestMtime(path.join(dir, 'src')), statSync(path.join(dir, 'package.json')).mtimeMs);
+      if (stale) buildWorkspace(`packages/${pkg}`);
+      const packed = spawnSync('npm', ['pack', '--workspace', `packages/${pkg}`, '--pack-destination', scratch, '--json'], {
+        cwd: sdkRoot,
+        encoding: 'utf8',
+      });
+      if (packed.status !== 0) throw new Error(`npm pack of packages/${pkg} failed:\n${packed.stdout}\n${packed.stderr}`);
+      const [{ filename }] = JSON.parse(packed.stdout);
+      renameSync(path.join(scratch, filename), path.join(distPackagesDir, file));
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** Debian's headless Chromium (or `CHROMIUM_PATH`), driven by playwright-core with a fresh temporary profile. */
@@ -329,4 +381,103 @@ export async function launchChromium() {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/** The claims of a JWT, unverified. */
+export const decodeJwt = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+
+/**
+ * A platform session from Node: `email` signs in on the platform instance through the gateway
+ * (the platform's publishable key) and the session switches into the organization that owns an
+ * account (`accountId`, else the first organization with any account), as the dashboard does.
+ * Resolves with `{ token, accounts, call(path, init) }`; `call` is a control-plane JSON call
+ * with that token.
+ */
+export async function platformSession(info, email, password, { accountId } = {}) {
+  const platform = (p, init = {}) =>
+    callJson(`${info.gateway_url}${p}`, { ...init, headers: { 'x-authstack-key': info.platform_publishable_key, ...init.headers } });
+  const controlPlane = (token, p, init = {}) =>
+    callJson(`${info.control_plane_url.replace(/\/$/, '')}${p}`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
+  const login = await platform('/v1/auth/login', { method: 'POST', body: { email, password } });
+  if (login.status !== 200) throw new Error(`platform login of ${email}: ${login.status} ${JSON.stringify(login.body)}`);
+  const bearer = { authorization: `Bearer ${login.body.access_token}` };
+  const orgs = await platform('/v1/organizations', { headers: bearer });
+  if (orgs.status !== 200) throw new Error(`GET /v1/organizations: ${orgs.status} ${JSON.stringify(orgs.body)}`);
+  for (const org of orgs.body.data) {
+    const switched = await platform(`/v1/organizations/${org.id}/switch`, { method: 'POST', headers: bearer });
+    if (switched.status !== 200) throw new Error(`switching to ${org.id}: ${switched.status} ${JSON.stringify(switched.body)}`);
+    const token = switched.body.access_token;
+    const accounts = await controlPlane(token, '/v1/accounts');
+    const data = accounts.status === 200 ? accounts.body.data : [];
+    if (accountId ? data.some((a) => a.id === accountId) : data.length > 0) {
+      return { token, accounts: data, call: (p, init) => controlPlane(token, p, init) };
+    }
+  }
+  throw new Error(`none of ${email}'s organizations owns ${accountId ? `the account ${accountId}` : 'an account'}`);
+}
+
+/** The instances of an account (`{ live, test }`, each as the control plane lists it) in a platform session. */
+export async function accountInstances(session, accountId) {
+  const listed = await session.call(`/v1/accounts/${accountId}/instances`);
+  if (listed.status !== 200) throw new Error(`GET /v1/accounts/${accountId}/instances: ${listed.status} ${JSON.stringify(listed.body)}`);
+  return Object.fromEntries(listed.body.data.map((instance) => [instance.environment, instance]));
+}
+
+/**
+ * An end user of a customer instance, from Node through the gateway with a publishable key (as
+ * @authstack/client calls it): signs up, verifies the email with the link's token from the
+ * instance's outbox when the instance asks for it, signs in. Resolves with the login's body
+ * (`access_token`, …).
+ */
+export async function endUserLogin({ gatewayUrl, publishableKey, dataDir, instanceId, email, password, name }) {
+  const call = (p, body) => callJson(`${gatewayUrl}${p}`, { method: 'POST', headers: { 'x-authstack-key': publishableKey }, body });
+  const since = Date.now();
+  const signup = await call('/v1/auth/signup', { email, password, name });
+  if (signup.status === 202) {
+    const mail = await waitForMail(dataDir, instanceId, { to: email, kind: 'verify_email', after: since - 1000 });
+    const verified = await call('/v1/auth/email/verify', { token: linkToken(mail.link) });
+    if (verified.status !== 200) throw new Error(`verifying ${email}: ${verified.status} ${JSON.stringify(verified.body)}`);
+  } else if (signup.status !== 200 && signup.status !== 201) {
+    throw new Error(`signing ${email} up: ${signup.status} ${JSON.stringify(signup.body)}`);
+  }
+  const login = await call('/v1/auth/login', { email, password });
+  if (login.status !== 200) throw new Error(`login of ${email}: ${login.status} ${JSON.stringify(login.body)}`);
+  return login.body;
+}
+
+/**
+ * A fresh browser context (its own storage): one person at one computer. `shot(label)` writes
+ * `dir/NN-<name>-<label>.png` (numbered across everyone made with the same `counter`);
+ * `problems` collects page errors and console errors (refused requests, which Chromium logs
+ * itself, excepted: the page shows them).
+ */
+export async function openPerson(browser, { dir, name, counter = { n: 0 }, viewport = { width: 1280, height: 860 } }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) return;
+    problems.push(`${name}: console: ${msg.text()}`);
+  });
+  return {
+    name,
+    page,
+    problems,
+    async shot(label) {
+      counter.n += 1;
+      const file = `${String(counter.n).padStart(2, '0')}-${name}-${label}.png`;
+      await page.screenshot({ path: path.join(dir, file), fullPage: true });
+      return file;
+    },
+    close: () => context.close(),
+  };
+}
+
+/** Waits until a dashboard page shows content, not a loading state. */
+export async function settled(page) {
+  await page.locator('main').first().waitFor();
+  await page.waitForFunction(() => !document.querySelector('.loading'), null, { timeout: 20_000 });
 }
