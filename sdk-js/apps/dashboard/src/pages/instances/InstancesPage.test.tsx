@@ -54,7 +54,8 @@ describe('<InstancesPage>', () => {
     expect(within(test).getByText(/starting: port 7600/)).toBeInTheDocument();
     const ready = await screen.findByRole('region', { name: 'Your AuthStack is ready' }, { timeout: 8000 });
     expect(polls).toBeGreaterThanOrEqual(3);
-    expect(ready).toHaveTextContent('npm install @authstack/react');
+    // The snippet follows GET /v1/platform (404 here: no tarballs, so the registry's package).
+    await waitFor(() => expect(ready).toHaveTextContent('npm install @authstack/react'));
     await user.click(within(ready).getByRole('button', { name: 'Create a live publishable key for this snippet' }));
     await waitFor(() => expect(ready).toHaveTextContent('apiKey="ask_live_abc123" baseUrl="http://127.0.0.1:7401"'));
     expect(cp.callsTo('POST', '/v1/accounts/acc_1/keys')[0]?.body).toEqual({ name: 'Web app', environment: 'live', kind: 'publishable' });
@@ -79,5 +80,51 @@ describe('<InstancesPage>', () => {
     renderPage(<InstancesPage />, cp);
     expect(await screen.findByRole('heading', { name: 'No instances yet' })).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Choose a plan' })).toHaveAttribute('href', '/plans');
+  });
+
+  it('installs the tarballs the control plane serves, and allows the Vite dev origin on the live instance', async () => {
+    const user = userEvent.setup();
+    let origins = ['https://app.example.com'];
+    const cp = new FakeControlPlane()
+      .on('GET', '/v1/accounts/acc_1/instances', () => ({
+        data: [instance('live', 'ready', { allowed_origins: origins }), instance('test', 'ready')],
+      }))
+      .on('GET', '/v1/platform', () => ({
+        instance_id: 'ins_platform',
+        gateway_url: 'http://127.0.0.1:7401',
+        publishable_key: 'ask_live_platform',
+        sdk: { client: 'http://127.0.0.1:7400/sdk/authstack-client.tgz', react: 'http://127.0.0.1:7400/sdk/authstack-react.tgz' },
+      }))
+      .on('PUT', '/v1/accounts/acc_1/instances/live/allowed-origins', (call) => {
+        origins = (call.body as { allowed_origins: string[] }).allowed_origins;
+        return instance('live', 'ready', { allowed_origins: origins });
+      });
+    renderPage(<InstancesPage />, cp);
+    const ready = await screen.findByRole('region', { name: 'Your AuthStack is ready' });
+    await waitFor(() =>
+      expect(ready).toHaveTextContent(
+        'npm install http://127.0.0.1:7400/sdk/authstack-client.tgz http://127.0.0.1:7400/sdk/authstack-react.tgz',
+      ),
+    );
+    expect(within(ready).getByRole('button', { name: 'Copy snippet' })).toBeInTheDocument();
+    await user.click(within(ready).getByRole('button', { name: 'Allow http://localhost:5173' }));
+    expect(await within(ready).findByText('http://localhost:5173 may now call your live instance.')).toBeInTheDocument();
+    expect(cp.callsTo('PUT', '/v1/accounts/acc_1/instances/live/allowed-origins')[0]?.body).toEqual({
+      allowed_origins: ['https://app.example.com', 'http://localhost:5173'],
+    });
+  });
+
+  it('installs @authstack/react when the control plane serves no SDK, and says when the dev origin is allowed already', async () => {
+    const cp = new FakeControlPlane()
+      .on('GET', '/v1/accounts/acc_1/instances', () => ({
+        data: [instance('live', 'ready', { allowed_origins: ['http://localhost:5173'] })],
+      }))
+      .on('GET', '/v1/platform', () => ({ instance_id: 'ins_platform', gateway_url: 'http://127.0.0.1:7401', publishable_key: 'ask_live_platform', sdk: null }));
+    renderPage(<InstancesPage />, cp);
+    const ready = await screen.findByRole('region', { name: 'Your AuthStack is ready' });
+    await waitFor(() => expect(ready).toHaveTextContent('npm install @authstack/react import'));
+    expect(ready).not.toHaveTextContent('.tgz');
+    expect(within(ready).queryByRole('button', { name: 'Allow http://localhost:5173' })).toBeNull();
+    expect(ready).toHaveTextContent('http://localhost:5173 may call your live instance');
   });
 });

@@ -2,9 +2,9 @@
 // second until every instance has settled, then "Your AuthStack is ready" with the snippet.
 import { useEffect, useState } from 'react';
 import { useAccount } from '../../account/context';
-import type { Instance, InstanceState, NewKey } from '../../api/types';
+import type { Instance, InstanceState, NewKey, Platform } from '../../api/types';
 import { Link } from '../../shell/router';
-import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, useLoad } from '../../ui/feedback';
+import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
 
 const MOVING: InstanceState[] = ['provisioning', 'updating', 'deleting'];
 
@@ -59,7 +59,7 @@ export function InstancesPage() {
               Setting up your AuthStack. This page updates every second.
             </p>
           )}
-          {allReady && live && <Ready gatewayUrl={live.gateway_url ?? ''} />}
+          {allReady && live && <Ready live={live} onChanged={() => void instances.reload()} />}
           <div className="cards">
             {sorted.map((i) => (
               <InstanceCard key={i.id} instance={i} />
@@ -120,14 +120,31 @@ function InstanceCard({ instance: i }: { instance: Instance }) {
   );
 }
 
+/** The origin of a Vite app in development: the one a first integration runs on. */
+export const DEV_ORIGIN = 'http://localhost:5173';
+
+/** `npm install` of the SDK: the tarballs this control plane serves when it has them, else the registry's package. */
+export function installLine(sdk: Platform['sdk']): string {
+  return sdk ? `npm install ${sdk.client} ${sdk.react}` : 'npm install @authstack/react';
+}
+
 /** The integration snippet, with a live publishable key (browser-safe). */
-function Ready({ gatewayUrl }: { gatewayUrl: string }) {
+function Ready({ live, onChanged }: { live: Instance; onChanged: () => void }) {
   const { api, account } = useAccount();
+  const gatewayUrl = live.gateway_url ?? '';
   const [key, setKey] = useState<NewKey | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [allowed, setAllowed] = useState(false);
+  // `sdk` is null when this control plane serves no SDK tarballs (and absent on older ones).
+  const platform = useLoad(() => api.platform().catch(() => null), [api]);
+  const allow = useAction(async () => {
+    await api.instances.setAllowedOrigins(account.id, 'live', [...live.allowed_origins, DEV_ORIGIN]);
+    setAllowed(true);
+    onChanged();
+  });
   const apiKey = key?.secret ?? 'ask_live_…';
-  const snippet = `npm install @authstack/react
+  const snippet = `${installLine(platform.data?.sdk ?? null)}
 
 import { AuthStackProvider, LoginForm } from '@authstack/react';
 import '@authstack/react/styles.css';
@@ -139,15 +156,20 @@ export function App() {
     </AuthStackProvider>
   );
 }`;
+  const alreadyAllowed = live.allowed_origins.includes(DEV_ORIGIN);
   return (
     <div className="card" role="region" aria-labelledby="ready-title">
       <h2 id="ready-title">Your AuthStack is ready</h2>
       <p>Add sign-in to your app with our React components:</p>
-      <pre>
-        <code>{snippet}</code>
-      </pre>
+      {platform.isLoading ? (
+        <Loading label="Loading the snippet…" />
+      ) : (
+        <pre>
+          <code>{snippet}</code>
+        </pre>
+      )}
       <div className="row">
-        <CopyButton text={snippet} label="Copy snippet" />
+        {!platform.isLoading && <CopyButton text={snippet} label="Copy snippet" />}
         {!key && (
           <button
             type="button"
@@ -171,6 +193,21 @@ export function App() {
       </div>
       {key && <p className="hint">A publishable key is safe in browser code. Manage it on the API keys page.</p>}
       {error !== null && <ErrorNotice error={error} />}
+      <div className="row">
+        {allowed ? (
+          <Status>{DEV_ORIGIN} may now call your live instance.</Status>
+        ) : alreadyAllowed ? (
+          <p className="hint">{DEV_ORIGIN} may call your live instance (it is one of its allowed origins).</p>
+        ) : (
+          <>
+            <button type="button" className="button-secondary" aria-busy={allow.busy} onClick={() => void allow.run()}>
+              {allow.busy ? 'Allowing…' : `Allow ${DEV_ORIGIN}`}
+            </button>
+            <span className="hint">Browsers may call the instance only from its allowed origins; a Vite app runs on this one.</span>
+          </>
+        )}
+      </div>
+      {allow.error !== null && <ErrorNotice error={allow.error} />}
     </div>
   );
 }
