@@ -75,10 +75,15 @@ describe('<SettingsPage>', () => {
     expect(within(origins).getByText('http://localhost:5173')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Save allowed origins' }));
 
-    expect(await screen.findByText('Allowed origins of the live instance saved. The gateway uses them at once.')).toBeInTheDocument();
-    expect(cp.callsTo('PUT', `${BASE}/live/allowed-origins`)[0]?.body).toEqual({
-      allowed_origins: ['https://app.example.com', 'http://localhost:5173'],
+    expect(await screen.findByText('Allowed origins of the live instance saved. Revision 5 is deployed.')).toBeInTheDocument();
+    // A revision by the dashboard, not the allowed-origins PUT (which records the source "api").
+    expect(cp.callsTo('POST', `${BASE}/live/revisions`)[0]?.body).toEqual({
+      merge: { security: { allowed_origins: ['https://app.example.com', 'http://localhost:5173'] } },
+      summary: 'allowed origins changed',
+      source: 'dashboard',
     });
+    expect(cp.callsTo('PUT', `${BASE}/live/allowed-origins`)).toHaveLength(0);
+    expect(cp.callsTo('POST', `${BASE}/live/revisions/5/deploy`)).toHaveLength(1);
     // Reloaded from the new wanted revision.
     await waitFor(() => expect(cp.callsTo('GET', `${BASE}/live/revisions/5`)).toHaveLength(1));
   });
@@ -86,8 +91,12 @@ describe('<SettingsPage>', () => {
   it('shows the server’s refusal of an origin next to it', async () => {
     const user = userEvent.setup();
     const { cp } = settingsApi();
-    cp.on('PUT', `${BASE}/live/allowed-origins`, () =>
-      json(400, { error: 'invalid_request', message: "allowed_origins[1]: 'https://staging.example.com': not reachable from the gateway" }),
+    cp.on('POST', `${BASE}/live/revisions`, () =>
+      json(422, {
+        error: 'invalid_config',
+        message: 'the configuration is invalid: …',
+        errors: [{ path: 'security.allowed_origins[1]', message: "'https://staging.example.com': not reachable from the gateway" }],
+      }),
     );
     renderPage(<SettingsPage canManage />, cp);
     await user.type(await screen.findByLabelText('New origin'), 'https://staging.example.com{Enter}');
@@ -96,6 +105,7 @@ describe('<SettingsPage>', () => {
     await waitFor(() => expect(remove).toHaveAccessibleDescription("'https://staging.example.com': not reachable from the gateway."));
     expect(screen.getByText('Nothing was saved: the origin marked above was refused.').closest('[role="alert"]')).not.toBeNull();
     expect(screen.queryByRole('button', { name: 'Remove https://app.example.com' })).not.toHaveAccessibleDescription();
+    expect(cp.callsTo('POST', /\/deploy$/)).toHaveLength(0);
   });
 
   it('previews branding live, edits permissions and role grants, then saves a revision after a dry run and deploys it', async () => {
@@ -250,5 +260,77 @@ describe('<SettingsPage>', () => {
     await user.click(screen.getByRole('button', { name: 'Test instance' }));
     expect(await screen.findByRole('heading', { name: 'No test instance' })).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Choose a plan' })).toHaveAttribute('href', '/plans');
+  });
+
+  it('notes every field the instance records but does not act on, going by /v1/capabilities', async () => {
+    const { cp } = settingsApi();
+    cp.on('GET', '/v1/capabilities', () => ({
+      settings: [
+        { path: 'security.redirect_uris', label: 'Redirect URIs', active: false },
+        { path: 'auth.social', label: 'Social sign-in', active: false },
+        { path: 'branding', label: 'Branding', active: true },
+      ],
+      plan_features: [],
+    }));
+    renderPage(<SettingsPage canManage />, cp);
+    const redirects = (await screen.findByRole('heading', { name: 'Redirect URIs' })).closest('.card') as HTMLElement;
+    await waitFor(() => expect(redirects).toHaveTextContent('Recorded — this instance does not act on it yet.'));
+    expect(screen.getAllByText('Recorded — this instance does not act on it yet.')).toHaveLength(1);
+    const origins = screen.getByRole('heading', { name: 'Allowed origins' }).closest('.card') as HTMLElement;
+    expect(origins).not.toHaveTextContent('Recorded');
+  });
+
+  it('sets, checks and clears the mail link address as a revision by the dashboard', async () => {
+    const user = userEvent.setup();
+    const { cp, state } = settingsApi();
+    state.config = { ...state.config, mail: { link_base_url: 'https://old.example.com' } };
+    renderPage(<SettingsPage canManage />, cp);
+    const field = await screen.findByLabelText('Link address (optional)');
+    expect(field).toHaveValue('https://old.example.com');
+    await user.clear(field);
+    await user.type(field, 'ftp://files.example.com');
+    await user.click(screen.getByRole('button', { name: 'Preview changes' }));
+    expect(field).toHaveAccessibleDescription('Must be an http or https URL.');
+    expect(field).toHaveFocus();
+    await user.clear(field);
+    await user.type(field, 'not a url');
+    await user.click(screen.getByRole('button', { name: 'Preview changes' }));
+    expect(field).toHaveAccessibleDescription('Must be an absolute URL like https://app.example.com.');
+    expect(cp.callsTo('POST', `${BASE}/live/revisions`)).toHaveLength(0);
+
+    await user.clear(field);
+    await user.type(field, 'http://localhost:5173');
+    await user.click(screen.getByRole('button', { name: 'Preview changes' }));
+    await user.click(await screen.findByRole('button', { name: 'Save and deploy' }));
+    expect(await screen.findByText('Revision 5 is deployed.')).toBeInTheDocument();
+    expect(cp.callsTo('POST', `${BASE}/live/revisions`)[1]?.body).toEqual({ merge: { mail: { link_base_url: 'http://localhost:5173' } }, source: 'dashboard' });
+  });
+
+  it('clears the mail link address when emptied', async () => {
+    const user = userEvent.setup();
+    const { cp, state } = settingsApi();
+    state.config = { ...state.config, mail: { link_base_url: 'https://old.example.com' } };
+    renderPage(<SettingsPage canManage />, cp);
+    await user.clear(await screen.findByLabelText('Link address (optional)'));
+    await user.click(screen.getByRole('button', { name: 'Preview changes' }));
+    await waitFor(() => expect(cp.callsTo('POST', `${BASE}/live/revisions`)).toHaveLength(1));
+    expect(cp.callsTo('POST', `${BASE}/live/revisions`)[0]?.body).toEqual({ merge: { mail: { link_base_url: null } }, dry_run: true, source: 'dashboard' });
+  });
+
+  it('warns, with the ratio, when white button text on the primary colour fails WCAG AA', async () => {
+    const user = userEvent.setup();
+    const { cp } = settingsApi();
+    renderPage(<SettingsPage canManage />, cp);
+    const color = await screen.findByLabelText('Primary color');
+    // #4f46e5 passes (6.29:1).
+    expect(screen.queryByText(/WCAG AA/)).toBeNull();
+    await user.clear(color);
+    await user.type(color, '#6366f1');
+    const warning = screen.getByText(/WCAG AA/);
+    expect(warning.closest('[role="status"]')).not.toBeNull();
+    expect(warning).toHaveTextContent('contrast of 4.46:1, below the 4.5:1');
+    await user.clear(color);
+    await user.type(color, '#0f766e');
+    expect(screen.queryByText(/WCAG AA/)).toBeNull();
   });
 });

@@ -4,8 +4,9 @@
 // `instances:manage`.
 import { useId, useMemo, useState, type FormEvent } from 'react';
 import { useAccount } from '../../account/context';
+import { inactiveSetting, useCapabilities } from '../../api/capabilities';
 import { ControlPlaneError, explain } from '../../api/controlPlane';
-import type { Appearance, BuiltinRole, ChangeResult, Environment, InstanceSettings, Revision } from '../../api/types';
+import type { Appearance, BuiltinRole, Capabilities, ChangeResult, Environment, InstanceSettings, Revision } from '../../api/types';
 import { Link } from '../../shell/router';
 import { DiffView } from '../../ui/DiffView';
 import { EnvironmentPicker } from '../../ui/EnvironmentPicker';
@@ -16,7 +17,11 @@ import { ListEditor } from './ListEditor';
 import { plural } from '../../ui/plural';
 import {
   BUILTIN_PERMISSIONS,
+  AA_CONTRAST,
+  checkLinkBase,
   checkOrigin,
+  contrastWithWhite,
+  formatRatio,
   checkPermission,
   checkUrl,
   DEFAULT_COLOR,
@@ -35,6 +40,7 @@ export function SettingsPage({ canManage }: { canManage: boolean }) {
   const { api, account } = useAccount();
   const [env, setEnv] = useState<Environment>('live');
   const [notice, setNotice] = useState<Notice | null>(null);
+  const capabilities = useCapabilities(api);
   // The wanted revision: the one a change builds on (normally the running one too).
   const current = useLoad(async () => {
     const list = await api.revisions.list(account.id, env, undefined, 1);
@@ -105,24 +111,74 @@ export function SettingsPage({ canManage }: { canManage: boolean }) {
             env={env}
             config={(current.data.revision.config ?? {}) as InstanceSettings}
             canManage={canManage}
+            capabilities={capabilities}
             onSaved={saved}
           />
-          <ConfigForm key={`${env}-${current.data.revision.number}`} env={env} revision={current.data.revision} canManage={canManage} onSaved={saved} />
+          <ConfigForm
+            key={`${env}-${current.data.revision.number}`}
+            env={env}
+            revision={current.data.revision}
+            canManage={canManage}
+            capabilities={capabilities}
+            onSaved={saved}
+          />
         </>
       )}
     </section>
   );
 }
 
+/**
+ * A visible note on a card whose fields the instance records but does not act on yet (per
+ * `GET /v1/capabilities`): one line per capability entry that covers any of `paths`.
+ */
+function RecordedOnly({ capabilities, paths }: { capabilities: Capabilities | null; paths: string[] }) {
+  const entries = paths
+    .map((path) => inactiveSetting(capabilities, path))
+    .filter((e, i, all): e is NonNullable<typeof e> => e !== null && all.findIndex((o) => o?.path === e.path) === i);
+  if (entries.length === 0) return null;
+  return (
+    <div className="notice notice-warning recorded-only">
+      {entries.map((e) => (
+        <p key={e.path}>
+          <strong>Recorded — this instance does not act on it yet.</strong> {e.label} (<code>{e.path}</code>) is kept in the
+          revision, but changing it has no effect today.
+        </p>
+      ))}
+    </div>
+  );
+}
+
+/** Saves a merge patch as a revision by the dashboard, then deploys it: one path for every card of the page. */
+async function saveRevision(
+  api: ReturnType<typeof useAccount>['api'],
+  accountId: string,
+  env: Environment,
+  merge: Record<string, unknown>,
+  summary: string | undefined,
+): Promise<Notice> {
+  const created = await api.revisions.create(accountId, env, { merge, summary, source: 'dashboard' });
+  const number = created.revision?.number;
+  if (number === undefined) return { text: 'Saved.' };
+  try {
+    const deployment = await api.revisions.deploy(accountId, env, number);
+    return { text: deploymentWords(deployment), failed: deployment.outcome === 'failed' };
+  } catch (e) {
+    return { text: `Saved as revision ${number}, but it was not deployed: ${explain(e)} Deploy it from the Revisions page.`, failed: true };
+  }
+}
+
 function AllowedOrigins({
   env,
   config,
   canManage,
+  capabilities,
   onSaved,
 }: {
   env: Environment;
   config: InstanceSettings;
   canManage: boolean;
+  capabilities: Capabilities | null;
   onSaved: (notice: Notice) => void;
 }) {
   const { api, account } = useAccount();
@@ -131,15 +187,19 @@ function AllowedOrigins({
   const [origins, setOrigins] = useState(base);
   const [errors, setErrors] = useState<Record<number, string>>({});
   const changed = !sameList(base, origins);
+  // A revision by the dashboard (source `dashboard`), like the rest of the page: the allowed-origins
+  // PUT would record it as made through the API.
   const save = useAction(async () => {
+    let notice: Notice;
     try {
-      await api.instances.setAllowedOrigins(account.id, env, origins);
+      notice = await saveRevision(api, account.id, env, { security: { allowed_origins: origins } }, 'allowed origins changed');
     } catch (e) {
-      // `allowed_origins[1]: …`: next to the origin it is about.
-      if (e instanceof ControlPlaneError && e.code === 'invalid_request') setErrors(sortErrors([{ path: '', message: e.message }]).origins);
+      // `security.allowed_origins[1]`: next to the origin it is about.
+      if (e instanceof ControlPlaneError && e.fieldErrors.length > 0) setErrors(sortErrors(e.fieldErrors).origins);
+      else if (e instanceof ControlPlaneError && e.code === 'invalid_request') setErrors(sortErrors([{ path: '', message: e.message }]).origins);
       throw e;
     }
-    onSaved({ text: `Allowed origins of the ${env} instance saved. The gateway uses them at once.` });
+    onSaved(notice.failed ? notice : { text: `Allowed origins of the ${env} instance saved. ${notice.text}` });
   });
 
   function submit(event: FormEvent) {
@@ -150,6 +210,7 @@ function AllowedOrigins({
   return (
     <form className="card" aria-labelledby={`${id}-title`} onSubmit={submit}>
       <h2 id={`${id}-title`}>Allowed origins</h2>
+      <RecordedOnly capabilities={capabilities} paths={['security.allowed_origins']} />
       <ListEditor
         legend="Origins"
         hideLegend
@@ -181,7 +242,7 @@ function AllowedOrigins({
       {canManage && (
         <div className="row">
           <button type="submit" disabled={!changed} aria-busy={save.busy}>
-            {save.busy ? 'Saving…' : 'Save allowed origins'}
+            {save.busy ? 'Saving and deploying…' : 'Save allowed origins'}
           </button>
           {changed && (
             <button type="button" className="button-secondary" onClick={() => (setOrigins(base), setErrors({}), save.clearError())}>
@@ -200,6 +261,7 @@ interface Draft {
   color: string;
   logo: string;
   appearance: Appearance;
+  linkBase: string;
   permissions: string[];
   grants: Record<BuiltinRole, string[]>;
 }
@@ -211,6 +273,7 @@ function draftOf(config: InstanceSettings): Draft {
     color: config.branding?.primary_color ?? DEFAULT_COLOR,
     logo: config.branding?.logo_url ?? '',
     appearance: config.branding?.appearance ?? 'light',
+    linkBase: config.mail?.link_base_url ?? '',
     permissions: config.organizations?.permissions ?? [],
     grants: { admin: grants.admin ?? [], member: grants.member ?? [], viewer: grants.viewer ?? [] },
   };
@@ -230,6 +293,8 @@ export function mergePatch(base: Draft, draft: Draft): Record<string, unknown> |
   if (base.color !== draft.color) put('branding', 'primary_color', draft.color);
   if (base.logo !== draft.logo.trim()) put('branding', 'logo_url', draft.logo.trim() || null);
   if (base.appearance !== draft.appearance) put('branding', 'appearance', draft.appearance);
+  // Empty clears it (null in a merge patch removes the key).
+  if (base.linkBase !== draft.linkBase.trim()) put('mail', 'link_base_url', draft.linkBase.trim() || null);
   if (!sameList(base.permissions, draft.permissions)) put('organizations', 'permissions', draft.permissions);
   const grants: Record<string, string[]> = {};
   for (const { key } of ROLES) if (!sameList(base.grants[key], draft.grants[key])) grants[key] = draft.grants[key];
@@ -243,13 +308,14 @@ function localErrors(draft: Draft): FieldErrors {
   if (!isHexColor(draft.color)) errors.color = 'Must be a hex color like #4f46e5.';
   const logo = draft.logo.trim();
   if (logo) errors.logo = checkUrl(logo, false) ?? undefined;
+  errors.linkBase = checkLinkBase(draft.linkBase.trim()) ?? undefined;
   return errors;
 }
 
 function hasErrors(e: FieldErrors): boolean {
   return (
     Object.keys(e.origins).length + Object.keys(e.redirects).length + Object.keys(e.permissions).length + e.other.length > 0 ||
-    Boolean(e.color || e.logo || e.appearance || e.grants)
+    Boolean(e.color || e.logo || e.appearance || e.linkBase || e.grants)
   );
 }
 
@@ -257,11 +323,13 @@ function ConfigForm({
   env,
   revision,
   canManage,
+  capabilities,
   onSaved,
 }: {
   env: Environment;
   revision: Revision;
   canManage: boolean;
+  capabilities: Capabilities | null;
   onSaved: (notice: Notice) => void;
 }) {
   const { api, account } = useAccount();
@@ -284,7 +352,7 @@ function ConfigForm({
     setErrors(local);
     setPreview(null);
     if (hasErrors(local)) {
-      document.getElementById(local.color ? `${id}-color` : `${id}-logo`)?.focus();
+      document.getElementById(local.color ? `${id}-color` : local.logo ? `${id}-logo` : `${id}-link-base`)?.focus();
       return;
     }
     if (!patch) return;
@@ -295,33 +363,14 @@ function ConfigForm({
 
   const save = useAction(async () => {
     if (!patch) return;
-    let number: number | undefined;
     try {
-      const created = await api.revisions.create(account.id, env, {
-        merge: patch,
-        summary: summary.trim() || undefined,
-        source: 'dashboard',
-      });
-      number = created.revision?.number;
+      onSaved(await saveRevision(api, account.id, env, patch, summary.trim() || undefined));
     } catch (e) {
       if (e instanceof ControlPlaneError && e.fieldErrors.length > 0) {
         setErrors(sortErrors(e.fieldErrors));
         setPreview(null);
       }
       throw e;
-    }
-    if (number === undefined) {
-      onSaved({ text: 'Saved.' });
-      return;
-    }
-    try {
-      const deployment = await api.revisions.deploy(account.id, env, number);
-      onSaved({ text: deploymentWords(deployment), failed: deployment.outcome === 'failed' });
-    } catch (e) {
-      onSaved({
-        text: `Saved as revision ${number}, but it was not deployed: ${explain(e)} Deploy it from the Revisions page.`,
-        failed: true,
-      });
     }
   });
 
@@ -333,6 +382,7 @@ function ConfigForm({
     <div className="settings-form">
       <div className="card">
         <h2>Redirect URIs</h2>
+        <RecordedOnly capabilities={capabilities} paths={['security.redirect_uris']} />
         <ListEditor
           legend="Redirect URIs"
           hideLegend
@@ -351,6 +401,7 @@ function ConfigForm({
 
       <div className="card">
         <h2>Branding</h2>
+        <RecordedOnly capabilities={capabilities} paths={['branding.primary_color', 'branding.logo_url', 'branding.appearance']} />
         <div className="branding">
           <div>
             <label htmlFor={`${id}-color`}>Primary color</label>
@@ -383,6 +434,7 @@ function ConfigForm({
                 Buttons and links, as <code>#rrggbb</code>.
               </p>
             )}
+            <ContrastWarning color={draft.color} />
             <label htmlFor={`${id}-logo`}>Logo URL</label>
             <input
               id={`${id}-logo`}
@@ -443,6 +495,7 @@ function ConfigForm({
 
       <div className="card">
         <h2>Permissions</h2>
+        <RecordedOnly capabilities={capabilities} paths={['organizations.permissions', 'organizations.role_grants']} />
         <p className="hint">
           Your own permissions for your app's organizations, as <code>resource:action</code> (e.g. <code>projects:create</code>).
           Owners hold them all; grant them to the other built-in roles below.
@@ -478,6 +531,34 @@ function ConfigForm({
           error={errors.grants}
           onChange={(grants) => update({ grants })}
         />
+      </div>
+
+      <div className="card">
+        <h2>Mail links</h2>
+        <RecordedOnly capabilities={capabilities} paths={['mail.link_base_url']} />
+        <label htmlFor={`${id}-link-base`}>Link address (optional)</label>
+        <input
+          id={`${id}-link-base`}
+          className="input-wide"
+          type="url"
+          value={draft.linkBase}
+          readOnly={readOnly}
+          placeholder="https://app.example.com"
+          spellCheck={false}
+          aria-invalid={errors.linkBase ? true : undefined}
+          aria-describedby={errors.linkBase ? `${id}-link-base-error` : `${id}-link-base-hint`}
+          onChange={(e) => update({ linkBase: e.target.value })}
+        />
+        {errors.linkBase ? (
+          <p className="field-error" id={`${id}-link-base-error`}>
+            {errors.linkBase}
+          </p>
+        ) : (
+          <p className="hint" id={`${id}-link-base-hint`}>
+            Where the links in this instance's mails (email verification, password reset, invitations) point: your app's
+            address, as an http or https URL. Leave empty to clear it. Stored as <code>mail.link_base_url</code>.
+          </p>
+        )}
       </div>
 
       {errors.other.length > 0 && (
@@ -637,5 +718,18 @@ function RoleGrants({
         </p>
       )}
     </>
+  );
+}
+
+/** Warns when white button text on the primary colour is below WCAG AA (4.5:1). */
+function ContrastWarning({ color }: { color: string }) {
+  if (!isHexColor(color)) return null;
+  const ratio = contrastWithWhite(color);
+  if (ratio >= AA_CONTRAST) return null;
+  return (
+    <p className="notice notice-warning" role="status">
+      White button text on <code>{color.toLowerCase()}</code> has a contrast of {formatRatio(ratio)}, below the{' '}
+      {AA_CONTRAST}:1 that WCAG AA asks for: some users cannot read the buttons. Choose a darker colour.
+    </p>
   );
 }

@@ -80,6 +80,43 @@ export function isHexColor(value: string): boolean {
   return /^#[0-9a-fA-F]{6}$/.test(value);
 }
 
+/** WCAG 2 relative luminance of `#rrggbb`. */
+function luminance(hex: string): number {
+  const channel = (i: number) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+}
+
+/** The WCAG contrast ratio of white text on `#rrggbb` (1 to 21). */
+export function contrastWithWhite(hex: string): number {
+  return 1.05 / (luminance(hex) + 0.05);
+}
+
+/** WCAG AA for normal text. */
+export const AA_CONTRAST = 4.5;
+
+/** `4.46:1`: cut, not rounded, so that a failing ratio never reads as 4.5. */
+export function formatRatio(ratio: number): string {
+  return `${(Math.floor(ratio * 100) / 100).toFixed(2)}:1`;
+}
+
+/** Where an instance's mail links point: empty (cleared) or an absolute http(s) URL. */
+export function checkLinkBase(value: string): string | null {
+  if (!value) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'Must be an absolute URL like https://app.example.com.';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'Must be an http or https URL.';
+  if (!url.hostname) return 'Must name a host.';
+  if (/\s/.test(value)) return 'Must not contain spaces.';
+  return null;
+}
+
 const PART = /^[a-z][a-z0-9_-]{0,63}$/;
 
 /** `resource:action`: lowercase letters, digits, `_` and `-`, each part starting with a letter. */
@@ -108,6 +145,7 @@ export interface FieldErrors {
   color?: string;
   logo?: string;
   appearance?: string;
+  linkBase?: string;
   permissions: Record<number, string>;
   grants?: string;
   /** About the list as a whole, or a field this page does not show. */
@@ -138,6 +176,7 @@ export function sortErrors(errors: FieldError[]): FieldErrors {
     else if (path === 'branding.primary_color') sorted.color = message;
     else if (path === 'branding.logo_url') sorted.logo = message;
     else if (path === 'branding.appearance') sorted.appearance = message;
+    else if (path === 'mail.link_base_url') sorted.linkBase = message;
     else if ((m = /^organizations\.permissions\[(\d+)\]$/.exec(path))) sorted.permissions[Number(m[1])] = message;
     else if (path.startsWith('organizations.role_grants')) sorted.grants = message;
     else sorted.other.push({ path: e.path, message: inner ? `${path}: ${message}` : e.message });
