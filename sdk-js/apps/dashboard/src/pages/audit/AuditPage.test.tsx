@@ -145,4 +145,47 @@ describe('<AuditPage>', () => {
     expect(summarize({ plan: 'pro', nested: { a: 1 }, empty: null })).toBe('plan pro · nested 1 field');
     expect(summarize('x'.repeat(300))).toHaveLength(160);
   });
+
+  it('names targets the dashboard knows: keys by name, instances by environment, members by email', async () => {
+    const cp = auditApi()
+      .on('GET', LOGS, () => ({
+        data: [
+          event('evt_6', 'key.revoked', { target: 'key_web' }),
+          event('evt_5', 'revision.created', { target: 'ins_live' }),
+          event('evt_4', 'revision.created', { target: 'ins_test' }),
+          event('evt_3', 'account.member_removed', { target: 'usr_ada' }),
+          event('evt_2', 'revision.created', { target: 'ins_unknown' }),
+        ],
+        next_cursor: null,
+      }))
+      .on('GET', '/v1/accounts/acc_1/keys', () => ({ data: [{ id: 'key_web', name: 'Web app', kind: 'publishable', environment: 'live' }] }))
+      .on('GET', '/v1/accounts/acc_1/instances', () => ({
+        data: [
+          { id: 'ins_live', environment: 'live' },
+          { id: 'ins_test', environment: 'test' },
+        ],
+      }));
+    renderPage(<AuditPage members={members} />, cp);
+    const cell = async (name: RegExp) => within(await screen.findByRole('row', { name })).getAllByRole('cell')[3]!;
+    await waitFor(async () => expect(await cell(/key\.revoked/)).toHaveTextContent('Key “Web app” key_web'));
+    expect(await cell(/evt_5|ins_live/)).toHaveTextContent('Live instance ins_live');
+    expect(await cell(/ins_test/)).toHaveTextContent('Test instance ins_test');
+    expect(await cell(/member_removed/)).toHaveTextContent('ada@example.com usr_ada');
+    expect(await cell(/ins_unknown/)).toHaveTextContent(/^ins_unknown$/);
+  });
+
+  it('filters by a teammate’s email, sending the user id, and refuses an email of no member', async () => {
+    const user = userEvent.setup();
+    const cp = auditApi();
+    renderPage(<AuditPage members={members} />, cp);
+    await screen.findByRole('row', { name: /revision\.created/ });
+    await user.type(screen.getByLabelText('Actor'), 'nobody@example.com{Enter}');
+    expect(screen.getByRole('alert')).toHaveTextContent('No member of this account has the email nobody@example.com.');
+    expect(screen.getByLabelText('Actor')).toHaveFocus();
+    expect(cp.callsTo('GET', LOGS)).toHaveLength(1);
+    await user.clear(screen.getByLabelText('Actor'));
+    await user.type(screen.getByLabelText('Actor'), 'Ada@Example.com{Enter}');
+    await waitFor(() => expect(cp.callsTo('GET', LOGS)).toHaveLength(2));
+    expect(cp.callsTo('GET', LOGS)[1]!.query.get('actor')).toBe('user:usr_ada');
+  });
 });

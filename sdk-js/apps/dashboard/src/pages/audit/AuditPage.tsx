@@ -5,7 +5,7 @@ import { useAccount } from '../../account/context';
 import type { AuditEvent, AuditFilters, AuditPage as Page } from '../../api/types';
 import { saveDownload } from '../../ui/download';
 import { EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
-import { actorWords, summarize } from './words';
+import { actorFilter, actorWords, summarize, targetName, type KnownNames } from './words';
 import { ColumnHeads } from '../../ui/ColumnHeads';
 import { plural } from '../../ui/plural';
 
@@ -39,11 +39,11 @@ function dayStart(date: string, days = 0): string | undefined {
   return new Date(y, m - 1, d + days).toISOString();
 }
 
-function filtersOf(form: Form): AuditFilters {
+function filtersOf(form: Form, actor: string | undefined): AuditFilters {
   const action = form.action === OTHER ? form.otherAction.trim() : form.action;
   return {
     action: action || undefined,
-    actor: form.actor.trim() || undefined,
+    actor,
     since: form.from ? dayStart(form.from) : undefined,
     // Through the end of the chosen day.
     until: form.to ? dayStart(form.to, 1) : undefined,
@@ -61,6 +61,23 @@ export function AuditPage({ members }: { members?: ReadonlyMap<string, string> }
   const [focusEnd, setFocusEnd] = useState(false);
   const endRef = useRef<HTMLParagraphElement>(null);
   const first = useLoad(() => api.audit.list(account.id, applied), [api, account.id, applied]);
+  // Names for the targets, from what the dashboard shows elsewhere; without them (no keys:read,
+  // say) targets stay ids.
+  const lists = useLoad(
+    async () => {
+      const [keys, instances] = await Promise.all([
+        api.keys.list(account.id).catch(() => []),
+        api.accounts.instances(account.id).catch(() => []),
+      ]);
+      return { keys, instances };
+    },
+    [api, account.id],
+  );
+  const known: KnownNames = {
+    keys: new Map((lists.data?.keys ?? []).map((k) => [k.id, k.name])),
+    instances: new Map((lists.data?.instances ?? []).map((i) => [i.id, i.environment])),
+    members,
+  };
 
   const next = more.length > 0 ? more[more.length - 1]!.next_cursor : (first.data?.next_cursor ?? null);
   const events: AuditEvent[] = [...(first.data?.data ?? []), ...more.flatMap((p) => p.data)];
@@ -103,9 +120,15 @@ export function AuditPage({ members }: { members?: ReadonlyMap<string, string> }
       document.getElementById(`${id}-other`)?.focus();
       return;
     }
+    const actor = actorFilter(form.actor, members);
+    if (actor.error) {
+      setFormError(actor.error);
+      document.getElementById(`${id}-actor`)?.focus();
+      return;
+    }
     setMore([]);
     setExported(null);
-    setApplied(filtersOf(form));
+    setApplied(filtersOf(form, actor.actor));
   }
 
   function clear() {
@@ -156,15 +179,15 @@ export function AuditPage({ members }: { members?: ReadonlyMap<string, string> }
               className="mono"
               value={form.actor}
               list={`${id}-actors`}
-              placeholder="user:usr_…"
+              placeholder="ada@example.com"
               spellCheck={false}
               aria-describedby={`${id}-actor-hint`}
               onChange={(e) => set({ actor: e.target.value })}
             />
             <datalist id={`${id}-actors`}>
               {[...(members ?? new Map<string, string>())].map(([userId, email]) => (
-                <option key={userId} value={`user:${userId}`}>
-                  {email}
+                <option key={userId} value={email}>
+                  {`user:${userId}`}
                 </option>
               ))}
               <option value="stripe">Stripe</option>
@@ -172,7 +195,8 @@ export function AuditPage({ members }: { members?: ReadonlyMap<string, string> }
               <option value="operator">AuthStack operator</option>
             </datalist>
             <p className="hint" id={`${id}-actor-hint`}>
-              Exactly: <code>user:usr_…</code>, <code>stripe</code>, <code>system</code> or <code>operator</code>.
+              A teammate's email, or exactly <code>user:usr_…</code>, <code>stripe</code>, <code>system</code> or{' '}
+              <code>operator</code>.
             </p>
           </div>
           <div>
@@ -228,7 +252,7 @@ export function AuditPage({ members }: { members?: ReadonlyMap<string, string> }
               <ColumnHeads columns={['Time', 'Actor', 'Action', 'Target', 'Details']} />
               <tbody>
                 {events.map((e) => (
-                  <EventRow key={e.id} event={e} members={members} />
+                  <EventRow key={e.id} event={e} known={known} />
                 ))}
               </tbody>
             </table>
@@ -250,8 +274,9 @@ export function AuditPage({ members }: { members?: ReadonlyMap<string, string> }
   );
 }
 
-function EventRow({ event: e, members }: { event: AuditEvent; members?: ReadonlyMap<string, string> }) {
-  const actor = actorWords(e.actor, members);
+function EventRow({ event: e, known }: { event: AuditEvent; known: KnownNames }) {
+  const actor = actorWords(e.actor, known.members);
+  const target = e.target ? targetName(e.target, known) : null;
   const summary = summarize(e.detail);
   const rich = e.detail !== null && typeof e.detail === 'object' && Object.keys(e.detail as object).length > 0;
   return (
@@ -265,7 +290,17 @@ function EventRow({ event: e, members }: { event: AuditEvent; members?: Readonly
       <td>
         <code>{e.action}</code>
       </td>
-      <td>{e.target ? <code>{e.target}</code> : '—'}</td>
+      <td>
+        {!e.target ? (
+          '—'
+        ) : target ? (
+          <>
+            {target} <code className="hint">{e.target}</code>
+          </>
+        ) : (
+          <code>{e.target}</code>
+        )}
+      </td>
       <td className="detail">
         {summary || '—'}
         {rich && (

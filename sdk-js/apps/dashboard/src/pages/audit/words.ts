@@ -20,6 +20,38 @@ export function actorWords(actor: string, members?: ReadonlyMap<string, string>)
   }
 }
 
+/** What the dashboard already knows by id: keys by name, instances by environment, members by email. */
+export interface KnownNames {
+  keys?: ReadonlyMap<string, string>;
+  instances?: ReadonlyMap<string, 'live' | 'test'>;
+  members?: ReadonlyMap<string, string>;
+}
+
+/** An event's target by name when known (`key_…`, `ins_…`, `usr_…`); `null` when only the id is known. */
+export function targetName(target: string, known: KnownNames): string | null {
+  const key = known.keys?.get(target);
+  if (key !== undefined) return `Key “${key}”`;
+  const environment = known.instances?.get(target);
+  if (environment) return environment === 'live' ? 'Live instance' : 'Test instance';
+  const email = known.members?.get(target);
+  if (email) return email;
+  return null;
+}
+
+/** `ada@example.com`, `usr_…` or an exact actor → the API's actor filter; an error for an unknown email. */
+export function actorFilter(raw: string, members?: ReadonlyMap<string, string>): { actor?: string; error?: string } {
+  const value = raw.trim();
+  if (!value) return {};
+  if (value.includes('@')) {
+    const wanted = value.toLowerCase();
+    const found = [...(members ?? new Map<string, string>())].find(([, email]) => email.toLowerCase() === wanted);
+    if (!found) return { error: `No member of this account has the email ${value}. Type a teammate's email, or user:usr_… for someone who left.` };
+    return { actor: `user:${found[0]}` };
+  }
+  if (value.startsWith('usr_')) return { actor: `user:${value}` };
+  return { actor: value };
+}
+
 const MAX = 160;
 
 function short(value: unknown): string {
