@@ -310,14 +310,18 @@ test('the newcomer: dashboard sign-up, dev mailbox, ready snippet, npm install f
       t.diagnostic('the snippet on the page:');
       for (const line of snippet.replace(/ask_(live|test)_[A-Za-z0-9_-]+/g, 'ask_$1_…').split('\n')) t.diagnostic(`  ${line}`);
       installLine = snippet.split('\n').map((l) => l.trim()).find((l) => l.startsWith('npm install'));
+      // What the control plane serves there (the dashboard's index.html is not a tarball).
+      const served = [];
       for (const file of Object.values(SDK_TARBALLS)) {
-        const served = await fetch(`${cp}/sdk/${file}`);
-        t.diagnostic(`GET /sdk/${file}: ${served.status} ${served.headers.get('content-type')}`);
+        const answer = await fetch(`${cp}/sdk/${file}`);
+        served.push(`GET /sdk/${file}: ${answer.status} ${answer.headers.get('content-type')}`);
+        await answer.arrayBuffer();
       }
+      for (const line of served) t.diagnostic(line);
       assert.equal(
         installLine,
         `npm install ${cp}/sdk/${SDK_TARBALLS.client} ${cp}/sdk/${SDK_TARBALLS.react}`,
-        'the install line takes both SDK tarballs from the control plane',
+        `the install line takes both SDK tarballs from the control plane (${served.join('; ')})`,
       );
       apiKey = snippet.match(/apiKey="([^"]+)"/)?.[1];
       baseUrl = snippet.match(/baseUrl="([^"]+)"/)?.[1];
