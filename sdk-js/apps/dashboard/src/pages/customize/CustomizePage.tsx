@@ -7,6 +7,7 @@ import { Link } from '../../shell/router';
 import { DiffView } from '../../ui/DiffView';
 import { EnvironmentPicker } from '../../ui/EnvironmentPicker';
 import { ErrorNotice, useAction } from '../../ui/feedback';
+import { plural } from '../../ui/plural';
 
 interface Turn {
   prompt: string;
@@ -82,7 +83,7 @@ export function CustomizePage() {
         }}
       />
       <p aria-live="polite">
-        {quota ? `${quota.used} of ${quota.limit} prompts used this month.` : 'Prompts are limited per month by your plan.'}
+        {quota ? `${quota.used} of ${plural(quota.limit, 'prompt')} used this month.` : 'Prompts are limited per month by your plan.'}
       </p>
       <div className="chat" role="log" aria-label="Conversation">
         {turns.map((turn, i) => (

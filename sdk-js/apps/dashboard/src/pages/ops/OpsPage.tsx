@@ -137,7 +137,7 @@ function OpsInstances() {
       <p role="status" aria-live="polite" className="hint">
         {shown.length === instances.length
           ? `${plural(instances.length, 'instance')}.`
-          : `Showing ${shown.length} of ${instances.length} instances.`}
+          : `Showing ${shown.length} of ${plural(instances.length, 'instance')}.`}
         {moving && ' Some are being set up or updated: this list refreshes every 5 seconds.'}
       </p>
       {instances.length === 0 ? (

@@ -1,6 +1,7 @@
 // Daily active users over the last 30 days: a hand-drawn SVG bar chart, summarised for screen
 // readers, with the numbers as a table under it.
 import { useId } from 'react';
+import { plural } from '../../ui/plural';
 
 const W = 600;
 const H = 180;
@@ -50,7 +51,7 @@ export function DailyActiveUsers({ days }: { days: { date: string; users: number
   const ticks = [0, top / 2, top].filter((t, i, all) => all.indexOf(t) === i && Number.isInteger(t));
   const labelled = new Set([0, Math.floor((days.length - 1) / 2), days.length - 1]);
   const summary =
-    `${days.length} days from ${day(days[0]!.date)} to ${day(last.date)}. ` +
+    `${plural(days.length, 'day')} from ${day(days[0]!.date)} to ${day(last.date)}. ` +
     (peak.users === 0
       ? 'No user was active on any of them.'
       : `Highest ${count(peak.users)} on ${day(peak.date)}; average ${average.toLocaleString(undefined, { maximumFractionDigits: 1 })} a day; ` +
