@@ -8,14 +8,16 @@ import type { AuthStackClient, User } from '@authstack/client';
 import { describeError, en, useAuthStackClient } from '@authstack/react';
 import { useEffect, useId, useRef, useState } from 'react';
 
-const verifications = new Map<string, Promise<User>>();
+const verifications = new WeakMap<AuthStackClient, Map<string, Promise<User>>>();
 
-/** `client.auth.verifyEmail(token)`, sent at most once per token while the page is open. */
+/** `client.auth.verifyEmail(token)`, sent at most once per client and token while the page is open. */
 export function verifyOnce(client: AuthStackClient, token: string): Promise<User> {
-  let pending = verifications.get(token);
+  let sent = verifications.get(client);
+  if (!sent) verifications.set(client, (sent = new Map()));
+  let pending = sent.get(token);
   if (!pending) {
     pending = client.auth.verifyEmail(token);
-    verifications.set(token, pending);
+    sent.set(token, pending);
   }
   return pending;
 }
