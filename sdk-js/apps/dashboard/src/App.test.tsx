@@ -246,7 +246,7 @@ describe('<App>', () => {
     });
     expect(await screen.findByRole('heading', { name: 'Join Acme as Admin' })).toBeInTheDocument();
     expect(screen.getByText(/The invitation is for/)).toHaveTextContent('grace@example.com');
-    expect(screen.getByRole('button', { name: 'Accept invitation' })).toBeInTheDocument();
+    expect(await screen.findByRole('button', { name: 'Accept invitation' })).toBeInTheDocument();
     expect(lookups).toEqual([{ body: { token: 'inv_token' }, key: 'ask_live_platform' }]);
   });
 
