@@ -22,6 +22,9 @@ pub struct ServerConfig {
     pub master_key: Option<SecretString>,
     /// The `iss` claim and the base of discovery URLs. Defaults to `http://{listen}`.
     pub issuer: Option<String>,
+    /// Earlier issuers of this instance: tokens they name still verify here (until they
+    /// expire) after the instance moved to a new public address.
+    pub previous_issuers: Vec<String>,
     /// The `aud` claim. Defaults to this instance's id.
     pub audience: Option<String>,
     /// `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required` (STARTTLS), or
@@ -46,6 +49,7 @@ impl ServerConfig {
             database_url: None,
             master_key: None,
             issuer: None,
+            previous_issuers: Vec::new(),
             audience: None,
             smtp_url: None,
             trust_forwarded_for: false,

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod capabilities;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod keys;
 pub mod mail;
 pub mod ops;
 pub mod orgs;
+pub mod pages;
 pub mod passwords;
 pub mod public_config;
 pub mod ratelimit;
@@ -72,6 +74,8 @@ pub struct App {
     pub limits: RateLimiter,
     pub instance_id: String,
     pub issuer: String,
+    /// `issuer` first, then the earlier issuers whose tokens still verify.
+    pub accepted_issuers: Vec<String>,
     pub audience: String,
     pub trust_forwarded_for: bool,
     /// SHA-256 of the gateway secret, when the instance only answers the gateway.
@@ -173,6 +177,7 @@ pub fn router(app: AppState) -> axum::Router {
             },
         );
     api.merge(ops::router())
+        .merge(pages::routes::router())
         .route(
             "/openapi.json",
             axum::routing::get(move || async move { axum::Json(spec.as_ref().clone()) }),
@@ -273,6 +278,15 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
         limits: RateLimiter::default(),
         audience: config.audience.unwrap_or_else(|| instance_id.clone()),
         instance_id,
+        accepted_issuers: std::iter::once(issuer.clone())
+            .chain(
+                config
+                    .previous_issuers
+                    .iter()
+                    .filter(|i| !i.is_empty())
+                    .cloned(),
+            )
+            .collect(),
         issuer,
         trust_forwarded_for: config.trust_forwarded_for,
         gateway_secret_hash: config

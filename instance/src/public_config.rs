@@ -26,6 +26,19 @@ pub struct PublicConfig {
     pub captcha: Option<PublicCaptcha>,
     pub branding: PublicBranding,
     pub i18n: PublicI18n,
+    /// Per capability, whether this instance acts on it: a method or setting listed here with
+    /// `active: false` is recorded in the configuration but has no effect yet.
+    pub capabilities: Vec<PublicCapability>,
+}
+
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct PublicCapability {
+    /// The configuration path it covers (`auth.mfa`).
+    pub path: String,
+    pub label: String,
+    pub active: bool,
+    /// Whether this configuration turns it on or changes it from the default.
+    pub configured: bool,
 }
 
 #[derive(Debug, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
@@ -127,5 +140,19 @@ pub fn of(config: &InstanceConfig) -> PublicConfig {
             default_language: config.i18n.default_language.clone(),
             languages: config.i18n.languages.clone(),
         },
+        capabilities: capabilities(config),
     }
+}
+
+fn capabilities(config: &InstanceConfig) -> Vec<PublicCapability> {
+    let in_use = crate::capabilities::in_use(config);
+    crate::capabilities::SETTINGS
+        .iter()
+        .map(|s| PublicCapability {
+            path: s.path.to_owned(),
+            label: s.label.to_owned(),
+            active: s.active,
+            configured: in_use.contains(&s),
+        })
+        .collect()
 }

@@ -4,12 +4,84 @@
 
 pub mod routes;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::AppState;
+use crate::audit::{self, AuditEvent};
+use crate::error::{Error, Result};
+use crate::http::Client;
 use crate::mail::{self, Email};
+use crate::sessions;
 use crate::tokens::emailed::{self, Purpose};
-use crate::users::User;
+use crate::users::{User, store as users};
+
+/// Redeems an email-verification token: the address is verified. Returns the user (banned
+/// users are verified but get `UserBanned`, so that no session starts for them).
+pub async fn verify_email(app: &AppState, token: &str, client: &Client) -> Result<User> {
+    const INVALID: Error = Error::InvalidGrant("the verification link is invalid, used or expired");
+    let now = app.clock.now();
+    let mut tx = app.db.writer.begin().await?;
+    let redeemed = emailed::redeem(&mut *tx, Purpose::EmailVerification, token, now)
+        .await?
+        .ok_or(INVALID)?;
+    if !users::mark_email_verified(&mut *tx, &redeemed.user_id, &redeemed.email, now).await? {
+        return Err(INVALID);
+    }
+    tx.commit().await?;
+    let user = users::find(&app.db, &redeemed.user_id)
+        .await?
+        .ok_or(INVALID)?;
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("auth.email_verified")
+            .actor(&user.id)
+            .target(&user.id)
+            .client(client),
+    )
+    .await?;
+    if user.is_banned(now) {
+        return Err(Error::UserBanned);
+    }
+    Ok(user)
+}
+
+/// Sets a new password with a reset token; ends every session of the user.
+pub async fn reset_password(
+    app: &AppState,
+    token: &str,
+    password: &SecretString,
+    client: &Client,
+) -> Result<()> {
+    let config = app.config.load_full();
+    app.passwords
+        .check_policy(&config.passwords, password, None)?;
+    let hash = app.passwords.hash(password).await?;
+    let now = app.clock.now();
+    let mut tx = app.db.writer.begin().await?;
+    let Some(redeemed) = emailed::redeem(&mut *tx, Purpose::PasswordReset, token, now).await?
+    else {
+        return Err(Error::InvalidGrant(
+            "the reset link is invalid, used or expired",
+        ));
+    };
+    users::set_password_hash(&mut *tx, &redeemed.user_id, &hash, now).await?;
+    emailed::revoke_all(&mut *tx, Purpose::PasswordReset, &redeemed.user_id, now).await?;
+    // The link reached the mailbox, which proves the address.
+    users::mark_email_verified(&mut *tx, &redeemed.user_id, &redeemed.email, now).await?;
+    tx.commit().await?;
+    sessions::revoke_all_for_user(&app.db, &redeemed.user_id, None, "password_reset", now).await?;
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("auth.password_reset")
+            .actor(&redeemed.user_id)
+            .target(&redeemed.user_id)
+            .client(client),
+    )
+    .await?;
+    Ok(())
+}
 
 /// The link a mailed token is used through, on the customer's application.
 pub(crate) fn link(app: &AppState, path: &str, token: &str) -> String {

@@ -16,7 +16,7 @@ use crate::error::{Error, ErrorBody, Result};
 use crate::http::{Authenticated, Client, Form, Json};
 use crate::passwords::Verdict;
 use crate::sessions::{self, TokenResponse};
-use crate::tokens::emailed::{self, Purpose};
+
 use crate::users::{EmailAddress, User, new_user_id, parse_name, store as users};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -419,33 +419,7 @@ async fn reset_password(
     client: Client,
     Json(req): Json<ResetPasswordRequest>,
 ) -> Result<axum::Json<Done>> {
-    let config = app.config.load_full();
-    app.passwords
-        .check_policy(&config.passwords, &req.password, None)?;
-    let hash = app.passwords.hash(&req.password).await?;
-    let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
-    let Some(redeemed) = emailed::redeem(&mut *tx, Purpose::PasswordReset, &req.token, now).await?
-    else {
-        return Err(Error::InvalidGrant(
-            "the reset link is invalid, used or expired",
-        ));
-    };
-    users::set_password_hash(&mut *tx, &redeemed.user_id, &hash, now).await?;
-    emailed::revoke_all(&mut *tx, Purpose::PasswordReset, &redeemed.user_id, now).await?;
-    // The link reached the mailbox, which proves the address.
-    users::mark_email_verified(&mut *tx, &redeemed.user_id, &redeemed.email, now).await?;
-    tx.commit().await?;
-    sessions::revoke_all_for_user(&app.db, &redeemed.user_id, None, "password_reset", now).await?;
-    audit::record(
-        &app.db,
-        now,
-        AuditEvent::new("auth.password_reset")
-            .actor(&redeemed.user_id)
-            .target(&redeemed.user_id)
-            .client(&client),
-    )
-    .await?;
+    super::reset_password(&app, &req.token, &req.password, &client).await?;
     Ok(axum::Json(Done {
         status: "password_reset",
     }))
@@ -526,31 +500,7 @@ async fn verify_email(
     client: Client,
     Json(req): Json<VerifyEmailRequest>,
 ) -> Result<axum::Json<TokenResponse>> {
-    const INVALID: Error = Error::InvalidGrant("the verification link is invalid, used or expired");
-    let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
-    let redeemed = emailed::redeem(&mut *tx, Purpose::EmailVerification, &req.token, now)
-        .await?
-        .ok_or(INVALID)?;
-    if !users::mark_email_verified(&mut *tx, &redeemed.user_id, &redeemed.email, now).await? {
-        return Err(INVALID);
-    }
-    tx.commit().await?;
-    let user = users::find(&app.db, &redeemed.user_id)
-        .await?
-        .ok_or(INVALID)?;
-    audit::record(
-        &app.db,
-        now,
-        AuditEvent::new("auth.email_verified")
-            .actor(&user.id)
-            .target(&user.id)
-            .client(&client),
-    )
-    .await?;
-    if user.is_banned(now) {
-        return Err(Error::UserBanned);
-    }
+    let user = super::verify_email(&app, &req.token, &client).await?;
     Ok(axum::Json(
         sessions::start(&app, &user, &["email"], &client, None).await?,
     ))

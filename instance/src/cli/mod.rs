@@ -60,6 +60,9 @@ pub struct ServeArgs {
     /// The `iss` claim and public base URL; defaults to http://LISTEN.
     #[arg(long, env = "AUTHSTACK_ISSUER")]
     issuer: Option<String>,
+    /// Earlier issuers whose tokens still verify here until they expire (comma-separated).
+    #[arg(long, env = "AUTHSTACK_PREVIOUS_ISSUERS", value_delimiter = ',')]
+    previous_issuer: Vec<String>,
     /// The `aud` claim; defaults to the instance id.
     #[arg(long, env = "AUTHSTACK_AUDIENCE")]
     audience: Option<String>,
@@ -143,6 +146,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         database_url: args.storage.database_url.map(SecretString::from),
         master_key: args.master_key.map(SecretString::from),
         issuer: args.issuer,
+        previous_issuers: args.previous_issuer,
         audience: args.audience,
         smtp_url: args.smtp_url.map(SecretString::from),
         trust_forwarded_for: args.trust_forwarded_for,

@@ -7,18 +7,18 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Invitation, InvitationView, store, unusable_reason};
+use super::{Invitation, InvitationView, store};
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{random_secret, sha256_hex};
-use crate::db::Scope;
+
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::{Authenticated, Client, Json};
 use crate::orgs::members::requested_role;
 use crate::orgs::{OrganizationView, enter};
 use crate::rbac::ensure_may_grant;
 use crate::sessions::{self, TokenResponse};
-use crate::users::{EmailAddress, User, new_user_id, parse_name, store as users};
+use crate::users::{EmailAddress, store as users};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_invitation))
         .routes(routes!(resend_invitation))
         .routes(routes!(accept_invitation))
+        .routes(routes!(lookup_invitation))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -243,6 +244,45 @@ async fn resend_invitation(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct LookupInvitationRequest {
+    token: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InvitationPreview {
+    pub organization: OrganizationView,
+    pub role: String,
+    pub email: String,
+    pub expires_at: String,
+    /// Whether the invited address has an account: sign in to accept, or create one.
+    pub account_exists: bool,
+}
+
+/// What an invitation link is for, before accepting it: the organization, the role and the
+/// invited address. The token is the credential (only its mailbox has it); unusable tokens
+/// answer `400 invalid_grant` with the reason.
+#[utoipa::path(post, path = "/v1/invitations/lookup", tag = "invitations", request_body = LookupInvitationRequest,
+    responses((status = 200, body = InvitationPreview), (status = 400, body = ErrorBody)))]
+async fn lookup_invitation(
+    State(app): State<AppState>,
+    Json(req): Json<LookupInvitationRequest>,
+) -> Result<axum::Json<InvitationPreview>> {
+    let super::Preview {
+        invitation: inv,
+        organization: org,
+        account_exists,
+    } = super::preview(&app, &req.token).await?;
+    Ok(axum::Json(InvitationPreview {
+        organization: org.view(),
+        role: inv.role,
+        email: inv.email,
+        expires_at: crate::clock::rfc3339(inv.expires_at),
+        account_exists,
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AcceptInvitationRequest {
     token: String,
     /// For someone without an account: the password of the account created on acceptance.
@@ -272,127 +312,20 @@ async fn accept_invitation(
     client: Client,
     Json(req): Json<AcceptInvitationRequest>,
 ) -> Result<(StatusCode, axum::Json<AcceptedInvitation>)> {
-    const INVALID: Error = Error::InvalidGrant("the invitation link is invalid");
-    let now = app.clock.now();
-    let token_hash = sha256_hex(&req.token);
-    // Look the invitation up first (read only), to know whose account this is about.
-    let inv = {
-        let mut tx = app.db.scoped(Scope::AllOrganizations, false).await?;
-        let inv = store::find_by_token(&mut tx, &token_hash).await?;
-        tx.commit().await?;
-        inv.ok_or(INVALID)?
-    };
-    if let Some(reason) = unusable_reason(&inv, now) {
-        return Err(Error::InvalidGrant(reason));
-    }
-    let (user, created) = match &auth {
-        Some(auth) if auth.user.email.eq_ignore_ascii_case(&inv.email) => {
-            (auth.user.clone(), false)
-        }
-        Some(_) => {
-            return Err(Error::Forbidden(
-                "this invitation was sent to a different email address",
-            ));
-        }
-        None => match users::find_by_email(&app.db, &inv.email.to_lowercase()).await? {
-            Some(_) => {
-                return Err(Error::Unauthorized(
-                    "an account exists for this address: sign in, then accept",
-                ));
-            }
-            None => {
-                let password = req
-                    .password
-                    .as_ref()
-                    .ok_or_else(|| Error::invalid("password is required to create your account"))?;
-                app.passwords.check_policy(
-                    &app.config.load().passwords,
-                    password,
-                    Some(&inv.email),
-                )?;
-                let name = req.name.as_deref().map(parse_name).transpose()?;
-                let user = User {
-                    id: new_user_id(),
-                    email: inv.email.clone(),
-                    // The link reached the mailbox, which proves the address.
-                    email_verified_at: Some(now),
-                    name,
-                    password_hash: Some(app.passwords.hash(password).await?),
-                    metadata: serde_json::json!({}),
-                    banned_until: None,
-                    ban_reason: None,
-                    external_id: None,
-                    created_at: now,
-                    updated_at: now,
-                    last_login_at: None,
-                };
-                (user, true)
-            }
-        },
-    };
-
-    let mut tx = app
-        .db
-        .scoped(Scope::Organization(&inv.organization_id), true)
-        .await?;
-    if !store::accept(&mut tx, &inv.id, now).await? {
-        return Err(INVALID);
-    }
-    if created && !users::insert(&mut *tx, &user).await? {
-        return Err(Error::Conflict(
-            "an account for this address was just created; sign in, then accept".into(),
-        ));
-    }
-    if !crate::orgs::store::insert_membership(
-        &mut tx,
-        &inv.organization_id,
-        &user.id,
-        &inv.role,
-        now,
-    )
-    .await?
-    {
-        return Err(Error::Conflict(
-            "you are already a member of this organization".into(),
-        ));
-    }
-    let org = crate::orgs::store::find(&mut tx, &inv.organization_id)
-        .await?
-        .ok_or(Error::NotFound("organization"))?;
-    if created {
-        audit::record_in(
-            &mut *tx,
-            now,
-            AuditEvent::new("auth.signup")
-                .actor(&user.id)
-                .target(&user.id)
-                .client(&client),
-        )
-        .await?;
-    }
-    audit::record_in(
-        &mut *tx,
-        now,
-        AuditEvent::new("organization.invitation_accepted")
-            .actor(&user.id)
-            .target(&inv.id)
-            .organization(&org.id)
-            .client(&client),
+    let super::Accepted {
+        user,
+        organization: org,
+        role,
+        created,
+    } = super::accept(
+        &app,
+        auth.as_ref().map(|a| &a.user),
+        &req.token,
+        req.password.as_ref(),
+        req.name.as_deref(),
+        &client,
     )
     .await?;
-    audit::record_in(
-        &mut *tx,
-        now,
-        AuditEvent::new("organization.member_added")
-            .actor(&user.id)
-            .target(&user.id)
-            .organization(&org.id)
-            .client(&client)
-            .data(serde_json::json!({ "role": inv.role, "invitation_id": inv.id })),
-    )
-    .await?;
-    tx.commit().await?;
-
     let session = if created {
         Some(sessions::start(&app, &user, &["pwd"], &client, Some(&org.id)).await?)
     } else {
@@ -407,7 +340,7 @@ async fn accept_invitation(
         status,
         axum::Json(AcceptedInvitation {
             organization: org.view(),
-            role: inv.role,
+            role,
             session,
         }),
     ))

@@ -102,7 +102,7 @@ pub async fn verify(app: &App, token: &str) -> Result<AccessClaims> {
     }
     let key = app.keys.decoding_key(&kid).await.ok_or(INVALID)?;
     let mut validation = Validation::new(crate::keys::Keys::algorithm());
-    validation.set_issuer(&[&app.issuer]);
+    validation.set_issuer(&app.accepted_issuers);
     validation.set_audience(&[&app.audience]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     // Expiry is checked against the service clock below, not the library's wall clock.

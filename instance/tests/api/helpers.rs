@@ -147,8 +147,20 @@ async fn start(
     clock: Clock,
     issuer: &str,
 ) -> Running {
+    start_with(data_dir, database_url, config, clock, issuer, Vec::new()).await
+}
+
+async fn start_with(
+    data_dir: &tempfile::TempDir,
+    database_url: Option<String>,
+    config: InstanceConfig,
+    clock: Clock,
+    issuer: &str,
+    previous_issuers: Vec<String>,
+) -> Running {
     let mut server = ServerConfig::embedded(data_dir.path());
     server.issuer = Some(issuer.to_owned());
+    server.previous_issuers = previous_issuers;
     server.listen = "127.0.0.1:0".parse().expect("addr");
     server.database_url = database_url.map(SecretString::from);
     server.instance = config;
@@ -408,16 +420,25 @@ impl TestApp {
     }
 
     /// Stops the server and starts it again on the same data dir and database.
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        let issuer = self.issuer.clone();
+        self.restart_at(&issuer, Vec::new()).await
+    }
+
+    /// Restarts as [`TestApp::restart`] does, announcing `issuer` and still accepting tokens of
+    /// `previous_issuers` (an instance that moved to a new public address).
+    pub async fn restart_at(mut self, issuer: &str, previous_issuers: Vec<String>) -> TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await.expect("clean stop");
         }
-        let running = start(
+        self.issuer = issuer.to_owned();
+        let running = start_with(
             &self.data_dir,
             self.database_url.clone(),
             self.config.clone(),
             self.clock.clone(),
             &self.issuer,
+            previous_issuers,
         )
         .await;
         assert!(

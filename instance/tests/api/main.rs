@@ -13,6 +13,7 @@ mod me;
 mod ops;
 mod org_audit;
 mod orgs;
+mod pages;
 mod passwords;
 mod tokens;
 mod usage;

@@ -418,6 +418,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/invitations/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What an invitation link is for, before accepting it: the organization, the role and the
+         *     invited address. The token is the credential (only its mailbox has it); unusable tokens
+         *     answer `400 invalid_grant` with the reason.
+         */
+        post: operations["lookup_invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -888,6 +909,14 @@ export interface components {
         InvitationList: {
             data: components["schemas"]["InvitationView"][];
         };
+        InvitationPreview: {
+            /** @description Whether the invited address has an account: sign in to accept, or create one. */
+            account_exists: boolean;
+            email: string;
+            expires_at: string;
+            organization: components["schemas"]["OrganizationView"];
+            role: string;
+        };
         InvitationView: {
             created_at: string;
             email: string;
@@ -923,6 +952,9 @@ export interface components {
         };
         /** @enum {string} */
         LogoutScope: "local" | "global";
+        LookupInvitationRequest: {
+            token: string;
+        };
         Member: {
             joined_at: string;
             membership_id: string;
@@ -1004,6 +1036,14 @@ export interface components {
             primary_color: string;
             product_name: string;
         };
+        PublicCapability: {
+            active: boolean;
+            /** @description Whether this configuration turns it on or changes it from the default. */
+            configured: boolean;
+            label: string;
+            /** @description The configuration path it covers (`auth.mfa`). */
+            path: string;
+        };
         PublicCaptcha: {
             on_login: boolean;
             on_signup: boolean;
@@ -1012,6 +1052,11 @@ export interface components {
         };
         PublicConfig: {
             branding: components["schemas"]["PublicBranding"];
+            /**
+             * @description Per capability, whether this instance acts on it: a method or setting listed here with
+             *     `active: false` is recorded in the configuration but has no effect yet.
+             */
+            capabilities: components["schemas"]["PublicCapability"][];
             captcha?: null | components["schemas"]["PublicCaptcha"];
             i18n: components["schemas"]["PublicI18n"];
             methods: components["schemas"]["PublicMethods"];
@@ -2189,6 +2234,37 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lookup_invitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LookupInvitationRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreview"];
+                };
+            };
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
