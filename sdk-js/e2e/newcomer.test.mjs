@@ -337,11 +337,20 @@ test('the newcomer: dashboard sign-up, dev mailbox, ready snippet, npm install f
         const { live } = await accountInstances(session, accountId);
         return (live.allowed_origins ?? []).includes(APP_ORIGIN);
       });
-      // The page confirms it (whatever the words): the button is gone or done.
-      await until('the page to confirm the allowed origin', 20_000, async () =>
-        (await allow.count()) === 0 || (await allow.isDisabled()) || (await ready.getByText(/allowed/i).count()) > 0,
-      );
+      // The button is gone (the live instance deploys the new origins: the panel may go while it
+      // updates); the app waits for that deploy to run.
+      await until('the "Allow" button to go', 20_000, async () => (await allow.count()) === 0);
       await N.shot('origin-allowed');
+      await until('the live instance to run the revision with the new origin', 120_000, async () => {
+        const { live } = await accountInstances(session, accountId);
+        return live.state === 'ready' && live.current_revision === live.revision;
+      });
+      await ready.waitFor({ timeout: 30_000 });
+      await ready.locator('pre code').waitFor();
+      if (!(await ready.locator('pre code').innerText()).includes(apiKey)) {
+        t.diagnostic('after the deploy of the new origin the ready panel shows the snippet without the key created for it');
+      }
+      await N.shot('ready-after-allow');
     });
 
     await step('5. a fresh Vite + React app; the snippet\'s npm install line as written; an App with @authstack/react', async () => {
