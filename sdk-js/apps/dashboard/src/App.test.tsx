@@ -250,11 +250,38 @@ describe('<App>', () => {
     expect(lookups).toEqual([{ body: { token: 'inv_token' }, key: 'ask_live_platform' }]);
   });
 
-  it('says plainly when an invitation link is invalid or expired, and offers no accept', async () => {
+  it('says plainly when an invitation link no longer works, in the instance\'s words, and offers no accept', async () => {
     window.history.replaceState(null, '', '/accept-invitation?token=inv_old');
-    setup({ lookup: () => json(404, { error: 'invalid_token', message: 'the invitation is invalid or expired' }) });
+    // What the instance answers for an invalid, used, cancelled or expired token.
+    setup({ lookup: () => json(400, { error: 'invalid_grant', message: 'this invitation has expired; ask for a new one' }) });
+    expect(await screen.findByRole('heading', { name: 'This invitation link does not work' })).toBeInTheDocument();
+    expect(screen.getByRole('alert')).toHaveTextContent(/^This invitation has expired; ask for a new one\.$/);
+    expect(screen.queryByRole('button', { name: 'Accept invitation' })).toBeNull();
+  });
+
+  it('names the instance\'s reason for a used invitation and says whom to ask', async () => {
+    window.history.replaceState(null, '', '/accept-invitation?token=inv_used');
+    setup({ lookup: () => json(400, { error: 'invalid_grant', message: 'this invitation has already been accepted' }) });
+    const alert = await screen.findByRole('alert');
+    expect([...alert.querySelectorAll('p')].map((p) => p.textContent)).toEqual([
+      'This invitation has already been accepted.',
+      'Ask the person who invited you to send a new one.',
+    ]);
+    expect(screen.getByRole('heading', { name: 'This invitation link does not work' })).toBeInTheDocument();
+  });
+
+  it('still treats invalid_token (earlier instances) as a bad link, in general words when there is no reason', async () => {
+    window.history.replaceState(null, '', '/accept-invitation?token=inv_old');
+    setup({ lookup: () => json(404, { error: 'invalid_token' }) });
     expect(await screen.findByRole('heading', { name: 'This invitation link does not work' })).toBeInTheDocument();
     expect(screen.getByRole('alert')).toHaveTextContent('invalid, was already used, or has expired');
     expect(screen.queryByRole('button', { name: 'Accept invitation' })).toBeNull();
+  });
+
+  it('leaves the invitation to the accept step when the lookup fails for another reason', async () => {
+    window.history.replaceState(null, '', '/accept-invitation?token=inv_token');
+    setup({ lookup: () => json(400, { error: 'validation_failed', message: 'token: required' }) });
+    expect(await screen.findByText('You were invited to join an organization.')).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'This invitation link does not work' })).toBeNull();
   });
 });

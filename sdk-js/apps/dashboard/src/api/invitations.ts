@@ -13,7 +13,11 @@ export interface GatewayOptions {
 
 export type InvitationLookup = (token: string) => Promise<InvitationPreview>;
 
-/** `POST /v1/invitations/lookup {token}`; `invalid_token` (400 or 404) when the link is invalid, used or expired. */
+/**
+ * `POST /v1/invitations/lookup {token}`. The link is invalid, used, cancelled or expired when it
+ * fails with `invalid_grant` (400, the instance's reason in `message`; `isInvalidInvitation`), or
+ * `invalid_token` as earlier instances answered.
+ */
 export function invitationLookup(options: GatewayOptions): InvitationLookup {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   return async (token) => {
@@ -38,4 +42,12 @@ export function invitationLookup(options: GatewayOptions): InvitationLookup {
     }
     return (await response.json()) as InvitationPreview;
   };
+}
+
+/** Error codes of the lookup that mean the invitation link no longer works. */
+const INVALID_LINK = new Set(['invalid_grant', 'invalid_token']);
+
+/** The instance's verdict that the token is invalid, used, cancelled or expired (not the network, not a missing lookup). */
+export function isInvalidInvitation(error: unknown): error is ControlPlaneError {
+  return error instanceof ControlPlaneError && INVALID_LINK.has(error.code);
 }

@@ -4,14 +4,26 @@
 import type { AcceptedInvitation } from '@authstack/client';
 import { AcceptInvitation } from '@authstack/react';
 import { useEffect, useState } from 'react';
-import { ControlPlaneError } from '../api/controlPlane';
-import type { InvitationLookup } from '../api/invitations';
+import { isInvalidInvitation, type InvitationLookup } from '../api/invitations';
 import type { InvitationPreview } from '../api/types';
 import { formatTime } from '../ui/feedback';
 
-type Looked = { state: 'loading' } | { state: 'found'; preview: InvitationPreview } | { state: 'invalid' } | { state: 'unknown' };
+type Looked =
+  | { state: 'loading' }
+  | { state: 'found'; preview: InvitationPreview }
+  | { state: 'invalid'; reason: string }
+  | { state: 'unknown' };
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The instance's reason ("this invitation has expired; ask for a new one") as a sentence. */
+function sentence(message: string): string {
+  const text = message.trim().replace(/\.+$/, '');
+  return text ? `${capital(text)}.` : '';
+}
+
+const GENERIC_REASON = 'The invitation is invalid, was already used, or has expired.';
+const ASK_AGAIN = 'Ask the person who invited you to send a new one.';
 
 export function InvitationPage({ lookup, onAccepted }: { lookup: InvitationLookup; onAccepted?: (result: AcceptedInvitation) => void }) {
   const [token] = useState(() => new URLSearchParams(window.location.search).get('token'));
@@ -24,10 +36,11 @@ export function InvitationPage({ lookup, onAccepted }: { lookup: InvitationLooku
       (preview) => live && setLooked({ state: 'found', preview }),
       (error: unknown) => {
         if (!live) return;
-        // Only the instance's verdict on the token is "invalid"; anything else (an older instance
-        // without the lookup, the network) leaves the invitation to the accept step.
-        const invalid = error instanceof ControlPlaneError && error.code === 'invalid_token';
-        setLooked({ state: invalid ? 'invalid' : 'unknown' });
+        // Only the instance's verdict on the token (`invalid_grant` with its reason; `invalid_token`
+        // from earlier instances) is "invalid"; anything else (an older instance without the
+        // lookup, the network) leaves the invitation to the accept step.
+        if (isInvalidInvitation(error)) setLooked({ state: 'invalid', reason: sentence(error.message) || GENERIC_REASON });
+        else setLooked({ state: 'unknown' });
       },
     );
     return () => {
@@ -47,7 +60,8 @@ export function InvitationPage({ lookup, onAccepted }: { lookup: InvitationLooku
       <section aria-labelledby="invitation-title">
         <h2 id="invitation-title">This invitation link does not work</h2>
         <div className="notice notice-error" role="alert">
-          <p>The invitation is invalid, was already used, or has expired. Ask the person who invited you to send a new one.</p>
+          <p>{looked.reason}</p>
+          {!/\bask\b/i.test(looked.reason) && <p>{ASK_AGAIN}</p>}
         </div>
       </section>
     );
