@@ -127,4 +127,75 @@ describe('<InstancesPage>', () => {
     expect(within(ready).queryByRole('button', { name: 'Allow http://localhost:5173' })).toBeNull();
     expect(ready).toHaveTextContent('http://localhost:5173 may call your live instance');
   });
+  it('keeps the ready panel and its new key while the live instance deploys the allowed dev origin', async () => {
+    const user = userEvent.setup();
+    let origins: string[] = [];
+    // After the PUT the live instance deploys revision 2 (`updating`, revision 1 still serving) for two polls.
+    let updatingPolls = 0;
+    const live = () =>
+      updatingPolls > 0
+        ? instance('live', 'updating', { allowed_origins: origins, revision: 2, current_revision: 1, last_healthy_revision: 1 })
+        : instance('live', 'ready', { allowed_origins: origins, revision: origins.length ? 2 : 1, current_revision: origins.length ? 2 : 1 });
+    const cp = new FakeControlPlane()
+      .on('GET', '/v1/accounts/acc_1/instances', () => {
+        const answer = { data: [live(), instance('test', 'ready')] };
+        if (updatingPolls > 0) updatingPolls--;
+        return answer;
+      })
+      .on('POST', '/v1/accounts/acc_1/keys', () =>
+        json(201, { id: 'key_1', name: 'Web app', kind: 'publishable', environment: 'live', secret: 'ask_live_abc123', display_prefix: 'ask_live_abc' }),
+      )
+      .on('PUT', '/v1/accounts/acc_1/instances/live/allowed-origins', (call) => {
+        origins = (call.body as { allowed_origins: string[] }).allowed_origins;
+        updatingPolls = 3;
+        return live();
+      });
+    renderPage(<InstancesPage />, cp);
+    const ready = await screen.findByRole('region', { name: 'Your AuthStack is ready' });
+    await user.click(within(ready).getByRole('button', { name: 'Create a live publishable key for this snippet' }));
+    await waitFor(() => expect(ready).toHaveTextContent('apiKey="ask_live_abc123"'));
+    await user.click(within(ready).getByRole('button', { name: 'Allow http://localhost:5173' }));
+    // The live instance updates: the panel, its key and what it said stay.
+    const card = screen.getByRole('article', { name: 'Live instance in local' });
+    await within(card).findByText('Updating');
+    expect(screen.getByText(/^Deploying a change to your AuthStack; it keeps serving meanwhile./)).toHaveAttribute('role', 'status');
+    expect(screen.getByRole('region', { name: 'Your AuthStack is ready' })).toBe(ready);
+    expect(ready).toHaveTextContent('apiKey="ask_live_abc123"');
+    expect(ready).toHaveTextContent('http://localhost:5173 may now call your live instance.');
+    // Deployed: still the same panel with the same key, and no second key.
+    await within(card).findByText('Ready', {}, { timeout: 5000 });
+    expect(card).toHaveTextContent('wanted 2, running 2');
+    expect(screen.getByRole('region', { name: 'Your AuthStack is ready' })).toHaveTextContent('apiKey="ask_live_abc123"');
+    expect(screen.queryByText('ask_live_…', { exact: false })).toBeNull();
+    expect(cp.callsTo('POST', '/v1/accounts/acc_1/keys')).toHaveLength(1);
+  }, 15_000);
+
+  it('keeps the created key when the panel goes and comes back', async () => {
+    const user = userEvent.setup();
+    let state: 'ready' | 'updating' = 'ready';
+    let polls = 0;
+    const cp = new FakeControlPlane()
+      .on('GET', '/v1/accounts/acc_1/instances', () => {
+        if (state === 'updating' && ++polls > 2) state = 'ready';
+        // An update with no revision running yet does not serve: no panel meanwhile.
+        return { data: [instance('live', state, state === 'updating' ? { current_revision: null } : {})] };
+      })
+      .on('POST', '/v1/accounts/acc_1/keys', () =>
+        json(201, { id: 'key_1', name: 'Web app', kind: 'publishable', environment: 'live', secret: 'ask_live_abc123', display_prefix: 'ask_live_abc' }),
+      )
+      .on('PUT', '/v1/accounts/acc_1/instances/live/allowed-origins', () => {
+        state = 'updating';
+        return instance('live', 'updating', { current_revision: null });
+      });
+    renderPage(<InstancesPage />, cp);
+    const ready = await screen.findByRole('region', { name: 'Your AuthStack is ready' });
+    await user.click(within(ready).getByRole('button', { name: 'Create a live publishable key for this snippet' }));
+    await waitFor(() => expect(ready).toHaveTextContent('apiKey="ask_live_abc123"'));
+    await user.click(within(ready).getByRole('button', { name: 'Allow http://localhost:5173' }));
+    await waitFor(() => expect(screen.queryByRole('region', { name: 'Your AuthStack is ready' })).toBeNull());
+    expect(screen.getByText('Setting up your AuthStack. This page updates every second.')).toBeInTheDocument();
+    const back = await screen.findByRole('region', { name: 'Your AuthStack is ready' }, { timeout: 5000 });
+    await waitFor(() => expect(back).toHaveTextContent('apiKey="ask_live_abc123"'));
+    expect(within(back).queryByRole('button', { name: 'Create a live publishable key for this snippet' })).toBeNull();
+  }, 15_000);
 });

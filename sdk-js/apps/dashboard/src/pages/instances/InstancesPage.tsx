@@ -1,5 +1,7 @@
 // Provisioning progress and the instances: state, steps, revisions, last error; polled every
-// second until every instance has settled, then "Your AuthStack is ready" with the snippet.
+// second until every instance has settled, then "Your AuthStack is ready" with the snippet. The
+// panel stays while an instance that already runs a revision deploys a new one (`updating`, as
+// after "Allow http://localhost:5173"): it still serves.
 import { useEffect, useState } from 'react';
 import { useAccount } from '../../account/context';
 import type { Instance, InstanceState, NewKey, Platform } from '../../api/types';
@@ -18,6 +20,11 @@ const STATE_WORDS: Record<InstanceState, string> = {
   failed: 'Failed',
 };
 
+/** Ready, or deploying a new revision while the running one still serves. */
+function serving(i: Instance): boolean {
+  return i.state === 'ready' || (i.state === 'updating' && i.current_revision !== null);
+}
+
 /** How often the page asks while an instance is moving. */
 export const POLL_MS = 1000;
 
@@ -26,6 +33,9 @@ export function InstancesPage() {
   const instances = useLoad(() => api.accounts.instances(account.id), [api, account.id]);
   const list = instances.data ?? [];
   const moving = list.some((i) => MOVING.includes(i.state));
+  // The key the ready panel created, kept here: the panel may go and come back (an instance that
+  // stops serving for a while) and re-renders on every poll.
+  const [readyKey, setReadyKey] = useState<NewKey | null>(null);
 
   useEffect(() => {
     if (!moving) return;
@@ -39,7 +49,8 @@ export function InstancesPage() {
   const order = (i: Instance) => (i.environment === 'live' ? 0 : 1);
   const sorted = [...list].sort((a, b) => order(a) - order(b) || a.region.localeCompare(b.region));
   const live = sorted.find((i) => i.environment === 'live');
-  const allReady = sorted.length > 0 && sorted.every((i) => i.state === 'ready');
+  const allServing = sorted.length > 0 && sorted.every(serving);
+  const settingUp = sorted.some((i) => MOVING.includes(i.state) && !serving(i));
 
   return (
     <section aria-labelledby="instances-title" className="page">
@@ -56,10 +67,14 @@ export function InstancesPage() {
         <>
           {moving && (
             <p role="status" aria-live="polite">
-              Setting up your AuthStack. This page updates every second.
+              {settingUp
+                ? 'Setting up your AuthStack. This page updates every second.'
+                : 'Deploying a change to your AuthStack; it keeps serving meanwhile. This page updates every second.'}
             </p>
           )}
-          {allReady && live && <Ready live={live} onChanged={() => void instances.reload()} />}
+          {allServing && live && (
+            <Ready live={live} apiKey={readyKey} onKeyCreated={setReadyKey} onChanged={() => void instances.reload()} />
+          )}
           <div className="cards">
             {sorted.map((i) => (
               <InstanceCard key={i.id} instance={i} />
@@ -129,10 +144,20 @@ export function installLine(sdk: Platform['sdk']): string {
 }
 
 /** The integration snippet, with a live publishable key (browser-safe). */
-function Ready({ live, onChanged }: { live: Instance; onChanged: () => void }) {
+function Ready({
+  live,
+  apiKey: key,
+  onKeyCreated,
+  onChanged,
+}: {
+  live: Instance;
+  /** The key this panel created (kept by the page). */
+  apiKey: NewKey | null;
+  onKeyCreated: (key: NewKey) => void;
+  onChanged: () => void;
+}) {
   const { api, account } = useAccount();
   const gatewayUrl = live.gateway_url ?? '';
-  const [key, setKey] = useState<NewKey | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [allowed, setAllowed] = useState(false);
@@ -179,7 +204,7 @@ export function App() {
               setBusy(true);
               setError(null);
               try {
-                setKey(await api.keys.create(account.id, { name: 'Web app', environment: 'live', kind: 'publishable' }));
+                onKeyCreated(await api.keys.create(account.id, { name: 'Web app', environment: 'live', kind: 'publishable' }));
               } catch (e) {
                 setError(e);
               } finally {
