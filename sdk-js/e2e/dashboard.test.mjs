@@ -245,14 +245,17 @@ test('the dashboard: sign-up to ready instances, keys, an end user, customize an
       await A.look('instances-ready-light');
       visited.add('/instances');
 
-      // Dark mode (remembered by the browser), then back to light.
-      const toggle = page.getByRole('button', { name: 'Dark mode' });
-      await toggle.click();
+      // Dark mode (remembered by the browser), then back to light. The button says what pressing
+      // it does: its name changes with the theme.
+      await page.getByRole('button', { name: 'Switch to dark theme' }).click();
       await page.locator('html[data-theme="dark"]').waitFor({ state: 'attached' });
-      assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+      const toLight = page.getByRole('button', { name: 'Switch to light theme' });
+      await toLight.waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Switch to dark theme' }).count(), 0);
       await A.look('instances-ready-dark');
-      await toggle.click();
+      await toLight.click();
       await page.locator('html[data-theme="light"]').waitFor({ state: 'attached' });
+      await page.getByRole('button', { name: 'Switch to dark theme' }).waitFor();
 
       ownerToken = await platformToken(owner, PASSWORD);
       const accounts = await controlPlane(ownerToken, '/v1/accounts');
@@ -310,7 +313,8 @@ test('the dashboard: sign-up to ready instances, keys, an end user, customize an
       assert.equal(login.status, 200, JSON.stringify(login.body));
       const claims = decodeJwt(login.body.access_token);
       assert.equal(claims.email, endUser);
-      assert.equal(claims.iss.replace(/\/$/, ''), stack.info.gateway_url.replace(/\/$/, ''));
+      // The issuer is the instance's public address on the gateway, `{gateway}/i/{instance}`.
+      assert.equal(claims.iss.replace(/\/$/, ''), `${stack.info.gateway_url.replace(/\/$/, '')}/i/${testInstanceId}`);
       assert.ok([claims.aud].flat().includes(testInstanceId), `the token is for the test instance (aud ${JSON.stringify(claims.aud)})`);
     });
 
@@ -346,7 +350,7 @@ test('the dashboard: sign-up to ready instances, keys, an end user, customize an
       await conversation.getByRole('button', { name: 'Approve and deploy' }).click();
       const done = conversation.locator('.notice-success[role="status"]');
       await done.waitFor({ timeout: 120_000 });
-      assert.match(await done.innerText(), /revision 2 is live on the test instance and the change is visible/);
+      assert.match(await done.innerText(), /revision 2 is live on the test instance and the change is in effect/);
       assert.equal(await conversation.getByRole('alert').count(), 0);
       await A.look('customize-result');
 
@@ -466,7 +470,7 @@ test('the dashboard: sign-up to ready instances, keys, an end user, customize an
       };
       await tour(A);
       // The owner's pages again in dark mode (contrast differs), then back to light.
-      await A.page.getByRole('button', { name: 'Dark mode' }).click();
+      await A.page.getByRole('button', { name: 'Switch to dark theme' }).click();
       await A.page.locator('html[data-theme="dark"]').waitFor({ state: 'attached' });
       for (const link of await navLinks(A.page)) {
         if (link.href === '/instances') continue; // photographed dark in step 1
@@ -475,7 +479,8 @@ test('the dashboard: sign-up to ready instances, keys, an end user, customize an
         await settled(A.page);
         await A.look(`page-${slug(link.name)}-dark`);
       }
-      await A.page.getByRole('button', { name: 'Dark mode' }).click();
+      await A.page.getByRole('button', { name: 'Switch to light theme' }).click();
+      await A.page.locator('html[data-theme="light"]').waitFor({ state: 'attached' });
       // Signed out, with a dark system theme: the sign-in and sign-up pages follow it.
       const visitor = await person('visitor', { colorScheme: 'dark' });
       try {
