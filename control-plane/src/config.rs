@@ -60,6 +60,12 @@ pub struct Config {
     /// Platform users who may use the operator API (`/v1/ops/…`) with their own access token,
     /// once their address is verified; the operator key works regardless.
     pub operator_emails: Vec<String>,
+    /// Serve `GET /v1/dev/mailbox` (every local instance's outbox, without sign-in): only
+    /// `authstack dev`.
+    pub dev_mailbox: bool,
+    /// The packed SDK (`authstack-client.tgz`, `authstack-react.tgz`), served at `/sdk/` so
+    /// that a machine without the public npm registry can install it.
+    pub sdk_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -87,6 +93,8 @@ impl Config {
             dashboard_origins: Vec::new(),
             dashboard_url: None,
             operator_emails: Vec::new(),
+            dev_mailbox: false,
+            sdk_dir: None,
         }
     }
 }

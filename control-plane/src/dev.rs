@@ -27,6 +27,8 @@ pub struct DevOptions {
     pub gateway_listen: SocketAddr,
     /// The dashboard's built files, served at `/`.
     pub dashboard_dir: Option<PathBuf>,
+    /// The packed SDK, served at `/sdk/`.
+    pub sdk_dir: Option<PathBuf>,
 }
 
 /// What `dev.json` holds.
@@ -36,6 +38,22 @@ pub struct DevInfo {
     pub gateway_url: String,
     pub platform_publishable_key: String,
     pub demo: DemoAccount,
+    /// Every instance at start: the platform's and each account's.
+    #[serde(default)]
+    pub instances: Vec<DevInstance>,
+}
+
+/// What a developer needs to verify an instance's tokens and read its mail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DevInstance {
+    pub name: String,
+    pub instance_id: String,
+    /// `iss` of its tokens; discovery at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// `aud` of its access tokens.
+    pub audience: String,
+    /// Where its mail goes (also in the dashboard's dev mailbox).
+    pub outbox: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +96,8 @@ pub async fn start(options: DevOptions) -> anyhow::Result<Dev> {
     config.listen = options.listen;
     config.stop_instances_on_shutdown = true;
     config.dashboard_dir = options.dashboard_dir.clone();
+    config.sdk_dir = options.sdk_dir.clone();
+    config.dev_mailbox = true;
     // The dashboard's Vite dev server (`npm run dev --workspace @authstack/dashboard`).
     // The demo owner runs this platform: the dashboard shows them the Ops page.
     config.operator_emails = vec![DEMO_EMAIL.to_owned()];
@@ -137,10 +157,43 @@ async fn ensure_demo(app: &AppState, data_dir: &Path, addr: SocketAddr) -> anyho
             .expose_secret()
             .to_owned(),
         demo,
+        instances: dev_instances(app, data_dir).await?,
     };
     let _ = std::fs::remove_file(&path);
     write_private_file(&path, &serde_json::to_vec_pretty(&info)?)?;
     Ok(info)
+}
+
+async fn dev_instances(app: &AppState, data_dir: &Path) -> anyhow::Result<Vec<DevInstance>> {
+    let instances_dir = data_dir.join("instances");
+    let mut out = Vec::new();
+    for instance in instances::all(&app.db).await? {
+        if instance.state == State::Deleted {
+            continue;
+        }
+        let name = match &instance.account_id {
+            None => "platform".to_owned(),
+            Some(account_id) => {
+                let account = crate::accounts::find(&app.db, account_id).await?;
+                format!(
+                    "{} {}",
+                    account.map_or_else(|| account_id.clone(), |a| a.name),
+                    instance.environment
+                )
+            }
+        };
+        out.push(DevInstance {
+            name,
+            issuer: gateway::address::issuer(&app.gateway_url, &instance.id),
+            audience: instance.id.clone(),
+            outbox: crate::mailbox::outbox_of(&instances_dir, &instance.id)
+                .display()
+                .to_string(),
+            instance_id: instance.id,
+        });
+    }
+    out.sort_by_key(|i| i.name != "platform");
+    Ok(out)
 }
 
 async fn create_demo(app: &AppState) -> anyhow::Result<DemoAccount> {
@@ -263,6 +316,13 @@ const DEMO_EMAIL: &str = "demo@authstack.dev";
 
 /// The banner `authstack dev` prints.
 pub fn banner(info: &DevInfo, data_dir: &Path) -> String {
+    let mut instances = String::new();
+    for i in &info.instances {
+        instances.push_str(&format!(
+            "  instance {}  {}\n    issuer   {}\n    audience {}\n    outbox   {}\n",
+            i.name, i.instance_id, i.issuer, i.audience, i.outbox
+        ));
+    }
     format!(
         "\nAuthStack is running (dev)\n\
          \x20 dashboard       {}/\n\
@@ -273,6 +333,8 @@ pub fn banner(info: &DevInfo, data_dir: &Path) -> String {
          \x20   live key      {}\n\
          \x20   test key      {}\n\
          \x20   secret key    {}\n\
+         {}\
+         \x20 dev mailbox     {}/dev/mailbox\n\
          \x20 all of this is in {}\n",
         info.control_plane_url.trim_end_matches('/'),
         info.control_plane_url,
@@ -284,6 +346,8 @@ pub fn banner(info: &DevInfo, data_dir: &Path) -> String {
         info.demo.live_publishable_key,
         info.demo.test_publishable_key,
         info.demo.secret_key,
+        instances,
+        info.control_plane_url.trim_end_matches('/'),
         data_dir.join(DEV_FILE).display(),
     )
 }

@@ -27,8 +27,9 @@ pub enum Error {
     RegionUnavailable(String),
     #[error("the API key is missing, unknown, expired or revoked")]
     InvalidApiKey,
-    #[error("the request's origin is not allowed for this instance")]
-    OriginNotAllowed,
+    /// The browser origin (lowercased) that the key's instance does not allow.
+    #[error("{}", origin_message(.0))]
+    OriginNotAllowed(String),
     #[error("the instance is not available right now; retry shortly")]
     InstanceUnavailable,
     #[error("the instance did not answer in time")]
@@ -65,7 +66,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::RegionUnavailable(_) => "region_unavailable",
             Error::InvalidApiKey => "invalid_api_key",
-            Error::OriginNotAllowed => "origin_not_allowed",
+            Error::OriginNotAllowed(_) => "origin_not_allowed",
             Error::InstanceUnavailable => "instance_unavailable",
             Error::UpstreamTimeout => "upstream_timeout",
             Error::InvalidSignature(_) => "invalid_signature",
@@ -84,7 +85,7 @@ impl Error {
         match self {
             Error::InvalidRequest(_) | Error::InvalidSignature(_) => StatusCode::BAD_REQUEST,
             Error::Unauthorized(_) | Error::InvalidApiKey => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) | Error::OriginNotAllowed => StatusCode::FORBIDDEN,
+            Error::Forbidden(_) | Error::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) | Error::RegionUnavailable(_) => StatusCode::CONFLICT,
             Error::InstanceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -103,6 +104,16 @@ impl Error {
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidRequest(message.into())
     }
+}
+
+fn origin_message(origin: &str) -> String {
+    if origin.is_empty() {
+        return "the request's origin is not allowed for this instance".into();
+    }
+    format!(
+        "the origin {origin} is not allowed to call this instance: add it to the instance's \
+         allowed origins (dashboard: Settings, or PUT /v1/accounts/{{account}}/instances/{{live|test}}/allowed-origins)"
+    )
 }
 
 impl From<sqlx::Error> for Error {

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod billing;
+pub mod capabilities;
 pub mod catalog;
 pub mod config;
 pub mod customize;
@@ -19,6 +20,7 @@ pub mod gateway;
 pub mod http;
 pub mod instances;
 pub mod keys;
+pub mod mailbox;
 pub mod metrics;
 pub mod ops;
 pub mod platform;
@@ -132,6 +134,8 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/platform", get(platform_info))
         .route("/v1/me", get(ops::me))
         .route("/v1/plans", get(catalog::routes::plans))
+        .route("/v1/capabilities", get(capabilities::get))
+        .route("/v1/dev/mailbox", get(mailbox::list))
         .route("/v1/regions", get(catalog::routes::regions))
         .route(
             "/v1/accounts",
@@ -245,6 +249,14 @@ struct PlatformInfo {
     gateway_url: String,
     /// The platform's publishable key (browser-safe): the dashboard signs users up and in with it.
     publishable_key: String,
+    /// Where the packed SDK can be installed from, when this control plane serves it.
+    sdk: Option<SdkTarballs>,
+}
+
+#[derive(serde::Serialize)]
+struct SdkTarballs {
+    client: String,
+    react: String,
 }
 
 async fn platform_info(
@@ -255,6 +267,15 @@ async fn platform_info(
         instance_id: app.platform.instance_id.clone(),
         gateway_url: app.gateway_url.clone(),
         publishable_key: key.expose_secret().to_owned(),
+        sdk: app
+            .config
+            .sdk_dir
+            .as_ref()
+            .filter(|dir| SDK_TARBALLS.iter().all(|name| dir.join(name).is_file()))
+            .map(|_| SdkTarballs {
+                client: format!("{}/sdk/{}", app.dashboard_url, SDK_TARBALLS[0]),
+                react: format!("{}/sdk/{}", app.dashboard_url, SDK_TARBALLS[1]),
+            }),
     }))
 }
 
@@ -402,7 +423,7 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
     let app = Arc::new(App {
         dashboard_url,
         planner,
-        platform: Platform::new(platform_id.clone(), gateway_url.clone(), platform_secrets),
+        platform: Platform::new(platform_id.clone(), &gateway_url, platform_secrets),
         reconciler: Reconciler::default(),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -482,7 +503,10 @@ pub fn browser_address(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-/// Paths outside the API: the dashboard's files, and its `index.html` for the routes the app
+/// The packed SDK packages `/sdk/` serves (from `Config::sdk_dir`).
+const SDK_TARBALLS: [&str; 2] = ["authstack-client.tgz", "authstack-react.tgz"];
+
+/// Paths outside the API: the packed SDK, the dashboard's files, and its `index.html` for the routes the app
 /// handles in the browser. API paths (and everything without a dashboard) are a JSON 404.
 async fn dashboard(
     axum::extract::State(app): axum::extract::State<AppState>,
@@ -490,15 +514,31 @@ async fn dashboard(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     use tower::ServiceExt;
-    let api = request.uri().path().starts_with("/v1/");
-    match &app.config.dashboard_dir {
-        Some(dir)
-            if !api
-                && matches!(
-                    *request.method(),
-                    axum::http::Method::GET | axum::http::Method::HEAD
-                ) =>
+    let path = request.uri().path();
+    let api = ["/v1/", "/.well-known/", "/sdk/", "/openapi"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
+    let read = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if let (Some(dir), Some(name), true) = (
+        &app.config.sdk_dir,
+        path.strip_prefix("/sdk/"),
+        read,
+    ) && SDK_TARBALLS.contains(&name)
+        && dir.join(name).is_file()
+    {
+        return match tower_http::services::ServeFile::new(dir.join(name))
+            .oneshot(request)
+            .await
         {
+            Ok(response) => response.into_response(),
+            Err(err) => Error::Internal(anyhow::anyhow!("serving the SDK: {err}")).into_response(),
+        };
+    }
+    match &app.config.dashboard_dir {
+        Some(dir) if !api && read => {
             let index = tower_http::services::ServeFile::new(dir.join("index.html"));
             match tower_http::services::ServeDir::new(dir)
                 .fallback(index)

@@ -60,6 +60,10 @@ struct DevArgs {
     /// The dashboard's built files, served at `/` (`sdk-js/apps/dashboard/dist` when it exists).
     #[arg(long, env = "AUTHSTACK_DASHBOARD_DIR")]
     dashboard_dir: Option<PathBuf>,
+    /// The packed SDK (`authstack-client.tgz`, `authstack-react.tgz`), served at `/sdk/`
+    /// (`sdk-js/dist-packages` when it exists; `scripts/run` packs it).
+    #[arg(long, env = "AUTHSTACK_SDK_DIR")]
+    sdk_dir: Option<PathBuf>,
 }
 
 /// The dashboard directory given, or the repository's build when it exists.
@@ -232,6 +236,10 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         listen: args.listen,
         gateway_listen: args.gateway_listen,
         dashboard_dir: dashboard_dir(args.dashboard_dir.clone()),
+        sdk_dir: args.sdk_dir.clone().or_else(|| {
+            let packed = PathBuf::from("sdk-js/dist-packages");
+            packed.is_dir().then_some(packed)
+        }),
     })
     .await?;
     println!("{}", dev::banner(&running.info, &args.data_dir));

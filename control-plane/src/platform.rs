@@ -56,7 +56,10 @@ pub struct Platform {
     /// Direct URL (loopback or cluster-internal); calls carry the gateway secret. Known once
     /// the provisioner has it running.
     endpoint: std::sync::RwLock<String>,
+    /// The platform instance's issuer: its address on the gateway.
     pub issuer: String,
+    /// The gateway's URL, the issuer of tokens minted before instances had addresses.
+    previous_issuer: String,
     secrets: InstanceSecrets,
     keys: RwLock<JwksCache>,
 }
@@ -109,11 +112,12 @@ struct Claims {
 }
 
 impl Platform {
-    pub fn new(instance_id: String, issuer: String, secrets: InstanceSecrets) -> Self {
+    pub fn new(instance_id: String, gateway_url: &str, secrets: InstanceSecrets) -> Self {
         Platform {
+            issuer: crate::gateway::address::issuer(gateway_url, &instance_id),
+            previous_issuer: gateway_url.to_owned(),
             instance_id,
             endpoint: std::sync::RwLock::new(String::new()),
-            issuer,
             secrets,
             keys: RwLock::new(JwksCache::default()),
         }
@@ -172,7 +176,7 @@ impl Platform {
             }
         };
         let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[&self.issuer]);
+        validation.set_issuer(&[&self.issuer, &self.previous_issuer]);
         validation.set_audience(&[&self.instance_id]);
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)

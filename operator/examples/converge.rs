@@ -114,6 +114,7 @@ fn spec(index: usize) -> AuthStackInstanceSpec {
         config: json!({ "passwords": { "min_length": 12 } }),
         image: "ghcr.io/authstack/authstack-instance:0.1.0".into(),
         issuer: "https://api.authstack.example".into(),
+        previous_issuers: Vec::new(),
         gateway_secret_ref: format!("ins-{index}-gateway"),
         replicas: 2,
         resources: Resources::default(),

@@ -50,6 +50,9 @@ pub struct AuthStackInstanceSpec {
     pub image: String,
     /// The `iss` claim and public base URL the instance announces.
     pub issuer: String,
+    /// Earlier issuers whose unexpired tokens the instance still accepts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_issuers: Vec<String>,
     /// The Secret (written by the control plane) holding `gateway-secret` and `admin-key`.
     pub gateway_secret_ref: String,
     #[serde(default = "one")]

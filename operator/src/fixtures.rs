@@ -35,6 +35,7 @@ pub fn spec() -> AuthStackInstanceSpec {
         config: json!({ "passwords": { "min_length": 12 } }),
         image: "ghcr.io/authstack/authstack-instance:0.1.0".into(),
         issuer: "https://api.authstack.example".into(),
+        previous_issuers: Vec::new(),
         gateway_secret_ref: "ins-test-gateway".into(),
         replicas: 2,
         resources: Resources::default(),

@@ -405,6 +405,9 @@ fn deployment(instance: &AuthStackInstance, database: Database<'_>, revision: i6
     }
     env.push(json!({ "name": "AUTHSTACK_TRUST_FORWARDED_FOR", "value": "true" }));
     env.push(json!({ "name": "AUTHSTACK_LOG_FORMAT", "value": "json" }));
+    if !spec.previous_issuers.is_empty() {
+        env.push(json!({ "name": "AUTHSTACK_PREVIOUS_ISSUERS", "value": spec.previous_issuers.join(",") }));
+    }
     let probe = |path: &str, period: u32, failures: u32| {
         json!({
             "httpGet": { "path": path, "port": "http" },

@@ -28,7 +28,24 @@ pub struct CustomizationView {
     /// What the patch changes against the base revision (proposals only).
     #[serde(skip_serializing_if = "Option::is_none")]
     diff: Option<Diff>,
+    /// The settings the patch changes that the instance does not act on yet: recorded only.
+    not_active: Vec<&'static authstack_instance::capabilities::Setting>,
     quota: Quota,
+}
+
+/// The inactive settings among those `patch` touches.
+pub fn not_active(patch: &json_patch::Patch) -> Vec<&'static authstack_instance::capabilities::Setting> {
+    let paths: Vec<String> = patch.0.iter().map(|op| op.path().to_string()).collect();
+    authstack_instance::capabilities::inactive_among(paths.iter().map(String::as_str))
+}
+
+/// `"a"`, `"a and b"`, `"a, b and c"`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 #[derive(Serialize)]
@@ -67,6 +84,7 @@ async fn present(
         _ => None,
     };
     Ok(CustomizationView {
+        not_active: not_active(&c.patch),
         customization: c,
         diff,
         quota: quota(app, account, instance).await?,
@@ -99,6 +117,11 @@ async fn plan(app: &App, instance: &Instance, prompt: &str) -> Result<(i64, Plan
     let context = PlanContext {
         current: &base.config,
         plan: &instance.plan,
+        sso: app
+            .config
+            .catalog
+            .plan(&instance.plan)
+            .is_some_and(|p| p.limits.sso),
     };
     let planned = app.planner.plan(prompt, &context).await.map_err(|err| {
         Error::BadGateway(format!(
@@ -281,14 +304,24 @@ pub async fn modify(
                     instance.plan, used.limit
                 )));
             }
-            let (base_revision, planned) = plan(&app, &instance, &prompt).await?;
+            // A follow-up ("make it required for all users") refines the request it follows:
+            // plan the two together, and the follow-up alone only if together they cannot be.
+            let combined = format!("{}. {prompt}", c.prompt.trim_end_matches('.'));
+            let (mut base_revision, mut planned) = plan(&app, &instance, &combined).await?;
+            let mut planned_prompt = combined;
+            if let Planned::Unsupported { .. } = planned {
+                let (alone_base, alone) = plan(&app, &instance, &prompt).await?;
+                if let Planned::Proposal(_) = alone {
+                    (base_revision, planned, planned_prompt) = (alone_base, alone, prompt.clone());
+                }
+            }
             match planned {
                 Planned::Proposal(proposal) => {
                     c.patch = proposal.patch;
                     c.summary = proposal.summary;
                     c.security_notes = proposal.security_notes;
                     c.base_revision = base_revision;
-                    c.prompt = prompt;
+                    c.prompt = planned_prompt;
                 }
                 Planned::Unsupported { message } => {
                     return Err(Error::invalid(format!(
@@ -400,12 +433,43 @@ pub async fn approve(
         )
             .into_response());
     }
+    let inactive = not_active(&c.patch);
+    let active_changes = c.patch.0.iter().any(|op| {
+        authstack_instance::capabilities::is_active(&op.path().to_string())
+    });
     let (status, result) = match deployment.outcome {
         Outcome::Deployed => match verify(&app, &instance, &config).await {
+            // Nothing is claimed for a setting the instance does not act on.
+            Ok(()) if !inactive.is_empty() => {
+                let labels: Vec<&str> = inactive.iter().map(|s| s.label).collect();
+                let recorded = format!(
+                    "{} recorded; this instance does not act on {} yet, so users see no \
+                     change from {}.",
+                    if labels.len() == 1 { "is" } else { "are" },
+                    if labels.len() == 1 { "it" } else { "them" },
+                    if labels.len() == 1 { "it" } else { "them" },
+                );
+                let names = and_list(&labels);
+                (
+                    Status::Deployed,
+                    if active_changes {
+                        format!(
+                            "Revision {number} is live on the {} instance; the rest of the change is \
+                             in effect. {names} {recorded}",
+                            instance.environment
+                        )
+                    } else {
+                        format!(
+                            "Revision {number} is deployed to the {} instance. {names} {recorded}",
+                            instance.environment
+                        )
+                    },
+                )
+            }
             Ok(()) => (
                 Status::Deployed,
                 format!(
-                    "Done: revision {number} is live on the {} instance and the change is visible ({}).",
+                    "Done: revision {number} is live on the {} instance and the change is in effect ({}).",
                     instance.environment, c.summary
                 ),
             ),

@@ -7,6 +7,7 @@
 //! streams the request to the instance with `X-AuthStack-Gateway`, which instances require.
 //! Everything but `/_authstack/healthz` and `/_authstack/metrics` is forwarded.
 
+pub mod address;
 pub mod cli;
 mod cors;
 mod limits;
@@ -138,18 +139,76 @@ impl Gateway {
         if request.method() == Method::CONNECT {
             return (Err(Error::MethodNotAllowed), None);
         }
+        let mut request = request;
+        let addressed = match address::split(request.uri().path()) {
+            Some((instance_id, rest)) => {
+                let instance_id = instance_id.to_owned();
+                match strip_address(&request, rest) {
+                    Ok(uri) => *request.uri_mut() = uri,
+                    Err(err) => return (Err(err), None),
+                }
+                Some(instance_id)
+            }
+            None => None,
+        };
         let Some((presented_as, key)) = presented_key(request.headers()) else {
-            return (Err(Error::InvalidApiKey), None);
+            return match addressed {
+                Some(instance_id) if address::is_public(request.method(), request.uri().path()) => {
+                    self.serve_public(&instance_id, request, request_id).await
+                }
+                Some(_) => (
+                    Err(Error::Unauthorized(
+                        "this path needs an API key: a publishable key in X-AuthStack-Key or a secret key as Bearer",
+                    )),
+                    None,
+                ),
+                None => (Err(Error::InvalidApiKey), None),
+            };
         };
         let route = match self.routes.lookup(key).await {
             Ok(Some(route)) => route,
             Ok(None) => return (Err(Error::InvalidApiKey), None),
             Err(err) => return (Err(Error::Internal(err)), None),
         };
-        if route.kind != presented_as {
+        // A key only reaches its own instance, whichever address it is sent to.
+        if route.kind != presented_as || addressed.is_some_and(|id| *id != *route.instance_id) {
             return (Err(Error::InvalidApiKey), None);
         }
         let result = self.forward(&route, request, request_id, origin).await;
+        (result, Some(route))
+    }
+
+    /// A keyless read of an instance's public documents under its address: any origin may
+    /// read them (they hold no secret and no user data); limited per instance.
+    async fn serve_public(
+        &self,
+        instance_id: &str,
+        request: Request,
+        request_id: &HeaderValue,
+    ) -> (Result<Response, Error>, Option<Arc<Route>>) {
+        let route = match self.routes.lookup_instance(instance_id).await {
+            Ok(Some(route)) => route,
+            Ok(None) => return (Err(Error::NotFound("instance")), None),
+            Err(err) => return (Err(Error::Internal(err)), None),
+        };
+        let result = async {
+            let secrets = self.admit(&route)?;
+            let forwarded = Forwarded {
+                client_ip: client_ip(&request),
+                request_id,
+                as_admin: false,
+            };
+            let mut response = self
+                .upstreams
+                .forward(&route, secrets, request, forwarded)
+                .await?;
+            response.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+            Ok(response)
+        }
+        .await;
         (result, Some(route))
     }
 
@@ -165,18 +224,12 @@ impl Gateway {
             return Err(Error::InvalidApiKey);
         }
         if origin.is_some() {
-            let allowed = cors::origin(request.headers()).is_some_and(|o| route.allows_origin(&o));
-            if !allowed {
-                return Err(Error::OriginNotAllowed);
+            let origin = cors::origin(request.headers()).unwrap_or_default();
+            if !route.allows_origin(&origin) {
+                return Err(Error::OriginNotAllowed(origin));
             }
         }
-        let secrets = match &route.secrets {
-            Some(secrets) if route.is_serving() => secrets,
-            _ => return Err(Error::InstanceUnavailable),
-        };
-        self.limits
-            .take(&route.key_id, route.requests_per_second)
-            .map_err(|retry_after| Error::RateLimited { retry_after })?;
+        let secrets = self.admit(route)?;
         self.usage.record(route, now);
         let client_ip = client_ip(&request);
         let forwarded = Forwarded {
@@ -194,15 +247,25 @@ impl Gateway {
         Ok(response)
     }
 
-    async fn preflight(&self, headers: &HeaderMap) -> Result<Response, Error> {
-        let (Some(value), Some(origin)) = (headers.get(header::ORIGIN), cors::origin(headers))
-        else {
-            return Err(Error::OriginNotAllowed);
+    /// The instance's secrets when it serves and the route's rate limit lets one more through.
+    fn admit<'r>(&self, route: &'r Route) -> Result<&'r routes::RouteSecrets, Error> {
+        let secrets = match &route.secrets {
+            Some(secrets) if route.is_serving() => secrets,
+            _ => return Err(Error::InstanceUnavailable),
         };
-        if self.routes.origin_allowed_anywhere(&origin).await? {
-            Ok(cors::preflight(headers, value))
-        } else {
-            Err(Error::OriginNotAllowed)
+        self.limits
+            .take(&route.key_id, route.requests_per_second)
+            .map_err(|retry_after| Error::RateLimited { retry_after })?;
+        Ok(secrets)
+    }
+
+    /// Every preflight is answered: it carries no key, so the gateway cannot know the
+    /// instance, and nothing is forwarded on a preflight. The actual request is checked against
+    /// its key's instance; a refused origin then gets a JSON error the browser can read.
+    async fn preflight(&self, headers: &HeaderMap) -> Result<Response, Error> {
+        match headers.get(header::ORIGIN) {
+            Some(value) if cors::origin(headers).is_some() => Ok(cors::preflight(headers, value)),
+            _ => Err(Error::OriginNotAllowed(String::new())),
         }
     }
 }
@@ -306,6 +369,11 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/_authstack/healthz", get(healthz))
         .route("/_authstack/metrics", get(metrics))
+        // Browsers ask for it on the instances' pages (under `/i/{id}/`); there is none.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .fallback(handle)
         .with_state(gateway)
 }
@@ -347,15 +415,9 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request<Body>) -> 
         Ok(response) => response,
         Err(err) => {
             let mut response = err.into_response();
-            // Let the browser read the error when the origin is one AuthStack serves.
-            if let Some(origin) = &origin
-                && let Some(normalised) = origin.to_str().ok().map(str::to_ascii_lowercase)
-                && gateway
-                    .routes
-                    .origin_allowed_anywhere(normalised.trim())
-                    .await
-                    .unwrap_or(false)
-            {
+            // The gateway's own errors hold nothing secret: let any browser read them, so that
+            // a refused origin is told why instead of seeing an opaque CORS failure.
+            if let Some(origin) = &origin {
                 cors::allow(&mut response, origin);
             }
             response
@@ -391,6 +453,18 @@ fn presented_key(headers: &HeaderMap) -> Option<(KeyKind, &str)> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     plausible.then_some((kind, key))
+}
+
+/// The request's URI with the instance address removed from its path (query kept).
+fn strip_address(request: &Request, rest: &str) -> Result<axum::http::Uri, Error> {
+    let path_and_query = match request.uri().query() {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_owned(),
+    };
+    axum::http::Uri::builder()
+        .path_and_query(path_and_query)
+        .build()
+        .map_err(|_| Error::invalid("the request path cannot be forwarded"))
 }
 
 /// The client's `X-Request-Id` when it is a sane identifier, else a new one.

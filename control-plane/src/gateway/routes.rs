@@ -168,9 +168,8 @@ pub struct Routes {
     /// Bumped on every invalidation; a lookup that started before one does not store its result.
     generation: AtomicU64,
     entries: RwLock<HashMap<[u8; 32], Option<Arc<Route>>>>,
-    /// Every origin any instance allows: what a preflight, which carries no key, is checked
-    /// against.
-    origins: RwLock<Option<Arc<HashSet<String>>>>,
+    /// Routes by instance id, for keyless requests under instances' public addresses.
+    instances: RwLock<HashMap<String, Option<Arc<Route>>>>,
 }
 
 impl Routes {
@@ -181,7 +180,7 @@ impl Routes {
             catalog,
             generation: AtomicU64::new(0),
             entries: RwLock::new(HashMap::new()),
-            origins: RwLock::new(None),
+            instances: RwLock::new(HashMap::new()),
         }
     }
 
@@ -235,6 +234,69 @@ impl Routes {
             return Ok(None);
         }
         let key_id: String = row.try_get("id")?;
+        let environment: String = row.try_get("environment")?;
+        let expires_at: Option<UnixTime> = row.try_get("expires_at")?;
+        self.route(&row, Arc::from(key_id), kind, environment, expires_at)
+            .map(|route| Some(Arc::new(route)))
+    }
+
+    /// The route to instance `instance_id` for requests under its public address that present
+    /// no key (its discovery document and JWKS); `None` when there is no such instance.
+    pub async fn lookup_instance(&self, instance_id: &str) -> anyhow::Result<Option<Arc<Route>>> {
+        if let Some(cached) = self
+            .instances
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(instance_id)
+        {
+            return Ok(cached.clone());
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let row = sqlx::query(
+            "SELECT i.id AS instance_id, i.environment, i.plan, i.state, i.endpoint, \
+                    i.allowed_origins, i.secrets \
+             FROM instances i WHERE i.id = $1 AND i.state <> 'deleted'",
+        )
+        .bind(instance_id)
+        .fetch_optional(&self.db.pool)
+        .await
+        .context("looking up an instance")?;
+        let route = match row {
+            Some(row) => {
+                let environment: String = row.try_get("environment")?;
+                let key_id: Arc<str> = Arc::from(format!("address:{instance_id}"));
+                Some(Arc::new(self.route(
+                    &row,
+                    key_id,
+                    KeyKind::Publishable,
+                    environment,
+                    None,
+                )?))
+            }
+            None => None,
+        };
+        let mut instances = self
+            .instances
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            if instances.len() >= MAX_ENTRIES {
+                instances.clear();
+            }
+            instances.insert(instance_id.to_owned(), route.clone());
+        }
+        Ok(route)
+    }
+
+    /// A route from a row with the instance's columns.
+    fn route(
+        &self,
+        row: &sqlx::any::AnyRow,
+        key_id: Arc<str>,
+        kind: KeyKind,
+        environment: String,
+        expires_at: Option<UnixTime>,
+    ) -> anyhow::Result<Route> {
         let instance_id: String = row.try_get("instance_id")?;
         let plan: String = row.try_get("plan")?;
         let state: String = row.try_get("state")?;
@@ -243,14 +305,13 @@ impl Routes {
         if upstream.is_none() {
             tracing::error!(%instance_id, %endpoint, "the instance's endpoint is not an http:// URL");
         }
-        let key_id: Arc<str> = Arc::from(key_id);
         let instance_id: Arc<str> = Arc::from(instance_id);
         let mut route = Route {
             metrics: KeyMetrics::new(&instance_id, &key_id),
             key_id,
             kind,
-            environment: row.try_get("environment")?,
-            expires_at: row.try_get("expires_at")?,
+            environment,
+            expires_at,
             allowed_origins: parse_origins(&row.try_get::<String, _>("allowed_origins")?),
             requests_per_second: self
                 .catalog
@@ -271,57 +332,20 @@ impl Routes {
                     .with_context(|| format!("opening the secrets of {}", route.instance_id))?,
             );
         }
-        Ok(Some(Arc::new(route)))
+        Ok(route)
     }
 
-    /// Whether any instance allows `origin` (for preflights).
-    pub async fn origin_allowed_anywhere(&self, origin: &str) -> anyhow::Result<bool> {
-        let cached = self
-            .origins
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        let origins = match cached {
-            Some(origins) => origins,
-            None => {
-                let generation = self.generation.load(Ordering::Acquire);
-                let origins = Arc::new(self.load_origins().await?);
-                let mut slot = self
-                    .origins
-                    .write()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                if self.generation.load(Ordering::Acquire) == generation {
-                    *slot = Some(origins.clone());
-                }
-                origins
-            }
-        };
-        Ok(origins.contains(origin))
-    }
-
-    async fn load_origins(&self) -> anyhow::Result<HashSet<String>> {
-        let rows = sqlx::query("SELECT allowed_origins FROM instances WHERE state <> 'deleted'")
-            .fetch_all(&self.db.pool)
-            .await
-            .context("reading the allowed origins")?;
-        let mut origins = HashSet::new();
-        for row in rows {
-            origins.extend(parse_origins(&row.try_get::<String, _>("allowed_origins")?));
-        }
-        Ok(origins)
-    }
-
-    /// Drops every cached route and the origin set.
+    /// Drops every cached route.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.entries
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
-        *self
-            .origins
+        self.instances
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
     }
 
     /// Polls `route_changes` and invalidates the caches whenever it moves, from `seen` on.

@@ -361,7 +361,9 @@ async fn spec(
         account_id: instance.account_id.clone(),
         environment: instance.environment,
         region: instance.region.clone(),
-        issuer: app.gateway_url.clone(),
+        issuer: crate::gateway::address::issuer(&app.gateway_url, &instance.id),
+        // Until this release every instance's issuer was the gateway's URL.
+        previous_issuers: vec![app.gateway_url.clone()],
         revision: instance.revision,
         config,
         secrets: instance.secrets(app)?,

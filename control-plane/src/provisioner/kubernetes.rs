@@ -255,6 +255,7 @@ pub fn cr_for(
             config,
             image: options.image.clone(),
             issuer: spec.issuer.clone(),
+            previous_issuers: spec.previous_issuers.clone(),
             gateway_secret_ref: gateway_secret_name(&spec.id),
             replicas: to_i32(replicas),
             resources: Resources {

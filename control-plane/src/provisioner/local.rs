@@ -327,6 +327,7 @@ impl Host {
             layout,
             port,
             issuer: spec.issuer.clone(),
+            previous_issuers: spec.previous_issuers.join(","),
             secrets: spec.secrets.clone(),
             executable: self.options.executable.clone(),
             starts: self.starts.clone(),
@@ -523,6 +524,8 @@ struct Launch {
     /// The configuration file it runs.
     config: PathBuf,
     issuer: String,
+    /// Comma-separated, as `--previous-issuer` takes them.
+    previous_issuers: String,
     secrets: InstanceSecrets,
     executable: PathBuf,
     /// Shared by all instances: bounds the starts under way (see [`Host::starts`]).
@@ -595,6 +598,7 @@ impl Launch {
             .arg(flag("--config", &self.config))
             .arg(format!("--audience={}", self.instance_id))
             .arg(format!("--issuer={}", self.issuer))
+            .arg(format!("--previous-issuer={}", self.previous_issuers))
             .arg("--trust-forwarded-for")
             .arg("--log-format=json")
             .stdin(Stdio::null())
@@ -953,6 +957,7 @@ fn spec_digest(spec: &InstanceSpec) -> anyhow::Result<String> {
     for part in [
         revision.as_bytes(),
         spec.issuer.as_bytes(),
+        spec.previous_issuers.join(",").as_bytes(),
         &config,
         spec.secrets.gateway_secret.expose_secret().as_bytes(),
         spec.secrets.admin_key.expose_secret().as_bytes(),

@@ -119,8 +119,11 @@ pub struct InstanceSpec {
     pub account_id: Option<String>,
     pub environment: Environment,
     pub region: String,
-    /// The `iss` claim and public base URL the instance announces (the gateway's URL).
+    /// The `iss` claim and public base URL the instance announces: its address on the
+    /// gateway, `{gateway}/i/{id}`.
     pub issuer: String,
+    /// Earlier issuers whose unexpired tokens the instance still accepts.
+    pub previous_issuers: Vec<String>,
     /// The configuration revision this spec carries.
     pub revision: i64,
     pub config: InstanceConfig,

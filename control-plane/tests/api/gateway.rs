@@ -575,9 +575,27 @@ async fn gateway_cors_preflights_and_origins() {
         .send()
         .await
         .expect("preflight");
-    let denied = json_of(denied).await;
-    assert_error(&denied, StatusCode::FORBIDDEN, "origin_not_allowed");
-    assert!(!denied.1.contains_key("access-control-allow-origin"));
+    // A preflight names no key, so no instance: it is answered for every origin, and nothing
+    // is forwarded. The actual request is refused below, readably.
+    assert_eq!(denied.status(), StatusCode::NO_CONTENT);
+    let refused = world
+        .post("/v1/auth/signup")
+        .header("x-authstack-key", &publishable.key)
+        .header("origin", "https://evil.example")
+        .json(&json!({ "email": "eve@example.com", "password": "correct horse battery staple 42" }))
+        .send()
+        .await
+        .expect("send");
+    let refused = json_of(refused).await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "origin_not_allowed");
+    // The browser may read why: the origin, and how to allow it.
+    assert_eq!(
+        refused.1["access-control-allow-origin"],
+        "https://evil.example"
+    );
+    let message = refused.2["message"].as_str().expect("message");
+    assert!(message.contains("https://evil.example"), "{message}");
+    assert!(message.contains("allowed origins"), "{message}");
 
     // The actual request from the instance's own origin.
     let allowed = world
@@ -880,4 +898,116 @@ async fn gateway_metrics_list_requests_by_key() {
     );
     assert!(line.contains("status=\"200\""), "{line}");
     assert!(metrics.contains("authstack_gateway_request_duration_seconds"));
+}
+
+#[tokio::test]
+async fn each_instance_has_an_address_for_keyless_discovery_and_mailed_pages() {
+    let world = World::new().await;
+    let live = world.real_instance("live", &[APP_ORIGIN]).await;
+    let other = world.real_instance("test", &[]).await;
+    let other_key = world.key(&other, "publishable", None).await;
+    let own_key = world.key(&live, "publishable", None).await;
+    let base = format!("{}/i/{}", world.url, live.id);
+
+    // A verifier needs nothing but the URL: no key, no custom header, any origin.
+    let discovery = world
+        .http
+        .get(format!("{base}/.well-known/openid-configuration"))
+        .header("origin", "https://verifier.example")
+        .send()
+        .await
+        .expect("discovery");
+    let (status, headers, body) = json_of(discovery).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert!(body["jwks_uri"].is_string(), "{body}");
+    let jwks = json_of(
+        world
+            .http
+            .get(format!("{base}/.well-known/jwks.json"))
+            .send()
+            .await
+            .expect("jwks"),
+    )
+    .await;
+    assert_eq!(jwks.0, StatusCode::OK);
+    assert_eq!(jwks.2["keys"][0]["alg"], "RS256");
+    // The same keys as the instance's own JWKS: the address reaches this instance.
+    let direct: Value = world
+        .http
+        .get(format!(
+            "{}/.well-known/jwks.json",
+            live.direct.as_deref().expect("real")
+        ))
+        .header(
+            "x-authstack-gateway",
+            live.secrets.gateway_secret.expose_secret(),
+        )
+        .send()
+        .await
+        .expect("direct")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(jwks.2, direct);
+
+    // The pages mailed links open are reachable too (their forms carry the token).
+    let page = world
+        .http
+        .post(format!("{base}/verify-email"))
+        .form(&[("token", "not-a-token")])
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
+
+    // Everything else needs a key, and only the instance's own key works under its address.
+    let keyless = json_of(
+        world
+            .http
+            .get(format!("{base}/v1/admin/users"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_error(&keyless, StatusCode::UNAUTHORIZED, "unauthorized");
+    let foreign = json_of(
+        world
+            .http
+            .get(format!("{base}/v1/config/public"))
+            .header("x-authstack-key", &other_key.key)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_error(&foreign, StatusCode::UNAUTHORIZED, "invalid_api_key");
+    let own = world
+        .http
+        .get(format!("{base}/v1/config/public"))
+        .header("x-authstack-key", &own_key.key)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(own.status(), StatusCode::OK);
+    let unknown = json_of(
+        world
+            .http
+            .get(format!(
+                "{}/i/ins_nosuchinstance/.well-known/jwks.json",
+                world.url
+            ))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_error(&unknown, StatusCode::NOT_FOUND, "not_found");
 }

@@ -264,7 +264,13 @@ async fn customer_instances_are_provisioned_updated_suspended_and_deleted_in_the
     assert_eq!(spec["environment"], "live");
     assert_eq!(spec["revision"], 1);
     assert_eq!(spec["image"], IMAGE);
-    assert_eq!(spec["issuer"], json!(platform.gateway));
+    // Each instance's issuer is its own address on the gateway; tokens of the gateway-wide
+    // issuer of earlier releases still verify.
+    assert_eq!(
+        spec["issuer"],
+        json!(format!("{}/i/{live_id}", platform.gateway))
+    );
+    assert_eq!(spec["previousIssuers"], json!([platform.gateway]));
     assert_eq!(
         spec["gatewaySecretRef"],
         json!(format!("{}-gateway", resource_name(&live_id)))

@@ -79,6 +79,7 @@ fn spec(id: &str) -> InstanceSpec {
         environment: Environment::Test,
         region: "local".to_owned(),
         issuer: "http://127.0.0.1:7401".to_owned(),
+        previous_issuers: Vec::new(),
         revision: 1,
         config: InstanceConfig::default(),
         secrets: InstanceSecrets::generate(),

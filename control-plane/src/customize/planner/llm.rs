@@ -444,6 +444,7 @@ mod tests {
         let context = PlanContext {
             current: &current,
             plan: "pro",
+            sso: true,
         };
         (
             planner.plan("raise the password minimum", &context).await,
@@ -596,6 +597,7 @@ mod tests {
         let context = PlanContext {
             current: &current,
             plan: "pro",
+            sso: true,
         };
         let started = std::time::Instant::now();
         let err = planner
@@ -637,6 +639,7 @@ mod tests {
         let context = PlanContext {
             current: &current,
             plan: "pro",
+            sso: true,
         };
         let planned = planner.plan("dark mode", &context).await.expect("planned");
         assert!(matches!(planned, Planned::Proposal(_)));

@@ -8,6 +8,7 @@
 //! [`llm::LlmPlanner`] (any OpenAI-compatible endpoint). Whatever the backend, a proposal has
 //! passed [`apply`]: its patch applies to the current configuration and the result validates.
 
+pub mod contrast;
 pub mod llm;
 pub mod rules;
 
@@ -24,6 +25,8 @@ pub struct PlanContext<'a> {
     pub current: &'a InstanceConfig,
     /// The account's plan: `starter`, `pro` or `enterprise`.
     pub plan: &'a str,
+    /// Whether the plan includes single sign-on (`limits.sso` in `plans.yaml`).
+    pub sso: bool,
 }
 
 /// A proposed change: an RFC 6902 JSON Patch against the current config (as JSON), a

@@ -10,7 +10,7 @@
 //! "Nothing changes:" (the customization API may then skip the deploy). A request whose values
 //! would make the configuration invalid (an `http://` logo, a 30-second session timeout) is
 //! refused with the validation error, as is a prompt mixing a recognised request with one that
-//! cannot be done (SAML below the Enterprise plan): nothing is ever planned half-way.
+//! cannot be done (SAML on a plan without single sign-on): nothing is ever planned half-way.
 
 use authstack_instance::config::{InstanceConfig, IpNet, MfaMode};
 use serde_json::{Value, json};
@@ -69,7 +69,7 @@ const RULES: &[Rule] = &[
         plan: mfa,
     },
     Rule {
-        can: "enable SAML single sign-on for enterprise tenants (Enterprise plan)",
+        can: "enable SAML single sign-on for enterprise tenants (plans with single sign-on)",
         plan: saml,
     },
     Rule {
@@ -636,10 +636,7 @@ fn social(prompt: &Prompt, draft: &mut Draft) -> Step {
         ));
     }
     let mut asked = false;
-    for (key, name, env) in [
-        ("google", "Google", "GOOGLE"),
-        ("github", "GitHub", "GITHUB"),
-    ] {
+    for (key, name) in [("google", "Google"), ("github", "GitHub")] {
         // "Google Authenticator" is a second factor, not sign-in with Google.
         let mentioned = prompt
             .find(key)
@@ -650,20 +647,9 @@ fn social(prompt: &Prompt, draft: &mut Draft) -> Step {
         }
         asked = true;
         let changed = draft.set(&format!("/auth/social/{key}/enabled"), json!(true));
-        let setup = if draft
-            .get(&format!("/auth/social/{key}/client_id"))
-            .is_none_or(Value::is_null)
-        {
-            format!(
-                " Before users can use it, set the OAuth client id in auth.social.{key}.client_id \
-                 and the secret in AUTHSTACK_SOCIAL_{env}_CLIENT_SECRET."
-            )
-        } else {
-            String::new()
-        };
         draft.say(
             changed,
-            format!("Turn on sign-in with {name}.{setup}"),
+            format!("Turn on sign-in with {name}."),
             format!("Sign-in with {name} is already on."),
         );
     }
@@ -862,10 +848,10 @@ fn saml(prompt: &Prompt, draft: &mut Draft) -> Step {
         return Step::NotAsked;
     }
     let plan = draft.context.plan;
-    if plan != "enterprise" {
+    if !draft.context.sso {
         return Step::Refused(format!(
-            "SAML single sign-on for enterprise tenants needs the Enterprise plan; this account \
-             is on the {plan} plan. Upgrade, then ask again."
+            "SAML single sign-on for enterprise tenants needs a plan with single sign-on; this \
+             account is on the {plan} plan. Upgrade, then ask again."
         ));
     }
     let enabled = draft.set("/auth/saml/enabled", json!(true));
@@ -911,14 +897,9 @@ fn captcha(prompt: &Prompt, draft: &mut Draft) -> Step {
     } else {
         "signup"
     };
-    let setup = if draft.config().auth.captcha.site_key.is_none() {
-        " Set the site key in auth.captcha.site_key and the secret in AUTHSTACK_CAPTCHA_SECRET."
-    } else {
-        ""
-    };
     draft.say(
         changed,
-        format!("Protect {forms} with a CAPTCHA ({provider_name}).{setup}"),
+        format!("Protect {forms} with a CAPTCHA ({provider_name})."),
         format!("A CAPTCHA already protects {forms}."),
     );
     Step::Done
@@ -1401,9 +1382,12 @@ fn primary_color(prompt: &Prompt, draft: &mut Draft) -> Step {
         );
     };
     let changed = draft.set("/branding/primary_color", json!(color));
+    let warning = super::contrast::warning(&color)
+        .map(|w| format!(" {w}"))
+        .unwrap_or_default();
     draft.say(
         changed,
-        format!("Set the primary color to {color}."),
+        format!("Set the primary color to {color}.{warning}"),
         format!("The primary color is already {color}."),
     );
     Step::Done
@@ -1565,8 +1549,16 @@ mod tests {
     use crate::customize::planner::apply;
     use authstack_instance::config::Webhook;
 
+    /// The context on `plan` of the built-in catalogue.
+    fn context<'a>(current: &'a InstanceConfig, plan: &'a str) -> PlanContext<'a> {
+        let sso = crate::catalog::Catalog::built_in()
+            .plan(plan)
+            .is_some_and(|p| p.limits.sso);
+        PlanContext { current, plan, sso }
+    }
+
     fn proposal(prompt: &str, current: &InstanceConfig, plan: &str) -> Proposal {
-        let context = PlanContext { current, plan };
+        let context = context(current, plan);
         match super::plan(prompt, &context) {
             Ok(Planned::Proposal(p)) => p,
             other => panic!("{prompt:?} was not planned: {other:?}"),
@@ -1574,7 +1566,7 @@ mod tests {
     }
 
     fn refusal(prompt: &str, current: &InstanceConfig, plan: &str) -> String {
-        let context = PlanContext { current, plan };
+        let context = context(current, plan);
         match super::plan(prompt, &context) {
             Ok(Planned::Unsupported { message }) => message,
             other => panic!("{prompt:?} was not refused: {other:?}"),
@@ -1711,7 +1703,7 @@ mod tests {
     }
 
     #[test]
-    fn saml_needs_the_enterprise_plan() {
+    fn saml_needs_a_plan_with_single_sign_on() {
         let current = InstanceConfig::default();
         for prompt in [
             "Enable SAML for enterprise tenants",
@@ -1727,13 +1719,15 @@ mod tests {
                 "{prompt}"
             );
             assert!(proposal.security_notes.iter().any(|n| n.contains("SAML")));
-            let message = refusal(prompt, &current, "pro");
-            assert!(message.contains("needs the Enterprise plan"), "{message}");
-            assert!(message.contains("pro plan"), "{message}");
+            // The plans' own `sso` flag decides (plans.yaml): Pro has it, Starter not.
+            assert_eq!(self::proposal(prompt, &current, "pro").patch, proposal.patch);
+            let message = refusal(prompt, &current, "starter");
+            assert!(message.contains("needs a plan with single sign-on"), "{message}");
+            assert!(message.contains("starter plan"), "{message}");
         }
         // Nothing of a mixed request is planned when a part of it cannot be done.
         let message = refusal("Add Google login and SAML", &current, "starter");
-        assert!(message.contains("Enterprise"), "{message}");
+        assert!(message.contains("single sign-on"), "{message}");
         let message = refusal("Add Apple and Google login", &current, "pro");
         assert!(
             message.contains("Sign-in with Apple is not available yet"),
@@ -1833,10 +1827,7 @@ mod tests {
         // "Enable 2FA for admins" never weakens "required for everyone".
         let proposal = super::super::rules::plan(
             "enable 2FA for admins",
-            &PlanContext {
-                current: &current,
-                plan: "pro",
-            },
+            &context(&current, "pro"),
         );
         match proposal {
             Ok(Planned::Proposal(p)) => assert!(p.patch.0.is_empty()),

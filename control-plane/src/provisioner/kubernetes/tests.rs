@@ -32,6 +32,7 @@ fn spec(plan: &str, environment: Environment) -> InstanceSpec {
         environment,
         region: "eu-central-1".into(),
         issuer: "https://api.authstack.example".into(),
+        previous_issuers: Vec::new(),
         revision: 1,
         config: crate::instances::config_for(Some(plan)),
         secrets: InstanceSecrets {

@@ -1,0 +1,82 @@
+//! Each instance's public address on the gateway, `{gateway}/i/{instance_id}/`: its issuer
+//! (`iss`), and where standard libraries find its discovery document and JWKS by a plain GET,
+//! without any AuthStack header (PyJWT's `PyJWKClient`, jose's `createRemoteJWKSet`, Go's
+//! keyfunc). Requests under the address that present a key work as they do at the gateway's
+//! root, but only for the key's own instance.
+
+use axum::http::Method;
+
+const PREFIX: &str = "/i/";
+
+/// The issuer of `instance_id` behind the gateway at `gateway_url` (no trailing slash, so that
+/// `{iss}/.well-known/openid-configuration` is the discovery URL).
+pub fn issuer(gateway_url: &str, instance_id: &str) -> String {
+    format!("{}{PREFIX}{instance_id}", gateway_url.trim_end_matches('/'))
+}
+
+/// `/i/{id}/rest` → `(id, "/rest")`; `/i/{id}` → `(id, "/")`. `None` for other paths and for
+/// ids that cannot be instance ids.
+pub fn split(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix(PREFIX)?;
+    let (id, tail) = match rest.find('/') {
+        Some(at) => (&rest[..at], &rest[at..]),
+        None => (rest, "/"),
+    };
+    let plausible = (4..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    plausible.then_some((id, tail))
+}
+
+/// What anyone may reach under an instance's address without a key: the documents a verifier
+/// needs (public by nature), and the pages mailed links open, whose forms carry the mailed
+/// single-use token as their credential.
+pub fn is_public(method: &Method, path: &str) -> bool {
+    let read = method == Method::GET || method == Method::HEAD;
+    match path {
+        "/.well-known/openid-configuration" | "/.well-known/jwks.json" | "/v1/config/public" => {
+            read
+        }
+        "/verify-email" | "/reset-password" | "/accept-invitation" => {
+            read || method == Method::POST
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_split_into_instance_and_path() {
+        assert_eq!(
+            split("/i/ins_0123abcd/.well-known/jwks.json"),
+            Some(("ins_0123abcd", "/.well-known/jwks.json"))
+        );
+        assert_eq!(split("/i/ins_0123abcd"), Some(("ins_0123abcd", "/")));
+        assert_eq!(split("/i/ins_0123abcd/"), Some(("ins_0123abcd", "/")));
+        assert_eq!(split("/v1/auth/login"), None);
+        assert_eq!(split("/i/../v1"), None);
+        assert_eq!(split("/i/a%2fb/x"), None);
+        assert_eq!(
+            issuer("http://127.0.0.1:7401/", "ins_1"),
+            "http://127.0.0.1:7401/i/ins_1"
+        );
+    }
+
+    #[test]
+    fn only_verifier_documents_are_public() {
+        assert!(is_public(&Method::GET, "/.well-known/jwks.json"));
+        assert!(is_public(
+            &Method::HEAD,
+            "/.well-known/openid-configuration"
+        ));
+        assert!(!is_public(&Method::POST, "/.well-known/jwks.json"));
+        assert!(!is_public(&Method::GET, "/v1/admin/users"));
+        assert!(!is_public(&Method::GET, "/v1/me"));
+        assert!(is_public(&Method::POST, "/verify-email"));
+        assert!(!is_public(&Method::DELETE, "/reset-password"));
+    }
+}
