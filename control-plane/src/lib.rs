@@ -12,6 +12,7 @@ pub mod billing;
 pub mod capabilities;
 pub mod catalog;
 pub mod config;
+pub mod credentials;
 pub mod customize;
 pub mod db;
 pub mod dev;
@@ -522,11 +523,8 @@ async fn dashboard(
         *request.method(),
         axum::http::Method::GET | axum::http::Method::HEAD
     );
-    if let (Some(dir), Some(name), true) = (
-        &app.config.sdk_dir,
-        path.strip_prefix("/sdk/"),
-        read,
-    ) && SDK_TARBALLS.contains(&name)
+    if let (Some(dir), Some(name), true) = (&app.config.sdk_dir, path.strip_prefix("/sdk/"), read)
+        && SDK_TARBALLS.contains(&name)
         && dir.join(name).is_file()
     {
         return match tower_http::services::ServeFile::new(dir.join(name))

@@ -146,7 +146,10 @@ fn sent_at_ms(name: &str) -> i64 {
 mod tests {
     #[test]
     fn file_names_carry_the_time_of_writing() {
-        assert_eq!(super::sent_at_ms("1764583200123-0199abc.json"), 1_764_583_200_123);
+        assert_eq!(
+            super::sent_at_ms("1764583200123-0199abc.json"),
+            1_764_583_200_123
+        );
         assert_eq!(super::sent_at_ms("junk.json"), 0);
     }
 }

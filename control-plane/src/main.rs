@@ -37,6 +37,11 @@ enum Command {
     /// Operator commands over the control-plane API.
     #[command(subcommand)]
     Instances(InstancesCommand),
+    /// Sign in to the platform (as in the dashboard) and keep the session for `authstack token`.
+    Login(LoginArgs),
+    /// Print a fresh platform access token of the `authstack login` session, for the
+    /// control-plane API: `curl -H "authorization: Bearer $(authstack token)" …`.
+    Token,
     /// Run one AuthStack instance (what the local provisioner starts).
     #[command(subcommand)]
     Instance(authstack_instance::cli::Command),
@@ -183,6 +188,70 @@ struct ServeArgs {
     llm_api_key: Option<String>,
 }
 
+#[derive(Args)]
+struct LoginArgs {
+    /// The control plane's URL.
+    #[arg(long, env = "AUTHSTACK_URL", default_value = "http://127.0.0.1:7400")]
+    url: String,
+    /// The platform user's email (asked when absent).
+    #[arg(long)]
+    email: Option<String>,
+    /// The organization (id or name) to work in, when the user has several.
+    #[arg(long)]
+    organization: Option<String>,
+    /// Read the password from the first line of standard input (else it is asked on the
+    /// terminal, or taken from AUTHSTACK_PASSWORD).
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+async fn login(args: LoginArgs) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let email = match args.email {
+        Some(email) => email,
+        None => {
+            eprint!("Email: ");
+            std::io::stderr().flush()?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim().to_owned()
+        }
+    };
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else if let Ok(password) = std::env::var("AUTHSTACK_PASSWORD") {
+        password
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ")?
+    } else {
+        anyhow::bail!("no password: use --password-stdin, AUTHSTACK_PASSWORD or a terminal");
+    };
+    let password = SecretString::from(password);
+    let file = authstack_control_plane::credentials::path()?;
+    let (stored, accounts) = authstack_control_plane::credentials::login(
+        &file,
+        &args.url,
+        &email,
+        &password,
+        args.organization.as_deref(),
+    )
+    .await?;
+    let accounts = if accounts.is_empty() {
+        "no account yet".to_owned()
+    } else {
+        format!("account {}", accounts.join(", "))
+    };
+    println!(
+        "Signed in as {} in organization {} ({accounts}); `authstack token` prints an access token. Stored in {}",
+        stored.email,
+        stored.organization_id,
+        file.display()
+    );
+    Ok(())
+}
+
 #[derive(Subcommand)]
 enum InstancesCommand {
     /// Every instance across regions: state, revision, last error.
@@ -226,6 +295,15 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }),
         Command::Instances(command) => runtime.block_on(instances(command)),
+        Command::Login(args) => runtime.block_on(login(args)),
+        Command::Token => runtime.block_on(async {
+            let file = authstack_control_plane::credentials::path()?;
+            println!(
+                "{}",
+                authstack_control_plane::credentials::token(&file).await?
+            );
+            Ok(())
+        }),
     }
 }
 

@@ -77,6 +77,15 @@ where
 /// The account `id`, if the caller's token works in its organization and holds `permission`.
 /// Accounts the caller is not in are reported as absent, so ids reveal nothing.
 pub async fn authorize(app: &App, caller: &Caller, id: &str, permission: &str) -> Result<Account> {
+    // Said before the lookup, so that the answer tells nothing about whether `id` exists.
+    if caller.org_id.is_none() {
+        return Err(Error::Forbidden(
+            "this token works in no organization: switch to the account's organization \
+             (POST /v1/organizations/{org_id}/switch on the platform, or `authstack login`), \
+             then call again"
+                .into(),
+        ));
+    }
     let account = find(&app.db, id).await?.ok_or(Error::NotFound("account"))?;
     if caller.org_id.as_deref() != Some(account.organization_id.as_str()) {
         return Err(Error::NotFound("account"));

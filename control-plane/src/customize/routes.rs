@@ -34,7 +34,9 @@ pub struct CustomizationView {
 }
 
 /// The inactive settings among those `patch` touches.
-pub fn not_active(patch: &json_patch::Patch) -> Vec<&'static authstack_instance::capabilities::Setting> {
+pub fn not_active(
+    patch: &json_patch::Patch,
+) -> Vec<&'static authstack_instance::capabilities::Setting> {
     let paths: Vec<String> = patch.0.iter().map(|op| op.path().to_string()).collect();
     authstack_instance::capabilities::inactive_among(paths.iter().map(String::as_str))
 }
@@ -304,17 +306,8 @@ pub async fn modify(
                     instance.plan, used.limit
                 )));
             }
-            // A follow-up ("make it required for all users") refines the request it follows:
-            // plan the two together, and the follow-up alone only if together they cannot be.
-            let combined = format!("{}. {prompt}", c.prompt.trim_end_matches('.'));
-            let (mut base_revision, mut planned) = plan(&app, &instance, &combined).await?;
-            let mut planned_prompt = combined;
-            if let Planned::Unsupported { .. } = planned {
-                let (alone_base, alone) = plan(&app, &instance, &prompt).await?;
-                if let Planned::Proposal(_) = alone {
-                    (base_revision, planned, planned_prompt) = (alone_base, alone, prompt.clone());
-                }
-            }
+            let (base_revision, planned, planned_prompt) =
+                plan_follow_up(&app, &instance, &c, &prompt).await?;
             match planned {
                 Planned::Proposal(proposal) => {
                     c.patch = proposal.patch;
@@ -358,6 +351,41 @@ pub async fn modify(
     .await?;
     tx.commit().await?;
     Ok(axum::Json(present(&app, &account, &instance, c).await?).into_response())
+}
+
+/// A follow-up ("make it required for all users") refines the request it follows: it is
+/// planned together with the original (the follow-up first, in one clause, so that its words sit
+/// next to what they refer to; then the original first), and alone last. The first reading whose patch
+/// differs from the current proposal wins; when none does, the answer is the reason the
+/// follow-up alone could not be planned, or that it changes nothing.
+async fn plan_follow_up(
+    app: &App,
+    instance: &Instance,
+    c: &Customization,
+    follow_up: &str,
+) -> Result<(i64, Planned, String)> {
+    let original = c.prompt.trim_end_matches(['.', ' ']);
+    let follow = follow_up.trim_end_matches(['.', ' ']);
+    let readings = [
+        format!("{follow} {original}"),
+        format!("{original} {follow}"),
+        follow_up.to_owned(),
+    ];
+    let mut last = None;
+    for reading in readings {
+        let (base, planned) = plan(app, instance, &reading).await?;
+        match &planned {
+            Planned::Proposal(p) if p.patch != c.patch => return Ok((base, planned, reading)),
+            _ => last = Some((base, planned, reading)),
+        }
+    }
+    match last {
+        Some((_, Planned::Proposal(_), _)) => Err(Error::invalid(
+            "the proposal is unchanged: the follow-up asks for nothing the proposal does not do already",
+        )),
+        Some(found) => Ok(found),
+        None => Err(Error::invalid("the proposal is unchanged")),
+    }
 }
 
 pub async fn cancel(
@@ -434,9 +462,11 @@ pub async fn approve(
             .into_response());
     }
     let inactive = not_active(&c.patch);
-    let active_changes = c.patch.0.iter().any(|op| {
-        authstack_instance::capabilities::is_active(&op.path().to_string())
-    });
+    let active_changes = c
+        .patch
+        .0
+        .iter()
+        .any(|op| authstack_instance::capabilities::is_active(op.path().as_ref()));
     let (status, result) = match deployment.outcome {
         Outcome::Deployed => match verify(&app, &instance, &config).await {
             // Nothing is claimed for a setting the instance does not act on.

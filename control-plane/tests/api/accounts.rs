@@ -234,10 +234,12 @@ async fn accounts_are_authorized_by_the_platform_tokens_org_claims_and_permissio
         .assert_error(404, "not_found");
     let unscoped =
         crate::helpers::TestPlatform::sign_up_on_platform(&platform, "drifter@three.test").await;
+    // A token without an organization is told to switch (before any lookup, so the answer is
+    // the same for every account id).
     platform
         .cp(Method::GET, &path, &unscoped, None)
         .await
-        .assert_error(404, "not_found");
+        .assert_error(403, "forbidden");
 
     // A viewer of the account sees it but cannot subscribe or create keys.
     let viewer_token = join_as(&platform, &owner, "viewer@one.test", "viewer").await;

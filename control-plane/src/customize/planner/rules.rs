@@ -1720,9 +1720,15 @@ mod tests {
             );
             assert!(proposal.security_notes.iter().any(|n| n.contains("SAML")));
             // The plans' own `sso` flag decides (plans.yaml): Pro has it, Starter not.
-            assert_eq!(self::proposal(prompt, &current, "pro").patch, proposal.patch);
+            assert_eq!(
+                self::proposal(prompt, &current, "pro").patch,
+                proposal.patch
+            );
             let message = refusal(prompt, &current, "starter");
-            assert!(message.contains("needs a plan with single sign-on"), "{message}");
+            assert!(
+                message.contains("needs a plan with single sign-on"),
+                "{message}"
+            );
             assert!(message.contains("starter plan"), "{message}");
         }
         // Nothing of a mixed request is planned when a part of it cannot be done.
@@ -1825,10 +1831,8 @@ mod tests {
         );
         assert!(proposal.security_notes.is_empty());
         // "Enable 2FA for admins" never weakens "required for everyone".
-        let proposal = super::super::rules::plan(
-            "enable 2FA for admins",
-            &context(&current, "pro"),
-        );
+        let proposal =
+            super::super::rules::plan("enable 2FA for admins", &context(&current, "pro"));
         match proposal {
             Ok(Planned::Proposal(p)) => assert!(p.patch.0.is_empty()),
             other => panic!("{other:?}"),
