@@ -10,8 +10,9 @@ interface Mail {
 
 /**
  * Dev only: the mail `authstack dev` wrote to its outboxes (served by the Vite plugin in
- * vite.config.ts). Emailed links point at the instance's issuer (the gateway); here they open
- * the same path on this app.
+ * vite.config.ts). Emailed links open the instance's own pages on the gateway
+ * (`{gateway}/i/{id}/verify-email?token=…`); this demo finishes the action on its own page of
+ * the same name instead ("Open here"), and the mailed link stays available as it is.
  */
 export function DevMailboxPage() {
   const [mails, setMails] = useState<Mail[] | null>(null);
@@ -22,9 +23,11 @@ export function DevMailboxPage() {
       .then((body: { data: Mail[] }) => setMails(body.data))
       .catch(() => setError('The dev mailbox is served by `vite` and `vite preview` only.'));
   }, []);
+  /** The app's page for a mailed link: the link's last path segment, with its query. */
   const local = (link: string) => {
     const url = new URL(link);
-    return `${url.pathname}${url.search}`;
+    const page = url.pathname.split('/').filter(Boolean).pop() ?? '';
+    return `/${page}${url.search}`;
   };
   return (
     <>
@@ -35,7 +38,12 @@ export function DevMailboxPage() {
         {mails?.map((mail) => (
           <li key={mail.file}>
             <strong>{mail.subject}</strong> to {mail.to} <code>{mail.kind}</code>{' '}
-            {mail.link ? <a href={local(mail.link)}>Open link</a> : null}
+            {mail.link ? (
+              <>
+                <a href={local(mail.link)}>Open link</a>{' '}
+                <a href={mail.link}>(the mailed link)</a>
+              </>
+            ) : null}
           </li>
         ))}
       </ul>
