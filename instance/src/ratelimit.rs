@@ -48,6 +48,45 @@ impl RateLimiter {
         }
     }
 
+    /// Checks every `(key, limit)` and, when none is at its limit, counts one event for each, in
+    /// one step under one lock: concurrent attempts cannot all pass a check made before any of
+    /// them is counted. The attempt stays counted (a failure) unless it is released.
+    pub fn reserve(&self, slots: &[(&str, Limit)]) -> Result<Reservation> {
+        let now = Instant::now();
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, limit) in slots {
+            if let Some(log) = events.get_mut(*key) {
+                prune(log, now, limit.window());
+                if log.len() >= limit.max as usize {
+                    let oldest = log.front().copied().unwrap_or(now);
+                    let retry_after = limit.window().saturating_sub(now.duration_since(oldest));
+                    return Err(Error::RateLimited {
+                        retry_after: retry_after.max(Duration::from_secs(1)),
+                    });
+                }
+            }
+        }
+        for (key, _) in slots {
+            events.entry((*key).to_owned()).or_default().push_back(now);
+        }
+        Ok(Reservation {
+            keys: slots.iter().map(|(key, _)| (*key).to_owned()).collect(),
+            at: now,
+        })
+    }
+
+    /// Uncounts a reserved attempt (it succeeded).
+    pub fn release(&self, reservation: Reservation) {
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        for key in &reservation.keys {
+            if let Some(log) = events.get_mut(key)
+                && let Some(at) = log.iter().rposition(|&t| t == reservation.at)
+            {
+                log.remove(at);
+            }
+        }
+    }
+
     /// Checks and counts in one step (for events limited whether or not they succeed).
     pub fn hit(&self, key: &str, limit: Limit) -> Result<()> {
         self.check(key, limit)?;
@@ -74,6 +113,14 @@ impl RateLimiter {
                     .is_some_and(|&last| now.duration_since(last) < max_window)
             });
     }
+}
+
+/// An attempt counted by [`RateLimiter::reserve`]; dropping it keeps it counted.
+#[derive(Debug)]
+#[must_use = "release the reservation on success, or drop it to count a failure"]
+pub struct Reservation {
+    keys: Vec<String>,
+    at: Instant,
 }
 
 fn prune(log: &mut VecDeque<Instant>, now: Instant, window: Duration) {
@@ -107,5 +154,27 @@ mod tests {
         limiter.check("other", limit).expect("keys are independent");
         limiter.clear("k");
         limiter.check("k", limit).expect("cleared");
+    }
+
+    #[test]
+    fn reservations_count_before_the_work_and_release_on_success() {
+        let limiter = RateLimiter::default();
+        let limit = Limit {
+            max: 2,
+            window_secs: 60,
+        };
+        let first = limiter
+            .reserve(&[("ip", limit), ("acct", limit)])
+            .expect("1");
+        let _second = limiter
+            .reserve(&[("ip", limit), ("acct", limit)])
+            .expect("2");
+        // Two attempts in flight: a third is refused before anything is verified.
+        assert!(limiter.reserve(&[("ip", limit), ("acct", limit)]).is_err());
+        limiter.release(first);
+        let _third = limiter
+            .reserve(&[("ip", limit), ("acct", limit)])
+            .expect("released");
+        assert!(limiter.check("acct", limit).is_err());
     }
 }

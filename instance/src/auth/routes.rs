@@ -174,9 +174,12 @@ async fn login(
     let ip_key = format!("login:ip:{}", client.ip_key());
     let account_key = format!("login:account:{}", email.normalized());
     let limits = &config.rate_limits;
-    app.limits.check(&ip_key, limits.failed_logins_per_ip)?;
-    app.limits
-        .check(&account_key, limits.failed_logins_per_account)?;
+    // Counted before the password is verified: a burst of parallel guesses cannot all be
+    // verified while none is counted yet. A successful login releases its attempt.
+    let attempt = app.limits.reserve(&[
+        (&ip_key, limits.failed_logins_per_ip),
+        (&account_key, limits.failed_logins_per_account),
+    ])?;
 
     let user = users::find_by_email(&app.db, &email.normalized()).await?;
     let verdict = app
@@ -196,9 +199,8 @@ async fn login(
             user
         }
         (user, _) => {
-            app.limits.record(&ip_key, limits.failed_logins_per_ip);
-            app.limits
-                .record(&account_key, limits.failed_logins_per_account);
+            // The reserved attempt stays counted: it is the failure.
+            drop(attempt);
             metrics::counter!("authstack_logins_total", "outcome" => "invalid_credentials")
                 .increment(1);
             let mut event = AuditEvent::new("auth.login_failed")
@@ -211,6 +213,8 @@ async fn login(
             return Err(Error::InvalidCredentials);
         }
     };
+    // The password was right: not a guess to count.
+    app.limits.release(attempt);
     if user.is_banned(now) {
         metrics::counter!("authstack_logins_total", "outcome" => "user_banned").increment(1);
         audit::record(
@@ -447,17 +451,18 @@ async fn change_password(
     let config = app.config.load_full();
     let account_key = format!("login:account:{}", auth.user.email.to_lowercase());
     if let Some(stored) = auth.user.password_hash.as_deref() {
-        app.limits
-            .check(&account_key, config.rate_limits.failed_logins_per_account)?;
         let current = req
             .current_password
             .as_ref()
             .ok_or_else(|| Error::invalid("current_password is required"))?;
+        let attempt = app
+            .limits
+            .reserve(&[(&account_key, config.rate_limits.failed_logins_per_account)])?;
         if app.passwords.verify(current, Some(stored)).await? == Verdict::Mismatch {
-            app.limits
-                .record(&account_key, config.rate_limits.failed_logins_per_account);
+            drop(attempt);
             return Err(Error::InvalidCredentials);
         }
+        app.limits.release(attempt);
     }
     app.passwords
         .check_policy(&config.passwords, &req.new_password, Some(&auth.user.email))?;

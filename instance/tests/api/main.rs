@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod invitations;
 mod isolation;
+mod login_limits;
 mod mail;
 mod me;
 mod ops;

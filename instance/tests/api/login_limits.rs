@@ -1,0 +1,67 @@
+//! Failed-login limits under concurrency: a burst of parallel guesses on one account is limited
+//! before the passwords are verified, not after.
+
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::helpers::{Backend, spawn_app};
+
+backend_tests!(parallel_guesses_are_counted_before_they_are_verified);
+
+async fn parallel_guesses_are_counted_before_they_are_verified(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register("kim@example.com", "correct horse battery")
+        .await;
+    let limit = app
+        .app
+        .config
+        .load()
+        .rate_limits
+        .failed_logins_per_account
+        .max as usize;
+    // 60 parallel attempts, the 21st with the right password (as an attacker who guesses it),
+    // each on its own connection, released together.
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(60));
+    let attempts: Vec<_> = (0..60)
+        .map(|i| {
+            let password = if i == 20 {
+                "correct horse battery".to_owned()
+            } else {
+                format!("wrong guess {i}")
+            };
+            let url = app.url("/v1/auth/login");
+            let start = start.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::builder()
+                    .no_proxy()
+                    .build()
+                    .expect("client");
+                start.wait().await;
+                http.post(url)
+                    .json(&json!({ "email": "kim@example.com", "password": password }))
+                    .send()
+                    .await
+                    .expect("request")
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.expect("task"));
+    }
+    let verified = statuses.iter().filter(|&&s| s == 401 || s == 200).count();
+    let limited = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(verified + limited, 60, "{statuses:?}");
+    // At most the limit's worth of attempts reached the password check (a success releases
+    // its slot, so one more may pass then).
+    assert!(verified <= limit + 1, "{verified} verified: {statuses:?}");
+    // The account is locked for further guesses now, unless the right password was among the
+    // attempts that got through: a successful sign-in clears the account's failures.
+    if !statuses.contains(&200) {
+        app.login("kim@example.com", "another guess")
+            .await
+            .assert_error(429, "rate_limited");
+    }
+}
