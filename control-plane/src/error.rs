@@ -52,6 +52,11 @@ pub enum Error {
     /// A plan's quota is used up (e.g. customization prompts this month).
     #[error("{0}")]
     QuotaExceeded(String),
+    /// Minting a secret needs a sign-in within the last minutes.
+    #[error(
+        "this needs a recent sign-in: sign in again (in the dashboard, or `authstack login`), then retry"
+    )]
+    ReauthenticationRequired,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -67,6 +72,7 @@ impl Error {
             Error::RegionUnavailable(_) => "region_unavailable",
             Error::InvalidApiKey => "invalid_api_key",
             Error::OriginNotAllowed(_) => "origin_not_allowed",
+            Error::ReauthenticationRequired => "reauthentication_required",
             Error::InstanceUnavailable => "instance_unavailable",
             Error::UpstreamTimeout => "upstream_timeout",
             Error::InvalidSignature(_) => "invalid_signature",
@@ -85,7 +91,9 @@ impl Error {
         match self {
             Error::InvalidRequest(_) | Error::InvalidSignature(_) => StatusCode::BAD_REQUEST,
             Error::Unauthorized(_) | Error::InvalidApiKey => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) | Error::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            Error::Forbidden(_) | Error::OriginNotAllowed(_) | Error::ReauthenticationRequired => {
+                StatusCode::FORBIDDEN
+            }
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) | Error::RegionUnavailable(_) => StatusCode::CONFLICT,
             Error::InstanceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -13,6 +13,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use tokio::sync::RwLock;
 
 use crate::AppState;
@@ -62,7 +63,24 @@ pub struct Platform {
     previous_issuer: String,
     secrets: InstanceSecrets,
     keys: RwLock<JwksCache>,
+    /// Live session and membership answers by SHA-256 of the token.
+    live: RwLock<HashMap<[u8; 32], (Instant, Live)>>,
 }
+
+/// What the platform said about a token's session and organization.
+#[derive(Debug, Clone)]
+enum Live {
+    Ended,
+    NoOrganization,
+    NotMember,
+    /// The role's permissions now.
+    Member(Vec<String>),
+}
+
+/// How long a live answer is reused: the most a removed teammate keeps their rights.
+pub const LIVE_TTL: Duration = Duration::from_secs(3);
+/// Beyond this many cached answers the cache starts over.
+const LIVE_ENTRIES: usize = 50_000;
 
 impl std::fmt::Debug for Platform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,6 +108,8 @@ pub struct Caller {
     /// The account's organization the token is working in, if any.
     pub org_id: Option<String>,
     pub permissions: Vec<String>,
+    /// When the user signed in for this session (the token's `auth_time`).
+    pub auth_time: i64,
     /// The bearer token itself, for calls made on the caller's behalf.
     pub token: SecretString,
 }
@@ -109,6 +129,8 @@ struct Claims {
     email_verified: bool,
     org_id: Option<String>,
     permissions: Option<Vec<String>>,
+    #[serde(default)]
+    auth_time: i64,
 }
 
 impl Platform {
@@ -120,6 +142,7 @@ impl Platform {
             endpoint: std::sync::RwLock::new(String::new()),
             secrets,
             keys: RwLock::new(JwksCache::default()),
+            live: RwLock::new(HashMap::new()),
         }
     }
 
@@ -187,8 +210,98 @@ impl Platform {
             email_verified: data.claims.email_verified,
             org_id: data.claims.org_id,
             permissions: data.claims.permissions.unwrap_or_default(),
+            auth_time: data.claims.auth_time,
             token: SecretString::from(token.to_owned()),
         })
+    }
+
+    /// Checks `caller` against the platform's live state: the session has not ended, and the
+    /// user is still a member of the token's organization, with the permissions the role has
+    /// now (not those the token was minted with). Answers are cached per token for
+    /// [`LIVE_TTL`], so a removed teammate or a signed-out session loses its rights within that.
+    pub async fn live(&self, http: &reqwest::Client, mut caller: Caller) -> Result<Caller> {
+        let digest: [u8; 32] = Sha256::digest(caller.token.expose_secret().as_bytes()).into();
+        let cached = self
+            .live
+            .read()
+            .await
+            .get(&digest)
+            .filter(|(at, _)| at.elapsed() < LIVE_TTL)
+            .map(|(_, state)| state.clone());
+        let state = match cached {
+            Some(state) => state,
+            None => {
+                let state = self.fetch_live(http, &caller).await?;
+                let mut live = self.live.write().await;
+                if live.len() >= LIVE_ENTRIES {
+                    live.retain(|_, (at, _)| at.elapsed() < LIVE_TTL);
+                    if live.len() >= LIVE_ENTRIES {
+                        live.clear();
+                    }
+                }
+                live.insert(digest, (Instant::now(), state.clone()));
+                state
+            }
+        };
+        match state {
+            Live::Ended => Err(Error::Unauthorized("the session has ended: sign in again")),
+            Live::Member(permissions) => {
+                caller.permissions = permissions;
+                Ok(caller)
+            }
+            Live::NoOrganization => {
+                caller.permissions.clear();
+                Ok(caller)
+            }
+            Live::NotMember => Err(Error::Forbidden(
+                "you are no longer a member of this account's organization".into(),
+            )),
+        }
+    }
+
+    async fn fetch_live(&self, http: &reqwest::Client, caller: &Caller) -> Result<Live> {
+        let path = match &caller.org_id {
+            Some(org) => format!("/v1/organizations/{org}"),
+            None => "/v1/me".to_owned(),
+        };
+        let response = self
+            .request(http, reqwest::Method::GET, &path)
+            .bearer_auth(caller.token.expose_secret())
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|err| {
+                tracing::warn!(error = %err, "the platform instance is unreachable");
+                Error::InstanceUnavailable
+            })?;
+        let status = response.status();
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(Live::Ended);
+        }
+        if caller.org_id.is_some()
+            && matches!(
+                status,
+                reqwest::StatusCode::FORBIDDEN | reqwest::StatusCode::NOT_FOUND
+            )
+        {
+            return Ok(Live::NotMember);
+        }
+        if !status.is_success() {
+            tracing::warn!(%status, %path, "the platform instance refused a live check");
+            return Err(Error::InstanceUnavailable);
+        }
+        if caller.org_id.is_none() {
+            return Ok(Live::NoOrganization);
+        }
+        #[derive(Deserialize)]
+        struct Membership {
+            permissions: Vec<String>,
+        }
+        let membership: Membership = response
+            .json()
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("platform membership: {e}")))?;
+        Ok(Live::Member(membership.permissions))
     }
 
     async fn key(&self, kid: &str) -> Option<DecodingKey> {
@@ -240,6 +353,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(Error::Unauthorized("a platform access token is required"))?;
-        app.platform.verify(&app.http, token.trim()).await
+        let caller = app.platform.verify(&app.http, token.trim()).await?;
+        app.platform.live(&app.http, caller).await
     }
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, Json, Result};
 use crate::instances::State as InstanceState;
 use crate::platform::Caller;
 use crate::provisioner::Environment;
-use crate::{AppState, route_changes};
+use crate::{App, AppState, route_changes};
 
 /// The longest a rotated key may keep working.
 const MAX_GRACE_SECS: i64 = 30 * 24 * 3600;
@@ -47,6 +47,9 @@ pub async fn create(
     Json(request): Json<CreateKeyRequest>,
 ) -> Result<(StatusCode, axum::Json<NewKey>)> {
     let account = crate::accounts::authorize(&app, &caller, &id, "keys:manage").await?;
+    if request.kind == Kind::Secret {
+        recent_sign_in(&app, &caller)?;
+    }
     let key = create_key(
         &app,
         &account.id,
@@ -57,6 +60,18 @@ pub async fn create(
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(key)))
+}
+
+/// How recent a sign-in must be to mint a secret key.
+pub const RECENT_SIGN_IN_SECS: i64 = 10 * 60;
+
+/// A secret key outlives the session that makes it: only a recent sign-in may mint one, so
+/// that a stolen or stale session cannot.
+fn recent_sign_in(app: &App, caller: &Caller) -> Result<()> {
+    if app.clock.now() - caller.auth_time > RECENT_SIGN_IN_SECS {
+        return Err(Error::ReauthenticationRequired);
+    }
+    Ok(())
 }
 
 /// Creates a key for the account's instance in `environment` (shared with `authstack dev`).
@@ -148,6 +163,7 @@ pub async fn rotate(
     }
     let environment = Environment::parse(&old.environment).ok_or(Error::NotFound("key"))?;
     let kind = if old.kind == "secret" {
+        recent_sign_in(&app, &caller)?;
         Kind::Secret
     } else {
         Kind::Publishable

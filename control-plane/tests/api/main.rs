@@ -9,6 +9,7 @@ mod gateway;
 mod helpers;
 mod kubernetes;
 mod lifecycle;
+mod live_authorization;
 mod local_provisioner;
 mod revisions;
 mod stripe;

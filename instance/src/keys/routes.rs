@@ -76,6 +76,7 @@ async fn openid_configuration(State(app): State<AppState>) -> axum::Json<Provide
             "iat",
             "exp",
             "jti",
+            "auth_time",
             "amr",
             "email",
             "email_verified",

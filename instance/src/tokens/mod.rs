@@ -21,6 +21,10 @@ pub struct AccessClaims {
     pub sid: String,
     pub iat: i64,
     pub exp: i64,
+    /// When the user authenticated for this session (OIDC `auth_time`); refreshes keep it, so
+    /// a relying party can ask for a recent sign-in before sensitive actions.
+    #[serde(default)]
+    pub auth_time: i64,
     pub jti: String,
     /// Authentication methods references (RFC 8176), e.g. `["pwd"]`.
     pub amr: Vec<String>,
@@ -75,6 +79,7 @@ pub fn issue(
         sid: session.id.clone(),
         iat: now,
         exp: now + ttl,
+        auth_time: session.created_at,
         jti: uuid::Uuid::now_v7().simple().to_string(),
         amr: session.amr.clone(),
         email: user.email.clone(),

@@ -65,6 +65,19 @@ async fn a_standard_jwt_library_verifies_access_tokens_with_the_jwks(backend: Ba
     assert_eq!(claims["email"], "ivy@example.com");
     assert_eq!(claims["email_verified"], true);
     assert_eq!(claims["amr"], json!(["pwd"]));
+    // The sign-in time of the session (kept by refreshes), for recent-sign-in checks.
+    let auth_time = claims["auth_time"].as_i64().expect("auth_time");
+    assert!(auth_time > 0 && auth_time <= claims["iat"].as_i64().expect("iat"));
+    let refreshed = app
+        .post(
+            "/v1/auth/refresh",
+            json!({ "refresh_token": login.str("refresh_token") }),
+        )
+        .await;
+    let again = verify_like_a_customer(&app, &refreshed.str("access_token"))
+        .await
+        .expect("verifies");
+    assert_eq!(again["auth_time"], auth_time);
     assert_eq!(claims["iss"], app.app.issuer.as_str());
     assert_eq!(claims["aud"], app.app.audience.as_str());
     assert!(
