@@ -190,6 +190,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = Error;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !authstack_instance::http::utf8_or_unspecified(req.headers()) {
+            return Err(Error::UnsupportedMediaType(
+                "application/json; charset=utf-8",
+            ));
+        }
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(rejection) => Err(json_rejection(rejection)),

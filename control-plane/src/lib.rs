@@ -18,6 +18,7 @@ pub mod db;
 pub mod dev;
 pub mod error;
 pub mod gateway;
+pub mod headers;
 pub mod http;
 pub mod instances;
 pub mod keys;
@@ -235,6 +236,10 @@ pub fn router(app: AppState) -> Router {
         .fallback(dashboard)
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            headers::security,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -516,9 +521,9 @@ async fn dashboard(
     use axum::response::IntoResponse;
     use tower::ServiceExt;
     let path = request.uri().path();
-    let api = ["/v1/", "/.well-known/", "/sdk/", "/openapi"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix));
+    // `//assets` would make the file service redirect to `//assets/`, a protocol-relative URL
+    // that browsers read as another host.
+    let api = headers::is_api(path) || path.starts_with("/sdk/") || path.starts_with("//");
     let read = matches!(
         *request.method(),
         axum::http::Method::GET | axum::http::Method::HEAD

@@ -92,6 +92,13 @@ async fn respond(app: &AppState, account_id: Option<&str>, query: &AuditQuery) -
         until: time("until", query.until.as_deref())?,
         before: non_empty(&query.cursor),
     };
+    if let Some(cursor) = filter.before
+        && !authstack_instance::http::pagination::is_cursor(cursor, "evt")
+    {
+        return Err(Error::invalid(
+            "cursor is not a next_cursor of this list: pass the value a previous page returned",
+        ));
+    }
     if query.format == Format::Page {
         let limit = query.limit.unwrap_or(50).clamp(1, 200);
         let data = super::list(&app.db, &filter, limit).await?;

@@ -28,8 +28,13 @@ pub struct Received {
 pub async fn stripe(
     State(app): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: std::result::Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<axum::Json<Received>> {
+    // A rejected body (over the limit) is our JSON error, not axum's plain text.
+    let body = body.map_err(|rejection| match rejection.status() {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+        _ => Error::invalid(rejection.body_text()),
+    })?;
     let BillingConfig::Stripe(config) = &app.config.billing else {
         return Err(Error::NotFound("route"));
     };

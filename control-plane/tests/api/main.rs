@@ -13,3 +13,4 @@ mod live_authorization;
 mod local_provisioner;
 mod revisions;
 mod stripe;
+mod web_headers;

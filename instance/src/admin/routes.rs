@@ -56,7 +56,8 @@ async fn list_users(
 ) -> Result<axum::Json<UserPage>> {
     let limit = page_size(q.limit, 50, 200)?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let rows = users::list(&app.db, search, q.cursor.as_deref(), limit + 1).await?;
+    let cursor = crate::http::pagination::cursor(q.cursor.as_deref(), "usr")?;
+    let rows = users::list(&app.db, search, cursor, limit + 1).await?;
     let (rows, next_cursor) = split_page(rows, limit, |u| u.id.clone());
     let now = app.clock.now();
     Ok(axum::Json(UserPage {

@@ -84,6 +84,7 @@ async fn respond(
         Format::Jsonl | Format::Csv => 10_000,
     };
     let limit = page_size(f.limit, 50, max)?;
+    crate::http::pagination::cursor(f.cursor.as_deref(), "evt")?;
     let query = AuditQuery {
         organization_id,
         action: f.action,

@@ -34,11 +34,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !utf8_or_unspecified(req.headers()) {
+            return Err(Error::UnsupportedMediaType(
+                "application/json; charset=utf-8",
+            ));
+        }
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// Whether the body's declared charset, if any, is UTF-8: JSON is UTF-8 (RFC 8259), and a body
+/// declared otherwise (`charset=utf-16`) must be refused, not read as UTF-8.
+pub fn utf8_or_unspecified(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return true;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    value
+        .split(';')
+        .skip(1)
+        .all(|param| match param.split_once('=') {
+            Some((name, charset)) if name.trim().eq_ignore_ascii_case("charset") => {
+                let charset = charset.trim().trim_matches('"');
+                charset.eq_ignore_ascii_case("utf-8") || charset.eq_ignore_ascii_case("utf8")
+            }
+            _ => true,
+        })
 }
 
 fn json_rejection(rejection: JsonRejection) -> Error {

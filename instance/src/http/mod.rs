@@ -5,7 +5,9 @@ mod extract;
 pub mod middleware;
 pub mod pagination;
 
-pub use extract::{Admin, Authenticated, BODY_LIMIT, Client, Form, Json, Query};
+pub use extract::{
+    Admin, Authenticated, BODY_LIMIT, Client, Form, Json, Query, utf8_or_unspecified,
+};
 
 /// Deserializes a field that distinguishes absent (`None`) from `null` (`Some(None)`), for
 /// PATCH bodies where `null` clears a value.

@@ -16,5 +16,6 @@ mod org_audit;
 mod orgs;
 mod pages;
 mod passwords;
+mod requests;
 mod tokens;
 mod usage;
