@@ -21,18 +21,10 @@ impl RateLimiter {
     pub fn check(&self, key: &str, limit: Limit) -> Result<()> {
         let now = Instant::now();
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(log) = events.get_mut(key) else {
-            return Ok(());
-        };
-        prune(log, now, limit.window());
-        if log.len() >= limit.max as usize {
-            let oldest = log.front().copied().unwrap_or(now);
-            let retry_after = limit.window().saturating_sub(now.duration_since(oldest));
-            return Err(Error::RateLimited {
-                retry_after: retry_after.max(Duration::from_secs(1)),
-            });
+        match events.get_mut(key) {
+            Some(log) => at_limit(log, now, limit),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Counts one event for `key`.
@@ -56,14 +48,7 @@ impl RateLimiter {
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         for (key, limit) in slots {
             if let Some(log) = events.get_mut(*key) {
-                prune(log, now, limit.window());
-                if log.len() >= limit.max as usize {
-                    let oldest = log.front().copied().unwrap_or(now);
-                    let retry_after = limit.window().saturating_sub(now.duration_since(oldest));
-                    return Err(Error::RateLimited {
-                        retry_after: retry_after.max(Duration::from_secs(1)),
-                    });
-                }
+                at_limit(log, now, *limit)?;
             }
         }
         for (key, _) in slots {
@@ -121,6 +106,19 @@ impl RateLimiter {
 pub struct Reservation {
     keys: Vec<String>,
     at: Instant,
+}
+
+/// `rate_limited` (with how long to wait) when `log` holds `limit.max` events in the window.
+fn at_limit(log: &mut VecDeque<Instant>, now: Instant, limit: Limit) -> Result<()> {
+    prune(log, now, limit.window());
+    if log.len() >= limit.max as usize {
+        let oldest = log.front().copied().unwrap_or(now);
+        let retry_after = limit.window().saturating_sub(now.duration_since(oldest));
+        return Err(Error::RateLimited {
+            retry_after: retry_after.max(Duration::from_secs(1)),
+        });
+    }
+    Ok(())
 }
 
 fn prune(log: &mut VecDeque<Instant>, now: Instant, window: Duration) {

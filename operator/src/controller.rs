@@ -58,29 +58,50 @@ impl Error {
 /// `app.kubernetes.io/managed-by=authstack-operator`). Reading them costs no API call, which
 /// is what makes a steady-state reconcile free.
 #[derive(Clone)]
-pub struct Stores(HashMap<Kind, Store<DynamicObject>>);
+pub struct Stores {
+    stores: HashMap<Kind, Store<DynamicObject>>,
+    /// True once every watch has listed once.
+    ready: tokio::sync::watch::Receiver<bool>,
+}
 
 impl Stores {
+    /// Wraps the stores and starts the one task that waits for them: kube-runtime's
+    /// `Store::wait_until_ready` wakes only the last of several concurrent waiters, so the
+    /// reconciles (several at once after a restart) wait on a channel that wakes them all.
     pub fn new(stores: HashMap<Kind, Store<DynamicObject>>) -> Stores {
-        Stores(stores)
+        let (sender, ready) = tokio::sync::watch::channel(false);
+        let waiting: Vec<Store<DynamicObject>> = stores.values().cloned().collect();
+        tokio::spawn(async move {
+            for store in waiting {
+                // Only fails when the watch is gone, i.e. the controller is stopping.
+                if store.wait_until_ready().await.is_err() {
+                    return;
+                }
+            }
+            let _ = sender.send(true);
+        });
+        Stores { stores, ready }
     }
 
     pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Arc<DynamicObject>> {
-        let store = self.0.get(&kind)?;
+        let store = self.stores.get(&kind)?;
         store.get(&ObjectRef::new_with(name, kind.api_resource()).within(namespace))
     }
 
     /// Waits until every watch has listed once, so that "not in the cache" means "not there".
-    async fn ready(&self) {
-        for store in self.0.values() {
-            // Only fails when the watch is gone, i.e. the controller is stopping.
-            let _ = store.wait_until_ready().await;
-        }
+    pub async fn ready(&self) {
+        let mut ready = self.ready.clone();
+        let _ = ready.wait_for(|ready| *ready).await;
+    }
+
+    /// Whether every watch has listed once.
+    pub fn is_ready(&self) -> bool {
+        *self.ready.borrow()
     }
 
     /// Every cached object of `kind` belonging to the instance `instance` in `namespace`.
     fn of_instance(&self, kind: Kind, namespace: &str, instance: &str) -> Vec<Arc<DynamicObject>> {
-        let Some(store) = self.0.get(&kind) else {
+        let Some(store) = self.stores.get(&kind) else {
             return Vec::new();
         };
         store.state_filter(|object| {
@@ -466,7 +487,13 @@ async fn create(ctx: &Context, namespace: &str, object: Desired) -> Result<(), E
         serde_json::from_value(object.object).map_err(kube::Error::SerdeError)?;
     match ctx
         .api(object.kind, namespace)
-        .create(&PostParams::default(), &body)
+        .create(
+            &PostParams {
+                field_manager: Some(MANAGER.into()),
+                ..PostParams::default()
+            },
+            &body,
+        )
         .await
     {
         Ok(_) => {}
@@ -532,6 +559,7 @@ pub async fn run(
     settings: Settings,
     reporter: Reporter,
     options: RunOptions,
+    ready: tokio::sync::watch::Sender<bool>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let instances: Api<AuthStackInstance> = match &options.namespace {
@@ -564,12 +592,18 @@ pub async fn run(
             .default_backoff();
         controller = controller.owns_stream_with(stream, resource);
     }
-    let context = Arc::new(Context::new(
-        client,
-        settings,
-        Stores::new(stores),
-        reporter,
-    ));
+    let stores = Stores::new(stores);
+    // `/readyz` says ready once the caches are filled, not before.
+    let _ = ready.send(false);
+    {
+        let stores = stores.clone();
+        tokio::spawn(async move {
+            stores.ready().await;
+            tracing::info!("caches filled; reconciling");
+            let _ = ready.send(true);
+        });
+    }
+    let context = Arc::new(Context::new(client, settings, stores, reporter));
     controller
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
@@ -624,6 +658,44 @@ mod tests {
         assert!(contains(&json!({ "a": 1 }), &json!({ "a": 1.0 })));
         assert!(contains(&json!({ "a": null }), &json!({})));
         assert!(!contains(&json!({ "a": null }), &json!({ "a": 1 })));
+    }
+
+    /// After a restart several reconciles wait for the caches at once; every one of them must
+    /// wake when the caches fill (kube-runtime's own wait wakes only the last waiter).
+    #[tokio::test]
+    async fn every_reconcile_waiting_for_the_caches_wakes() {
+        use kube::runtime::reflector::store::Writer;
+        use kube::runtime::watcher;
+
+        use crate::render::Kind;
+
+        let mut writers = Vec::new();
+        let mut readers = std::collections::HashMap::new();
+        for kind in [Kind::Deployment, Kind::Service] {
+            let writer = Writer::new(kind.api_resource());
+            readers.insert(kind, writer.as_reader());
+            writers.push(writer);
+        }
+        let stores = super::Stores::new(readers);
+        assert!(!stores.is_ready());
+        let waiting: Vec<_> = (0..8)
+            .map(|_| {
+                let stores = stores.clone();
+                tokio::spawn(async move { stores.ready().await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        for writer in &mut writers {
+            writer.apply_watcher_event(&watcher::Event::Init);
+            writer.apply_watcher_event(&watcher::Event::InitDone);
+        }
+        for waiter in waiting {
+            tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+                .await
+                .expect("every waiter wakes")
+                .expect("task");
+        }
+        assert!(stores.is_ready());
     }
 
     #[test]

@@ -164,7 +164,14 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     });
-    let server = tokio::spawn(server::serve(args.metrics_listen, metrics, stopped()));
+    // A standby is ready to take over; the leader is ready once its caches are filled.
+    let (ready, ready_rx) = watch::channel(true);
+    let server = tokio::spawn(server::serve(
+        args.metrics_listen,
+        metrics,
+        ready_rx,
+        stopped(),
+    ));
 
     let settings = Settings {
         gateway_namespace: args.gateway_namespace.clone(),
@@ -193,7 +200,7 @@ async fn main() -> anyhow::Result<()> {
     };
     if args.no_leader_election {
         tokio::select! {
-            _ = controller::run(client, settings, reporter, options, stopped()) => {}
+            _ = controller::run(client, settings, reporter, options, ready, stopped()) => {}
             _ = deadline() => {}
         }
     } else {
@@ -234,7 +241,7 @@ async fn main() -> anyhow::Result<()> {
             }
         };
         tokio::select! {
-            _ = controller::run(client, settings, reporter, options, stop_or_lost) => {}
+            _ = controller::run(client, settings, reporter, options, ready, stop_or_lost) => {}
             _ = deadline() => {}
         }
         metrics::gauge!("authstack_operator_leader").set(0.0);

@@ -107,7 +107,15 @@ where
 }
 
 /// A kube client for `config`, limited to `qps` calls per second with bursts of `burst`.
-pub fn client(config: kube::Config, qps: f32, burst: u32) -> Result<kube::Client, kube::Error> {
+/// The user agent of every call: the API server names a write's field manager after it when
+/// the write names none (the finalizer patches of kube-runtime), instead of `unknown`.
+pub const USER_AGENT: &str = concat!("authstack-operator/", env!("CARGO_PKG_VERSION"));
+
+pub fn client(mut config: kube::Config, qps: f32, burst: u32) -> Result<kube::Client, kube::Error> {
+    config.headers.push((
+        axum::http::header::USER_AGENT,
+        axum::http::HeaderValue::from_static(USER_AGENT),
+    ));
     Ok(kube::client::ClientBuilder::try_from(config)?
         .with_layer(&RateLimitLayer::new(qps, burst))
         .build())

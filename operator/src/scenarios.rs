@@ -75,6 +75,15 @@ async fn creation_applies_every_object_with_one_field_manager() {
             call.query
         );
     }
+    // Created Secrets name their field manager too (else the API server says `unknown`).
+    for call in made.iter().filter(|m| m.method == Method::POST) {
+        assert!(
+            call.query.contains("fieldManager=authstack-operator"),
+            "{} names the operator: {}",
+            call.path,
+            call.query
+        );
+    }
     assert_eq!(made[0].body["metadata"]["name"], "ins-test-keys");
     assert_eq!(made[1].body["metadata"]["name"], "ins-test-db-credentials");
     assert_eq!(made[1].body["type"], "kubernetes.io/basic-auth");

@@ -33,25 +33,39 @@ pub fn install_metrics() -> anyhow::Result<PrometheusHandle> {
     Ok(handle)
 }
 
-pub fn router(metrics: PrometheusHandle) -> Router {
+/// `ready` is false while the leader's caches are being filled (a standby is ready).
+pub fn router(metrics: PrometheusHandle, ready: tokio::sync::watch::Receiver<bool>) -> Router {
     Router::new()
         .route(
             "/metrics",
             get(move || std::future::ready(metrics.render())),
         )
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let ready = *ready.borrow();
+                async move {
+                    if ready {
+                        (axum::http::StatusCode::OK, "ok")
+                    } else {
+                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "starting")
+                    }
+                }
+            }),
+        )
 }
 
 /// Serves the endpoints until `shutdown` resolves.
 pub async fn serve(
     listen: SocketAddr,
     metrics: PrometheusHandle,
+    ready: tokio::sync::watch::Receiver<bool>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(%listen, "metrics and health endpoints listening");
-    axum::serve(listener, router(metrics))
+    axum::serve(listener, router(metrics, ready))
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

@@ -22,6 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { describeViolations, FAILING_IMPACTS, runAxe } from './axe.mjs';
 import {
   callJson,
+  decodeJwt,
+  platformSession,
   ensureDashboardBuilt,
   linkToken,
   startAuthstack,
@@ -122,25 +124,9 @@ async function go(page, name) {
 
 const slug = (text) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
-/**
- * A platform session for `email` from Node, through the gateway with the platform key, switched
- * into the user's only organization (an AuthStack account): what the dashboard holds.
- */
+/** A platform token for `email` working in the organization of its account: what the dashboard holds. */
 async function platformToken(email, password) {
-  const platform = (p, init = {}) =>
-    callJson(`${stack.info.gateway_url}${p}`, {
-      ...init,
-      headers: { 'x-authstack-key': stack.info.platform_publishable_key, ...init.headers },
-    });
-  const login = await platform('/v1/auth/login', { method: 'POST', body: { email, password } });
-  assert.equal(login.status, 200, `platform login of ${email}: ${JSON.stringify(login.body)}`);
-  const bearer = { authorization: `Bearer ${login.body.access_token}` };
-  const orgs = await platform('/v1/organizations', { headers: bearer });
-  assert.equal(orgs.status, 200);
-  assert.equal(orgs.body.data.length, 1, `${email} should be in exactly one organization`);
-  const switched = await platform(`/v1/organizations/${orgs.body.data[0].id}/switch`, { method: 'POST', headers: bearer });
-  assert.equal(switched.status, 200, JSON.stringify(switched.body));
-  return switched.body.access_token;
+  return (await platformSession(stack.info, email, password)).token;
 }
 
 /** A control-plane call with a platform token. */
@@ -150,8 +136,6 @@ const controlPlane = (token, p, init = {}) =>
 /** A call to a customer instance through the gateway, with a publishable key (as @authstack/client sends it). */
 const viaGateway = (key, p, body) =>
   callJson(`${stack.info.gateway_url}${p}`, { method: 'POST', headers: { 'x-authstack-key': key }, body });
-
-const decodeJwt = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 
 test('the dashboard: sign-up to ready instances, keys, an end user, customize and roll back, a viewer teammate, every page', { timeout: 300_000 }, async (t) => {
   const stamp = Date.now();
