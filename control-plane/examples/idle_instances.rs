@@ -207,7 +207,13 @@ fn pids(specs: &[InstanceSpec], dir: &Path) -> anyhow::Result<Vec<i32>> {
     specs
         .iter()
         .map(|spec| {
-            let path = dir.join("instances").join(&spec.id).join("pid");
+            // The serving process is the one on the port in `port` (`pid.<port>`: blue/green
+            // deploys keep one pid file per process).
+            let instance = dir.join("instances").join(&spec.id);
+            let port_file = instance.join("port");
+            let port = std::fs::read_to_string(&port_file)
+                .with_context(|| format!("reading {}", port_file.display()))?;
+            let path = instance.join(format!("pid.{}", port.trim()));
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
             text.trim()
