@@ -166,14 +166,15 @@ pub fn inactive_among<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<&'sta
 
 /// The rows whose fields `config` sets away from their defaults (each once, in table order).
 pub fn in_use(config: &InstanceConfig) -> Vec<&'static Setting> {
-    let (Ok(ours), Ok(defaults)) = (
-        serde_json::to_value(config),
-        serde_json::to_value(InstanceConfig::default()),
-    ) else {
+    // The defaults as JSON, once: the public configuration asks on every request.
+    static DEFAULTS: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(|| {
+        serde_json::to_value(InstanceConfig::default()).unwrap_or_default()
+    });
+    let Ok(ours) = serde_json::to_value(config) else {
         return Vec::new();
     };
     let mut changed = Vec::new();
-    differing_paths("", &ours, &defaults, &mut changed);
+    differing_paths("", &ours, &DEFAULTS, &mut changed);
     let mut found: Vec<&'static Setting> = changed.iter().filter_map(|p| setting(p)).collect();
     found.sort_by_key(|s| SETTINGS.iter().position(|t| t == *s));
     found.dedup();
