@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authstack_control_plane::catalog::Catalog;
+use authstack_control_plane::db;
+use authstack_control_plane::gateway::changes as route_changes;
 use authstack_control_plane::gateway::{self, GatewayOptions};
 use authstack_control_plane::provisioner::InstanceSecrets;
-use authstack_control_plane::{db, route_changes};
 use authstack_instance::clock::Clock;
 use authstack_instance::config::ServerConfig;
 use authstack_instance::crypto::{MasterKey, random_secret, sha256_hex};

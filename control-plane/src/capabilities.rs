@@ -40,3 +40,9 @@ pub async fn get() -> axum::Json<Capabilities> {
         plan_features: PLAN_FEATURES,
     })
 }
+
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new().route("/v1/capabilities", get(self::get))
+}

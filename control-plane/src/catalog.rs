@@ -237,6 +237,14 @@ impl Catalog {
     }
 }
 
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/v1/plans", get(routes::plans))
+        .route("/v1/regions", get(routes::regions))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

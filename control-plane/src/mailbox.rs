@@ -142,6 +142,12 @@ fn sent_at_ms(name: &str) -> i64 {
         .unwrap_or(0)
 }
 
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new().route("/v1/dev/mailbox", get(list))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -220,3 +220,16 @@ pub async fn billing_portal(
     let url = billing::portal(&app, &caller, &account).await?;
     Ok(axum::Json(PortalResponse { url }))
 }
+
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/v1/accounts", get(list).post(create))
+        .route("/v1/accounts/{id}", get(self::get))
+        .route(
+            "/v1/accounts/{id}/subscription",
+            post(subscribe).delete(cancel),
+        )
+        .route("/v1/accounts/{id}/billing-portal", post(billing_portal))
+}

@@ -145,3 +145,11 @@ async fn respond(app: &AppState, account_id: Option<&str>, query: &AuditQuery) -
     }
     Ok(response)
 }
+
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/v1/accounts/{id}/audit-logs", get(account_events))
+        .route("/v1/ops/audit-logs", get(all_events))
+}

@@ -11,14 +11,15 @@ pub mod webhook;
 
 use sqlx::Row;
 
+use crate::AppState;
 use crate::accounts::{self, Account};
 use crate::audit::{self, Actor};
 use crate::config::BillingConfig;
 use crate::error::{Error, Result};
+use crate::gateway::changes;
 use crate::instances::{self, Desired};
 use crate::platform::Caller;
 use crate::provisioner::Environment;
-use crate::{AppState, route_changes};
 
 pub enum SubscribeOutcome {
     /// The plan is active (billing `none`, or a plan change).
@@ -215,7 +216,7 @@ pub async fn activate(
         )
         .await?;
     }
-    route_changes::record(&mut *tx, now).await?;
+    changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     app.reconciler.wake();
     Ok(())
@@ -269,7 +270,7 @@ async fn stop_instances(
     .execute(&mut *conn)
     .await?;
     instances::set_desired(conn, account_id, Desired::Suspended, now).await?;
-    route_changes::record(&mut *conn, now).await?;
+    changes::record(&mut *conn, now).await?;
     Ok(())
 }
 
@@ -364,7 +365,7 @@ pub async fn tick(app: &AppState) -> Result<()> {
                     .execute(&mut *tx)
                     .await?;
                 instances::set_desired(&mut tx, &account_id, Desired::Deleted, now).await?;
-                route_changes::record(&mut *tx, now).await?;
+                changes::record(&mut *tx, now).await?;
                 "subscription.data_deleted"
             }
         };

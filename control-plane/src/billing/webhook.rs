@@ -12,12 +12,13 @@ use serde::Serialize;
 
 use super::stripe::events::{self, Event, EventKind, SubscriptionStatus};
 use super::stripe::signature;
+use crate::AppState;
 use crate::accounts::{self, Subscription};
 use crate::audit::{self, Actor};
 use crate::config::BillingConfig;
 use crate::error::{Error, Result};
+use crate::gateway::changes;
 use crate::instances;
-use crate::{AppState, route_changes};
 
 #[derive(Serialize)]
 pub struct Received {
@@ -303,7 +304,7 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
         serde_json::Value::Null,
     )
     .await?;
-    route_changes::record(&mut *tx, now).await?;
+    changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     app.reconciler.wake();
     Ok(true)
@@ -437,4 +438,10 @@ async fn set_past_due(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::post;
+    axum::Router::new().route("/v1/billing/stripe/webhook", post(stripe))
 }

@@ -576,3 +576,29 @@ async fn verify(
         Err(format!("the instance shows {shown}, expected {expected}"))
     }
 }
+
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/v1/accounts/{id}/instances/{env}/customizations",
+            get(list).post(propose),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}",
+            get(self::get),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/modify",
+            post(modify),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/approve",
+            post(approve),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/cancel",
+            post(cancel),
+        )
+}

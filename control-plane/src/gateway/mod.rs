@@ -8,6 +8,7 @@
 //! Everything but `/_authstack/healthz` and `/_authstack/metrics` is forwarded.
 
 pub mod address;
+pub mod changes;
 pub mod cli;
 mod cors;
 mod limits;
@@ -274,6 +275,8 @@ impl Gateway {
 pub struct RunningGateway {
     pub addr: SocketAddr,
     pub gateway: Arc<Gateway>,
+    /// The gateway's row in `gateways`, where it reports the route changes it applied.
+    id: String,
     shutdown: tokio::sync::watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     background: Vec<JoinHandle<()>>,
@@ -306,12 +309,15 @@ impl RunningGateway {
             task.abort();
         }
         self.gateway.flush_usage().await;
+        if let Err(err) = changes::forget(&self.gateway.db, &self.id).await {
+            tracing::warn!(error = %err, "removing the gateway's presence failed");
+        }
     }
 }
 
 /// Binds `options.listen` and serves the gateway.
 pub async fn start(options: GatewayOptions) -> anyhow::Result<RunningGateway> {
-    let seen = crate::route_changes::latest(&options.db)
+    let seen = changes::latest(&options.db)
         .await
         .context("reading route changes")?;
     let gateway = Gateway::new(&options);
@@ -333,10 +339,15 @@ pub async fn start(options: GatewayOptions) -> anyhow::Result<RunningGateway> {
             })
             .await
     });
+    let id = crate::db::new_id("gw");
     let watcher = {
         let gateway = gateway.clone();
         let interval = options.poll_interval;
-        tokio::spawn(async move { gateway.routes.watch(seen, interval).await })
+        let id = id.clone();
+        tokio::spawn(async move {
+            let clock = gateway.clock.clone();
+            gateway.routes.watch(&id, &clock, seen, interval).await;
+        })
     };
     let upkeep = {
         let gateway = gateway.clone();
@@ -355,6 +366,7 @@ pub async fn start(options: GatewayOptions) -> anyhow::Result<RunningGateway> {
     tracing::info!(%addr, "gateway ready");
     Ok(RunningGateway {
         addr,
+        id,
         gateway,
         shutdown,
         server,

@@ -9,9 +9,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use anyhow::Context;
-use authstack_instance::clock::UnixTime;
+use authstack_instance::clock::{Clock, UnixTime};
 use authstack_instance::crypto::{MasterKey, sha256_hex};
 use axum::http::HeaderValue;
 use axum::http::uri::{Authority, PathAndQuery, Scheme, Uri};
@@ -19,6 +20,7 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use super::changes;
 use super::request_metrics::KeyMetrics;
 use crate::catalog::Catalog;
 use crate::db::Db;
@@ -348,13 +350,15 @@ impl Routes {
             .clear();
     }
 
-    /// Polls `route_changes` and invalidates the caches whenever it moves, from `seen` on.
-    pub async fn watch(&self, mut seen: i64, interval: std::time::Duration) {
+    /// Polls the route changes and invalidates the caches whenever they move, from `seen` on;
+    /// reports what it applied as gateway `id` when it moves and every [`changes::HEARTBEAT`].
+    pub async fn watch(&self, id: &str, clock: &Clock, mut seen: i64, interval: Duration) {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut reported: Option<(i64, tokio::time::Instant)> = None;
         loop {
             tick.tick().await;
-            match crate::route_changes::latest(&self.db).await {
+            match changes::latest(&self.db).await {
                 Ok(latest) if latest != seen => {
                     tracing::debug!(latest, "route change; dropping cached routes");
                     self.invalidate();
@@ -362,6 +366,17 @@ impl Routes {
                 }
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "polling route changes failed"),
+            }
+            let due = reported.is_none_or(|(at_change, at)| {
+                at_change != seen || at.elapsed() >= changes::HEARTBEAT
+            });
+            if due {
+                match changes::acknowledge(&self.db, id, seen, clock.now()).await {
+                    Ok(()) => reported = Some((seen, tokio::time::Instant::now())),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "reporting the applied route change failed")
+                    }
+                }
             }
         }
     }

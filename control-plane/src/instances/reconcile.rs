@@ -12,8 +12,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::{Desired, Instance, State, record_step};
+use crate::AppState;
+use crate::gateway::changes;
 use crate::provisioner::{Event, InstanceRef, InstanceSpec, Progress};
-use crate::{AppState, route_changes};
 
 /// Failed instances are retried this long after their last attempt.
 const RETRY_FAILED_AFTER: i64 = 30;
@@ -181,7 +182,7 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
                         "ready"
                     };
                     record_step(&mut *tx, &instance.id, now, step, None).await?;
-                    route_changes::record(&mut *tx, now).await?;
+                    changes::record(&mut *tx, now).await?;
                     tx.commit().await?;
                     if instance.account_id.is_none() {
                         app.platform.set_endpoint(endpoint);
@@ -334,7 +335,7 @@ async fn roll_back(
         serde_json::json!({ "failed": instance.revision, "to": healthy, "reason": detail }),
     )
     .await?;
-    route_changes::record(&mut *tx, now).await?;
+    changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     tracing::warn!(instance_id = %instance.id, failed = instance.revision, to = healthy, "revision failed; rolled back");
     app.reconciler.wake();
@@ -414,7 +415,7 @@ async fn transition(
         .execute(&mut *tx)
         .await?;
     record_step(&mut *tx, instance_id, now, step, detail).await?;
-    route_changes::record(&mut *tx, now).await?;
+    changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     Ok(())
 }

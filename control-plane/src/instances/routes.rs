@@ -5,10 +5,11 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 
 use super::{Instance, Step};
+use crate::AppState;
 use crate::audit::{self, Actor};
 use crate::error::{Error, Json, Result};
+use crate::gateway::changes;
 use crate::platform::Caller;
-use crate::{AppState, route_changes};
 
 #[derive(Serialize)]
 pub struct InstanceView {
@@ -137,13 +138,28 @@ pub async fn set_allowed_origins(
         serde_json::json!({ "allowed_origins": origins }),
     )
     .await?;
-    route_changes::record(&mut *tx, now).await?;
+    changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     app.reconciler.wake();
     let updated = super::find(&app.db, &instance.id)
         .await?
         .ok_or(Error::NotFound("instance"))?;
     Ok(axum::Json(updated))
+}
+
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, put};
+    axum::Router::new()
+        .route("/v1/accounts/{id}/instances", get(list))
+        .route(
+            "/v1/accounts/{id}/instances/{env}/allowed-origins",
+            put(set_allowed_origins),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/usage",
+            get(super::usage::get),
+        )
 }
 
 #[cfg(test)]

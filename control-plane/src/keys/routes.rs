@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::{ApiKey, Kind, NewKey};
 use crate::audit::{self, Actor};
 use crate::error::{Error, Json, Result};
+use crate::gateway::changes;
 use crate::instances::State as InstanceState;
 use crate::platform::Caller;
 use crate::provisioner::Environment;
-use crate::{App, AppState, route_changes};
+use crate::{App, AppState};
 
 /// The longest a rotated key may keep working.
 const MAX_GRACE_SECS: i64 = 30 * 24 * 3600;
@@ -118,7 +119,7 @@ pub async fn create_key(
         serde_json::json!({ "name": name, "kind": kind.as_str(), "environment": environment.as_str() }),
     )
     .await?;
-    route_changes::record(&mut *tx, now).await?;
+    changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     Ok(key)
 }
@@ -194,7 +195,7 @@ pub async fn rotate(
         serde_json::json!({ "new_key_id": new.key.id, "grace_period_secs": grace }),
     )
     .await?;
-    route_changes::record(&mut *tx, now).await?;
+    changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(new)))
 }
@@ -227,8 +228,17 @@ pub async fn revoke(
             serde_json::Value::Null,
         )
         .await?;
-        route_changes::record(&mut *tx, now).await?;
+        changes::record(&mut *tx, now).await?;
     }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{delete, get, post};
+    axum::Router::new()
+        .route("/v1/accounts/{id}/keys", get(list).post(create))
+        .route("/v1/accounts/{id}/keys/{key_id}/rotate", post(rotate))
+        .route("/v1/accounts/{id}/keys/{key_id}", delete(revoke))
 }

@@ -166,3 +166,12 @@ pub async fn reconcile(
     app.reconciler.forget(&instance.id);
     Ok((StatusCode::ACCEPTED, axum::Json(instance)))
 }
+
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/v1/me", get(me))
+        .route("/v1/ops/instances", get(list))
+        .route("/v1/ops/instances/{id}/reconcile", post(reconcile))
+}

@@ -16,6 +16,7 @@ use super::{NewRevision, Outcome, Revision, Source};
 use crate::accounts::Account;
 use crate::audit::{self, Actor};
 use crate::error::{Error, Json, Query, Result};
+use crate::gateway::changes;
 use crate::instances::{self, Instance, State as InstanceState};
 use crate::platform::Caller;
 use crate::provisioner::Environment;
@@ -508,11 +509,27 @@ pub async fn settle(app: &App, instance_id: &str, number: i64) -> Result<Deploym
             Outcome::Failed => deployment.state != InstanceState::Updating,
             Outcome::Pending | Outcome::Deploying => false,
         };
-        if settled || tokio::time::Instant::now() >= deadline {
+        if settled {
+            routed_everywhere(app, deadline).await?;
+            return Ok(deployment);
+        }
+        if tokio::time::Instant::now() >= deadline {
             return Ok(deployment);
         }
         tokio::time::sleep(WAIT_POLL).await;
     }
+}
+
+/// Waits (until `deadline`) for every live gateway to apply the newest route change: until
+/// then, some requests still reach the process of the previous revision.
+async fn routed_everywhere(app: &App, deadline: tokio::time::Instant) -> Result<()> {
+    let change = changes::latest(&app.db).await?;
+    while changes::behind(&app.db, change, app.clock.now()).await? > 0
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(WAIT_POLL).await;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -770,4 +787,36 @@ pub async fn promote(
     }
     .run(&app)
     .await
+}
+
+/// This module's routes.
+pub fn router() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions",
+            get(list).post(create),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions/diff",
+            get(compare),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions/import",
+            post(import),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions/{number}",
+            get(self::get),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions/{number}/deploy",
+            post(deploy_route),
+        )
+        .route(
+            "/v1/accounts/{id}/instances/{env}/revisions/{number}/export",
+            get(export),
+        )
+        .route("/v1/accounts/{id}/instances/{env}/rollback", post(rollback))
+        .route("/v1/accounts/{id}/instances/{env}/promote", post(promote))
 }

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use authstack_control_plane::catalog::Catalog;
 use authstack_control_plane::db::{self, Db};
+use authstack_control_plane::gateway::changes as route_changes;
 use authstack_control_plane::gateway::{self, GatewayOptions, RunningGateway};
 use authstack_control_plane::provisioner::InstanceSecrets;
-use authstack_control_plane::route_changes;
 use authstack_instance::clock::Clock;
 use authstack_instance::config::ServerConfig;
 use authstack_instance::crypto::{MasterKey, random_secret, sha256_hex};

@@ -246,6 +246,30 @@ impl TestPlatform {
         self.send(request).await
     }
 
+    /// Another gateway on this platform's database, polling route changes every `poll`.
+    pub async fn extra_gateway(&self, poll: Duration) -> RunningGateway {
+        let url = self
+            .config
+            .database_url
+            .as_ref()
+            .map(|url| secrecy::ExposeSecret::expose_secret(url).to_owned());
+        let db = authstack_control_plane::db::connect(url.as_deref(), self.dir.path())
+            .await
+            .expect("database");
+        let master = MasterKey::load_or_create(None, self.dir.path()).expect("master key");
+        gateway::start(GatewayOptions {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            db,
+            master: Arc::new(master),
+            clock: self.clock.clone(),
+            catalog: self.config.catalog.clone(),
+            poll_interval: poll,
+            upstream_timeout: Duration::from_secs(30),
+        })
+        .await
+        .expect("gateway starts")
+    }
+
     /// A call through the gateway with a secret key.
     pub async fn via_secret(&self, method: reqwest::Method, path: &str, key: &str) -> Reply {
         self.send(

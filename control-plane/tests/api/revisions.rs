@@ -60,6 +60,49 @@ async fn signup(platform: &TestPlatform, key: &str, email: &str, password: &str)
         .await
 }
 
+/// "deployed" means every gateway sends traffic to the new revision: a gateway that polls
+/// route changes slowly holds the answer back until it has switched, and one that stopped is
+/// not waited for.
+#[tokio::test]
+async fn a_deploy_answers_deployed_once_every_gateway_routes_to_it() {
+    let platform = spawn_platform().await;
+    let (owner, _, key) = platform.live_customer("gateways@example.com", "pro").await;
+    let slow = platform.extra_gateway(Duration::from_secs(3)).await;
+    let stopped = platform.extra_gateway(Duration::from_millis(100)).await;
+    stopped.stop().await;
+    let through_slow = |email: &'static str, password: &'static str| {
+        let request = platform
+            .client
+            .post(format!("http://{}/v1/auth/signup", slow.addr))
+            .header("x-authstack-key", key.as_str())
+            .json(&json!({ "email": email, "password": password }));
+        platform.send(request)
+    };
+    // The slow gateway has the instance's route cached.
+    assert_eq!(
+        through_slow("first@example.com", "twelve chars")
+            .await
+            .status,
+        202
+    );
+    let patch = json!([{ "op": "replace", "path": "/passwords/min_length", "value": 14 }]);
+    let number = change(&platform, &owner, "live", patch, "longer passwords").await;
+    let started = std::time::Instant::now();
+    let deployed = deploy(&platform, &owner, "live", number).await;
+    deployed.assert_ok(200);
+    assert_eq!(deployed.body["outcome"], "deployed", "{}", deployed.body);
+    through_slow("second@example.com", "twelve chars")
+        .await
+        .assert_error(400, "weak_password");
+    // Held back for the slow gateway, but not for the whole wait limit (the stopped one).
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    slow.stop().await;
+}
+
 #[tokio::test]
 async fn a_config_change_takes_effect_on_the_live_instance_and_rollback_undoes_it() {
     let platform = spawn_platform().await;

@@ -3,6 +3,9 @@
 //! organizations, and the control plane authorizes requests by the org claims and permissions
 //! of the platform's access tokens — there is no second user store.
 
+pub mod bootstrap;
+pub mod routes;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
