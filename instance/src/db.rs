@@ -24,6 +24,41 @@ pub enum Backend {
     Postgres,
 }
 
+/// How SQLite commits reach the disk, from `AUTHSTACK_SQLITE_SYNCHRONOUS` (`full`, the
+/// default, or `normal`). In WAL mode both survive a crash of the process (kill -9); they differ
+/// on a power loss or kernel crash: `normal` may lose the transactions committed since the last
+/// checkpoint — for an auth service that can be an acknowledged sign-out, revocation, ban or
+/// password change coming undone — while `full` syncs the log on every commit (see
+/// docs/benchmarks.md for what it costs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    Full,
+    Normal,
+}
+
+impl Synchronous {
+    pub const ENV: &'static str = "AUTHSTACK_SQLITE_SYNCHRONOUS";
+
+    pub fn parse(value: Option<&str>) -> anyhow::Result<Synchronous> {
+        match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("full") => Ok(Synchronous::Full),
+            Some("normal") => Ok(Synchronous::Normal),
+            Some(other) => anyhow::bail!("{} is '{other}': use full or normal", Self::ENV),
+        }
+    }
+
+    fn from_env() -> anyhow::Result<Synchronous> {
+        Self::parse(std::env::var(Self::ENV).ok().as_deref())
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "PRAGMA synchronous = FULL;",
+            Synchronous::Normal => "PRAGMA synchronous = NORMAL;",
+        }
+    }
+}
+
 /// Reads go to `pool`; writes (and transactions that write) go to `writer`. On SQLite the
 /// writer is a single connection: SQLite admits one writer at a time, and queueing writers in
 /// the pool is far cheaper than letting them collide and sleep in SQLite's busy handler. On
@@ -86,8 +121,9 @@ impl Db {
     async fn sqlite(url: &str) -> anyhow::Result<Db> {
         // The writer opens (and creates) the file first and switches it to WAL, so that the
         // readers never see a rollback-journal database.
-        let writer = Self::sqlite_pool(url, 1).await?;
-        let pool = Self::sqlite_pool(url, 4).await?;
+        let synchronous = Synchronous::from_env()?;
+        let writer = Self::sqlite_pool(url, 1, synchronous).await?;
+        let pool = Self::sqlite_pool(url, 4, synchronous).await?;
         Ok(Db {
             pool,
             writer,
@@ -95,18 +131,21 @@ impl Db {
         })
     }
 
-    async fn sqlite_pool(url: &str, connections: u32) -> anyhow::Result<AnyPool> {
+    async fn sqlite_pool(
+        url: &str,
+        connections: u32,
+        synchronous: Synchronous,
+    ) -> anyhow::Result<AnyPool> {
         AnyPoolOptions::new()
             .max_connections(connections)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
-            .after_connect(|conn, _meta| {
+            .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                    )
-                    .await?;
+                    conn.execute("PRAGMA journal_mode = WAL;").await?;
+                    conn.execute(synchronous.pragma()).await?;
+                    conn.execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                        .await?;
                     Ok(())
                 })
             })
@@ -238,5 +277,51 @@ impl<'a> Filters<'a> {
             };
         }
         query
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+
+    use super::{Db, Synchronous};
+
+    #[test]
+    fn synchronous_defaults_to_full_and_refuses_what_it_does_not_know() {
+        assert_eq!(Synchronous::parse(None).ok(), Some(Synchronous::Full));
+        assert_eq!(
+            Synchronous::parse(Some("FULL")).ok(),
+            Some(Synchronous::Full)
+        );
+        assert_eq!(
+            Synchronous::parse(Some(" normal ")).ok(),
+            Some(Synchronous::Normal)
+        );
+        let refused = Synchronous::parse(Some("off")).expect_err("off is refused");
+        assert!(refused.to_string().contains("AUTHSTACK_SQLITE_SYNCHRONOUS"));
+    }
+
+    /// Every connection, the writer's and the readers', commits with the configured level
+    /// (2 = FULL), in WAL mode.
+    #[tokio::test]
+    async fn sqlite_connections_sync_every_commit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::connect(None, dir.path()).await.expect("opens");
+        for pool in [&db.writer, &db.pool] {
+            let row = sqlx::query("PRAGMA synchronous")
+                .fetch_one(pool)
+                .await
+                .expect("pragma");
+            let level: i64 = row.try_get(0).expect("level");
+            if std::env::var(Synchronous::ENV).is_err() {
+                assert_eq!(level, 2, "FULL");
+            }
+            let row = sqlx::query("PRAGMA journal_mode")
+                .fetch_one(pool)
+                .await
+                .expect("pragma");
+            let mode: String = row.try_get(0).expect("mode");
+            assert_eq!(mode, "wal");
+        }
     }
 }
