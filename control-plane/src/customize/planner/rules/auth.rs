@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::draft::{Draft, Step};
 use super::tokens::Prompt;
 use super::words::{MFA, OTHER_PROVIDERS, SIGN_IN, SIGN_UP};
+use crate::customize::join_list;
 
 pub(super) fn social(prompt: &Prompt, draft: &mut Draft) -> Step {
     let sign_in = prompt.any(SIGN_IN)
@@ -197,7 +198,7 @@ pub(super) fn mfa(prompt: &Prompt, draft: &mut Draft) -> Step {
             other => other,
         })
         .collect();
-    let with = format!(" with {}.", either(&method_names));
+    let with = format!(" with {}.", join_list(&method_names, "or"));
     draft.say(
         mode_changed || methods_changed,
         if mode_changed {
@@ -208,15 +209,6 @@ pub(super) fn mfa(prompt: &Prompt, draft: &mut Draft) -> Step {
         "Two-factor authentication is already in place at that level or stricter.",
     );
     Step::Done
-}
-
-/// "a", "a or b", "a, b or c".
-fn either(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => (*one).to_owned(),
-        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
-    }
 }
 
 pub(super) fn saml(prompt: &Prompt, draft: &mut Draft) -> Step {
