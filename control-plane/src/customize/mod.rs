@@ -203,8 +203,28 @@ pub fn month_start(now: UnixTime) -> UnixTime {
         .unwrap_or(now)
 }
 
+/// `items` as a list in a sentence, the last two joined by `conjunction`: `"a"`, `"a and b"`,
+/// `"a, b and c"`, or with `"or"` `"a, b or c"`.
+fn join_list(items: &[&str], conjunction: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} {conjunction} {last}", rest.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lists_join_their_last_two_items_with_the_conjunction() {
+        use super::join_list;
+        assert_eq!(join_list(&[], "and"), "");
+        assert_eq!(join_list(&["a"], "and"), "a");
+        assert_eq!(join_list(&["a", "b"], "and"), "a and b");
+        assert_eq!(join_list(&["a", "b", "c"], "and"), "a, b and c");
+        assert_eq!(join_list(&["a", "b", "c"], "or"), "a, b or c");
+    }
+
     #[test]
     fn months_start_at_midnight_on_the_first() {
         // 2026-11-24T15:30:00Z → 2026-11-01T00:00:00Z

@@ -41,15 +41,6 @@ pub fn not_active(
     authstack_instance::capabilities::inactive_among(paths.iter().map(String::as_str))
 }
 
-/// `"a"`, `"a and b"`, `"a, b and c"`.
-fn and_list(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => (*one).to_owned(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
 #[derive(Serialize)]
 pub struct Quota {
     /// Prompts sent this calendar month (UTC), this one included.
@@ -479,7 +470,7 @@ pub async fn approve(
                     if labels.len() == 1 { "it" } else { "them" },
                     if labels.len() == 1 { "it" } else { "them" },
                 );
-                let names = and_list(&labels);
+                let names = super::join_list(&labels, "and");
                 (
                     Status::Deployed,
                     if active_changes {
