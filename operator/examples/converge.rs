@@ -14,11 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use authstack_operator::controller::{self, Context, Stores};
+use authstack_operator::controller::{self, Context};
 use authstack_operator::crd::{
     AuthStackInstance, AuthStackInstanceSpec, DatabaseSpec, DeletionPolicy, Environment, Resources,
 };
 use authstack_operator::render::{Kind, Settings};
+use authstack_operator::watches::Stores;
 use futures::StreamExt;
 use http::{Method, Request, Response};
 use kube::api::DynamicObject;

@@ -1,6 +1,9 @@
 //! Reconciles `AuthStackInstance`s: renders the desired objects, applies what differs from the
-//! cached cluster state (server-side apply, one field manager), follows the rollout, rolls back
-//! a failed one, and writes the status when it changes.
+//! cached cluster state (server-side apply, one field manager; a second one only hands an
+//! autoscaled Deployment's first replica count over to the autoscaler), follows the rollout,
+//! rolls back a failed one, and writes the status when it changes. A configuration changed
+//! under an existing revision, or a CloudNativePG database without CloudNativePG, is reported
+//! in the status rather than retried.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,16 +12,21 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
+use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::reflector;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::crd::{AuthStackInstance, DeletionPolicy, FINALIZER};
+use crate::crd::{
+    AuthStackInstance, AuthStackInstanceStatus, DatabaseType, DeletionPolicy, FINALIZER,
+};
+use crate::drift::{contains, is_applied};
+use crate::events::publish;
 use crate::render::{self, Desired, Generated, Kind, MANAGER, Names, Settings, Target};
 use crate::status::{self, Observed, Rollout};
+use crate::watches::{self, Cnpg, Stores};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -26,10 +34,6 @@ pub enum Error {
     Kube(#[from] kube::Error),
     #[error("finalizer: {0}")]
     Finalizer(Box<kube::runtime::finalizer::Error<Error>>),
-    #[error(
-        "revision {revision}'s ConfigMap differs from spec.config: revisions are immutable, give the new configuration a new revision number"
-    )]
-    ImmutableRevision { revision: i64 },
     #[error("invalid spec: {0}")]
     InvalidSpec(&'static str),
     #[error("the resource has no namespace or name")]
@@ -47,71 +51,9 @@ impl Error {
                 | kube::runtime::finalizer::Error::CleanupFailed(err) => err.reason(),
                 _ => "finalizer".into(),
             },
-            Error::ImmutableRevision { .. } => "immutable_revision".into(),
             Error::InvalidSpec(_) => "invalid_spec".into(),
             Error::Unnamed => "unnamed".into(),
         }
-    }
-}
-
-/// Caches of the objects the operator manages, filled by watches (label
-/// `app.kubernetes.io/managed-by=authstack-operator`). Reading them costs no API call, which
-/// is what makes a steady-state reconcile free.
-#[derive(Clone)]
-pub struct Stores {
-    stores: HashMap<Kind, Store<DynamicObject>>,
-    /// True once every watch has listed once.
-    ready: tokio::sync::watch::Receiver<bool>,
-}
-
-impl Stores {
-    /// Wraps the stores and starts the one task that waits for them: kube-runtime's
-    /// `Store::wait_until_ready` wakes only the last of several concurrent waiters, so the
-    /// reconciles (several at once after a restart) wait on a channel that wakes them all.
-    pub fn new(stores: HashMap<Kind, Store<DynamicObject>>) -> Stores {
-        let (sender, ready) = tokio::sync::watch::channel(false);
-        let waiting: Vec<Store<DynamicObject>> = stores.values().cloned().collect();
-        tokio::spawn(async move {
-            for store in waiting {
-                // Only fails when the watch is gone, i.e. the controller is stopping.
-                if store.wait_until_ready().await.is_err() {
-                    return;
-                }
-            }
-            let _ = sender.send(true);
-        });
-        Stores { stores, ready }
-    }
-
-    pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Arc<DynamicObject>> {
-        let store = self.stores.get(&kind)?;
-        store.get(&ObjectRef::new_with(name, kind.api_resource()).within(namespace))
-    }
-
-    /// Waits until every watch has listed once, so that "not in the cache" means "not there".
-    pub async fn ready(&self) {
-        let mut ready = self.ready.clone();
-        let _ = ready.wait_for(|ready| *ready).await;
-    }
-
-    /// Whether every watch has listed once.
-    pub fn is_ready(&self) -> bool {
-        *self.ready.borrow()
-    }
-
-    /// Every cached object of `kind` belonging to the instance `instance` in `namespace`.
-    fn of_instance(&self, kind: Kind, namespace: &str, instance: &str) -> Vec<Arc<DynamicObject>> {
-        let Some(store) = self.stores.get(&kind) else {
-            return Vec::new();
-        };
-        store.state_filter(|object| {
-            object.metadata.namespace.as_deref() == Some(namespace)
-                && object
-                    .labels()
-                    .get(render::INSTANCE_LABEL)
-                    .map(String::as_str)
-                    == Some(instance)
-        })
     }
 }
 
@@ -120,19 +62,28 @@ pub struct Context {
     pub settings: Settings,
     pub stores: Stores,
     pub recorder: Recorder,
+    /// Whether databases of `type: cnpg` can be made.
+    pub cnpg: Cnpg,
     /// Consecutive failures per object, for exponential backoff.
     failures: Mutex<HashMap<String, u32>>,
 }
 
 impl Context {
+    /// A context with CloudNativePG installed (see [`Context::with_cnpg`]).
     pub fn new(client: Client, settings: Settings, stores: Stores, reporter: Reporter) -> Context {
         Context {
             recorder: Recorder::new(client.clone(), reporter),
             client,
             settings,
             stores,
+            cnpg: Cnpg::Installed,
             failures: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn with_cnpg(mut self, cnpg: Cnpg) -> Context {
+        self.cnpg = cnpg;
+        self
     }
 
     fn api(&self, kind: Kind, namespace: &str) -> Api<DynamicObject> {
@@ -214,6 +165,30 @@ async fn apply(instance: &AuthStackInstance, ctx: &Context) -> Result<Action, Er
     let name = instance.meta().name.clone().ok_or(Error::Unnamed)?;
     let old = instance.status.clone().unwrap_or_default();
 
+    if instance.spec.database.type_ == DatabaseType::Cnpg
+        && let Some(message) = ctx.cnpg.unavailable()
+    {
+        // Nothing is made: the pods would only crash without their database.
+        let status = status::database_unavailable(instance, message, &status::now());
+        write_status(ctx, instance, &status).await?;
+        return Ok(Action::requeue(Duration::from_secs(300)));
+    }
+
+    let target = status::target(&instance.spec, &old);
+    let desired = render::render(instance, &ctx.settings, target).map_err(Error::InvalidSpec)?;
+    // Revisions are immutable: a configuration changed under the same number is refused as
+    // a whole, before anything of it is applied.
+    for object in desired
+        .iter()
+        .filter(|object| object.kind == Kind::ConfigMap)
+    {
+        if let Some(observed) = ctx.stores.get(Kind::ConfigMap, &namespace, &object.name)
+            && !contains(&object.object["data"], &observed.data["data"])
+        {
+            return refuse_revision(instance, ctx, target.revision).await;
+        }
+    }
+
     // Secrets: created once, never re-applied, so never rotated by accident.
     let missing: Vec<Desired> = render::secrets(instance, &Generated::random())
         .into_iter()
@@ -227,33 +202,22 @@ async fn apply(instance: &AuthStackInstance, ctx: &Context) -> Result<Action, Er
         create(ctx, &namespace, secret).await?;
     }
 
-    let target = status::target(&instance.spec, &old);
-    let desired = render::render(instance, &ctx.settings, target).map_err(Error::InvalidSpec)?;
     let mut created_revision = false;
     for object in &desired {
         let observed = ctx.stores.get(object.kind, &namespace, &object.name);
-        if object.kind == Kind::ConfigMap {
-            // Immutable: created once per revision, and must not change under the same number.
-            match observed {
-                Some(observed) if !contains(&object.object["data"], &observed.data["data"]) => {
-                    return Err(Error::ImmutableRevision {
-                        revision: target.revision,
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    server_side_apply(ctx, &namespace, object).await?;
-                    created_revision = true;
-                }
+        match (object.kind, observed) {
+            // Immutable: created once per revision (checked unchanged above).
+            (Kind::ConfigMap, Some(_)) => {}
+            (Kind::ConfigMap, None) => {
+                server_side_apply(ctx, &namespace, object).await?;
+                created_revision = true;
             }
-            continue;
+            (Kind::Deployment, None) => {
+                create_deployment(instance, ctx, &namespace, object).await?
+            }
+            (_, Some(observed)) if is_applied(&object.object, &observed) => {}
+            _ => server_side_apply(ctx, &namespace, object).await?,
         }
-        if let Some(observed) = observed
-            && is_applied(&object.object, &observed)
-        {
-            continue;
-        }
-        server_side_apply(ctx, &namespace, object).await?;
     }
     prune(
         instance,
@@ -275,23 +239,9 @@ async fn apply(instance: &AuthStackInstance, ctx: &Context) -> Result<Action, Er
     };
     let outcome = status::compute(instance, target, &observed, &status::now());
     if let Some(event) = &outcome.event {
-        publish(ctx, instance, event).await;
+        publish(&ctx.recorder, instance, event).await;
     }
-    if Some(&outcome.status) != instance.status.as_ref() {
-        let api: Api<AuthStackInstance> = Api::namespaced(ctx.client.clone(), &namespace);
-        let patch = json!({
-            "apiVersion": AuthStackInstance::api_version(&()),
-            "kind": AuthStackInstance::kind(&()),
-            "status": outcome.status,
-        });
-        api.patch_status(
-            &name,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await?;
-        metrics::counter!("authstack_operator_api_writes_total").increment(1);
-    }
+    write_status(ctx, instance, &outcome.status).await?;
     ctx.clear_failures(&key(instance));
     Ok(match outcome.rollout {
         // A rollback was decided: carry it out now.
@@ -299,6 +249,93 @@ async fn apply(instance: &AuthStackInstance, ctx: &Context) -> Result<Action, Er
         Rollout::Progressing => Action::requeue(Duration::from_secs(15)),
         _ => Action::requeue(Duration::from_secs(300)),
     })
+}
+
+/// A configuration changed under an existing revision number: nothing is applied; the status
+/// and an event say so until the spec changes again.
+async fn refuse_revision(
+    instance: &AuthStackInstance,
+    ctx: &Context,
+    revision: i64,
+) -> Result<Action, Error> {
+    let message = format!(
+        "revision {revision}'s ConfigMap differs from spec.config: revisions are immutable, \
+         give the new configuration a new revision number"
+    );
+    tracing::warn!(
+        instance = %instance.name_any(),
+        namespace = instance.namespace().unwrap_or_default(),
+        generation = instance.metadata.generation,
+        "{message}"
+    );
+    let (status, event) = status::revision_refused(instance, message, &status::now());
+    if let Some(event) = &event {
+        publish(&ctx.recorder, instance, event).await;
+    }
+    write_status(ctx, instance, &status).await?;
+    ctx.clear_failures(&key(instance));
+    Ok(Action::requeue(Duration::from_secs(300)))
+}
+
+/// Writes `status` when it differs from the instance's.
+async fn write_status(
+    ctx: &Context,
+    instance: &AuthStackInstance,
+    status: &AuthStackInstanceStatus,
+) -> Result<(), Error> {
+    if Some(status) == instance.status.as_ref() {
+        return Ok(());
+    }
+    let namespace = instance.namespace().ok_or(Error::Unnamed)?;
+    let api: Api<AuthStackInstance> = Api::namespaced(ctx.client.clone(), &namespace);
+    let patch = json!({
+        "apiVersion": AuthStackInstance::api_version(&()),
+        "kind": AuthStackInstance::kind(&()),
+        "status": status,
+    });
+    api.patch_status(
+        &instance.name_any(),
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
+    metrics::counter!("authstack_operator_api_writes_total").increment(1);
+    Ok(())
+}
+
+/// Creates the Deployment. An autoscaled one starts at the autoscaler's minimum, and that
+/// replica count is also applied by a second field manager: the operator's own applies leave
+/// the field out from then on, and server-side apply would reset a field its only manager
+/// leaves out (to 1), before the autoscaler has ever set it.
+async fn create_deployment(
+    instance: &AuthStackInstance,
+    ctx: &Context,
+    namespace: &str,
+    deployment: &Desired,
+) -> Result<(), Error> {
+    let Some(replicas) = render::creation_replicas(instance) else {
+        return server_side_apply(ctx, namespace, deployment).await;
+    };
+    let mut created = deployment.clone();
+    created.object["spec"]["replicas"] = json!(replicas);
+    server_side_apply(ctx, namespace, &created).await?;
+    let handover = render::replicas_handover(instance, replicas);
+    match ctx
+        .api(Kind::Deployment, namespace)
+        .patch(
+            &deployment.name,
+            &PatchParams::apply(render::HANDOVER_MANAGER),
+            &Patch::Apply(&handover),
+        )
+        .await
+    {
+        Ok(_) => {}
+        // The autoscaler changed the count already: it owns the field.
+        Err(kube::Error::Api(status)) if status.code == 409 => {}
+        Err(err) => return Err(err.into()),
+    }
+    metrics::counter!("authstack_operator_api_writes_total").increment(1);
+    Ok(())
 }
 
 /// Deletes objects the instance no longer needs: revision ConfigMaps past the history limit
@@ -425,49 +462,18 @@ async fn cleanup(instance: &AuthStackInstance, ctx: &Context) -> Result<Action, 
         "deleted with its database".to_owned()
     };
     publish(
-        ctx,
+        &ctx.recorder,
         instance,
         &status::Notice {
             warning: false,
             reason: "Deleted".into(),
             note,
+            revision: None,
         },
     )
     .await;
     ctx.clear_failures(&key(instance));
     Ok(Action::await_change())
-}
-
-/// Whether everything the operator would apply is already there (what the API server added,
-/// defaults and other managers' fields, does not matter).
-pub fn is_applied(desired: &Value, observed: &DynamicObject) -> bool {
-    let observed = match serde_json::to_value(observed) {
-        Ok(value) => value,
-        Err(_) => return false,
-    };
-    let mut desired = desired.clone();
-    if let Some(object) = desired.as_object_mut() {
-        object.remove("apiVersion");
-        object.remove("kind");
-    }
-    contains(&desired, &observed)
-}
-
-/// `want ⊆ have`: every field of `want` is in `have` with the same value; lists match element
-/// by element.
-pub fn contains(want: &Value, have: &Value) -> bool {
-    match (want, have) {
-        (Value::Object(want), Value::Object(have)) => want.iter().all(|(key, value)| {
-            have.get(key)
-                .is_some_and(|present| contains(value, present))
-                || (value.is_null() && !have.contains_key(key))
-        }),
-        (Value::Array(want), Value::Array(have)) => {
-            want.len() == have.len() && want.iter().zip(have).all(|(w, h)| contains(w, h))
-        }
-        (Value::Number(want), Value::Number(have)) => want.as_f64() == have.as_f64(),
-        _ => want == have,
-    }
 }
 
 async fn server_side_apply(ctx: &Context, namespace: &str, object: &Desired) -> Result<(), Error> {
@@ -520,28 +526,6 @@ async fn delete(ctx: &Context, namespace: &str, kind: Kind, name: &str) -> Resul
     Ok(())
 }
 
-async fn publish(ctx: &Context, instance: &AuthStackInstance, notice: &status::Notice) {
-    let event = KubeEvent {
-        type_: if notice.warning {
-            EventType::Warning
-        } else {
-            EventType::Normal
-        },
-        reason: notice.reason.clone(),
-        note: Some(notice.note.clone()),
-        action: "Reconcile".into(),
-        secondary: None,
-    };
-    // An event is for people; failing to record one must not fail the reconcile.
-    if let Err(err) = ctx
-        .recorder
-        .publish(&event, &instance.object_ref(&()))
-        .await
-    {
-        tracing::warn!(error = %err, reason = %notice.reason, "recording an event failed");
-    }
-}
-
 /// Limits of the controller loop.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -549,7 +533,8 @@ pub struct RunOptions {
     pub concurrency: u16,
     /// Only this namespace's resources (all namespaces when `None`).
     pub namespace: Option<String>,
-    /// Watch PostgreSQL clusters of CloudNativePG (its CRD must be installed).
+    /// Make `cnpg` databases with CloudNativePG (checked at start: without its CRD, the
+    /// instances on one are told so and `/readyz` stays false).
     pub cnpg: bool,
 }
 
@@ -562,6 +547,19 @@ pub async fn run(
     ready: tokio::sync::watch::Sender<bool>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
+    // `/readyz` says ready once the caches are filled, not before.
+    let _ = ready.send(false);
+    let cnpg = if options.cnpg {
+        watches::detect_cnpg(&client).await
+    } else {
+        Cnpg::Disabled
+    };
+    if cnpg == Cnpg::Missing {
+        tracing::error!(
+            crd = watches::CNPG_CRD,
+            "CloudNativePG is not installed: instances on a cnpg database get DatabaseReady=False (DatabaseUnavailable) and /readyz stays false; install CloudNativePG and restart the operator, or run it with --no-cnpg"
+        );
+    }
     let instances: Api<AuthStackInstance> = match &options.namespace {
         Some(namespace) => Api::namespaced(client.clone(), namespace),
         None => Api::all(client.clone()),
@@ -573,7 +571,7 @@ pub async fn run(
     let mut controller = Controller::new(instances, watcher::Config::default().any_semantic())
         .with_config(controller::Config::default().concurrency(options.concurrency));
     for kind in Kind::ALL {
-        if kind == Kind::PostgresCluster && !options.cnpg {
+        if kind == Kind::PostgresCluster && cnpg != Cnpg::Installed {
             continue;
         }
         let resource = kind.api_resource();
@@ -587,23 +585,12 @@ pub async fn run(
         let watch = watcher(api, managed.clone()).modify(|object: &mut DynamicObject| {
             object.managed_fields_mut().clear();
         });
-        let stream = reflector::reflector(writer, watch)
-            .applied_objects()
-            .default_backoff();
+        let stream = watches::owned_objects(writer, watch).default_backoff();
         controller = controller.owns_stream_with(stream, resource);
     }
     let stores = Stores::new(stores);
-    // `/readyz` says ready once the caches are filled, not before.
-    let _ = ready.send(false);
-    {
-        let stores = stores.clone();
-        tokio::spawn(async move {
-            stores.ready().await;
-            tracing::info!("caches filled; reconciling");
-            let _ = ready.send(true);
-        });
-    }
-    let context = Arc::new(Context::new(client, settings, stores, reporter));
+    tokio::spawn(watches::announce_ready(stores.clone(), cnpg, ready));
+    let context = Arc::new(Context::new(client, settings, stores, reporter).with_cnpg(cnpg));
     controller
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
@@ -617,86 +604,7 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
-    use super::{backoff, contains};
-
-    #[test]
-    fn what_the_api_server_adds_is_not_drift() {
-        let want = json!({ "spec": { "replicas": 2, "ports": [{ "port": 8080 }] } });
-        let have = json!({
-            "spec": { "replicas": 2, "revisionHistoryLimit": 10, "ports": [{ "port": 8080, "protocol": "TCP" }] },
-            "status": { "readyReplicas": 2 },
-        });
-        assert!(contains(&want, &have));
-    }
-
-    #[test]
-    fn a_changed_or_missing_field_is_drift() {
-        let want = json!({ "spec": { "replicas": 2, "ports": [{ "port": 8080 }] } });
-        assert!(!contains(
-            &want,
-            &json!({ "spec": { "replicas": 3, "ports": [{ "port": 8080 }] } })
-        ));
-        assert!(!contains(
-            &want,
-            &json!({ "spec": { "ports": [{ "port": 8080 }] } })
-        ));
-        // A list with an element more or less is a different list.
-        assert!(!contains(
-            &want,
-            &json!({ "spec": { "replicas": 2, "ports": [{ "port": 8080 }, { "port": 9090 }] } })
-        ));
-        assert!(
-            !contains(&json!("1"), &json!(1)),
-            "a string is not a number"
-        );
-    }
-
-    #[test]
-    fn numbers_compare_by_value_and_null_means_absent() {
-        assert!(contains(&json!({ "a": 1 }), &json!({ "a": 1.0 })));
-        assert!(contains(&json!({ "a": null }), &json!({})));
-        assert!(!contains(&json!({ "a": null }), &json!({ "a": 1 })));
-    }
-
-    /// After a restart several reconciles wait for the caches at once; every one of them must
-    /// wake when the caches fill (kube-runtime's own wait wakes only the last waiter).
-    #[tokio::test]
-    async fn every_reconcile_waiting_for_the_caches_wakes() {
-        use kube::runtime::reflector::store::Writer;
-        use kube::runtime::watcher;
-
-        use crate::render::Kind;
-
-        let mut writers = Vec::new();
-        let mut readers = std::collections::HashMap::new();
-        for kind in [Kind::Deployment, Kind::Service] {
-            let writer = Writer::new(kind.api_resource());
-            readers.insert(kind, writer.as_reader());
-            writers.push(writer);
-        }
-        let stores = super::Stores::new(readers);
-        assert!(!stores.is_ready());
-        let waiting: Vec<_> = (0..8)
-            .map(|_| {
-                let stores = stores.clone();
-                tokio::spawn(async move { stores.ready().await })
-            })
-            .collect();
-        tokio::task::yield_now().await;
-        for writer in &mut writers {
-            writer.apply_watcher_event(&watcher::Event::Init);
-            writer.apply_watcher_event(&watcher::Event::InitDone);
-        }
-        for waiter in waiting {
-            tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
-                .await
-                .expect("every waiter wakes")
-                .expect("task");
-        }
-        assert!(stores.is_ready());
-    }
+    use super::backoff;
 
     #[test]
     fn backoff_doubles_from_one_second_to_five_minutes() {

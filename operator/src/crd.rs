@@ -325,7 +325,8 @@ impl Phase {
     }
 }
 
-/// A Kubernetes-style condition (`Ready`, `Progressing`, `Degraded`, `DatabaseReady`).
+/// A Kubernetes-style condition (`Ready`, `Progressing`, `Degraded`, `DatabaseReady`,
+/// `RevisionAccepted`).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {

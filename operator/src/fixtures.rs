@@ -15,13 +15,14 @@ use kube::runtime::watcher;
 use kube::{Client, Resource};
 use serde_json::{Value, json};
 
-use crate::controller::{Context, Stores};
+use crate::controller::Context;
 use crate::crd::{
     AuthStackInstance, AuthStackInstanceSpec, AuthStackInstanceStatus, DatabaseSpec,
     DeletionPolicy, Environment, FINALIZER, Resources,
 };
 use crate::render::{self, Generated, Kind, Settings};
 use crate::status::{self, Observed};
+use crate::watches::{Cnpg, Stores};
 
 pub const NAMESPACE: &str = "authstack-acc-test";
 pub const NAME: &str = "ins-test";
@@ -390,6 +391,11 @@ fn echo(body: &Value) -> Value {
 
 /// A context over a mocked API server, its verifier, and its (ready, empty) caches.
 pub fn context() -> (Arc<Context>, ApiServerVerifier, Cache) {
+    context_with(Cnpg::Installed)
+}
+
+/// [`context`] with CloudNativePG installed, disabled or missing.
+pub fn context_with(cnpg: Cnpg) -> (Arc<Context>, ApiServerVerifier, Cache) {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(service, "default");
     let (cache, stores) = Cache::new();
@@ -401,6 +407,7 @@ pub fn context() -> (Arc<Context>, ApiServerVerifier, Cache) {
             controller: "authstack-operator".into(),
             instance: Some("test".into()),
         },
-    );
+    )
+    .with_cnpg(cnpg);
     (Arc::new(context), ApiServerVerifier(handle), cache)
 }

@@ -4,10 +4,13 @@
 
 pub mod controller;
 pub mod crd;
+pub mod drift;
+pub mod events;
 pub mod ratelimit;
 pub mod render;
 pub mod server;
 pub mod status;
+pub mod watches;
 
 #[cfg(test)]
 mod fixtures;

@@ -7,6 +7,11 @@ use serde_json::{Value, json};
 
 use crate::crd::{AuthStackInstance, Database, DatabaseType};
 
+mod deployment;
+mod ingress;
+
+pub use deployment::{HANDOVER_MANAGER, creation_replicas, replicas_handover};
+
 /// The field manager of every server-side apply, and the `managed-by` label.
 pub const MANAGER: &str = "authstack-operator";
 /// The port the instance listens on inside its pod.
@@ -285,7 +290,7 @@ pub fn render(
             instance,
         ));
     }
-    objects.push(deployment(instance, database, target.revision));
+    objects.push(deployment::deployment(instance, database, target.revision));
     objects.push(object(
         Kind::Service,
         name(instance).to_owned(),
@@ -297,7 +302,7 @@ pub fn render(
         instance,
     ));
     if !spec.hostnames.is_empty() {
-        objects.extend(ingress(instance, settings));
+        objects.extend(ingress::ingress(instance, settings));
     }
     objects.push(object(
         Kind::PodDisruptionBudget,
@@ -362,195 +367,6 @@ fn config_map(instance: &AuthStackInstance, revision: i64) -> Desired {
         }),
         instance,
     )
-}
-
-fn deployment(instance: &AuthStackInstance, database: Database<'_>, revision: i64) -> Desired {
-    let spec = &instance.spec;
-    let names = Names(name(instance));
-    let secret_env = |env: &str, secret: &str, key: &str| json!({ "name": env, "valueFrom": { "secretKeyRef": { "name": secret, "key": key } } });
-    let mut env = vec![
-        secret_env("AUTHSTACK_MASTER_KEY", &names.keys_secret(), "master-key"),
-        secret_env(
-            "AUTHSTACK_GATEWAY_SECRET",
-            &spec.gateway_secret_ref,
-            "gateway-secret",
-        ),
-        secret_env("AUTHSTACK_ADMIN_KEY", &spec.gateway_secret_ref, "admin-key"),
-    ];
-    match database {
-        Database::Cnpg { .. } => {
-            env.push(secret_env(
-                "DB_USERNAME",
-                &names.db_credentials(),
-                "username",
-            ));
-            env.push(secret_env(
-                "DB_PASSWORD",
-                &names.db_credentials(),
-                "password",
-            ));
-            env.push(json!({
-                "name": "AUTHSTACK_DATABASE_URL",
-                "value": format!(
-                    "postgres://$(DB_USERNAME):$(DB_PASSWORD)@{}-rw:5432/authstack",
-                    names.db_cluster()
-                ),
-            }));
-        }
-        Database::External { secret_ref } => env.push(secret_env(
-            "AUTHSTACK_DATABASE_URL",
-            &secret_ref.name,
-            &secret_ref.key,
-        )),
-    }
-    env.push(json!({ "name": "AUTHSTACK_TRUST_FORWARDED_FOR", "value": "true" }));
-    env.push(json!({ "name": "AUTHSTACK_LOG_FORMAT", "value": "json" }));
-    if !spec.previous_issuers.is_empty() {
-        env.push(json!({ "name": "AUTHSTACK_PREVIOUS_ISSUERS", "value": spec.previous_issuers.join(",") }));
-    }
-    let probe = |path: &str, period: u32, failures: u32| {
-        json!({
-            "httpGet": { "path": path, "port": "http" },
-            "periodSeconds": period,
-            "timeoutSeconds": 2,
-            "failureThreshold": failures,
-        })
-    };
-    let mut deployment_spec = json!({
-        "revisionHistoryLimit": 3,
-        "progressDeadlineSeconds": spec.progress_deadline_seconds,
-        "selector": { "matchLabels": selector(instance) },
-        "strategy": {
-            "type": "RollingUpdate",
-            "rollingUpdate": { "maxUnavailable": 0, "maxSurge": 1 },
-        },
-        "template": {
-            "metadata": {
-                "labels": labels(instance),
-                "annotations": { REVISION_ANNOTATION: revision.to_string() },
-            },
-            "spec": {
-                "serviceAccountName": name(instance),
-                "automountServiceAccountToken": false,
-                "enableServiceLinks": false,
-                "securityContext": {
-                    "runAsNonRoot": true,
-                    "runAsUser": 65532,
-                    "runAsGroup": 65532,
-                    "fsGroup": 65532,
-                    "seccompProfile": { "type": "RuntimeDefault" },
-                },
-                "topologySpreadConstraints": [{
-                    "maxSkew": 1,
-                    "topologyKey": "kubernetes.io/hostname",
-                    "whenUnsatisfiable": "ScheduleAnyway",
-                    "labelSelector": { "matchLabels": selector(instance) },
-                }],
-                "containers": [{
-                    "name": "instance",
-                    "image": spec.image,
-                    "imagePullPolicy": "Always",
-                    "args": [
-                        "serve",
-                        format!("--listen=0.0.0.0:{PORT}"),
-                        "--config=/etc/authstack/config.yaml",
-                        "--data-dir=/var/lib/authstack",
-                        format!("--issuer={}", spec.issuer),
-                        format!("--audience={}", spec.instance_id),
-                    ],
-                    "env": env,
-                    "ports": [{ "name": "http", "containerPort": PORT, "protocol": "TCP" }],
-                    "readinessProbe": probe("/readyz", 5, 3),
-                    "livenessProbe": probe("/healthz", 10, 6),
-                    "startupProbe": probe("/healthz", 2, 60),
-                    "resources": {
-                        "requests": { "cpu": spec.resources.cpu_request, "memory": spec.resources.memory_request },
-                        "limits": { "cpu": spec.resources.cpu_limit, "memory": spec.resources.memory_limit },
-                    },
-                    "securityContext": {
-                        "allowPrivilegeEscalation": false,
-                        "readOnlyRootFilesystem": true,
-                        "capabilities": { "drop": ["ALL"] },
-                    },
-                    "volumeMounts": [
-                        { "name": "config", "mountPath": "/etc/authstack", "readOnly": true },
-                        { "name": "data", "mountPath": "/var/lib/authstack" },
-                        { "name": "tmp", "mountPath": "/tmp" },
-                    ],
-                }],
-                "volumes": [
-                    { "name": "config", "configMap": { "name": names.config_map(revision) } },
-                    { "name": "data", "emptyDir": { "sizeLimit": "256Mi" } },
-                    { "name": "tmp", "emptyDir": { "sizeLimit": "64Mi" } },
-                ],
-            },
-        },
-    });
-    // With an autoscaler the replica count is its to set (unless suspended).
-    if spec.suspended {
-        deployment_spec["replicas"] = json!(0);
-    } else if spec.autoscaling.is_none() {
-        deployment_spec["replicas"] = json!(spec.replicas);
-    }
-    object(
-        Kind::Deployment,
-        name(instance).to_owned(),
-        json!({
-            "metadata": { "annotations": { REVISION_ANNOTATION: revision.to_string() } },
-            "spec": deployment_spec,
-        }),
-        instance,
-    )
-}
-
-/// Custom hostnames: TLS at the ingress controller (certificate from cert-manager), then the
-/// gateway, which is the only way into an instance.
-fn ingress(instance: &AuthStackInstance, settings: &Settings) -> Vec<Desired> {
-    let names = Names(name(instance));
-    let hosts = &instance.spec.hostnames;
-    let rules: Vec<Value> = hosts
-        .iter()
-        .map(|host| {
-            json!({
-                "host": host,
-                "http": { "paths": [{
-                    "path": "/",
-                    "pathType": "Prefix",
-                    "backend": { "service": { "name": names.edge_service(), "port": { "number": 80 } } },
-                }]},
-            })
-        })
-        .collect();
-    vec![
-        object(
-            Kind::Service,
-            names.edge_service(),
-            json!({ "spec": {
-                "type": "ExternalName",
-                "externalName": format!(
-                    "{}.{}.svc.cluster.local",
-                    settings.gateway_service, settings.gateway_namespace
-                ),
-                "ports": [{ "name": "http", "port": 80, "protocol": "TCP" }],
-            }}),
-            instance,
-        ),
-        object(
-            Kind::Ingress,
-            name(instance).to_owned(),
-            json!({
-                "metadata": { "annotations": {
-                    "cert-manager.io/cluster-issuer": settings.cluster_issuer,
-                }},
-                "spec": {
-                    "ingressClassName": settings.ingress_class,
-                    "tls": [{ "hosts": hosts, "secretName": format!("{}-tls", name(instance)) }],
-                    "rules": rules,
-                },
-            }),
-            instance,
-        ),
-    ]
 }
 
 /// Random secrets generated when an instance's Secret is first created.

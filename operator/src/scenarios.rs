@@ -12,6 +12,9 @@ use crate::crd::{AuthStackInstance, Autoscaling, DeletionPolicy, Outcome, Phase}
 use crate::fixtures::{self, Call, Made, Reply, context, settled};
 use crate::render::Kind;
 
+mod databases;
+mod revisions;
+
 async fn run(
     instance: AuthStackInstance,
     ctx: Arc<controller::Context>,
@@ -494,14 +497,49 @@ async fn revisions_past_the_history_limit_are_pruned_but_never_the_healthy_one()
 }
 
 #[tokio::test]
-async fn a_changed_config_under_the_same_revision_is_refused() {
-    let (ctx, verifier, mut cache) = context();
-    let instance = AuthStackInstance::test();
-    cache.converged(&instance, 1);
-    let mut instance = instance.clone().with_status(settled(&instance, &ctx));
-    instance.spec.config = json!({ "passwords": { "min_length": 6 } });
-    let (result, made) = run(instance, ctx, verifier, vec![]).await;
-    let error = result.expect_err("revisions are immutable");
-    assert_eq!(error.reason(), "immutable_revision");
-    assert!(made.is_empty());
+async fn an_autoscaled_deployment_is_created_at_the_autoscalers_minimum() {
+    let (ctx, verifier, _cache) = context();
+    let mut instance = AuthStackInstance::test();
+    instance.spec.autoscaling = Some(Autoscaling {
+        min_replicas: 3,
+        max_replicas: 6,
+        target_cpu_utilization: 70,
+    });
+    let calls = vec![
+        Call::create(Kind::Secret),
+        Call::create(Kind::Secret),
+        Call::apply(Kind::ServiceAccount, "ins-test"),
+        Call::apply(Kind::ConfigMap, "ins-test-rev-1"),
+        Call::apply(Kind::PostgresCluster, "ins-test-db"),
+        Call::apply(Kind::Deployment, "ins-test"),
+        // The count handed over to a second manager, for the autoscaler to take.
+        Call::apply(Kind::Deployment, "ins-test"),
+        Call::apply(Kind::Service, "ins-test"),
+        Call::apply(Kind::PodDisruptionBudget, "ins-test"),
+        Call::apply(Kind::NetworkPolicy, "ins-test"),
+        Call::apply(Kind::HorizontalPodAutoscaler, "ins-test"),
+        Call::patch_status(&instance),
+    ];
+    let (result, made) = run(instance.clone(), ctx, verifier, calls).await;
+    result.expect("reconciled");
+    assert_eq!(made[5].body["spec"]["replicas"], 3);
+    let params = |made: &Made| {
+        made.query
+            .split('&')
+            .filter(|param| !param.is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert!(params(&made[5]).contains(&"fieldManager=authstack-operator".to_owned()));
+    assert_eq!(
+        made[6].body,
+        crate::render::replicas_handover(&instance, 3),
+        "the count alone"
+    );
+    assert_eq!(
+        params(&made[6]),
+        vec!["fieldManager=authstack-operator-handover-to-hpa"],
+        "applied without force: the autoscaler's count, once it set one, wins"
+    );
+    assert_eq!(made[10].body["spec"]["minReplicas"], 3);
 }

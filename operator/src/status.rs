@@ -53,7 +53,13 @@ pub struct Notice {
     pub warning: bool,
     pub reason: String,
     pub note: String,
+    /// The revision it is about: events of different revisions are never folded together.
+    pub revision: Option<i64>,
 }
+
+/// The condition saying whether the spec's revision was taken (`False`, reason
+/// `RevisionImmutable`, when its configuration changed under the same number).
+pub const REVISION_ACCEPTED: &str = "RevisionAccepted";
 
 pub struct Computed {
     pub status: AuthStackInstanceStatus,
@@ -218,6 +224,7 @@ pub fn compute(
                     }
                     .into(),
                     note: format!("revision {} is available", target.revision),
+                    revision: Some(target.revision),
                 });
             }
             (
@@ -284,6 +291,7 @@ pub fn compute(
                     warning: true,
                     reason: "RolloutFailed".into(),
                     note: text.clone(),
+                    revision: Some(target.revision),
                 });
                 (
                     Phase::Degraded,
@@ -297,6 +305,7 @@ pub fn compute(
                         warning: true,
                         reason: "ProgressDeadlineExceeded".into(),
                         note: message.clone(),
+                        revision: Some(target.revision),
                     });
                 }
                 (
@@ -328,19 +337,15 @@ pub fn compute(
         phase
     });
     let condition = |type_: &str, state: &str, reason: &str, message: String| {
-        let previous = old.conditions.iter().find(|c| c.type_ == type_);
-        let since = match previous {
-            Some(previous) if previous.status == state => previous.last_transition_time.clone(),
-            _ => now.to_owned(),
-        };
-        Condition {
-            type_: type_.to_owned(),
-            status: state.to_owned(),
-            reason: reason.to_owned(),
+        condition_of(
+            &old.conditions,
+            generation,
+            now,
+            type_,
+            state,
+            reason,
             message,
-            last_transition_time: since,
-            observed_generation: generation,
-        }
+        )
     };
     status.conditions = vec![
         condition("Ready", ready_cond.0, ready_cond.1, ready_cond.2),
@@ -355,6 +360,7 @@ pub fn compute(
             db_reason,
             db_message,
         ),
+        condition(REVISION_ACCEPTED, "True", "Accepted", String::new()),
     ];
     Computed {
         status,
@@ -362,4 +368,112 @@ pub fn compute(
         rolled_back,
         event,
     }
+}
+
+/// A condition about `generation`, keeping its transition time when its status is unchanged.
+fn condition_of(
+    old: &[Condition],
+    generation: Option<i64>,
+    now: &str,
+    type_: &str,
+    state: &str,
+    reason: &str,
+    message: String,
+) -> Condition {
+    let since = match old.iter().find(|c| c.type_ == type_) {
+        Some(previous) if previous.status == state => previous.last_transition_time.clone(),
+        _ => now.to_owned(),
+    };
+    Condition {
+        type_: type_.to_owned(),
+        status: state.to_owned(),
+        reason: reason.to_owned(),
+        message,
+        last_transition_time: since,
+        observed_generation: generation,
+    }
+}
+
+/// Replaces the condition of the same type, or adds it.
+fn set(conditions: &mut Vec<Condition>, condition: Condition) {
+    match conditions.iter_mut().find(|c| c.type_ == condition.type_) {
+        Some(existing) => *existing = condition,
+        None => conditions.push(condition),
+    }
+}
+
+/// The status when the spec changed the configuration of a revision that already has its
+/// (immutable) ConfigMap: what the operator runs is unchanged, so is the status, except
+/// `RevisionAccepted=False` (`RevisionImmutable`); `observedGeneration` stays at the last
+/// generation acted on. The event comes with the first reconcile that sees this generation.
+pub fn revision_refused(
+    instance: &AuthStackInstance,
+    message: String,
+    now: &str,
+) -> (AuthStackInstanceStatus, Option<Notice>) {
+    let mut status = instance.status.clone().unwrap_or_default();
+    let generation = instance.metadata.generation;
+    let reported = status.conditions.iter().any(|c| {
+        c.type_ == REVISION_ACCEPTED && c.status == "False" && c.observed_generation == generation
+    });
+    let refused = condition_of(
+        &status.conditions,
+        generation,
+        now,
+        REVISION_ACCEPTED,
+        "False",
+        "RevisionImmutable",
+        message.clone(),
+    );
+    set(&mut status.conditions, refused);
+    let event = (!reported).then(|| Notice {
+        warning: true,
+        reason: "RevisionImmutable".into(),
+        note: message,
+        revision: Some(instance.spec.revision),
+    });
+    (status, event)
+}
+
+/// The status of an instance whose CloudNativePG database cannot be made (`message` says
+/// why): `Degraded` with `DatabaseReady=False` (`DatabaseUnavailable`); what was running is
+/// left as it was.
+pub fn database_unavailable(
+    instance: &AuthStackInstance,
+    message: String,
+    now: &str,
+) -> AuthStackInstanceStatus {
+    let mut status = instance.status.clone().unwrap_or_default();
+    let generation = instance.metadata.generation;
+    status.observed_generation = generation;
+    status.endpoint = Some(render::endpoint(instance));
+    status.phase = Some(Phase::Degraded);
+    let reason = "DatabaseUnavailable";
+    let old = status.conditions.clone();
+    let condition = |type_: &str, state: &str, message: &str| {
+        condition_of(
+            &old,
+            generation,
+            now,
+            type_,
+            state,
+            reason,
+            message.to_owned(),
+        )
+    };
+    // A new instance has nothing running; one that ran keeps its Ready and Progressing.
+    for type_ in ["Ready", "Progressing"] {
+        if !old.iter().any(|c| c.type_ == type_) {
+            set(&mut status.conditions, condition(type_, "False", &message));
+        }
+    }
+    set(
+        &mut status.conditions,
+        condition("Degraded", "True", &message),
+    );
+    set(
+        &mut status.conditions,
+        condition("DatabaseReady", "False", &message),
+    );
+    status
 }
