@@ -320,6 +320,15 @@ pub fn rollout(instance: &AuthStackInstance, revision: i64) -> Rollout {
         return Rollout::Failed { message };
     }
     let generation = instance.metadata.generation.unwrap_or(0);
+    // The operator refused this generation (a revision's configuration is immutable): it will
+    // never observe it, so waiting would hang until the deadline.
+    if let Some(refused) = instance.condition("RevisionAccepted").filter(|c| {
+        c.status == "False" && c.observed_generation.unwrap_or(generation) == generation
+    }) {
+        return Rollout::Failed {
+            message: refused.message.clone(),
+        };
+    }
     if status.observed_generation.unwrap_or(0) < generation {
         return Rollout::Pending;
     }

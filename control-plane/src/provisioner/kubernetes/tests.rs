@@ -314,6 +314,25 @@ fn rollout_reads_ready_failed_and_stale_statuses() {
             message: "revision 2 failed and was rolled back to revision 1".into()
         }
     );
+    // A configuration changed under the same revision: the operator refuses the generation.
+    let mut refused = ready_status(1, 1, at);
+    refused["conditions"]
+        .as_array_mut()
+        .expect("conditions")
+        .push(json!({
+            "type": "RevisionAccepted",
+            "status": "False",
+            "reason": "RevisionImmutable",
+            "message": "revision 1's configuration changed; publish a new revision",
+            "lastTransitionTime": at,
+            "observedGeneration": 2,
+        }));
+    assert_eq!(
+        rollout(&instance(resource(&spec, 2, "1", Some(refused))), 1),
+        Rollout::Failed {
+            message: "revision 1's configuration changed; publish a new revision".into()
+        }
+    );
     // A first revision that never became available (nothing to roll back to).
     let mut stuck = progressing_status(1, 1, true, at);
     stuck["phase"] = json!("Degraded");
