@@ -239,19 +239,12 @@ async fn create_demo(app: &AppState) -> anyhow::Result<DemoAccount> {
     let key = |environment, kind, name: &'static str| {
         let app = app.clone();
         let account_id = account.id.clone();
-        let user = caller.user_id.clone();
+        let caller = caller.clone();
         async move {
-            crate::keys::routes::create_key(
-                &app,
-                &account_id,
-                Actor::User(&user),
-                name,
-                environment,
-                kind,
-            )
-            .await
-            .map(|k| k.secret.expose_secret().to_owned())
-            .map_err(|e| anyhow::anyhow!("creating a demo key: {e}"))
+            crate::keys::create_for_account(&app, &account_id, &caller, name, environment, kind)
+                .await
+                .map(|k| k.secret.expose_secret().to_owned())
+                .map_err(|e| anyhow::anyhow!("creating a demo key: {e}"))
         }
     };
     Ok(DemoAccount {

@@ -5,16 +5,21 @@
 //! grace period; revocation reaches the gateway within its poll interval (200 ms).
 
 pub mod routes;
+pub mod store;
 
 use authstack_instance::clock::UnixTime;
 use authstack_instance::crypto::{random_secret, sha256_hex};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use crate::db::{Db, new_id};
+use crate::audit::{self, Actor};
+use crate::db::new_id;
+use crate::error::{Error, Result};
+use crate::gateway::changes;
+use crate::instances::State as InstanceState;
+use crate::platform::Caller;
 use crate::provisioner::Environment;
+use crate::{App, AppState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,31 +66,24 @@ pub struct ApiKey {
     #[serde(serialize_with = "crate::http::optional_time")]
     pub revoked_at: Option<UnixTime>,
     pub replaced_by: Option<String>,
+    /// Who made it (`None` for keys older than this record and the system's own).
+    pub created_by: Option<Creator>,
     #[serde(skip)]
     pub account_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, account_id, instance_id, environment, kind, name, display_prefix, created_at, \
-    last_used_at, expires_at, revoked_at, replaced_by";
+/// The member who made a key.
+#[derive(Debug, Clone, Serialize)]
+pub struct Creator {
+    pub user_id: String,
+    /// Their address when they made it.
+    pub email: String,
+    /// Whether they are still a member of the account: `false` flags a key that outlived its
+    /// maker's access; `None` when the viewer may not list the members.
+    pub member: Option<bool>,
+}
 
 impl ApiKey {
-    fn from_row(row: &AnyRow) -> sqlx::Result<ApiKey> {
-        Ok(ApiKey {
-            id: row.try_get("id")?,
-            account_id: row.try_get("account_id")?,
-            instance_id: row.try_get("instance_id")?,
-            environment: row.try_get("environment")?,
-            kind: row.try_get("kind")?,
-            name: row.try_get("name")?,
-            display_prefix: row.try_get("display_prefix")?,
-            created_at: row.try_get("created_at")?,
-            last_used_at: row.try_get("last_used_at")?,
-            expires_at: row.try_get("expires_at")?,
-            revoked_at: row.try_get("revoked_at")?,
-            replaced_by: row.try_get("replaced_by")?,
-        })
-    }
-
     pub fn usable(&self, now: UnixTime) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|at| now < at)
     }
@@ -101,24 +99,23 @@ pub struct NewKey {
     pub secret: SecretString,
 }
 
-fn expose<S: serde::Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+fn expose<S: serde::Serializer>(
+    secret: &SecretString,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
     serializer.serialize_str(secret.expose_secret())
 }
 
-/// Creates a key for an instance.
-#[allow(clippy::too_many_arguments)]
-pub async fn create<'c, E>(
-    executor: E,
+/// Creates a key for an instance (not yet written: [`store::insert`] with the returned hash).
+fn mint(
     account_id: Option<&str>,
     instance_id: &str,
     environment: Environment,
     kind: Kind,
     name: &str,
+    creator: Option<&Caller>,
     now: UnixTime,
-) -> sqlx::Result<NewKey>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
+) -> (NewKey, String) {
     let secret = random_secret(kind.prefix(environment), 32);
     let display_prefix: String = secret
         .expose_secret()
@@ -138,42 +135,203 @@ where
         expires_at: None,
         revoked_at: None,
         replaced_by: None,
+        created_by: creator.map(|caller| Creator {
+            user_id: caller.user_id.clone(),
+            email: caller.email.clone(),
+            member: None,
+        }),
     };
-    sqlx::query(
-        "INSERT INTO api_keys (id, account_id, instance_id, environment, kind, name, display_prefix, hash, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&key.id)
-    .bind(account_id)
-    .bind(instance_id)
-    .bind(&key.environment)
-    .bind(&key.kind)
-    .bind(name)
-    .bind(&key.display_prefix)
-    .bind(sha256_hex(secret.expose_secret()))
-    .bind(now)
-    .execute(executor)
-    .await?;
-    Ok(NewKey { key, secret })
+    let hash = sha256_hex(secret.expose_secret());
+    (NewKey { key, secret }, hash)
 }
 
-pub async fn of_account(db: &Db, account_id: &str) -> sqlx::Result<Vec<ApiKey>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 ORDER BY created_at, id"
-    ))
-    .bind(account_id)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter().map(ApiKey::from_row).collect()
-}
-
-pub async fn find<'c, E>(executor: E, id: &str) -> sqlx::Result<Option<ApiKey>>
+/// Creates and stores a key for an instance.
+pub async fn create<'c, E>(
+    executor: E,
+    account_id: Option<&str>,
+    instance_id: &str,
+    environment: Environment,
+    kind: Kind,
+    name: &str,
+    now: UnixTime,
+) -> sqlx::Result<NewKey>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(executor)
+    let (key, hash) = mint(account_id, instance_id, environment, kind, name, None, now);
+    store::insert(executor, &key.key, &hash).await?;
+    Ok(key)
+}
+
+/// The longest a rotated key may keep working.
+pub const MAX_GRACE_SECS: i64 = 30 * 24 * 3600;
+pub const DEFAULT_GRACE_SECS: i64 = 24 * 3600;
+
+/// How recent a sign-in must be to mint a secret key.
+pub const RECENT_SIGN_IN_SECS: i64 = 10 * 60;
+
+/// A secret key outlives the session that makes it: only a recent sign-in may mint one, so
+/// that a stolen or stale session cannot.
+fn recent_sign_in(app: &App, caller: &Caller) -> Result<()> {
+    if app.clock.now() - caller.auth_time > RECENT_SIGN_IN_SECS {
+        return Err(Error::ReauthenticationRequired);
+    }
+    Ok(())
+}
+
+/// The account's keys, each creator marked by whether they are still a member (when the
+/// caller may list the members).
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    account: &crate::accounts::Account,
+) -> Result<Vec<ApiKey>> {
+    let mut keys = store::of_account(&app.db, &account.id).await?;
+    if keys.iter().any(|k| k.created_by.is_some())
+        && let Some(members) = app
+            .platform
+            .member_ids(&app.http, caller, &account.organization_id)
+            .await?
+    {
+        for creator in keys.iter_mut().filter_map(|k| k.created_by.as_mut()) {
+            creator.member = Some(members.contains(&creator.user_id));
+        }
+    }
+    Ok(keys)
+}
+
+/// Creates a key for the account's instance in `environment`, made by `caller` (a secret key
+/// only after a recent sign-in).
+pub async fn create_for_account(
+    app: &AppState,
+    account_id: &str,
+    caller: &Caller,
+    name: &str,
+    environment: Environment,
+    kind: Kind,
+) -> Result<NewKey> {
+    if kind == Kind::Secret {
+        recent_sign_in(app, caller)?;
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid("name: 1 to 100 characters"));
+    }
+    let instance = crate::instances::of_account(&app.db, account_id)
+        .await?
+        .into_iter()
+        .find(|i| i.environment == environment && i.state != InstanceState::Deleting)
+        .ok_or_else(|| {
+            Error::Conflict(format!(
+                "the account has no {environment} instance; subscribe to a plan first"
+            ))
+        })?;
+    let now = app.clock.now();
+    let (key, hash) = mint(
+        Some(account_id),
+        &instance.id,
+        environment,
+        kind,
+        name,
+        Some(caller),
+        now,
+    );
+    let mut tx = app.db.writer.begin().await?;
+    store::insert(&mut *tx, &key.key, &hash).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        Some(account_id),
+        Actor::User(&caller.user_id),
+        "key.created",
+        Some(&key.key.id),
+        serde_json::json!({ "name": name, "kind": kind.as_str(), "environment": environment.as_str() }),
+    )
+    .await?;
+    changes::record(&mut *tx, now).await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
+/// Replaces `key_id` with a new key made by `caller`; the old one works for `grace` seconds.
+pub async fn rotate(
+    app: &App,
+    account_id: &str,
+    caller: &Caller,
+    key_id: &str,
+    grace: i64,
+) -> Result<NewKey> {
+    if !(0..=MAX_GRACE_SECS).contains(&grace) {
+        return Err(Error::invalid(format!(
+            "grace_period_secs: 0 to {MAX_GRACE_SECS}"
+        )));
+    }
+    let now = app.clock.now();
+    let mut tx = app.db.writer.begin().await?;
+    let old = store::find(&mut *tx, key_id)
+        .await?
+        .filter(|k| k.account_id.as_deref() == Some(account_id))
+        .ok_or(Error::NotFound("key"))?;
+    if !old.usable(now) || old.replaced_by.is_some() {
+        return Err(Error::Conflict(
+            "this key is revoked, expired or already rotated".into(),
+        ));
+    }
+    let environment = Environment::parse(&old.environment).ok_or(Error::NotFound("key"))?;
+    let kind = if old.kind == "secret" {
+        recent_sign_in(app, caller)?;
+        Kind::Secret
+    } else {
+        Kind::Publishable
+    };
+    let (new, hash) = mint(
+        Some(account_id),
+        &old.instance_id,
+        environment,
+        kind,
+        &old.name,
+        Some(caller),
+        now,
+    );
+    store::insert(&mut *tx, &new.key, &hash).await?;
+    store::retire(&mut *tx, &old.id, now + grace, &new.key.id).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        Some(account_id),
+        Actor::User(&caller.user_id),
+        "key.rotated",
+        Some(&old.id),
+        serde_json::json!({ "new_key_id": new.key.id, "grace_period_secs": grace }),
+    )
+    .await?;
+    changes::record(&mut *tx, now).await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+/// Revokes `key_id` at once (again is a no-op).
+pub async fn revoke(app: &App, account_id: &str, caller: &Caller, key_id: &str) -> Result<()> {
+    let now = app.clock.now();
+    let mut tx = app.db.writer.begin().await?;
+    let key = store::find(&mut *tx, key_id)
+        .await?
+        .filter(|k| k.account_id.as_deref() == Some(account_id))
+        .ok_or(Error::NotFound("key"))?;
+    if key.revoked_at.is_none() {
+        store::revoke(&mut *tx, &key.id, now).await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(account_id),
+            Actor::User(&caller.user_id),
+            "key.revoked",
+            Some(&key.id),
+            serde_json::Value::Null,
+        )
         .await?;
-    row.as_ref().map(ApiKey::from_row).transpose()
+        changes::record(&mut *tx, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! of the platform's access tokens — there is no second user store.
 
 pub mod bootstrap;
+mod members;
 pub mod routes;
 
 use std::collections::HashMap;

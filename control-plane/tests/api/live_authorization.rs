@@ -6,6 +6,7 @@
 //! - `a_removed_teammate_loses_access_before_the_token_expires`
 //! - `signing_out_everywhere_ends_control_plane_access`
 //! - `secret_keys_need_a_recent_sign_in`
+//! - `keys_name_their_maker_and_flag_those_of_members_who_left`
 
 use std::time::{Duration, Instant};
 
@@ -151,4 +152,83 @@ async fn secret_keys_need_a_recent_sign_in() {
         .cp(Method::POST, &keys, &owner.token, Some(publishable))
         .await
         .assert_ok(201);
+}
+
+/// A key outlives its maker's access: the list names who made each key and flags the keys of
+/// members who have since left, so they can be rotated or revoked.
+#[tokio::test]
+async fn keys_name_their_maker_and_flag_those_of_members_who_left() {
+    let platform = spawn_platform().await;
+    let owner = platform.owner("makers-owner@example.com").await;
+    platform.subscribe(&owner, "starter").await;
+    let admin = join_as(&platform, &owner, "makers-admin@example.com", "admin").await;
+    let keys = format!("/v1/accounts/{}/keys", owner.account_id);
+    let secret = |name: &str| json!({ "name": name, "environment": "live", "kind": "secret" });
+    let theirs = platform
+        .cp(
+            Method::POST,
+            &keys,
+            &admin,
+            Some(secret("made by the admin")),
+        )
+        .await;
+    theirs.assert_ok(201);
+    assert_eq!(
+        theirs.body["created_by"]["email"],
+        "makers-admin@example.com"
+    );
+    let mine = platform
+        .cp(
+            Method::POST,
+            &keys,
+            &owner.token,
+            Some(secret("made by the owner")),
+        )
+        .await;
+    mine.assert_ok(201);
+    let listed = |body: &Value, id: &str| {
+        body["data"]
+            .as_array()
+            .and_then(|keys| keys.iter().find(|k| k["id"] == id).cloned())
+            .unwrap_or_else(|| panic!("{id} listed in {body}"))
+    };
+    let before = platform.cp(Method::GET, &keys, &owner.token, None).await;
+    before.assert_ok(200);
+    assert_eq!(
+        listed(&before.body, &theirs.str("id"))["created_by"]["member"],
+        true
+    );
+
+    let user_id = member_id(&platform, &admin).await;
+    platform
+        .via_key(
+            Method::DELETE,
+            &format!(
+                "/v1/organizations/{}/members/{user_id}",
+                owner.organization_id
+            ),
+            &platform.platform_key,
+            Some(&owner.token),
+            None,
+        )
+        .await
+        .assert_ok(204);
+    let after = platform.cp(Method::GET, &keys, &owner.token, None).await;
+    after.assert_ok(200);
+    let left = listed(&after.body, &theirs.str("id"));
+    assert_eq!(left["created_by"]["user_id"], user_id.as_str(), "{left}");
+    assert_eq!(left["created_by"]["email"], "makers-admin@example.com");
+    assert_eq!(left["created_by"]["member"], false, "{left}");
+    let stays = listed(&after.body, &mine.str("id"));
+    assert_eq!(stays["created_by"]["member"], true, "{stays}");
+    // The key still works until someone acts on the flag; revoking it is one call.
+    platform
+        .cp(
+            Method::DELETE,
+            &format!("{keys}/{}", theirs.str("id")),
+            &owner.token,
+            None,
+        )
+        .await
+        .assert_ok(204);
 }
