@@ -223,6 +223,45 @@ describe('<App>', () => {
     expect(within(nav).queryByRole('link', { name: 'Dev mailbox' })).toBeNull();
   });
 
+  it('signs in again when a secret key needs a recent sign-in, in the same account, and retries with the fresh session', async () => {
+    const user = userEvent.setup();
+    const { cp, platformInstance } = setup();
+    const org = platformInstance.addOrg('Acme', {});
+    org.roles.push({ id: 'rol_1', key: 'developer', name: 'Developer', description: null, permissions: ['keys:read', 'keys:manage'] });
+    org.members.set(platformInstance.users.get('ada@example.com')!.id, 'developer');
+    window.localStorage.setItem('authstack.dashboard.accounts', JSON.stringify({ [org.id]: { id: 'acc_1', name: 'Acme' } }));
+    const claims = (call: { headers: Record<string, string> }) =>
+      JSON.parse(atob(call.headers['authorization']!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sid: string; org_id?: string };
+    let firstSession: string | undefined;
+    cp.on('GET', '/v1/accounts/acc_1/keys', () => ({ data: [] }));
+    cp.on('POST', '/v1/accounts/acc_1/keys', (call) => {
+      const { sid } = claims(call);
+      firstSession ??= sid;
+      if (sid === firstSession) return json(403, { error: 'reauthentication_required', message: 'sign in again' });
+      return json(201, { id: 'key_1', name: 'Backend', kind: 'secret', environment: 'test', instance_id: 'ins_test', display_prefix: 'ask_secret_te', created_at: '', last_used_at: null, expires_at: null, revoked_at: null, replaced_by: null, created_by: null, secret: 'ask_secret_fresh_1' });
+    });
+    await user.type(await screen.findByLabelText('Email address'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    await waitFor(() => expect(platformInstance.count('POST', /\/switch$/)).toBe(1));
+    await user.click(within(await screen.findByRole('navigation', { name: 'Main' })).getByRole('link', { name: 'API keys' }));
+    await user.type(await screen.findByLabelText('Name'), 'Backend');
+    await user.click(screen.getByLabelText('Secret (server)'));
+    await user.click(screen.getByRole('button', { name: 'Create key' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Confirm your password' });
+    expect(dialog).toHaveTextContent('ada@example.com');
+    await user.type(within(dialog).getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    expect(await screen.findByLabelText('New key')).toHaveTextContent('ask_secret_fresh_1');
+    const logins = platformInstance.requests.filter((r) => r.method === 'POST' && r.path === '/v1/auth/login');
+    expect(logins).toHaveLength(2);
+    expect(logins[1]!.body).toEqual({ email: 'ada@example.com', password: PASSWORD, org_id: org.id });
+    const [first, retry] = cp.callsTo('POST', '/v1/accounts/acc_1/keys');
+    expect(claims(retry!).sid).not.toBe(claims(first!).sid);
+    expect(claims(retry!).org_id).toBe(org.id);
+    expect(screen.getByRole('heading', { level: 1, name: 'API keys' })).toBeInTheDocument();
+    // The client keeps its tokens where it did (memory here): nothing new in localStorage.
+    expect(Object.keys(window.localStorage)).toEqual(['authstack.dashboard.accounts']);
+  });
+
   it('shows the Team page with one heading per section', async () => {
     const user = userEvent.setup();
     const { platformInstance } = setup();

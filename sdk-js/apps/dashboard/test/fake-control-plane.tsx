@@ -2,7 +2,7 @@
 import { render, type RenderResult } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { vi } from 'vitest';
-import { DashboardProvider, type AccountRef } from '../src/account/context';
+import { DashboardProvider, type AccountRef, type Reauthentication } from '../src/account/context';
 import { createControlPlane } from '../src/api/controlPlane';
 import type { Revision } from '../src/api/types';
 
@@ -100,12 +100,20 @@ export class FakeControlPlane {
 export const ACCOUNT: AccountRef = { id: 'acc_1', name: 'Acme' };
 export const PLATFORM = { gateway_url: 'http://127.0.0.1:7401', publishable_key: 'ask_live_platform' };
 
-/** Renders a page inside the account `acc_1` with the fake control plane. */
-export function renderPage(ui: ReactElement, cp: FakeControlPlane, account: AccountRef | null = ACCOUNT): RenderResult {
+/**
+ * Renders a page inside the account `acc_1` with the fake control plane; `reauthentication`
+ * stands in for signing in again (the Shell's, over the platform instance).
+ */
+export function renderPage(
+  ui: ReactElement,
+  cp: FakeControlPlane,
+  account: AccountRef | null = ACCOUNT,
+  { reauthentication = null }: { reauthentication?: Reauthentication | null } = {},
+): RenderResult {
   const api = createControlPlane({ getToken: async () => 'token-1', fetch: cp.fetch });
   if (account) window.localStorage.setItem('authstack.dashboard.accounts', JSON.stringify({ org_1: account }));
   return render(
-    <DashboardProvider api={api} platform={PLATFORM} organizationId="org_1">
+    <DashboardProvider api={api} platform={PLATFORM} organizationId="org_1" reauthentication={reauthentication}>
       {ui}
     </DashboardProvider>,
   );

@@ -23,6 +23,14 @@ function readDirectory(): Record<string, AccountRef> {
   }
 }
 
+/** Signing the user in again (`reauthentication_required`): a fresh session, in the same organization. */
+export interface Reauthentication {
+  /** Who is signed in. */
+  email: string;
+  /** Signs in again with `password`; rejects (wrong password, ...) with the instance's error. */
+  signIn: (password: string) => Promise<void>;
+}
+
 export interface DashboardContextValue {
   api: ControlPlane;
   /** The platform's publishable key and gateway (for snippets). */
@@ -35,6 +43,8 @@ export interface DashboardContextValue {
   remember: (organizationId: string, account: AccountRef) => void;
   /** Whether this browser knows the account of `organizationId`. */
   knows: (organizationId: string) => boolean;
+  /** Signing in again, when the signed-in user can (null: not offered). */
+  reauthentication: Reauthentication | null;
 }
 
 const DashboardContext = createContext<DashboardContextValue | null>(null);
@@ -43,11 +53,13 @@ export function DashboardProvider({
   api,
   platform,
   organizationId,
+  reauthentication = null,
   children,
 }: {
   api: ControlPlane;
   platform: DashboardContextValue['platform'];
   organizationId: string | null;
+  reauthentication?: Reauthentication | null;
   children: ReactNode;
 }) {
   const [directory, setDirectory] = useState(readDirectory);
@@ -85,8 +97,9 @@ export function DashboardProvider({
       account: organizationId ? (directory[organizationId] ?? null) : null,
       remember,
       knows: (orgId: string) => orgId in directory,
+      reauthentication,
     }),
-    [api, platform, organizationId, directory, remember],
+    [api, platform, organizationId, directory, remember, reauthentication],
   );
   return <DashboardContext.Provider value={value}>{children}</DashboardContext.Provider>;
 }

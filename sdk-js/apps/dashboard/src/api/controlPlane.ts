@@ -46,6 +46,7 @@ const PLAIN: Record<string, string> = {
   forbidden: 'Your role in this account does not allow this. Ask an owner or admin.',
   not_found: 'This was not found. It may have been deleted, or it belongs to another account.',
   quota_exceeded: 'You have used all the customization prompts of your plan for this month.',
+  reauthentication_required: 'This needs a recent sign-in: sign out, sign in again and try once more.',
   rate_limited: 'Too many requests. Wait a moment and try again.',
   unavailable: 'The service is unavailable right now. Try again in a moment.',
   instance_unavailable: 'The instance is not reachable right now. Try again in a moment.',

@@ -166,6 +166,20 @@ export interface ApiKey {
   expires_at: string | null;
   revoked_at: string | null;
   replaced_by: string | null;
+  /** Who made the key; `null` for a key made before creators were recorded, or by the system. */
+  created_by: KeyCreator | null;
+}
+
+/** The member who made a key. */
+export interface KeyCreator {
+  user_id: string;
+  email: string;
+  /**
+   * Whether they are still a member of the account: `false` when they have left (a departed
+   * teammate's key that still works is a risk), `null` when it could not be checked (the
+   * viewer lacks `members:read`).
+   */
+  member: boolean | null;
 }
 
 export interface NewKey extends ApiKey {

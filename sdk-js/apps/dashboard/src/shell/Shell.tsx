@@ -10,7 +10,7 @@ import { useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { createControlPlane, type ControlPlane } from '../api/controlPlane';
 import { invitationLookup, type InvitationLookup } from '../api/invitations';
 import type { Platform } from '../api/types';
-import { DashboardProvider, useDashboard } from '../account/context';
+import { DashboardProvider, useDashboard, type Reauthentication } from '../account/context';
 import { AccountsPage } from '../pages/AccountsPage';
 import { AuditLog } from '../pages/audit/AuditLog';
 import { CustomizePage } from '../pages/customize/CustomizePage';
@@ -64,7 +64,7 @@ export interface ShellProps {
 }
 
 export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl, gatewayFetch }: ShellProps) {
-  const { isLoaded, isSignedIn, orgId, getToken, signOut, user, userId } = useAuth();
+  const { isLoaded, isSignedIn, orgId, getToken, signIn, signOut, user, userId } = useAuth();
   const path = usePath();
   const tokenRef = useRef(getToken);
   tokenRef.current = getToken;
@@ -79,6 +79,21 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
   const lookup = useMemo(
     () => invitationLookup({ baseUrl: platform.gateway_url, apiKey: platform.publishable_key, fetch: gatewayFetch }),
     [platform.gateway_url, platform.publishable_key, gatewayFetch],
+  );
+  const email = user?.email ?? null;
+  const reauthentication = useMemo<Reauthentication | null>(
+    () =>
+      email
+        ? {
+            email,
+            // A new session (its `auth_time` is now), adopted by the client: the control-plane calls
+            // then carry its token. In the same organization, so the dashboard stays in the account.
+            signIn: async (password: string) => {
+              await signIn({ email, password, ...(orgId ? { organizationId: orgId } : {}) });
+            },
+          }
+        : null,
+    [email, orgId, signIn],
   );
   const operator = useOperator(api, isSignedIn ? userId : null);
   const mailbox = useDevMailboxAvailable(api) === true;
@@ -101,7 +116,7 @@ export function Shell({ platform, scheme, onToggleScheme, fetch, controlPlaneUrl
   }
 
   return (
-    <DashboardProvider api={api} platform={platformInfo} organizationId={orgId ?? null}>
+    <DashboardProvider api={api} platform={platformInfo} organizationId={orgId ?? null} reauthentication={reauthentication}>
       <a className="skip-link" href="#main">
         Skip to content
       </a>

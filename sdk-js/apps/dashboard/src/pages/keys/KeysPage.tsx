@@ -1,10 +1,14 @@
 // API keys: create, reveal once with copy, rotate with a grace period, revoke with confirmation.
+// Who made each key, and a warning for working keys made by members who have since left.
+// Creating or rotating a secret key may need a fresh sign-in (the password dialog).
 import { useId, useState, type FormEvent } from 'react';
 import { useAccount } from '../../account/context';
+import { useReauthenticate, type Reauth } from '../../account/reauthenticate';
 import type { ApiKey, Environment, NewKey } from '../../api/types';
 import { Confirm } from '../../ui/Confirm';
 import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
 import { ColumnHeads } from '../../ui/ColumnHeads';
+import { plural } from '../../ui/plural';
 
 const GRACE: { secs: number; label: string }[] = [
   { secs: 0, label: 'Stop the old key now' },
@@ -13,6 +17,47 @@ const GRACE: { secs: number; label: string }[] = [
   { secs: 7 * 86400, label: 'Keep the old key for 7 days' },
   { secs: 30 * 86400, label: 'Keep the old key for 30 days' },
 ];
+
+/** Still accepted: neither revoked nor past its end (a rotated key works through its grace period). */
+function works(key: ApiKey, now: number): boolean {
+  return !key.revoked_at && !(key.expires_at && Date.parse(key.expires_at) <= now);
+}
+
+/** A working key whose maker has left the account: a risk until rotated or revoked. */
+function departed(key: ApiKey, now: number): boolean {
+  return works(key, now) && key.created_by?.member === false;
+}
+
+function DepartedSummary({ count }: { count: number }) {
+  const one = count === 1;
+  return (
+    <div className="notice notice-warning">
+      <p>
+        <strong>
+          {plural(count, 'key')} {one ? 'was' : 'were'} made by {one ? 'a member who has' : 'members who have'} left: rotate or
+          revoke {one ? 'it' : 'them'}.
+        </strong>{' '}
+        {one ? 'It still works' : 'They still work'} for whoever kept a copy.
+      </p>
+    </div>
+  );
+}
+
+function MadeBy({ apiKey, now }: { apiKey: ApiKey; now: number }) {
+  const by = apiKey.created_by;
+  if (!by) return <span title="Made before creators were recorded, or by AuthStack">Not recorded</span>;
+  return (
+    <>
+      {by.email}
+      {departed(apiKey, now) && (
+        <>
+          {' '}
+          <span className="badge badge-warning">Made by a member who has left</span>
+        </>
+      )}
+    </>
+  );
+}
 
 function status(key: ApiKey, now: number): string {
   if (key.revoked_at) return 'Revoked';
@@ -54,14 +99,16 @@ function Keys({ canManage }: { canManage: boolean }) {
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const graceId = useId();
+  const reauth = useReauthenticate();
 
-  async function run(work: () => Promise<void>) {
+  /** `work` answers `false` when the user cancelled: the confirmation stays as it was. */
+  async function run(work: () => Promise<void | false>) {
     if (busy) return;
     setBusy(true);
     setError(null);
     setDone(null);
     try {
-      await work();
+      if ((await work()) === false) return;
       setAction(null);
       await keys.reload();
     } catch (e) {
@@ -72,10 +119,12 @@ function Keys({ canManage }: { canManage: boolean }) {
   }
 
   const now = Date.now();
+  const departedCount = keys.data?.filter((k) => departed(k, now)).length ?? 0;
   return (
     <section aria-labelledby="keys-title" className="page">
       <h1 id="keys-title">API keys</h1>
       {INTRO}
+      {departedCount > 0 && <DepartedSummary count={departedCount} />}
       {revealed && (
         <div className="card" role="region" aria-labelledby="reveal-title">
           <h2 id="reveal-title">Copy your new key now</h2>
@@ -93,6 +142,7 @@ function Keys({ canManage }: { canManage: boolean }) {
       )}
       {canManage ? (
         <CreateKey
+          guard={reauth.guard}
           onCreated={(key) => {
             setRevealed({ key, why: `“${key.name}” was created.` });
             void keys.reload();
@@ -113,10 +163,14 @@ function Keys({ canManage }: { canManage: boolean }) {
           title={`Rotate “${action.key.name}”?`}
           confirmLabel="Rotate key"
           busy={busy}
-          onCancel={() => setAction(null)}
+          onCancel={() => {
+            reauth.cancel();
+            setAction(null);
+          }}
           onConfirm={() =>
             run(async () => {
-              const key = await api.keys.rotate(account.id, action.key.id, grace);
+              const key = await reauth.guard('Rotating a secret key', () => api.keys.rotate(account.id, action.key.id, grace));
+              if (!key) return false;
               setRevealed({ key, why: `“${key.name}” was rotated: this is its replacement.` });
             })
           }
@@ -149,6 +203,7 @@ function Keys({ canManage }: { canManage: boolean }) {
           <p>Every request with this key is refused from now on. This cannot be undone.</p>
         </Confirm>
       )}
+      {reauth.dialog}
       <h2>Your keys</h2>
       {keys.isLoading && !keys.data ? (
         <Loading label="Loading keys…" />
@@ -161,10 +216,10 @@ function Keys({ canManage }: { canManage: boolean }) {
       ) : (
         <div className="table-scroll">
           <table>
-            <ColumnHeads columns={['Name', 'Kind', 'Environment', 'Key', 'Created', 'Last used', 'Status']} actions />
+            <ColumnHeads columns={['Name', 'Kind', 'Environment', 'Key', 'Made by', 'Created', 'Last used', 'Status']} actions />
             <tbody>
               {keys.data.map((k) => {
-                const live = !k.revoked_at && !(k.expires_at && Date.parse(k.expires_at) <= now);
+                const live = works(k, now);
                 const usable = live && !k.replaced_by;
                 return (
                   <tr key={k.id}>
@@ -173,6 +228,9 @@ function Keys({ canManage }: { canManage: boolean }) {
                     <td>{k.environment}</td>
                     <td>
                       <code>{k.display_prefix}…</code>
+                    </td>
+                    <td>
+                      <MadeBy apiKey={k} now={now} />
                     </td>
                     <td>{formatTime(k.created_at)}</td>
                     <td>{k.last_used_at ? formatTime(k.last_used_at) : 'Never'}</td>
@@ -205,14 +263,18 @@ function Keys({ canManage }: { canManage: boolean }) {
   );
 }
 
-function CreateKey({ onCreated }: { onCreated: (key: NewKey) => void }) {
+function CreateKey({ guard, onCreated }: { guard: Reauth['guard']; onCreated: (key: NewKey) => void }) {
   const { api, account } = useAccount();
   const [name, setName] = useState('');
   const [environment, setEnvironment] = useState<Environment>('test');
   const [kind, setKind] = useState<'publishable' | 'secret'>('publishable');
   const id = useId();
   const create = useAction(async () => {
-    onCreated(await api.keys.create(account.id, { name: name.trim(), environment, kind }));
+    const params = { name: name.trim(), environment, kind };
+    const key = await guard('Creating a secret key', () => api.keys.create(account.id, params));
+    // Cancelled at the password: the form stays as it was.
+    if (!key) return;
+    onCreated(key);
     setName('');
   });
   const { busy, error } = create;
