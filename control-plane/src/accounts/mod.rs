@@ -154,3 +154,22 @@ where
     .await?;
     row.as_ref().map(Subscription::from_row).transpose()
 }
+
+/// The account's instance in `env`, for a caller with `permission`.
+pub async fn instance(
+    app: &App,
+    caller: &Caller,
+    account_id: &str,
+    env: &str,
+    permission: &str,
+) -> Result<(Account, crate::instances::Instance)> {
+    let account = authorize(app, caller, account_id, permission).await?;
+    let environment = crate::provisioner::Environment::parse(env)
+        .ok_or_else(|| Error::invalid(format!("unknown environment '{env}': live or test")))?;
+    let instance = crate::instances::of_account(&app.db, &account.id)
+        .await?
+        .into_iter()
+        .find(|i| i.environment == environment)
+        .ok_or(Error::NotFound("instance"))?;
+    Ok((account, instance))
+}

@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 use super::planner::{self, PlanContext, Planned, Proposal};
 use super::{Customization, Status};
 use crate::accounts::Account;
+use crate::accounts::instance as instance_for;
 use crate::audit::{self, Actor};
 use crate::error::{Error, Json, Query, Result};
 use crate::instances::{self, Instance};
 use crate::platform::Caller;
+use crate::revisions::change::create_revision;
+use crate::revisions::deploy::deploy;
 use crate::revisions::diff::{Diff, diff};
-use crate::revisions::routes::{create_revision, deploy, instance_for};
 use crate::revisions::{Outcome, Source};
 use crate::{App, AppState};
 

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::State as InstanceState;
 use crate::AppState;
+use crate::accounts::instance as instance_for;
 use crate::error::{Error, Result};
 use crate::platform::Caller;
-use crate::revisions::routes::instance_for;
 
 #[derive(Serialize)]
 pub struct Meter {

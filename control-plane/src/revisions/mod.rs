@@ -6,6 +6,8 @@
 //! `instances.revision` is the revision the instance should run, `current_revision` the one it
 //! runs, `last_healthy_revision` the last one that became ready.
 
+pub mod change;
+pub mod deploy;
 pub mod diff;
 pub mod routes;
 pub mod security;
@@ -418,4 +420,48 @@ pub async fn prune(
     .execute(&db.writer)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// A revision as listed and shown.
+#[derive(Serialize)]
+pub struct RevisionView {
+    #[serde(flatten)]
+    revision: Revision,
+    /// The revision the instance runs.
+    current: bool,
+    /// The last revision that became ready.
+    last_healthy: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<InstanceConfig>,
+}
+
+pub fn view(instance: &Instance, revision: Revision, with_config: bool) -> RevisionView {
+    RevisionView {
+        current: instance.current_revision == Some(revision.number),
+        last_healthy: instance.last_healthy_revision == Some(revision.number),
+        config: with_config.then(|| revision.config.clone()),
+        revision,
+    }
+}
+
+/// The instance's wanted revision as a stored row (instances created before revisions were
+/// stored get theirs on first access).
+pub async fn ensure_wanted(
+    app: &crate::App,
+    instance: &Instance,
+) -> crate::error::Result<Revision> {
+    let plan = app.config.catalog.plan(&instance.plan);
+    Ok(wanted(&app.db, instance, plan).await?)
+}
+
+/// Revision `number` of `instance` (`404` when it has none).
+pub async fn numbered(
+    app: &crate::App,
+    instance: &Instance,
+    number: i64,
+) -> crate::error::Result<Revision> {
+    ensure_wanted(app, instance).await?;
+    find(&app.db, &instance.id, number)
+        .await?
+        .ok_or(crate::error::Error::NotFound("revision"))
 }

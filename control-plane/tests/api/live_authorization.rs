@@ -175,7 +175,9 @@ async fn keys_name_their_maker_and_flag_those_of_members_who_left() {
     theirs.assert_ok(201);
     assert_eq!(
         theirs.body["created_by"]["email"],
-        "makers-admin@example.com"
+        "makers-admin@example.com",
+        "{}",
+        theirs.body
     );
     let mine = platform
         .cp(
