@@ -13,7 +13,7 @@ use crate::http::Client;
 use crate::mail::{self, Email};
 use crate::sessions;
 use crate::tokens::emailed::{self, Purpose};
-use crate::users::{User, store as users};
+use crate::users::{EmailAddress, User, store as users};
 
 /// Redeems an email-verification token: the address is verified. Returns the user (banned
 /// users are verified but get `UserBanned`, so that no session starts for them).
@@ -95,19 +95,26 @@ pub(crate) fn link(app: &AppState, path: &str, token: &str) -> String {
     format!("{base}/{path}?token={token}")
 }
 
-/// Sends `email` unless its address has reached the mail limit. Runs detached from the request
-/// so that the response time does not depend on whether a mail was sent.
+/// Mails `to` the message `build` makes for its address, unless the address (by canonical form)
+/// has reached the mail limit. Runs detached from the request so that the response time does
+/// not depend on whether a mail was sent.
+///
+/// Mail goes to the canonical form, the one address every spelling of it stands for: whoever
+/// signs up with a look-alike spelling (`\u{212a}ate@` for `kate@`) cannot have mail for the
+/// account sent to their spelling.
 pub(crate) fn deliver(
     app: &AppState,
-    build: impl FnOnce(&AppState) -> Option<Email> + Send + 'static,
+    to: &EmailAddress,
+    build: impl FnOnce(&str) -> Email + Send + 'static,
 ) {
     let app = app.clone();
+    let to = to.clone();
     tokio::spawn(async move {
-        let Some(email) = build(&app) else { return };
+        let email = build(to.canonical());
         let limit = app.config.load().rate_limits.mails_per_address;
         if app
             .limits
-            .hit(&format!("mail:{}", email.to.to_lowercase()), limit)
+            .hit(&format!("mail:{}", to.canonical()), limit)
             .is_err()
         {
             tracing::warn!(
@@ -131,7 +138,8 @@ pub(crate) enum TokenMail {
     AccountExists,
 }
 
-/// Creates an emailed token for `user` and mails its link, in the background.
+/// Creates an emailed token for `user` and mails its link to the address stored on the account
+/// (never one a requester typed), in the background.
 pub(crate) fn send_token_mail(app: &AppState, user: &User, kind: TokenMail) {
     let app = app.clone();
     let (user_id, to) = (user.id.clone(), user.email.clone());
@@ -149,8 +157,9 @@ pub(crate) fn send_token_mail(app: &AppState, user: &User, kind: TokenMail) {
                 "reset-password",
             ),
         };
+        let now = app.clock.now();
         let token =
-            match emailed::create(&app.db, purpose, &user_id, &to, app.clock.now(), ttl).await {
+            match emailed::create(&app.db, purpose, &user_id, to.canonical(), now, ttl).await {
                 Ok(token) => token,
                 Err(err) => {
                     tracing::error!(error = %err, "storing an emailed token failed");
@@ -159,12 +168,10 @@ pub(crate) fn send_token_mail(app: &AppState, user: &User, kind: TokenMail) {
             };
         let url = link(&app, path, token.expose_secret());
         let product = config.mail.product_name.clone();
-        deliver(&app, move |_| {
-            Some(match kind {
-                TokenMail::VerifyEmail => mail::verify_email(&product, &to, &url),
-                TokenMail::PasswordReset => mail::password_reset(&product, &to, &url),
-                TokenMail::AccountExists => mail::account_exists(&product, &to, &url),
-            })
+        deliver(&app, &to, move |to| match kind {
+            TokenMail::VerifyEmail => mail::verify_email(&product, to, &url),
+            TokenMail::PasswordReset => mail::password_reset(&product, to, &url),
+            TokenMail::AccountExists => mail::account_exists(&product, to, &url),
         });
     });
 }
