@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{TokenMail, send_token_mail};
+use super::{LinkRequest, MailBudget, TokenMail, queue_link_mail, send_token_mail};
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::error::{Error, ErrorBody, Result};
@@ -124,11 +124,16 @@ async fn signup(
                 .client(&client),
         )
         .await?;
-        send_token_mail(&app, &user, TokenMail::VerifyEmail);
+        send_token_mail(&app, &user, TokenMail::VerifyEmail, MailBudget::TakeOnSend);
     }
     if config.auth.require_email_verification {
         if !created && let Some(existing) = users::find_by_email(&app.db, &email).await? {
-            send_token_mail(&app, &existing, TokenMail::AccountExists);
+            send_token_mail(
+                &app,
+                &existing,
+                TokenMail::AccountExists,
+                MailBudget::TakeOnSend,
+            );
         }
         return Ok(accepted(
             "verification_required",
@@ -384,20 +389,12 @@ async fn forgot_password(
     Json(req): Json<EmailRequest>,
 ) -> Result<Response> {
     let email = EmailAddress::parse(&req.email)?;
-    let app2 = app.clone();
-    tokio::spawn(async move {
-        match users::find_by_email(&app2.db, &email).await {
-            Ok(Some(user)) if !user.is_banned(app2.clock.now()) => {
-                send_token_mail(&app2, &user, TokenMail::PasswordReset)
-            }
-            Ok(_) => {}
-            Err(err) => tracing::error!(error = %err, "password reset lookup failed"),
-        }
-    });
-    Ok(accepted(
+    let mut response = accepted(
         "ok",
         "If an account exists for this address, a reset link is on its way.",
-    ))
+    );
+    queue_link_mail(&app, email, LinkRequest::PasswordReset, &mut response);
+    Ok(response)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -520,20 +517,12 @@ async fn resend_verification(
     Json(req): Json<EmailRequest>,
 ) -> Result<Response> {
     let email = EmailAddress::parse(&req.email)?;
-    let app2 = app.clone();
-    tokio::spawn(async move {
-        match users::find_by_email(&app2.db, &email).await {
-            Ok(Some(user)) if !user.email_verified() => {
-                send_token_mail(&app2, &user, TokenMail::VerifyEmail)
-            }
-            Ok(_) => {}
-            Err(err) => tracing::error!(error = %err, "verification resend lookup failed"),
-        }
-    });
-    Ok(accepted(
+    let mut response = accepted(
         "ok",
         "If this address awaits verification, a new link is on its way.",
-    ))
+    );
+    queue_link_mail(&app, email, LinkRequest::Verification, &mut response);
+    Ok(response)
 }
 
 fn ensure_password_method(config: &crate::config::InstanceConfig) -> Result<()> {

@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{random_secret, sha256_hex};
 
+use crate::auth::MailBudget;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::{Authenticated, Client, Json};
 use crate::orgs::members::requested_role;
@@ -48,7 +49,7 @@ fn mail_invitation(
     let url = crate::auth::link(app, "accept-invitation", token.expose_secret());
     let product = app.config.load().mail.product_name.clone();
     let (org_name, inviter) = (org_name.to_owned(), inviter.to_owned());
-    crate::auth::deliver(app, &inv.email, move |to| {
+    crate::auth::deliver(app, &inv.email, MailBudget::TakeOnSend, move |to| {
         crate::mail::invitation(&product, &org_name, &inviter, to, &url)
     });
 }
