@@ -242,6 +242,9 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
         &config.data_dir,
     )
     .await?;
+    users::store::canonicalize_stored_emails(&db)
+        .await
+        .context("bringing stored emails to the canonical form")?;
     let instance_id = instance_id(&db).await?;
     let initial_admin_key = admin::ensure_key(
         &db,

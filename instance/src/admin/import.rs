@@ -73,7 +73,7 @@ fn validate(row: ImportRow, now: UnixTime) -> std::result::Result<User, String> 
     }
     Ok(User {
         id: new_user_id(),
-        email: email.as_str().to_owned(),
+        email,
         email_verified_at: row.email_verified.then_some(now),
         name,
         password_hash: row.password_hash,

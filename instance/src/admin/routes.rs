@@ -117,7 +117,7 @@ async fn create_user(
     let now = app.clock.now();
     let user = User {
         id: new_user_id(),
-        email: email.as_str().to_owned(),
+        email,
         email_verified_at: req.email_verified.then_some(now),
         name: req.name.as_deref().map(parse_name).transpose()?,
         password_hash,
@@ -195,10 +195,10 @@ async fn update_user(
     let now = app.clock.now();
     if let Some(email) = req.email {
         let email = EmailAddress::parse(&email)?;
-        if email.normalized() != user.email.to_lowercase() {
+        if email != user.email {
             user.email_verified_at = None;
         }
-        user.email = email.as_str().to_owned();
+        user.email = email;
     }
     if let Some(verified) = req.email_verified {
         user.email_verified_at = if verified {

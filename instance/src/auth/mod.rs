@@ -13,7 +13,7 @@ use crate::http::Client;
 use crate::mail::{self, Email};
 use crate::sessions;
 use crate::tokens::emailed::{self, Purpose};
-use crate::users::{User, store as users};
+use crate::users::{EmailAddress, User, store as users};
 
 /// Redeems an email-verification token: the address is verified. Returns the user (banned
 /// users are verified but get `UserBanned`, so that no session starts for them).
@@ -95,27 +95,45 @@ pub(crate) fn link(app: &AppState, path: &str, token: &str) -> String {
     format!("{base}/{path}?token={token}")
 }
 
-/// Sends `email` unless its address has reached the mail limit. Runs detached from the request
-/// so that the response time does not depend on whether a mail was sent.
+/// Whether a mail's share of the per-address mail limit is taken when it is sent, or was taken
+/// already (when the request came in, the same for every address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MailBudget {
+    TakeOnSend,
+    Taken,
+}
+
+/// Counts one mail to `to` (by canonical form) against the mail limit; false when it is reached.
+fn take_mail_budget(app: &AppState, to: &EmailAddress) -> bool {
+    let limit = app.config.load().rate_limits.mails_per_address;
+    let taken = app
+        .limits
+        .hit(&format!("mail:{}", to.canonical()), limit)
+        .is_ok();
+    if !taken {
+        tracing::warn!("mail limit reached for address; not sent");
+    }
+    taken
+}
+
+/// Mails `to` the message `build` makes for its address, unless the address has reached the
+/// mail limit. Runs detached from the request.
+///
+/// Mail goes to the canonical form, the one address every spelling of it stands for: whoever
+/// signs up with a look-alike spelling (`\u{212a}ate@` for `kate@`) cannot have mail for the
+/// account sent to their spelling.
 pub(crate) fn deliver(
     app: &AppState,
-    build: impl FnOnce(&AppState) -> Option<Email> + Send + 'static,
+    to: &EmailAddress,
+    budget: MailBudget,
+    build: impl FnOnce(&str) -> Email + Send + 'static,
 ) {
+    if budget == MailBudget::TakeOnSend && !take_mail_budget(app, to) {
+        return;
+    }
     let app = app.clone();
+    let email = build(to.canonical());
     tokio::spawn(async move {
-        let Some(email) = build(&app) else { return };
-        let limit = app.config.load().rate_limits.mails_per_address;
-        if app
-            .limits
-            .hit(&format!("mail:{}", email.to.to_lowercase()), limit)
-            .is_err()
-        {
-            tracing::warn!(
-                kind = email.kind,
-                "mail limit reached for address; not sent"
-            );
-            return;
-        }
         if let Err(err) = app.mailer.send(&email).await {
             tracing::error!(kind = email.kind, error = %format!("{err:#}"), "mail delivery failed");
         }
@@ -131,8 +149,12 @@ pub(crate) enum TokenMail {
     AccountExists,
 }
 
-/// Creates an emailed token for `user` and mails its link, in the background.
-pub(crate) fn send_token_mail(app: &AppState, user: &User, kind: TokenMail) {
+/// Creates an emailed token for `user` and mails its link to the address stored on the account
+/// (never one a requester typed), in the background.
+pub(crate) fn send_token_mail(app: &AppState, user: &User, kind: TokenMail, budget: MailBudget) {
+    if budget == MailBudget::TakeOnSend && !take_mail_budget(app, &user.email) {
+        return;
+    }
     let app = app.clone();
     let (user_id, to) = (user.id.clone(), user.email.clone());
     tokio::spawn(async move {
@@ -149,8 +171,9 @@ pub(crate) fn send_token_mail(app: &AppState, user: &User, kind: TokenMail) {
                 "reset-password",
             ),
         };
+        let now = app.clock.now();
         let token =
-            match emailed::create(&app.db, purpose, &user_id, &to, app.clock.now(), ttl).await {
+            match emailed::create(&app.db, purpose, &user_id, to.canonical(), now, ttl).await {
                 Ok(token) => token,
                 Err(err) => {
                     tracing::error!(error = %err, "storing an emailed token failed");
@@ -159,12 +182,57 @@ pub(crate) fn send_token_mail(app: &AppState, user: &User, kind: TokenMail) {
             };
         let url = link(&app, path, token.expose_secret());
         let product = config.mail.product_name.clone();
-        deliver(&app, move |_| {
-            Some(match kind {
-                TokenMail::VerifyEmail => mail::verify_email(&product, &to, &url),
-                TokenMail::PasswordReset => mail::password_reset(&product, &to, &url),
-                TokenMail::AccountExists => mail::account_exists(&product, &to, &url),
-            })
+        deliver(&app, &to, MailBudget::Taken, move |to| match kind {
+            TokenMail::VerifyEmail => mail::verify_email(&product, to, &url),
+            TokenMail::PasswordReset => mail::password_reset(&product, to, &url),
+            TokenMail::AccountExists => mail::account_exists(&product, to, &url),
         });
+    });
+}
+
+/// A mailed link asked for by address alone, with no sign-in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LinkRequest {
+    /// Forgot password: a reset link, unless the account is banned.
+    PasswordReset,
+    /// Resend verification: a verification link, unless the address is verified.
+    Verification,
+}
+
+/// Queues the mail a link request asks for, so that the request is answered the same way, in
+/// the same time, whether or not `email` has an account. Before the answer only the same steps
+/// run for every address: the address was parsed, one mail is counted against its limit (for
+/// unknown addresses too: the limit cannot tell them apart), a task is spawned. That task looks
+/// the account up, stores a token and mails it, and starts only once the connection has taken
+/// `response`.
+pub(crate) fn queue_link_mail(
+    app: &AppState,
+    email: EmailAddress,
+    request: LinkRequest,
+    response: &mut axum::response::Response,
+) {
+    if !take_mail_budget(app, &email) {
+        return;
+    }
+    let sent = crate::http::when_sent(response);
+    let app = app.clone();
+    tokio::spawn(async move {
+        sent.await;
+        let user = match users::find_by_email(&app.db, &email).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return,
+            Err(err) => {
+                tracing::error!(error = %err, ?request, "mailed-link lookup failed");
+                return;
+            }
+        };
+        let kind = match request {
+            LinkRequest::PasswordReset if !user.is_banned(app.clock.now()) => {
+                TokenMail::PasswordReset
+            }
+            LinkRequest::Verification if !user.email_verified() => TokenMail::VerifyEmail,
+            _ => return,
+        };
+        send_token_mail(&app, &user, kind, MailBudget::Taken);
     });
 }

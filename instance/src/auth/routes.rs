@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{TokenMail, send_token_mail};
+use super::{LinkRequest, MailBudget, TokenMail, queue_link_mail, send_token_mail};
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::error::{Error, ErrorBody, Result};
@@ -98,7 +98,7 @@ async fn signup(
     let now = app.clock.now();
     let user = User {
         id: new_user_id(),
-        email: email.as_str().to_owned(),
+        email: email.clone(),
         email_verified_at: None,
         name,
         password_hash: Some(hash),
@@ -124,13 +124,16 @@ async fn signup(
                 .client(&client),
         )
         .await?;
-        send_token_mail(&app, &user, TokenMail::VerifyEmail);
+        send_token_mail(&app, &user, TokenMail::VerifyEmail, MailBudget::TakeOnSend);
     }
     if config.auth.require_email_verification {
-        if !created
-            && let Some(existing) = users::find_by_email(&app.db, &email.normalized()).await?
-        {
-            send_token_mail(&app, &existing, TokenMail::AccountExists);
+        if !created && let Some(existing) = users::find_by_email(&app.db, &email).await? {
+            send_token_mail(
+                &app,
+                &existing,
+                TokenMail::AccountExists,
+                MailBudget::TakeOnSend,
+            );
         }
         return Ok(accepted(
             "verification_required",
@@ -172,7 +175,7 @@ async fn login(
     ensure_password_method(&config)?;
     let email = EmailAddress::parse(&req.email)?;
     let ip_key = format!("login:ip:{}", client.ip_key());
-    let account_key = format!("login:account:{}", email.normalized());
+    let account_key = format!("login:account:{}", email.canonical());
     let limits = &config.rate_limits;
     // Counted before the password is verified: a burst of parallel guesses cannot all be
     // verified while none is counted yet. A successful login releases its attempt.
@@ -181,7 +184,7 @@ async fn login(
         (&account_key, limits.failed_logins_per_account),
     ])?;
 
-    let user = users::find_by_email(&app.db, &email.normalized()).await?;
+    let user = users::find_by_email(&app.db, &email).await?;
     let verdict = app
         .passwords
         .verify(
@@ -386,20 +389,12 @@ async fn forgot_password(
     Json(req): Json<EmailRequest>,
 ) -> Result<Response> {
     let email = EmailAddress::parse(&req.email)?;
-    let app2 = app.clone();
-    tokio::spawn(async move {
-        match users::find_by_email(&app2.db, &email.normalized()).await {
-            Ok(Some(user)) if !user.is_banned(app2.clock.now()) => {
-                send_token_mail(&app2, &user, TokenMail::PasswordReset)
-            }
-            Ok(_) => {}
-            Err(err) => tracing::error!(error = %err, "password reset lookup failed"),
-        }
-    });
-    Ok(accepted(
+    let mut response = accepted(
         "ok",
         "If an account exists for this address, a reset link is on its way.",
-    ))
+    );
+    queue_link_mail(&app, email, LinkRequest::PasswordReset, &mut response);
+    Ok(response)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -449,7 +444,7 @@ async fn change_password(
     Json(req): Json<ChangePasswordRequest>,
 ) -> Result<axum::Json<Done>> {
     let config = app.config.load_full();
-    let account_key = format!("login:account:{}", auth.user.email.to_lowercase());
+    let account_key = format!("login:account:{}", auth.user.email.canonical());
     if let Some(stored) = auth.user.password_hash.as_deref() {
         let current = req
             .current_password
@@ -464,8 +459,11 @@ async fn change_password(
         }
         app.limits.release(attempt);
     }
-    app.passwords
-        .check_policy(&config.passwords, &req.new_password, Some(&auth.user.email))?;
+    app.passwords.check_policy(
+        &config.passwords,
+        &req.new_password,
+        Some(auth.user.email.as_str()),
+    )?;
     let hash = app.passwords.hash(&req.new_password).await?;
     let now = app.clock.now();
     users::set_password_hash(&app.db.writer, &auth.user.id, &hash, now).await?;
@@ -519,20 +517,12 @@ async fn resend_verification(
     Json(req): Json<EmailRequest>,
 ) -> Result<Response> {
     let email = EmailAddress::parse(&req.email)?;
-    let app2 = app.clone();
-    tokio::spawn(async move {
-        match users::find_by_email(&app2.db, &email.normalized()).await {
-            Ok(Some(user)) if !user.email_verified() => {
-                send_token_mail(&app2, &user, TokenMail::VerifyEmail)
-            }
-            Ok(_) => {}
-            Err(err) => tracing::error!(error = %err, "verification resend lookup failed"),
-        }
-    });
-    Ok(accepted(
+    let mut response = accepted(
         "ok",
         "If this address awaits verification, a new link is on its way.",
-    ))
+    );
+    queue_link_mail(&app, email, LinkRequest::Verification, &mut response);
+    Ok(response)
 }
 
 fn ensure_password_method(config: &crate::config::InstanceConfig) -> Result<()> {

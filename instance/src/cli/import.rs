@@ -38,6 +38,8 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let checkpoint_path = sidecar(&args.file, ".checkpoint");
     let rejected_path = sidecar(&args.file, ".rejected.jsonl");
     let db = Db::connect(args.storage.database_url.as_deref(), &args.storage.data_dir).await?;
+    // Duplicates are found by canonical form: stored rows must hold it before rows are added.
+    crate::users::store::canonicalize_stored_emails(&db).await?;
 
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;

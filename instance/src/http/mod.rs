@@ -1,10 +1,12 @@
 //! HTTP plumbing shared by every route: extractors whose rejections are our error body, the
 //! caller's identity, and the middleware stack.
 
+mod after_response;
 mod extract;
 pub mod middleware;
 pub mod pagination;
 
+pub use after_response::when_sent;
 pub use extract::{
     Admin, Authenticated, BODY_LIMIT, Client, Form, Json, Query, utf8_or_unspecified,
 };

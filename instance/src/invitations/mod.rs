@@ -16,13 +16,13 @@ use crate::db::Scope;
 use crate::error::{Error, Result};
 use crate::http::Client;
 use crate::orgs::Organization;
-use crate::users::{User, new_user_id, parse_name, store as users};
+use crate::users::{EmailAddress, User, new_user_id, parse_name, store as users};
 
 #[derive(Debug, Clone)]
 pub struct Invitation {
     pub id: String,
     pub organization_id: String,
-    pub email: String,
+    pub email: EmailAddress,
     pub role: String,
     pub invited_by: Option<String>,
     pub created_at: UnixTime,
@@ -60,7 +60,7 @@ impl Invitation {
     pub fn view(&self, now: UnixTime) -> InvitationView {
         InvitationView {
             id: self.id.clone(),
-            email: self.email.clone(),
+            email: self.email.as_str().to_owned(),
             role: self.role.clone(),
             invited_by: self.invited_by.clone(),
             status: if self.expires_at > now {
@@ -97,7 +97,7 @@ pub async fn preview(app: &AppState, token: &str) -> Result<Preview> {
         .await?
         .ok_or(INVALID)?;
     tx.commit().await?;
-    let account_exists = users::find_by_email(&app.db, &invitation.email.to_lowercase())
+    let account_exists = users::find_by_email(&app.db, &invitation.email)
         .await?
         .is_some();
     Ok(Preview {
@@ -141,15 +141,13 @@ pub async fn accept(
         return Err(Error::InvalidGrant(reason));
     }
     let (user, created) = match signed_in {
-        Some(signed_in) if signed_in.email.eq_ignore_ascii_case(&inv.email) => {
-            (signed_in.clone(), false)
-        }
+        Some(signed_in) if signed_in.email == inv.email => (signed_in.clone(), false),
         Some(_) => {
             return Err(Error::Forbidden(
                 "this invitation was sent to a different email address",
             ));
         }
-        None => match users::find_by_email(&app.db, &inv.email.to_lowercase()).await? {
+        None => match users::find_by_email(&app.db, &inv.email).await? {
             Some(_) => {
                 return Err(Error::Unauthorized(
                     "an account exists for this address: sign in, then accept",
@@ -161,7 +159,7 @@ pub async fn accept(
                 app.passwords.check_policy(
                     &app.config.load().passwords,
                     password,
-                    Some(&inv.email),
+                    Some(inv.email.as_str()),
                 )?;
                 let name = name.map(parse_name).transpose()?;
                 let user = User {

@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::crypto::{random_secret, sha256_hex};
 
+use crate::auth::MailBudget;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::{Authenticated, Client, Json};
 use crate::orgs::members::requested_role;
@@ -47,11 +48,9 @@ fn mail_invitation(
 ) {
     let url = crate::auth::link(app, "accept-invitation", token.expose_secret());
     let product = app.config.load().mail.product_name.clone();
-    let (org_name, inviter, to) = (org_name.to_owned(), inviter.to_owned(), inv.email.clone());
-    crate::auth::deliver(app, move |_| {
-        Some(crate::mail::invitation(
-            &product, &org_name, &inviter, &to, &url,
-        ))
+    let (org_name, inviter) = (org_name.to_owned(), inviter.to_owned());
+    crate::auth::deliver(app, &inv.email, MailBudget::TakeOnSend, move |to| {
+        crate::mail::invitation(&product, &org_name, &inviter, to, &url)
     });
 }
 
@@ -77,7 +76,7 @@ async fn create_invitation(
         &format!("invite with the role {}", role.key),
     )?;
     let now = app.clock.now();
-    if let Some(existing) = users::find_by_email(&app.db, &email.normalized()).await?
+    if let Some(existing) = users::find_by_email(&app.db, &email).await?
         && crate::orgs::store::find_membership(&mut tx, &id, &existing.id)
             .await?
             .is_some()
@@ -86,7 +85,7 @@ async fn create_invitation(
             "this address already belongs to a member".into(),
         ));
     }
-    if store::find_pending_for(&mut tx, &id, email.as_str(), now)
+    if store::find_pending_for(&mut tx, &id, &email, now)
         .await?
         .is_some()
     {
@@ -107,7 +106,7 @@ async fn create_invitation(
     let inv = Invitation {
         id: format!("invt_{}", uuid::Uuid::now_v7().simple()),
         organization_id: id.clone(),
-        email: email.as_str().to_owned(),
+        email,
         role: role.key.clone(),
         invited_by: Some(auth.user.id.clone()),
         created_at: now,
@@ -124,7 +123,7 @@ async fn create_invitation(
             .target(&inv.id)
             .organization(&id)
             .client(&client)
-            .data(serde_json::json!({ "email": inv.email, "role": inv.role })),
+            .data(serde_json::json!({ "email": inv.email.as_str(), "role": inv.role })),
     )
     .await?;
     tx.commit().await?;
@@ -133,7 +132,7 @@ async fn create_invitation(
         &inv,
         &token,
         &actor.organization.name,
-        &auth.user.email,
+        auth.user.email.as_str(),
     );
     Ok((StatusCode::CREATED, axum::Json(inv.view(now))))
 }
@@ -237,7 +236,7 @@ async fn resend_invitation(
         &inv,
         &token,
         &actor.organization.name,
-        &auth.user.email,
+        auth.user.email.as_str(),
     );
     Ok(axum::Json(inv.view(now)))
 }
@@ -275,7 +274,7 @@ async fn lookup_invitation(
     Ok(axum::Json(InvitationPreview {
         organization: org.view(),
         role: inv.role,
-        email: inv.email,
+        email: inv.email.as_str().to_owned(),
         expires_at: crate::clock::rfc3339(inv.expires_at),
         account_exists,
     }))

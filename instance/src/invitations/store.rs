@@ -5,14 +5,15 @@ use sqlx::{AnyConnection, Row};
 
 use super::Invitation;
 use crate::clock::UnixTime;
+use crate::users::EmailAddress;
 
-const COLUMNS: &str = "id, organization_id, email, role, invited_by, created_at, expires_at, accepted_at, cancelled_at";
+const COLUMNS: &str = "id, organization_id, email, email_normalized, role, invited_by, created_at, expires_at, accepted_at, cancelled_at";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Invitation> {
     Ok(Invitation {
         id: row.try_get("id")?,
         organization_id: row.try_get("organization_id")?,
-        email: row.try_get("email")?,
+        email: EmailAddress::from_stored(row.try_get("email")?, row.try_get("email_normalized")?),
         role: row.try_get("role")?,
         invited_by: row.try_get("invited_by")?,
         created_at: row.try_get("created_at")?,
@@ -33,8 +34,8 @@ pub async fn insert(
     )
     .bind(&inv.id)
     .bind(&inv.organization_id)
-    .bind(&inv.email)
-    .bind(inv.email.to_lowercase())
+    .bind(inv.email.as_str())
+    .bind(inv.email.canonical())
     .bind(&inv.role)
     .bind(token_hash)
     .bind(&inv.invited_by)
@@ -94,7 +95,7 @@ pub async fn list_open(conn: &mut AnyConnection, org_id: &str) -> sqlx::Result<V
 pub async fn find_pending_for(
     conn: &mut AnyConnection,
     org_id: &str,
-    email: &str,
+    email: &EmailAddress,
     now: UnixTime,
 ) -> sqlx::Result<Option<Invitation>> {
     let sql = format!(
@@ -103,7 +104,7 @@ pub async fn find_pending_for(
     );
     sqlx::query(&sql)
         .bind(org_id)
-        .bind(email.to_lowercase())
+        .bind(email.canonical())
         .bind(now)
         .fetch_optional(conn)
         .await?
@@ -176,4 +177,34 @@ pub async fn accept(conn: &mut AnyConnection, id: &str, now: UnixTime) -> sqlx::
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Recomputes the lookup of every open invitation in the canonical form (see
+/// [`crate::users::store::canonicalize_stored_emails`]); returns how many changed.
+pub async fn canonicalize_lookups(conn: &mut AnyConnection) -> sqlx::Result<u64> {
+    let rows = sqlx::query(
+        "SELECT id, email, email_normalized FROM invitations \
+         WHERE accepted_at IS NULL AND cancelled_at IS NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut changed = 0;
+    for row in &rows {
+        let (id, email, lookup): (String, String, String) = (
+            row.try_get("id")?,
+            row.try_get("email")?,
+            row.try_get("email_normalized")?,
+        );
+        if let Some(canonical) = crate::users::canonical_form(&email)
+            && canonical != lookup
+        {
+            changed += sqlx::query("UPDATE invitations SET email_normalized = $2 WHERE id = $1")
+                .bind(&id)
+                .bind(&canonical)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+        }
+    }
+    Ok(changed)
 }

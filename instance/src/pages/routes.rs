@@ -97,7 +97,7 @@ async fn verify(State(app): State<AppState>, client: Client, Form(f): Form<Token
             "Email address verified",
             &format!(
                 "<p role=\"status\">{} is verified. You can close this page and sign in.</p>",
-                escape(&user.email)
+                escape(user.email.as_str())
             ),
         ),
         Err(err) => problem(&app, TITLE, &err),
@@ -189,7 +189,7 @@ async fn invitation_page(State(app): State<AppState>, Query(q): Query<TokenQuery
         Ok(preview) => preview,
         Err(err) => return problem(&app, TITLE, &err),
     };
-    let email = escape(&preview.invitation.email);
+    let email = escape(preview.invitation.email.as_str());
     let title = invitation_title(&preview.organization.name, &preview.invitation.role);
     let body = if preview.account_exists {
         format!(
@@ -230,7 +230,7 @@ async fn accept_invitation(
             &format!(
                 "<p role=\"status\">Your account {} is ready and a member of {} with the role {}. \
                  You can close this page and sign in.</p>",
-                escape(&accepted.user.email),
+                escape(accepted.user.email.as_str()),
                 escape(&accepted.organization.name),
                 escape(&accepted.role)
             ),

@@ -82,7 +82,7 @@ pub fn issue(
         auth_time: session.created_at,
         jti: uuid::Uuid::now_v7().simple().to_string(),
         amr: session.amr.clone(),
-        email: user.email.clone(),
+        email: user.email.as_str().to_owned(),
         email_verified: user.email_verified(),
         org_id: org.map(|o| o.org_id.clone()),
         org_slug: org.map(|o| o.org_slug.clone()),

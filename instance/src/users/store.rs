@@ -3,18 +3,18 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::User;
+use super::{EmailAddress, User};
 use crate::clock::UnixTime;
-use crate::db::{Db, FilterValue, Filters};
+use crate::db::{Db, FilterValue, Filters, Scope};
 
-const COLUMNS: &str = "id, email, email_verified_at, name, password_hash, metadata, banned_until, \
+const COLUMNS: &str = "id, email, email_normalized, email_verified_at, name, password_hash, metadata, banned_until, \
                        ban_reason, external_id, created_at, updated_at, last_login_at";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<User> {
     let metadata: String = row.try_get("metadata")?;
     Ok(User {
         id: row.try_get("id")?,
-        email: row.try_get("email")?,
+        email: EmailAddress::from_stored(row.try_get("email")?, row.try_get("email_normalized")?),
         email_verified_at: row.try_get("email_verified_at")?,
         name: row.try_get("name")?,
         password_hash: row.try_get("password_hash")?,
@@ -39,10 +39,11 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<User>> {
         .transpose()
 }
 
-pub async fn find_by_email(db: &Db, normalized_email: &str) -> sqlx::Result<Option<User>> {
+/// The user whose address is `email` by canonical form.
+pub async fn find_by_email(db: &Db, email: &EmailAddress) -> sqlx::Result<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email_normalized = $1");
     sqlx::query(&sql)
-        .bind(normalized_email)
+        .bind(email.canonical())
         .fetch_optional(&db.pool)
         .await?
         .as_ref()
@@ -58,8 +59,8 @@ pub async fn insert<'e, E: sqlx::AnyExecutor<'e>>(executor: E, user: &User) -> s
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (email_normalized) DO NOTHING",
     )
     .bind(&user.id)
-    .bind(&user.email)
-    .bind(user.email.to_lowercase())
+    .bind(user.email.as_str())
+    .bind(user.email.canonical())
     .bind(user.email_verified_at)
     .bind(&user.name)
     .bind(&user.password_hash)
@@ -79,8 +80,8 @@ pub async fn update(db: &Db, user: &User) -> sqlx::Result<bool> {
          metadata = $6, banned_until = $7, ban_reason = $8, updated_at = $9 WHERE id = $1",
     )
     .bind(&user.id)
-    .bind(&user.email)
-    .bind(user.email.to_lowercase())
+    .bind(user.email.as_str())
+    .bind(user.email.canonical())
     .bind(user.email_verified_at)
     .bind(&user.name)
     .bind(user.metadata.to_string())
@@ -111,19 +112,25 @@ pub async fn set_password_hash<'e, E: sqlx::AnyExecutor<'e>>(
     Ok(())
 }
 
+/// Verifies the user's address if it is still `email` (the address a token was mailed to, as
+/// stored with the token: compared by canonical form).
 pub async fn mark_email_verified<'e, E: sqlx::AnyExecutor<'e>>(
     executor: E,
     id: &str,
     email: &str,
     now: UnixTime,
 ) -> sqlx::Result<bool> {
-    // Only the address the token was sent to is verified; an address changed since stays unverified.
+    // Only the address the token was sent to is verified; an address changed since stays
+    // unverified. A token's address that no longer canonicalises matches nothing.
+    let Some(canonical) = super::canonical_form(email) else {
+        return Ok(false);
+    };
     let done = sqlx::query(
         "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3), updated_at = $3 \
          WHERE id = $1 AND email_normalized = $2",
     )
     .bind(id)
-    .bind(email.to_lowercase())
+    .bind(canonical)
     .bind(now)
     .execute(executor)
     .await?;
@@ -189,4 +196,103 @@ pub fn like_pattern(search: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+/// The version of the canonical email form the stored lookups hold, kept in `meta`. Raise it
+/// when [`super::canonical_form`] changes so that the next start recomputes them.
+const CANONICAL_EMAIL_VERSION: &str = "1";
+
+/// Brings the stored lookups (`users.email_normalized`, `invitations.email_normalized`) to the
+/// current canonical form, once per [`CANONICAL_EMAIL_VERSION`]: rows written while the lookup
+/// was a plain lowercase. Idempotent, one transaction, serialised across instances sharing the
+/// database.
+///
+/// Two users whose addresses now canonicalise alike both stay. Rows are taken oldest first and
+/// a row whose canonical form another row already holds keeps its old lookup; a warning names
+/// both user ids (never the addresses) for an operator to resolve.
+pub async fn canonicalize_stored_emails(db: &Db) -> sqlx::Result<()> {
+    let mut tx = db.scoped(Scope::AllOrganizations, true).await?;
+    db.lock(&mut tx, "canonical-emails").await?;
+    let done: Option<String> =
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'canonical_email_version'")
+            .fetch_optional(&mut *tx)
+            .await?;
+    if done.as_deref() == Some(CANONICAL_EMAIL_VERSION) {
+        return tx.commit().await;
+    }
+    let rows = sqlx::query("SELECT id, email, email_normalized FROM users ORDER BY created_at, id")
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut pending = Vec::new();
+    for row in &rows {
+        let (id, email, lookup): (String, String, String) = (
+            row.try_get("id")?,
+            row.try_get("email")?,
+            row.try_get("email_normalized")?,
+        );
+        match super::canonical_form(&email) {
+            Some(canonical) if canonical != lookup => pending.push((id, canonical)),
+            Some(_) => {}
+            None => tracing::warn!(
+                user_id = %id,
+                "stored email has no canonical form; its lookup is left unchanged"
+            ),
+        }
+    }
+    // A row may wait for another to move off the form it needs: repeat while rows move.
+    let mut updated = 0;
+    loop {
+        let before = pending.len();
+        let mut blocked = Vec::new();
+        for (id, canonical) in pending {
+            let done = sqlx::query(
+                "UPDATE users SET email_normalized = $2 WHERE id = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM users WHERE email_normalized = $2)",
+            )
+            .bind(&id)
+            .bind(&canonical)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 1 {
+                updated += 1;
+            } else {
+                blocked.push((id, canonical));
+            }
+        }
+        pending = blocked;
+        if pending.is_empty() || pending.len() == before {
+            break;
+        }
+    }
+    for (id, canonical) in &pending {
+        let holder: Option<String> =
+            sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1")
+                .bind(canonical)
+                .fetch_optional(&mut *tx)
+                .await?;
+        tracing::warn!(
+            user_id = %id,
+            holder_id = holder.as_deref().unwrap_or_default(),
+            "two users' emails are now the same address: the other user keeps it, this user's \
+             lookup is left unchanged (merge or change one of them)"
+        );
+    }
+    let invitations = crate::invitations::store::canonicalize_lookups(&mut tx).await?;
+    sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ('canonical_email_version', $1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(CANONICAL_EMAIL_VERSION)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if updated > 0 || invitations > 0 || !pending.is_empty() {
+        tracing::info!(
+            users = updated,
+            invitations,
+            collisions = pending.len(),
+            "stored email lookups brought to the canonical form"
+        );
+    }
+    Ok(())
 }

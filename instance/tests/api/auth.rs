@@ -17,6 +17,7 @@ backend_tests!(
     failed_logins_are_limited_per_account_and_per_ip,
     signups_are_limited_per_ip,
     verification_resend_answers_alike,
+    link_requests_answer_byte_for_byte_alike,
     every_authentication_event_is_audited,
 );
 
@@ -363,6 +364,57 @@ async fn verification_resend_answers_alike(backend: Backend) {
         .await
         .assert_error(400, "invalid_request");
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// A request's status, headers (less the ones that differ per request) and body bytes.
+async fn raw_answer(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    email: &str,
+) -> (u16, Vec<(String, Vec<u8>)>, Vec<u8>) {
+    let response = app
+        .http
+        .post(app.url(path))
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .expect("send");
+    let status = response.status().as_u16();
+    let mut headers: Vec<(String, Vec<u8>)> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "date" | "x-request-id"))
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_owned()))
+        .collect();
+    headers.sort();
+    let body = response.bytes().await.expect("body").to_vec();
+    (status, headers, body)
+}
+
+/// Forgot-password and resend-verification answer before any account is looked up: the
+/// answers for an existing and an unknown address are the same bytes, and the mail follows.
+async fn link_requests_answer_byte_for_byte_alike(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.post(
+        "/v1/auth/signup",
+        json!({ "email": "hal@example.com", "password": "correct horse battery" }),
+    )
+    .await;
+    app.mailed_token("hal@example.com", "verify_email", 1).await;
+    for (path, kind, n) in [
+        ("/v1/auth/password/forgot", "password_reset", 1),
+        ("/v1/auth/email/verify/resend", "verify_email", 2),
+    ] {
+        let known = raw_answer(&app, path, "hal@example.com").await;
+        let unknown = raw_answer(&app, path, "nobody@example.com").await;
+        assert_eq!(known.0, 202);
+        assert_eq!(known, unknown, "{path}");
+        app.mailed_token("hal@example.com", kind, n).await;
+    }
+    assert_eq!(
+        app.count_mails("nobody@example.com", "verify_email").await,
+        0
+    );
 }
 
 async fn every_authentication_event_is_audited(backend: Backend) {
