@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod cli;
 mod config;
+mod faults;
 mod invitations;
 mod isolation;
 mod login_limits;
