@@ -473,7 +473,8 @@ impl TestPlatform {
     }
 }
 
-fn kill_instances(dir: &Path) {
+/// SIGKILLs every process the instances under a data dir record.
+pub fn kill_instances(dir: &Path) {
     if let Ok(entries) = std::fs::read_dir(dir.join("instances")) {
         for entry in entries.flatten() {
             for pid in recorded_pids(&entry.path()) {
@@ -492,6 +493,17 @@ impl Drop for TestPlatform {
         if !self.handed_over {
             kill_instances(self.dir.path());
         }
+    }
+}
+
+/// Whether `pid` is a live process (a zombie is not).
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
     }
 }
 

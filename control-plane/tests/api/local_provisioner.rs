@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::helpers::alive;
+
 /// A provisioner's directory; every instance process still running under it is killed on drop,
 /// so that a failing test leaves nothing behind.
 struct Site {
@@ -85,17 +87,6 @@ fn spec(id: &str) -> InstanceSpec {
         secrets: InstanceSecrets::generate(),
         capacity: Capacity::default(),
         version_history_days: 30,
-    }
-}
-
-/// Whether `pid` is a live process (a zombie is not).
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state follows the parenthesised command name.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
-        Err(_) => false,
     }
 }
 

@@ -4,6 +4,7 @@ mod accounts;
 mod billing;
 mod dashboard;
 mod fake_cluster;
+mod faults;
 mod first_hour;
 mod gateway;
 mod helpers;

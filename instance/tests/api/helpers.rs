@@ -36,8 +36,8 @@ impl Backend {
         }
     }
 
-    /// A database URL for a fresh, empty database.
-    async fn fresh_database(&self) -> Option<String> {
+    /// A database URL for a fresh, empty database (`None` for SQLite).
+    pub async fn fresh_database(&self) -> Option<String> {
         let Backend::Postgres { admin_url } = self else {
             return None;
         };

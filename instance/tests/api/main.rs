@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod config;
 mod emails;
+mod faults;
 mod invitations;
 mod isolation;
 mod login_limits;
