@@ -34,6 +34,9 @@ impl Clock {
 
 /// Formats a stored timestamp as RFC 3339 for API responses.
 pub fn rfc3339(at: UnixTime) -> String {
+    // RFC 3339 has four-digit years: later times (an indefinite ban) show as the last second of
+    // 9999, earlier ones as the first of year 0, never as an empty string.
+    let at = at.clamp(RFC3339_MIN, RFC3339_MAX);
     time::OffsetDateTime::from_unix_timestamp(at)
         .ok()
         .and_then(|t| {
@@ -42,6 +45,10 @@ pub fn rfc3339(at: UnixTime) -> String {
         })
         .unwrap_or_default()
 }
+
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of RFC 3339 timestamps.
+const RFC3339_MIN: UnixTime = -62_167_219_200;
+const RFC3339_MAX: UnixTime = 253_402_300_799;
 
 /// Reads an RFC 3339 timestamp (API input) as a Unix time.
 pub fn parse_rfc3339(text: &str) -> Option<UnixTime> {

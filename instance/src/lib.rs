@@ -140,14 +140,26 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(admin::routes::router().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
 }
 
-/// The OpenAPI document of the instance API, generated from the route annotations.
+/// The API's routes and its OpenAPI document, generated from the route annotations.
+fn documented_api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (api, mut spec) = api().split_for_parts();
+    http::openapi::add_common_responses(&mut spec);
+    http::openapi::mutually_exclusive(
+        &mut spec,
+        "CreateUserRequest",
+        &["password", "password_hash"],
+    );
+    (api, spec)
+}
+
+/// The OpenAPI document of the instance API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    documented_api().1
 }
 
 /// The whole HTTP surface for `app`.
 pub fn router(app: AppState) -> axum::Router {
-    let (api, spec) = api().split_for_parts();
+    let (api, spec) = documented_api();
     let spec = Arc::new(spec);
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request<_>| {

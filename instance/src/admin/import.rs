@@ -16,6 +16,7 @@ pub const MAX_BATCH: usize = 1000;
 #[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportRow {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// An Argon2 PHC string or a bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
     pub password_hash: Option<String>,

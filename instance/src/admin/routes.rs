@@ -35,7 +35,9 @@ pub struct ListUsersQuery {
     /// Matches email or name, case-insensitively.
     search: Option<String>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^(usr_[0-9a-f]{32})?$")]
     cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
@@ -69,12 +71,19 @@ async fn list_users(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
+    #[schema(format = Email, max_length = 254)]
     email: String,
-    /// A password to hash; mutually exclusive with `password_hash`.
-    #[schema(value_type = Option<String>, format = Password)]
+    /// A password to hash, checked against the password policy; mutually exclusive with
+    /// `password_hash`.
+    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 256)]
     password: Option<SecretString>,
-    /// An existing Argon2 or bcrypt hash.
+    /// An existing Argon2 or bcrypt hash; mutually exclusive with `password`.
     password_hash: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     name: Option<String>,
     #[serde(default)]
     email_verified: bool,
@@ -171,9 +180,11 @@ async fn get_user(
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     /// A new address; it becomes unverified unless `email_verified` is also given.
+    #[schema(format = Email, max_length = 254)]
     email: Option<String>,
+    /// A new display name; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$")]
     name: Option<Option<String>>,
     email_verified: Option<bool>,
     #[schema(value_type = Option<Object>)]
@@ -259,8 +270,10 @@ async fn delete_user(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BanRequest {
-    /// RFC 3339 end of the ban; absent bans indefinitely.
+    /// RFC 3339 end of the ban, in the future; absent bans indefinitely.
+    #[schema(format = DateTime)]
     until: Option<String>,
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
@@ -368,6 +381,7 @@ async fn revoke_user_sessions(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
+    #[schema(min_items = 1, max_items = 1000)]
     users: Vec<ImportRow>,
 }
 

@@ -24,6 +24,7 @@ pub fn day(at: UnixTime) -> i64 {
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Usage {
+    #[schema(format = DateTime)]
     pub measured_at: String,
     pub users: i64,
     /// Users who signed in or refreshed a session in the last 30 days (today included).

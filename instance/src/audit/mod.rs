@@ -114,6 +114,7 @@ pub async fn prune(db: &Db, cutoff: UnixTime) -> Result<u64> {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: String,
+    #[schema(format = DateTime)]
     pub occurred_at: String,
     pub action: String,
     pub actor_id: Option<String>,

@@ -30,24 +30,67 @@ pub enum Format {
     Csv,
 }
 
+/// The filters of an organization's audit log.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilters {
     action: Option<String>,
     actor_id: Option<String>,
     target_id: Option<String>,
-    /// Only instance-wide view: events of one organization.
-    organization_id: Option<String>,
     /// RFC 3339; events at or after.
+    #[param(format = DateTime)]
     since: Option<String>,
     /// RFC 3339; events before.
+    #[param(format = DateTime)]
     until: Option<String>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^(evt_[0-9a-f]{32})?$")]
     cursor: Option<String>,
     /// Page size: up to 200 for JSON, up to 10000 for exports.
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<i64>,
     #[serde(default)]
     format: Format,
+}
+
+/// The filters of the instance-wide audit log: those of an organization's, and the organization.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceAuditFilters {
+    /// Events of this organization only.
+    organization_id: Option<String>,
+    action: Option<String>,
+    actor_id: Option<String>,
+    target_id: Option<String>,
+    /// RFC 3339; events at or after.
+    #[param(format = DateTime)]
+    since: Option<String>,
+    /// RFC 3339; events before.
+    #[param(format = DateTime)]
+    until: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^(evt_[0-9a-f]{32})?$")]
+    cursor: Option<String>,
+    /// Page size: up to 200 for JSON, up to 10000 for exports.
+    #[param(minimum = 1, maximum = 10000)]
+    limit: Option<i64>,
+    #[serde(default)]
+    format: Format,
+}
+
+impl From<InstanceAuditFilters> for AuditFilters {
+    fn from(f: InstanceAuditFilters) -> Self {
+        AuditFilters {
+            action: f.action,
+            actor_id: f.actor_id,
+            target_id: f.target_id,
+            since: f.since,
+            until: f.until,
+            cursor: f.cursor,
+            limit: f.limit,
+            format: f.format,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -138,7 +181,9 @@ async fn respond(
 /// The organization's audit log, newest first (needs `audit:read`). `format=jsonl|csv` exports
 /// (the next page's cursor is in the `x-next-cursor` header).
 #[utoipa::path(get, path = "/v1/organizations/{id}/audit-logs", tag = "audit", security(("bearer" = [])), params(("id" = String, Path), AuditFilters),
-    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "A page (`format=json`) or an export (`jsonl`, `csv`; the next page's cursor in `x-next-cursor`).",
+                  content((AuditPage = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn organization_audit_logs(
     State(app): State<AppState>,
     auth: Authenticated,
@@ -146,24 +191,21 @@ async fn organization_audit_logs(
     Path(id): Path<String>,
     Query(filters): Query<AuditFilters>,
 ) -> Result<Response> {
-    if filters.organization_id.is_some() {
-        return Err(Error::invalid(
-            "organization_id is only a filter of the instance-wide view",
-        ));
-    }
     let (tx, _) = enter(&app, &id, false, &auth, &client, Some("audit:read")).await?;
     tx.commit().await?;
     respond(&app, Some(id), filters).await
 }
 
 /// The instance-wide audit log, newest first (admin key).
-#[utoipa::path(get, path = "/v1/admin/audit-logs", tag = "admin", security(("admin_key" = [])), params(AuditFilters),
-    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/admin/audit-logs", tag = "admin", security(("admin_key" = [])), params(InstanceAuditFilters),
+    responses((status = 200, description = "A page (`format=json`) or an export (`jsonl`, `csv`; the next page's cursor in `x-next-cursor`).",
+                  content((AuditPage = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
+              (status = 400, body = ErrorBody)))]
 async fn instance_audit_logs(
     State(app): State<AppState>,
     _admin: Admin,
-    Query(filters): Query<AuditFilters>,
+    Query(filters): Query<InstanceAuditFilters>,
 ) -> Result<Response> {
     let org = filters.organization_id.clone();
-    respond(&app, org, filters).await
+    respond(&app, org, filters.into()).await
 }

@@ -51,11 +51,21 @@ fn accepted(status: &'static str, message: &'static str) -> Response {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
+    #[schema(format = Email, max_length = 254)]
     email: String,
-    #[schema(value_type = String, format = Password)]
+    /// Checked against the password policy (`GET /v1/config/public`; 8 to 256 characters by
+    /// default, not a common password, not the email address).
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     password: SecretString,
+    /// Required or refused per `auth.signup.fields.name`.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     name: Option<String>,
     /// E.164 (`+4915112345678`); required or refused per `auth.signup.fields.phone`.
+    #[schema(pattern = r"^\+[1-9][0-9]{7,14}$")]
     phone: Option<String>,
 }
 
@@ -152,6 +162,7 @@ async fn signup(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(format = Email, max_length = 254)]
     email: String,
     #[schema(value_type = String, format = Password)]
     password: SecretString,
@@ -303,12 +314,7 @@ async fn logout(
     client: Client,
     body: Bytes,
 ) -> Result<StatusCode> {
-    let req: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        LogoutRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::invalid(format!("invalid logout body: {e}")))?
-    };
+    let req: LogoutRequest = crate::http::optional_json(&body)?;
     let now = app.clock.now();
     let ended = match req.scope {
         LogoutScope::Local => {
@@ -378,6 +384,7 @@ async fn revoke(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailRequest {
+    #[schema(format = Email, max_length = 254)]
     email: String,
 }
 
@@ -401,7 +408,8 @@ async fn forgot_password(
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
     token: String,
-    #[schema(value_type = String, format = Password)]
+    /// Checked against the password policy, like at sign-up.
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     password: SecretString,
 }
 
@@ -427,9 +435,11 @@ async fn reset_password(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
+    /// Required when the account has a password.
     #[schema(value_type = Option<String>, format = Password)]
     current_password: Option<SecretString>,
-    #[schema(value_type = String, format = Password)]
+    /// Checked against the password policy, like at sign-up.
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     new_password: SecretString,
 }
 

@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use axum::body::Bytes;
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -27,23 +28,51 @@ fn body_rejection(status: StatusCode, text: String, media: &'static str) -> Erro
     }
 }
 
-/// A JSON body. Unknown fields are rejected by the request types themselves.
+/// A JSON body: an object, as every request body of the API is. Unknown fields are rejected by
+/// the request types themselves.
 pub struct Json<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !utf8_or_unspecified(req.headers()) {
+        if !utf8_or_unspecified(req.headers()) || !json_content_type(req.headers()) {
             return Err(Error::UnsupportedMediaType(
                 "application/json; charset=utf-8",
             ));
         }
-        match axum::Json::<T>::from_request(req, state).await {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            body_rejection(
+                rejection.status(),
+                rejection.body_text(),
+                "application/json",
+            )
+        })?;
+        // serde reads a struct from a JSON array too (`[null, null]` as its fields in order).
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Error::invalid("the request body must be a JSON object"));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// `application/json` or `application/*+json`, as `axum::Json` accepts.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
 }
 
 /// Whether the body's declared charset, if any, is UTF-8: JSON is UTF-8 (RFC 8259), and a body

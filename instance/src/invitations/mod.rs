@@ -52,7 +52,9 @@ pub struct InvitationView {
     pub invited_by: Option<String>,
     /// `pending` or `expired`.
     pub status: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 

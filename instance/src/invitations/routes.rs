@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInvitationRequest {
+    #[schema(format = Email, max_length = 254)]
     email: String,
     /// A built-in role or a custom role's key; `member` when absent.
     role: Option<String>,
@@ -252,6 +253,7 @@ pub struct InvitationPreview {
     pub organization: OrganizationView,
     pub role: String,
     pub email: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
     /// Whether the invited address has an account: sign in to accept, or create one.
     pub account_exists: bool,
@@ -285,8 +287,13 @@ async fn lookup_invitation(
 pub struct AcceptInvitationRequest {
     token: String,
     /// For someone without an account: the password of the account created on acceptance.
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 256)]
     password: Option<SecretString>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     name: Option<String>,
 }
 

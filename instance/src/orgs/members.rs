@@ -30,6 +30,7 @@ pub struct MembersQuery {
     /// Only members with this role key.
     role: Option<String>,
     cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
@@ -45,6 +46,7 @@ pub struct Member {
     pub membership_id: String,
     pub user: MemberUser,
     pub role: String,
+    #[schema(format = DateTime)]
     pub joined_at: String,
 }
 

@@ -41,7 +41,9 @@ pub struct OrganizationView {
     pub branding: serde_json::Value,
     #[schema(value_type = Object)]
     pub settings: serde_json::Value,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -129,6 +131,18 @@ pub fn parse_logo_url(raw: &str) -> Result<String> {
 }
 
 const BRANDING_COLORS: [&str; 3] = ["primary_color", "background_color", "text_color"];
+
+/// The branding fields [`parse_branding`] accepts, as the OpenAPI document shows them.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Branding {
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
+    pub primary_color: Option<String>,
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
+    pub background_color: Option<String>,
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
+    pub text_color: Option<String>,
+}
 
 /// Validates branding: an object whose known color fields are `#rrggbb`.
 pub fn parse_branding(value: serde_json::Value) -> Result<serde_json::Value> {

@@ -36,11 +36,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     name: String,
     /// Unique across the instance; derived from the name when absent.
+    #[schema(
+        min_length = 2,
+        max_length = 48,
+        pattern = "^[a-z0-9][a-z0-9-]*[a-z0-9]$"
+    )]
     slug: Option<String>,
+    /// An absolute `http(s)` URL.
+    #[schema(
+        format = "uri",
+        max_length = 2048,
+        pattern = r"^https?://[^\s\x00-\x1F\x7F-\x9F]+$"
+    )]
     logo_url: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<super::Branding>)]
     branding: Option<serde_json::Value>,
     #[schema(value_type = Option<Object>)]
     settings: Option<serde_json::Value>,
@@ -195,13 +211,23 @@ async fn get_organization(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     name: Option<String>,
+    #[schema(
+        min_length = 2,
+        max_length = 48,
+        pattern = "^[a-z0-9][a-z0-9-]*[a-z0-9]$"
+    )]
     slug: Option<String>,
-    /// `null` removes the logo.
+    /// An absolute `http(s)` URL; `null` removes the logo.
     #[serde(default, deserialize_with = "crate::http::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "uri", max_length = 2048, pattern = r"^https?://[^\s\x00-\x1F\x7F-\x9F]+$")]
     logo_url: Option<Option<String>>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<super::Branding>)]
     branding: Option<serde_json::Value>,
     #[schema(value_type = Option<Object>)]
     settings: Option<serde_json::Value>,
@@ -380,6 +406,7 @@ async fn switch_organization(
 #[serde(deny_unknown_fields)]
 pub struct CheckQuery {
     /// The permission to check, e.g. `projects:create`.
+    #[param(pattern = "^[a-z][a-z0-9_-]{0,63}:[a-z][a-z0-9_-]{0,63}$")]
     permission: String,
     /// Whom to check; the caller when absent (checking others needs `members:read`).
     user_id: Option<String>,

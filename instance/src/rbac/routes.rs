@@ -32,7 +32,9 @@ pub struct RoleView {
     pub description: Option<String>,
     pub builtin: bool,
     pub permissions: Vec<String>,
+    #[schema(format = DateTime)]
     pub created_at: Option<String>,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
 }
 
@@ -120,12 +122,27 @@ fn parse_description(raw: Option<String>) -> Result<Option<String>> {
     }
 }
 
+/// A permission of the instance's catalogue: `resource:action` (see `rbac::parse_permission`).
+#[derive(utoipa::ToSchema)]
+#[schema(pattern = "^[a-z][a-z0-9_-]{0,63}:[a-z][a-z0-9_-]{0,63}$")]
+pub struct PermissionName(pub String);
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoleRequest {
+    /// Unique in the organization; not a built-in role's key.
+    #[schema(min_length = 2, max_length = 48, pattern = "^[a-z][a-z0-9_-]*$")]
     key: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     name: String,
+    #[schema(max_length = 500)]
     description: Option<String>,
+    /// Permissions of the instance's catalogue, `resource:action`.
+    #[schema(value_type = Vec<PermissionName>)]
     permissions: Vec<String>,
 }
 
@@ -201,11 +218,18 @@ async fn create_role(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRoleRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     name: Option<String>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "crate::http::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     description: Option<Option<String>>,
     /// Replaces the role's permissions.
+    #[schema(value_type = Option<Vec<PermissionName>>)]
     permissions: Option<Vec<String>>,
 }
 

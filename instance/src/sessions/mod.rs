@@ -269,8 +269,11 @@ pub struct SessionView {
     pub amr: Vec<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_active_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 

@@ -73,9 +73,13 @@ pub struct UserView {
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     pub has_password: bool,
+    #[schema(format = DateTime)]
     pub banned_until: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+    #[schema(format = DateTime)]
     pub last_login_at: Option<String>,
 }
 

@@ -30,7 +30,7 @@ async fn get_me(State(app): State<AppState>, auth: Authenticated) -> axum::Json<
 pub struct UpdateMeRequest {
     /// A new display name; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$")]
     name: Option<Option<String>>,
     /// Replaces the user's metadata object.
     #[schema(value_type = Option<Object>)]
@@ -66,7 +66,7 @@ pub struct DeleteMeRequest {
 }
 
 /// Delete the signed-in user's account and every session. Requires the password, if any.
-#[utoipa::path(delete, path = "/v1/me", tag = "me", request_body = DeleteMeRequest, security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/me", tag = "me", request_body(content = Option<DeleteMeRequest>), security(("bearer" = [])),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_me(
     State(app): State<AppState>,
@@ -74,11 +74,7 @@ async fn delete_me(
     client: Client,
     body: axum::body::Bytes,
 ) -> Result<StatusCode> {
-    let req: DeleteMeRequest = if body.is_empty() {
-        DeleteMeRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| Error::invalid(format!("invalid body: {e}")))?
-    };
+    let req: DeleteMeRequest = crate::http::optional_json(&body)?;
     if let Some(stored) = auth.user.password_hash.as_deref() {
         let password = req
             .password

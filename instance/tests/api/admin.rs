@@ -260,7 +260,10 @@ async fn bans_block_login_until_lifted(backend: Backend) {
         "the ban ended"
     );
 
-    app.post_as(&path, &key, json!({})).await;
+    // Without `until` the ban is indefinite, shown as the last RFC 3339 second (it was "").
+    let indefinite = app.post_as(&path, &key, json!({})).await;
+    assert_eq!(indefinite.status, 200, "{}", indefinite.body);
+    assert_eq!(indefinite.body["banned_until"], "9999-12-31T23:59:59Z");
     app.login("wes@example.com", "correct horse battery")
         .await
         .assert_error(403, "user_banned");

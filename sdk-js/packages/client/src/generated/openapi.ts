@@ -808,6 +808,7 @@ export interface components {
             data: Record<string, unknown>;
             id: string;
             ip?: string | null;
+            /** Format: date-time */
             occurred_at: string;
             organization_id?: string | null;
             target_id?: string | null;
@@ -819,22 +820,42 @@ export interface components {
         };
         BanRequest: {
             reason?: string | null;
-            /** @description RFC 3339 end of the ban; absent bans indefinitely. */
+            /**
+             * Format: date-time
+             * @description RFC 3339 end of the ban, in the future; absent bans indefinitely.
+             */
             until?: string | null;
         };
+        /** @description The branding fields [`parse_branding`] accepts, as the OpenAPI document shows them. */
+        Branding: {
+            background_color?: string | null;
+            primary_color?: string | null;
+            text_color?: string | null;
+        };
         ChangePasswordRequest: {
-            /** Format: password */
+            /**
+             * Format: password
+             * @description Required when the account has a password.
+             */
             current_password?: string | null;
-            /** Format: password */
+            /**
+             * Format: password
+             * @description Checked against the password policy, like at sign-up.
+             */
             new_password: string;
         };
         CreateInvitationRequest: {
+            /** Format: email */
             email: string;
             /** @description A built-in role or a custom role's key; `member` when absent. */
             role?: string | null;
         };
         CreateOrganizationRequest: {
-            branding?: Record<string, unknown> | null;
+            branding?: null | components["schemas"]["Branding"];
+            /**
+             * Format: uri
+             * @description An absolute `http(s)` URL.
+             */
             logo_url?: string | null;
             name: string;
             settings?: Record<string, unknown> | null;
@@ -843,21 +864,25 @@ export interface components {
         };
         CreateRoleRequest: {
             description?: string | null;
+            /** @description Unique in the organization; not a built-in role's key. */
             key: string;
             name: string;
-            permissions: string[];
+            /** @description Permissions of the instance's catalogue, `resource:action`. */
+            permissions: components["schemas"]["PermissionName"][];
         };
         CreateUserRequest: {
+            /** Format: email */
             email: string;
             email_verified?: boolean;
             metadata?: Record<string, unknown> | null;
             name?: string | null;
             /**
              * Format: password
-             * @description A password to hash; mutually exclusive with `password_hash`.
+             * @description A password to hash, checked against the password policy; mutually exclusive with
+             *     `password_hash`.
              */
             password?: string | null;
-            /** @description An existing Argon2 or bcrypt hash. */
+            /** @description An existing Argon2 or bcrypt hash; mutually exclusive with `password`. */
             password_hash?: string | null;
         };
         DailyActive: {
@@ -877,6 +902,7 @@ export interface components {
             status: string;
         };
         EmailRequest: {
+            /** Format: email */
             email: string;
         };
         /** @description The JSON body of every error response. */
@@ -897,6 +923,7 @@ export interface components {
         };
         /** @description One user to import. */
         ImportRow: {
+            /** Format: email */
             email: string;
             email_verified?: boolean;
             /** @description The user's id in the system imported from. */
@@ -913,13 +940,16 @@ export interface components {
             /** @description Whether the invited address has an account: sign in to accept, or create one. */
             account_exists: boolean;
             email: string;
+            /** Format: date-time */
             expires_at: string;
             organization: components["schemas"]["OrganizationView"];
             role: string;
         };
         InvitationView: {
+            /** Format: date-time */
             created_at: string;
             email: string;
+            /** Format: date-time */
             expires_at: string;
             id: string;
             invited_by?: string | null;
@@ -940,6 +970,7 @@ export interface components {
             keys: components["schemas"]["Jwk"][];
         };
         LoginRequest: {
+            /** Format: email */
             email: string;
             /** @description Start the session in this organization (the user must be a member). */
             org_id?: string | null;
@@ -956,6 +987,7 @@ export interface components {
             token: string;
         };
         Member: {
+            /** Format: date-time */
             joined_at: string;
             membership_id: string;
             role: string;
@@ -984,12 +1016,14 @@ export interface components {
         OrganizationView: {
             /** @description `{ "primary_color": "#rrggbb", "background_color": ..., "text_color": ... }` */
             branding: Record<string, unknown>;
+            /** Format: date-time */
             created_at: string;
             id: string;
             logo_url?: string | null;
             name: string;
             settings: Record<string, unknown>;
             slug: string;
+            /** Format: date-time */
             updated_at: string;
         };
         /** @description An organization with the caller's role and permissions in it. */
@@ -1012,6 +1046,8 @@ export interface components {
         PermissionList: {
             data: components["schemas"]["PermissionView"][];
         };
+        /** @description A permission of the instance's catalogue: `resource:action` (see `rbac::parse_permission`). */
+        PermissionName: string;
         PermissionView: {
             /** @description Part of every instance (as opposed to declared in the instance config). */
             builtin: boolean;
@@ -1100,7 +1136,10 @@ export interface components {
             reason: string;
         };
         ResetPasswordRequest: {
-            /** Format: password */
+            /**
+             * Format: password
+             * @description Checked against the password policy, like at sign-up.
+             */
             password: string;
             token: string;
         };
@@ -1117,6 +1156,7 @@ export interface components {
         };
         RoleView: {
             builtin: boolean;
+            /** Format: date-time */
             created_at?: string | null;
             description?: string | null;
             /** @description Custom roles only. */
@@ -1125,6 +1165,7 @@ export interface components {
             key: string;
             name: string;
             permissions: string[];
+            /** Format: date-time */
             updated_at?: string | null;
         };
         RotatedKey: {
@@ -1137,18 +1178,27 @@ export interface components {
         /** @description A session as its owner sees it. */
         SessionView: {
             amr: string[];
+            /** Format: date-time */
             created_at: string;
             current: boolean;
+            /** Format: date-time */
             expires_at: string;
             id: string;
             ip?: string | null;
+            /** Format: date-time */
             last_active_at: string;
             user_agent?: string | null;
         };
         SignupRequest: {
+            /** Format: email */
             email: string;
+            /** @description Required or refused per `auth.signup.fields.name`. */
             name?: string | null;
-            /** Format: password */
+            /**
+             * Format: password
+             * @description Checked against the password policy (`GET /v1/config/public`; 8 to 256 characters by
+             *     default, not a common password, not the email address).
+             */
             password: string;
             /** @description E.164 (`+4915112345678`); required or refused per `auth.signup.fields.phone`. */
             phone?: string | null;
@@ -1188,24 +1238,32 @@ export interface components {
             name?: string | null;
         };
         UpdateOrganizationRequest: {
-            branding?: Record<string, unknown> | null;
-            /** @description `null` removes the logo. */
+            branding?: null | components["schemas"]["Branding"];
+            /**
+             * Format: uri
+             * @description An absolute `http(s)` URL; `null` removes the logo.
+             */
             logo_url?: string | null;
             name?: string | null;
             settings?: Record<string, unknown> | null;
             slug?: string | null;
         };
         UpdateRoleRequest: {
+            /** @description `null` clears it. */
             description?: string | null;
             name?: string | null;
             /** @description Replaces the role's permissions. */
-            permissions?: string[] | null;
+            permissions?: components["schemas"]["PermissionName"][] | null;
         };
         UpdateUserRequest: {
-            /** @description A new address; it becomes unverified unless `email_verified` is also given. */
+            /**
+             * Format: email
+             * @description A new address; it becomes unverified unless `email_verified` is also given.
+             */
             email?: string | null;
             email_verified?: boolean | null;
             metadata?: Record<string, unknown> | null;
+            /** @description A new display name; `null` clears it. */
             name?: string | null;
         };
         Usage: {
@@ -1213,6 +1271,7 @@ export interface components {
             daily_active_users: components["schemas"]["DailyActive"][];
             /** @description The plan limits this instance enforces (absent = unlimited). */
             limits: components["schemas"]["UsageLimits"];
+            /** Format: date-time */
             measured_at: string;
             /** @description The largest organizations (members, then pending invitations), at most 100. */
             members_per_organization: components["schemas"]["OrganizationMembers"][];
@@ -1239,15 +1298,19 @@ export interface components {
         };
         /** @description A user as the API shows it: never the password hash. */
         UserView: {
+            /** Format: date-time */
             banned_until?: string | null;
+            /** Format: date-time */
             created_at: string;
             email: string;
             email_verified: boolean;
             has_password: boolean;
             id: string;
+            /** Format: date-time */
             last_login_at?: string | null;
             metadata: Record<string, unknown>;
             name?: string | null;
+            /** Format: date-time */
             updated_at: string;
         };
         VerifyEmailRequest: {
@@ -1310,7 +1373,7 @@ export interface operations {
                 format?: components["schemas"]["Format"];
                 /** @description Page size: up to 200 for JSON, up to 10000 for exports. */
                 limit?: number | null;
-                /** @description Only instance-wide view: events of one organization. */
+                /** @description Events of this organization only. */
                 organization_id?: string | null;
                 /** @description RFC 3339; events at or after. */
                 since?: string | null;
@@ -1324,12 +1387,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page (`format=json`) or an export (`jsonl`, `csv`; the next page's cursor in `x-next-cursor`). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPage"];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             400: {
@@ -1340,7 +1406,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No valid admin secret key (`unauthorized`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1375,6 +1451,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     usage: {
@@ -1395,6 +1480,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1443,6 +1537,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create_user: {
@@ -1482,7 +1585,34 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1519,6 +1649,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1547,6 +1686,15 @@ export interface operations {
                 content?: never;
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1603,6 +1751,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No valid admin secret key (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1612,6 +1778,24 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1652,7 +1836,43 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No valid admin secret key (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1679,6 +1899,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RevokedSessions"];
+                };
+            };
+            /** @description No valid admin secret key (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
@@ -1708,6 +1946,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description No valid admin secret key (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
@@ -1749,7 +2005,34 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No valid admin secret key (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1796,6 +2079,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     resend_verification: {
@@ -1820,6 +2121,24 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1874,6 +2193,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1912,6 +2249,33 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1958,6 +2322,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1997,6 +2388,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     reset_password: {
@@ -2021,6 +2430,24 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2060,6 +2487,24 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2144,6 +2589,24 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2241,6 +2704,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     lookup_invitation: {
@@ -2265,6 +2746,24 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2299,6 +2798,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_me: {
@@ -2308,9 +2816,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["DeleteMeRequest"];
+                "application/json": null | components["schemas"]["DeleteMeRequest"];
             };
         };
         responses: {
@@ -2336,7 +2844,34 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2383,6 +2918,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     my_organizations: {
@@ -2403,6 +2965,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2437,6 +3008,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     end_session: {
@@ -2457,6 +3037,15 @@ export interface operations {
                 content?: never;
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2492,6 +3081,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2547,6 +3145,24 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2618,6 +3234,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2667,6 +3292,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2691,6 +3325,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     organization_audit_logs: {
@@ -2703,8 +3355,6 @@ export interface operations {
                 format?: components["schemas"]["Format"];
                 /** @description Page size: up to 200 for JSON, up to 10000 for exports. */
                 limit?: number | null;
-                /** @description Only instance-wide view: events of one organization. */
-                organization_id?: string | null;
                 /** @description RFC 3339; events at or after. */
                 since?: string | null;
                 target_id?: string | null;
@@ -2719,15 +3369,27 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page (`format=json`) or an export (`jsonl`, `csv`; the next page's cursor in `x-next-cursor`). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPage"];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2770,6 +3432,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InvitationList"];
+                };
+            };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -2821,6 +3492,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2838,6 +3518,24 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2864,6 +3562,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
@@ -2911,6 +3618,15 @@ export interface operations {
                     "application/json": components["schemas"]["InvitationView"];
                 };
             };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2953,6 +3669,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             404: {
                 headers: {
@@ -3006,6 +3740,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3041,6 +3784,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
@@ -3100,6 +3852,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3117,6 +3878,24 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3143,6 +3922,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PermissionList"];
+                };
+            };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -3195,6 +3983,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3230,6 +4027,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoleList"];
+                };
+            };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -3281,6 +4087,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3298,6 +4113,24 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3324,6 +4157,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
@@ -3383,6 +4225,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3392,6 +4243,24 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3421,6 +4290,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
