@@ -251,11 +251,12 @@ async fn login_does_not_reveal_whether_an_account_exists(backend: Backend) {
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
     assert_eq!(bodies[0].0, 401);
-    // Same timing class: both paths verify an Argon2id hash, so neither is a fast path.
+    // Same timing class: both paths verify an Argon2id hash, so neither is a fast path. The
+    // fastest of each is compared: a loaded machine stretches single requests, not the floor.
     let fastest_unknown = unknown.iter().min().copied().unwrap_or_default();
-    let slowest_wrong = wrong.iter().max().copied().unwrap_or_default();
+    let fastest_wrong = wrong.iter().min().copied().unwrap_or_default();
     assert!(
-        fastest_unknown * 4 > slowest_wrong,
+        fastest_unknown * 4 > fastest_wrong,
         "unknown-email logins ({unknown:?}) are much faster than wrong-password logins ({wrong:?})"
     );
     // Malformed input is a client error, not a credential answer.
