@@ -174,8 +174,7 @@ async fn keys_name_their_maker_and_flag_those_of_members_who_left() {
         .await;
     theirs.assert_ok(201);
     assert_eq!(
-        theirs.body["created_by"]["email"],
-        "makers-admin@example.com",
+        theirs.body["created_by"]["email"], "makers-admin@example.com",
         "{}",
         theirs.body
     );
