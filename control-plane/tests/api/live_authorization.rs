@@ -15,7 +15,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::accounts::join_as;
-use crate::helpers::{Reply, TestPlatform, spawn_platform};
+use crate::helpers::{Owner, Reply, TestPlatform, spawn_platform};
 
 /// Polls `probe` until it answers `status`; returns how long that took (at most `LIVE_TTL`
 /// and a second of slack, or the test fails).
@@ -50,17 +50,9 @@ async fn member_id(platform: &TestPlatform, token: &str) -> String {
         .str("id")
 }
 
-#[tokio::test]
-async fn a_removed_teammate_loses_access_before_the_token_expires() {
-    let platform = spawn_platform().await;
-    let owner = platform.owner("live-owner@example.com").await;
-    let admin = join_as(&platform, &owner, "live-admin@example.com", "admin").await;
-    let keys = format!("/v1/accounts/{}/keys", owner.account_id);
-    platform
-        .cp(Method::GET, &keys, &admin, None)
-        .await
-        .assert_ok(200);
-    let user_id = member_id(&platform, &admin).await;
+/// The owner removes the member whose token is `member` from the account; their user id.
+async fn remove_member(platform: &TestPlatform, owner: &Owner, member: &str) -> String {
+    let user_id = member_id(platform, member).await;
     platform
         .via_key(
             Method::DELETE,
@@ -74,6 +66,20 @@ async fn a_removed_teammate_loses_access_before_the_token_expires() {
         )
         .await
         .assert_ok(204);
+    user_id
+}
+
+#[tokio::test]
+async fn a_removed_teammate_loses_access_before_the_token_expires() {
+    let platform = spawn_platform().await;
+    let owner = platform.owner("live-owner@example.com").await;
+    let admin = join_as(&platform, &owner, "live-admin@example.com", "admin").await;
+    let keys = format!("/v1/accounts/{}/keys", owner.account_id);
+    platform
+        .cp(Method::GET, &keys, &admin, None)
+        .await
+        .assert_ok(200);
+    remove_member(&platform, &owner, &admin).await;
     // The access token is still valid for minutes; the control plane asks the platform.
     let (took, reply) = answers_within(403, async || {
         platform.cp(Method::GET, &keys, &admin, None).await
@@ -200,20 +206,7 @@ async fn keys_name_their_maker_and_flag_those_of_members_who_left() {
         true
     );
 
-    let user_id = member_id(&platform, &admin).await;
-    platform
-        .via_key(
-            Method::DELETE,
-            &format!(
-                "/v1/organizations/{}/members/{user_id}",
-                owner.organization_id
-            ),
-            &platform.platform_key,
-            Some(&owner.token),
-            None,
-        )
-        .await
-        .assert_ok(204);
+    let user_id = remove_member(&platform, &owner, &admin).await;
     let after = platform.cp(Method::GET, &keys, &owner.token, None).await;
     after.assert_ok(200);
     let left = listed(&after.body, &theirs.str("id"));
