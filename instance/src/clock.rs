@@ -24,6 +24,17 @@ impl Clock {
         }
     }
 
+    /// Milliseconds since the Unix epoch, with the same offset as [`Clock::now`].
+    pub fn now_millis(&self) -> i64 {
+        let system =
+            i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+                .unwrap_or(i64::MAX);
+        match self {
+            Clock::System => system,
+            Clock::Offset(offset) => system + offset.load(Ordering::Relaxed) * 1000,
+        }
+    }
+
     /// Moves an offset clock forward; a no-op on the system clock.
     pub fn advance(&self, seconds: i64) {
         if let Clock::Offset(offset) = self {

@@ -30,6 +30,9 @@ pub struct ServerConfig {
     /// `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required` (STARTTLS), or
     /// plain `smtp://host:25` for a local relay; `None` writes mail to the outbox.
     pub smtp_url: Option<SecretString>,
+    /// `redis://host:6379` or `rediss://…` (TLS): rate-limit counters shared with the other
+    /// replicas there; `None` keeps them in the database (shared by every process using it).
+    pub redis_url: Option<SecretString>,
     /// Use the left-most `X-Forwarded-For` address as the client IP (only behind our gateway).
     pub trust_forwarded_for: bool,
     /// When set, every request but `/healthz` and `/readyz` must carry it in
@@ -52,6 +55,7 @@ impl ServerConfig {
             previous_issuers: Vec::new(),
             audience: None,
             smtp_url: None,
+            redis_url: None,
             trust_forwarded_for: false,
             gateway_secret: None,
             instance: InstanceConfig::default(),
@@ -819,6 +823,9 @@ pub struct RateLimits {
     pub failed_logins_per_account: Limit,
     pub signups_per_ip: Limit,
     pub mails_per_address: Limit,
+    /// Forgot-password and resend-verification requests from one IP, whatever the address:
+    /// counted before the answer, the same for every address.
+    pub link_requests_per_ip: Limit,
 }
 
 impl Default for RateLimits {
@@ -838,6 +845,10 @@ impl Default for RateLimits {
             },
             mails_per_address: Limit {
                 max: 5,
+                window_secs: 3600,
+            },
+            link_requests_per_ip: Limit {
+                max: 30,
                 window_secs: 3600,
             },
         }

@@ -57,7 +57,7 @@ use crate::error::Error;
 use crate::keys::Keys;
 use crate::mail::Mailer;
 use crate::passwords::Passwords;
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{Limits, RedisLimits};
 
 /// Everything a request handler can reach.
 #[derive(Debug)]
@@ -71,7 +71,7 @@ pub struct App {
     pub rbac: rbac::Catalogue,
     pub passwords: Passwords,
     pub mailer: Mailer,
-    pub limits: RateLimiter,
+    pub limits: Limits,
     pub instance_id: String,
     pub issuer: String,
     /// `issuer` first, then the earlier issuers whose tokens still verify.
@@ -268,6 +268,15 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
     )
     .await?;
     let keys = Keys::load(db.clone(), master, clock.clone()).await?;
+    let limits = match &config.redis_url {
+        Some(url) => Limits::redis(
+            RedisLimits::connect(url.expose_secret(), &instance_id)
+                .await
+                .context("connecting to Redis (AUTHSTACK_REDIS_URL)")?,
+            clock.clone(),
+        ),
+        None => Limits::database(db.clone(), clock.clone()),
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -290,7 +299,7 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
             &config.data_dir,
         )?,
         config: ArcSwap::from_pointee(config.instance),
-        limits: RateLimiter::default(),
+        limits,
         audience: config.audience.unwrap_or_else(|| instance_id.clone()),
         instance_id,
         accepted_issuers: std::iter::once(issuer.clone())
@@ -356,7 +365,9 @@ fn background_tasks(app: &AppState) -> Vec<JoinHandle<()>> {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                app.limits.sweep(Duration::from_secs(24 * 3600));
+                if let Err(err) = app.limits.sweep().await {
+                    tracing::warn!(error = %err, "sweeping rate-limit events failed");
+                }
                 app.metrics.run_upkeep();
             }
         })

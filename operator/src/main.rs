@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use authstack_operator::controller::{self, RunOptions};
-use authstack_operator::render::Settings;
+use authstack_operator::render::{RegionRedis, Settings};
 use authstack_operator::{ratelimit, server};
 use clap::Parser;
 use kube::runtime::events::Reporter;
@@ -83,6 +83,10 @@ struct Args {
         default_value = "letsencrypt"
     )]
     cluster_issuer: String,
+    /// The region's Redis (redis://… or rediss://…): instances share their rate-limit counters
+    /// between replicas there instead of in their databases.
+    #[arg(long, env = "AUTHSTACK_REGION_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
     /// Set when CloudNativePG is not installed (only `external` databases then).
     #[arg(long, env = "AUTHSTACK_OPERATOR_NO_CNPG")]
     no_cnpg: bool,
@@ -178,6 +182,7 @@ async fn main() -> anyhow::Result<()> {
         gateway_service: args.gateway_service.clone(),
         ingress_class: args.ingress_class.clone(),
         cluster_issuer: args.cluster_issuer.clone(),
+        redis: args.redis_url.clone().map(RegionRedis),
     };
     let options = RunOptions {
         concurrency: args.concurrency,

@@ -35,6 +35,19 @@ pub struct Settings {
     pub ingress_class: String,
     /// cert-manager ClusterIssuer for custom hostnames' certificates.
     pub cluster_issuer: String,
+    /// The region's Redis, when it has one: instances keep their rate-limit counters there
+    /// (shared by their replicas) instead of in their databases.
+    pub redis: Option<RegionRedis>,
+}
+
+/// The URL of a region's Redis (it may hold a password: never shown by `Debug`).
+#[derive(Clone, PartialEq)]
+pub struct RegionRedis(pub String);
+
+impl std::fmt::Debug for RegionRedis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RegionRedis(..)")
+    }
 }
 
 impl Default for Settings {
@@ -44,6 +57,7 @@ impl Default for Settings {
             gateway_service: "authstack-gateway".into(),
             ingress_class: "nginx".into(),
             cluster_issuer: "letsencrypt".into(),
+            redis: None,
         }
     }
 }
@@ -134,6 +148,10 @@ pub struct Names<'a>(pub &'a str);
 impl Names<'_> {
     pub fn keys_secret(&self) -> String {
         format!("{}-keys", self.0)
+    }
+    /// The region's Redis URL, copied for the instance's pods.
+    pub fn redis_secret(&self) -> String {
+        format!("{}-redis", self.0)
     }
     pub fn db_credentials(&self) -> String {
         format!("{}-db-credentials", self.0)
@@ -290,7 +308,21 @@ pub fn render(
             instance,
         ));
     }
-    objects.push(deployment::deployment(instance, database, target.revision));
+    if let Some(redis) = &settings.redis {
+        // Applied on every reconcile, so a new region URL reaches every instance.
+        objects.push(object(
+            Kind::Secret,
+            names.redis_secret(),
+            json!({ "type": "Opaque", "stringData": { "url": redis.0 } }),
+            instance,
+        ));
+    }
+    objects.push(deployment::deployment(
+        instance,
+        database,
+        target.revision,
+        settings.redis.is_some(),
+    ));
     objects.push(object(
         Kind::Service,
         name(instance).to_owned(),
@@ -508,6 +540,7 @@ mod tests {
             gateway_service: "authstack-gateway".into(),
             ingress_class: "nginx".into(),
             cluster_issuer: "letsencrypt-prod".into(),
+            redis: None,
         };
         let objects = render(&instance, &settings, target(7)).expect("render");
         assert!(
@@ -524,6 +557,45 @@ mod tests {
             "the autoscaler owns the replica count"
         );
         snapshot("enterprise-external", &objects);
+    }
+
+    #[test]
+    fn a_region_with_redis_hands_its_url_to_every_instance_as_a_secret() {
+        let url = "rediss://:region-password@redis.region.internal:6380";
+        let settings = Settings {
+            redis: Some(RegionRedis(url.into())),
+            ..Settings::default()
+        };
+        assert!(!format!("{settings:?}").contains("region-password"));
+        let instance = AuthStackInstance::test();
+        let objects = render(&instance, &settings, target(1)).expect("render");
+        let secret = objects
+            .iter()
+            .find(|o| o.kind == Kind::Secret)
+            .expect("the Redis secret");
+        assert_eq!(secret.name, "ins-test-redis");
+        assert_eq!(secret.object["stringData"]["url"], url);
+        let deployment = objects
+            .iter()
+            .find(|o| o.kind == Kind::Deployment)
+            .expect("a deployment");
+        let env = &deployment.object["spec"]["template"]["spec"]["containers"][0]["env"];
+        let redis = env
+            .as_array()
+            .expect("env")
+            .iter()
+            .find(|e| e["name"] == "AUTHSTACK_REDIS_URL")
+            .expect("AUTHSTACK_REDIS_URL");
+        assert_eq!(
+            redis["valueFrom"]["secretKeyRef"],
+            json!({ "name": "ins-test-redis", "key": "url" })
+        );
+        // Without a region Redis, no secret and no variable: the database keeps the counters.
+        let objects = render(&instance, &Settings::default(), target(1)).expect("render");
+        assert!(objects.iter().all(|o| o.kind != Kind::Secret));
+        let text = serde_json::to_string(&objects.iter().map(|o| &o.object).collect::<Vec<_>>())
+            .expect("json");
+        assert!(!text.contains("AUTHSTACK_REDIS_URL"));
     }
 
     #[test]

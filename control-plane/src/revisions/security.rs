@@ -404,6 +404,12 @@ fn rate_limits(notes: &mut Notes, before: &InstanceConfig, after: &InstanceConfi
             &is.mails_per_address,
             "mail bombing a user's inbox",
         ),
+        (
+            "Reset and verification requests per IP address",
+            &was.link_requests_per_ip,
+            &is.link_requests_per_ip,
+            "mail bombing and probing many addresses from one address",
+        ),
     ] {
         // A bigger burst (max) or a higher rate (max per window) lets more attempts through.
         let rate = (u128::from(to.max) * u128::from(from.window_secs))

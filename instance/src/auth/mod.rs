@@ -104,16 +104,23 @@ pub(crate) enum MailBudget {
 }
 
 /// Counts one mail to `to` (by canonical form) against the mail limit; false when it is reached.
-fn take_mail_budget(app: &AppState, to: &EmailAddress) -> bool {
+async fn take_mail_budget(app: &AppState, to: &EmailAddress) -> bool {
     let limit = app.config.load().rate_limits.mails_per_address;
-    let taken = app
+    match app
         .limits
         .hit(&format!("mail:{}", to.canonical()), limit)
-        .is_ok();
-    if !taken {
-        tracing::warn!("mail limit reached for address; not sent");
+        .await
+    {
+        Ok(()) => true,
+        Err(Error::RateLimited { .. }) => {
+            tracing::warn!("mail limit reached for address; not sent");
+            false
+        }
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "counting a mail against its limit failed; not sent");
+            false
+        }
     }
-    taken
 }
 
 /// Mails `to` the message `build` makes for its address, unless the address has reached the
@@ -128,12 +135,13 @@ pub(crate) fn deliver(
     budget: MailBudget,
     build: impl FnOnce(&str) -> Email + Send + 'static,
 ) {
-    if budget == MailBudget::TakeOnSend && !take_mail_budget(app, to) {
-        return;
-    }
     let app = app.clone();
+    let to = to.clone();
     let email = build(to.canonical());
     tokio::spawn(async move {
+        if budget == MailBudget::TakeOnSend && !take_mail_budget(&app, &to).await {
+            return;
+        }
         if let Err(err) = app.mailer.send(&email).await {
             tracing::error!(kind = email.kind, error = %format!("{err:#}"), "mail delivery failed");
         }
@@ -152,12 +160,12 @@ pub(crate) enum TokenMail {
 /// Creates an emailed token for `user` and mails its link to the address stored on the account
 /// (never one a requester typed), in the background.
 pub(crate) fn send_token_mail(app: &AppState, user: &User, kind: TokenMail, budget: MailBudget) {
-    if budget == MailBudget::TakeOnSend && !take_mail_budget(app, &user.email) {
-        return;
-    }
     let app = app.clone();
     let (user_id, to) = (user.id.clone(), user.email.clone());
     tokio::spawn(async move {
+        if budget == MailBudget::TakeOnSend && !take_mail_budget(&app, &to).await {
+            return;
+        }
         let config = app.config.load_full();
         let (purpose, ttl, path) = match kind {
             TokenMail::VerifyEmail => (
@@ -201,23 +209,23 @@ pub(crate) enum LinkRequest {
 
 /// Queues the mail a link request asks for, so that the request is answered the same way, in
 /// the same time, whether or not `email` has an account. Before the answer only the same steps
-/// run for every address: the address was parsed, one mail is counted against its limit (for
-/// unknown addresses too: the limit cannot tell them apart), a task is spawned. That task looks
-/// the account up, stores a token and mails it, and starts only once the connection has taken
-/// `response`.
+/// run for every address: the address was parsed, a task is spawned. That task counts one mail
+/// against the address's limit, looks the account up, stores a token and mails it, and starts
+/// only once the connection has taken `response`.
 pub(crate) fn queue_link_mail(
     app: &AppState,
     email: EmailAddress,
     request: LinkRequest,
     response: &mut axum::response::Response,
 ) {
-    if !take_mail_budget(app, &email) {
-        return;
-    }
     let sent = crate::http::when_sent(response);
     let app = app.clone();
     tokio::spawn(async move {
         sent.await;
+        // Counted for unknown addresses too: the limit cannot tell them apart.
+        if !take_mail_budget(&app, &email).await {
+            return;
+        }
         let user = match users::find_by_email(&app.db, &email).await {
             Ok(Some(user)) => user,
             Ok(None) => return,

@@ -99,10 +99,12 @@ async fn signup(
     signup_field("name", signup.fields.name, name.as_deref())?;
     app.passwords
         .check_policy(&config.passwords, &req.password, Some(email.as_str()))?;
-    app.limits.hit(
-        &format!("signup:ip:{}", client.ip_key()),
-        config.rate_limits.signups_per_ip,
-    )?;
+    app.limits
+        .hit(
+            &format!("signup:ip:{}", client.ip_key()),
+            config.rate_limits.signups_per_ip,
+        )
+        .await?;
     // Hashing happens for taken addresses too, so both paths cost the same.
     let hash = app.passwords.hash(&req.password).await?;
     let now = app.clock.now();
@@ -190,10 +192,13 @@ async fn login(
     let limits = &config.rate_limits;
     // Counted before the password is verified: a burst of parallel guesses cannot all be
     // verified while none is counted yet. A successful login releases its attempt.
-    let attempt = app.limits.reserve(&[
-        (&ip_key, limits.failed_logins_per_ip),
-        (&account_key, limits.failed_logins_per_account),
-    ])?;
+    let attempt = app
+        .limits
+        .reserve(&[
+            (&ip_key, limits.failed_logins_per_ip),
+            (&account_key, limits.failed_logins_per_account),
+        ])
+        .await?;
 
     let user = users::find_by_email(&app.db, &email).await?;
     let verdict = app
@@ -228,7 +233,7 @@ async fn login(
         }
     };
     // The password was right: not a guess to count.
-    app.limits.release(attempt);
+    app.limits.release(attempt).await;
     if user.is_banned(now) {
         metrics::counter!("authstack_logins_total", "outcome" => "user_banned").increment(1);
         audit::record(
@@ -249,7 +254,7 @@ async fn login(
     if let Some(org_id) = &req.org_id {
         sessions::ensure_member(&app, &user.id, org_id).await?;
     }
-    app.limits.clear(&account_key);
+    app.limits.clear(&account_key).await?;
     metrics::counter!("authstack_logins_total", "outcome" => "success").increment(1);
     audit::record(
         &app.db,
@@ -390,12 +395,14 @@ pub struct EmailRequest {
 
 /// Ask for a password-reset link. Always `202`, whether or not the address has an account.
 #[utoipa::path(post, path = "/v1/auth/password/forgot", tag = "auth", request_body = EmailRequest,
-    responses((status = 202, body = Accepted), (status = 400, body = ErrorBody)))]
+    responses((status = 202, body = Accepted), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn forgot_password(
     State(app): State<AppState>,
+    client: Client,
     Json(req): Json<EmailRequest>,
 ) -> Result<Response> {
     let email = EmailAddress::parse(&req.email)?;
+    limit_link_requests(&app, &client).await?;
     let mut response = accepted(
         "ok",
         "If an account exists for this address, a reset link is on its way.",
@@ -462,12 +469,13 @@ async fn change_password(
             .ok_or_else(|| Error::invalid("current_password is required"))?;
         let attempt = app
             .limits
-            .reserve(&[(&account_key, config.rate_limits.failed_logins_per_account)])?;
+            .reserve(&[(&account_key, config.rate_limits.failed_logins_per_account)])
+            .await?;
         if app.passwords.verify(current, Some(stored)).await? == Verdict::Mismatch {
             drop(attempt);
             return Err(Error::InvalidCredentials);
         }
-        app.limits.release(attempt);
+        app.limits.release(attempt).await;
     }
     app.passwords.check_policy(
         &config.passwords,
@@ -521,18 +529,29 @@ async fn verify_email(
 
 /// Send the verification mail again. Always `202`.
 #[utoipa::path(post, path = "/v1/auth/email/verify/resend", tag = "auth", request_body = EmailRequest,
-    responses((status = 202, body = Accepted), (status = 400, body = ErrorBody)))]
+    responses((status = 202, body = Accepted), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn resend_verification(
     State(app): State<AppState>,
+    client: Client,
     Json(req): Json<EmailRequest>,
 ) -> Result<Response> {
     let email = EmailAddress::parse(&req.email)?;
+    limit_link_requests(&app, &client).await?;
     let mut response = accepted(
         "ok",
         "If this address awaits verification, a new link is on its way.",
     );
     queue_link_mail(&app, email, LinkRequest::Verification, &mut response);
     Ok(response)
+}
+
+/// Counts a mailed-link request against its IP's limit: the same step for every address, so
+/// neither the answer nor its time tells whether the address has an account.
+async fn limit_link_requests(app: &AppState, client: &Client) -> Result<()> {
+    let limit = app.config.load().rate_limits.link_requests_per_ip;
+    app.limits
+        .hit(&format!("link:ip:{}", client.ip_key()), limit)
+        .await
 }
 
 fn ensure_password_method(config: &crate::config::InstanceConfig) -> Result<()> {

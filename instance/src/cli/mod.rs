@@ -28,7 +28,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the instance API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Import users from a JSON-lines file (resumable).
     Import(import::ImportArgs),
     /// Print the OpenAPI document.
@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// mail goes to DATA_DIR/outbox when absent.
     #[arg(long, env = "AUTHSTACK_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
+    /// redis://host:6379 or rediss://host:6380 (TLS): rate-limit counters shared by the replicas
+    /// there instead of in the database.
+    #[arg(long, env = "AUTHSTACK_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
     /// Take the client IP from X-Forwarded-For (only behind the AuthStack gateway).
     #[arg(long, env = "AUTHSTACK_TRUST_FORWARDED_FOR")]
     trust_forwarded_for: bool,
@@ -120,7 +124,7 @@ pub fn main() -> anyhow::Result<()> {
 /// Runs one command.
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Import(args) => import::run(args).await,
         Command::Openapi => {
             println!("{}", crate::openapi().to_pretty_json()?);
@@ -149,6 +153,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         previous_issuers: args.previous_issuer,
         audience: args.audience,
         smtp_url: args.smtp_url.map(SecretString::from),
+        redis_url: args.redis_url.map(SecretString::from),
         trust_forwarded_for: args.trust_forwarded_for,
         gateway_secret: args.gateway_secret.map(SecretString::from),
         instance,

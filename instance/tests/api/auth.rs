@@ -16,6 +16,7 @@ backend_tests!(
     login_does_not_reveal_whether_an_account_exists,
     failed_logins_are_limited_per_account_and_per_ip,
     signups_are_limited_per_ip,
+    link_requests_are_limited_per_ip_alike_for_every_address,
     verification_resend_answers_alike,
     link_requests_answer_byte_for_byte_alike,
     every_authentication_event_is_audited,
@@ -325,6 +326,39 @@ async fn signups_are_limited_per_ip(backend: Backend) {
         .await;
     reply.assert_error(429, "rate_limited");
     assert!(reply.headers.contains_key("retry-after"));
+}
+
+/// Forgot-password and resend-verification share one per-IP budget, spent the same by known and
+/// unknown addresses: the limit bounds probing and mail bombing without telling them apart.
+async fn link_requests_are_limited_per_ip_alike_for_every_address(backend: Backend) {
+    let mut config = InstanceConfig::default();
+    config.rate_limits.link_requests_per_ip = Limit {
+        max: 3,
+        window_secs: 3600,
+    };
+    let app = spawn_app_with(backend, config).await;
+    app.register("known@example.com", "correct horse battery")
+        .await;
+    for (path, email) in [
+        ("/v1/auth/password/forgot", "known@example.com"),
+        ("/v1/auth/password/forgot", "nobody@example.com"),
+        ("/v1/auth/email/verify/resend", "known@example.com"),
+    ] {
+        let reply = app.post(path, json!({ "email": email })).await;
+        assert_eq!(reply.status, 202, "{path} {email}: {:?}", reply.body);
+    }
+    let mut refusals = Vec::new();
+    for (path, email) in [
+        ("/v1/auth/password/forgot", "known@example.com"),
+        ("/v1/auth/password/forgot", "nobody@example.com"),
+        ("/v1/auth/email/verify/resend", "nobody@example.com"),
+    ] {
+        let reply = app.post(path, json!({ "email": email })).await;
+        reply.assert_error(429, "rate_limited");
+        assert!(reply.headers.contains_key("retry-after"));
+        refusals.push(reply.body.to_string());
+    }
+    assert!(refusals.windows(2).all(|w| w[0] == w[1]), "{refusals:?}");
 }
 
 async fn verification_resend_answers_alike(backend: Backend) {

@@ -4,23 +4,16 @@
 //!
 //! - `kill_9_under_write_load_loses_no_acknowledged_write`
 
-use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-use tokio::sync::mpsc;
 
 use crate::backend_tests;
 use crate::helpers::Backend;
-
-const BIN: &str = env!("CARGO_BIN_EXE_authstack-instance");
+use crate::process::{Launch, Server};
 const WRITERS: usize = 8;
 /// How long the load runs before the kill, at the least.
 const LOAD: Duration = Duration::from_millis(1500);
@@ -44,7 +37,13 @@ async fn kill_9_under_write_load_loses_no_acknowledged_write(backend: Backend) {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("config.yaml"), CONFIG).expect("config");
     let database_url = backend.fresh_database().await;
-    let mut server = Server::start(dir.path(), database_url.as_deref()).await;
+    let launch = Launch {
+        dir: dir.path(),
+        issuer: ISSUER,
+        database_url: database_url.as_deref(),
+        redis_url: None,
+    };
+    let mut server = Server::start(&launch).await;
     let admin_key = server.admin_key().await;
     let http = reqwest::Client::builder()
         .no_proxy()
@@ -96,7 +95,7 @@ async fn kill_9_under_write_load_loses_no_acknowledged_write(backend: Backend) {
     assert!(refused.is_empty(), "before the kill: {refused:#?}");
 
     let restarting = Instant::now();
-    let server = Server::start(dir.path(), database_url.as_deref()).await;
+    let server = Server::start(&launch).await;
     let restart = restarting.elapsed();
 
     let app = Verifier {
@@ -125,84 +124,6 @@ async fn kill_9_under_write_load_loses_no_acknowledged_write(backend: Backend) {
          lost 0; restart to ready {restart:.2?}",
         users.len()
     );
-}
-
-/// One `serve` process on `dir/data` (and a PostgreSQL database).
-struct Server {
-    child: Child,
-    base: String,
-    stdout: mpsc::UnboundedReceiver<String>,
-}
-
-impl Server {
-    /// Starts the binary and waits for its "ready" log line.
-    async fn start(dir: &Path, database_url: Option<&str>) -> Server {
-        let mut command = Command::new(BIN);
-        command
-            .args(["serve", "--listen", "127.0.0.1:0", "--issuer", ISSUER])
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .arg("--config")
-            .arg(dir.join("config.yaml"))
-            .env_remove("AUTHSTACK_DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(url) = database_url {
-            command.env("AUTHSTACK_DATABASE_URL", url);
-        }
-        let mut child = command.spawn().expect("spawn the instance");
-        let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
-        let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        // Drained to the end: a full pipe would stall the server.
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = stderr.next_line().await {
-                let entry: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-                if entry["message"] == "ready" {
-                    let _ = ready_tx.send(entry["addr"].as_str().unwrap_or_default().to_owned());
-                }
-            }
-        });
-        let (stdout_tx, stdout) = mpsc::unbounded_channel();
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                let _ = stdout_tx.send(line);
-            }
-        });
-        let addr = tokio::time::timeout(Duration::from_secs(60), ready_rx.recv())
-            .await
-            .expect("ready in 60 s")
-            .expect("the instance exited before it was ready");
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            stdout,
-        }
-    }
-
-    fn pid(&self) -> Pid {
-        Pid::from_raw(self.child.id().expect("running") as i32)
-    }
-
-    /// The admin key a first start prints.
-    async fn admin_key(&mut self) -> String {
-        loop {
-            let line = tokio::time::timeout(Duration::from_secs(30), self.stdout.recv())
-                .await
-                .expect("the admin key in 30 s")
-                .expect("stdout open");
-            if let Some((_, key)) = line.split_once("store it now): ") {
-                return key.trim().to_owned();
-            }
-        }
-    }
-
-    fn assert_no_new_admin_key(mut self) {
-        while let Ok(line) = self.stdout.try_recv() {
-            assert!(!line.contains("ask_admin_"), "a restart printed a key");
-        }
-    }
 }
 
 /// A user whose signup was acknowledged, with its latest acknowledged writes.

@@ -451,3 +451,51 @@ impl TestApp {
         self
     }
 }
+
+/// Redis from `AUTHSTACK_TEST_REDIS_URL`. Without it the Redis variant of a test is skipped with
+/// a message, except in CI, where that is a failure.
+pub fn redis_url() -> Option<String> {
+    match std::env::var("AUTHSTACK_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "CI=true but AUTHSTACK_TEST_REDIS_URL is not set: the Redis tests must run in CI"
+            )
+        }
+        _ => {
+            eprintln!("skipped: set AUTHSTACK_TEST_REDIS_URL to run the Redis variant");
+            None
+        }
+    }
+}
+
+/// Sends every `(url, body)` as a POST at once, each on its own connection, released together,
+/// and answers their statuses in order.
+pub async fn post_all_at_once(requests: Vec<(String, serde_json::Value)>) -> Vec<u16> {
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(requests.len()));
+    let sent: Vec<_> = requests
+        .into_iter()
+        .map(|(url, body)| {
+            let start = start.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::builder()
+                    .no_proxy()
+                    .build()
+                    .expect("client");
+                start.wait().await;
+                http.post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("request")
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for request in sent {
+        statuses.push(request.await.expect("task"));
+    }
+    statuses
+}

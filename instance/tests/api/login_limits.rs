@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, post_all_at_once, spawn_app};
 
 backend_tests!(parallel_guesses_are_counted_before_they_are_verified);
 
@@ -21,36 +21,20 @@ async fn parallel_guesses_are_counted_before_they_are_verified(backend: Backend)
         .max as usize;
     // 60 parallel attempts, the 21st with the right password (as an attacker who guesses it),
     // each on its own connection, released together.
-    let start = std::sync::Arc::new(tokio::sync::Barrier::new(60));
-    let attempts: Vec<_> = (0..60)
-        .map(|i| {
-            let password = if i == 20 {
-                "correct horse battery".to_owned()
-            } else {
-                format!("wrong guess {i}")
-            };
-            let url = app.url("/v1/auth/login");
-            let start = start.clone();
-            tokio::spawn(async move {
-                let http = reqwest::Client::builder()
-                    .no_proxy()
-                    .build()
-                    .expect("client");
-                start.wait().await;
-                http.post(url)
-                    .json(&json!({ "email": "kim@example.com", "password": password }))
-                    .send()
-                    .await
-                    .expect("request")
-                    .status()
-                    .as_u16()
+    let statuses = post_all_at_once(
+        (0..60)
+            .map(|i| {
+                let password = if i == 20 {
+                    "correct horse battery".to_owned()
+                } else {
+                    format!("wrong guess {i}")
+                };
+                let body = json!({ "email": "kim@example.com", "password": password });
+                (app.url("/v1/auth/login"), body)
             })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for attempt in attempts {
-        statuses.push(attempt.await.expect("task"));
-    }
+            .collect(),
+    )
+    .await;
     let verified = statuses.iter().filter(|&&s| s == 401 || s == 200).count();
     let limited = statuses.iter().filter(|&&s| s == 429).count();
     assert_eq!(verified + limited, 60, "{statuses:?}");

@@ -18,6 +18,8 @@ mod org_audit;
 mod orgs;
 mod pages;
 mod passwords;
+mod process;
 mod requests;
+mod shared_limits;
 mod tokens;
 mod usage;

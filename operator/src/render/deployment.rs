@@ -36,6 +36,7 @@ pub(super) fn deployment(
     instance: &AuthStackInstance,
     database: Database<'_>,
     revision: i64,
+    redis: bool,
 ) -> Desired {
     let spec = &instance.spec;
     let names = Names(name(instance));
@@ -74,6 +75,13 @@ pub(super) fn deployment(
             &secret_ref.name,
             &secret_ref.key,
         )),
+    }
+    if redis {
+        env.push(secret_env(
+            "AUTHSTACK_REDIS_URL",
+            &names.redis_secret(),
+            "url",
+        ));
     }
     env.push(json!({ "name": "AUTHSTACK_TRUST_FORWARDED_FOR", "value": "true" }));
     env.push(json!({ "name": "AUTHSTACK_LOG_FORMAT", "value": "json" }));

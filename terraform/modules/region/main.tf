@@ -19,6 +19,7 @@ locals {
         ingressClass   = var.ingress_class_name
         clusterIssuer  = var.cluster_issuer_name
         serviceMonitor = { enabled = var.operator_service_monitor }
+        redis          = { existingSecret = var.redis_url_secret_name, key = var.redis_url_secret_key }
       },
       var.authstack_image_tag == null ? {} : { image = { tag = var.authstack_image_tag } },
     )

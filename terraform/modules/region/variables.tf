@@ -180,3 +180,15 @@ variable "helm_timeout" {
   type        = number
   default     = 600
 }
+
+variable "redis_url_secret_name" {
+  description = "A Secret in authstack_namespace holding the region's Redis URL (redis:// or rediss://): instances share their rate-limit counters between replicas there. Empty: in their databases."
+  type        = string
+  default     = ""
+}
+
+variable "redis_url_secret_key" {
+  description = "The key of the Redis URL in redis_url_secret_name."
+  type        = string
+  default     = "url"
+}
