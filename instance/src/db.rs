@@ -242,6 +242,23 @@ impl<'a> Filters<'a> {
         self
     }
 
+    /// Adds `clause` with two values, `{1}` and `{2}` standing for their placeholders, when both
+    /// are present.
+    pub fn and_some_pair(
+        &mut self,
+        clause: &str,
+        values: Option<(FilterValue<'a>, FilterValue<'a>)>,
+    ) -> &mut Self {
+        if let Some((first, second)) = values {
+            self.values.push(first);
+            let clause = clause.replace("{1}", &format!("${}", self.values.len()));
+            self.values.push(second);
+            self.clauses
+                .push(clause.replace("{2}", &format!("${}", self.values.len())));
+        }
+        self
+    }
+
     /// Adds the clause only when `value` is present.
     pub fn and_some(&mut self, clause: &str, value: Option<FilterValue<'a>>) -> &mut Self {
         if let Some(value) = value {

@@ -253,15 +253,17 @@ pub async fn list_members(
     after: Option<&str>,
     limit: i64,
 ) -> sqlx::Result<Vec<MemberRow>> {
-    let pattern = search.map(crate::users::store::like_pattern);
+    let patterns = search.map(crate::users::store::search_patterns);
     let mut filters = Filters::default();
     filters
         .and("m.organization_id = {}", FilterValue::Text(org_id))
         .and_some("m.role = {}", role.map(FilterValue::Text))
         .and_some("m.id > {}", after.map(FilterValue::Text))
-        .and_some(
-            "(u.email_normalized LIKE {} ESCAPE '\\' OR LOWER(COALESCE(u.name, '')) LIKE {} ESCAPE '\\')",
-            pattern.as_deref().map(FilterValue::Text),
+        .and_some_pair(
+            "(u.email_normalized LIKE {1} ESCAPE '\\' OR LOWER(COALESCE(u.name, '')) LIKE {2} ESCAPE '\\')",
+            patterns
+                .as_ref()
+                .map(|(email, name)| (FilterValue::Text(email), FilterValue::Text(name))),
         );
     let sql = filters.sql(
         "SELECT m.id, m.organization_id, m.user_id, m.role, m.created_at, u.email, u.name \

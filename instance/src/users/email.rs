@@ -88,11 +88,7 @@ impl EmailAddress {
 /// that stored addresses can be brought to the current form.
 pub fn canonical_form(address: &str) -> Option<String> {
     let (local, domain) = address.trim().rsplit_once('@')?;
-    // Folding can leave a string that is no longer NFKC (and NFKC can expose new case): fold
-    // between two normalisations so that the form is stable (canonical of canonical is itself).
-    let local = NFKC
-        .normalize(&CASE.fold_string(&NFKC.normalize(local)))
-        .into_owned();
+    let local = fold(local);
     let domain = Uts46::new()
         .to_ascii(
             domain.as_bytes(),
@@ -102,6 +98,15 @@ pub fn canonical_form(address: &str) -> Option<String> {
         )
         .ok()?;
     Some(format!("{local}@{domain}"))
+}
+
+/// Unicode NFKC with full case folding, the canonical form of a local part, and the form a
+/// search over canonical addresses folds its query to (so that `KATE`, `\u{212a}ate` and the
+/// fullwidth `ｋａｔｅ` all find `kate@`). Folding can leave a string that is no longer NFKC (and
+/// NFKC can expose new case): it runs between two normalisations so that the form is stable.
+pub fn fold(text: &str) -> String {
+    NFKC.normalize(&CASE.fold_string(&NFKC.normalize(text)))
+        .into_owned()
 }
 
 /// Whether a canonical local part is free of confusable script mixing, by UTS #39: ASCII always

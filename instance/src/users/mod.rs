@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::clock::{UnixTime, rfc3339};
 use crate::error::{Error, Result};
 
-pub use email::{EmailAddress, canonical_form};
+pub use email::{EmailAddress, canonical_form, fold};
 
 /// A user as stored.
 #[derive(Clone)]

@@ -168,12 +168,14 @@ pub async fn list(
     after: Option<&str>,
     limit: i64,
 ) -> sqlx::Result<Vec<User>> {
-    let pattern = search.map(like_pattern);
+    let patterns = search.map(search_patterns);
     let mut filters = Filters::default();
     filters
-        .and_some(
-            "(email_normalized LIKE {} ESCAPE '\\' OR LOWER(COALESCE(name, '')) LIKE {} ESCAPE '\\')",
-            pattern.as_deref().map(FilterValue::Text),
+        .and_some_pair(
+            "(email_normalized LIKE {1} ESCAPE '\\' OR LOWER(COALESCE(name, '')) LIKE {2} ESCAPE '\\')",
+            patterns
+                .as_ref()
+                .map(|(email, name)| (FilterValue::Text(email), FilterValue::Text(name))),
         )
         .and_some("id > {}", after.map(FilterValue::Text));
     let sql = filters.sql(
@@ -188,10 +190,15 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
-/// A case-insensitive `LIKE` pattern matching `search` anywhere, with `%`, `_` and `\\` literal.
-pub fn like_pattern(search: &str) -> String {
-    let escaped = search
-        .to_lowercase()
+/// `LIKE` patterns matching `search` anywhere, with `%`, `_` and `\\` literal: for canonical
+/// addresses the query folded as they are ([`super::fold`]), for names in lowercase (what the
+/// SQL `LOWER` of the other side makes of them).
+pub fn search_patterns(search: &str) -> (String, String) {
+    (like(&super::fold(search)), like(&search.to_lowercase()))
+}
+
+fn like(text: &str) -> String {
+    let escaped = text
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");

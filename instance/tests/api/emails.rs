@@ -11,6 +11,7 @@
 //! - `latin_mixed_with_cyrillic_look_alikes_is_refused`
 //! - `idna_domains_are_their_punycode_form`
 //! - `stored_lookups_are_recomputed_at_start_and_collisions_keep_both`
+//! - `a_search_folds_its_query_as_addresses_are_folded`
 
 use std::time::Duration;
 
@@ -31,7 +32,35 @@ backend_tests!(
     latin_mixed_with_cyrillic_look_alikes_is_refused,
     idna_domains_are_their_punycode_form,
     stored_lookups_are_recomputed_at_start_and_collisions_keep_both,
+    a_search_folds_its_query_as_addresses_are_folded,
 );
+
+/// The admin search over users matches canonical addresses with a query folded the same way:
+/// an operator who types the Kelvin sign, fullwidth letters or `SS` finds the account.
+async fn a_search_folds_its_query_as_addresses_are_folded(backend: Backend) {
+    let app = spawn_app_with(backend, without_verification()).await;
+    app.register("kate.strasse@example.com", PASSWORD).await;
+    app.register("other@example.com", PASSWORD).await;
+    // `K` (Kelvin sign), fullwidth `ｋａｔｅ`, `STRASSE` and `straße` (ß folds to ss).
+    for query in [
+        "%E2%84%AAate",
+        "%EF%BD%8B%EF%BD%81%EF%BD%94%EF%BD%85",
+        "STRASSE",
+        "stra%C3%9Fe",
+    ] {
+        let found = app
+            .get_as(&format!("/v1/admin/users?search={query}"), &app.admin_key)
+            .await;
+        assert_eq!(found.status, 200, "{}", found.body);
+        let emails: Vec<&str> = found.body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .filter_map(|u| u["email"].as_str())
+            .collect();
+        assert_eq!(emails, ["kate.strasse@example.com"], "search {query}");
+    }
+}
 
 const KELVIN_KATE: &str = "\u{212a}ate@example.com";
 const PASSWORD: &str = "correct horse battery";
