@@ -130,8 +130,11 @@ impl From<sqlx::Error> for Error {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// Every error answer: a stable code and a readable message.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// `invalid_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, ...
+    #[schema(value_type = String)]
     pub error: &'static str,
     pub message: String,
     /// For `invalid_config`: each problem with its field path.

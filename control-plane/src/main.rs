@@ -42,6 +42,8 @@ enum Command {
     /// Print a fresh platform access token of the `authstack login` session, for the
     /// control-plane API: `curl -H "authorization: Bearer $(authstack token)" …`.
     Token,
+    /// Print the control-plane API's OpenAPI document (what `GET /openapi.json` serves).
+    Openapi,
     /// Run one AuthStack instance (what the local provisioner starts).
     #[command(subcommand)]
     Instance(authstack_instance::cli::Command),
@@ -281,6 +283,13 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     match cli.command {
+        Command::Openapi => {
+            println!(
+                "{}",
+                authstack_control_plane::openapi::openapi().to_pretty_json()?
+            );
+            Ok(())
+        }
         Command::Instance(command) => runtime.block_on(authstack_instance::cli::run(command)),
         Command::Dev(args) => runtime.block_on(run_dev(args)),
         Command::Serve(args) => runtime.block_on(serve(*args)),

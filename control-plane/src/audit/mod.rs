@@ -58,15 +58,19 @@ where
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub id: String,
     #[serde(serialize_with = "crate::http::time")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: UnixTime,
+    #[schema(required = true)]
     pub account_id: Option<String>,
     pub actor: String,
     pub action: String,
+    #[schema(required = true)]
     pub target: Option<String>,
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
 

@@ -12,6 +12,7 @@ mod kubernetes;
 mod lifecycle;
 mod live_authorization;
 mod local_provisioner;
+mod openapi;
 mod revisions;
 mod stripe;
 mod web_headers;
