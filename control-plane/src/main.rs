@@ -279,6 +279,9 @@ struct OpsArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // reqwest is built without a default TLS provider: the HTTP clients of every command
+    // (`login`, `token`, `instances`, and the servers) need this one installed first.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -420,7 +423,6 @@ async fn instances(command: InstancesCommand) -> anyhow::Result<()> {
             .trim()
             .to_owned(),
     };
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let client = reqwest::Client::new();
     let url = format!("{}{path}", ops.url.trim_end_matches('/'));
     let request = match command {

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod billing;
+mod cli;
 mod dashboard;
 mod fake_cluster;
 mod faults;
