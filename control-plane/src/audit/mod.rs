@@ -70,7 +70,8 @@ pub struct AuditEvent {
     pub action: String,
     #[schema(required = true)]
     pub target: Option<String>,
-    #[schema(value_type = Object)]
+    /// Any JSON (`null` when the action has no detail).
+    #[schema(value_type = serde_json::Value)]
     pub detail: serde_json::Value,
 }
 

@@ -4,7 +4,7 @@
 
 use authstack_instance::config::InstanceConfig;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use super::deploy::{Deployment, deploy, previous_healthy};
 use super::diff::{Diff, diff};
 use super::{Outcome, RevisionView, Source, ensure_wanted, numbered as revision, view};
 use crate::AppState;
-use crate::error::{Error, ErrorBody, Json, Query, Result};
+use crate::error::{Error, ErrorBody, Json, Path, Query, Result};
 use crate::platform::Caller;
 
 /// Fields that belong to one environment and are not copied by a promotion.
@@ -273,7 +273,7 @@ pub struct RollbackRequest {
 /// Deploys an earlier revision (by default the newest healthy one before the current). The
 /// body is optional.
 #[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/rollback", tag = "revisions",
-    request_body(content = Option<RollbackRequest>, content_type = "application/json"),
+    request_body(content = RollbackRequest, content_type = "application/json", description = "Optional: an empty body is `{}`."),
     security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), WaitQuery),
     responses((status = 200, description = "Deployed, or failed and rolled back.", body = Deployment),
         (status = 202, description = "Not settled yet (without `wait`, or after a minute).", body = Deployment), (status = 400, description = "`env` is neither `live` nor `test`, or a malformed parameter (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody),
@@ -326,7 +326,7 @@ pub struct ExportQuery {
 #[utoipa::path(get, path = "/v1/accounts/{id}/instances/{env}/revisions/{number}/export", tag = "revisions",
     security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ("number" = i64, Path, description = "The revision number."), ExportQuery),
     responses((status = 200, description = "The configuration, as an attachment.",
-            content((String = "application/yaml"), (Object = "application/json"))),
+            content((Object = "application/yaml"), (Object = "application/json"))),
         (status = 400, description = "`env` is neither `live` nor `test`, or a malformed parameter (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody)))]
 pub async fn export(
     State(app): State<AppState>,
@@ -462,7 +462,7 @@ pub struct PromoteRequest {
 /// The test instance's deployed configuration becomes a new live revision (origins, redirect
 /// URIs and the mail link base stay live's). The body is optional.
 #[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/promote", tag = "revisions",
-    request_body(content = Option<PromoteRequest>, content_type = "application/json"),
+    request_body(content = PromoteRequest, content_type = "application/json", description = "Optional: an empty body is `{}`."),
     security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = String, Path, pattern = "^live$", description = "`live`: promotion copies test to live.")),
     responses((status = 200, description = "A dry run: whether the configuration is valid, and the diff.", body = ChangeView),
         (status = 201, description = "The new revision (and its deployment when asked).", body = ChangeView),

@@ -687,7 +687,8 @@ export interface components {
             actor: string;
             /** Format: date-time */
             at: string;
-            detail: Record<string, unknown>;
+            /** @description Any JSON (`null` when the action has no detail). */
+            detail: unknown;
             id: string;
             target: string | null;
         };
@@ -2335,9 +2336,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        /** @description Optional: an empty body is `{}`. */
+        requestBody: {
             content: {
-                "application/json": null | components["schemas"]["PromoteRequest"];
+                "application/json": components["schemas"]["PromoteRequest"];
             };
         };
         responses: {
@@ -2816,7 +2818,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, unknown>;
-                    "application/yaml": string;
+                    "application/yaml": Record<string, unknown>;
                 };
             };
             /** @description `env` is neither `live` nor `test`, or a malformed parameter (`invalid_request`). */
@@ -3083,9 +3085,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        /** @description Optional: an empty body is `{}`. */
+        requestBody: {
             content: {
-                "application/json": null | components["schemas"]["RollbackRequest"];
+                "application/json": components["schemas"]["RollbackRequest"];
             };
         };
         responses: {
@@ -3468,9 +3471,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        /** @description Optional: an empty body is `{}`. */
+        requestBody: {
             content: {
-                "application/json": null | components["schemas"]["RotateRequest"];
+                "application/json": components["schemas"]["RotateRequest"];
             };
         };
         responses: {
