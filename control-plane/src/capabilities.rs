@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 /// A plan feature (a `limits` flag of `plans.yaml`) and whether the product delivers it.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct PlanFeature {
     pub key: &'static str,
     pub label: &'static str,
@@ -28,12 +28,17 @@ pub const PLAN_FEATURES: &[PlanFeature] = &[
     },
 ];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Capabilities {
+    #[schema(value_type = Vec<authstack_instance::capabilities::Setting>)]
     pub settings: &'static [authstack_instance::capabilities::Setting],
+    #[schema(value_type = Vec<PlanFeature>)]
     pub plan_features: &'static [PlanFeature],
 }
 
+/// Which configuration settings and plan features the product acts on today: no sign-in.
+#[utoipa::path(get, path = "/v1/capabilities", tag = "platform", operation_id = "capabilities",
+    responses((status = 200, body = Capabilities)))]
 pub async fn get() -> axum::Json<Capabilities> {
     axum::Json(Capabilities {
         settings: authstack_instance::capabilities::SETTINGS,
@@ -42,7 +47,6 @@ pub async fn get() -> axum::Json<Capabilities> {
 }
 
 /// This module's routes.
-pub fn router() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new().route("/v1/capabilities", get(self::get))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(self::get))
 }

@@ -14,7 +14,7 @@ pub struct Catalog {
     pub plans: Vec<Plan>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProvisionerKind {
     /// Instances as supervised processes on this machine.
@@ -23,7 +23,7 @@ pub enum ProvisionerKind {
     Kubernetes,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Region {
     pub id: String,
@@ -34,7 +34,7 @@ pub struct Region {
     pub kube_context: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     pub id: String,
@@ -50,7 +50,7 @@ pub struct Plan {
 /// The size of a plan's live instance on Kubernetes. The test instance runs one pod and one
 /// PostgreSQL instance whatever the plan (it serves development traffic), with the same
 /// per-pod resources and storage. The local provisioner ignores all of this.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Capacity {
     /// Pods of the live instance.
@@ -87,12 +87,16 @@ impl Default for Capacity {
 }
 
 /// What a plan allows. `None` means unlimited.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanLimits {
+    #[schema(required = true)]
     pub monthly_active_users: Option<u32>,
+    #[schema(required = true)]
     pub organizations: Option<u32>,
+    #[schema(required = true)]
     pub members_per_organization: Option<u32>,
+    #[schema(required = true)]
     pub custom_roles_per_organization: Option<u32>,
     /// Region ids, or `["*"]` for every region.
     pub regions: Vec<String>,
@@ -238,11 +242,11 @@ impl Catalog {
 }
 
 /// This module's routes.
-pub fn router() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/v1/plans", get(routes::plans))
-        .route("/v1/regions", get(routes::regions))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(routes::plans))
+        .routes(routes!(routes::regions))
 }
 
 #[cfg(test)]
@@ -315,18 +319,20 @@ pub mod routes {
     use super::{Plan, Region};
     use crate::AppState;
 
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     pub struct Plans {
         data: Vec<Plan>,
     }
 
+    /// The plans on sale: no sign-in.
+    #[utoipa::path(get, path = "/v1/plans", tag = "platform", responses((status = 200, body = Plans)))]
     pub async fn plans(State(app): State<AppState>) -> axum::Json<Plans> {
         axum::Json(Plans {
             data: app.config.catalog.plans.clone(),
         })
     }
 
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     pub struct RegionView {
         #[serde(flatten)]
         region: Region,
@@ -334,11 +340,13 @@ pub mod routes {
         available: bool,
     }
 
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     pub struct Regions {
         data: Vec<RegionView>,
     }
 
+    /// The regions, and whether this control plane can provision there now: no sign-in.
+    #[utoipa::path(get, path = "/v1/regions", tag = "platform", responses((status = 200, body = Regions)))]
     pub async fn regions(State(app): State<AppState>) -> axum::Json<Regions> {
         axum::Json(Regions {
             data: app

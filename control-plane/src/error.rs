@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -130,8 +130,11 @@ impl From<sqlx::Error> for Error {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// Every error answer: a stable code and a readable message.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// `invalid_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, ...
+    #[schema(value_type = String)]
     pub error: &'static str,
     pub message: String,
     /// For `invalid_config`: each problem with its field path.
@@ -216,6 +219,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .await
             .map(|q| Query(q.0))
             .map_err(|rejection: QueryRejection| Error::InvalidRequest(rejection.body_text()))
+    }
+}
+
+/// Path parameters whose rejection (one that does not parse, such as a revision number beyond
+/// 64 bits) is our error body, not axum's plain text.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|rejection: PathRejection| Error::InvalidRequest(rejection.body_text()))
     }
 }
 

@@ -25,6 +25,7 @@ pub mod instances;
 pub mod keys;
 pub mod mailbox;
 pub mod metrics;
+pub mod openapi;
 pub mod ops;
 pub mod platform;
 pub mod provisioner;
@@ -43,7 +44,8 @@ pub use crate::app::{App, AppState, Running, browser_address, start};
 use crate::error::Error;
 pub use crate::platform::bootstrap::platform_publishable_key;
 
-/// The whole control-plane API: each concept's routes, the dashboard for everything else,
+/// The whole control-plane API: each concept's routes and their OpenAPI document at
+/// `/openapi.json`, the dashboard for everything else,
 /// and the layers every answer passes (request id, trace span, security headers, body limit).
 pub fn router(app: AppState) -> Router {
     let trace = TraceLayer::new_for_http()
@@ -53,6 +55,8 @@ pub fn router(app: AppState) -> Router {
         })
         .on_request(())
         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
+    let (api, spec) = openapi::documented_api();
+    let spec = std::sync::Arc::new(spec);
     Router::new()
         .route(
             "/healthz",
@@ -62,18 +66,11 @@ pub fn router(app: AppState) -> Router {
             "/readyz",
             get(|| async { axum::Json(serde_json::json!({ "status": "ready" })) }),
         )
-        .merge(platform::routes::router())
-        .merge(ops::router())
-        .merge(catalog::router())
-        .merge(capabilities::router())
-        .merge(mailbox::router())
-        .merge(accounts::routes::router())
-        .merge(instances::routes::router())
-        .merge(revisions::routes::router())
-        .merge(customize::routes::router())
-        .merge(keys::routes::router())
-        .merge(audit::routes::router())
-        .merge(billing::webhook::router())
+        .merge(api)
+        .route(
+            "/openapi.json",
+            get(move || async move { axum::Json(spec.as_ref().clone()) }),
+        )
         .fallback(web::dashboard)
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(256 * 1024))

@@ -11,29 +11,33 @@ use std::path::{Path, PathBuf};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorBody, Result};
 use crate::instances::State as InstanceState;
 use crate::{AppState, accounts, instances};
 
 /// At most this many messages a mailbox (the newest).
 const MESSAGES_PER_MAILBOX: usize = 50;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Mailboxes {
     pub mailboxes: Vec<Mailbox>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Mailbox {
     pub instance_id: String,
     pub label: String,
+    #[schema(required = true)]
     pub account_id: Option<String>,
+    #[schema(required = true, value_type = Option<crate::provisioner::Environment>)]
     pub environment: Option<String>,
+    /// The outbox directory on the machine that runs `authstack dev`.
     pub outbox: String,
     pub messages: Vec<Message>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = MailMessage)]
 pub struct Message {
     /// The outbox file's name.
     pub id: String,
@@ -41,7 +45,9 @@ pub struct Message {
     pub to: String,
     pub subject: String,
     pub text: String,
+    #[schema(required = true)]
     pub link: Option<String>,
+    #[schema(format = DateTime)]
     pub received_at: String,
 }
 
@@ -55,7 +61,10 @@ struct Written {
     link: Option<String>,
 }
 
-/// `GET /v1/dev/mailbox`.
+/// `GET /v1/dev/mailbox`: under `authstack dev` only (404 otherwise); no sign-in.
+#[utoipa::path(get, path = "/v1/dev/mailbox", tag = "dev",
+    responses((status = 200, body = Mailboxes),
+        (status = 404, description = "Not `authstack dev` (`not_found`).", body = ErrorBody)))]
 pub async fn list(State(app): State<AppState>) -> Result<axum::Json<Mailboxes>> {
     if !app.config.dev_mailbox {
         return Err(Error::NotFound("route"));
@@ -143,9 +152,8 @@ fn sent_at_ms(name: &str) -> i64 {
 }
 
 /// This module's routes.
-pub fn router() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new().route("/v1/dev/mailbox", get(list))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(list))
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ enum Command {
     /// Print a fresh platform access token of the `authstack login` session, for the
     /// control-plane API: `curl -H "authorization: Bearer $(authstack token)" …`.
     Token,
+    /// Print the control-plane API's OpenAPI document (what `GET /openapi.json` serves).
+    Openapi,
     /// Run one AuthStack instance (what the local provisioner starts).
     #[command(subcommand)]
     Instance(authstack_instance::cli::Command),
@@ -277,10 +279,20 @@ struct OpsArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // reqwest is built without a default TLS provider: the HTTP clients of every command
+    // (`login`, `token`, `instances`, and the servers) need this one installed first.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     match cli.command {
+        Command::Openapi => {
+            println!(
+                "{}",
+                authstack_control_plane::openapi::openapi().to_pretty_json()?
+            );
+            Ok(())
+        }
         Command::Instance(command) => runtime.block_on(authstack_instance::cli::run(command)),
         Command::Dev(args) => runtime.block_on(run_dev(args)),
         Command::Serve(args) => runtime.block_on(serve(*args)),
@@ -411,7 +423,6 @@ async fn instances(command: InstancesCommand) -> anyhow::Result<()> {
             .trim()
             .to_owned(),
     };
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let client = reqwest::Client::new();
     let url = format!("{}{path}", ops.url.trim_end_matches('/'));
     let request = match command {

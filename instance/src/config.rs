@@ -90,7 +90,7 @@ pub struct InstanceConfig {
 
 /// A validation problem, with the dotted path of the field it is about
 /// (`passwords.min_length`, `webhooks[0].url`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub path: String,
     pub message: String,

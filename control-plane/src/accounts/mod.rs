@@ -14,7 +14,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::platform::Caller;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Account {
     pub id: String,
     /// The account's organization in the platform instance.
@@ -24,6 +24,7 @@ pub struct Account {
     #[serde(skip)]
     pub stripe_customer_id: Option<String>,
     #[serde(serialize_with = "crate::http::time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: UnixTime,
 }
 
@@ -99,19 +100,24 @@ pub async fn authorize(app: &App, caller: &Caller, id: &str, permission: &str) -
 }
 
 /// The subscription of an account, as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Subscription {
     pub plan: String,
     pub region: String,
     /// pending, active, past_due, suspended, canceled, deleted
+    #[schema(examples("active"))]
     pub status: String,
+    /// `none` or `stripe`.
     pub provider: String,
     #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub current_period_end: Option<UnixTime>,
     pub cancel_at_period_end: bool,
     #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub grace_until: Option<UnixTime>,
     #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub delete_after: Option<UnixTime>,
     #[serde(skip)]
     pub stripe_subscription_id: Option<String>,

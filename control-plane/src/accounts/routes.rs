@@ -10,22 +10,35 @@ use crate::AppState;
 use crate::audit::{self, Actor};
 use crate::billing::{self, SubscribeOutcome};
 use crate::db::new_id;
-use crate::error::{Error, Json, Result};
+use crate::error::{Error, ErrorBody, Json, Result};
 use crate::instances::Instance;
 use crate::platform::Caller;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
+    /// 1 to 100 characters (surrounding spaces are trimmed), no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     name: String,
-    /// The platform organization's slug; derived from the name when absent.
+    /// The platform organization's slug, unique on the platform; derived from the name when
+    /// absent.
+    #[schema(
+        min_length = 2,
+        max_length = 48,
+        pattern = "^[a-z0-9][a-z0-9-]*[a-z0-9]$"
+    )]
     slug: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     #[serde(flatten)]
     account: Account,
+    #[schema(required = true)]
     subscription: Option<Subscription>,
     instances: Vec<Instance>,
 }
@@ -42,6 +55,12 @@ async fn view(app: &AppState, account: Account) -> Result<AccountView> {
 
 /// Creates an account: a new organization in the platform instance, created with the caller's
 /// own token so that the caller becomes its owner.
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = AccountView),
+        (status = 400, description = "An invalid name or slug (`invalid_request`).", body = ErrorBody),
+        (status = 409, description = "The slug is taken (`conflict`).", body = ErrorBody),
+        (status = 502, description = "The platform instance refused unexpectedly (`bad_gateway`).", body = ErrorBody)))]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
@@ -125,13 +144,15 @@ pub async fn create_account(
     Ok(account)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AccountList {
     data: Vec<AccountView>,
 }
 
 /// `GET /v1/accounts`: the accounts of the organization the caller's token works in (how the
 /// dashboard finds the account after a sign-in).
+#[utoipa::path(get, path = "/v1/accounts", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = AccountList)))]
 pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<AccountList>> {
     let Some(org_id) = caller.org_id.as_deref() else {
         return Ok(axum::Json(AccountList { data: Vec::new() }));
@@ -148,6 +169,11 @@ pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::J
     Ok(axum::Json(AccountList { data }))
 }
 
+/// One account, with its subscription and instances.
+#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`).")),
+    responses((status = 200, body = AccountView),
+        (status = 404, description = "No such account in the token's organization (`not_found`).", body = ErrorBody)))]
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
@@ -157,15 +183,18 @@ pub async fn get(
     Ok(axum::Json(view(&app, account).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeRequest {
+    /// A plan id of `GET /v1/plans`.
     plan: String,
+    /// A region id of `GET /v1/regions` that the plan allows.
     region: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SubscribeResponse {
+    #[schema(required = true)]
     subscription: Option<Subscription>,
     /// Where to send the customer to pay (billing provider `stripe`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,6 +202,17 @@ pub struct SubscribeResponse {
     instances: Vec<Instance>,
 }
 
+/// Subscribes the account to a plan in a region (or changes the plan): with billing `none` the
+/// instances are created at once; with Stripe the answer carries the Checkout URL.
+#[utoipa::path(post, path = "/v1/accounts/{id}/subscription", tag = "accounts", request_body = SubscribeRequest,
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`).")),
+    responses((status = 200, body = SubscribeResponse),
+        (status = 400, description = "An unknown plan or region (`invalid_request`).", body = ErrorBody),
+        (status = 403, description = "The plan does not include the region, or the caller lacks `billing:manage` (`forbidden`).", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`).", body = ErrorBody),
+        (status = 409, description = "The region cannot be provisioned now (`region_unavailable`), or the subscription cannot change so (`conflict`).", body = ErrorBody),
+        (status = 502, description = "The billing provider failed (`bad_gateway`).", body = ErrorBody)))]
 pub async fn subscribe(
     State(app): State<AppState>,
     caller: Caller,
@@ -194,6 +234,11 @@ pub async fn subscribe(
 }
 
 /// Cancels the subscription (billing `none`; with Stripe the customer cancels in the portal).
+#[utoipa::path(delete, path = "/v1/accounts/{id}/subscription", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`).")),
+    responses((status = 200, description = "The subscription after the cancellation.", body = Option<Subscription>),
+        (status = 404, description = "No such account, or no subscription (`not_found`).", body = ErrorBody),
+        (status = 409, description = "A paid plan is cancelled in the billing portal (`conflict`).", body = ErrorBody)))]
 pub async fn cancel(
     State(app): State<AppState>,
     caller: Caller,
@@ -206,11 +251,18 @@ pub async fn cancel(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PortalResponse {
     url: String,
 }
 
+/// A Stripe billing-portal session for the account's customer.
+#[utoipa::path(post, path = "/v1/accounts/{id}/billing-portal", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`).")),
+    responses((status = 200, body = PortalResponse),
+        (status = 404, description = "No such account (`not_found`).", body = ErrorBody),
+        (status = 409, description = "Billing is not through Stripe, or the account has no customer yet (`conflict`).", body = ErrorBody),
+        (status = 502, description = "Stripe failed (`bad_gateway`).", body = ErrorBody)))]
 pub async fn billing_portal(
     State(app): State<AppState>,
     caller: Caller,
@@ -222,14 +274,11 @@ pub async fn billing_portal(
 }
 
 /// This module's routes.
-pub fn router() -> axum::Router<crate::AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/v1/accounts", get(list).post(create))
-        .route("/v1/accounts/{id}", get(self::get))
-        .route(
-            "/v1/accounts/{id}/subscription",
-            post(subscribe).delete(cancel),
-        )
-        .route("/v1/accounts/{id}/billing-portal", post(billing_portal))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(self::get))
+        .routes(routes!(subscribe, cancel))
+        .routes(routes!(billing_portal))
 }

@@ -58,15 +58,20 @@ where
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub id: String,
     #[serde(serialize_with = "crate::http::time")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: UnixTime,
+    #[schema(required = true)]
     pub account_id: Option<String>,
     pub actor: String,
     pub action: String,
+    #[schema(required = true)]
     pub target: Option<String>,
+    /// Any JSON (`null` when the action has no detail).
+    #[schema(value_type = serde_json::Value)]
     pub detail: serde_json::Value,
 }
 

@@ -10,12 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{AuditEvent, Filter, MAX_EXPORT};
 use crate::AppState;
-use crate::error::{Error, Query, Result};
+use crate::error::{Error, ErrorBody, Query, Result};
 use crate::ops::Operator;
 use crate::platform::Caller;
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = AuditFormat)]
 pub enum Format {
     /// A page of the API (`{data, next_cursor}`).
     #[default]
@@ -25,7 +26,7 @@ pub enum Format {
     Csv,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// A prefix of the action (`revision.`).
@@ -33,22 +34,36 @@ pub struct AuditQuery {
     /// Exactly: `user:usr_…`, `stripe`, `system`, `operator`.
     actor: Option<String>,
     /// RFC 3339: events at or after.
+    #[param(format = DateTime)]
     since: Option<String>,
     /// RFC 3339: events before.
+    #[param(format = DateTime)]
     until: Option<String>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^\s*(evt_[0-9a-f]{32})?\s*$")]
     cursor: Option<String>,
+    /// Page size: 50 by default, brought into 1..=200 for a page, 1..=10000 for an export.
     limit: Option<i64>,
+    /// `page` (the default), or a `json` or `csv` file.
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
     data: Vec<AuditEvent>,
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
+/// The account's audit log: a page, or an export.
+#[utoipa::path(get, path = "/v1/accounts/{id}/audit-logs", tag = "audit", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`)."), AuditQuery),
+    responses((status = 200, description = "A page (`format=page`), or a file.",
+            content((AuditPage = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A malformed time or cursor (`invalid_request`).", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`).", body = ErrorBody)))]
 pub async fn account_events(
     State(app): State<AppState>,
     caller: Caller,
@@ -59,6 +74,13 @@ pub async fn account_events(
     respond(&app, Some(&account.id), &query).await
 }
 
+/// Every account's audit log, for platform operators.
+#[utoipa::path(get, path = "/v1/ops/audit-logs", tag = "ops", security(("bearer" = [])),
+    params(AuditQuery),
+    responses((status = 200, description = "A page (`format=page`), or a file.",
+            content((AuditPage = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A malformed time or cursor (`invalid_request`).", body = ErrorBody),
+        (status = 403, description = "The caller is not a platform operator (`forbidden`).", body = ErrorBody)))]
 pub async fn all_events(
     State(app): State<AppState>,
     _operator: Operator,
@@ -147,9 +169,9 @@ async fn respond(app: &AppState, account_id: Option<&str>, query: &AuditQuery) -
 }
 
 /// This module's routes.
-pub fn router() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/v1/accounts/{id}/audit-logs", get(account_events))
-        .route("/v1/ops/audit-logs", get(all_events))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(account_events))
+        .routes(routes!(all_events))
 }

@@ -20,12 +20,21 @@ use crate::error::{Error, Result};
 use crate::gateway::changes;
 use crate::instances;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Received {
     received: bool,
     duplicate: bool,
 }
 
+/// Stripe's webhook: events signed with the endpoint's secret (`Stripe-Signature`). 404 when
+/// billing is not through Stripe.
+#[utoipa::path(post, path = "/v1/billing/stripe/webhook", tag = "billing",
+    request_body(content = Object, description = "A Stripe event, as Stripe sends it.", content_type = "application/json"),
+    params(("Stripe-Signature" = String, Header, description = "Stripe's signature of the body: `t=…,v1=…`.")),
+    responses((status = 200, body = Received),
+        (status = 400, description = "A missing or wrong signature (`invalid_signature`), or a body that is not an event (`invalid_request`).", body = crate::error::ErrorBody),
+        (status = 404, description = "Billing is not through Stripe (`not_found`).", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is larger than the endpoint accepts (`payload_too_large`).", body = crate::error::ErrorBody)))]
 pub async fn stripe(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -441,7 +450,6 @@ async fn set_past_due(
 }
 
 /// This module's routes.
-pub fn router() -> axum::Router<crate::AppState> {
-    use axum::routing::post;
-    axum::Router::new().route("/v1/billing/stripe/webhook", post(stripe))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(stripe))
 }

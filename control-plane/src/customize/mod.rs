@@ -14,8 +14,9 @@ use sqlx::any::AnyRow;
 
 use crate::db::Db;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CustomizationStatus)]
 pub enum Status {
     /// A patch awaits approval.
     Proposed,
@@ -53,7 +54,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Customization {
     pub id: String,
     #[serde(skip)]
@@ -64,19 +65,24 @@ pub struct Customization {
     pub planner: String,
     pub status: Status,
     /// RFC 6902 JSON Patch against `base_revision`'s configuration.
+    #[schema(value_type = Vec<Object>)]
     pub patch: json_patch::Patch,
     pub summary: String,
     pub security_notes: Vec<String>,
     pub base_revision: i64,
     /// The revision an approval created.
+    #[schema(required = true)]
     pub revision: Option<i64>,
     /// What happened, in plain words (the refusal, or the deployment's and verification's
     /// outcome).
+    #[schema(required = true)]
     pub result: Option<String>,
     pub author: String,
     #[serde(serialize_with = "crate::http::time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: UnixTime,
     #[serde(serialize_with = "crate::http::time")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: UnixTime,
 }
 

@@ -12,7 +12,7 @@ use super::{Customization, Status};
 use crate::accounts::Account;
 use crate::accounts::instance as instance_for;
 use crate::audit::{self, Actor};
-use crate::error::{Error, Json, Query, Result};
+use crate::error::{Error, ErrorBody, Json, Query, Result};
 use crate::instances::{self, Instance};
 use crate::platform::Caller;
 use crate::revisions::change::create_revision;
@@ -23,7 +23,7 @@ use crate::{App, AppState};
 
 const MAX_PROMPT: usize = 2000;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CustomizationView {
     #[serde(flatten)]
     customization: Customization,
@@ -31,6 +31,7 @@ pub struct CustomizationView {
     #[serde(skip_serializing_if = "Option::is_none")]
     diff: Option<Diff>,
     /// The settings the patch changes that the instance does not act on yet: recorded only.
+    #[schema(value_type = Vec<authstack_instance::capabilities::Setting>)]
     not_active: Vec<&'static authstack_instance::capabilities::Setting>,
     quota: Quota,
 }
@@ -43,7 +44,8 @@ pub fn not_active(
     authstack_instance::capabilities::inactive_among(paths.iter().map(String::as_str))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = CustomizationQuota)]
 pub struct Quota {
     /// Prompts sent this calendar month (UTC), this one included.
     used: i64,
@@ -86,9 +88,11 @@ async fn present(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposeRequest {
+    /// What to change, in plain words: at most 2000 characters, not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     prompt: String,
 }
 
@@ -127,6 +131,16 @@ async fn plan(app: &App, instance: &Instance, prompt: &str) -> Result<(i64, Plan
     Ok((base.number, planned))
 }
 
+/// Plans a prompt against the instance's wanted revision: a proposal to approve (201), or the
+/// planner's refusal (200). Each prompt counts against the plan's monthly quota.
+#[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/customizations", tag = "customizations",
+    request_body = ProposeRequest, security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`.")),
+    responses((status = 201, description = "A proposal.", body = CustomizationView),
+        (status = 200, description = "The planner refused the prompt.", body = CustomizationView),
+        (status = 400, description = "A blank or too long prompt, or `env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody),
+        (status = 404, description = "No such account, instance or customization (`not_found`).", body = ErrorBody),
+        (status = 429, description = "The plan's prompts this month are used (`quota_exceeded`).", body = ErrorBody),
+        (status = 502, description = "The planner failed (`bad_gateway`).", body = ErrorBody)))]
 pub async fn propose(
     State(app): State<AppState>,
     caller: Caller,
@@ -217,12 +231,16 @@ async fn record(
     Ok(())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CustomizationList {
     data: Vec<Customization>,
     quota: Quota,
 }
 
+/// The instance's customizations, newest first (at most 100), and the month's quota.
+#[utoipa::path(get, path = "/v1/accounts/{id}/instances/{env}/customizations", tag = "customizations",
+    security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`.")),
+    responses((status = 200, body = CustomizationList), (status = 400, description = "`env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or customization (`not_found`).", body = ErrorBody)))]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -250,6 +268,10 @@ async fn proposed(
     Ok((account, instance, c))
 }
 
+/// One customization (a proposal with its diff).
+#[utoipa::path(get, path = "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}", tag = "customizations",
+    security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ("customization_id" = String, Path, description = "The customization id (`cus_…`).")),
+    responses((status = 200, body = CustomizationView), (status = 400, description = "`env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or customization (`not_found`).", body = ErrorBody)))]
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
@@ -272,13 +294,28 @@ fn ensure_proposed(c: &Customization) -> Result<()> {
 
 /// Modify: a new prompt is planned again (it counts against the quota), or a patch edited by
 /// hand replaces the proposal's.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ModifyCustomizationRequest)]
 pub struct ModifyRequest {
+    /// A new prompt, planned again: at most 2000 characters, not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     prompt: Option<String>,
+    /// A JSON Patch edited by hand.
+    #[schema(value_type = Option<Vec<Object>>)]
     patch: Option<json_patch::Patch>,
 }
 
+/// Plans a new prompt for a proposal, or replaces its patch by one edited by hand: exactly one
+/// of `prompt` and `patch`.
+#[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/modify", tag = "customizations",
+    request_body = ModifyRequest, security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ("customization_id" = String, Path, description = "The customization id (`cus_…`).")),
+    responses((status = 200, body = CustomizationView),
+        (status = 400, description = "Neither or both of `prompt` and `patch`, an unchanged proposal, or a bad prompt (`invalid_request`).", body = ErrorBody),
+        (status = 404, description = "No such account, instance or customization (`not_found`).", body = ErrorBody), (status = 409, description = "The customization is no longer proposed (`conflict`).", body = ErrorBody),
+        (status = 422, description = "The patch makes an invalid configuration (`invalid_config`).", body = ErrorBody),
+        (status = 429, description = "The plan's prompts this month are used (`quota_exceeded`).", body = ErrorBody),
+        (status = 502, description = "The planner failed (`bad_gateway`).", body = ErrorBody)))]
 pub async fn modify(
     State(app): State<AppState>,
     caller: Caller,
@@ -381,6 +418,10 @@ async fn plan_follow_up(
     }
 }
 
+/// Cancels a proposal; nothing changes.
+#[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/cancel", tag = "customizations",
+    security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ("customization_id" = String, Path, description = "The customization id (`cus_…`).")),
+    responses((status = 200, body = CustomizationView), (status = 400, description = "`env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or customization (`not_found`).", body = ErrorBody), (status = 409, description = "The customization is no longer proposed (`conflict`).", body = ErrorBody)))]
 pub async fn cancel(
     State(app): State<AppState>,
     caller: Caller,
@@ -400,7 +441,7 @@ pub async fn cancel(
     Ok(axum::Json(present(&app, &account, &instance, c).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveQuery {
     /// Wait for the deployment and the verification (default); `false` answers at once.
@@ -410,6 +451,14 @@ pub struct ApproveQuery {
 /// Approve: the patch becomes a new revision (re-applied to the wanted revision if that moved
 /// on since the proposal), which is deployed, then verified: the instance is ready at that
 /// revision and its public configuration matches the new configuration.
+/// Approves a proposal: a new revision, deployed, then verified.
+#[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/approve", tag = "customizations",
+    security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ("customization_id" = String, Path, description = "The customization id (`cus_…`)."), ApproveQuery),
+    responses((status = 200, description = "Deployed and verified, or failed.", body = CustomizationView),
+        (status = 202, description = "Deploying (`wait=false`).", body = CustomizationView),
+        (status = 400, description = "`env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or customization (`not_found`).", body = ErrorBody),
+        (status = 409, description = "Not proposed, nothing to deploy, or the instance is not running (`conflict`).", body = ErrorBody),
+        (status = 422, description = "The patch makes an invalid configuration (`invalid_config`).", body = ErrorBody)))]
 pub async fn approve(
     State(app): State<AppState>,
     caller: Caller,
@@ -571,27 +620,12 @@ async fn verify(
 }
 
 /// This module's routes.
-pub fn router() -> axum::Router<crate::AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route(
-            "/v1/accounts/{id}/instances/{env}/customizations",
-            get(list).post(propose),
-        )
-        .route(
-            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}",
-            get(self::get),
-        )
-        .route(
-            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/modify",
-            post(modify),
-        )
-        .route(
-            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/approve",
-            post(approve),
-        )
-        .route(
-            "/v1/accounts/{id}/instances/{env}/customizations/{customization_id}/cancel",
-            post(cancel),
-        )
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list, propose))
+        .routes(routes!(self::get))
+        .routes(routes!(modify))
+        .routes(routes!(approve))
+        .routes(routes!(cancel))
 }

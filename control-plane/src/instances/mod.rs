@@ -24,8 +24,9 @@ use crate::catalog::Plan;
 use crate::db::{Db, new_id};
 use crate::provisioner::{Environment, InstanceSecrets};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = InstanceState)]
 pub enum State {
     Provisioning,
     Ready,
@@ -63,7 +64,7 @@ impl State {
 }
 
 /// What an instance should be doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Desired {
     Running,
@@ -89,9 +90,10 @@ impl Desired {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Instance {
     pub id: String,
+    #[schema(required = true)]
     pub account_id: Option<String>,
     pub environment: Environment,
     pub region: String,
@@ -101,16 +103,21 @@ pub struct Instance {
     /// The configuration revision the instance should run.
     pub revision: i64,
     /// The revision it runs (last deployed successfully and still in place).
+    #[schema(required = true)]
     pub current_revision: Option<i64>,
     /// The last revision that became ready: the target of an automatic rollback.
+    #[schema(required = true)]
     pub last_healthy_revision: Option<i64>,
     #[serde(skip)]
     pub endpoint: String,
     pub allowed_origins: Vec<String>,
+    #[schema(required = true)]
     pub last_error: Option<String>,
     #[serde(serialize_with = "crate::http::time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: UnixTime,
     #[serde(serialize_with = "crate::http::time")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: UnixTime,
     #[serde(skip)]
     pub sealed_secrets: String,
@@ -149,9 +156,10 @@ impl Instance {
 }
 
 /// A step of an instance's progress view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Step {
     #[serde(serialize_with = "crate::http::time")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: UnixTime,
     pub step: String,
     #[serde(skip_serializing_if = "Option::is_none")]

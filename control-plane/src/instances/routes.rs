@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::{Instance, Step};
 use crate::AppState;
 use crate::audit::{self, Actor};
-use crate::error::{Error, Json, Result};
+use crate::error::{Error, ErrorBody, Json, Result};
 use crate::gateway::changes;
 use crate::platform::Caller;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InstanceView {
     #[serde(flatten)]
     instance: Instance,
@@ -20,11 +20,16 @@ pub struct InstanceView {
     steps: Vec<Step>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InstanceList {
     data: Vec<InstanceView>,
 }
 
+/// The account's instances, each with its progress steps.
+#[utoipa::path(get, path = "/v1/accounts/{id}/instances", tag = "instances", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`).")),
+    responses((status = 200, body = InstanceList),
+        (status = 404, description = "No such account (`not_found`).", body = ErrorBody)))]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -43,9 +48,11 @@ pub async fn list(
     Ok(axum::Json(InstanceList { data }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllowedOriginsRequest {
+    /// At most 50 origins, each `http(s)://host[:port]` with no path.
+    #[schema(max_items = 50)]
     allowed_origins: Vec<String>,
 }
 
@@ -70,6 +77,14 @@ fn parse_origin(raw: &str) -> Result<String, String> {
     Ok(format!("{scheme}://{}", rest.to_ascii_lowercase()))
 }
 
+/// Replaces the browser origins allowed to call the instance with its publishable key (a new
+/// revision records them; the gateway takes them at once).
+#[utoipa::path(put, path = "/v1/accounts/{id}/instances/{env}/allowed-origins", tag = "instances",
+    request_body = AllowedOriginsRequest, security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = String, Path, description = "`live`, `test`, or the instance's id.")),
+    responses((status = 200, body = Instance),
+        (status = 400, description = "More than 50 origins, or one that is not an origin (`invalid_request`).", body = ErrorBody),
+        (status = 404, description = "No such account, or it has no instance of that environment (`not_found`).", body = ErrorBody)))]
 pub async fn set_allowed_origins(
     State(app): State<AppState>,
     caller: Caller,
@@ -148,18 +163,12 @@ pub async fn set_allowed_origins(
 }
 
 /// This module's routes.
-pub fn router() -> axum::Router<crate::AppState> {
-    use axum::routing::{get, put};
-    axum::Router::new()
-        .route("/v1/accounts/{id}/instances", get(list))
-        .route(
-            "/v1/accounts/{id}/instances/{env}/allowed-origins",
-            put(set_allowed_origins),
-        )
-        .route(
-            "/v1/accounts/{id}/instances/{env}/usage",
-            get(super::usage::get),
-        )
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(set_allowed_origins))
+        .routes(routes!(super::usage::get))
 }
 
 #[cfg(test)]

@@ -9,26 +9,30 @@ use serde::Serialize;
 use super::State as InstanceState;
 use crate::AppState;
 use crate::accounts::instance as instance_for;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorBody, Result};
 use crate::platform::Caller;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Meter {
     used: i64,
     /// `null`: unlimited.
+    #[schema(required = true)]
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MembersPerOrganization {
+    #[schema(required = true)]
     limit: Option<u32>,
     /// Largest first, at most 100.
     data: Vec<OrganizationMembers>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = InstanceUsage)]
 pub struct Usage {
     instance_id: String,
+    #[schema(value_type = crate::provisioner::Environment)]
     environment: &'static str,
     plan: String,
     measured_at: String,
@@ -39,6 +43,14 @@ pub struct Usage {
     daily_active_users: Vec<DailyActive>,
 }
 
+/// The instance's own count of users, active users, organizations and members, against the
+/// plan's limits.
+#[utoipa::path(get, path = "/v1/accounts/{id}/instances/{env}/usage", tag = "instances", operation_id = "usage", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`.")),
+    responses((status = 200, body = Usage),
+        (status = 400, description = "`env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody),
+        (status = 404, description = "No such account, or it has no instance of that environment (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The instance is not running or did not answer (`instance_unavailable`).", body = ErrorBody)))]
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,

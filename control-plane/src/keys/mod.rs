@@ -21,8 +21,9 @@ use crate::platform::Caller;
 use crate::provisioner::Environment;
 use crate::{App, AppState};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = KeyKind)]
 pub enum Kind {
     Publishable,
     Secret,
@@ -47,39 +48,49 @@ impl Kind {
 }
 
 /// A key as listed: never the key itself.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApiKey {
     pub id: String,
     pub name: String,
+    #[schema(value_type = Kind)]
     pub kind: String,
+    #[schema(value_type = Environment)]
     pub environment: String,
     pub instance_id: String,
     /// The key's first characters, to recognise it.
     pub display_prefix: String,
     #[serde(serialize_with = "crate::http::time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: UnixTime,
     #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<UnixTime>,
     /// Set by rotation: the key stops working then.
     #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<UnixTime>,
     #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<UnixTime>,
+    #[schema(required = true)]
     pub replaced_by: Option<String>,
     /// Who made it (`None` for keys older than this record and the system's own).
+    #[schema(required = true)]
     pub created_by: Option<Creator>,
     #[serde(skip)]
     pub account_id: Option<String>,
 }
 
 /// The member who made a key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = KeyCreator)]
 pub struct Creator {
     pub user_id: String,
     /// Their address when they made it.
     pub email: String,
     /// Whether they are still a member of the account: `false` flags a key that outlived its
     /// maker's access; `None` when the viewer may not list the members.
+    #[schema(required = true)]
     pub member: Option<bool>,
 }
 
@@ -90,12 +101,13 @@ impl ApiKey {
 }
 
 /// A key just created: the only time its value exists outside the caller's hands.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct NewKey {
     #[serde(flatten)]
     pub key: ApiKey,
     /// Shown once; store it now.
     #[serde(serialize_with = "expose")]
+    #[schema(value_type = String)]
     pub secret: SecretString,
 }
 

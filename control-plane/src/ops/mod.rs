@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::audit::{self, Actor};
 use crate::db::{self, Db};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorBody, Result};
 use crate::instances::{self, Instance};
 use crate::platform::Caller;
 use crate::{App, AppState};
@@ -83,7 +83,7 @@ pub fn is_operator(app: &App, caller: &Caller) -> bool {
             .any(|e| e.eq_ignore_ascii_case(&caller.email))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
     user_id: String,
     email: String,
@@ -91,6 +91,8 @@ pub struct Me {
 }
 
 /// `GET /v1/me`: who the token is and whether the dashboard should offer the Ops page.
+#[utoipa::path(get, path = "/v1/me", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = Me)))]
 pub async fn me(State(app): State<AppState>, caller: Caller) -> axum::Json<Me> {
     axum::Json(Me {
         operator: is_operator(&app, &caller),
@@ -99,18 +101,23 @@ pub async fn me(State(app): State<AppState>, caller: Caller) -> axum::Json<Me> {
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OpsInstance {
     #[serde(flatten)]
     instance: Instance,
     endpoint: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OpsInstances {
     data: Vec<OpsInstance>,
 }
 
+/// Every instance across regions, for platform operators (the operator key `ask_ops_…`, or the
+/// token of a platform user whose verified address is an operator's).
+#[utoipa::path(get, path = "/v1/ops/instances", tag = "ops", security(("bearer" = [])),
+    responses((status = 200, body = OpsInstances),
+        (status = 403, description = "The caller is not a platform operator (`forbidden`).", body = ErrorBody)))]
 pub async fn list(
     State(app): State<AppState>,
     _operator: Operator,
@@ -126,6 +133,12 @@ pub async fn list(
     Ok(axum::Json(OpsInstances { data }))
 }
 
+/// Makes the control plane reconcile an instance now (a failed one at once).
+#[utoipa::path(post, path = "/v1/ops/instances/{id}/reconcile", tag = "ops", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The instance id (`ins_…`).")),
+    responses((status = 202, body = Instance),
+        (status = 403, description = "The caller is not a platform operator (`forbidden`).", body = ErrorBody),
+        (status = 404, description = "No such instance (`not_found`).", body = ErrorBody)))]
 pub async fn reconcile(
     State(app): State<AppState>,
     operator: Operator,
@@ -168,10 +181,10 @@ pub async fn reconcile(
 }
 
 /// This module's routes.
-pub fn router() -> axum::Router<crate::AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/v1/me", get(me))
-        .route("/v1/ops/instances", get(list))
-        .route("/v1/ops/instances/{id}/reconcile", post(reconcile))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list))
+        .routes(routes!(reconcile))
 }

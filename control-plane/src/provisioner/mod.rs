@@ -17,7 +17,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::catalog::Capacity;
 
 /// Which of a customer's two instances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Environment {
     Live,

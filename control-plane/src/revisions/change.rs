@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::instances::{self, Instance};
 
 /// What a change would do (dry run) or did.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ChangeView {
     /// Whether the resulting configuration is valid.
     valid: bool,
@@ -93,7 +93,7 @@ impl Change<'_> {
             )));
         }
         let summary = match self.summary.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(summary) if summary.len() <= 500 => summary.to_owned(),
+            Some(summary) if summary.chars().count() <= 500 => summary.to_owned(),
             Some(_) => return Err(Error::invalid("summary: at most 500 characters")),
             None => default_summary(&changes),
         };

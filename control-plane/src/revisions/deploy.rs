@@ -17,13 +17,15 @@ use crate::instances::{self, Instance, State as InstanceState};
 const WAIT_LIMIT: Duration = Duration::from_secs(60);
 const WAIT_POLL: Duration = Duration::from_millis(50);
 /// How a deployment went, as far as it got.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Deployment {
     pub revision: i64,
     /// `deploying`, `deployed`, `failed` (rolled back), or `pending` when not settled in time.
     pub outcome: Outcome,
+    #[schema(required = true)]
     pub detail: Option<String>,
     /// The revision the instance runs now.
+    #[schema(required = true)]
     pub current_revision: Option<i64>,
     pub state: InstanceState,
 }

@@ -7,7 +7,7 @@ use authstack_instance::config::InstanceConfig;
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Added,
@@ -16,16 +16,21 @@ pub enum ChangeKind {
 }
 
 /// One field that differs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = FieldChange)]
 pub struct Change {
     /// `passwords.min_length`, `auth.social.google.enabled`, `webhooks`.
     pub path: String,
     pub kind: ChangeKind,
+    /// The old value (any JSON); absent or `null` when added.
+    #[schema(required = true, value_type = Option<serde_json::Value>)]
     pub from: Option<Value>,
+    /// The new value (any JSON); absent or `null` when removed.
+    #[schema(required = true, value_type = Option<serde_json::Value>)]
     pub to: Option<Value>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Diff {
     pub changes: Vec<Change>,
     /// One line per change: `~ passwords.min_length: 8 -> 12`, `+ …`, `- …`.

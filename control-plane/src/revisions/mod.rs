@@ -25,8 +25,9 @@ use crate::db::Db;
 use crate::instances::Instance;
 
 /// Where a revision came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = RevisionSource)]
 pub enum Source {
     /// The configuration an instance was created with.
     Initial,
@@ -73,7 +74,7 @@ impl fmt::Display for Source {
 }
 
 /// The outcome of a revision's latest deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Never deployed.
@@ -106,7 +107,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Revision {
     #[serde(skip)]
     pub instance_id: String,
@@ -114,12 +115,16 @@ pub struct Revision {
     pub summary: String,
     pub source: Source,
     /// The platform user who made it; `null` for the control plane itself.
+    #[schema(required = true)]
     pub author: Option<String>,
     #[serde(serialize_with = "crate::http::time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: UnixTime,
     pub outcome: Outcome,
+    #[schema(required = true)]
     pub outcome_detail: Option<String>,
     #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub deployed_at: Option<UnixTime>,
     #[serde(skip)]
     pub config: InstanceConfig,
@@ -423,7 +428,7 @@ pub async fn prune(
 }
 
 /// A revision as listed and shown.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RevisionView {
     #[serde(flatten)]
     revision: Revision,
@@ -431,7 +436,9 @@ pub struct RevisionView {
     current: bool,
     /// The last revision that became ready.
     last_healthy: bool,
+    /// The whole configuration (when one revision is shown).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     config: Option<InstanceConfig>,
 }
 

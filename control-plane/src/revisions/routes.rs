@@ -4,41 +4,51 @@
 
 use authstack_instance::config::InstanceConfig;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::change::Change;
+use super::change::ChangeView;
 use super::deploy::{Deployment, deploy, previous_healthy};
 use super::diff::{Diff, diff};
 use super::{Outcome, RevisionView, Source, ensure_wanted, numbered as revision, view};
 use crate::AppState;
-use crate::error::{Error, Json, Query, Result};
+use crate::error::{Error, ErrorBody, Json, Path, Query, Result};
 use crate::platform::Caller;
 
 /// Fields that belong to one environment and are not copied by a promotion.
 const PER_ENVIRONMENT: &str =
     "security.allowed_origins, security.redirect_uris and mail.link_base_url";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Revisions numbered below this (`next_before` of the previous page).
     before: Option<i64>,
+    /// Page size, 50 by default; values outside 1..=200 are brought into it.
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RevisionList {
     data: Vec<RevisionView>,
     /// The instance's wanted, current and last healthy revisions.
     revision: i64,
+    #[schema(required = true)]
     current_revision: Option<i64>,
+    #[schema(required = true)]
     last_healthy_revision: Option<i64>,
     /// Pass as `before` for the next page; `null` at the end.
+    #[schema(required = true)]
     next_before: Option<i64>,
 }
 
+/// The instance's revisions, newest first.
+#[utoipa::path(get, path = "/v1/accounts/{id}/instances/{env}/revisions", tag = "revisions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ListQuery),
+    responses((status = 200, body = RevisionList), (status = 400, description = "`env` is neither `live` nor `test`, or a malformed parameter (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody)))]
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -65,6 +75,10 @@ pub async fn list(
     }))
 }
 
+/// One revision, with its whole configuration.
+#[utoipa::path(get, path = "/v1/accounts/{id}/instances/{env}/revisions/{number}", tag = "revisions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ("number" = i64, Path, description = "The revision number.")),
+    responses((status = 200, body = RevisionView), (status = 400, description = "`env` is neither `live` nor `test`, or a malformed parameter (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody)))]
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
@@ -76,14 +90,16 @@ pub async fn get(
     Ok(axum::Json(view(&instance, revision, true)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DiffQuery {
+    /// The revision to compare from.
     from: i64,
+    /// The revision to compare to.
     to: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DiffView {
     from: i64,
     to: i64,
@@ -92,6 +108,10 @@ pub struct DiffView {
     security_notes: Vec<String>,
 }
 
+/// What changed between two revisions, with security notes.
+#[utoipa::path(get, path = "/v1/accounts/{id}/instances/{env}/revisions/diff", tag = "revisions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), DiffQuery),
+    responses((status = 200, body = DiffView), (status = 400, description = "`env` is neither `live` nor `test`, or a malformed parameter (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody)))]
 pub async fn compare(
     State(app): State<AppState>,
     caller: Caller,
@@ -112,12 +132,21 @@ pub async fn compare(
 
 /// A change: exactly one of `patch` (RFC 6902 JSON Patch), `merge` (RFC 7396 merge patch) or
 /// `config` (the whole document), applied to the instance's wanted revision.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateRevisionRequest)]
 pub struct CreateRequest {
+    /// RFC 6902 JSON Patch operations.
+    #[schema(value_type = Option<Vec<Object>>)]
     patch: Option<json_patch::Patch>,
+    /// An RFC 7396 merge patch.
+    #[schema(value_type = Option<serde_json::Value>)]
     merge: Option<serde_json::Value>,
+    /// The whole configuration.
+    #[schema(value_type = Option<serde_json::Value>)]
     config: Option<serde_json::Value>,
+    /// At most 500 characters; derived from the diff when absent or blank.
+    #[schema(max_length = 500)]
     summary: Option<String>,
     /// Only validate and show the diff.
     #[serde(default)]
@@ -126,6 +155,7 @@ pub struct CreateRequest {
     #[serde(default)]
     deploy: bool,
     /// `dashboard` when the dashboard makes the change; `api` otherwise.
+    #[schema(pattern = "^(dashboard|api)$")]
     source: Option<String>,
 }
 
@@ -148,6 +178,15 @@ fn patched(base: &InstanceConfig, request: &CreateRequest) -> Result<serde_json:
     Ok(document)
 }
 
+/// A new revision from exactly one of `patch`, `merge` or `config`; `dry_run` only validates.
+#[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/revisions", tag = "revisions", request_body = CreateRequest,
+    security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`.")),
+    responses((status = 200, description = "A dry run: whether the configuration is valid, and the diff.", body = ChangeView),
+        (status = 201, description = "The new revision (and its deployment when asked).", body = ChangeView),
+        (status = 400, description = "A malformed change, `env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody),
+        (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody),
+        (status = 409, description = "Nothing changes, or the instance is not running (`conflict`).", body = ErrorBody),
+        (status = 422, description = "The resulting configuration is invalid (`invalid_config`, with `errors`).", body = ErrorBody)))]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
@@ -182,13 +221,20 @@ pub async fn create(
     change.run(&app).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct WaitQuery {
+    /// Follow the rollout until it settles (at most a minute).
     #[serde(default)]
     wait: bool,
 }
 
+/// Makes a revision the wanted one and deploys it.
+#[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/revisions/{number}/deploy", tag = "revisions",
+    security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ("number" = i64, Path, description = "The revision number."), WaitQuery),
+    responses((status = 200, description = "Deployed, or failed and rolled back.", body = Deployment),
+        (status = 202, description = "Not settled yet (without `wait`, or after a minute).", body = Deployment), (status = 400, description = "`env` is neither `live` nor `test`, or a malformed parameter (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody),
+        (status = 409, description = "The instance is not running, or is deploying (`conflict`).", body = ErrorBody)))]
 pub async fn deploy_route(
     State(app): State<AppState>,
     caller: Caller,
@@ -217,13 +263,21 @@ fn deployment_response(deployment: Deployment) -> Response {
     (status, axum::Json(deployment)).into_response()
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackRequest {
     /// The revision to go back to; by default the newest healthy revision before the current.
     revision: Option<i64>,
 }
 
+/// Deploys an earlier revision (by default the newest healthy one before the current). The
+/// body is optional.
+#[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/rollback", tag = "revisions",
+    request_body(content = RollbackRequest, content_type = "application/json", description = "Optional: an empty body is `{}`."),
+    security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), WaitQuery),
+    responses((status = 200, description = "Deployed, or failed and rolled back.", body = Deployment),
+        (status = 202, description = "Not settled yet (without `wait`, or after a minute).", body = Deployment), (status = 400, description = "`env` is neither `live` nor `test`, or a malformed parameter (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody),
+        (status = 409, description = "Nothing to roll back to, the instance already runs it, or it is not running (`conflict`).", body = ErrorBody)))]
 pub async fn rollback(
     State(app): State<AppState>,
     caller: Caller,
@@ -260,12 +314,20 @@ pub async fn rollback(
     Ok(deployment_response(deployment))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
+    /// `yaml` (the default) or `json`.
+    #[param(pattern = "^(yaml|json)$")]
     format: Option<String>,
 }
 
+/// A revision's configuration as a YAML or JSON file.
+#[utoipa::path(get, path = "/v1/accounts/{id}/instances/{env}/revisions/{number}/export", tag = "revisions",
+    security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ("number" = i64, Path, description = "The revision number."), ExportQuery),
+    responses((status = 200, description = "The configuration, as an attachment.",
+            content((Object = "application/yaml"), (Object = "application/json"))),
+        (status = 400, description = "`env` is neither `live` nor `test`, or a malformed parameter (`invalid_request`).", body = ErrorBody), (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody)))]
 pub async fn export(
     State(app): State<AppState>,
     caller: Caller,
@@ -309,17 +371,33 @@ pub async fn export(
     Ok(response)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
+    /// Only validate and show the diff.
     #[serde(default)]
     dry_run: bool,
+    /// Deploy the new revision at once.
     #[serde(default)]
     deploy: bool,
+    /// At most 500 characters.
+    #[param(max_length = 500)]
     summary: Option<String>,
 }
 
 /// `POST .../revisions/import` with a YAML (or JSON) body: the whole configuration.
+/// A new revision from a whole configuration in YAML (or JSON).
+#[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/revisions/import", tag = "revisions",
+    request_body(description = "The whole configuration, as YAML or JSON.",
+        content((String = "application/yaml"), (Object = "application/json"))),
+    security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ImportQuery),
+    responses((status = 200, description = "A dry run: whether the configuration is valid, and the diff.", body = ChangeView),
+        (status = 201, description = "The new revision (and its deployment when asked).", body = ChangeView),
+        (status = 400, description = "A malformed change, `env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody),
+        (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody),
+        (status = 415, description = "The body is not YAML or JSON (`unsupported_media_type`).", body = ErrorBody),
+        (status = 409, description = "Nothing changes, or the instance is not running (`conflict`).", body = ErrorBody),
+        (status = 422, description = "The resulting configuration is invalid (`invalid_config`, with `errors`).", body = ErrorBody)))]
 pub async fn import(
     State(app): State<AppState>,
     caller: Caller,
@@ -368,9 +446,10 @@ pub async fn import(
     .await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromoteRequest {
+    /// Only validate and show the diff.
     #[serde(default)]
     dry_run: bool,
     /// Deploy on live at once (the default); `false` only creates the revision.
@@ -380,6 +459,17 @@ pub struct PromoteRequest {
 /// `POST /v1/accounts/{id}/instances/live/promote`: the test instance's current configuration
 /// becomes a new live revision, except what belongs to each environment (origins, redirect
 /// URIs, the mail link base).
+/// The test instance's deployed configuration becomes a new live revision (origins, redirect
+/// URIs and the mail link base stay live's). The body is optional.
+#[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/promote", tag = "revisions",
+    request_body(content = PromoteRequest, content_type = "application/json", description = "Optional: an empty body is `{}`."),
+    security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = String, Path, pattern = "^live$", description = "`live`: promotion copies test to live.")),
+    responses((status = 200, description = "A dry run: whether the configuration is valid, and the diff.", body = ChangeView),
+        (status = 201, description = "The new revision (and its deployment when asked).", body = ChangeView),
+        (status = 400, description = "A malformed change, `env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody),
+        (status = 404, description = "No such account, instance or revision (`not_found`).", body = ErrorBody),
+        (status = 409, description = "The test instance has no deployed revision, nothing changes, or the instance is not running (`conflict`).", body = ErrorBody),
+        (status = 422, description = "The resulting configuration is invalid (`invalid_config`, with `errors`).", body = ErrorBody)))]
 pub async fn promote(
     State(app): State<AppState>,
     caller: Caller,
@@ -427,33 +517,15 @@ pub async fn promote(
 }
 
 /// This module's routes.
-pub fn router() -> axum::Router<crate::AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route(
-            "/v1/accounts/{id}/instances/{env}/revisions",
-            get(list).post(create),
-        )
-        .route(
-            "/v1/accounts/{id}/instances/{env}/revisions/diff",
-            get(compare),
-        )
-        .route(
-            "/v1/accounts/{id}/instances/{env}/revisions/import",
-            post(import),
-        )
-        .route(
-            "/v1/accounts/{id}/instances/{env}/revisions/{number}",
-            get(self::get),
-        )
-        .route(
-            "/v1/accounts/{id}/instances/{env}/revisions/{number}/deploy",
-            post(deploy_route),
-        )
-        .route(
-            "/v1/accounts/{id}/instances/{env}/revisions/{number}/export",
-            get(export),
-        )
-        .route("/v1/accounts/{id}/instances/{env}/rollback", post(rollback))
-        .route("/v1/accounts/{id}/instances/{env}/promote", post(promote))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(compare))
+        .routes(routes!(import))
+        .routes(routes!(self::get))
+        .routes(routes!(deploy_route))
+        .routes(routes!(export))
+        .routes(routes!(rollback))
+        .routes(routes!(promote))
 }

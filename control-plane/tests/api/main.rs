@@ -2,6 +2,7 @@
 
 mod accounts;
 mod billing;
+mod cli;
 mod dashboard;
 mod fake_cluster;
 mod faults;
@@ -12,6 +13,7 @@ mod kubernetes;
 mod lifecycle;
 mod live_authorization;
 mod local_provisioner;
+mod openapi;
 mod revisions;
 mod stripe;
 mod web_headers;

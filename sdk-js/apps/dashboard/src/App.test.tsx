@@ -8,7 +8,7 @@ import { App } from './App';
 import { FakeControlPlane, json } from '../test/fake-control-plane';
 
 const PASSWORD = 'correct horse battery';
-const platform = { instance_id: 'ins_platform', gateway_url: 'http://gateway.test', publishable_key: 'ask_live_platform' };
+const platform = { instance_id: 'ins_platform', gateway_url: 'http://gateway.test', publishable_key: 'ask_live_platform', sdk: null };
 
 function setup({ verify = false, strict = false, lookup }: { verify?: boolean; strict?: boolean; lookup?: () => Response } = {}) {
   const platformInstance = new FakeInstance({ requireEmailVerification: verify });

@@ -7,6 +7,7 @@ import type {
   Capabilities,
   ChangeResult,
   Customization,
+  CustomizationList,
   Deployment,
   DevMailbox,
   Download,
@@ -18,7 +19,6 @@ import type {
   OpsInstance,
   Plan,
   Platform,
-  Quota,
   Region,
   Revision,
   RevisionDiff,
@@ -218,7 +218,7 @@ export function createControlPlane(options: ControlPlaneOptions) {
     },
     customizations: {
       list: (id: string, env: Environment) =>
-        json<{ data: Customization[]; quota: Quota }>('GET', `${inst(id, env)}/customizations`),
+        json<CustomizationList>('GET', `${inst(id, env)}/customizations`),
       propose: (id: string, env: Environment, prompt: string) =>
         json<Customization>('POST', `${inst(id, env)}/customizations`, { body: { prompt } }),
       modify: (id: string, env: Environment, cid: string, prompt: string) =>

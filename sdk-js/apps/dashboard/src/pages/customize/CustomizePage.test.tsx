@@ -24,6 +24,7 @@ function proposal(extra: Partial<Customization> = {}): Customization {
     updated_at: '2026-11-24T10:00:00Z',
     diff: { changes: [{ path: 'passwords.min_length', kind: 'changed', from: 8, to: 12 }], text: '' },
     quota: { used: 1, limit: 20 },
+    not_active: [],
     ...extra,
   };
 }
@@ -114,7 +115,7 @@ describe('<CustomizePage>', () => {
             summary: 'Require multi-factor authentication.',
             patch: [{ op: 'replace', path: '/auth/mfa/required', value: true }],
             diff: { changes: [{ path: 'auth.mfa.required', kind: 'changed', from: false, to: true }], text: '' },
-            not_active: [{ path: 'auth.mfa', label: 'Multi-factor authentication' }],
+            not_active: [{ path: 'auth.mfa', label: 'Multi-factor authentication', active: false }],
           })
         : proposal({ summary: 'Passwords already need 12 characters.', patch: [], diff: { changes: [], text: '' } }),
     );

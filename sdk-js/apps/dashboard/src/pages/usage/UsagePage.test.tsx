@@ -21,6 +21,7 @@ function usage(extra: Partial<Usage> = {}): Usage {
     environment: 'live',
     plan: 'pro',
     measured_at: '2026-11-24T17:00:00Z',
+    users: 130,
     monthly_active_users: { used: 12, limit: 10000 },
     organizations: { used: 85, limit: 100 },
     members_per_organization: {

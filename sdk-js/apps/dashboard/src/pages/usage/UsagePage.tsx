@@ -88,7 +88,7 @@ function UsageView({ usage }: { usage: Usage }) {
     <>
       <p className="hint">
         Plan <strong>{usage.plan}</strong>
-        {usage.users !== undefined && <>, {plural(usage.users, 'user')} in all</>}, measured {formatTime(usage.measured_at)}.
+        , {plural(usage.users, 'user')} in all, measured {formatTime(usage.measured_at)}.
       </p>
       <div className="cards">
         <MeterCard title="Monthly active users" meter={usage.monthly_active_users} hint="Users who signed in or refreshed a session in the last 30 days (UTC days, today included)." />
