@@ -175,6 +175,18 @@ impl Db {
         self.writer.close().await;
     }
 
+    /// A write transaction. On SQLite it takes the write lock at `BEGIN` (`BEGIN IMMEDIATE`):
+    /// a transaction that reads before it writes would otherwise have to upgrade its lock, and
+    /// SQLite refuses that at once ("database is locked", no busy wait) while another
+    /// connection to the file — another process, or the gateway's pool in `authstack dev` —
+    /// is writing. PostgreSQL needs nothing more than `BEGIN`.
+    pub async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
+        }
+    }
+
     /// A transaction that may only see `scope`'s rows. On PostgreSQL this sets the
     /// `authstack.org_id` setting that the row-level security policies check; the code scopes
     /// every organization query by id as well, so SQLite needs nothing more.
@@ -183,8 +195,11 @@ impl Db {
         scope: Scope<'_>,
         write: bool,
     ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
-        let pool = if write { &self.writer } else { &self.pool };
-        let mut tx = pool.begin().await?;
+        let mut tx = if write {
+            self.begin_write().await?
+        } else {
+            self.pool.begin().await?
+        };
         if self.backend == Backend::Postgres {
             let value = match scope {
                 Scope::Organization(id) => id,
@@ -339,6 +354,50 @@ mod tests {
                 .expect("pragma");
             let mode: String = row.try_get(0).expect("mode");
             assert_eq!(mode, "wal");
+        }
+    }
+
+    /// Two handles on one SQLite file (two processes, or the gateway's pool beside the control
+    /// plane's in `authstack dev`): a write transaction that reads before it writes waits for
+    /// the other writer instead of failing with "database is locked".
+    #[tokio::test]
+    async fn a_write_transaction_that_reads_first_waits_for_another_writer() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let one = Db::connect(None, dir.path()).await.expect("opens");
+        let other = Db::connect(None, dir.path()).await.expect("opens again");
+        for db in [&one, &other] {
+            sqlx::query("CREATE TABLE IF NOT EXISTS t (n BIGINT)")
+                .execute(&db.writer)
+                .await
+                .expect("table");
+        }
+        for round in 0..20 {
+            let mut reader_first = one.begin_write().await.expect("begin");
+            let count: i64 = sqlx::query("SELECT COUNT(*) FROM t")
+                .fetch_one(&mut *reader_first)
+                .await
+                .expect("read")
+                .try_get(0)
+                .expect("count");
+            let writer = tokio::spawn({
+                let other = other.clone();
+                async move {
+                    let mut tx = other.begin_write().await.expect("begin other");
+                    sqlx::query("INSERT INTO t (n) VALUES (0)")
+                        .execute(&mut *tx)
+                        .await
+                        .expect("other writes");
+                    tx.commit().await.expect("other commits");
+                }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            sqlx::query("INSERT INTO t (n) VALUES ($1)")
+                .bind(count + round)
+                .execute(&mut *reader_first)
+                .await
+                .expect("writes after reading");
+            reader_first.commit().await.expect("commits");
+            writer.await.expect("other writer");
         }
     }
 }

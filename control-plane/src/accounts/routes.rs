@@ -119,7 +119,7 @@ pub async fn create_account(
         stripe_customer_id: None,
         created_at: app.clock.now(),
     };
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     sqlx::query(
         "INSERT INTO accounts (id, organization_id, name, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
     )

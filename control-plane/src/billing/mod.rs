@@ -108,7 +108,7 @@ pub async fn subscribe(
                 })
                 .await?;
             let now = app.clock.now();
-            let mut tx = app.db.writer.begin().await?;
+            let mut tx = app.db.begin_write().await?;
             sqlx::query(
                 "INSERT INTO subscriptions (account_id, plan, region, status, provider, stripe_checkout_session_id, created_at, updated_at) \
                  VALUES ($1, $2, $3, 'pending', 'stripe', $4, $5, $5) \
@@ -177,7 +177,7 @@ pub async fn activate(
     provider: &str,
 ) -> Result<()> {
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     app.db
         .lock(&mut tx, &format!("subscription:{account_id}"))
         .await?;
@@ -289,7 +289,7 @@ pub async fn cancel(app: &AppState, caller: &Caller, account: &Account) -> Resul
         return Ok(());
     }
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     stop_instances(app, &mut tx, &account.id, "canceled").await?;
     audit::record(
         &mut *tx,
@@ -348,7 +348,7 @@ pub async fn tick(app: &AppState) -> Result<()> {
     .map(|row| Ok((row.try_get("account_id")?, row.try_get("status")?)))
     .collect::<sqlx::Result<_>>()?;
     for (account_id, status) in due {
-        let mut tx = app.db.writer.begin().await?;
+        let mut tx = app.db.begin_write().await?;
         let action = match status.as_str() {
             "past_due" => {
                 stop_instances(app, &mut tx, &account_id, "suspended").await?;

@@ -76,7 +76,7 @@ pub async fn stripe(
 /// Applies `event` once; false when it had been applied before.
 pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO stripe_events (id, type, created, received_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (id) DO NOTHING",

@@ -187,7 +187,7 @@ pub async fn propose(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     super::insert(&mut *tx, &customization).await?;
     record(&mut tx, &account, &caller, &customization, now).await?;
     tx.commit().await?;
@@ -367,7 +367,7 @@ pub async fn modify(
         _ => return Err(Error::invalid("send either prompt or patch")),
     }
     c.updated_at = now;
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     super::update(&mut *tx, &c).await?;
     audit::record(
         &mut *tx,
@@ -434,7 +434,7 @@ pub async fn cancel(
     c.status = Status::Cancelled;
     c.result = Some("cancelled; nothing was changed".into());
     c.updated_at = now;
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     super::update(&mut *tx, &c).await?;
     record(&mut tx, &account, &caller, &c, now).await?;
     tx.commit().await?;
@@ -569,7 +569,7 @@ pub async fn approve(
     c.status = status;
     c.result = Some(result);
     c.updated_at = now;
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     super::update(&mut *tx, &c).await?;
     record(&mut tx, &account, &caller, &c, now).await?;
     tx.commit().await?;

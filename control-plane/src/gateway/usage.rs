@@ -41,7 +41,7 @@ impl KeyUsage {
         }
         let count = pending.len();
         let result = async {
-            let mut tx = db.writer.begin().await?;
+            let mut tx = db.begin_write().await?;
             for (key_id, at) in pending {
                 sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
                     .bind(at)

@@ -165,7 +165,7 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
             match provisioner.apply(&spec, &progress).await {
                 Ok(endpoint) => {
                     let now = app.clock.now();
-                    let mut tx = app.db.writer.begin().await?;
+                    let mut tx = app.db.begin_write().await?;
                     sqlx::query(
                         "UPDATE instances SET state = 'ready', endpoint = $1, last_error = NULL, updated_at = $2 \
                          WHERE id = $3 AND desired = 'running'",
@@ -228,7 +228,7 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
             transition(app, &instance.id, State::Deleting, "deleting", None).await?;
             provisioner.delete(&instance_ref(&instance)).await?;
             let now = app.clock.now();
-            let mut tx = app.db.writer.begin().await?;
+            let mut tx = app.db.begin_write().await?;
             sqlx::query(
                 "UPDATE api_keys SET revoked_at = $1 WHERE instance_id = $2 AND revoked_at IS NULL",
             )
@@ -299,7 +299,7 @@ async fn roll_back(
     detail: &str,
 ) -> anyhow::Result<()> {
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     crate::revisions::set_outcome(
         &mut *tx,
         &instance.id,
@@ -405,7 +405,7 @@ async fn transition(
     detail: Option<&str>,
 ) -> anyhow::Result<()> {
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     let last_error = if state == State::Failed { detail } else { None };
     sqlx::query("UPDATE instances SET state = $1, last_error = COALESCE($2, last_error), updated_at = $3 WHERE id = $4")
         .bind(state.as_str())

@@ -117,7 +117,7 @@ pub async fn set_allowed_origins(
     config.security.allowed_origins = origins.clone();
     let now = app.clock.now();
     let encoded = serde_json::to_string(&origins).map_err(anyhow::Error::from)?;
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     if config != base.config {
         let number = crate::revisions::insert(
             &mut tx,

@@ -248,7 +248,7 @@ pub async fn create_for_account(
         Some(caller),
         now,
     );
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     store::insert(&mut *tx, &key.key, &hash).await?;
     audit::record(
         &mut *tx,
@@ -279,7 +279,7 @@ pub async fn rotate(
         )));
     }
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     let old = store::find(&mut *tx, key_id)
         .await?
         .filter(|k| k.account_id.as_deref() == Some(account_id))
@@ -325,7 +325,7 @@ pub async fn rotate(
 /// Revokes `key_id` at once (again is a no-op).
 pub async fn revoke(app: &App, account_id: &str, caller: &Caller, key_id: &str) -> Result<()> {
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     let key = store::find(&mut *tx, key_id)
         .await?
         .filter(|k| k.account_id.as_deref() == Some(account_id))

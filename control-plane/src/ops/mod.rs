@@ -148,7 +148,7 @@ pub async fn reconcile(
         .await?
         .ok_or(Error::NotFound("instance"))?;
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     if instance.state == instances::State::Failed {
         // Retry at once rather than after the usual back-off.
         sqlx::query("UPDATE instances SET updated_at = $1 WHERE id = $2")

@@ -42,7 +42,7 @@ pub(crate) async fn allow_dashboard(app: &App, addr: SocketAddr) -> anyhow::Resu
     }
     origins.extend(app.config.dashboard_origins.iter().cloned());
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     sqlx::query("UPDATE instances SET allowed_origins = $1 WHERE id = $2")
         .bind(serde_json::to_string(&origins)?)
         .bind(&app.platform.instance_id)
@@ -70,7 +70,7 @@ pub(crate) async fn platform_instance(
     let id = db::new_id("ins");
     let secrets = InstanceSecrets::generate();
     let now = clock.now();
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO instances (id, account_id, environment, region, plan, state, desired, revision, \
          endpoint, allowed_origins, secrets, created_at, updated_at) \

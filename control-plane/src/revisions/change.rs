@@ -153,7 +153,7 @@ pub async fn create_revision(
     author: &str,
 ) -> Result<i64> {
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     let number = super::insert(
         &mut tx,
         &instance.id,

@@ -48,7 +48,7 @@ pub async fn deploy(
     }
     let target = revision(app, instance, number).await?;
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     sqlx::query(
         "UPDATE instances SET revision = $1, last_error = NULL, updated_at = $2 WHERE id = $3",
     )

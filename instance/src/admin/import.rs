@@ -96,7 +96,7 @@ pub async fn import_batch(
     now: UnixTime,
 ) -> Result<ImportReport> {
     let mut report = ImportReport::default();
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     for (index, row) in rows {
         let email = Some(row.email.clone());
         match validate(row, now) {

@@ -20,7 +20,7 @@ use crate::users::{EmailAddress, User, store as users};
 pub async fn verify_email(app: &AppState, token: &str, client: &Client) -> Result<User> {
     const INVALID: Error = Error::InvalidGrant("the verification link is invalid, used or expired");
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     let redeemed = emailed::redeem(&mut *tx, Purpose::EmailVerification, token, now)
         .await?
         .ok_or(INVALID)?;
@@ -58,7 +58,7 @@ pub async fn reset_password(
         .check_policy(&config.passwords, password, None)?;
     let hash = app.passwords.hash(password).await?;
     let now = app.clock.now();
-    let mut tx = app.db.writer.begin().await?;
+    let mut tx = app.db.begin_write().await?;
     let Some(redeemed) = emailed::redeem(&mut *tx, Purpose::PasswordReset, token, now).await?
     else {
         return Err(Error::InvalidGrant(

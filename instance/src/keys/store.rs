@@ -59,7 +59,7 @@ async fn insert_with<'e, E: sqlx::AnyExecutor<'e>>(
 
 /// Retires the active key and makes `key` the active one, atomically.
 pub async fn rotate_to(db: &Db, key: &StoredKey, now: UnixTime) -> sqlx::Result<()> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
         .bind(now)
         .execute(&mut *tx)

@@ -18,7 +18,7 @@ pub async fn reserve(
     at_ms: i64,
     attempt: &str,
 ) -> sqlx::Result<Verdict> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     if db.backend == Backend::Postgres {
         let mut keys: Vec<&str> = slots.iter().map(|s| s.key).collect();
         keys.sort_unstable();
@@ -62,7 +62,7 @@ pub async fn reserve(
 
 /// Takes back the events of `attempt` (it succeeded).
 pub async fn release(db: &Db, keys: &[String], at_ms: i64, attempt: &str) -> sqlx::Result<()> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     for key in keys {
         sqlx::query("DELETE FROM rate_limit_events WHERE key = $1 AND at_ms = $2 AND attempt = $3")
             .bind(key)

@@ -28,7 +28,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Session> {
 
 /// Creates the session and its first refresh token together.
 pub async fn insert(db: &Db, session: &Session, refresh_hash: &str) -> sqlx::Result<()> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO sessions (id, user_id, amr, ip, user_agent, created_at, last_active_at, expires_at, org_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -98,7 +98,7 @@ pub async fn rotate(
 ) -> sqlx::Result<bool> {
     let (session_id, last_active_at) = session;
     let today = crate::admin::usage::day(now);
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     let claimed = sqlx::query(
         "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
          AND EXISTS (SELECT 1 FROM sessions WHERE id = $3 AND revoked_at IS NULL)",

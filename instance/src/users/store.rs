@@ -138,7 +138,7 @@ pub async fn mark_email_verified<'e, E: sqlx::AnyExecutor<'e>>(
 }
 
 pub async fn record_login(db: &Db, id: &str, now: UnixTime) -> sqlx::Result<()> {
-    let mut tx = db.writer.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)
