@@ -11,8 +11,10 @@
 use utoipa::OpenApi;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr, Schema};
 use utoipa_axum::router::OpenApiRouter;
+
+use authstack_instance::http::openapi::{add, operations_mut};
 
 use crate::AppState;
 
@@ -135,14 +137,7 @@ const BEARER: [(&str, &str); 3] = [
 fn add_common_responses(spec: &mut utoipa::openapi::OpenApi) {
     for (path, item) in spec.paths.paths.iter_mut() {
         let raw = RAW_BODY.contains(&path.as_str());
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
+        for operation in operations_mut(item) {
             let takes_json = operation
                 .request_body
                 .as_ref()
@@ -157,28 +152,6 @@ fn add_common_responses(spec: &mut utoipa::openapi::OpenApi) {
                 add(operation, &BEARER);
             }
         }
-    }
-}
-
-fn add(operation: &mut Operation, responses: &[(&str, &str)]) {
-    for (status, description) in responses {
-        operation
-            .responses
-            .responses
-            .entry((*status).to_owned())
-            .or_insert_with(|| {
-                RefOr::T(
-                    ResponseBuilder::new()
-                        .description(*description)
-                        .content(
-                            "application/json",
-                            ContentBuilder::new()
-                                .schema(Some(Ref::from_schema_name("ErrorBody")))
-                                .build(),
-                        )
-                        .build(),
-                )
-            });
     }
 }
 
@@ -208,14 +181,7 @@ fn unique_operation_ids(spec: &mut utoipa::openapi::OpenApi) {
     let mut seen = std::collections::HashMap::<String, usize>::new();
     let mut each = |visit: &mut dyn FnMut(&mut Operation)| {
         for item in spec.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations_mut(item) {
                 visit(operation);
             }
         }

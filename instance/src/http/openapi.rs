@@ -5,7 +5,7 @@
 //! [`Admin`](super::Admin)). A status a handler documents itself keeps its own description.
 //! Also what utoipa's attributes cannot say: [`mutually_exclusive`] fields.
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 
 const BODY: [(&str, &str); 3] = [
@@ -45,17 +45,23 @@ const ADMIN_KEY: [(&str, &str); 2] = [
 /// Adds the extractors' error responses to every operation of `spec`.
 pub fn add_common_responses(spec: &mut OpenApi) {
     for item in spec.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
+        for operation in operations_mut(item) {
             add_to_operation(operation);
         }
     }
+}
+
+/// The operations of a path item (those this API uses: GET, PUT, POST, DELETE, PATCH).
+pub fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn add_to_operation(operation: &mut Operation) {
@@ -86,7 +92,8 @@ fn add_to_operation(operation: &mut Operation) {
     }
 }
 
-fn add(operation: &mut Operation, responses: &[(&str, &str)]) {
+/// Adds each `(status, description)` not documented yet, with the `ErrorBody` schema.
+pub fn add(operation: &mut Operation, responses: &[(&str, &str)]) {
     for (status, description) in responses {
         operation
             .responses
