@@ -12,7 +12,7 @@ use crate::AppState;
 
 /// Whether `path` is an API path (JSON answers), not one of the dashboard's files.
 pub fn is_api(path: &str) -> bool {
-    ["/v1/", "/.well-known/", "/openapi"]
+    ["/v1/", "/.well-known/", "/openapi", "/platform/"]
         .iter()
         .any(|prefix| path.starts_with(prefix))
 }

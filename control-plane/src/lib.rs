@@ -30,6 +30,7 @@ pub mod ops;
 pub mod platform;
 pub mod provisioner;
 pub mod revisions;
+pub mod session;
 pub mod web;
 
 use axum::Router;
@@ -67,6 +68,7 @@ pub fn router(app: AppState) -> Router {
             get(|| async { axum::Json(serde_json::json!({ "status": "ready" })) }),
         )
         .merge(api)
+        .merge(session::routes::router())
         .route(
             "/openapi.json",
             get(move || async move { axum::Json(spec.as_ref().clone()) }),

@@ -198,6 +198,14 @@ test('the dashboard: sign-up to ready instances, keys, an end user, customize an
       await settled(page);
       await A.look('accounts-first-visit');
 
+      // No script of the page can read a refresh token: the control plane keeps it in an
+      // HttpOnly cookie and the SDK stores a handle. A reload restores the session with it.
+      const readable = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie);
+      assert.ok(!/rt_[A-Za-z0-9_-]{40}/.test(readable), `a refresh token is readable by the page: ${readable}`);
+      assert.ok(readable.includes('bff_'), `the SDK holds the handle: ${readable}`);
+      await page.reload();
+      await page.getByRole('heading', { name: 'Accounts', level: 1 }).waitFor();
+
       const create = page.locator('form').filter({ has: page.getByRole('heading', { name: 'Create an account' }) });
       await create.getByLabel('Account name').fill(accountName);
       await create.getByRole('button', { name: 'Create account' }).click();

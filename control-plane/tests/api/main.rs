@@ -4,6 +4,7 @@ mod accounts;
 mod billing;
 mod cli;
 mod dashboard;
+mod dashboard_session;
 mod fake_cluster;
 mod faults;
 mod first_hour;

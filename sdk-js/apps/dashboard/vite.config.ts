@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const packages = path.resolve(here, '../../packages');
-// `vite dev` forwards the control-plane API; the built app calls its own origin.
+// `vite dev` forwards the control-plane API and its relay of the platform instance (`/platform`);
+// the built app calls its own origin.
 const controlPlane = process.env.AUTHSTACK_CONTROL_PLANE_URL ?? 'http://127.0.0.1:7400';
 
 export default defineConfig({
@@ -20,8 +21,8 @@ export default defineConfig({
       { find: '@authstack/client', replacement: path.join(packages, 'client/src/index.ts') },
     ],
   },
-  server: { host: '127.0.0.1', port: 5174, proxy: { '/v1': controlPlane } },
-  preview: { host: '127.0.0.1', port: 4174, proxy: { '/v1': controlPlane } },
+  server: { host: '127.0.0.1', port: 5174, proxy: { '/v1': controlPlane, '/platform': controlPlane } },
+  preview: { host: '127.0.0.1', port: 4174, proxy: { '/v1': controlPlane, '/platform': controlPlane } },
   build: { outDir: 'dist', emptyOutDir: true },
   test: {
     environment: 'jsdom',

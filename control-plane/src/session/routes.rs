@@ -1,0 +1,186 @@
+//! `/platform/v1/…`: the platform instance's API relayed on the dashboard's own origin, with
+//! refresh tokens kept in a cookie (see the module above).
+//!
+//! Only this origin's scripts may use it: the platform's publishable key must be sent in
+//! `X-AuthStack-Key` (a custom header, which a cross-site form or image cannot send and which a
+//! cross-origin script could send only after a preflight this origin never answers), a request
+//! that names another `Origin` is refused, and the cookie is `SameSite=Strict`.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::response::Response;
+use secrecy::ExposeSecret;
+use subtle::ConstantTimeEq;
+
+use super::{
+    PREFIX, SEAL_CONTEXT, clear_cookie, cookie_value, refresh_body, revoke_form, set_cookie,
+};
+use crate::AppState;
+use crate::error::{Error, Result};
+
+/// Requests to the platform are small (credentials, names).
+const REQUEST_LIMIT: usize = 64 * 1024;
+/// Answers are read whole, to move a refresh token out of them.
+const RESPONSE_LIMIT: usize = 4 * 1024 * 1024;
+const KEY_HEADER: HeaderName = HeaderName::from_static("x-authstack-key");
+
+/// Request headers the platform instance sees; everything else (cookies included) stays here.
+const REQUEST_HEADERS: [HeaderName; 6] = [
+    header::ACCEPT,
+    header::ACCEPT_LANGUAGE,
+    header::AUTHORIZATION,
+    header::CONTENT_TYPE,
+    header::USER_AGENT,
+    HeaderName::from_static("x-request-id"),
+];
+
+/// Answer headers passed back; the platform's own cookies, if it ever set any, are not.
+const RESPONSE_HEADERS: [HeaderName; 5] = [
+    header::CONTENT_TYPE,
+    header::RETRY_AFTER,
+    header::WWW_AUTHENTICATE,
+    header::CONTENT_LANGUAGE,
+    header::LINK,
+];
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/platform/{*path}", axum::routing::any(relay))
+}
+
+/// What a request does to the cookie when the platform accepts it.
+enum Ends {
+    No,
+    /// Revocation of the cookie's own token, or a sign-out.
+    Session,
+}
+
+async fn relay(State(app): State<AppState>, request: Request) -> Result<Response> {
+    let (parts, body) = request.into_parts();
+    let path = parts
+        .uri
+        .path()
+        .strip_prefix(PREFIX)
+        .filter(|path| path.starts_with("/v1/"))
+        .ok_or(Error::NotFound("route"))?
+        .to_owned();
+    if let Some(origin) = parts.headers.get(header::ORIGIN)
+        && !same_origin(origin, parts.headers.get(header::HOST))
+    {
+        return Err(Error::Forbidden(
+            "the platform session is used only by the dashboard's own origin".into(),
+        ));
+    }
+    let key = crate::platform_publishable_key(&app).await?;
+    let presented = parts.headers.get(KEY_HEADER).map(HeaderValue::as_bytes);
+    if !presented.is_some_and(|p| bool::from(p.ct_eq(key.expose_secret().as_bytes()))) {
+        return Err(Error::InvalidApiKey);
+    }
+    let body = axum::body::to_bytes(body, REQUEST_LIMIT)
+        .await
+        .map_err(|_| Error::PayloadTooLarge)?;
+    // A cookie that does not open (another control plane's, or tampered with) counts as none.
+    let cookie = cookie_value(&parts.headers)
+        .and_then(|sealed| app.master.open(&sealed, SEAL_CONTEXT).ok())
+        .and_then(|token| String::from_utf8(token).ok());
+    let mut body = body.to_vec();
+    let mut ends = Ends::No;
+    match (&parts.method, path.as_str(), &cookie) {
+        (&Method::POST, "/v1/auth/refresh", Some(token)) => {
+            // A handle that is not the cookie's goes on as it is and is refused as any unknown
+            // refresh token is.
+            if let Some(forwarded) = refresh_body(&body, token) {
+                body = forwarded;
+            }
+        }
+        (&Method::POST, "/v1/auth/revoke", Some(token)) => {
+            if let Some(forwarded) = revoke_form(&body, token) {
+                body = forwarded;
+                ends = Ends::Session;
+            }
+        }
+        (&Method::POST, "/v1/auth/logout", _) => ends = Ends::Session,
+        _ => {}
+    }
+
+    let target = match parts.uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    };
+    let mut upstream = app
+        .platform
+        .request(&app.http, parts.method.clone(), &target)
+        .body(body);
+    for name in REQUEST_HEADERS {
+        for value in parts.headers.get_all(&name) {
+            upstream = upstream.header(&name, value);
+        }
+    }
+    // The platform limits sign-ins per client address: the browser's, as the gateway would.
+    if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+        upstream = upstream.header("x-forwarded-for", peer.ip().to_string());
+    }
+    let answer = upstream.send().await.map_err(|err| {
+        tracing::warn!(error = %err, "relaying to the platform instance failed");
+        if err.is_timeout() {
+            Error::UpstreamTimeout
+        } else {
+            Error::InstanceUnavailable
+        }
+    })?;
+    let status = answer.status();
+    let mut headers = axum::http::HeaderMap::new();
+    for name in RESPONSE_HEADERS {
+        for value in answer.headers().get_all(&name) {
+            headers.append(&name, value.clone());
+        }
+    }
+    let mut bytes = Vec::new();
+    let mut answer = answer;
+    while let Some(chunk) = answer
+        .chunk()
+        .await
+        .map_err(|_| Error::InstanceUnavailable)?
+    {
+        if bytes.len() + chunk.len() > RESPONSE_LIMIT {
+            return Err(Error::BadGateway(
+                "the platform's answer is too large".into(),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+
+    let secure = app.dashboard_url.starts_with("https://");
+    if status.is_success() {
+        if let Some((rewritten, token)) = super::take_refresh_token(&bytes) {
+            let lifetime = crate::platform::instance_config(&app.dashboard_url)
+                .tokens
+                .session_lifetime_secs;
+            let sealed = app.master.seal(token.as_bytes(), SEAL_CONTEXT)?;
+            let cookie = set_cookie(&sealed, lifetime, secure)
+                .ok_or_else(|| anyhow::anyhow!("a sealed value is not base64"))?;
+            headers.append(header::SET_COOKIE, cookie);
+            bytes = rewritten;
+        } else if matches!(ends, Ends::Session) {
+            headers.append(header::SET_COOKIE, clear_cookie(secure));
+        }
+    }
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    Ok(response)
+}
+
+/// Whether `Origin` names the host the request was sent to (the scheme is not compared: TLS
+/// may end in front of the control plane).
+fn same_origin(origin: &HeaderValue, host: Option<&HeaderValue>) -> bool {
+    let (Ok(origin), Some(Ok(host))) = (origin.to_str(), host.map(HeaderValue::to_str)) else {
+        return false;
+    };
+    origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .is_some_and(|authority| authority.eq_ignore_ascii_case(host))
+}
