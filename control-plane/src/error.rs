@@ -32,6 +32,10 @@ pub enum Error {
     OriginNotAllowed(String),
     #[error("the instance is not available right now; retry shortly")]
     InstanceUnavailable,
+    /// The instance is not meant to be running now (its state: suspended, provisioning, ...):
+    /// nothing to retry until that changes.
+    #[error("the instance is {0}, not running: this is answered once it runs")]
+    InstanceNotRunning(&'static str),
     #[error("the instance did not answer in time")]
     UpstreamTimeout,
     #[error("{0}")]
@@ -74,6 +78,7 @@ impl Error {
             Error::OriginNotAllowed(_) => "origin_not_allowed",
             Error::ReauthenticationRequired => "reauthentication_required",
             Error::InstanceUnavailable => "instance_unavailable",
+            Error::InstanceNotRunning(_) => "instance_not_running",
             Error::UpstreamTimeout => "upstream_timeout",
             Error::InvalidSignature(_) => "invalid_signature",
             Error::RateLimited { .. } => "rate_limited",
@@ -95,7 +100,9 @@ impl Error {
                 StatusCode::FORBIDDEN
             }
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) | Error::RegionUnavailable(_) => StatusCode::CONFLICT,
+            Error::Conflict(_) | Error::RegionUnavailable(_) | Error::InstanceNotRunning(_) => {
+                StatusCode::CONFLICT
+            }
             Error::InstanceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

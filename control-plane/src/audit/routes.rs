@@ -89,16 +89,16 @@ pub async fn all_events(
     respond(&app, None, &query).await
 }
 
+/// An RFC 3339 bound; present but empty is as malformed as any other non-timestamp.
 fn time(field: &str, raw: Option<&str>) -> Result<Option<i64>> {
-    raw.filter(|t| !t.is_empty())
-        .map(|text| {
-            parse_rfc3339(text).ok_or_else(|| {
-                Error::invalid(format!(
-                    "{field} must be an RFC 3339 timestamp (2026-11-24T00:00:00Z)"
-                ))
-            })
+    raw.map(|text| {
+        parse_rfc3339(text).ok_or_else(|| {
+            Error::invalid(format!(
+                "{field} must be an RFC 3339 timestamp (2026-11-24T00:00:00Z)"
+            ))
         })
-        .transpose()
+    })
+    .transpose()
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {

@@ -302,7 +302,7 @@ pub struct ModifyRequest {
     #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     prompt: Option<String>,
     /// A JSON Patch edited by hand.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<crate::revisions::routes::JsonPatchOperation>>)]
     patch: Option<json_patch::Patch>,
 }
 

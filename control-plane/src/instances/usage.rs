@@ -50,18 +50,20 @@ pub struct Usage {
     responses((status = 200, body = Usage),
         (status = 400, description = "`env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody),
         (status = 404, description = "No such account, or it has no instance of that environment (`not_found`).", body = ErrorBody),
-        (status = 503, description = "The instance is not running or did not answer (`instance_unavailable`).", body = ErrorBody)))]
+        (status = 409, description = "The instance is not running: suspended, still provisioning, failed or being deleted (`instance_not_running`).", body = ErrorBody),
+        (status = 503, description = "The instance should be running but did not answer (`instance_unavailable`).", body = ErrorBody)))]
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
     Path((id, env)): Path<(String, String)>,
 ) -> Result<axum::Json<Usage>> {
     let (_, instance) = instance_for(&app, &caller, &id, &env, "instances:read").await?;
+    // Suspended, provisioning, failed ...: a state of the account, not a fault of the service.
     if !matches!(
         instance.state,
         InstanceState::Ready | InstanceState::Updating
     ) {
-        return Err(Error::InstanceUnavailable);
+        return Err(Error::InstanceNotRunning(instance.state.as_str()));
     }
     let secrets = instance.secrets(&app)?;
     let response = app

@@ -75,6 +75,10 @@ pub async fn create(
 pub struct RotateRequest {
     /// How long the old key keeps working (0 = stop now); default one day, at most 30 days.
     #[schema(minimum = 0, maximum = 2_592_000)]
+    #[serde(
+        default,
+        deserialize_with = "authstack_instance::http::optional_integer"
+    )]
     grace_period_secs: Option<i64>,
 }
 

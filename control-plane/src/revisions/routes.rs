@@ -130,6 +130,46 @@ pub async fn compare(
     }))
 }
 
+/// One RFC 6902 JSON Patch operation, as the OpenAPI document describes it (the body is read
+/// with `json_patch::Patch`, which takes exactly these shapes).
+#[derive(utoipa::ToSchema)]
+#[serde(tag = "op", rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum JsonPatchOperation {
+    Add {
+        /// A JSON Pointer (RFC 6901): empty, or `/` and the path.
+        #[schema(pattern = r"^(/[\s\S]*)?$")]
+        path: String,
+        value: serde_json::Value,
+    },
+    Remove {
+        #[schema(pattern = r"^(/[\s\S]*)?$")]
+        path: String,
+    },
+    Replace {
+        #[schema(pattern = r"^(/[\s\S]*)?$")]
+        path: String,
+        value: serde_json::Value,
+    },
+    Move {
+        #[schema(pattern = r"^(/[\s\S]*)?$")]
+        from: String,
+        #[schema(pattern = r"^(/[\s\S]*)?$")]
+        path: String,
+    },
+    Copy {
+        #[schema(pattern = r"^(/[\s\S]*)?$")]
+        from: String,
+        #[schema(pattern = r"^(/[\s\S]*)?$")]
+        path: String,
+    },
+    Test {
+        #[schema(pattern = r"^(/[\s\S]*)?$")]
+        path: String,
+        value: serde_json::Value,
+    },
+}
+
 /// A change: exactly one of `patch` (RFC 6902 JSON Patch), `merge` (RFC 7396 merge patch) or
 /// `config` (the whole document), applied to the instance's wanted revision.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -137,7 +177,7 @@ pub async fn compare(
 #[schema(as = CreateRevisionRequest)]
 pub struct CreateRequest {
     /// RFC 6902 JSON Patch operations.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<JsonPatchOperation>>)]
     patch: Option<json_patch::Patch>,
     /// An RFC 7396 merge patch.
     #[schema(value_type = Option<serde_json::Value>)]
@@ -267,6 +307,10 @@ fn deployment_response(deployment: Deployment) -> Response {
 #[serde(deny_unknown_fields)]
 pub struct RollbackRequest {
     /// The revision to go back to; by default the newest healthy revision before the current.
+    #[serde(
+        default,
+        deserialize_with = "authstack_instance::http::optional_integer"
+    )]
     revision: Option<i64>,
 }
 
@@ -389,7 +433,7 @@ pub struct ImportQuery {
 /// A new revision from a whole configuration in YAML (or JSON).
 #[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/revisions/import", tag = "revisions",
     request_body(description = "The whole configuration, as YAML or JSON.",
-        content((String = "application/yaml"), (Object = "application/json"))),
+        content((Object = "application/yaml"), (Object = "application/json"))),
     security(("bearer" = [])), params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."), ImportQuery),
     responses((status = 200, description = "A dry run: whether the configuration is valid, and the diff.", body = ChangeView),
         (status = 201, description = "The new revision (and its deployment when asked).", body = ChangeView),

@@ -316,9 +316,10 @@ async fn the_audit_log_filters_pages_and_exports() {
     );
     assert!(actions(&get(format!("since={later}")).await).is_empty());
     assert!(actions(&get("until=2000-01-01T00:00:00Z".into()).await).is_empty());
-    get("since=yesterday".into())
-        .await
-        .assert_error(400, "invalid_request");
+    // A bound that is present must be a timestamp, an empty one included (schemathesis).
+    for bad in ["since=yesterday", "until="] {
+        get(bad.into()).await.assert_error(400, "invalid_request");
+    }
     get("format=xml".into())
         .await
         .assert_error(400, "invalid_request");

@@ -85,6 +85,16 @@ async fn plan_changes_roll_out_and_cancellation_deletes_data_after_retention() {
     cancelled.assert_ok(200);
     assert_eq!(cancelled.body["status"], "canceled");
     platform.wait_for_instances(&owner, "suspended").await;
+    // A suspended instance's usage is a state of the account (409), not an outage (503).
+    platform
+        .cp(
+            Method::GET,
+            &format!("/v1/accounts/{}/instances/live/usage", owner.account_id),
+            &owner.token,
+            None,
+        )
+        .await
+        .assert_error(409, "instance_not_running");
     platform
         .via_key(Method::GET, "/.well-known/jwks.json", &key, None, None)
         .await

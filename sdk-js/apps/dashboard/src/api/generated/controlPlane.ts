@@ -776,7 +776,7 @@ export interface components {
             /** @description An RFC 7396 merge patch. */
             merge?: unknown;
             /** @description RFC 6902 JSON Patch operations. */
-            patch?: Record<string, unknown>[] | null;
+            patch?: components["schemas"]["JsonPatchOperation"][] | null;
             /** @description `dashboard` when the dashboard makes the change; `api` otherwise. */
             source?: string | null;
             /** @description At most 500 characters; derived from the diff when absent or blank. */
@@ -950,6 +950,41 @@ export interface components {
             gateway_url: string;
             steps: components["schemas"]["Step"][];
         };
+        /**
+         * @description One RFC 6902 JSON Patch operation, as the OpenAPI document describes it (the body is read
+         *     with `json_patch::Patch`, which takes exactly these shapes).
+         */
+        JsonPatchOperation: {
+            /** @enum {string} */
+            op: "add";
+            /** @description A JSON Pointer (RFC 6901): empty, or `/` and the path. */
+            path: string;
+            value: unknown;
+        } | {
+            /** @enum {string} */
+            op: "remove";
+            path: string;
+        } | {
+            /** @enum {string} */
+            op: "replace";
+            path: string;
+            value: unknown;
+        } | {
+            from: string;
+            /** @enum {string} */
+            op: "move";
+            path: string;
+        } | {
+            from: string;
+            /** @enum {string} */
+            op: "copy";
+            path: string;
+        } | {
+            /** @enum {string} */
+            op: "test";
+            path: string;
+            value: unknown;
+        };
         /** @description The member who made a key. */
         KeyCreator: {
             /** @description Their address when they made it. */
@@ -1015,7 +1050,7 @@ export interface components {
          */
         ModifyCustomizationRequest: {
             /** @description A JSON Patch edited by hand. */
-            patch?: Record<string, unknown>[] | null;
+            patch?: components["schemas"]["JsonPatchOperation"][] | null;
             /** @description A new prompt, planned again: at most 2000 characters, not blank. */
             prompt?: string | null;
         } & (unknown | unknown);
@@ -2965,7 +3000,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": Record<string, unknown>;
-                "application/yaml": string;
+                "application/yaml": Record<string, unknown>;
             };
         };
         responses: {
@@ -3233,7 +3268,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The instance is not running or did not answer (`instance_unavailable`). */
+            /** @description The instance is not running: suspended, still provisioning, failed or being deleted (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;

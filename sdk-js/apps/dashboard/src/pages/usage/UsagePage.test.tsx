@@ -92,13 +92,13 @@ describe('<UsagePage>', () => {
     const user = userEvent.setup();
     let calls = 0;
     const cp = new FakeControlPlane().on('GET', `${BASE}/live/usage`, () =>
-      ++calls === 1 ? json(409, { error: 'instance_unavailable', message: 'the instance is not available right now; retry shortly' }) : usage(),
+      ++calls === 1 ? json(409, { error: 'instance_not_running', message: 'the instance is suspended, not running: this is answered once it runs' }) : usage(),
     );
     renderPage(<UsagePage />, cp);
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('The live instance is not running right now, so its usage cannot be measured.');
     expect(within(alert).getByRole('link', { name: 'Instances' })).toHaveAttribute('href', '/instances');
-    expect(document.body.textContent).not.toContain('retry shortly');
+    expect(document.body.textContent).not.toContain('answered once it runs');
     await user.click(within(alert).getByRole('button', { name: 'Try again' }));
     expect(await screen.findByRole('meter', { name: 'Monthly active users' })).toBeInTheDocument();
   });

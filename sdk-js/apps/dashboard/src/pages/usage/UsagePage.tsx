@@ -66,7 +66,7 @@ function UsageError({ env, error, onRetry }: { env: Environment; error: unknown;
       </EmptyState>
     );
   }
-  if (error instanceof ControlPlaneError && error.code === 'instance_unavailable') {
+  if (error instanceof ControlPlaneError && (error.code === 'instance_not_running' || error.code === 'instance_unavailable')) {
     return (
       <div className="notice notice-error" role="alert">
         <p>
