@@ -82,12 +82,12 @@ async fn relay(State(app): State<AppState>, request: Request) -> Result<Response
         .await
         .map_err(|_| Error::PayloadTooLarge)?;
     // A cookie that does not open (another control plane's, or tampered with) counts as none.
-    let cookie = cookie_value(&parts.headers)
+    let cookie_token = cookie_value(&parts.headers)
         .and_then(|sealed| app.master.open(&sealed, SEAL_CONTEXT).ok())
         .and_then(|token| String::from_utf8(token).ok());
     let mut body = body.to_vec();
     let mut ends = Ends::No;
-    match (&parts.method, path.as_str(), &cookie) {
+    match (&parts.method, path.as_str(), &cookie_token) {
         (&Method::POST, "/v1/auth/refresh", Some(token)) => {
             // A handle that is not the cookie's goes on as it is and is refused as any unknown
             // refresh token is.
@@ -105,6 +105,7 @@ async fn relay(State(app): State<AppState>, request: Request) -> Result<Response
         _ => {}
     }
 
+    let rotation = parts.method == Method::POST && path == "/v1/auth/refresh";
     let target = match parts.uri.query() {
         Some(query) => format!("{path}?{query}"),
         None => path,
@@ -163,6 +164,12 @@ async fn relay(State(app): State<AppState>, request: Request) -> Result<Response
                 .ok_or_else(|| anyhow::anyhow!("a sealed value is not base64"))?;
             headers.append(header::SET_COOKIE, cookie);
             bytes = rewritten;
+            // A new sign-in in this browser replaces the session of the cookie it had: that
+            // one ends now rather than live on, unreachable, until it expires. (A refresh
+            // rotates the same session; its old token is spent already.)
+            if let Some(replaced) = cookie_token.filter(|old| !rotation && *old != token) {
+                revoke(&app, &replaced).await;
+            }
         } else if matches!(ends, Ends::Session) {
             headers.append(header::SET_COOKIE, clear_cookie(secure));
         }
@@ -171,6 +178,27 @@ async fn relay(State(app): State<AppState>, request: Request) -> Result<Response
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)
+}
+
+/// Revokes a platform refresh token the browser no longer holds (RFC 7009; failures are
+/// logged, the sign-in that replaced it stands).
+async fn revoke(app: &AppState, refresh_token: &str) {
+    let sent = app
+        .platform
+        .request(&app.http, Method::POST, "/v1/auth/revoke")
+        .form(&[
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .send()
+        .await;
+    match sent {
+        Ok(answer) if answer.status().is_success() => {}
+        Ok(answer) => {
+            tracing::warn!(status = %answer.status(), "revoking the replaced dashboard session was refused");
+        }
+        Err(err) => tracing::warn!(error = %err, "revoking the replaced dashboard session failed"),
+    }
 }
 
 /// Whether `Origin` names the host the request was sent to (the scheme is not compared: TLS

@@ -2,6 +2,7 @@
 //! token lives only in an HttpOnly, SameSite=Strict cookie; the browser's scripts see a handle.
 //!
 //! - `refresh_tokens_stay_in_an_http_only_cookie_and_scripts_get_a_handle`
+//! - `signing_in_again_ends_the_session_it_replaces`
 //! - `the_relay_serves_only_this_origins_scripts`
 
 use reqwest::Method;
@@ -241,4 +242,44 @@ async fn the_relay_serves_only_this_origins_scripts() {
     Reply::from(response)
         .await
         .assert_error(401, "invalid_credentials");
+}
+
+#[tokio::test]
+async fn signing_in_again_ends_the_session_it_replaces() {
+    let platform = spawn_platform().await;
+    let email = "again@example.com";
+    let first = signed_up(&platform, email).await;
+    let (first_cookie, first_handle) = (first.cookie_value(), first.reply.str("refresh_token"));
+    let again = relay(
+        &platform,
+        Method::POST,
+        "/v1/auth/login",
+        Some(&first_cookie),
+        Some(json!({ "email": email, "password": PASSWORD })),
+    )
+    .await;
+    again.reply.assert_ok(200);
+    assert_no_refresh_token(&again);
+    let refresh = |cookie: String, handle: String| {
+        let platform = &platform;
+        async move {
+            relay(
+                platform,
+                Method::POST,
+                "/v1/auth/refresh",
+                Some(&cookie),
+                Some(json!({ "refresh_token": handle })),
+            )
+            .await
+        }
+    };
+    // The replaced session is revoked, not left valid until it expires.
+    refresh(first_cookie, first_handle)
+        .await
+        .reply
+        .assert_error(400, "invalid_grant");
+    refresh(again.cookie_value(), again.reply.str("refresh_token"))
+        .await
+        .reply
+        .assert_ok(200);
 }
