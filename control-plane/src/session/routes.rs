@@ -68,6 +68,7 @@ async fn relay(State(app): State<AppState>, request: Request) -> Result<Response
         .to_owned();
     if let Some(origin) = parts.headers.get(header::ORIGIN)
         && !same_origin(origin, parts.headers.get(header::HOST))
+        && !dashboard_origin(&app, origin)
     {
         return Err(Error::Forbidden(
             "the platform session is used only by the dashboard's own origin".into(),
@@ -199,6 +200,18 @@ async fn revoke(app: &AppState, refresh_token: &str) {
         }
         Err(err) => tracing::warn!(error = %err, "revoking the replaced dashboard session failed"),
     }
+}
+
+/// Whether `Origin` is where the dashboard is published (`dashboard_url`, or one of
+/// `dashboard_origins`): a proxy in front of the control plane may change `Host`.
+fn dashboard_origin(app: &AppState, origin: &HeaderValue) -> bool {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let published = reqwest::Url::parse(&app.dashboard_url)
+        .map(|url| url.origin().ascii_serialization())
+        .is_ok_and(|published| published == origin);
+    published || app.config.dashboard_origins.iter().any(|o| o == origin)
 }
 
 /// Whether `Origin` names the host the request was sent to (the scheme is not compared: TLS

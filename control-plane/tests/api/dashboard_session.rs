@@ -225,6 +225,23 @@ async fn the_relay_serves_only_this_origins_scripts() {
         )
         .await;
     foreign.assert_error(403, "forbidden");
+    // Behind a proxy that rewrites `Host`, the dashboard's published origin is still its own.
+    let published = reqwest::Url::parse(&platform.app().dashboard_url)
+        .expect("dashboard URL")
+        .origin()
+        .ascii_serialization();
+    let proxied = platform
+        .send(
+            platform
+                .client
+                .post(format!("{}/platform/v1/auth/login", platform.cp))
+                .header("x-authstack-key", &platform.platform_key)
+                .header("host", "control-plane.internal")
+                .header("origin", published)
+                .json(&login),
+        )
+        .await;
+    proxied.assert_error(401, "invalid_credentials");
     // Only the platform's API is relayed.
     let outside = relay(&platform, Method::GET, "/healthz", None, None).await;
     outside.reply.assert_error(404, "not_found");
