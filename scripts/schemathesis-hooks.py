@@ -4,10 +4,12 @@ signed-up user's access token for `bearer` operations.
 The fuzzer itself logs that user out, deletes it, bans it and ends its sessions (admin
 operations find its id in the user list), so a fixed token would leave every `bearer` operation
 answering 401 after the first seconds. The token is checked (GET /v1/me) whenever the cached one
-was refused, and replaced: log in again, unban, or create a new verified user with the admin key.
+was refused, and replaced: log in again, unban and log in, or else create a new verified user
+with the admin key and log in as that one.
 """
 
 import os
+import random
 import uuid
 
 import requests
@@ -20,6 +22,13 @@ TIMEOUT = 10
 # The fuzzer's failed logins and sign-ups from 127.0.0.1 soon hit the per-IP rate limits; this
 # provider's own requests come "from" another address (the instance trusts X-Forwarded-For).
 CLIENT = {"X-Forwarded-For": "192.0.2.1"}
+# Its logins each from an address of their own (198.18.0.0/15, for tests): a run of refused
+# logins while it repairs the user must not lock the next one out by the per-IP limit.
+_ADDRESSES = random.Random(1)
+
+
+def _login_client():
+    return {"X-Forwarded-For": f"198.18.{_ADDRESSES.randrange(256)}.{_ADDRESSES.randrange(1, 255)}"}
 
 
 class _User:
@@ -38,23 +47,35 @@ def _admin(method, path, **kwargs):
 
 
 def _login():
+    """The access token, or None and why (the answer's status and error code)."""
     response = requests.post(
         BASE_URL + "/v1/auth/login",
         json={"email": _User.email, "password": PASSWORD},
-        headers=CLIENT,
+        headers=_login_client(),
         timeout=TIMEOUT,
     )
-    return response.json().get("access_token") if response.status_code == 200 else None
+    if response.status_code == 200:
+        return response.json().get("access_token"), None
+    try:
+        code = response.json().get("error")
+    except ValueError:
+        code = None
+    return None, f"{response.status_code} {code}"
 
 
-def _repair_user():
-    """Unbans the user, or replaces it with a new verified one when it is gone."""
+def _unban_user():
+    """Unbans the user if it still exists."""
     found = _admin("GET", "/v1/admin/users", params={"search": _User.email})
     users = found.json().get("data", []) if found.status_code == 200 else []
     for user in users:
         if user["email"] == _User.email:
             _admin("POST", f"/v1/admin/users/{user['id']}/unban")
-            return
+
+
+def _new_user():
+    """Replaces the user with a new verified one: the fuzzer may have deleted the old one, or
+    changed its password, address or verification through the admin API (and the failed logins
+    that followed lock it out for a while)."""
     _User.email = f"fuzz-{uuid.uuid4().hex[:12]}@example.com"
     created = _admin(
         "POST",
@@ -72,12 +93,15 @@ def _user_token():
     )
     if me.status_code == 200:
         return _User.token
-    token = _login()
+    token, why = _login()
     if token is None:
-        _repair_user()
-        token = _login()
+        _unban_user()
+        token, why = _login()
     if token is None:
-        raise RuntimeError(f"cannot log in as {_User.email}")
+        _new_user()
+        token, why = _login()
+    if token is None:
+        raise RuntimeError(f"cannot log in as {_User.email}: {why}")
     _User.token = token
     return token
 
