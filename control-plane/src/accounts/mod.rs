@@ -3,6 +3,7 @@
 //! knows — its subscription, its Stripe customer — and decides who may act on it.
 
 pub mod routes;
+pub mod store;
 
 use authstack_instance::clock::UnixTime;
 use serde::Serialize;
@@ -10,9 +11,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::App;
-use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::platform::Caller;
+
+// The lookups other modules make (`accounts::find`, ...) keep their names; the statements are
+// in `store`.
+pub use store::{find, find_by_customer, of_organization};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Account {
@@ -28,53 +32,6 @@ pub struct Account {
     pub created_at: UnixTime,
 }
 
-const COLUMNS: &str = "id, organization_id, name, created_by, stripe_customer_id, created_at";
-
-impl Account {
-    fn from_row(row: &AnyRow) -> sqlx::Result<Account> {
-        Ok(Account {
-            id: row.try_get("id")?,
-            organization_id: row.try_get("organization_id")?,
-            name: row.try_get("name")?,
-            created_by: row.try_get("created_by")?,
-            stripe_customer_id: row.try_get("stripe_customer_id")?,
-            created_at: row.try_get("created_at")?,
-        })
-    }
-}
-
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Account>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
-    row.as_ref().map(Account::from_row).transpose()
-}
-
-/// The accounts of a platform organization (one, in practice).
-pub async fn of_organization(db: &Db, organization_id: &str) -> sqlx::Result<Vec<Account>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM accounts WHERE organization_id = $1 ORDER BY created_at"
-    ))
-    .bind(organization_id)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter().map(Account::from_row).collect()
-}
-
-pub async fn find_by_customer<'c, E>(executor: E, customer: &str) -> sqlx::Result<Option<Account>>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM accounts WHERE stripe_customer_id = $1"
-    ))
-    .bind(customer)
-    .fetch_optional(executor)
-    .await?;
-    row.as_ref().map(Account::from_row).transpose()
-}
-
 /// The account `id`, if the caller's token works in its organization and holds `permission`.
 /// Accounts the caller is not in are reported as absent, so ids reveal nothing.
 pub async fn authorize(app: &App, caller: &Caller, id: &str, permission: &str) -> Result<Account> {
@@ -87,7 +44,9 @@ pub async fn authorize(app: &App, caller: &Caller, id: &str, permission: &str) -
                 .into(),
         ));
     }
-    let account = find(&app.db, id).await?.ok_or(Error::NotFound("account"))?;
+    let account = store::find(&app.db, id)
+        .await?
+        .ok_or(Error::NotFound("account"))?;
     if caller.org_id.as_deref() != Some(account.organization_id.as_str()) {
         return Err(Error::NotFound("account"));
     }
@@ -145,6 +104,8 @@ impl Subscription {
     }
 }
 
+// Reads the `subscriptions` table, which billing writes: it is not the accounts table, so it is
+// not in `store`.
 pub async fn subscription<'c, E>(
     executor: E,
     account_id: &str,

@@ -120,16 +120,7 @@ pub async fn create_account(
         created_at: app.clock.now(),
     };
     let mut tx = app.db.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO accounts (id, organization_id, name, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&account.id)
-    .bind(&account.organization_id)
-    .bind(&account.name)
-    .bind(&account.created_by)
-    .bind(account.created_at)
-    .execute(&mut *tx)
-    .await?;
+    super::store::insert(&mut *tx, &account).await?;
     audit::record(
         &mut *tx,
         account.created_at,
@@ -163,7 +154,7 @@ pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::J
         ));
     }
     let mut data = Vec::new();
-    for account in super::of_organization(&app.db, org_id).await? {
+    for account in super::store::of_organization(&app.db, org_id).await? {
         data.push(view(&app, account).await?);
     }
     Ok(axum::Json(AccountList { data }))

@@ -2,12 +2,12 @@
 //! did it. Accounts read their own; platform operators read all.
 
 pub mod routes;
+pub mod store;
 
 use authstack_instance::clock::UnixTime;
 use serde::Serialize;
-use sqlx::Row;
 
-use crate::db::{Db, new_id};
+use crate::db::new_id;
 
 /// Who acted: a platform user, Stripe, the control plane itself, or an operator.
 #[derive(Debug, Clone)]
@@ -42,20 +42,16 @@ pub async fn record<'c, E>(
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    sqlx::query(
-        "INSERT INTO audit_events (id, at, account_id, actor, action, target, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(new_id("evt"))
-    .bind(now)
-    .bind(account_id)
-    .bind(actor.render())
-    .bind(action)
-    .bind(target)
-    .bind(detail.to_string())
-    .execute(executor)
-    .await?;
-    Ok(())
+    let event = AuditEvent {
+        id: new_id("evt"),
+        at: now,
+        account_id: account_id.map(str::to_owned),
+        actor: actor.render(),
+        action: action.to_owned(),
+        target: target.map(str::to_owned),
+        detail,
+    };
+    store::insert(executor, &event).await
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -89,76 +85,6 @@ pub struct Filter<'a> {
     pub until: Option<UnixTime>,
     /// The `next_cursor` of the previous page: events older than it.
     pub before: Option<&'a str>,
-}
-
-/// Events newest first that match `filter`, at most `limit` (1..=10 000).
-pub async fn list(db: &Db, filter: &Filter<'_>, limit: i64) -> sqlx::Result<Vec<AuditEvent>> {
-    enum Bind<'a> {
-        Text(&'a str),
-        Owned(String),
-        Time(UnixTime),
-    }
-    let mut sql = String::from(
-        "SELECT id, at, account_id, actor, action, target, detail FROM audit_events WHERE 1 = 1",
-    );
-    let mut binds: Vec<Bind> = Vec::new();
-    if let Some(account_id) = filter.account_id {
-        binds.push(Bind::Text(account_id));
-        sql.push_str(&format!(" AND account_id = ${}", binds.len()));
-    }
-    if let Some(action) = filter.action {
-        let escaped = action
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        binds.push(Bind::Owned(format!("{escaped}%")));
-        sql.push_str(&format!(" AND action LIKE ${} ESCAPE '\\'", binds.len()));
-    }
-    if let Some(actor) = filter.actor {
-        binds.push(Bind::Text(actor));
-        sql.push_str(&format!(" AND actor = ${}", binds.len()));
-    }
-    if let Some(since) = filter.since {
-        binds.push(Bind::Time(since));
-        sql.push_str(&format!(" AND at >= ${}", binds.len()));
-    }
-    if let Some(until) = filter.until {
-        binds.push(Bind::Time(until));
-        sql.push_str(&format!(" AND at < ${}", binds.len()));
-    }
-    if let Some(before) = filter.before {
-        binds.push(Bind::Text(before));
-        sql.push_str(&format!(" AND id < ${}", binds.len()));
-    }
-    sql.push_str(&format!(
-        " ORDER BY id DESC LIMIT {}",
-        limit.clamp(1, MAX_EXPORT)
-    ));
-    let mut query = sqlx::query(&sql);
-    for bind in binds {
-        query = match bind {
-            Bind::Text(text) => query.bind(text),
-            Bind::Owned(text) => query.bind(text),
-            Bind::Time(at) => query.bind(at),
-        };
-    }
-    let rows = query.fetch_all(&db.pool).await?;
-    rows.iter()
-        .map(|row| {
-            let detail: Option<String> = row.try_get("detail")?;
-            Ok(AuditEvent {
-                id: row.try_get("id")?,
-                at: row.try_get("at")?,
-                account_id: row.try_get("account_id")?,
-                actor: row.try_get("actor")?,
-                action: row.try_get("action")?,
-                target: row.try_get("target")?,
-                detail: detail
-                    .and_then(|d| serde_json::from_str(&d).ok())
-                    .unwrap_or(serde_json::Value::Null),
-            })
-        })
-        .collect()
 }
 
 /// The most events one export returns.

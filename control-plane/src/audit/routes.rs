@@ -123,14 +123,14 @@ async fn respond(app: &AppState, account_id: Option<&str>, query: &AuditQuery) -
     }
     if query.format == Format::Page {
         let limit = query.limit.unwrap_or(50).clamp(1, 200);
-        let data = super::list(&app.db, &filter, limit).await?;
+        let data = super::store::list(&app.db, &filter, limit).await?;
         let next_cursor = (data.len() as i64 == limit)
             .then(|| data.last().map(|e| e.id.clone()))
             .flatten();
         return Ok(axum::Json(AuditPage { data, next_cursor }).into_response());
     }
     let limit = query.limit.unwrap_or(MAX_EXPORT).clamp(1, MAX_EXPORT);
-    let data = super::list(&app.db, &filter, limit).await?;
+    let data = super::store::list(&app.db, &filter, limit).await?;
     let stamp = rfc3339(app.clock.now()).replace(':', "");
     let (body, content_type, extension) = match query.format {
         Format::Csv => {

@@ -59,7 +59,7 @@ async fn quota(app: &App, account: &Account, instance: &Instance) -> Result<Quot
         .plan(&instance.plan)
         .map_or(0, |p| p.limits.customization_prompts_per_month);
     let since = super::month_start(app.clock.now());
-    let used = super::prompts_since(&app.db, &account.id, since).await?;
+    let used = super::store::prompts_since(&app.db, &account.id, since).await?;
     Ok(Quota { used, limit })
 }
 
@@ -188,7 +188,7 @@ pub async fn propose(
         updated_at: now,
     };
     let mut tx = app.db.begin_write().await?;
-    super::insert(&mut *tx, &customization).await?;
+    super::store::insert(&mut *tx, &customization).await?;
     record(&mut tx, &account, &caller, &customization, now).await?;
     tx.commit().await?;
     let status = if customization.status == Status::Proposed {
@@ -248,7 +248,7 @@ pub async fn list(
 ) -> Result<axum::Json<CustomizationList>> {
     let (account, instance) = instance_for(&app, &caller, &id, &env, "instances:read").await?;
     Ok(axum::Json(CustomizationList {
-        data: super::list(&app.db, &instance.id, 100).await?,
+        data: super::store::list(&app.db, &instance.id, 100).await?,
         quota: quota(&app, &account, &instance).await?,
     }))
 }
@@ -262,7 +262,7 @@ async fn proposed(
     permission: &str,
 ) -> Result<(Account, Instance, Customization)> {
     let (account, instance) = instance_for(app, caller, id, env, permission).await?;
-    let c = super::find(&app.db, &instance.id, cid)
+    let c = super::store::find(&app.db, &instance.id, cid)
         .await?
         .ok_or(Error::NotFound("customization"))?;
     Ok((account, instance, c))
@@ -368,7 +368,7 @@ pub async fn modify(
     }
     c.updated_at = now;
     let mut tx = app.db.begin_write().await?;
-    super::update(&mut *tx, &c).await?;
+    super::store::update(&mut *tx, &c).await?;
     audit::record(
         &mut *tx,
         now,
@@ -435,7 +435,7 @@ pub async fn cancel(
     c.result = Some("cancelled; nothing was changed".into());
     c.updated_at = now;
     let mut tx = app.db.begin_write().await?;
-    super::update(&mut *tx, &c).await?;
+    super::store::update(&mut *tx, &c).await?;
     record(&mut tx, &account, &caller, &c, now).await?;
     tx.commit().await?;
     Ok(axum::Json(present(&app, &account, &instance, c).await?))
@@ -493,7 +493,7 @@ pub async fn approve(
     c.status = Status::Deploying;
     c.revision = Some(number);
     c.updated_at = now;
-    super::update(&app.db.writer, &c).await?;
+    super::store::update(&app.db.writer, &c).await?;
     let wait = query.wait.unwrap_or(true);
     let deployment = deploy(&app, &account, &instance, number, &caller.user_id, wait).await?;
     if !wait {
@@ -570,7 +570,7 @@ pub async fn approve(
     c.result = Some(result);
     c.updated_at = now;
     let mut tx = app.db.begin_write().await?;
-    super::update(&mut *tx, &c).await?;
+    super::store::update(&mut *tx, &c).await?;
     record(&mut tx, &account, &caller, &c, now).await?;
     tx.commit().await?;
     Ok(axum::Json(present(&app, &account, &instance, c).await?).into_response())
