@@ -174,14 +174,10 @@ async fn account(app: &AppState, round: usize) -> anyhow::Result<(String, String
         .verify(&app.http, &token)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let account = authstack_control_plane::accounts::routes::create_account(
-        app,
-        &caller,
-        &format!("Bench {round}"),
-        None,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let account =
+        authstack_control_plane::accounts::create(app, &caller, &format!("Bench {round}"), None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     let token = dev::login(app, &email, password, Some(&account.organization_id)).await?;
     Ok((account.id, token))
 }

@@ -222,7 +222,7 @@ async fn create_demo(app: &AppState) -> anyhow::Result<DemoAccount> {
         .verify(&app.http, &token)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let account = crate::accounts::routes::create_account(app, &caller, "Demo Company", None)
+    let account = crate::accounts::create(app, &caller, "Demo Company", None)
         .await
         .map_err(|e| anyhow::anyhow!("creating the demo account: {e}"))?;
     billing::activate(

@@ -6,11 +6,14 @@ pub mod routes;
 pub mod store;
 
 use authstack_instance::clock::UnixTime;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::App;
+use crate::audit::{self, Actor};
+use crate::db::new_id;
 use crate::error::{Error, Result};
 use crate::platform::Caller;
 
@@ -30,6 +33,68 @@ pub struct Account {
     #[serde(serialize_with = "crate::http::time")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: UnixTime,
+}
+
+/// Creates an account: a new organization of the platform instance, made with the caller's own
+/// token so that the caller becomes its owner, and its row with an audit event. The API and
+/// `authstack dev` both call it. `name` is trimmed; 1 to 100 characters.
+pub async fn create(app: &App, caller: &Caller, name: &str, slug: Option<&str>) -> Result<Account> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid("name: 1 to 100 characters"));
+    }
+    let response = app
+        .platform
+        .request(&app.http, reqwest::Method::POST, "/v1/organizations")
+        .bearer_auth(caller.token.expose_secret())
+        .json(&serde_json::json!({ "name": name, "slug": slug }))
+        .send()
+        .await
+        .map_err(|_| Error::InstanceUnavailable)?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    if !status.is_success() {
+        // The platform's own error (slug taken, invalid name, organization limit) is the answer.
+        let message = body["message"]
+            .as_str()
+            .unwrap_or("the platform refused")
+            .to_owned();
+        return Err(match status.as_u16() {
+            400 => Error::InvalidRequest(message),
+            401 => Error::Unauthorized("the platform access token is no longer valid"),
+            403 => Error::Forbidden(message),
+            409 => Error::Conflict(message),
+            _ => Error::BadGateway(message),
+        });
+    }
+    let organization_id = body["id"]
+        .as_str()
+        .ok_or_else(|| {
+            Error::BadGateway("the platform answered without an organization id".into())
+        })?
+        .to_owned();
+    let account = Account {
+        id: new_id("acc"),
+        organization_id,
+        name: name.to_owned(),
+        created_by: caller.user_id.clone(),
+        stripe_customer_id: None,
+        created_at: app.clock.now(),
+    };
+    let mut tx = app.db.begin_write().await?;
+    store::insert(&mut *tx, &account).await?;
+    audit::record(
+        &mut *tx,
+        account.created_at,
+        Some(&account.id),
+        Actor::User(&caller.user_id),
+        "account.created",
+        Some(&account.id),
+        serde_json::json!({ "name": name, "organization_id": account.organization_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(account)
 }
 
 /// The account `id`, if the caller's token works in its organization and holds `permission`.

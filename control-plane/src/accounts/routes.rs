@@ -2,14 +2,11 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::{Account, Subscription};
 use crate::AppState;
-use crate::audit::{self, Actor};
 use crate::billing::{self, SubscribeOutcome};
-use crate::db::new_id;
 use crate::error::{Error, ErrorBody, Json, Result};
 use crate::instances::Instance;
 use crate::platform::Caller;
@@ -66,73 +63,8 @@ pub async fn create(
     caller: Caller,
     Json(request): Json<CreateAccountRequest>,
 ) -> Result<(StatusCode, axum::Json<AccountView>)> {
-    let name = request.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::invalid("name: 1 to 100 characters"));
-    }
-    let account = create_account(&app, &caller, &name, request.slug.as_deref()).await?;
+    let account = super::create(&app, &caller, &request.name, request.slug.as_deref()).await?;
     Ok((StatusCode::CREATED, axum::Json(view(&app, account).await?)))
-}
-
-/// The account-creation step shared by the API and `authstack dev`.
-pub async fn create_account(
-    app: &AppState,
-    caller: &Caller,
-    name: &str,
-    slug: Option<&str>,
-) -> Result<Account> {
-    let response = app
-        .platform
-        .request(&app.http, reqwest::Method::POST, "/v1/organizations")
-        .bearer_auth(caller.token.expose_secret())
-        .json(&serde_json::json!({ "name": name, "slug": slug }))
-        .send()
-        .await
-        .map_err(|_| Error::InstanceUnavailable)?;
-    let status = response.status();
-    let body: serde_json::Value = response.json().await.unwrap_or_default();
-    if !status.is_success() {
-        // The platform's own error (slug taken, invalid name, organization limit) is the answer.
-        let message = body["message"]
-            .as_str()
-            .unwrap_or("the platform refused")
-            .to_owned();
-        return Err(match status.as_u16() {
-            400 => Error::InvalidRequest(message),
-            401 => Error::Unauthorized("the platform access token is no longer valid"),
-            403 => Error::Forbidden(message),
-            409 => Error::Conflict(message),
-            _ => Error::BadGateway(message),
-        });
-    }
-    let organization_id = body["id"]
-        .as_str()
-        .ok_or_else(|| {
-            Error::BadGateway("the platform answered without an organization id".into())
-        })?
-        .to_owned();
-    let account = Account {
-        id: new_id("acc"),
-        organization_id,
-        name: name.to_owned(),
-        created_by: caller.user_id.clone(),
-        stripe_customer_id: None,
-        created_at: app.clock.now(),
-    };
-    let mut tx = app.db.begin_write().await?;
-    super::store::insert(&mut *tx, &account).await?;
-    audit::record(
-        &mut *tx,
-        account.created_at,
-        Some(&account.id),
-        Actor::User(&caller.user_id),
-        "account.created",
-        Some(&account.id),
-        serde_json::json!({ "name": name, "organization_id": account.organization_id }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(account)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
