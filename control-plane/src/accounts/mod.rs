@@ -123,14 +123,55 @@ pub async fn authorize(app: &App, caller: &Caller, id: &str, permission: &str) -
     Ok(account)
 }
 
+/// Where a subscription stands: `pending` (awaiting Checkout) → `active` ⇄ `past_due` (a
+/// payment failed; grace period) → `suspended` (grace over) or `canceled` → `deleted` (its
+/// instances' data removed after the retention period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionStatus {
+    Pending,
+    Active,
+    PastDue,
+    Suspended,
+    Canceled,
+    Deleted,
+}
+
+impl SubscriptionStatus {
+    /// The stored and shown form (the `subscriptions.status` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionStatus::Pending => "pending",
+            SubscriptionStatus::Active => "active",
+            SubscriptionStatus::PastDue => "past_due",
+            SubscriptionStatus::Suspended => "suspended",
+            SubscriptionStatus::Canceled => "canceled",
+            SubscriptionStatus::Deleted => "deleted",
+        }
+    }
+
+    /// Reads the stored form; any other value is a corrupt row.
+    pub fn decode(raw: &str) -> sqlx::Result<SubscriptionStatus> {
+        [
+            SubscriptionStatus::Pending,
+            SubscriptionStatus::Active,
+            SubscriptionStatus::PastDue,
+            SubscriptionStatus::Suspended,
+            SubscriptionStatus::Canceled,
+            SubscriptionStatus::Deleted,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == raw)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown subscription status {raw:?}").into()))
+    }
+}
+
 /// The subscription of an account, as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Subscription {
     pub plan: String,
     pub region: String,
-    /// pending, active, past_due, suspended, canceled, deleted
-    #[schema(examples("active"))]
-    pub status: String,
+    pub status: SubscriptionStatus,
     /// `none` or `stripe`.
     pub provider: String,
     #[serde(serialize_with = "crate::http::optional_time")]
@@ -157,7 +198,7 @@ impl Subscription {
         Ok(Subscription {
             plan: row.try_get("plan")?,
             region: row.try_get("region")?,
-            status: row.try_get("status")?,
+            status: SubscriptionStatus::decode(&row.try_get::<String, _>("status")?)?,
             provider: row.try_get("provider")?,
             current_period_end: row.try_get("current_period_end")?,
             cancel_at_period_end: row.try_get::<i64, _>("cancel_at_period_end")? != 0,
@@ -204,4 +245,29 @@ pub async fn instance(
         .find(|i| i.environment == environment)
         .ok_or(Error::NotFound("instance"))?;
     Ok((account, instance))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SubscriptionStatus;
+
+    #[test]
+    fn subscription_statuses_read_back_what_is_stored_and_nothing_else() {
+        for status in [
+            "pending",
+            "active",
+            "past_due",
+            "suspended",
+            "canceled",
+            "deleted",
+        ] {
+            let decoded = SubscriptionStatus::decode(status).expect("a known status");
+            assert_eq!(decoded.as_str(), status);
+            assert_eq!(
+                serde_json::to_value(decoded).expect("serializes"),
+                serde_json::json!(status)
+            );
+        }
+        assert!(SubscriptionStatus::decode("trialing").is_err());
+    }
 }

@@ -12,7 +12,7 @@ pub mod webhook;
 use sqlx::Row;
 
 use crate::AppState;
-use crate::accounts::{self, Account};
+use crate::accounts::{self, Account, SubscriptionStatus as Status};
 use crate::audit::{self, Actor};
 use crate::config::BillingConfig;
 use crate::error::{Error, Result};
@@ -60,11 +60,8 @@ pub async fn subscribe(
     }
     let existing = accounts::subscription(&app.db.pool, &account.id).await?;
     if let Some(current) = &existing {
-        let live = matches!(
-            current.status.as_str(),
-            "active" | "past_due" | "suspended" | "canceled" | "pending"
-        );
-        if live && current.region != region.id && current.status != "pending" {
+        let live = current.status != Status::Deleted;
+        if live && current.region != region.id && current.status != Status::Pending {
             return Err(Error::Conflict(format!(
                 "the account's instances run in '{}'; data never leaves its region, so the region cannot change",
                 current.region
@@ -87,7 +84,7 @@ pub async fn subscribe(
         BillingConfig::Stripe(config) => {
             if existing
                 .as_ref()
-                .is_some_and(|s| matches!(s.status.as_str(), "active" | "past_due"))
+                .is_some_and(|s| matches!(s.status, Status::Active | Status::PastDue))
             {
                 return Err(Error::Conflict(
                     "change or cancel a paid plan in the billing portal (POST /v1/accounts/{id}/billing-portal)".into(),
@@ -199,8 +196,8 @@ pub async fn activate(
     ensure_instances(app, &mut tx, account_id, plan, region).await?;
     let action = match &previous {
         None => "subscription.activated",
-        Some(p) if p.status == "active" && p.plan != plan => "subscription.plan_changed",
-        Some(p) if p.status == "active" => "subscription.unchanged",
+        Some(p) if p.status == Status::Active && p.plan != plan => "subscription.plan_changed",
+        Some(p) if p.status == Status::Active => "subscription.unchanged",
         Some(_) => "subscription.activated",
     };
     if action != "subscription.unchanged" {
@@ -255,7 +252,7 @@ async fn stop_instances(
     app: &AppState,
     conn: &mut sqlx::AnyConnection,
     account_id: &str,
-    status: &str,
+    status: Status,
 ) -> Result<()> {
     let now = app.clock.now();
     let delete_after = now + app.config.data_retention.as_secs() as i64;
@@ -263,7 +260,7 @@ async fn stop_instances(
         "UPDATE subscriptions SET status = $1, delete_after = COALESCE(delete_after, $2), grace_until = NULL, \
          updated_at = $3 WHERE account_id = $4",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(delete_after)
     .bind(now)
     .bind(account_id)
@@ -285,12 +282,12 @@ pub async fn cancel(app: &AppState, caller: &Caller, account: &Account) -> Resul
                 .into(),
         ));
     }
-    if matches!(current.status.as_str(), "canceled" | "deleted") {
+    if matches!(current.status, Status::Canceled | Status::Deleted) {
         return Ok(());
     }
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
-    stop_instances(app, &mut tx, &account.id, "canceled").await?;
+    stop_instances(app, &mut tx, &account.id, Status::Canceled).await?;
     audit::record(
         &mut *tx,
         now,
@@ -335,7 +332,7 @@ pub async fn portal(app: &AppState, caller: &Caller, account: &Account) -> Resul
 /// cancelled at period end, and deletes what is past retention. Runs every minute.
 pub async fn tick(app: &AppState) -> Result<()> {
     let now = app.clock.now();
-    let due: Vec<(String, String)> = sqlx::query(
+    let due: Vec<(String, Status)> = sqlx::query(
         "SELECT account_id, status FROM subscriptions WHERE \
          (status = 'past_due' AND grace_until <= $1) \
          OR (status = 'active' AND cancel_at_period_end = 1 AND current_period_end <= $1) \
@@ -345,17 +342,20 @@ pub async fn tick(app: &AppState) -> Result<()> {
     .fetch_all(&app.db.pool)
     .await?
     .iter()
-    .map(|row| Ok((row.try_get("account_id")?, row.try_get("status")?)))
+    .map(|row| {
+        let status: String = row.try_get("status")?;
+        Ok((row.try_get("account_id")?, Status::decode(&status)?))
+    })
     .collect::<sqlx::Result<_>>()?;
     for (account_id, status) in due {
         let mut tx = app.db.begin_write().await?;
-        let action = match status.as_str() {
-            "past_due" => {
-                stop_instances(app, &mut tx, &account_id, "suspended").await?;
+        let action = match status {
+            Status::PastDue => {
+                stop_instances(app, &mut tx, &account_id, Status::Suspended).await?;
                 "subscription.suspended"
             }
-            "active" => {
-                stop_instances(app, &mut tx, &account_id, "canceled").await?;
+            Status::Active => {
+                stop_instances(app, &mut tx, &account_id, Status::Canceled).await?;
                 "subscription.ended"
             }
             _ => {

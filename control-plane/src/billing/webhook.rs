@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::stripe::events::{self, Event, EventKind, SubscriptionStatus};
 use super::stripe::signature;
 use crate::AppState;
-use crate::accounts::{self, Subscription};
+use crate::accounts::{self, Subscription, SubscriptionStatus as Status};
 use crate::audit::{self, Actor};
 use crate::config::BillingConfig;
 use crate::error::{Error, Result};
@@ -146,7 +146,7 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
                     let current = accounts::subscription(&mut *tx, &account.id).await?;
                     if let Some(current) = current
                         && event.created >= current.stripe_event_created
-                        && current.status == "pending"
+                        && current.status == Status::Pending
                     {
                         set_active(app, &mut tx, &account.id, &current, event.created).await?;
                     }
@@ -235,11 +235,11 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
                 .await?
                 .ok_or(Error::NotFound("subscription"))?;
             if *deleted {
-                super::stop_instances(app, &mut tx, &account_id, "canceled").await?;
+                super::stop_instances(app, &mut tx, &account_id, Status::Canceled).await?;
             } else {
                 match status {
                     SubscriptionStatus::Active | SubscriptionStatus::Trialing => {
-                        if current.status != "canceled" && current.status != "deleted" {
+                        if !matches!(current.status, Status::Canceled | Status::Deleted) {
                             set_active(app, &mut tx, &account_id, &current, event.created).await?;
                         }
                     }
@@ -247,10 +247,10 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
                         set_past_due(app, &mut tx, &account_id, &current).await?;
                     }
                     SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired => {
-                        super::stop_instances(app, &mut tx, &account_id, "canceled").await?;
+                        super::stop_instances(app, &mut tx, &account_id, Status::Canceled).await?;
                     }
                     SubscriptionStatus::Paused => {
-                        super::stop_instances(app, &mut tx, &account_id, "suspended").await?;
+                        super::stop_instances(app, &mut tx, &account_id, Status::Suspended).await?;
                     }
                     SubscriptionStatus::Incomplete | SubscriptionStatus::Other => {}
                 }
@@ -282,11 +282,11 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
             if let Some(current) = accounts::subscription(&mut *tx, &account_id).await?
                 && event.created >= current.stripe_event_created
             {
-                match current.status.as_str() {
-                    "pending" | "past_due" | "suspended" if paid => {
+                match current.status {
+                    Status::Pending | Status::PastDue | Status::Suspended if paid => {
                         set_active(app, &mut tx, &account_id, &current, event.created).await?;
                     }
-                    "active" if !paid => {
+                    Status::Active if !paid => {
                         sqlx::query(
                             "UPDATE subscriptions SET stripe_event_created = $1 WHERE account_id = $2",
                         )
@@ -430,8 +430,8 @@ async fn set_past_due(
     current: &Subscription,
 ) -> Result<()> {
     if matches!(
-        current.status.as_str(),
-        "suspended" | "canceled" | "deleted"
+        current.status,
+        Status::Suspended | Status::Canceled | Status::Deleted
     ) {
         return Ok(());
     }

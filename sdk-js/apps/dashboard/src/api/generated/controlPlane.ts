@@ -1266,12 +1266,15 @@ export interface components {
             /** @description `none` or `stripe`. */
             provider: string;
             region: string;
-            /**
-             * @description pending, active, past_due, suspended, canceled, deleted
-             * @example active
-             */
-            status: string;
+            status: components["schemas"]["SubscriptionStatus"];
         };
+        /**
+         * @description Where a subscription stands: `pending` (awaiting Checkout) → `active` ⇄ `past_due` (a
+         *     payment failed; grace period) → `suspended` (grace over) or `canceled` → `deleted` (its
+         *     instances' data removed after the retention period).
+         * @enum {string}
+         */
+        SubscriptionStatus: "pending" | "active" | "past_due" | "suspended" | "canceled" | "deleted";
     };
     responses: never;
     parameters: never;
