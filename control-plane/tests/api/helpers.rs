@@ -79,7 +79,18 @@ pub async fn spawn_platform() -> TestPlatform {
     spawn_platform_with(dir, config).await
 }
 
-pub async fn spawn_platform_with(dir: Arc<tempfile::TempDir>, config: Config) -> TestPlatform {
+/// Starts the platform on `config`. With `AUTHSTACK_TEST_CONTROL_PLANE_BACKEND=postgres` a
+/// config without a database URL gets a fresh PostgreSQL database (`scripts/test` runs the
+/// suite once on SQLite and once so).
+pub async fn spawn_platform_with(dir: Arc<tempfile::TempDir>, mut config: Config) -> TestPlatform {
+    if config.database_url.is_none()
+        && std::env::var("AUTHSTACK_TEST_CONTROL_PLANE_BACKEND").is_ok_and(|v| v == "postgres")
+    {
+        let url = fresh_postgres()
+            .await
+            .expect("the PostgreSQL run needs AUTHSTACK_TEST_DATABASE_URL");
+        config.database_url = Some(url.into());
+    }
     let clock = Clock::Offset(Arc::new(AtomicI64::new(0)));
     start(dir, config, clock, "127.0.0.1:0".parse().expect("address")).await
 }
