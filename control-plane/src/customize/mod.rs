@@ -9,7 +9,16 @@ pub mod routes;
 pub mod store;
 
 use authstack_instance::clock::UnixTime;
+use secrecy::ExposeSecret;
 use serde::Serialize;
+
+use self::planner::{PlanContext, Planned};
+use crate::App;
+use crate::error::{Error, Result};
+use crate::instances::{self, Instance};
+
+/// The longest prompt, in characters.
+const MAX_PROMPT: usize = 2000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -100,6 +109,119 @@ fn join_list(items: &[&str], conjunction: &str) -> String {
         [] => String::new(),
         [one] => (*one).to_owned(),
         [rest @ .., last] => format!("{} {conjunction} {last}", rest.join(", ")),
+    }
+}
+
+pub(crate) fn check_prompt(prompt: &str) -> Result<&str> {
+    let prompt = prompt.trim();
+    if prompt.is_empty() {
+        return Err(Error::invalid("prompt: say what to change"));
+    }
+    if prompt.chars().count() > MAX_PROMPT {
+        return Err(Error::invalid(format!(
+            "prompt: at most {MAX_PROMPT} characters"
+        )));
+    }
+    Ok(prompt)
+}
+
+/// Plans `prompt` against the instance's wanted revision.
+pub(crate) async fn plan(app: &App, instance: &Instance, prompt: &str) -> Result<(i64, Planned)> {
+    let plan = app.config.catalog.plan(&instance.plan);
+    let base = crate::revisions::wanted(&app.db, instance, plan).await?;
+    let context = PlanContext {
+        current: &base.config,
+        plan: &instance.plan,
+        sso: app
+            .config
+            .catalog
+            .plan(&instance.plan)
+            .is_some_and(|p| p.limits.sso),
+    };
+    let planned = app.planner.plan(prompt, &context).await.map_err(|err| {
+        Error::BadGateway(format!(
+            "the {} planner failed: {err:#}",
+            app.planner.name()
+        ))
+    })?;
+    Ok((base.number, planned))
+}
+
+/// A follow-up ("make it required for all users") refines the request it follows: it is
+/// planned together with the original (the follow-up first, in one clause, so that its words sit
+/// next to what they refer to; then the original first), and alone last. The first reading whose patch
+/// differs from the current proposal wins; when none does, the answer is the reason the
+/// follow-up alone could not be planned, or that it changes nothing.
+pub(crate) async fn plan_follow_up(
+    app: &App,
+    instance: &Instance,
+    c: &Customization,
+    follow_up: &str,
+) -> Result<(i64, Planned, String)> {
+    let original = c.prompt.trim_end_matches(['.', ' ']);
+    let follow = follow_up.trim_end_matches(['.', ' ']);
+    let readings = [
+        format!("{follow} {original}"),
+        format!("{original} {follow}"),
+        follow_up.to_owned(),
+    ];
+    let mut last = None;
+    for reading in readings {
+        let (base, planned) = plan(app, instance, &reading).await?;
+        match &planned {
+            Planned::Proposal(p) if p.patch != c.patch => return Ok((base, planned, reading)),
+            _ => last = Some((base, planned, reading)),
+        }
+    }
+    match last {
+        Some((_, Planned::Proposal(_), _)) => Err(Error::invalid(
+            "the proposal is unchanged: the follow-up asks for nothing the proposal does not do already",
+        )),
+        Some(found) => Ok(found),
+        None => Err(Error::invalid("the proposal is unchanged")),
+    }
+}
+
+/// The instance answers `/readyz` and its `/v1/config/public` equals what `config` shows.
+pub(crate) async fn verify(
+    app: &App,
+    instance: &Instance,
+    config: &authstack_instance::config::InstanceConfig,
+) -> Result<(), String> {
+    let instance = instances::find(&app.db, &instance.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the instance is gone")?;
+    let secrets = instance.secrets(app).map_err(|e| format!("{e:#}"))?;
+    let base = instance.endpoint.trim_end_matches('/');
+    let ready = app
+        .http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map_err(|e| format!("the instance did not answer: {e}"))?;
+    if !ready.status().is_success() {
+        return Err(format!("the instance is not ready ({})", ready.status()));
+    }
+    let shown: serde_json::Value = app
+        .http
+        .get(format!("{base}/v1/config/public"))
+        .header(
+            "x-authstack-gateway",
+            secrets.gateway_secret.expose_secret(),
+        )
+        .send()
+        .await
+        .map_err(|e| format!("reading the public configuration failed: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("the public configuration is not JSON: {e}"))?;
+    let expected = serde_json::to_value(authstack_instance::public_config::of(config))
+        .map_err(|e| e.to_string())?;
+    if shown == expected {
+        Ok(())
+    } else {
+        Err(format!("the instance shows {shown}, expected {expected}"))
     }
 }
 

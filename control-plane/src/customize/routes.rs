@@ -4,24 +4,21 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use super::planner::{self, PlanContext, Planned, Proposal};
+use super::planner::{self, Planned, Proposal};
 use super::{Customization, Status};
 use crate::accounts::Account;
 use crate::accounts::instance as instance_for;
 use crate::audit::{self, Actor};
 use crate::error::{Error, ErrorBody, Json, Query, Result};
-use crate::instances::{self, Instance};
+use crate::instances::Instance;
 use crate::platform::Caller;
 use crate::revisions::change::create_revision;
 use crate::revisions::deploy::deploy;
 use crate::revisions::diff::{Diff, diff};
 use crate::revisions::{Outcome, Source};
 use crate::{App, AppState};
-
-const MAX_PROMPT: usize = 2000;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CustomizationView {
@@ -96,41 +93,6 @@ pub struct ProposeRequest {
     prompt: String,
 }
 
-fn check_prompt(prompt: &str) -> Result<&str> {
-    let prompt = prompt.trim();
-    if prompt.is_empty() {
-        return Err(Error::invalid("prompt: say what to change"));
-    }
-    if prompt.chars().count() > MAX_PROMPT {
-        return Err(Error::invalid(format!(
-            "prompt: at most {MAX_PROMPT} characters"
-        )));
-    }
-    Ok(prompt)
-}
-
-/// Plans `prompt` against the instance's wanted revision.
-async fn plan(app: &App, instance: &Instance, prompt: &str) -> Result<(i64, Planned)> {
-    let plan = app.config.catalog.plan(&instance.plan);
-    let base = crate::revisions::wanted(&app.db, instance, plan).await?;
-    let context = PlanContext {
-        current: &base.config,
-        plan: &instance.plan,
-        sso: app
-            .config
-            .catalog
-            .plan(&instance.plan)
-            .is_some_and(|p| p.limits.sso),
-    };
-    let planned = app.planner.plan(prompt, &context).await.map_err(|err| {
-        Error::BadGateway(format!(
-            "the {} planner failed: {err:#}",
-            app.planner.name()
-        ))
-    })?;
-    Ok((base.number, planned))
-}
-
 /// Plans a prompt against the instance's wanted revision: a proposal to approve (201), or the
 /// planner's refusal (200). Each prompt counts against the plan's monthly quota.
 #[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/customizations", tag = "customizations",
@@ -148,7 +110,7 @@ pub async fn propose(
     Json(request): Json<ProposeRequest>,
 ) -> Result<Response> {
     let (account, instance) = instance_for(&app, &caller, &id, &env, "instances:manage").await?;
-    let prompt = check_prompt(&request.prompt)?;
+    let prompt = super::check_prompt(&request.prompt)?;
     let used = quota(&app, &account, &instance).await?;
     if used.used >= i64::from(used.limit) {
         return Err(Error::QuotaExceeded(format!(
@@ -156,7 +118,7 @@ pub async fn propose(
             instance.plan, used.limit
         )));
     }
-    let (base_revision, planned) = plan(&app, &instance, prompt).await?;
+    let (base_revision, planned) = super::plan(&app, &instance, prompt).await?;
     let now = app.clock.now();
     let (status, proposal, result) = match planned {
         Planned::Proposal(proposal) => (Status::Proposed, proposal, None),
@@ -328,7 +290,7 @@ pub async fn modify(
     let now = app.clock.now();
     match (request.prompt, request.patch) {
         (Some(prompt), None) => {
-            let prompt = check_prompt(&prompt)?.to_owned();
+            let prompt = super::check_prompt(&prompt)?.to_owned();
             let used = quota(&app, &account, &instance).await?;
             if used.used >= i64::from(used.limit) {
                 return Err(Error::QuotaExceeded(format!(
@@ -337,7 +299,7 @@ pub async fn modify(
                 )));
             }
             let (base_revision, planned, planned_prompt) =
-                plan_follow_up(&app, &instance, &c, &prompt).await?;
+                super::plan_follow_up(&app, &instance, &c, &prompt).await?;
             match planned {
                 Planned::Proposal(proposal) => {
                     c.patch = proposal.patch;
@@ -381,41 +343,6 @@ pub async fn modify(
     .await?;
     tx.commit().await?;
     Ok(axum::Json(present(&app, &account, &instance, c).await?).into_response())
-}
-
-/// A follow-up ("make it required for all users") refines the request it follows: it is
-/// planned together with the original (the follow-up first, in one clause, so that its words sit
-/// next to what they refer to; then the original first), and alone last. The first reading whose patch
-/// differs from the current proposal wins; when none does, the answer is the reason the
-/// follow-up alone could not be planned, or that it changes nothing.
-async fn plan_follow_up(
-    app: &App,
-    instance: &Instance,
-    c: &Customization,
-    follow_up: &str,
-) -> Result<(i64, Planned, String)> {
-    let original = c.prompt.trim_end_matches(['.', ' ']);
-    let follow = follow_up.trim_end_matches(['.', ' ']);
-    let readings = [
-        format!("{follow} {original}"),
-        format!("{original} {follow}"),
-        follow_up.to_owned(),
-    ];
-    let mut last = None;
-    for reading in readings {
-        let (base, planned) = plan(app, instance, &reading).await?;
-        match &planned {
-            Planned::Proposal(p) if p.patch != c.patch => return Ok((base, planned, reading)),
-            _ => last = Some((base, planned, reading)),
-        }
-    }
-    match last {
-        Some((_, Planned::Proposal(_), _)) => Err(Error::invalid(
-            "the proposal is unchanged: the follow-up asks for nothing the proposal does not do already",
-        )),
-        Some(found) => Ok(found),
-        None => Err(Error::invalid("the proposal is unchanged")),
-    }
 }
 
 /// Cancels a proposal; nothing changes.
@@ -510,7 +437,7 @@ pub async fn approve(
         .iter()
         .any(|op| authstack_instance::capabilities::is_active(op.path().as_ref()));
     let (status, result) = match deployment.outcome {
-        Outcome::Deployed => match verify(&app, &instance, &config).await {
+        Outcome::Deployed => match super::verify(&app, &instance, &config).await {
             // Nothing is claimed for a setting the instance does not act on.
             Ok(()) if !inactive.is_empty() => {
                 let labels: Vec<&str> = inactive.iter().map(|s| s.label).collect();
@@ -574,49 +501,6 @@ pub async fn approve(
     record(&mut tx, &account, &caller, &c, now).await?;
     tx.commit().await?;
     Ok(axum::Json(present(&app, &account, &instance, c).await?).into_response())
-}
-
-/// The instance answers `/readyz` and its `/v1/config/public` equals what `config` shows.
-async fn verify(
-    app: &App,
-    instance: &Instance,
-    config: &authstack_instance::config::InstanceConfig,
-) -> Result<(), String> {
-    let instance = instances::find(&app.db, &instance.id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the instance is gone")?;
-    let secrets = instance.secrets(app).map_err(|e| format!("{e:#}"))?;
-    let base = instance.endpoint.trim_end_matches('/');
-    let ready = app
-        .http
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map_err(|e| format!("the instance did not answer: {e}"))?;
-    if !ready.status().is_success() {
-        return Err(format!("the instance is not ready ({})", ready.status()));
-    }
-    let shown: serde_json::Value = app
-        .http
-        .get(format!("{base}/v1/config/public"))
-        .header(
-            "x-authstack-gateway",
-            secrets.gateway_secret.expose_secret(),
-        )
-        .send()
-        .await
-        .map_err(|e| format!("reading the public configuration failed: {e}"))?
-        .json()
-        .await
-        .map_err(|e| format!("the public configuration is not JSON: {e}"))?;
-    let expected = serde_json::to_value(authstack_instance::public_config::of(config))
-        .map_err(|e| e.to_string())?;
-    if shown == expected {
-        Ok(())
-    } else {
-        Err(format!("the instance shows {shown}, expected {expected}"))
-    }
 }
 
 /// This module's routes.
