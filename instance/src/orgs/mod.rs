@@ -115,16 +115,14 @@ pub fn slugify(name: &str) -> String {
     }
 }
 
-/// Validates a logo URL: absolute `https://` (or `http://`), at most 2048 characters.
+/// Validates a logo URL: absolute `https://` (or `http://`), at most 2048 characters, written
+/// in the characters of an RFC 3986 URI (a non-ASCII address must be percent-encoded). The same
+/// rule as the OpenAPI pattern on `logo_url` in `routes.rs`.
 pub fn parse_logo_url(raw: &str) -> Result<String> {
-    // The same rule as the OpenAPI pattern `^https?://[^\s\x00-\x1F\x7F-\x9F]+$`.
     let rest = raw
         .strip_prefix("https://")
         .or_else(|| raw.strip_prefix("http://"));
-    let ok = raw.len() <= 2048
-        && rest.is_some_and(|rest| {
-            !rest.is_empty() && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
-        });
+    let ok = raw.len() <= 2048 && rest.is_some_and(|rest| !rest.is_empty() && uri_text(rest));
     if ok {
         Ok(raw.to_owned())
     } else {
@@ -132,6 +130,18 @@ pub fn parse_logo_url(raw: &str) -> Result<String> {
             "logo_url must be an absolute http(s) URL of at most 2048 characters",
         ))
     }
+}
+
+/// Unreserved, reserved and `%` characters only, every `%` starting a percent-encoded octet.
+fn uri_text(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().all(|(i, &b)| match b {
+        b'%' => bytes
+            .get(i + 1..i + 3)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)),
+        b if b.is_ascii_alphanumeric() => true,
+        _ => b"._~:/?#@!$&'()*+,;=-".contains(&b),
+    })
 }
 
 const BRANDING_COLORS: [&str; 3] = ["primary_color", "background_color", "text_color"];
@@ -321,5 +331,15 @@ mod tests {
         // The shortest address the OpenAPI pattern admits (schemathesis found it refused).
         assert!(parse_logo_url("http://0").is_ok());
         assert!(parse_logo_url("https://x").is_ok());
+        assert!(parse_logo_url("https://cdn.example.com/a%20b.png?v=1#x").is_ok());
+        // Not URI characters (schemathesis sent the first one).
+        for bad in [
+            "https://\u{13a}\u{136}h\u{c2}",
+            "https://a<b",
+            "https://a%zz",
+            "https://a%2",
+        ] {
+            assert!(parse_logo_url(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -53,7 +53,7 @@ pub struct CreateOrganizationRequest {
     #[schema(
         format = "uri",
         max_length = 2048,
-        pattern = r"^https?://[^\s\x00-\x1F\x7F-\x9F]+$"
+        pattern = r"^https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+$"
     )]
     logo_url: Option<String>,
     #[schema(value_type = Option<super::Branding>)]
@@ -225,7 +225,7 @@ pub struct UpdateOrganizationRequest {
     slug: Option<String>,
     /// An absolute `http(s)` URL; `null` removes the logo.
     #[serde(default, deserialize_with = "crate::http::nullable")]
-    #[schema(value_type = Option<String>, format = "uri", max_length = 2048, pattern = r"^https?://[^\s\x00-\x1F\x7F-\x9F]+$")]
+    #[schema(value_type = Option<String>, format = "uri", max_length = 2048, pattern = r"^https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+$")]
     logo_url: Option<Option<String>>,
     #[schema(value_type = Option<super::Branding>)]
     branding: Option<serde_json::Value>,
