@@ -52,7 +52,7 @@ pub struct CreateOrganizationRequest {
     /// An absolute `http(s)` URL.
     #[schema(
         max_length = 2048,
-        pattern = r"^https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+$"
+        pattern = r"^https?://(?:[A-Za-z0-9._~:/?#@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+$"
     )]
     logo_url: Option<String>,
     #[schema(value_type = Option<super::Branding>)]
@@ -224,7 +224,7 @@ pub struct UpdateOrganizationRequest {
     slug: Option<String>,
     /// An absolute `http(s)` URL; `null` removes the logo.
     #[serde(default, deserialize_with = "crate::http::nullable")]
-    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+$")]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^https?://(?:[A-Za-z0-9._~:/?#@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+$")]
     logo_url: Option<Option<String>>,
     #[schema(value_type = Option<super::Branding>)]
     branding: Option<serde_json::Value>,
