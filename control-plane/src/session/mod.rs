@@ -57,21 +57,21 @@ pub fn set_cookie(sealed: &str, max_age_secs: u64, secure: bool) -> Option<Heade
     {
         return None;
     }
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={sealed}; Path={COOKIE_PATH}; Max-Age={max_age_secs}; HttpOnly; SameSite=Strict{secure}"
-    ))
-    .ok()
+    cookie(sealed, max_age_secs, secure)
 }
 
 /// The header that removes the cookie.
 pub fn clear_cookie(secure: bool) -> HeaderValue {
-    let value = if secure {
-        "authstack_refresh=; Path=/platform/v1/auth/; Max-Age=0; HttpOnly; SameSite=Strict; Secure"
-    } else {
-        "authstack_refresh=; Path=/platform/v1/auth/; Max-Age=0; HttpOnly; SameSite=Strict"
-    };
-    HeaderValue::from_static(value)
+    // Nothing in it comes from a request: it is always a valid header value.
+    cookie("", 0, secure).unwrap_or(HeaderValue::from_static(""))
+}
+
+fn cookie(value: &str, max_age_secs: u64, secure: bool) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; Path={COOKIE_PATH}; Max-Age={max_age_secs}; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .ok()
 }
 
 /// The cookie's (sealed) value, if the request has one.
@@ -112,30 +112,20 @@ pub fn refresh_body(body: &[u8], refresh_token: &str) -> Option<Vec<u8>> {
 /// A revocation request (RFC 7009 form, `token=handle`) with the cookie's token in the handle's
 /// place; `None` when the form does not name that token.
 pub fn revoke_form(body: &[u8], refresh_token: &str) -> Option<Vec<u8>> {
-    let pairs: Vec<(String, String)> = serde_urlencoded_pairs(body)?;
-    let presented = pairs.iter().find(|(name, _)| name == "token")?;
+    let presented = form_urlencoded::parse(body).find(|(name, _)| name == "token")?;
     if !handle_matches(&presented.1, refresh_token) {
         return None;
     }
-    let mut form = reqwest::Url::parse("http://form.invalid/").ok()?;
-    {
-        let mut query = form.query_pairs_mut();
-        for (name, value) in &pairs {
-            let value = if name == "token" {
-                refresh_token
-            } else {
-                value
-            };
-            query.append_pair(name, value);
-        }
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(body) {
+        let value = if name == "token" {
+            refresh_token
+        } else {
+            &value
+        };
+        form.append_pair(&name, value);
     }
-    Some(form.query().unwrap_or_default().as_bytes().to_vec())
-}
-
-fn serde_urlencoded_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
-    let text = std::str::from_utf8(body).ok()?;
-    let url = reqwest::Url::parse(&format!("http://form.invalid/?{text}")).ok()?;
-    Some(url.query_pairs().into_owned().collect())
+    Some(form.finish().into_bytes())
 }
 
 #[cfg(test)]

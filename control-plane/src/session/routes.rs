@@ -50,13 +50,6 @@ pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/platform/{*path}", axum::routing::any(relay))
 }
 
-/// What a request does to the cookie when the platform accepts it.
-enum Ends {
-    No,
-    /// Revocation of the cookie's own token, or a sign-out.
-    Session,
-}
-
 async fn relay(State(app): State<AppState>, request: Request) -> Result<Response> {
     let (parts, body) = request.into_parts();
     let path = parts
@@ -87,7 +80,8 @@ async fn relay(State(app): State<AppState>, request: Request) -> Result<Response
         .and_then(|sealed| app.master.open(&sealed, SEAL_CONTEXT).ok())
         .and_then(|token| String::from_utf8(token).ok());
     let mut body = body.to_vec();
-    let mut ends = Ends::No;
+    // Revoking the cookie's own token, or signing out, ends the cookie too once accepted.
+    let mut ends_session = false;
     match (&parts.method, path.as_str(), &cookie_token) {
         (&Method::POST, "/v1/auth/refresh", Some(token)) => {
             // A handle that is not the cookie's goes on as it is and is refused as any unknown
@@ -99,10 +93,10 @@ async fn relay(State(app): State<AppState>, request: Request) -> Result<Response
         (&Method::POST, "/v1/auth/revoke", Some(token)) => {
             if let Some(forwarded) = revoke_form(&body, token) {
                 body = forwarded;
-                ends = Ends::Session;
+                ends_session = true;
             }
         }
-        (&Method::POST, "/v1/auth/logout", _) => ends = Ends::Session,
+        (&Method::POST, "/v1/auth/logout", _) => ends_session = true,
         _ => {}
     }
 
@@ -171,7 +165,7 @@ async fn relay(State(app): State<AppState>, request: Request) -> Result<Response
             if let Some(replaced) = cookie_token.filter(|old| !rotation && *old != token) {
                 revoke(&app, &replaced).await;
             }
-        } else if matches!(ends, Ends::Session) {
+        } else if ends_session {
             headers.append(header::SET_COOKIE, clear_cookie(secure));
         }
     }

@@ -18,7 +18,7 @@ const localization = {
  * control plane keeps the refresh token in an HttpOnly cookie and hands the SDK a handle, so no
  * long-lived token is ever readable by this page's scripts.
  */
-export function platformSessionUrl(): string {
+function platformSessionUrl(): string {
   return `${window.location.origin}/platform`;
 }
 
