@@ -321,6 +321,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
     authstack_instance::cli::init_logging(&args.log_format);
+    let stop = authstack_instance::cli::shutdown_signal();
     let running = dev::start(dev::DevOptions {
         data_dir: args.data_dir.clone(),
         listen: args.listen,
@@ -333,7 +334,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
     })
     .await?;
     println!("{}", dev::banner(&running.info, &args.data_dir));
-    authstack_instance::cli::shutdown_signal().await;
+    stop.await;
     tracing::info!("stopping; local instances stop too");
     running.stop().await
 }
@@ -401,8 +402,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             return_url: format!("{}/instances", dashboard_url.trim_end_matches('/')),
         }),
     };
+    let stop = authstack_instance::cli::shutdown_signal();
     let running = authstack_control_plane::start(config, Clock::System).await?;
-    authstack_instance::cli::shutdown_signal().await;
+    stop.await;
     tracing::info!(
         "shutting down; local instances keep running and are re-adopted at the next start"
     );

@@ -46,6 +46,7 @@ pub async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         None => Catalog::built_in(),
     };
     let db = crate::db::connect(args.database_url.as_deref(), &args.data_dir).await?;
+    let stop = authstack_instance::cli::shutdown_signal();
     let running = super::start(GatewayOptions {
         listen: args.listen,
         db,
@@ -56,26 +57,8 @@ pub async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         upstream_timeout: Duration::from_secs(30),
     })
     .await?;
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("gateway shutting down");
     running.stop().await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

@@ -158,6 +158,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         gateway_secret: args.gateway_secret.map(SecretString::from),
         instance,
     };
+    let stop = shutdown_signal();
     let running = crate::start(config, Clock::System).await?;
     if let Some(key) = &running.initial_admin_key {
         // Printed once, to the terminal, never to the log.
@@ -166,29 +167,37 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             key.expose_secret()
         );
     }
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down");
     running.stop().await.context("shutting down")
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: call it before starting (and logging "ready"), so that a SIGTERM
+/// sent right after readiness shuts down gracefully instead of killing the process.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        async fn received(signal: Option<Signal>) {
+            match signal {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+        let terminate = signal(SignalKind::terminate()).ok();
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        async move {
+            tokio::select! {
+                () = received(terminate) => {},
+                () = received(interrupt) => {},
+            }
+        }
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
