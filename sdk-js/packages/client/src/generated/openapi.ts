@@ -852,10 +852,7 @@ export interface components {
         };
         CreateOrganizationRequest: {
             branding?: null | components["schemas"]["Branding"];
-            /**
-             * Format: uri
-             * @description An absolute `http(s)` URL.
-             */
+            /** @description An absolute `http(s)` URL. */
             logo_url?: string | null;
             name: string;
             settings?: Record<string, unknown> | null;
@@ -1239,10 +1236,7 @@ export interface components {
         };
         UpdateOrganizationRequest: {
             branding?: null | components["schemas"]["Branding"];
-            /**
-             * Format: uri
-             * @description An absolute `http(s)` URL; `null` removes the logo.
-             */
+            /** @description An absolute `http(s)` URL; `null` removes the logo. */
             logo_url?: string | null;
             name?: string | null;
             settings?: Record<string, unknown> | null;
