@@ -24,6 +24,7 @@ pub mod http;
 pub mod instances;
 pub mod keys;
 pub mod mailbox;
+pub mod meta;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
@@ -76,6 +77,9 @@ pub fn router(app: AppState) -> Router {
         .fallback(web::dashboard)
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(axum::middleware::from_fn(
+            http::middleware::log_internal_errors,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             headers::security,

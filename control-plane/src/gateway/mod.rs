@@ -15,6 +15,7 @@ mod limits;
 mod proxy;
 mod request_metrics;
 mod routes;
+mod store;
 mod usage;
 
 use std::net::{IpAddr, SocketAddr};
@@ -387,6 +388,9 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
         .fallback(handle)
+        .layer(axum::middleware::from_fn(
+            crate::http::middleware::log_internal_errors,
+        ))
         .with_state(gateway)
 }
 
@@ -402,7 +406,7 @@ async fn metrics(State(gateway): State<Arc<Gateway>>, headers: axum::http::Heade
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|key| authstack_instance::crypto::sha256_hex(key.trim()));
-    let expected = match crate::db::meta(&gateway.db, "ops_key_hash").await {
+    let expected = match crate::meta::get(&gateway.db, crate::meta::Key::OpsKeyHash).await {
         Ok(expected) => expected,
         Err(err) => return Error::Internal(err.into()).into_response(),
     };

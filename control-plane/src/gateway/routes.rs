@@ -18,10 +18,9 @@ use axum::http::HeaderValue;
 use axum::http::uri::{Authority, PathAndQuery, Scheme, Uri};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
-use super::changes;
 use super::request_metrics::KeyMetrics;
+use super::{changes, store};
 use crate::catalog::Catalog;
 use crate::db::Db;
 use crate::provisioner::InstanceSecrets;
@@ -213,33 +212,28 @@ impl Routes {
     }
 
     async fn load(&self, hash: &str) -> anyhow::Result<Option<Arc<Route>>> {
-        let row = sqlx::query(
-            "SELECT k.id, k.kind, k.environment, k.expires_at, k.revoked_at, \
-                    i.id AS instance_id, i.plan, i.state, i.endpoint, i.allowed_origins, i.secrets \
-             FROM api_keys k JOIN instances i ON i.id = k.instance_id \
-             WHERE k.hash = $1",
-        )
-        .bind(hash)
-        .fetch_optional(&self.db.pool)
-        .await
-        .context("looking up an API key")?;
-        let Some(row) = row else {
+        let found = store::by_key_hash(&self.db, hash)
+            .await
+            .context("looking up an API key")?;
+        let Some((key, instance)) = found else {
             return Ok(None);
         };
-        let revoked_at: Option<i64> = row.try_get("revoked_at")?;
-        let kind = match row.try_get::<String, _>("kind")?.as_str() {
+        let kind = match key.kind.as_str() {
             "publishable" => KeyKind::Publishable,
             "secret" => KeyKind::Secret,
             _ => return Ok(None),
         };
-        if revoked_at.is_some() {
+        if key.revoked_at.is_some() {
             return Ok(None);
         }
-        let key_id: String = row.try_get("id")?;
-        let environment: String = row.try_get("environment")?;
-        let expires_at: Option<UnixTime> = row.try_get("expires_at")?;
-        self.route(&row, Arc::from(key_id), kind, environment, expires_at)
-            .map(|route| Some(Arc::new(route)))
+        self.route(
+            instance,
+            Arc::from(key.id),
+            kind,
+            key.environment,
+            key.expires_at,
+        )
+        .map(|route| Some(Arc::new(route)))
     }
 
     /// The route to instance `instance_id` for requests under its public address that present
@@ -254,21 +248,15 @@ impl Routes {
             return Ok(cached.clone());
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let row = sqlx::query(
-            "SELECT i.id AS instance_id, i.environment, i.plan, i.state, i.endpoint, \
-                    i.allowed_origins, i.secrets \
-             FROM instances i WHERE i.id = $1 AND i.state <> 'deleted'",
-        )
-        .bind(instance_id)
-        .fetch_optional(&self.db.pool)
-        .await
-        .context("looking up an instance")?;
+        let row = store::instance(&self.db, instance_id)
+            .await
+            .context("looking up an instance")?;
         let route = match row {
             Some(row) => {
-                let environment: String = row.try_get("environment")?;
+                let environment = row.environment.clone();
                 let key_id: Arc<str> = Arc::from(format!("address:{instance_id}"));
                 Some(Arc::new(self.route(
-                    &row,
+                    row,
                     key_id,
                     KeyKind::Publishable,
                     environment,
@@ -293,16 +281,21 @@ impl Routes {
     /// A route from a row with the instance's columns.
     fn route(
         &self,
-        row: &sqlx::any::AnyRow,
+        row: store::InstanceRow,
         key_id: Arc<str>,
         kind: KeyKind,
         environment: String,
         expires_at: Option<UnixTime>,
     ) -> anyhow::Result<Route> {
-        let instance_id: String = row.try_get("instance_id")?;
-        let plan: String = row.try_get("plan")?;
-        let state: String = row.try_get("state")?;
-        let endpoint: String = row.try_get("endpoint")?;
+        let store::InstanceRow {
+            instance_id,
+            plan,
+            state,
+            endpoint,
+            allowed_origins,
+            secrets: sealed,
+            ..
+        } = row;
         let upstream = Upstream::parse(&endpoint);
         if upstream.is_none() {
             tracing::error!(%instance_id, %endpoint, "the instance's endpoint is not an http:// URL");
@@ -314,7 +307,7 @@ impl Routes {
             kind,
             environment,
             expires_at,
-            allowed_origins: parse_origins(&row.try_get::<String, _>("allowed_origins")?),
+            allowed_origins: parse_origins(&allowed_origins),
             requests_per_second: self
                 .catalog
                 .plan(&plan)
@@ -328,7 +321,6 @@ impl Routes {
             last_recorded: AtomicI64::new(0),
         };
         if route.is_serving() {
-            let sealed: String = row.try_get("secrets")?;
             route.secrets = Some(
                 RouteSecrets::open(&sealed, &self.master, &route.instance_id)
                     .with_context(|| format!("opening the secrets of {}", route.instance_id))?,

@@ -43,11 +43,7 @@ impl KeyUsage {
         let result = async {
             let mut tx = db.begin_write().await?;
             for (key_id, at) in pending {
-                sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
-                    .bind(at)
-                    .bind(key_id.as_ref())
-                    .execute(&mut *tx)
-                    .await?;
+                crate::keys::store::set_last_used(&mut *tx, key_id.as_ref(), at).await?;
             }
             tx.commit().await
         }

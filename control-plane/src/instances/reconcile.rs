@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::{Desired, Instance, State, record_step};
+use super::{Desired, Instance, State, record_step, store};
 use crate::AppState;
 use crate::gateway::changes;
 use crate::provisioner::{Event, InstanceRef, InstanceSpec, Progress};
@@ -166,15 +166,7 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
                 Ok(endpoint) => {
                     let now = app.clock.now();
                     let mut tx = app.db.begin_write().await?;
-                    sqlx::query(
-                        "UPDATE instances SET state = 'ready', endpoint = $1, last_error = NULL, updated_at = $2 \
-                         WHERE id = $3 AND desired = 'running'",
-                    )
-                    .bind(&endpoint)
-                    .bind(now)
-                    .bind(&instance.id)
-                    .execute(&mut *tx)
-                    .await?;
+                    store::set_ready(&mut tx, &instance.id, &endpoint, now).await?;
                     deployed(&mut tx, &instance, origins.as_deref(), now).await?;
                     let step = if adopting {
                         "running (re-adopted or restarted)"
@@ -229,13 +221,7 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
             provisioner.delete(&instance_ref(&instance)).await?;
             let now = app.clock.now();
             let mut tx = app.db.begin_write().await?;
-            sqlx::query(
-                "UPDATE api_keys SET revoked_at = $1 WHERE instance_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(&instance.id)
-            .execute(&mut *tx)
-            .await?;
+            crate::keys::store::revoke_all_of_instance(&mut *tx, &instance.id, now).await?;
             tx.commit().await?;
             transition(
                 app,
@@ -258,13 +244,7 @@ async fn deployed(
     origins: Option<&[String]>,
     now: i64,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE instances SET current_revision = $1, last_healthy_revision = $1 WHERE id = $2",
-    )
-    .bind(instance.revision)
-    .bind(&instance.id)
-    .execute(&mut *tx)
-    .await?;
+    store::set_deployed(&mut *tx, &instance.id, instance.revision).await?;
     if instance.account_id.is_none() {
         return Ok(());
     }
@@ -280,11 +260,7 @@ async fn deployed(
     if let Some(origins) = origins
         && origins != instance.allowed_origins.as_slice()
     {
-        sqlx::query("UPDATE instances SET allowed_origins = $1 WHERE id = $2")
-            .bind(serde_json::to_string(origins)?)
-            .bind(&instance.id)
-            .execute(&mut *tx)
-            .await?;
+        store::set_allowed_origins(&mut *tx, &instance.id, origins, None).await?;
     }
     Ok(())
 }
@@ -309,16 +285,15 @@ async fn roll_back(
         now,
     )
     .await?;
-    sqlx::query(
-        "UPDATE instances SET revision = $1, state = 'updating', last_error = $2, updated_at = $3 \
-         WHERE id = $4 AND revision = $5",
+    let last_error = format!("revision {} failed: {detail}", instance.revision);
+    store::roll_back(
+        &mut tx,
+        &instance.id,
+        instance.revision,
+        healthy,
+        &last_error,
+        now,
     )
-    .bind(healthy)
-    .bind(format!("revision {} failed: {detail}", instance.revision))
-    .bind(now)
-    .bind(&instance.id)
-    .bind(instance.revision)
-    .execute(&mut *tx)
     .await?;
     let step = format!(
         "revision {} failed: {detail}; back to revision {healthy}",
@@ -407,13 +382,7 @@ async fn transition(
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
     let last_error = if state == State::Failed { detail } else { None };
-    sqlx::query("UPDATE instances SET state = $1, last_error = COALESCE($2, last_error), updated_at = $3 WHERE id = $4")
-        .bind(state.as_str())
-        .bind(last_error)
-        .bind(now)
-        .bind(instance_id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_state(&mut tx, instance_id, state, last_error, now).await?;
     record_step(&mut *tx, instance_id, now, step, detail).await?;
     changes::record(&mut *tx, now).await?;
     tx.commit().await?;

@@ -6,9 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Instance, Step};
 use crate::AppState;
-use crate::audit::{self, Actor};
-use crate::error::{Error, ErrorBody, Json, Result};
-use crate::gateway::changes;
+use crate::error::{Error, ErrorBody, Result};
+use crate::http::extract::Json;
 use crate::platform::Caller;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -109,53 +108,14 @@ pub async fn set_allowed_origins(
         .into_iter()
         .find(|i| i.id == instance_id || i.environment.as_str() == instance_id)
         .ok_or(Error::NotFound("instance"))?;
-    // The origins are part of the configuration: a new revision records them (and becomes the
-    // wanted one); the gateway takes them at once.
-    let plan = app.config.catalog.plan(&instance.plan);
-    let base = crate::revisions::wanted(&app.db, &instance, plan).await?;
-    let mut config = base.config.clone();
-    config.security.allowed_origins = origins.clone();
-    let now = app.clock.now();
-    let encoded = serde_json::to_string(&origins).map_err(anyhow::Error::from)?;
-    let mut tx = app.db.begin_write().await?;
-    if config != base.config {
-        let number = crate::revisions::insert(
-            &mut tx,
-            &instance.id,
-            crate::revisions::NewRevision {
-                config: &config,
-                summary: "allowed origins changed",
-                source: crate::revisions::Source::Api,
-                author: Some(&caller.user_id),
-            },
-            now,
-        )
-        .await?;
-        sqlx::query("UPDATE instances SET revision = $1 WHERE id = $2")
-            .bind(number)
-            .bind(&instance.id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    sqlx::query("UPDATE instances SET allowed_origins = $1, updated_at = $2 WHERE id = $3")
-        .bind(&encoded)
-        .bind(now)
-        .bind(&instance.id)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        &mut *tx,
-        now,
-        Some(&account.id),
-        Actor::User(&caller.user_id),
-        "instance.allowed_origins_changed",
-        Some(&instance.id),
-        serde_json::json!({ "allowed_origins": origins }),
+    crate::revisions::change::set_allowed_origins(
+        &app,
+        &account,
+        &instance,
+        &origins,
+        &caller.user_id,
     )
     .await?;
-    changes::record(&mut *tx, now).await?;
-    tx.commit().await?;
-    app.reconciler.wake();
     let updated = super::find(&app.db, &instance.id)
         .await?
         .ok_or(Error::NotFound("instance"))?;

@@ -111,3 +111,35 @@ where
         .await?;
     Ok(())
 }
+
+/// Revokes every key of a deleted instance that is not revoked yet.
+pub async fn revoke_all_of_instance<'c, E>(
+    executor: E,
+    instance_id: &str,
+    now: UnixTime,
+) -> sqlx::Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE instance_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(instance_id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Records when a key was last used.
+pub async fn set_last_used<'c, E>(executor: E, id: &str, at: UnixTime) -> sqlx::Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}

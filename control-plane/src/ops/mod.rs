@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use crate::audit::{self, Actor};
-use crate::db::{self, Db};
+use crate::db::Db;
 use crate::error::{Error, ErrorBody, Result};
 use crate::instances::{self, Instance};
 use crate::platform::Caller;
@@ -23,12 +23,20 @@ pub const OPS_KEY_FILE: &str = "ops.key";
 
 /// Creates the operator key on first start.
 pub async fn ensure_operator_key(db: &Db, data_dir: &Path) -> anyhow::Result<()> {
-    if db::meta(db, "ops_key_hash").await?.is_some() {
+    if crate::meta::get(db, crate::meta::Key::OpsKeyHash)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let key = random_secret("ask_ops_", 32);
     write_private_file(&data_dir.join(OPS_KEY_FILE), key.expose_secret().as_bytes())?;
-    db::set_meta(db, "ops_key_hash", &sha256_hex(key.expose_secret())).await?;
+    crate::meta::set(
+        db,
+        crate::meta::Key::OpsKeyHash,
+        &sha256_hex(key.expose_secret()),
+    )
+    .await?;
     Ok(())
 }
 
@@ -62,7 +70,7 @@ impl FromRequestParts<AppState> for Operator {
                 ))
             };
         }
-        let expected = db::meta(&app.db, "ops_key_hash")
+        let expected = crate::meta::get(&app.db, crate::meta::Key::OpsKeyHash)
             .await?
             .ok_or(Error::Unauthorized("an operator key is required"))?;
         if constant_time_eq(sha256_hex(presented).as_bytes(), expected.as_bytes()) {
@@ -151,11 +159,7 @@ pub async fn reconcile(
     let mut tx = app.db.begin_write().await?;
     if instance.state == instances::State::Failed {
         // Retry at once rather than after the usual back-off.
-        sqlx::query("UPDATE instances SET updated_at = $1 WHERE id = $2")
-            .bind(now - 3600)
-            .bind(&instance.id)
-            .execute(&mut *tx)
-            .await?;
+        instances::store::set_updated_at(&mut tx, &instance.id, now - 3600).await?;
     }
     instances::record_step(
         &mut *tx,

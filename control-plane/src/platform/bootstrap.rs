@@ -17,7 +17,7 @@ use crate::{instances, keys};
 /// The platform instance's publishable key, kept sealed (unlike customers' keys, the control
 /// plane hands it out on every start and to the dashboard).
 pub async fn platform_publishable_key(app: &App) -> error::Result<SecretString> {
-    let sealed = db::meta(&app.db, "platform_publishable_key")
+    let sealed = crate::meta::get(&app.db, crate::meta::Key::PlatformPublishableKey)
         .await?
         .ok_or(Error::NotFound("platform key"))?;
     let key = app.master.open(&sealed, "platform_publishable_key")?;
@@ -43,10 +43,7 @@ pub(crate) async fn allow_dashboard(app: &App, addr: SocketAddr) -> anyhow::Resu
     origins.extend(app.config.dashboard_origins.iter().cloned());
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
-    sqlx::query("UPDATE instances SET allowed_origins = $1 WHERE id = $2")
-        .bind(serde_json::to_string(&origins)?)
-        .bind(&app.platform.instance_id)
-        .execute(&mut *tx)
+    instances::store::set_allowed_origins(&mut tx, &app.platform.instance_id, &origins, None)
         .await?;
     crate::gateway::changes::record(&mut *tx, now).await?;
     tx.commit().await?;
@@ -60,7 +57,7 @@ pub(crate) async fn platform_instance(
     clock: &Clock,
     region: &str,
 ) -> anyhow::Result<(String, InstanceSecrets)> {
-    if let Some(id) = db::meta(db, "platform_instance_id").await? {
+    if let Some(id) = crate::meta::get(db, crate::meta::Key::PlatformInstanceId).await? {
         let instance = instances::find(db, &id)
             .await?
             .with_context(|| format!("the platform instance {id} is missing"))?;
@@ -71,35 +68,22 @@ pub(crate) async fn platform_instance(
     let secrets = InstanceSecrets::generate();
     let now = clock.now();
     let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO instances (id, account_id, environment, region, plan, state, desired, revision, \
-         endpoint, allowed_origins, secrets, created_at, updated_at) \
-         VALUES ($1, NULL, 'live', $2, 'platform', 'provisioning', 'running', 1, '', '[]', $3, $4, $4)",
-    )
-    .bind(&id)
-    .bind(region)
-    .bind(secrets.seal(master, &id)?)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    instances::record_step(
-        &mut *tx,
-        &id,
-        now,
-        "requested",
-        Some("the platform instance"),
-    )
-    .await?;
-    sqlx::query("INSERT INTO meta (key, value) VALUES ('platform_instance_id', $1)")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    let new = instances::store::NewInstance {
+        id: &id,
+        account_id: None,
+        environment: Environment::Live,
+        region,
+        plan: "platform",
+        sealed_secrets: &secrets.seal(master, &id)?,
+    };
+    instances::store::insert(&mut tx, &new, now, "the platform instance").await?;
+    crate::meta::insert(&mut *tx, crate::meta::Key::PlatformInstanceId, &id).await?;
     tx.commit().await?;
     Ok((id, secrets))
 }
 
 pub(crate) async fn ensure_platform_key(app: &App) -> anyhow::Result<()> {
-    if db::meta(&app.db, "platform_publishable_key")
+    if crate::meta::get(&app.db, crate::meta::Key::PlatformPublishableKey)
         .await?
         .is_some()
     {
@@ -119,6 +103,6 @@ pub(crate) async fn ensure_platform_key(app: &App) -> anyhow::Result<()> {
         key.secret.expose_secret().as_bytes(),
         "platform_publishable_key",
     )?;
-    db::set_meta(&app.db, "platform_publishable_key", &sealed).await?;
+    crate::meta::set(&app.db, crate::meta::Key::PlatformPublishableKey, &sealed).await?;
     Ok(())
 }

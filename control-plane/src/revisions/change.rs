@@ -179,3 +179,51 @@ pub async fn create_revision(
     tx.commit().await?;
     Ok(number)
 }
+
+/// Replaces the browser origins allowed to call the instance with its publishable key. They are
+/// part of the configuration: a new revision records them (and becomes the wanted one); the
+/// gateway takes them at once.
+pub async fn set_allowed_origins(
+    app: &App,
+    account: &Account,
+    instance: &Instance,
+    origins: &[String],
+    author: &str,
+) -> Result<()> {
+    let plan = app.config.catalog.plan(&instance.plan);
+    let base = super::wanted(&app.db, instance, plan).await?;
+    let mut config = base.config.clone();
+    config.security.allowed_origins = origins.to_vec();
+    let now = app.clock.now();
+    let mut tx = app.db.begin_write().await?;
+    if config != base.config {
+        let number = super::insert(
+            &mut tx,
+            &instance.id,
+            NewRevision {
+                config: &config,
+                summary: "allowed origins changed",
+                source: Source::Api,
+                author: Some(author),
+            },
+            now,
+        )
+        .await?;
+        instances::store::set_revision(&mut tx, &instance.id, number).await?;
+    }
+    instances::store::set_allowed_origins(&mut tx, &instance.id, origins, Some(now)).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        Some(&account.id),
+        Actor::User(author),
+        "instance.allowed_origins_changed",
+        Some(&instance.id),
+        serde_json::json!({ "allowed_origins": origins }),
+    )
+    .await?;
+    crate::gateway::changes::record(&mut *tx, now).await?;
+    tx.commit().await?;
+    app.reconciler.wake();
+    Ok(())
+}

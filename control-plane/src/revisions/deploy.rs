@@ -49,14 +49,7 @@ pub async fn deploy(
     let target = revision(app, instance, number).await?;
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
-    sqlx::query(
-        "UPDATE instances SET revision = $1, last_error = NULL, updated_at = $2 WHERE id = $3",
-    )
-    .bind(number)
-    .bind(now)
-    .bind(&instance.id)
-    .execute(&mut *tx)
-    .await?;
+    instances::store::deploy_revision(&mut tx, &instance.id, number, now).await?;
     super::set_outcome(
         &mut *tx,
         &instance.id,

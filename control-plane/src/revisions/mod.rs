@@ -11,18 +11,19 @@ pub mod deploy;
 pub mod diff;
 pub mod routes;
 pub mod security;
+pub mod store;
 
 use std::fmt;
 
 use authstack_instance::clock::UnixTime;
 use authstack_instance::config::{FieldError, InstanceConfig};
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use crate::catalog::Plan;
 use crate::db::Db;
 use crate::instances::Instance;
+
+pub use store::{find, list, set_outcome};
 
 /// Where a revision came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -130,30 +131,6 @@ pub struct Revision {
     pub config: InstanceConfig,
 }
 
-const COLUMNS: &str = "instance_id, number, config, summary, source, author, created_at, outcome, \
-    outcome_detail, deployed_at";
-
-impl Revision {
-    fn from_row(row: &AnyRow) -> anyhow::Result<Revision> {
-        let config: String = row.try_get("config")?;
-        let source: String = row.try_get("source")?;
-        let number: i64 = row.try_get("number")?;
-        Ok(Revision {
-            instance_id: row.try_get("instance_id")?,
-            number,
-            config: serde_json::from_str(&config)
-                .map_err(|e| anyhow::anyhow!("revision {number}'s stored config: {e}"))?,
-            summary: row.try_get("summary")?,
-            source: Source::parse(&source).unwrap_or(Source::Api),
-            author: row.try_get("author")?,
-            created_at: row.try_get("created_at")?,
-            outcome: Outcome::parse(&row.try_get::<String, _>("outcome")?),
-            outcome_detail: row.try_get("outcome_detail")?,
-            deployed_at: row.try_get("deployed_at")?,
-        })
-    }
-}
-
 /// What a new revision is made of.
 pub struct NewRevision<'a> {
     pub config: &'a InstanceConfig,
@@ -249,73 +226,11 @@ pub async fn insert(
     new: NewRevision<'_>,
     now: UnixTime,
 ) -> anyhow::Result<i64> {
-    let row = sqlx::query("SELECT MAX(number) AS highest FROM revisions WHERE instance_id = $1")
-        .bind(instance_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let highest: Option<i64> = row.try_get("highest")?;
-    let row = sqlx::query("SELECT revision FROM instances WHERE id = $1")
-        .bind(instance_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let wanted: i64 = row.try_get("revision")?;
+    let highest = store::highest_number(&mut *conn, instance_id).await?;
+    let wanted = crate::instances::store::wanted_revision(&mut *conn, instance_id).await?;
     let number = highest.unwrap_or(0).max(wanted) + 1;
-    insert_numbered(conn, instance_id, number, new, now).await?;
+    store::insert(conn, instance_id, number, new, now).await?;
     Ok(number)
-}
-
-async fn insert_numbered(
-    conn: &mut sqlx::AnyConnection,
-    instance_id: &str,
-    number: i64,
-    new: NewRevision<'_>,
-    now: UnixTime,
-) -> anyhow::Result<()> {
-    let config = serde_json::to_string(new.config)?;
-    sqlx::query(
-        "INSERT INTO revisions (instance_id, number, config, summary, source, author, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(instance_id)
-    .bind(number)
-    .bind(&config)
-    .bind(new.summary)
-    .bind(new.source.as_str())
-    .bind(new.author)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn find(db: &Db, instance_id: &str, number: i64) -> anyhow::Result<Option<Revision>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM revisions WHERE instance_id = $1 AND number = $2"
-    ))
-    .bind(instance_id)
-    .bind(number)
-    .fetch_optional(&db.pool)
-    .await?;
-    row.as_ref().map(Revision::from_row).transpose()
-}
-
-/// Newest first; `before` pages back from a revision number.
-pub async fn list(
-    db: &Db,
-    instance_id: &str,
-    before: Option<i64>,
-    limit: i64,
-) -> anyhow::Result<Vec<Revision>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM revisions WHERE instance_id = $1 AND number < $2 \
-         ORDER BY number DESC LIMIT $3"
-    ))
-    .bind(instance_id)
-    .bind(before.unwrap_or(i64::MAX))
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter().map(Revision::from_row).collect()
 }
 
 /// The revision `instance` should run. Instances from before revisions were stored, and plan
@@ -345,7 +260,7 @@ pub async fn wanted(db: &Db, instance: &Instance, plan: Option<&Plan>) -> anyhow
         config.security.allowed_origins = instance.allowed_origins.clone();
     }
     let mut conn = db.writer.acquire().await?;
-    let inserted = insert_numbered(
+    let inserted = store::insert(
         &mut conn,
         &instance.id,
         instance.revision,
@@ -370,33 +285,6 @@ pub async fn wanted(db: &Db, instance: &Instance, plan: Option<&Plan>) -> anyhow
         .ok_or_else(|| anyhow::anyhow!("revision {} vanished", instance.revision))
 }
 
-/// Records a revision's deployment outcome.
-pub async fn set_outcome<'c, E>(
-    executor: E,
-    instance_id: &str,
-    number: i64,
-    outcome: Outcome,
-    detail: Option<&str>,
-    now: UnixTime,
-) -> sqlx::Result<()>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
-    let deployed_at = (outcome == Outcome::Deployed).then_some(now);
-    sqlx::query(
-        "UPDATE revisions SET outcome = $1, outcome_detail = $2, \
-         deployed_at = COALESCE($3, deployed_at) WHERE instance_id = $4 AND number = $5",
-    )
-    .bind(outcome.as_str())
-    .bind(detail)
-    .bind(deployed_at)
-    .bind(instance_id)
-    .bind(number)
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
 /// Deletes revisions older than `retention_days`, except the wanted, current and last healthy
 /// revisions and the newest one. Returns how many went.
 pub async fn prune(
@@ -412,19 +300,7 @@ pub async fn prune(
         instance.last_healthy_revision,
     ];
     let keep: Vec<i64> = keep.into_iter().flatten().collect();
-    let result = sqlx::query(
-        "DELETE FROM revisions WHERE instance_id = $1 AND created_at < $2 \
-         AND number <> $3 AND number <> $4 AND number <> $5 \
-         AND number < (SELECT MAX(number) FROM revisions WHERE instance_id = $1)",
-    )
-    .bind(&instance.id)
-    .bind(cutoff)
-    .bind(keep.first().copied().unwrap_or(-1))
-    .bind(keep.get(1).copied().unwrap_or(-1))
-    .bind(keep.get(2).copied().unwrap_or(-1))
-    .execute(&db.writer)
-    .await?;
-    Ok(result.rows_affected())
+    Ok(store::delete_older_than(db, &instance.id, cutoff, &keep).await?)
 }
 
 /// A revision as listed and shown.

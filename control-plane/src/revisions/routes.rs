@@ -15,7 +15,8 @@ use super::deploy::{Deployment, deploy, previous_healthy};
 use super::diff::{Diff, diff};
 use super::{Outcome, RevisionView, Source, ensure_wanted, numbered as revision, view};
 use crate::AppState;
-use crate::error::{Error, ErrorBody, Json, Path, Query, Result};
+use crate::error::{Error, ErrorBody, Result};
+use crate::http::extract::{Json, Path, Query};
 use crate::platform::Caller;
 
 /// Fields that belong to one environment and are not copied by a promotion.
