@@ -175,7 +175,7 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
     let (platform_id, platform_secrets) =
         platform::bootstrap::platform_instance(&db, &master, &clock, &config.platform_region)
             .await?;
-    let planner = customize::planner::from_settings(&config.planner, config.llm.clone())?;
+    let planner = customize::planner::from_settings(config.planner, config.llm.clone())?;
     let dashboard_url = config
         .dashboard_url
         .clone()

@@ -47,7 +47,7 @@ pub struct Config {
     pub provisioners: Provisioners,
     /// Which customization planner turns prompts into configuration patches: `rules` (offline,
     /// the default) or `llm` (an OpenAI-compatible endpoint, `llm` below).
-    pub planner: String,
+    pub planner: crate::customize::planner::PlannerKind,
     pub llm: Option<crate::customize::planner::LlmSettings>,
     /// The dashboard's built files (`sdk-js/apps/dashboard/dist`), served at `/`.
     pub dashboard_dir: Option<PathBuf>,
@@ -87,7 +87,7 @@ impl Config {
             stop_instances_on_shutdown: false,
             kubernetes: None,
             provisioners: Provisioners::default(),
-            planner: "rules".into(),
+            planner: crate::customize::planner::PlannerKind::Rules,
             llm: None,
             dashboard_dir: None,
             dashboard_origins: Vec::new(),
@@ -97,6 +97,14 @@ impl Config {
             sdk_dir: None,
         }
     }
+}
+
+/// The image instances run unless configured: this release's.
+pub fn default_instance_image() -> String {
+    format!(
+        "ghcr.io/authstack/authstack-instance:{}",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// How the control plane reaches the clusters of `kubernetes` regions.
@@ -117,7 +125,7 @@ pub struct KubernetesConfig {
 impl Default for KubernetesConfig {
     fn default() -> Self {
         KubernetesConfig {
-            instance_image: crate::provisioner::kubernetes::default_image(),
+            instance_image: default_instance_image(),
             in_cluster: false,
             qps: 20.0,
             burst: 40,

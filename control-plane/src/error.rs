@@ -2,12 +2,9 @@
 
 use std::time::Duration;
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -149,14 +146,17 @@ pub struct ErrorBody {
     pub errors: Option<Vec<authstack_instance::config::FieldError>>,
 }
 
+/// Marks a response as an internal error so that the logging middleware
+/// ([`crate::http::middleware::log_internal_errors`]) reports its cause once, inside the request
+/// span, without the cause ever reaching the client.
+#[derive(Clone)]
+pub struct InternalErrorCause(pub std::sync::Arc<String>);
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         let message = match &self {
-            Error::Internal(err) => {
-                tracing::error!(error = %format!("{err:#}"), "internal error");
-                "an internal error occurred".to_owned()
-            }
+            Error::Internal(_) => "an internal error occurred".to_owned(),
             other => other.to_string(),
         };
         let errors = match &self {
@@ -186,71 +186,15 @@ impl IntoResponse for Error {
             Error::InstanceUnavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
+            Error::Internal(err) => {
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                let cause = InternalErrorCause(std::sync::Arc::new(format!("{err:#}")));
+                response.extensions_mut().insert(cause);
+                return response;
+            }
             _ => {}
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
-    }
-}
-
-/// A JSON body whose rejection is our error body.
-pub struct Json<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
-    type Rejection = Error;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !authstack_instance::http::utf8_or_unspecified(req.headers()) {
-            return Err(Error::UnsupportedMediaType(
-                "application/json; charset=utf-8",
-            ));
-        }
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
-    }
-}
-
-/// Query-string parameters whose rejection (an unknown or malformed parameter) is our error body.
-pub struct Query<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
-    type Rejection = Error;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Query(q.0))
-            .map_err(|rejection: QueryRejection| Error::InvalidRequest(rejection.body_text()))
-    }
-}
-
-/// Path parameters whose rejection (one that does not parse, such as a revision number beyond
-/// 64 bits) is our error body, not axum's plain text.
-pub struct Path<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
-    type Rejection = Error;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| Path(p.0))
-            .map_err(|rejection: PathRejection| Error::InvalidRequest(rejection.body_text()))
-    }
-}
-
-fn json_rejection(rejection: JsonRejection) -> Error {
-    match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType("application/json"),
-        _ => Error::InvalidRequest(rejection.body_text()),
     }
 }

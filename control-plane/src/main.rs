@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use authstack_control_plane::catalog::Catalog;
 use authstack_control_plane::config::{BillingConfig, Config, KubernetesConfig, StripeConfig};
+use authstack_control_plane::customize::planner::PlannerKind;
 use authstack_control_plane::{dev, gateway, ops};
 use authstack_instance::clock::Clock;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -179,8 +180,8 @@ struct ServeArgs {
     #[arg(long, env = "AUTHSTACK_KUBE_BURST", default_value_t = 40)]
     kube_burst: u32,
     /// The customization planner: `rules` (offline, deterministic) or `llm`.
-    #[arg(long, env = "AUTHSTACK_PLANNER", default_value = "rules")]
-    planner: String,
+    #[arg(long, env = "AUTHSTACK_PLANNER", value_enum, default_value_t = PlannerKind::Rules)]
+    planner: PlannerKind,
     /// The OpenAI-compatible endpoint of the `llm` planner (`https://…/v1`).
     #[arg(long, env = "AUTHSTACK_LLM_URL")]
     llm_url: Option<String>,

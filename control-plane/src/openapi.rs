@@ -3,7 +3,7 @@
 //!
 //! The error responses that the shared extractors give on every route they guard are added here
 //! once instead of by hand on each operation: one that takes a JSON body can answer 400 and 413,
-//! and 415 when it goes through [`Json`](crate::error::Json); one behind a platform access token
+//! and 415 when it goes through [`Json`](crate::http::extract::Json); one behind a platform access token
 //! ([`Caller`](crate::platform::Caller), [`Operator`](crate::ops::Operator)) can answer 401, 403
 //! and 503 (the platform instance does not answer the live check). A status an operation
 //! documents itself keeps its own description.

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::{Account, Subscription};
 use crate::AppState;
 use crate::billing::{self, SubscribeOutcome};
-use crate::error::{Error, ErrorBody, Json, Result};
+use crate::error::{Error, ErrorBody, Result};
+use crate::http::extract::Json;
 use crate::instances::Instance;
 use crate::platform::Caller;
 

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{AuditEvent, Filter, MAX_EXPORT};
 use crate::AppState;
-use crate::error::{Error, ErrorBody, Query, Result};
+use crate::error::{Error, ErrorBody, Result};
+use crate::http::extract::Query;
 use crate::ops::Operator;
 use crate::platform::Caller;
 

@@ -1,4 +1,8 @@
-//! Small pieces shared by the control plane's HTTP handlers.
+//! Small pieces shared by the control plane's HTTP handlers: extractors, middleware, and how
+//! times are written.
+
+pub mod extract;
+pub mod middleware;
 
 use authstack_instance::clock::{UnixTime, rfc3339};
 

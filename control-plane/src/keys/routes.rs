@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiKey, DEFAULT_GRACE_SECS, Kind, NewKey};
 use crate::AppState;
-use crate::error::{Error, ErrorBody, Json, Result};
+use crate::error::{Error, ErrorBody, Result};
+use crate::http::extract::Json;
 use crate::platform::Caller;
 use crate::provisioner::Environment;
 

@@ -168,10 +168,23 @@ impl fmt::Debug for LlmSettings {
 
 /// The planner named by the server's configuration: `rules` (the default) or `llm` (which needs
 /// `llm` settings).
-pub fn from_settings(kind: &str, llm: Option<LlmSettings>) -> anyhow::Result<Arc<dyn Planner>> {
+/// Which planner turns prompts into configuration patches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PlannerKind {
+    /// Offline and deterministic: word tables and rules.
+    #[default]
+    Rules,
+    /// An OpenAI-compatible model, given the configuration's JSON Schema.
+    Llm,
+}
+
+pub fn from_settings(
+    kind: PlannerKind,
+    llm: Option<LlmSettings>,
+) -> anyhow::Result<Arc<dyn Planner>> {
     match kind {
-        "rules" => Ok(Arc::new(rules::RulesPlanner)),
-        "llm" => {
+        PlannerKind::Rules => Ok(Arc::new(rules::RulesPlanner)),
+        PlannerKind::Llm => {
             let settings =
                 llm.ok_or_else(|| anyhow::anyhow!("the llm planner needs a base URL and a model"))?;
             // The model gets the configuration's JSON Schema: what it may patch, and how.
@@ -180,7 +193,6 @@ pub fn from_settings(kind: &str, llm: Option<LlmSettings>) -> anyhow::Result<Arc
                 llm::LlmPlanner::new(settings)?.with_schema(schema),
             ))
         }
-        other => anyhow::bail!("unknown planner {other:?}: use \"rules\" or \"llm\""),
     }
 }
 
@@ -284,13 +296,14 @@ mod tests {
     #[test]
     fn planners_by_name() {
         assert_eq!(
-            from_settings("rules", None).map(|p| p.name()).ok(),
+            from_settings(PlannerKind::Rules, None)
+                .map(|p| p.name())
+                .ok(),
             Some("rules")
         );
-        assert!(from_settings("llm", None).is_err());
-        assert!(from_settings("magic", None).is_err());
+        assert!(from_settings(PlannerKind::Llm, None).is_err());
         let llm = from_settings(
-            "llm",
+            PlannerKind::Llm,
             Some(LlmSettings {
                 base_url: "http://127.0.0.1:1/v1".into(),
                 model: "m".into(),
