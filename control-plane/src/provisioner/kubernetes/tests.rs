@@ -34,7 +34,7 @@ fn spec(plan: &str, environment: Environment) -> InstanceSpec {
         issuer: "https://api.authstack.example".into(),
         previous_issuers: Vec::new(),
         revision: 1,
-        config: crate::instances::config_for(Some(plan)),
+        config: crate::revisions::initial_config(Some(plan)),
         secrets: InstanceSecrets {
             gateway_secret: SecretString::from("asg_gateway"),
             admin_key: SecretString::from("ask_admin_key"),
