@@ -245,6 +245,17 @@ async fn the_relay_serves_only_this_origins_scripts() {
     // Only the platform's API is relayed.
     let outside = relay(&platform, Method::GET, "/healthz", None, None).await;
     outside.reply.assert_error(404, "not_found");
+    // A body larger than any sign-in is refused before anything is sent on.
+    let huge = relay(
+        &platform,
+        Method::POST,
+        "/v1/auth/login",
+        None,
+        Some(json!({ "email": "x".repeat(70 * 1024), "password": PASSWORD })),
+    )
+    .await;
+    huge.reply.assert_error(413, "payload_too_large");
+    assert!(huge.cookie.is_none());
     // The platform's own answers come back as they are, with the API's headers.
     let response = platform
         .client
