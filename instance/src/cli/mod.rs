@@ -35,6 +35,9 @@ pub enum Command {
     Openapi,
     /// Print the JSON Schema of the instance configuration (`--config`, revisions).
     ConfigSchema,
+    /// Print the built-in permissions and roles as JSON (the SDKs generate their constants
+    /// from it).
+    Builtins,
 }
 
 /// Where the instance keeps its state.
@@ -133,6 +136,13 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::ConfigSchema => {
             let schema = schemars::schema_for!(crate::config::InstanceConfig);
             println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(())
+        }
+        Command::Builtins => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::rbac::builtins())?
+            );
             Ok(())
         }
     }

@@ -67,6 +67,24 @@ pub const BUILTIN_ROLES: [(&str, &str, &str, &[&str]); 4] = [
 
 pub const OWNER: &str = "owner";
 
+/// The built-in permissions and roles as the SDKs read them (`authstack-instance builtins`):
+/// `{"permissions": [...], "roles": [{"key", "name", "description", "permissions"}]}`; the
+/// owner's list is empty because it holds the whole catalogue.
+pub fn builtins() -> serde_json::Value {
+    let roles: Vec<serde_json::Value> = BUILTIN_ROLES
+        .iter()
+        .map(|(key, name, description, permissions)| {
+            serde_json::json!({
+                "key": key,
+                "name": name,
+                "description": description,
+                "permissions": permissions,
+            })
+        })
+        .collect();
+    serde_json::json!({ "permissions": BUILTIN_PERMISSIONS, "roles": roles })
+}
+
 /// Validates a permission name: `resource:action`, lowercase letters, digits, `_` and `-`.
 pub fn parse_permission(raw: &str) -> Result<String, String> {
     let valid_part = |part: &str| {

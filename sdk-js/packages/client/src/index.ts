@@ -28,6 +28,7 @@ export {
 } from './errors';
 export {
   BUILTIN_PERMISSIONS,
+  BUILTIN_ROLE_DEFINITIONS,
   BUILTIN_ROLES,
   type BuiltinRole,
   type Permission,

@@ -96,9 +96,12 @@ describe('typed permission names', () => {
       .map((d) => `TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
   }
 
+  // Each test compiles the fixture with the TypeScript compiler: seconds, more on a busy machine.
+  const COMPILE = 30_000;
+
   it('compiles the fixture: every @ts-expect-error marks a real error', async () => {
     expect(diagnostics({}, true)).toEqual([]);
-  });
+  }, COMPILE);
 
   it('rejects a misspelt permission once the markers are gone', async () => {
     const fixture = path.join(testD, 'permissions.test-d.ts');
@@ -107,7 +110,7 @@ describe('typed permission names', () => {
     expect(errors).toHaveLength(4);
     expect(errors.join('\n')).toMatch(/"projcts:create"/);
     expect(errors.join('\n')).toMatch(/"members:invit"/);
-  });
+  }, COMPILE);
 
   it('accepts any string while no catalogue is registered', async () => {
     const fixture = path.join(testD, 'permissions.test-d.ts');
@@ -116,5 +119,5 @@ describe('typed permission names', () => {
     // Only the `'nope'[]` line still fails: permissions are plain strings.
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/TS2322/);
-  });
+  }, COMPILE);
 });

@@ -1,3 +1,5 @@
+import type { BUILTIN_ROLES } from './generated/builtins';
+
 /**
  * Register an instance's permission catalogue to type permission names everywhere the SDK
  * takes or returns one. `authstack-permissions` writes this augmentation for you:
@@ -18,22 +20,7 @@ export interface Register {}
 /** A permission name: the registered catalogue's union, or `string` when none is registered. */
 export type Permission = Register extends { permission: infer P extends string } ? P : string;
 
-/** The permissions every instance has; the catalogue is these plus the instance's own. */
-export const BUILTIN_PERMISSIONS = [
-  'organization:read',
-  'organization:update',
-  'organization:delete',
-  'members:read',
-  'members:invite',
-  'members:update',
-  'members:remove',
-  'roles:read',
-  'roles:manage',
-  'audit:read',
-  'billing:read',
-  'billing:manage',
-] as const;
+export { BUILTIN_PERMISSIONS, BUILTIN_ROLES, BUILTIN_ROLE_DEFINITIONS } from './generated/builtins';
 
-/** The roles every organization has; organizations add custom roles with their own keys. */
-export const BUILTIN_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
+/** A built-in role's key. */
 export type BuiltinRole = (typeof BUILTIN_ROLES)[number];

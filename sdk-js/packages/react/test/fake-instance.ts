@@ -3,31 +3,21 @@
 // rotating refresh tokens, access tokens carrying the organization claims, organizations,
 // members, invitations, built-in and custom roles with the "cannot grant what you do not hold"
 // guardrail. Components are tested through the real @authstack/client over this fetch.
+import { BUILTIN_PERMISSIONS as GENERATED_PERMISSIONS, BUILTIN_ROLE_DEFINITIONS } from '@authstack/client';
 
-const BUILTIN_PERMISSIONS = [
-  'organization:read',
-  'organization:update',
-  'organization:delete',
-  'members:read',
-  'members:invite',
-  'members:update',
-  'members:remove',
-  'roles:read',
-  'roles:manage',
-  'audit:read',
-  'billing:read',
-  'billing:manage',
-];
-
-const BUILTIN_ROLES: Record<string, { name: string; permissions: string[] }> = {
-  owner: { name: 'Owner', permissions: BUILTIN_PERMISSIONS },
-  admin: {
-    name: 'Admin',
-    permissions: BUILTIN_PERMISSIONS.filter((p) => !['organization:delete', 'billing:manage'].includes(p)),
-  },
-  member: { name: 'Member', permissions: ['organization:read', 'members:read', 'roles:read'] },
-  viewer: { name: 'Viewer', permissions: ['organization:read', 'members:read'] },
-};
+// The instance's built-in permissions and roles, as generated from it for the client SDK. The
+// owner holds the whole catalogue (its generated list is empty: it is not a fixed set).
+const BUILTIN_PERMISSIONS: string[] = [...GENERATED_PERMISSIONS];
+const BUILTIN_ROLES: Record<string, { name: string; description: string; permissions: string[] }> = Object.fromEntries(
+  Object.entries(BUILTIN_ROLE_DEFINITIONS).map(([key, role]) => [
+    key,
+    {
+      name: role.name,
+      description: role.description,
+      permissions: key === 'owner' ? BUILTIN_PERMISSIONS : [...role.permissions],
+    },
+  ]),
+);
 
 const NOW = '2026-01-02T03:04:05Z';
 
@@ -449,7 +439,7 @@ export class FakeInstance {
         id: null,
         key,
         name: role.name,
-        description: `${role.name} role`,
+        description: role.description,
         builtin: true,
         permissions: role.permissions,
       }));

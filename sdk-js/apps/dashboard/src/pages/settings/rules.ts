@@ -1,35 +1,24 @@
 // The server's rules for the settings this page edits, checked before anything is sent:
 // instance/src/config.rs (`check_origin`, `check_url`, `is_hex_color`) and
 // instance/src/rbac/mod.rs (`parse_permission`, the built-in catalogue and roles).
-import { BUILTIN_PERMISSIONS } from '@authstack/client';
+import { BUILTIN_PERMISSIONS, BUILTIN_ROLE_DEFINITIONS } from '@authstack/client';
 import type { BuiltinRole, FieldError } from '../../api/types';
 
-/** The permissions every instance has (one list, kept with the client SDK). */
+/** The permissions every instance has (generated from the instance, with the client SDK). */
 export { BUILTIN_PERMISSIONS };
 
-/** What the built-in roles hold without any grant (`BUILTIN_ROLES`); owners hold everything. */
-export const ROLE_DEFAULTS: Record<BuiltinRole, readonly string[]> = {
-  admin: [
-    'organization:read',
-    'organization:update',
-    'members:read',
-    'members:invite',
-    'members:update',
-    'members:remove',
-    'roles:read',
-    'roles:manage',
-    'audit:read',
-    'billing:read',
-  ],
-  member: ['organization:read', 'members:read', 'roles:read'],
-  viewer: ['organization:read', 'members:read'],
-};
+/** The built-in roles a grant can extend (owners hold everything), with their names. */
+export const ROLES: { key: BuiltinRole; name: string }[] = (['admin', 'member', 'viewer'] as const).map((key) => ({
+  key,
+  name: BUILTIN_ROLE_DEFINITIONS[key].name,
+}));
 
-export const ROLES: { key: BuiltinRole; name: string }[] = [
-  { key: 'admin', name: 'Admin' },
-  { key: 'member', name: 'Member' },
-  { key: 'viewer', name: 'Viewer' },
-];
+/** What the built-in roles hold without any grant (generated from the instance's `BUILTIN_ROLES`). */
+export const ROLE_DEFAULTS: Record<BuiltinRole, readonly string[]> = {
+  admin: BUILTIN_ROLE_DEFINITIONS.admin.permissions,
+  member: BUILTIN_ROLE_DEFINITIONS.member.permissions,
+  viewer: BUILTIN_ROLE_DEFINITIONS.viewer.permissions,
+};
 
 export const DEFAULT_COLOR = '#4f46e5';
 
