@@ -4,6 +4,7 @@
 //! [`router`]; `main.rs` only parses flags and waits for a signal.
 
 pub mod admin;
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod capabilities;
@@ -137,6 +138,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(rbac::routes::router())
         .merge(invitations::routes::router())
         .merge(audit::routes::router())
+        .merge(applications::routes::router())
         .merge(admin::routes::router().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
 }
 
