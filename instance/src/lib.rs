@@ -14,6 +14,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod flow;
 pub mod http;
 pub mod invitations;
 pub mod keys;
