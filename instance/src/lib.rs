@@ -19,6 +19,7 @@ pub mod http;
 pub mod invitations;
 pub mod keys;
 pub mod mail;
+pub mod oidc;
 pub mod ops;
 pub mod orgs;
 pub mod pages;
@@ -134,6 +135,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(users::routes::router())
         .merge(sessions::routes::router())
         .merge(keys::routes::router())
+        .merge(oidc::routes::documented())
         .merge(orgs::routes::router())
         .merge(orgs::members::router())
         .merge(rbac::routes::router())
@@ -193,6 +195,7 @@ pub fn router(app: AppState) -> axum::Router {
         );
     api.merge(ops::router())
         .merge(pages::routes::router())
+        .merge(oidc::routes::router())
         .route(
             "/openapi.json",
             axum::routing::get(move || async move { axum::Json(spec.as_ref().clone()) }),

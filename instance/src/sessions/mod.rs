@@ -2,6 +2,7 @@
 //! refresh tokens form a family (RFC 9700): each use rotates the token, and presenting a
 //! rotated token again revokes the whole family.
 
+pub mod browser;
 pub mod routes;
 mod store;
 

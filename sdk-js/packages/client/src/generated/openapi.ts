@@ -1140,17 +1140,24 @@ export interface components {
             builtin: boolean;
             name: string;
         };
-        /** @description OpenID Provider metadata (the fields that apply to this instance). */
+        /** @description OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414): only what is implemented. */
         ProviderMetadata: {
+            authorization_endpoint: string;
+            authorization_response_iss_parameter_supported: boolean;
             claims_supported: string[];
+            code_challenge_methods_supported: string[];
             grant_types_supported: string[];
             id_token_signing_alg_values_supported: string[];
             issuer: string;
             jwks_uri: string;
+            prompt_values_supported: string[];
+            response_modes_supported: string[];
             response_types_supported: string[];
-            revocation_endpoint: string;
-            revocation_endpoint_auth_methods_supported: string[];
+            scopes_supported: string[];
             subject_types_supported: string[];
+            token_endpoint: string;
+            token_endpoint_auth_methods_supported: string[];
+            userinfo_endpoint: string;
         };
         PublicBranding: {
             /** @description `light`, `dark` or `auto`. */
