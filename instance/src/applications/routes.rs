@@ -250,11 +250,12 @@ async fn delete_application(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Replace a `web` application's client secret; the old one stops working at once.
+/// Replace a `web` application's client secret; the old one stops working at once. A public
+/// application has none: `409`.
 #[utoipa::path(post, path = "/v1/admin/applications/{id}/rotate-secret", tag = "admin", security(("admin_key" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = ApplicationWithSecret), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ApplicationWithSecret), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn rotate_secret(
     State(app): State<AppState>,
     admin: Admin,
@@ -263,8 +264,8 @@ async fn rotate_secret(
 ) -> Result<axum::Json<ApplicationWithSecret>> {
     let mut application = load(&app, &id).await?;
     if !application.kind.is_confidential() {
-        return Err(Error::invalid(
-            "kind: only web applications have a client secret",
+        return Err(Error::Conflict(
+            "this application is public (spa or native): it has no client secret".into(),
         ));
     }
     let (secret, hash) = new_secret();

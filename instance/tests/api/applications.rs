@@ -99,7 +99,7 @@ async fn applications_are_created_listed_updated_rotated_and_deleted(backend: Ba
         json!({}),
     )
     .await
-    .assert_error(400, "invalid_request");
+    .assert_error(409, "conflict");
 
     let deleted = app
         .delete_as(&format!("/v1/admin/applications/{id}"), key)

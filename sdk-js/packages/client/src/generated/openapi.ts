@@ -81,7 +81,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replace a `web` application's client secret; the old one stops working at once. */
+        /**
+         * Replace a `web` application's client secret; the old one stops working at once. A public
+         *     application has none: `409`.
+         */
         post: operations["rotate_secret"];
         delete?: never;
         options?: never;
@@ -1749,14 +1752,6 @@ export interface operations {
                     "application/json": components["schemas"]["ApplicationWithSecret"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1775,6 +1770,14 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
