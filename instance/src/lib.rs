@@ -4,6 +4,7 @@
 //! [`router`]; `main.rs` only parses flags and waits for a signal.
 
 pub mod admin;
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod capabilities;
@@ -13,10 +14,12 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod flow;
 pub mod http;
 pub mod invitations;
 pub mod keys;
 pub mod mail;
+pub mod oidc;
 pub mod ops;
 pub mod orgs;
 pub mod pages;
@@ -132,11 +135,13 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(users::routes::router())
         .merge(sessions::routes::router())
         .merge(keys::routes::router())
+        .merge(oidc::routes::documented())
         .merge(orgs::routes::router())
         .merge(orgs::members::router())
         .merge(rbac::routes::router())
         .merge(invitations::routes::router())
         .merge(audit::routes::router())
+        .merge(applications::routes::router())
         .merge(admin::routes::router().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
 }
 
@@ -190,6 +195,7 @@ pub fn router(app: AppState) -> axum::Router {
         );
     api.merge(ops::router())
         .merge(pages::routes::router())
+        .merge(oidc::routes::router())
         .route(
             "/openapi.json",
             axum::routing::get(move || async move { axum::Json(spec.as_ref().clone()) }),

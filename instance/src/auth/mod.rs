@@ -2,6 +2,7 @@
 //! password reset). Responses to signup, login, forgot-password and resend never reveal whether
 //! an address has an account.
 
+pub mod password;
 pub mod routes;
 
 use secrecy::{ExposeSecret, SecretString};

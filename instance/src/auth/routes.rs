@@ -187,84 +187,12 @@ async fn login(
     let config = app.config.load_full();
     ensure_password_method(&config)?;
     let email = EmailAddress::parse(&req.email)?;
-    let ip_key = format!("login:ip:{}", client.ip_key());
-    let account_key = format!("login:account:{}", email.canonical());
-    let limits = &config.rate_limits;
-    // Counted before the password is verified: a burst of parallel guesses cannot all be
-    // verified while none is counted yet. A successful login releases its attempt.
-    let attempt = app
-        .limits
-        .reserve(&[
-            (&ip_key, limits.failed_logins_per_ip),
-            (&account_key, limits.failed_logins_per_account),
-        ])
-        .await?;
-
-    let user = users::find_by_email(&app.db, &email).await?;
-    let verdict = app
-        .passwords
-        .verify(
-            &req.password,
-            user.as_ref().and_then(|u| u.password_hash.as_deref()),
-        )
-        .await?;
-    let now = app.clock.now();
-    let user = match (user, verdict) {
-        (Some(user), Verdict::Match | Verdict::MatchNeedsRehash) => {
-            if verdict == Verdict::MatchNeedsRehash {
-                let hash = app.passwords.hash(&req.password).await?;
-                users::set_password_hash(&app.db.writer, &user.id, &hash, now).await?;
-            }
-            user
-        }
-        (user, _) => {
-            // The reserved attempt stays counted: it is the failure.
-            drop(attempt);
-            metrics::counter!("authstack_logins_total", "outcome" => "invalid_credentials")
-                .increment(1);
-            let mut event = AuditEvent::new("auth.login_failed")
-                .client(&client)
-                .data(serde_json::json!({ "email": email.as_str() }));
-            if let Some(user) = &user {
-                event = event.target(&user.id);
-            }
-            audit::record(&app.db, now, event).await?;
-            return Err(Error::InvalidCredentials);
-        }
-    };
-    // The password was right: not a guess to count.
-    app.limits.release(attempt).await;
-    if user.is_banned(now) {
-        metrics::counter!("authstack_logins_total", "outcome" => "user_banned").increment(1);
-        audit::record(
-            &app.db,
-            now,
-            AuditEvent::new("auth.login_blocked")
-                .actor(&user.id)
-                .target(&user.id)
-                .client(&client),
-        )
-        .await?;
-        return Err(Error::UserBanned);
-    }
-    if config.auth.require_email_verification && !user.email_verified() {
-        metrics::counter!("authstack_logins_total", "outcome" => "email_not_verified").increment(1);
-        return Err(Error::EmailNotVerified);
-    }
+    let user = super::password::verify(&app, &email, &req.password, &client).await?;
+    super::password::ensure_email_verified(&app, &user)?;
     if let Some(org_id) = &req.org_id {
         sessions::ensure_member(&app, &user.id, org_id).await?;
     }
-    app.limits.clear(&account_key).await?;
-    metrics::counter!("authstack_logins_total", "outcome" => "success").increment(1);
-    audit::record(
-        &app.db,
-        now,
-        AuditEvent::new("auth.login_succeeded")
-            .actor(&user.id)
-            .target(&user.id)
-            .client(&client),
-    )
-    .await?;
+    super::password::succeeded(&app, &user, &client).await?;
     Ok(
         axum::Json(sessions::start(&app, &user, &["pwd"], &client, req.org_id.as_deref()).await?)
             .into_response(),
@@ -554,7 +482,7 @@ async fn limit_link_requests(app: &AppState, client: &Client) -> Result<()> {
         .await
 }
 
-fn ensure_password_method(config: &crate::config::InstanceConfig) -> Result<()> {
+pub(crate) fn ensure_password_method(config: &crate::config::InstanceConfig) -> Result<()> {
     if config.auth.methods.password {
         Ok(())
     } else {

@@ -2,6 +2,7 @@
 //! caller's identity, and the middleware stack.
 
 mod after_response;
+pub mod cookies;
 mod extract;
 pub mod middleware;
 pub mod openapi;

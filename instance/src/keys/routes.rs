@@ -1,4 +1,4 @@
-//! The JWKS, OpenID discovery, and signing-key administration.
+//! The JWKS and signing-key administration (OpenID discovery is in `crate::oidc`).
 
 use axum::extract::State;
 use serde::Serialize;
@@ -14,7 +14,6 @@ use crate::http::{Admin, Client};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(jwks))
-        .routes(routes!(openid_configuration))
         .routes(routes!(rotate_keys))
 }
 
@@ -39,50 +38,6 @@ async fn jwks(
             keys: app.keys.jwks(ttl),
         }),
     )
-}
-
-/// OpenID Provider metadata (the fields that apply to this instance).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ProviderMetadata {
-    pub issuer: String,
-    pub jwks_uri: String,
-    pub revocation_endpoint: String,
-    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
-    pub grant_types_supported: Vec<&'static str>,
-    pub response_types_supported: Vec<&'static str>,
-    pub subject_types_supported: Vec<&'static str>,
-    pub id_token_signing_alg_values_supported: Vec<&'static str>,
-    pub claims_supported: Vec<&'static str>,
-}
-
-/// OpenID discovery document.
-#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "discovery",
-    responses((status = 200, body = ProviderMetadata)))]
-async fn openid_configuration(State(app): State<AppState>) -> axum::Json<ProviderMetadata> {
-    let issuer = app.issuer.trim_end_matches('/').to_owned();
-    axum::Json(ProviderMetadata {
-        jwks_uri: format!("{issuer}/.well-known/jwks.json"),
-        revocation_endpoint: format!("{issuer}/v1/auth/revoke"),
-        revocation_endpoint_auth_methods_supported: vec!["none"],
-        grant_types_supported: vec!["refresh_token"],
-        response_types_supported: vec![],
-        subject_types_supported: vec!["public"],
-        id_token_signing_alg_values_supported: vec!["RS256"],
-        claims_supported: vec![
-            "iss",
-            "aud",
-            "sub",
-            "sid",
-            "iat",
-            "exp",
-            "jti",
-            "auth_time",
-            "amr",
-            "email",
-            "email_verified",
-        ],
-        issuer,
-    })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -29,14 +29,23 @@ button:focus-visible,input:focus-visible{outline:3px solid #f59e0b;outline-offse
 .error{padding:.6rem .8rem;border-radius:6px;background:#fde8e8;color:#7f1d1d}\
 .hint{color:GrayText;font-size:.95rem}";
 
-static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
+static CSP: LazyLock<HeaderValue> = LazyLock::new(|| csp_with_form_targets(""));
+
+/// The pages' policy, with `extra` (space-separated origins) allowed as form targets besides
+/// the instance itself: browsers also hold the redirects that follow a form's submission to it.
+pub fn csp_with_form_targets(extra: &str) -> HeaderValue {
     let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(" {extra}")
+    };
     let policy = format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self'; form-action 'self'; \
+        "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self'; form-action 'self'{extra}; \
          frame-ancestors 'none'; base-uri 'none'"
     );
     HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
-});
+}
 
 /// Text made safe for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {

@@ -2,6 +2,7 @@
 //! refresh tokens form a family (RFC 9700): each use rotates the token, and presenting a
 //! rotated token again revokes the whole family.
 
+pub mod browser;
 pub mod routes;
 mod store;
 
@@ -145,6 +146,27 @@ pub async fn start(
     client: &Client,
     org_id: Option<&str>,
 ) -> Result<TokenResponse> {
+    let (session, refresh) = create(app, user, amr, client, org_id).await?;
+    let user = User {
+        last_login_at: Some(session.created_at),
+        ..user.clone()
+    };
+    respond(app, &user, &session, refresh).await
+}
+
+/// Starts a session for `user` authenticated by `amr` without handing out tokens: the hosted
+/// sign-in's browser session, from which OpenID Connect clients get theirs.
+pub async fn begin(app: &App, user: &User, amr: &[&str], client: &Client) -> Result<Session> {
+    Ok(create(app, user, amr, client, None).await?.0)
+}
+
+async fn create(
+    app: &App,
+    user: &User,
+    amr: &[&str],
+    client: &Client,
+    org_id: Option<&str>,
+) -> Result<(Session, IssuedRefresh)> {
     let now = app.clock.now();
     let session = Session {
         id: format!("ses_{}", uuid::Uuid::now_v7().simple()),
@@ -161,11 +183,7 @@ pub async fn start(
     let (refresh, hash) = new_refresh_token();
     store::insert(&app.db, &session, &hash).await?;
     users::record_login(&app.db, &user.id, now).await?;
-    let user = User {
-        last_login_at: Some(now),
-        ..user.clone()
-    };
-    respond(app, &user, &session, refresh).await
+    Ok((session, refresh))
 }
 
 /// Exchanges a refresh token for a new access token and a new refresh token, optionally

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin;
+mod applications;
 mod auth;
 mod cli;
 mod config;
@@ -13,6 +14,9 @@ mod isolation;
 mod login_limits;
 mod mail;
 mod me;
+mod oidc;
+mod oidc_support;
+mod oidc_token;
 mod ops;
 mod org_audit;
 mod orgs;

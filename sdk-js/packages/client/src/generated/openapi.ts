@@ -35,6 +35,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the applications, oldest first (at most 500). */
+        get: operations["list_applications"];
+        put?: never;
+        /** Register an application (an OAuth 2.0 / OpenID Connect client). */
+        post: operations["create_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/applications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an application. */
+        get: operations["get_application"];
+        put?: never;
+        post?: never;
+        /** Delete an application; its unredeemed authorization codes go with it. */
+        delete: operations["delete_application"];
+        options?: never;
+        head?: never;
+        /** Update an application's name, URIs or first-party flag (its kind cannot change). */
+        patch: operations["update_application"];
+        trace?: never;
+    };
+    "/v1/admin/applications/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a `web` application's client secret; the old one stops working at once. A public
+         *     application has none: `409`.
+         */
+        post: operations["rotate_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/audit-logs": {
         parameters: {
             query?: never;
@@ -801,6 +858,27 @@ export interface components {
             password?: string | null;
             token: string;
         };
+        ApplicationList: {
+            data: components["schemas"]["ApplicationView"][];
+        };
+        /** @description An application as the admin API shows it (never its secret). */
+        ApplicationView: {
+            /** Format: date-time */
+            created_at: string;
+            first_party: boolean;
+            id: string;
+            kind: components["schemas"]["Kind"];
+            name: string;
+            post_logout_redirect_uris: string[];
+            redirect_uris: string[];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description An application with its client secret, shown only when created or rotated. */
+        ApplicationWithSecret: components["schemas"]["ApplicationView"] & {
+            /** @description The client secret of a `web` application (absent for public ones). Shown once. */
+            client_secret?: string | null;
+        };
         /** @description A recorded event as the API shows it. */
         AuditEntry: {
             action: string;
@@ -843,6 +921,19 @@ export interface components {
              * @description Checked against the password policy, like at sign-up.
              */
             new_password: string;
+        };
+        CreateApplicationRequest: {
+            /** @description First-party applications are not asked for consent (default `true`). */
+            first_party?: boolean;
+            kind: components["schemas"]["Kind"];
+            name: string;
+            /** @description Where the application may send users after sign-out; the same rules. */
+            post_logout_redirect_uris?: string[];
+            /**
+             * @description Absolute URLs, `https` (or `http` on `localhost`, `127.0.0.1`, `[::1]`), without
+             *     fragment or wildcard, in normalized form; matched exactly.
+             */
+            redirect_uris?: string[];
         };
         CreateInvitationRequest: {
             /** Format: email */
@@ -966,6 +1057,8 @@ export interface components {
         JwkSet: {
             keys: components["schemas"]["Jwk"][];
         };
+        /** @enum {string} */
+        Kind: "web" | "spa" | "native";
         LoginRequest: {
             /** Format: email */
             email: string;
@@ -1050,17 +1143,24 @@ export interface components {
             builtin: boolean;
             name: string;
         };
-        /** @description OpenID Provider metadata (the fields that apply to this instance). */
+        /** @description OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414): only what is implemented. */
         ProviderMetadata: {
+            authorization_endpoint: string;
+            authorization_response_iss_parameter_supported: boolean;
             claims_supported: string[];
+            code_challenge_methods_supported: string[];
             grant_types_supported: string[];
             id_token_signing_alg_values_supported: string[];
             issuer: string;
             jwks_uri: string;
+            prompt_values_supported: string[];
+            response_modes_supported: string[];
             response_types_supported: string[];
-            revocation_endpoint: string;
-            revocation_endpoint_auth_methods_supported: string[];
+            scopes_supported: string[];
             subject_types_supported: string[];
+            token_endpoint: string;
+            token_endpoint_auth_methods_supported: string[];
+            userinfo_endpoint: string;
         };
         PublicBranding: {
             /** @description `light`, `dark` or `auto`. */
@@ -1224,6 +1324,14 @@ export interface components {
             token_type: string;
             user: components["schemas"]["UserView"];
         };
+        UpdateApplicationRequest: {
+            first_party?: boolean | null;
+            name?: string | null;
+            /** @description Replaces the list. */
+            post_logout_redirect_uris?: string[] | null;
+            /** @description Replaces the list. */
+            redirect_uris?: string[] | null;
+        };
         UpdateMemberRequest: {
             /** @description A built-in role (`owner`, `admin`, `member`, `viewer`) or a custom role's key. */
             role: string;
@@ -1353,6 +1461,328 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProviderMetadata"];
+                };
+            };
+        };
+    };
+    list_applications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApplicationRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationWithSecret"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateApplicationRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationWithSecret"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -1,0 +1,253 @@
+//! Applications: the OAuth 2.0 clients that sign users in through this instance's OpenID
+//! Provider. A `web` application is confidential and authenticates with a secret (256 random
+//! bits, shown once, stored as its SHA-256); `spa` and `native` applications are public and
+//! must use PKCE. Redirect URIs are compared by exact string match (RFC 9700 §4.1.1), so they
+//! are validated strictly when registered.
+
+pub mod routes;
+pub mod store;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{UnixTime, rfc3339};
+use crate::crypto::{constant_time_eq, random_secret, sha256_hex};
+use crate::error::{Error, Result};
+
+/// Client secrets look like `acs_<43 base64url chars>` (256 bits).
+pub const SECRET_PREFIX: &str = "acs_";
+const MAX_URIS: usize = 20;
+const MAX_URI_LENGTH: usize = 2048;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A server-side application that keeps a client secret (confidential).
+    Web,
+    /// A browser application (public: no secret, PKCE required).
+    Spa,
+    /// A mobile or desktop application (public: no secret, PKCE required).
+    Native,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Web => "web",
+            Kind::Spa => "spa",
+            Kind::Native => "native",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        match text {
+            "web" => Some(Kind::Web),
+            "spa" => Some(Kind::Spa),
+            "native" => Some(Kind::Native),
+            _ => None,
+        }
+    }
+
+    /// Confidential clients authenticate at the token endpoint; public ones cannot.
+    pub fn is_confidential(self) -> bool {
+        self == Kind::Web
+    }
+}
+
+/// A registered application.
+#[derive(Clone)]
+pub struct Application {
+    pub id: String,
+    pub name: String,
+    pub kind: Kind,
+    /// SHA-256 (hex) of the client secret, for confidential applications.
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub first_party: bool,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Whether `presented` is this application's secret (constant time).
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        let Some(stored) = &self.secret_hash else {
+            return false;
+        };
+        constant_time_eq(sha256_hex(presented).as_bytes(), stored.as_bytes())
+    }
+
+    /// Whether `uri` is one of the registered redirect URIs, character for character.
+    pub fn allows_redirect(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri)
+    }
+
+    pub fn view(&self) -> ApplicationView {
+        ApplicationView {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            kind: self.kind,
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            first_party: self.first_party,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        }
+    }
+}
+
+/// An application as the admin API shows it (never its secret).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApplicationView {
+    #[schema(pattern = "^app_[0-9a-f]{32}$")]
+    pub id: String,
+    pub name: String,
+    pub kind: Kind,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub first_party: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+pub fn new_application_id() -> String {
+    format!("app_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// A fresh client secret and the hash to store.
+pub fn new_secret() -> (SecretString, String) {
+    let secret = random_secret(SECRET_PREFIX, 32);
+    let hash = sha256_hex(secret.expose_secret());
+    (secret, hash)
+}
+
+/// A display name: 1 to 200 characters, no control characters.
+pub fn parse_name(field: &str, raw: &str) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "{field}: must be 1 to 200 characters without control characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// Validates a list of redirect URIs; errors name the offending entry (`redirect_uris[2]`).
+pub fn parse_redirect_uris(field: &str, uris: &[String]) -> Result<Vec<String>> {
+    if uris.len() > MAX_URIS {
+        return Err(Error::invalid(format!("{field}: at most {MAX_URIS} URIs")));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(uris.len());
+    for (i, uri) in uris.iter().enumerate() {
+        check_redirect_uri(uri).map_err(|why| Error::invalid(format!("{field}[{i}]: {why}")))?;
+        if !out.contains(uri) {
+            out.push(uri.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// An absolute `https` URL, or `http` on a loopback host; no fragment, no wildcard, no
+/// credentials, and written exactly as it parses (so that string comparison is meaningful).
+pub fn check_redirect_uri(uri: &str) -> std::result::Result<(), &'static str> {
+    if uri.len() > MAX_URI_LENGTH {
+        return Err("is longer than 2048 characters");
+    }
+    if uri.contains('*') {
+        return Err("must not contain wildcards");
+    }
+    if uri.contains('#') {
+        return Err("must not contain a fragment");
+    }
+    if uri
+        .chars()
+        .any(|c| c.is_ascii_control() || c == ' ' || !c.is_ascii())
+    {
+        return Err("must not contain spaces, control or non-ASCII characters");
+    }
+    let parsed = url::Url::parse(uri).map_err(|_| "must be an absolute URL")?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("must not contain credentials");
+    }
+    match parsed.scheme() {
+        "https" => {}
+        "http" if is_loopback(&parsed) => {}
+        "http" => return Err("must use https (http only for localhost, 127.0.0.1 or [::1])"),
+        _ => return Err("must be an https URL (or http on a loopback host)"),
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("must have a host");
+    }
+    if parsed.as_str() != uri {
+        return Err(
+            "must be written in its normalized form (lowercase scheme and host, explicit path)",
+        );
+    }
+    Ok(())
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_are_checked_strictly() {
+        for ok in [
+            "https://app.example.com/callback",
+            "https://app.example.com:8443/cb?x=1",
+            "http://localhost:3000/cb",
+            "http://127.0.0.1:8080/cb",
+            "http://[::1]/cb",
+        ] {
+            assert_eq!(check_redirect_uri(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://app.example.com/cb",
+            "https://app.example.com/cb#x",
+            "https://*.example.com/cb",
+            "javascript:alert(1)",
+            "/relative",
+            "https://user:pw@app.example.com/cb",
+            "HTTPS://APP.example.com/cb",
+            "https://app.example.com",
+            "ftp://app.example.com/cb",
+            "https://app.example.com/a b",
+        ] {
+            assert!(check_redirect_uri(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_compared_by_hash() {
+        let (secret, hash) = new_secret();
+        let app = Application {
+            id: new_application_id(),
+            name: "x".into(),
+            kind: Kind::Web,
+            secret_hash: Some(hash),
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            first_party: true,
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert!(app.secret_matches(secret.expose_secret()));
+        assert!(!app.secret_matches("acs_wrong"));
+    }
+}

@@ -1,0 +1,288 @@
+//! `/v1/admin/applications`: registering the OAuth clients of the instance's OpenID Provider.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{
+    Application, ApplicationView, Kind, new_application_id, new_secret, parse_name,
+    parse_redirect_uris, store,
+};
+use crate::AppState;
+use crate::audit::{self, AuditEvent};
+use crate::error::{Error, ErrorBody, Result};
+use crate::http::{Admin, Client, Json};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_applications, create_application))
+        .routes(routes!(
+            get_application,
+            update_application,
+            delete_application
+        ))
+        .routes(routes!(rotate_secret))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApplicationRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    name: String,
+    kind: Kind,
+    /// Absolute URLs, `https` (or `http` on `localhost`, `127.0.0.1`, `[::1]`), without
+    /// fragment or wildcard, in normalized form; matched exactly.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    redirect_uris: Vec<String>,
+    /// Where the application may send users after sign-out; the same rules.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    post_logout_redirect_uris: Vec<String>,
+    /// First-party applications are not asked for consent (default `true`).
+    #[serde(default = "yes")]
+    first_party: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An application with its client secret, shown only when created or rotated.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ApplicationWithSecret {
+    #[serde(flatten)]
+    pub application: ApplicationView,
+    /// The client secret of a `web` application (absent for public ones). Shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for ApplicationWithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplicationWithSecret")
+            .field("application", &self.application.id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn with_secret(app: &Application, secret: Option<SecretString>) -> ApplicationWithSecret {
+    ApplicationWithSecret {
+        application: app.view(),
+        client_secret: secret.map(|s| s.expose_secret().to_owned()),
+    }
+}
+
+/// Register an application (an OAuth 2.0 / OpenID Connect client).
+#[utoipa::path(post, path = "/v1/admin/applications", tag = "admin", security(("admin_key" = [])),
+    request_body = CreateApplicationRequest,
+    responses((status = 201, body = ApplicationWithSecret), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn create_application(
+    State(app): State<AppState>,
+    admin: Admin,
+    client: Client,
+    Json(req): Json<CreateApplicationRequest>,
+) -> Result<(StatusCode, axum::Json<ApplicationWithSecret>)> {
+    let now = app.clock.now();
+    let (secret, secret_hash) = match req.kind.is_confidential() {
+        true => {
+            let (secret, hash) = new_secret();
+            (Some(secret), Some(hash))
+        }
+        false => (None, None),
+    };
+    let application = Application {
+        id: new_application_id(),
+        name: parse_name("name", &req.name)?,
+        kind: req.kind,
+        secret_hash,
+        redirect_uris: parse_redirect_uris("redirect_uris", &req.redirect_uris)?,
+        post_logout_redirect_uris: parse_redirect_uris(
+            "post_logout_redirect_uris",
+            &req.post_logout_redirect_uris,
+        )?,
+        first_party: req.first_party,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(&app.db, &application).await?;
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("admin.application_created")
+            .actor(&admin.key_id)
+            .target(&application.id)
+            .client(&client),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(with_secret(&application, secret)),
+    ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApplicationList {
+    pub data: Vec<ApplicationView>,
+}
+
+/// List the applications, oldest first (at most 500).
+#[utoipa::path(get, path = "/v1/admin/applications", tag = "admin", security(("admin_key" = [])),
+    responses((status = 200, body = ApplicationList), (status = 401, body = ErrorBody)))]
+async fn list_applications(
+    State(app): State<AppState>,
+    _admin: Admin,
+) -> Result<axum::Json<ApplicationList>> {
+    let rows = store::list(&app.db, 500).await?;
+    Ok(axum::Json(ApplicationList {
+        data: rows.iter().map(Application::view).collect(),
+    }))
+}
+
+async fn load(app: &AppState, id: &str) -> Result<Application> {
+    store::find(&app.db, id)
+        .await?
+        .ok_or(Error::NotFound("application"))
+}
+
+/// Get an application.
+#[utoipa::path(get, path = "/v1/admin/applications/{id}", tag = "admin", security(("admin_key" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ApplicationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_application(
+    State(app): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ApplicationView>> {
+    Ok(axum::Json(load(&app, &id).await?.view()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateApplicationRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
+    name: Option<String>,
+    /// Replaces the list.
+    #[schema(max_items = 20)]
+    redirect_uris: Option<Vec<String>>,
+    /// Replaces the list.
+    #[schema(max_items = 20)]
+    post_logout_redirect_uris: Option<Vec<String>>,
+    first_party: Option<bool>,
+}
+
+/// Update an application's name, URIs or first-party flag (its kind cannot change).
+#[utoipa::path(patch, path = "/v1/admin/applications/{id}", tag = "admin", security(("admin_key" = [])),
+    params(("id" = String, Path)), request_body = UpdateApplicationRequest,
+    responses((status = 200, body = ApplicationView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn update_application(
+    State(app): State<AppState>,
+    admin: Admin,
+    client: Client,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateApplicationRequest>,
+) -> Result<axum::Json<ApplicationView>> {
+    let mut application = load(&app, &id).await?;
+    if let Some(name) = &req.name {
+        application.name = parse_name("name", name)?;
+    }
+    if let Some(uris) = &req.redirect_uris {
+        application.redirect_uris = parse_redirect_uris("redirect_uris", uris)?;
+    }
+    if let Some(uris) = &req.post_logout_redirect_uris {
+        application.post_logout_redirect_uris =
+            parse_redirect_uris("post_logout_redirect_uris", uris)?;
+    }
+    if let Some(first_party) = req.first_party {
+        application.first_party = first_party;
+    }
+    let now = app.clock.now();
+    application.updated_at = now;
+    if !store::update(&app.db, &application).await? {
+        return Err(Error::NotFound("application"));
+    }
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("admin.application_updated")
+            .actor(&admin.key_id)
+            .target(&application.id)
+            .client(&client),
+    )
+    .await?;
+    Ok(axum::Json(application.view()))
+}
+
+/// Delete an application; its unredeemed authorization codes go with it.
+#[utoipa::path(delete, path = "/v1/admin/applications/{id}", tag = "admin", security(("admin_key" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_application(
+    State(app): State<AppState>,
+    admin: Admin,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    if !store::delete(&app.db, &id).await? {
+        return Err(Error::NotFound("application"));
+    }
+    audit::record(
+        &app.db,
+        app.clock.now(),
+        AuditEvent::new("admin.application_deleted")
+            .actor(&admin.key_id)
+            .target(&id)
+            .client(&client),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replace a `web` application's client secret; the old one stops working at once. A public
+/// application has none: `409`.
+#[utoipa::path(post, path = "/v1/admin/applications/{id}/rotate-secret", tag = "admin", security(("admin_key" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ApplicationWithSecret), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn rotate_secret(
+    State(app): State<AppState>,
+    admin: Admin,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ApplicationWithSecret>> {
+    let mut application = load(&app, &id).await?;
+    if !application.kind.is_confidential() {
+        return Err(Error::Conflict(
+            "this application is public (spa or native): it has no client secret".into(),
+        ));
+    }
+    let (secret, hash) = new_secret();
+    let now = app.clock.now();
+    if !store::set_secret_hash(&app.db, &id, &hash, now).await? {
+        return Err(Error::NotFound("application"));
+    }
+    application.secret_hash = Some(hash);
+    application.updated_at = now;
+    audit::record(
+        &app.db,
+        now,
+        AuditEvent::new("admin.application_secret_rotated")
+            .actor(&admin.key_id)
+            .target(&id)
+            .client(&client),
+    )
+    .await?;
+    Ok(axum::Json(with_secret(&application, Some(secret))))
+}

@@ -1,0 +1,106 @@
+//! Persistence of applications. URI lists are stored as JSON arrays.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Application, Kind};
+use crate::db::Db;
+
+const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, \
+                       first_party, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
+    let kind: String = row.try_get("kind")?;
+    let redirect_uris: String = row.try_get("redirect_uris")?;
+    let post_logout: String = row.try_get("post_logout_redirect_uris")?;
+    let first_party: i64 = row.try_get("first_party")?;
+    Ok(Application {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kind: Kind::parse(&kind).ok_or_else(|| sqlx::Error::Decode("application kind".into()))?,
+        secret_hash: row.try_get("secret_hash")?,
+        redirect_uris: serde_json::from_str(&redirect_uris).unwrap_or_default(),
+        post_logout_redirect_uris: serde_json::from_str(&post_logout).unwrap_or_default(),
+        first_party: first_party != 0,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn json(uris: &[String]) -> String {
+    serde_json::to_string(uris).unwrap_or_else(|_| "[]".into())
+}
+
+pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO applications (id, name, kind, secret_hash, redirect_uris, \
+         post_logout_redirect_uris, first_party, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&app.id)
+    .bind(&app.name)
+    .bind(app.kind.as_str())
+    .bind(&app.secret_hash)
+    .bind(json(&app.redirect_uris))
+    .bind(json(&app.post_logout_redirect_uris))
+    .bind(i64::from(app.first_party))
+    .bind(app.created_at)
+    .bind(app.updated_at)
+    .execute(&db.writer)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Application>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1");
+    sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Up to `limit` applications, oldest first.
+pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<Application>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications ORDER BY id LIMIT $1");
+    let rows = sqlx::query(&sql).bind(limit).fetch_all(&db.pool).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Writes the editable fields (name, URIs, first_party). Returns false if there is no such app.
+pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE applications SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4, \
+         first_party = $5, updated_at = $6 WHERE id = $1",
+    )
+    .bind(&app.id)
+    .bind(&app.name)
+    .bind(json(&app.redirect_uris))
+    .bind(json(&app.post_logout_redirect_uris))
+    .bind(i64::from(app.first_party))
+    .bind(app.updated_at)
+    .execute(&db.writer)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_secret_hash(db: &Db, id: &str, hash: &str, now: i64) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("UPDATE applications SET secret_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(hash)
+            .bind(now)
+            .execute(&db.writer)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM applications WHERE id = $1")
+        .bind(id)
+        .execute(&db.writer)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

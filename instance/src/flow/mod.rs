@@ -1,0 +1,223 @@
+//! The sign-in flow: one server-side state machine that every hosted sign-in goes through, so
+//! that no method can skip a policy. A flow is started by a request that needs a signed-in user
+//! (an OpenID Connect authorization request), driven by the hosted pages, and ends in a session:
+//!
+//! ```text
+//! FirstFactor --(a FirstFactor verifies the user)--> Policies --(every Policy satisfied)--> Complete
+//! ```
+//!
+//! A flow lives 15 minutes; its id (256 random bits) is a bearer secret in the page's URL and is
+//! stored only as its SHA-256, like the per-flow CSRF token that the page's cookie and form
+//! carry. Methods plug in as [`factors::FirstFactor`]s, requirements as [`policies::Policy`]s;
+//! see docs/architecture.md, "The sign-in flow: adding a method".
+
+pub mod factors;
+mod password;
+pub mod policies;
+mod store;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::clock::UnixTime;
+use crate::crypto::{constant_time_eq, random_secret, sha256_hex};
+use crate::error::{Error, Result};
+use crate::http::Client;
+use crate::sessions::{self, Session};
+use crate::users::{User, store as users};
+
+use factors::{FirstFactor, Submission};
+use policies::{POLICIES, Verdict};
+
+/// How long a started flow can be completed.
+pub const FLOW_TTL_SECS: i64 = 15 * 60;
+const FLOW_ID_PREFIX: &str = "flw_";
+const CSRF_PREFIX: &str = "csrf_";
+
+/// Where a flow stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum State {
+    /// Waiting for the user to prove who they are.
+    FirstFactor {
+        /// Who the starter expects (`login_hint`), to prefill the page.
+        #[serde(default)]
+        login_hint: Option<String>,
+    },
+    /// The user is known; the policies decide whether the flow may complete.
+    Policies { user_id: String, amr: Vec<String> },
+    /// Done: the flow produced this session and cannot be used again.
+    Complete { session_id: String },
+}
+
+/// A sign-in flow as stored.
+#[derive(Clone)]
+pub struct Flow {
+    pub id_hash: String,
+    pub csrf_hash: Option<String>,
+    /// What the starter resumes once the flow completes (an authorization request), opaque
+    /// to the flow.
+    pub request: serde_json::Value,
+    pub state: State,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+impl std::fmt::Debug for Flow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flow")
+            .field("state", &self.state)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A flow that completed: its session and the request that started it.
+#[derive(Debug)]
+pub struct Completed {
+    pub session: Session,
+    pub user: User,
+    pub request: serde_json::Value,
+}
+
+/// Starts a flow for `request`; returns its id (the page's `flow` parameter), shown once.
+pub async fn start(
+    app: &AppState,
+    request: serde_json::Value,
+    login_hint: Option<String>,
+) -> Result<SecretString> {
+    let id = random_secret(FLOW_ID_PREFIX, 32);
+    let now = app.clock.now();
+    let flow = Flow {
+        id_hash: sha256_hex(id.expose_secret()),
+        csrf_hash: None,
+        request,
+        state: State::FirstFactor { login_hint },
+        created_at: now,
+        expires_at: now + FLOW_TTL_SECS,
+    };
+    store::insert(&app.db, &flow).await?;
+    Ok(id)
+}
+
+/// The live flow with `id`, if any (unknown, expired and completed flows are all `None`).
+pub async fn load(app: &AppState, id: &str) -> Result<Option<Flow>> {
+    if !id.starts_with(FLOW_ID_PREFIX) || id.len() > 100 {
+        return Ok(None);
+    }
+    let now = app.clock.now();
+    Ok(store::find(&app.db, &sha256_hex(id))
+        .await?
+        .filter(|f| f.expires_at > now && !matches!(f.state, State::Complete { .. })))
+}
+
+/// A fresh CSRF token for the flow's form (the previous one stops working).
+pub async fn new_csrf_token(app: &AppState, flow: &mut Flow) -> Result<SecretString> {
+    let token = random_secret(CSRF_PREFIX, 32);
+    let hash = sha256_hex(token.expose_secret());
+    store::set_csrf(&app.db, &flow.id_hash, &hash).await?;
+    flow.csrf_hash = Some(hash);
+    Ok(token)
+}
+
+/// Whether a form submission carries this flow's CSRF token both in its cookie and its hidden
+/// field (each compared in constant time).
+pub fn csrf_matches(flow: &Flow, cookie: Option<&str>, field: &str) -> bool {
+    let (Some(cookie), Some(stored)) = (cookie, flow.csrf_hash.as_deref()) else {
+        return false;
+    };
+    constant_time_eq(cookie.as_bytes(), field.as_bytes())
+        && constant_time_eq(sha256_hex(cookie).as_bytes(), stored.as_bytes())
+}
+
+/// Runs the first factor `method` on `submission`, then the policies; on success the flow is
+/// complete and a session has started.
+pub async fn submit_first_factor(
+    app: &AppState,
+    flow: &mut Flow,
+    method: &str,
+    submission: &Submission,
+    client: &Client,
+) -> Result<Completed> {
+    if !matches!(flow.state, State::FirstFactor { .. }) {
+        return Err(Error::invalid("this sign-in step is already done"));
+    }
+    let factor = factors::find(app, method).ok_or(Error::Refused(
+        "method_disabled",
+        "this sign-in method is turned off".into(),
+    ))?;
+    let user = factor.verify(app, submission, client).await?;
+    advance(
+        app,
+        flow,
+        State::Policies {
+            user_id: user.id.clone(),
+            amr: vec![factor.amr().to_owned()],
+        },
+    )
+    .await?;
+    run_policies(app, flow, factor, user, client).await
+}
+
+async fn run_policies(
+    app: &AppState,
+    flow: &mut Flow,
+    factor: &dyn FirstFactor,
+    user: User,
+    client: &Client,
+) -> Result<Completed> {
+    let State::Policies { user_id, amr } = flow.state.clone() else {
+        return Err(Error::invalid("this sign-in step is not due"));
+    };
+    let user = if user.id == user_id {
+        user
+    } else {
+        users::find(&app.db, &user_id)
+            .await?
+            .ok_or(Error::InvalidCredentials)?
+    };
+    for policy in POLICIES {
+        match policy.check(app, &user, &amr).await? {
+            Verdict::Satisfied => {}
+            Verdict::Refused(err) => {
+                store::delete(&app.db, &flow.id_hash).await?;
+                return Err(err);
+            }
+            Verdict::Step(step) => {
+                return Err(Error::Internal(anyhow::anyhow!(
+                    "policy {} asks for step {step}, which no page offers yet",
+                    policy.name()
+                )));
+            }
+        }
+    }
+    let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
+    let session = sessions::begin(app, &user, &amr, client).await?;
+    factor.completed(app, &user, client).await?;
+    advance(
+        app,
+        flow,
+        State::Complete {
+            session_id: session.id.clone(),
+        },
+    )
+    .await?;
+    Ok(Completed {
+        session,
+        user,
+        request: flow.request.clone(),
+    })
+}
+
+/// Moves the flow to `next`, if it is still where this request found it (a concurrent submit
+/// of the same flow loses).
+async fn advance(app: &AppState, flow: &mut Flow, next: State) -> Result<()> {
+    if !store::transition(&app.db, &flow.id_hash, &flow.state, &next).await? {
+        return Err(Error::invalid(
+            "this sign-in was completed or changed meanwhile",
+        ));
+    }
+    flow.state = next;
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! `GET|POST /login?flow=…`: the hosted sign-in page that drives a sign-in flow. Works without
+//! JavaScript under the pages' strict CSP. The form is protected against cross-site request
+//! forgery by a per-flow token that travels both in an `HttpOnly; SameSite=Lax` cookie and in a
+//! hidden field; both must match the flow's stored hash.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use super::AuthorizationRequest;
+use crate::AppState;
+use crate::error::Error;
+use crate::flow::factors::{self, FieldKind, FirstFactor, Submission};
+use crate::flow::{self, Flow, State as FlowState};
+use crate::http::{Query, cookies};
+use crate::pages::{csp_with_form_targets, error, escape, page};
+use crate::sessions::browser;
+
+const CSRF_COOKIE: &str = "authstack_flow";
+const TITLE: &str = "Sign in";
+/// The wording for every failed sign-in, whether or not the address has an account.
+const INCORRECT: &str = "The email address or password is incorrect.";
+
+#[derive(Deserialize)]
+pub struct FlowQuery {
+    #[serde(default)]
+    flow: String,
+}
+
+fn product(app: &AppState) -> String {
+    app.config.load().mail.product_name.clone()
+}
+
+fn expired(app: &AppState) -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        &product(app),
+        TITLE,
+        &error(
+            "This sign-in has expired or was completed. Go back to the application and start again.",
+        ),
+    )
+}
+
+pub async fn show(State(app): State<AppState>, Query(q): Query<FlowQuery>) -> Response {
+    match flow::load(&app, &q.flow).await {
+        Ok(Some(mut flow)) => render(&app, &q.flow, &mut flow, StatusCode::OK, None).await,
+        Ok(None) => expired(&app),
+        Err(err) => err.into_response(),
+    }
+}
+
+/// The sign-in form, with a fresh CSRF token set in the cookie and the hidden field.
+async fn render(
+    app: &AppState,
+    flow_id: &str,
+    flow: &mut Flow,
+    status: StatusCode,
+    problem: Option<&str>,
+) -> Response {
+    let csrf = match flow::new_csrf_token(app, flow).await {
+        Ok(token) => token,
+        Err(err) => return err.into_response(),
+    };
+    let hint = match &flow.state {
+        FlowState::FirstFactor { login_hint } => login_hint.as_deref(),
+        _ => None,
+    };
+    let mut body = problem.map(error).unwrap_or_default();
+    let enabled = factors::enabled(app);
+    if enabled.is_empty() {
+        body.push_str(&error(
+            "No sign-in method is turned on for this application.",
+        ));
+    }
+    for factor in enabled {
+        body.push_str(&factor_form(
+            factor,
+            flow_id,
+            csrf.expose_secret(),
+            hint,
+            problem.is_some(),
+        ));
+    }
+    let mut response = page(status, &product(app), TITLE, &body);
+    // Browsers hold the redirect that follows the form to its form-action: allow the client.
+    if let Some(origin) = flow
+        .request
+        .get("redirect_uri")
+        .and_then(|uri| uri.as_str())
+        .and_then(|uri| url::Url::parse(uri).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .filter(|origin| origin != "null")
+    {
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            csp_with_form_targets(&origin),
+        );
+    }
+    let max_age = flow.expires_at - app.clock.now();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(app, CSRF_COOKIE, csrf.expose_secret(), max_age),
+    );
+    response
+}
+
+fn factor_form(
+    factor: &dyn FirstFactor,
+    flow_id: &str,
+    csrf: &str,
+    hint: Option<&str>,
+    failed: bool,
+) -> String {
+    let mut fields = String::new();
+    let mut first = true;
+    for field in factor.fields() {
+        let (kind, autocomplete) = match field.kind {
+            FieldKind::Email => ("email", "username"),
+            FieldKind::Password => ("password", "current-password"),
+        };
+        let value = match (field.takes_hint, hint) {
+            (true, Some(hint)) => format!(" value=\"{}\"", escape(hint)),
+            _ => String::new(),
+        };
+        // Focus the first field, or the password when the address is already filled in.
+        let focus = if (first && (value.is_empty() || failed))
+            || (!first && !value.is_empty() && hint.is_some() && !failed)
+        {
+            " autofocus"
+        } else {
+            ""
+        };
+        first = false;
+        let invalid = if failed { " aria-invalid=\"true\"" } else { "" };
+        fields.push_str(&format!(
+            "<label for=\"{name}\">{label}</label>\
+             <input id=\"{name}\" name=\"{name}\" type=\"{kind}\" autocomplete=\"{autocomplete}\" \
+             required{value}{focus}{invalid}>",
+            name = field.name,
+            label = escape(field.label),
+        ));
+    }
+    format!(
+        "<form method=\"post\" action=\"login\">\
+         <input type=\"hidden\" name=\"flow\" value=\"{flow}\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <input type=\"hidden\" name=\"method\" value=\"{method}\">{fields}\
+         <button type=\"submit\">{submit}</button></form>",
+        flow = escape(flow_id),
+        csrf = escape(csrf),
+        method = factor.method(),
+        submit = escape(factor.submit_label()),
+    )
+}
+
+pub async fn submit(
+    State(app): State<AppState>,
+    client: crate::http::Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut submission = Submission::default();
+    let (mut flow_id, mut csrf, mut method) = (String::new(), String::new(), String::new());
+    for (name, value) in form_urlencoded::parse(&body) {
+        match name.as_ref() {
+            "flow" => flow_id = value.into_owned(),
+            "csrf" => csrf = value.into_owned(),
+            "method" => method = value.into_owned(),
+            other => submission.insert(other, value.into_owned()),
+        }
+    }
+    let mut flow = match flow::load(&app, &flow_id).await {
+        Ok(Some(flow)) => flow,
+        Ok(None) => return expired(&app),
+        Err(err) => return err.into_response(),
+    };
+    let cookie = cookies::read(&app, &headers, CSRF_COOKIE);
+    if !flow::csrf_matches(&flow, cookie.as_deref(), &csrf) {
+        return page(
+            StatusCode::FORBIDDEN,
+            &product(&app),
+            TITLE,
+            &format!(
+                "{}<p><a href=\"login?flow={}\">Reload the sign-in page</a> and try again.</p>",
+                error(
+                    "This form could not be verified: it was not sent from this sign-in page, or it is out of date."
+                ),
+                escape(&flow_id)
+            ),
+        );
+    }
+    match flow::submit_first_factor(&app, &mut flow, &method, &submission, &client).await {
+        Ok(done) => finish(&app, done).await,
+        Err(Error::InvalidCredentials | Error::InvalidRequest(_)) => {
+            render(
+                &app,
+                &flow_id,
+                &mut flow,
+                StatusCode::UNAUTHORIZED,
+                Some(INCORRECT),
+            )
+            .await
+        }
+        Err(Error::RateLimited { .. }) => {
+            render(
+                &app,
+                &flow_id,
+                &mut flow,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some("Too many attempts. Wait a few minutes, then try again."),
+            )
+            .await
+        }
+        Err(err @ (Error::UserBanned | Error::EmailNotVerified | Error::Refused(..))) => {
+            let message = match err {
+                Error::EmailNotVerified => {
+                    "Verify your email address first: open the link we mailed you, then sign in again from the application.".to_owned()
+                }
+                other => format!("{}.", capitalised(&other.to_string())),
+            };
+            page(
+                StatusCode::FORBIDDEN,
+                &product(&app),
+                TITLE,
+                &error(&message),
+            )
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The flow is complete: the SSO cookie is set, the CSRF cookie dropped, and the user goes back
+/// to the application with a code.
+async fn finish(app: &AppState, done: flow::Completed) -> Response {
+    let result = async {
+        let request: AuthorizationRequest =
+            serde_json::from_value(done.request).map_err(anyhow::Error::from)?;
+        let location = super::issue_code(app, &request, &done.session).await?;
+        let sso = browser::attach(app, &done.session).await?;
+        Ok::<_, Error>((location, sso))
+    }
+    .await;
+    let (location, sso) = match result {
+        Ok(parts) => parts,
+        Err(err) => return err.into_response(),
+    };
+    let mut response = Redirect::to(&location).into_response();
+    let headers = response.headers_mut();
+    headers.append(header::SET_COOKIE, sso);
+    headers.append(header::SET_COOKIE, cookies::set(app, CSRF_COOKIE, "", 0));
+    response
+}

@@ -1,0 +1,97 @@
+//! Persistence of authorization codes.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::clock::UnixTime;
+use crate::db::Db;
+
+/// An authorization code as stored (its hash, never the code).
+#[derive(Debug, Clone)]
+pub struct Code {
+    pub code_hash: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub session_id: String,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+fn from_row(row: &AnyRow) -> sqlx::Result<Code> {
+    Ok(Code {
+        code_hash: row.try_get("code_hash")?,
+        client_id: row.try_get("client_id")?,
+        redirect_uri: row.try_get("redirect_uri")?,
+        scope: row.try_get("scope")?,
+        code_challenge: row.try_get("code_challenge")?,
+        nonce: row.try_get("nonce")?,
+        session_id: row.try_get("session_id")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+pub async fn insert_code(db: &Db, code: &Code) -> sqlx::Result<()> {
+    // Codes long past their expiry are dropped as new ones are issued; a used code is kept
+    // until then so that its replay is recognised.
+    sqlx::query("DELETE FROM authorization_codes WHERE expires_at <= $1")
+        .bind(code.created_at - 3600)
+        .execute(&db.writer)
+        .await?;
+    sqlx::query(
+        "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, scope, \
+         code_challenge, nonce, session_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&code.code_hash)
+    .bind(&code.client_id)
+    .bind(&code.redirect_uri)
+    .bind(&code.scope)
+    .bind(&code.code_challenge)
+    .bind(&code.nonce)
+    .bind(&code.session_id)
+    .bind(code.created_at)
+    .bind(code.expires_at)
+    .execute(&db.writer)
+    .await?;
+    Ok(())
+}
+
+/// What redeeming a code found.
+#[derive(Debug)]
+pub enum Redeemed {
+    /// This request used the code up.
+    First(Code),
+    /// The code was redeemed before.
+    Again(Code),
+    Unknown,
+}
+
+/// Marks the code used; exactly one of concurrent redemptions gets [`Redeemed::First`].
+pub async fn redeem(db: &Db, code_hash: &str, now: UnixTime) -> sqlx::Result<Redeemed> {
+    let row = sqlx::query(
+        "SELECT code_hash, client_id, redirect_uri, scope, code_challenge, nonce, session_id, \
+         created_at, expires_at FROM authorization_codes WHERE code_hash = $1",
+    )
+    .bind(code_hash)
+    .fetch_optional(&db.writer)
+    .await?;
+    let Some(code) = row.as_ref().map(from_row).transpose()? else {
+        return Ok(Redeemed::Unknown);
+    };
+    let claimed = sqlx::query(
+        "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL",
+    )
+    .bind(code_hash)
+    .bind(now)
+    .execute(&db.writer)
+    .await?;
+    Ok(if claimed.rows_affected() == 1 {
+        Redeemed::First(code)
+    } else {
+        Redeemed::Again(code)
+    })
+}

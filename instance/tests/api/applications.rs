@@ -1,0 +1,201 @@
+//! Applications (the OpenID Provider's OAuth clients) through the admin API.
+//!
+//! - `applications_are_created_listed_updated_rotated_and_deleted`
+//! - `invalid_applications_are_refused_with_the_field_path`
+//! - `applications_need_the_admin_key`
+
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::helpers::{Backend, spawn_app};
+
+backend_tests!(
+    applications_are_created_listed_updated_rotated_and_deleted,
+    invalid_applications_are_refused_with_the_field_path,
+    applications_need_the_admin_key,
+);
+
+async fn applications_are_created_listed_updated_rotated_and_deleted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = &app.admin_key;
+    let web = app
+        .post_as(
+            "/v1/admin/applications",
+            key,
+            json!({ "name": "Acme web", "kind": "web",
+                    "redirect_uris": ["https://app.example.com/callback", "http://localhost:3000/cb"],
+                    "post_logout_redirect_uris": ["https://app.example.com/"] }),
+        )
+        .await;
+    assert_eq!(web.status, 201, "{}", web.body);
+    let id = web.str("id");
+    assert!(id.starts_with("app_"));
+    let secret = web.str("client_secret");
+    assert!(secret.starts_with("acs_") && secret.len() == 4 + 43);
+    assert_eq!(web.body["first_party"], true);
+    assert_eq!(web.body["kind"], "web");
+
+    let spa = app
+        .post_as(
+            "/v1/admin/applications",
+            key,
+            json!({ "name": "Acme SPA", "kind": "spa", "redirect_uris": ["https://spa.example.com/cb"],
+                    "first_party": false }),
+        )
+        .await;
+    assert_eq!(spa.status, 201, "{}", spa.body);
+    assert!(spa.body.get("client_secret").is_none(), "{}", spa.body);
+    assert_eq!(spa.body["first_party"], false);
+
+    let list = app.get_as("/v1/admin/applications", key).await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.body["data"].as_array().map(Vec::len), Some(2));
+    assert!(
+        !list.body.to_string().contains(&secret),
+        "the secret is never shown again"
+    );
+
+    let got = app
+        .get_as(&format!("/v1/admin/applications/{id}"), key)
+        .await;
+    assert_eq!(got.status, 200);
+    assert!(got.body.get("client_secret").is_none());
+    assert_eq!(
+        got.body["redirect_uris"],
+        json!([
+            "https://app.example.com/callback",
+            "http://localhost:3000/cb"
+        ])
+    );
+
+    let updated = app
+        .patch_as(
+            &format!("/v1/admin/applications/{id}"),
+            key,
+            json!({ "name": "Acme", "redirect_uris": ["https://app.example.com/cb2"] }),
+        )
+        .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["name"], "Acme");
+    assert_eq!(
+        updated.body["redirect_uris"],
+        json!(["https://app.example.com/cb2"])
+    );
+    assert_eq!(updated.body["kind"], "web");
+
+    let rotated = app
+        .post_as(
+            &format!("/v1/admin/applications/{id}/rotate-secret"),
+            key,
+            json!({}),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert_ne!(rotated.str("client_secret"), secret);
+    let spa_id = spa.str("id");
+    app.post_as(
+        &format!("/v1/admin/applications/{spa_id}/rotate-secret"),
+        key,
+        json!({}),
+    )
+    .await
+    .assert_error(409, "conflict");
+
+    let deleted = app
+        .delete_as(&format!("/v1/admin/applications/{id}"), key)
+        .await;
+    assert_eq!(deleted.status, 204);
+    app.get_as(&format!("/v1/admin/applications/{id}"), key)
+        .await
+        .assert_error(404, "not_found");
+    app.delete_as(&format!("/v1/admin/applications/{id}"), key)
+        .await
+        .assert_error(404, "not_found");
+}
+
+async fn invalid_applications_are_refused_with_the_field_path(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = &app.admin_key;
+    for (body, path) in [
+        (json!({ "name": "", "kind": "web" }), "name"),
+        (
+            json!({ "name": "x", "kind": "web", "redirect_uris": ["http://app.example.com/cb"] }),
+            "redirect_uris[0]",
+        ),
+        (
+            json!({ "name": "x", "kind": "web", "redirect_uris": ["https://ok.example.com/cb", "https://a.example.com/cb#frag"] }),
+            "redirect_uris[1]",
+        ),
+        (
+            json!({ "name": "x", "kind": "web", "redirect_uris": ["https://*.example.com/cb"] }),
+            "redirect_uris[0]",
+        ),
+        (
+            json!({ "name": "x", "kind": "web", "redirect_uris": ["javascript:alert(1)"] }),
+            "redirect_uris[0]",
+        ),
+        (
+            json!({ "name": "x", "kind": "web", "redirect_uris": ["/cb"] }),
+            "redirect_uris[0]",
+        ),
+        (
+            json!({ "name": "x", "kind": "spa", "post_logout_redirect_uris": ["ftp://a.example.com/"] }),
+            "post_logout_redirect_uris[0]",
+        ),
+    ] {
+        let reply = app
+            .post_as("/v1/admin/applications", key, body.clone())
+            .await;
+        reply.assert_error(400, "invalid_request");
+        assert!(
+            reply.str("message").starts_with(&format!("{path}:")),
+            "{body}: {}",
+            reply.body
+        );
+    }
+    app.post_as(
+        "/v1/admin/applications",
+        key,
+        json!({ "name": "x", "kind": "server" }),
+    )
+    .await
+    .assert_error(400, "invalid_request");
+    let created = app
+        .post_as(
+            "/v1/admin/applications",
+            key,
+            json!({ "name": "x", "kind": "native", "redirect_uris": ["http://127.0.0.1:8123/cb"] }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let reply = app
+        .patch_as(
+            &format!("/v1/admin/applications/{}", created.str("id")),
+            key,
+            json!({ "redirect_uris": ["http://[::1]/cb", "https://a.example.com/x y"] }),
+        )
+        .await;
+    reply.assert_error(400, "invalid_request");
+    assert!(
+        reply.str("message").starts_with("redirect_uris[1]:"),
+        "{}",
+        reply.body
+    );
+}
+
+async fn applications_need_the_admin_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app
+        .register("ann@example.com", "correct horse battery")
+        .await
+        .access_token();
+    app.get_as("/v1/admin/applications", &user)
+        .await
+        .assert_error(401, "unauthorized");
+    app.post(
+        "/v1/admin/applications",
+        json!({ "name": "x", "kind": "web" }),
+    )
+    .await
+    .assert_error(401, "unauthorized");
+}

@@ -1,0 +1,213 @@
+// openid-client, given nothing but an instance's issuer URL, a client id and a secret, signs a
+// user in with the authorization-code flow and PKCE against a real `authstack-instance` binary
+// (target/debug, SQLite in a temp dir, a free loopback port), validates the ID token and calls
+// userinfo. The browser's part (following the authorization redirect to the hosted sign-in
+// page, reading its CSRF field and cookie, posting the form) is plain fetch.
+//
+// The instance's issuer is its own http://127.0.0.1:PORT URL: openid-client refuses plain-http
+// issuers unless told, so `allowInsecureRequests` is used here — on loopback only.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import * as client from 'openid-client';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = process.env.AUTHSTACK_INSTANCE_BIN ?? path.join(repoRoot, 'target/debug/authstack-instance');
+const PASSWORD = 'a long enough passphrase 42';
+const REDIRECT_URI = 'http://127.0.0.1:9/callback';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+let instance;
+
+before(async () => {
+  assert.ok(existsSync(BIN), `${BIN} is missing: cargo build -p authstack-instance`);
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'authstack-oidc-'));
+  const adminKey = `ask_admin_${randomBytes(32).toString('base64url')}`;
+  const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--issuer', issuer], {
+    env: { ...process.env, AUTHSTACK_ADMIN_KEY: adminKey, AUTHSTACK_LOG: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  instance = {
+    issuer,
+    adminKey,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`authstack-instance exited (${child.exitCode}): ${stderr}`);
+    if (await fetch(`${issuer}/readyz`).then((r) => r.ok, () => false)) break;
+    if (Date.now() > deadline) throw new Error(`authstack-instance did not become ready: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+});
+
+after(async () => {
+  if (instance) await instance.stop();
+});
+
+async function admin(pathname, body) {
+  const response = await fetch(instance.issuer + pathname, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${instance.adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await response.json();
+  assert.equal(response.status, 201, JSON.stringify(json));
+  return json;
+}
+
+async function verifiedUser() {
+  const email = `oidc-${randomBytes(4).toString('hex')}@example.com`;
+  const user = await admin('/v1/admin/users', { email, password: PASSWORD, email_verified: true });
+  return { email, id: user.id };
+}
+
+/** The `name=value` part of a Set-Cookie header named `name`. */
+function cookie(response, name) {
+  const set = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  assert.ok(set, `no ${name} cookie in ${response.headers.getSetCookie()}`);
+  return set.split(';')[0];
+}
+
+function hidden(html, name) {
+  const match = html.match(new RegExp(`name="${name}" value="([^"]*)"`));
+  assert.ok(match, `no ${name} field in ${html}`);
+  return match[1];
+}
+
+/** What a browser does between the authorization URL and the callback; returns the callback URL. */
+async function signInAsBrowser(authorizationUrl, email) {
+  const start = await fetch(authorizationUrl, { redirect: 'manual' });
+  assert.equal(start.status, 303);
+  const loginUrl = new URL(start.headers.get('location'));
+  assert.equal(loginUrl.pathname, '/login');
+  const page = await fetch(loginUrl, { redirect: 'manual' });
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  const form = new URLSearchParams({
+    flow: hidden(html, 'flow'),
+    csrf: hidden(html, 'csrf'),
+    method: 'password',
+    email,
+    password: PASSWORD,
+  });
+  const submitted = await fetch(new URL('login', loginUrl), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie(page, 'authstack_flow') },
+    body: form,
+  });
+  assert.equal(submitted.status, 303, await submitted.text());
+  const callback = new URL(submitted.headers.get('location'));
+  assert.equal(callback.origin + callback.pathname, REDIRECT_URI);
+  return callback;
+}
+
+// Loopback only: the instance under test speaks plain http on 127.0.0.1.
+const insecureLoopback = { execute: [client.allowInsecureRequests] };
+
+test('a confidential client signs in with code + PKCE and client_secret_basic, then reads userinfo', async () => {
+  const app = await admin('/v1/admin/applications', { name: 'openid-client web', kind: 'web', redirect_uris: [REDIRECT_URI] });
+  const user = await verifiedUser();
+  const config = await client.discovery(
+    new URL(instance.issuer),
+    app.id,
+    undefined,
+    client.ClientSecretBasic(app.client_secret),
+    insecureLoopback,
+  );
+  assert.equal(config.serverMetadata().issuer, instance.issuer);
+
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const authorizationUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid email',
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
+  const callback = await signInAsBrowser(authorizationUrl, user.email);
+
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: codeVerifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  });
+  const claims = tokens.claims();
+  assert.equal(claims.iss, instance.issuer);
+  assert.equal(claims.sub, user.id);
+  assert.equal(claims.aud, app.id);
+  assert.equal(claims.nonce, nonce);
+  assert.equal(claims.email, user.email);
+  assert.equal(claims.email_verified, true);
+  assert.deepEqual(claims.amr, ['pwd']);
+  assert.equal(typeof claims.auth_time, 'number');
+
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  assert.deepEqual(info, { sub: user.id, email: user.email, email_verified: true });
+});
+
+test('a public client signs in with PKCE and no client authentication', async () => {
+  const app = await admin('/v1/admin/applications', { name: 'openid-client spa', kind: 'spa', redirect_uris: [REDIRECT_URI] });
+  assert.equal(app.client_secret, undefined);
+  const user = await verifiedUser();
+  const config = await client.discovery(new URL(instance.issuer), app.id, undefined, client.None(), insecureLoopback);
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const authorizationUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  const callback = await signInAsBrowser(authorizationUrl, user.email);
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: codeVerifier,
+    expectedState: state,
+    idTokenExpected: true,
+  });
+  assert.equal(tokens.claims().sub, user.id);
+  assert.equal(tokens.claims().email, undefined);
+  const info = await client.fetchUserInfo(config, tokens.access_token, user.id);
+  assert.equal(info.sub, user.id);
+
+  // The same code a second time is refused (and ends the session its tokens belong to).
+  await assert.rejects(
+    client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: codeVerifier, expectedState: state }),
+    (err) => err.error === 'invalid_grant' || err.cause?.error === 'invalid_grant',
+  );
+  await assert.rejects(client.fetchUserInfo(config, tokens.access_token, user.id));
+});
