@@ -30,17 +30,21 @@ pub fn split(path: &str) -> Option<(&str, &str)> {
 }
 
 /// What anyone may reach under an instance's address without a key: the documents a verifier
-/// needs (public by nature), and the pages mailed links open, whose forms carry the mailed
-/// single-use token as their credential.
+/// needs (public by nature); the pages mailed links open, whose forms carry the mailed
+/// single-use token as their credential; and the OpenID Provider, which authenticates its
+/// callers itself (the hosted sign-in page by the flow and its CSRF token, the token endpoint
+/// by the client's credentials, userinfo by the access token).
 pub fn is_public(method: &Method, path: &str) -> bool {
     let read = method == Method::GET || method == Method::HEAD;
+    let post = method == Method::POST;
     match path {
-        "/.well-known/openid-configuration" | "/.well-known/jwks.json" | "/v1/config/public" => {
-            read
-        }
-        "/verify-email" | "/reset-password" | "/accept-invitation" => {
-            read || method == Method::POST
-        }
+        "/.well-known/openid-configuration"
+        | "/.well-known/jwks.json"
+        | "/v1/config/public"
+        | "/oauth2/authorize" => read,
+        "/verify-email" | "/reset-password" | "/accept-invitation" | "/login"
+        | "/oauth2/userinfo" => read || post,
+        "/oauth2/token" => post,
         _ => false,
     }
 }
@@ -67,7 +71,7 @@ mod tests {
     }
 
     #[test]
-    fn only_verifier_documents_are_public() {
+    fn only_verifier_documents_mailed_pages_and_the_provider_are_public() {
         assert!(is_public(&Method::GET, "/.well-known/jwks.json"));
         assert!(is_public(
             &Method::HEAD,
@@ -78,5 +82,11 @@ mod tests {
         assert!(!is_public(&Method::GET, "/v1/me"));
         assert!(is_public(&Method::POST, "/verify-email"));
         assert!(!is_public(&Method::DELETE, "/reset-password"));
+        assert!(is_public(&Method::GET, "/oauth2/authorize"));
+        assert!(!is_public(&Method::POST, "/oauth2/authorize"));
+        assert!(is_public(&Method::POST, "/oauth2/token"));
+        assert!(!is_public(&Method::GET, "/oauth2/token"));
+        assert!(is_public(&Method::POST, "/login"));
+        assert!(!is_public(&Method::GET, "/v1/admin/applications"));
     }
 }

@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
 mod browser;
+mod oidc;
 mod streaming;
 
 const APP_ORIGIN: &str = "https://app.example.com";
@@ -102,8 +103,24 @@ impl World {
 
     /// Starts a real instance that answers only the gateway, and registers it.
     async fn real_instance(&self, environment: &str, origins: &[&str]) -> Instance {
+        self.start_instance(environment, origins, None).await
+    }
+
+    /// A real instance registered as `id` whose issuer is its address on this gateway,
+    /// `{gateway}/i/{id}`, as the control plane starts them.
+    async fn addressed_instance(&self, environment: &str, id: &str) -> Instance {
+        self.start_instance(environment, &[], Some(id)).await
+    }
+
+    async fn start_instance(
+        &self,
+        environment: &str,
+        origins: &[&str],
+        address: Option<&str>,
+    ) -> Instance {
         let mut secrets = InstanceSecrets::generate();
         let mut config = ServerConfig::embedded(self.dir.path().join(environment));
+        config.issuer = address.map(|id| format!("{}/i/{id}", self.url));
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.gateway_secret = Some(secrets.gateway_secret.clone());
         config.trust_forwarded_for = true;
@@ -115,7 +132,7 @@ impl World {
             .initial_admin_key
             .clone()
             .expect("the first start creates an admin key");
-        let id = running.app.instance_id.clone();
+        let id = address.map_or_else(|| running.app.instance_id.clone(), str::to_owned);
         let direct = format!("http://{}", running.addr);
         self.register(
             &id,
