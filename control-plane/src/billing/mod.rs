@@ -6,13 +6,16 @@
 //! period (instances and their data deleted). Provider `none` activates at once; provider
 //! `stripe` activates from signed webhook events, each applied exactly once and in any order.
 
+pub mod store;
 pub mod stripe;
 pub mod webhook;
 
+use authstack_instance::clock::UnixTime;
+use serde::Serialize;
 use sqlx::Row;
 
 use crate::AppState;
-use crate::accounts::{self, Account, SubscriptionStatus as Status};
+use crate::accounts::{self, Account};
 use crate::audit::{self, Actor};
 use crate::config::BillingConfig;
 use crate::error::{Error, Result};
@@ -20,6 +23,110 @@ use crate::gateway::changes;
 use crate::instances::{self, Desired};
 use crate::platform::Caller;
 use crate::provisioner::Environment;
+use SubscriptionStatus as Status;
+
+// The lookup other modules make (the account view); the statements are in `store`.
+pub use store::find as subscription;
+
+/// Where a subscription stands: `pending` (awaiting Checkout) → `active` ⇄ `past_due` (a
+/// payment failed; grace period) → `suspended` (grace over) or `canceled` → `deleted` (its
+/// instances' data removed after the retention period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionStatus {
+    Pending,
+    Active,
+    PastDue,
+    Suspended,
+    Canceled,
+    Deleted,
+}
+
+impl SubscriptionStatus {
+    const ALL: [SubscriptionStatus; 6] = [
+        SubscriptionStatus::Pending,
+        SubscriptionStatus::Active,
+        SubscriptionStatus::PastDue,
+        SubscriptionStatus::Suspended,
+        SubscriptionStatus::Canceled,
+        SubscriptionStatus::Deleted,
+    ];
+
+    /// The stored and shown form (the `subscriptions.status` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionStatus::Pending => "pending",
+            SubscriptionStatus::Active => "active",
+            SubscriptionStatus::PastDue => "past_due",
+            SubscriptionStatus::Suspended => "suspended",
+            SubscriptionStatus::Canceled => "canceled",
+            SubscriptionStatus::Deleted => "deleted",
+        }
+    }
+
+    /// Reads the stored form; any other value is a corrupt row.
+    pub fn decode(raw: &str) -> sqlx::Result<SubscriptionStatus> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == raw)
+            .ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown subscription status {raw:?}").into())
+            })
+    }
+}
+
+/// Who bills a subscription: `none` (granted at once) or `stripe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    None,
+    Stripe,
+}
+
+impl ProviderKind {
+    const ALL: [ProviderKind; 2] = [ProviderKind::None, ProviderKind::Stripe];
+
+    /// The stored and shown form (the `subscriptions.provider` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::None => "none",
+            ProviderKind::Stripe => "stripe",
+        }
+    }
+
+    /// Reads the stored form; any other value is a corrupt row.
+    pub fn decode(raw: &str) -> sqlx::Result<ProviderKind> {
+        Self::ALL
+            .into_iter()
+            .find(|provider| provider.as_str() == raw)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown billing provider {raw:?}").into()))
+    }
+}
+
+/// The subscription of an account, as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Subscription {
+    pub plan: String,
+    pub region: String,
+    pub status: SubscriptionStatus,
+    /// `none` or `stripe`.
+    #[schema(value_type = String)]
+    pub provider: ProviderKind,
+    #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub current_period_end: Option<UnixTime>,
+    pub cancel_at_period_end: bool,
+    #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub grace_until: Option<UnixTime>,
+    #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub delete_after: Option<UnixTime>,
+    #[serde(skip)]
+    pub stripe_subscription_id: Option<String>,
+    #[serde(skip)]
+    pub stripe_event_created: i64,
+}
 
 pub enum SubscribeOutcome {
     /// The plan is active (billing `none`, or a plan change).
@@ -58,7 +165,7 @@ pub async fn subscribe(
             region.id
         )));
     }
-    let existing = accounts::subscription(&app.db.pool, &account.id).await?;
+    let existing = store::find(&app.db.pool, &account.id).await?;
     if let Some(current) = &existing {
         let live = current.status != Status::Deleted;
         if live && current.region != region.id && current.status != Status::Pending {
@@ -76,7 +183,7 @@ pub async fn subscribe(
                 &account.id,
                 &plan.id,
                 &region.id,
-                "none",
+                ProviderKind::None,
             )
             .await?;
             Ok(SubscribeOutcome::Active)
@@ -106,19 +213,14 @@ pub async fn subscribe(
                 .await?;
             let now = app.clock.now();
             let mut tx = app.db.begin_write().await?;
-            sqlx::query(
-                "INSERT INTO subscriptions (account_id, plan, region, status, provider, stripe_checkout_session_id, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'pending', 'stripe', $4, $5, $5) \
-                 ON CONFLICT (account_id) DO UPDATE SET plan = excluded.plan, region = excluded.region, \
-                 status = CASE WHEN subscriptions.status IN ('active', 'past_due') THEN subscriptions.status ELSE 'pending' END, \
-                 provider = 'stripe', stripe_checkout_session_id = excluded.stripe_checkout_session_id, updated_at = excluded.updated_at",
+            store::start_checkout(
+                &mut *tx,
+                &account.id,
+                &plan.id,
+                &region.id,
+                &session.id,
+                now,
             )
-            .bind(&account.id)
-            .bind(&plan.id)
-            .bind(&region.id)
-            .bind(&session.id)
-            .bind(now)
-            .execute(&mut *tx)
             .await?;
             audit::record(
                 &mut *tx,
@@ -149,13 +251,7 @@ async fn ensure_customer(
     let customer = client
         .create_customer(&account.id, &account.name, email)
         .await?;
-    sqlx::query(
-        "UPDATE accounts SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL",
-    )
-    .bind(&customer)
-    .bind(&account.id)
-    .execute(&app.db.writer)
-    .await?;
+    accounts::set_stripe_customer(&app.db.writer, &account.id, &customer).await?;
     // A concurrent request may have won; use whatever is stored.
     Ok(accounts::find(&app.db, &account.id)
         .await?
@@ -171,28 +267,15 @@ pub async fn activate(
     account_id: &str,
     plan: &str,
     region: &str,
-    provider: &str,
+    provider: ProviderKind,
 ) -> Result<()> {
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
     app.db
         .lock(&mut tx, &format!("subscription:{account_id}"))
         .await?;
-    let previous = accounts::subscription(&mut *tx, account_id).await?;
-    sqlx::query(
-        "INSERT INTO subscriptions (account_id, plan, region, status, provider, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'active', $4, $5, $5) \
-         ON CONFLICT (account_id) DO UPDATE SET plan = excluded.plan, region = excluded.region, \
-         status = 'active', provider = excluded.provider, grace_until = NULL, delete_after = NULL, \
-         updated_at = excluded.updated_at",
-    )
-    .bind(account_id)
-    .bind(plan)
-    .bind(region)
-    .bind(provider)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let previous = store::find(&mut *tx, account_id).await?;
+    store::activate(&mut *tx, account_id, plan, region, provider, now).await?;
     ensure_instances(app, &mut tx, account_id, plan, region).await?;
     let action = match &previous {
         None => "subscription.activated",
@@ -256,16 +339,7 @@ async fn stop_instances(
 ) -> Result<()> {
     let now = app.clock.now();
     let delete_after = now + app.config.data_retention.as_secs() as i64;
-    sqlx::query(
-        "UPDATE subscriptions SET status = $1, delete_after = COALESCE(delete_after, $2), grace_until = NULL, \
-         updated_at = $3 WHERE account_id = $4",
-    )
-    .bind(status.as_str())
-    .bind(delete_after)
-    .bind(now)
-    .bind(account_id)
-    .execute(&mut *conn)
-    .await?;
+    store::stop(&mut *conn, account_id, status, delete_after, now).await?;
     instances::set_desired(conn, account_id, Desired::Suspended, now).await?;
     changes::record(&mut *conn, now).await?;
     Ok(())
@@ -273,10 +347,10 @@ async fn stop_instances(
 
 /// Cancels a billing-`none` subscription now: instances stop, data is deleted after retention.
 pub async fn cancel(app: &AppState, caller: &Caller, account: &Account) -> Result<()> {
-    let current = accounts::subscription(&app.db.pool, &account.id)
+    let current = store::find(&app.db.pool, &account.id)
         .await?
         .ok_or(Error::NotFound("subscription"))?;
-    if current.provider == "stripe" {
+    if current.provider == ProviderKind::Stripe {
         return Err(Error::Conflict(
             "cancel a paid plan in the billing portal (POST /v1/accounts/{id}/billing-portal)"
                 .into(),
@@ -332,21 +406,7 @@ pub async fn portal(app: &AppState, caller: &Caller, account: &Account) -> Resul
 /// cancelled at period end, and deletes what is past retention. Runs every minute.
 pub async fn tick(app: &AppState) -> Result<()> {
     let now = app.clock.now();
-    let due: Vec<(String, Status)> = sqlx::query(
-        "SELECT account_id, status FROM subscriptions WHERE \
-         (status = 'past_due' AND grace_until <= $1) \
-         OR (status = 'active' AND cancel_at_period_end = 1 AND current_period_end <= $1) \
-         OR (status IN ('suspended', 'canceled') AND delete_after <= $1)",
-    )
-    .bind(now)
-    .fetch_all(&app.db.pool)
-    .await?
-    .iter()
-    .map(|row| {
-        let status: String = row.try_get("status")?;
-        Ok((row.try_get("account_id")?, Status::decode(&status)?))
-    })
-    .collect::<sqlx::Result<_>>()?;
+    let due = store::due(&app.db.pool, now).await?;
     for (account_id, status) in due {
         let mut tx = app.db.begin_write().await?;
         let action = match status {
@@ -359,11 +419,7 @@ pub async fn tick(app: &AppState) -> Result<()> {
                 "subscription.ended"
             }
             _ => {
-                sqlx::query("UPDATE subscriptions SET status = 'deleted', updated_at = $1 WHERE account_id = $2")
-                    .bind(now)
-                    .bind(&account_id)
-                    .execute(&mut *tx)
-                    .await?;
+                store::mark_deleted(&mut *tx, &account_id, now).await?;
                 instances::set_desired(&mut tx, &account_id, Desired::Deleted, now).await?;
                 changes::record(&mut *tx, now).await?;
                 "subscription.data_deleted"
@@ -397,4 +453,44 @@ pub fn spawn_clock(app: AppState, interval: std::time::Duration) -> tokio::task:
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ProviderKind, SubscriptionStatus};
+
+    #[test]
+    fn subscription_statuses_read_back_what_is_stored_and_nothing_else() {
+        for status in [
+            "pending",
+            "active",
+            "past_due",
+            "suspended",
+            "canceled",
+            "deleted",
+        ] {
+            let decoded = SubscriptionStatus::decode(status).expect("a known status");
+            assert_eq!(decoded.as_str(), status);
+            assert_eq!(
+                serde_json::to_value(decoded).expect("serializes"),
+                serde_json::json!(status)
+            );
+        }
+        assert!(SubscriptionStatus::decode("trialing").is_err());
+        assert!(SubscriptionStatus::decode("Active").is_err());
+    }
+
+    #[test]
+    fn providers_read_back_what_is_stored_and_nothing_else() {
+        for provider in ["none", "stripe"] {
+            let decoded = ProviderKind::decode(provider).expect("a known provider");
+            assert_eq!(decoded.as_str(), provider);
+            assert_eq!(
+                serde_json::to_value(decoded).expect("serializes"),
+                serde_json::json!(provider)
+            );
+        }
+        assert!(ProviderKind::decode("paddle").is_err());
+        assert!(ProviderKind::decode("").is_err());
+    }
 }
