@@ -5,7 +5,10 @@
 //! stopped, data kept) ; `canceled` (instances stopped) ; both → `deleted` after the retention
 //! period (instances and their data deleted). Provider `none` activates at once; provider
 //! `stripe` activates from signed webhook events, each applied exactly once and in any order.
+//! The provider is chosen once at start ([`provider::from_config`]) and asked by
+//! [`subscribe`], [`portal`] and the webhook; the rules and the tables ([`store`]) are shared.
 
+pub mod provider;
 pub mod store;
 pub mod stripe;
 pub mod webhook;
@@ -15,9 +18,8 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::AppState;
-use crate::accounts::{self, Account};
+use crate::accounts::Account;
 use crate::audit::{self, Actor};
-use crate::config::BillingConfig;
 use crate::error::{Error, Result};
 use crate::gateway::changes;
 use crate::instances::{self, Desired};
@@ -25,8 +27,10 @@ use crate::platform::Caller;
 use crate::provisioner::Environment;
 use SubscriptionStatus as Status;
 
+pub use provider::{BillingProvider, NoBilling, Start};
 // The lookup other modules make (the account view); the statements are in `store`.
 pub use store::find as subscription;
+pub use stripe::StripeBilling;
 
 /// Where a subscription stands: `pending` (awaiting Checkout) → `active` ⇄ `past_due` (a
 /// payment failed; grace period) → `suspended` (grace over) or `canceled` → `deleted` (its
@@ -175,42 +179,24 @@ pub async fn subscribe(
             )));
         }
     }
-    match &app.config.billing {
-        BillingConfig::None => {
+    match app
+        .billing
+        .start(app, caller, account, plan, region, existing.as_ref())
+        .await?
+    {
+        Start::Now => {
             activate(
                 app,
                 Actor::User(&caller.user_id),
                 &account.id,
                 &plan.id,
                 &region.id,
-                ProviderKind::None,
+                app.billing.kind(),
             )
             .await?;
             Ok(SubscribeOutcome::Active)
         }
-        BillingConfig::Stripe(config) => {
-            if existing
-                .as_ref()
-                .is_some_and(|s| matches!(s.status, Status::Active | Status::PastDue))
-            {
-                return Err(Error::Conflict(
-                    "change or cancel a paid plan in the billing portal (POST /v1/accounts/{id}/billing-portal)".into(),
-                ));
-            }
-            let client = stripe::StripeClient::new(config)?;
-            let customer = ensure_customer(app, &client, account, caller).await?;
-            let session = client
-                .create_checkout_session(&stripe::CheckoutRequest {
-                    customer: customer.clone(),
-                    price_id: plan.stripe_price_id.clone(),
-                    account_id: account.id.clone(),
-                    plan: plan.id.clone(),
-                    region: region.id.clone(),
-                    success_url: format!("{}?checkout=success", config.return_url),
-                    cancel_url: format!("{}?checkout=cancelled", config.return_url),
-                    idempotency_key: Some(crate::db::new_id("checkout")),
-                })
-                .await?;
+        Start::Checkout { session_id, url } => {
             let now = app.clock.now();
             let mut tx = app.db.begin_write().await?;
             store::start_checkout(
@@ -218,7 +204,7 @@ pub async fn subscribe(
                 &account.id,
                 &plan.id,
                 &region.id,
-                &session.id,
+                &session_id,
                 now,
             )
             .await?;
@@ -228,35 +214,14 @@ pub async fn subscribe(
                 Some(&account.id),
                 Actor::User(&caller.user_id),
                 "billing.checkout_started",
-                Some(&session.id),
+                Some(&session_id),
                 serde_json::json!({ "plan": plan.id, "region": region.id }),
             )
             .await?;
             tx.commit().await?;
-            Ok(SubscribeOutcome::Checkout { url: session.url })
+            Ok(SubscribeOutcome::Checkout { url })
         }
     }
-}
-
-async fn ensure_customer(
-    app: &AppState,
-    client: &stripe::StripeClient,
-    account: &Account,
-    caller: &Caller,
-) -> Result<String> {
-    if let Some(customer) = &account.stripe_customer_id {
-        return Ok(customer.clone());
-    }
-    let email = (!caller.email.is_empty()).then_some(caller.email.as_str());
-    let customer = client
-        .create_customer(&account.id, &account.name, email)
-        .await?;
-    accounts::set_stripe_customer(&app.db.writer, &account.id, &customer).await?;
-    // A concurrent request may have won; use whatever is stored.
-    Ok(accounts::find(&app.db, &account.id)
-        .await?
-        .and_then(|a| a.stripe_customer_id)
-        .unwrap_or(customer))
 }
 
 /// Makes the account's subscription active on `plan` in `region`: creates its two instances the
@@ -377,18 +342,9 @@ pub async fn cancel(app: &AppState, caller: &Caller, account: &Account) -> Resul
     Ok(())
 }
 
-/// A Stripe billing-portal session for the account.
+/// A billing-portal session for the account, where its customer manages a paid plan.
 pub async fn portal(app: &AppState, caller: &Caller, account: &Account) -> Result<String> {
-    let BillingConfig::Stripe(config) = &app.config.billing else {
-        return Err(Error::Conflict(
-            "billing is not enabled on this control plane".into(),
-        ));
-    };
-    let client = stripe::StripeClient::new(config)?;
-    let customer = ensure_customer(app, &client, account, caller).await?;
-    let url = client
-        .create_portal_session(&customer, &config.return_url)
-        .await?;
+    let url = app.billing.portal(app, caller, account).await?;
     audit::record(
         &app.db.writer,
         app.clock.now(),
