@@ -40,6 +40,8 @@ pub struct App {
     pub planner: Arc<dyn customize::planner::Planner>,
     /// Where the dashboard runs: the platform instance's mailed links open it.
     pub dashboard_url: String,
+    /// Who bills subscriptions: chosen from `config.billing` at start.
+    pub billing: Arc<dyn billing::BillingProvider>,
 }
 
 impl std::fmt::Debug for App {
@@ -183,6 +185,7 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
         .trim_end_matches('/')
         .to_owned();
     let app = Arc::new(App {
+        billing: billing::provider::from_config(&config.billing)?,
         dashboard_url,
         planner,
         platform: Platform::new(platform_id.clone(), &gateway_url, platform_secrets),

@@ -231,7 +231,7 @@ async fn create_demo(app: &AppState) -> anyhow::Result<DemoAccount> {
         &account.id,
         DEMO_PLAN,
         DEMO_REGION,
-        "none",
+        billing::ProviderKind::None,
     )
     .await
     .map_err(|e| anyhow::anyhow!("activating the demo plan: {e}"))?;

@@ -1,6 +1,6 @@
 //! Accounts: a customer of AuthStack. Each is an organization of the platform instance (its
 //! members, roles and invitations live there); this module keeps what only the control plane
-//! knows — its subscription, its Stripe customer — and decides who may act on it.
+//! knows — its Stripe customer; its subscription is billing's — and decides who may act on it.
 
 pub mod routes;
 pub mod store;
@@ -8,8 +8,6 @@ pub mod store;
 use authstack_instance::clock::UnixTime;
 use secrecy::ExposeSecret;
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use crate::App;
 use crate::audit::{self, Actor};
@@ -19,7 +17,7 @@ use crate::platform::Caller;
 
 // The lookups other modules make (`accounts::find`, ...) keep their names; the statements are
 // in `store`.
-pub use store::{find, find_by_customer, of_organization};
+pub use store::{find, find_by_customer, of_organization, set_stripe_customer};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Account {
@@ -123,111 +121,6 @@ pub async fn authorize(app: &App, caller: &Caller, id: &str, permission: &str) -
     Ok(account)
 }
 
-/// Where a subscription stands: `pending` (awaiting Checkout) → `active` ⇄ `past_due` (a
-/// payment failed; grace period) → `suspended` (grace over) or `canceled` → `deleted` (its
-/// instances' data removed after the retention period).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SubscriptionStatus {
-    Pending,
-    Active,
-    PastDue,
-    Suspended,
-    Canceled,
-    Deleted,
-}
-
-impl SubscriptionStatus {
-    /// The stored and shown form (the `subscriptions.status` column).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubscriptionStatus::Pending => "pending",
-            SubscriptionStatus::Active => "active",
-            SubscriptionStatus::PastDue => "past_due",
-            SubscriptionStatus::Suspended => "suspended",
-            SubscriptionStatus::Canceled => "canceled",
-            SubscriptionStatus::Deleted => "deleted",
-        }
-    }
-
-    /// Reads the stored form; any other value is a corrupt row.
-    pub fn decode(raw: &str) -> sqlx::Result<SubscriptionStatus> {
-        [
-            SubscriptionStatus::Pending,
-            SubscriptionStatus::Active,
-            SubscriptionStatus::PastDue,
-            SubscriptionStatus::Suspended,
-            SubscriptionStatus::Canceled,
-            SubscriptionStatus::Deleted,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == raw)
-        .ok_or_else(|| sqlx::Error::Decode(format!("unknown subscription status {raw:?}").into()))
-    }
-}
-
-/// The subscription of an account, as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Subscription {
-    pub plan: String,
-    pub region: String,
-    pub status: SubscriptionStatus,
-    /// `none` or `stripe`.
-    pub provider: String,
-    #[serde(serialize_with = "crate::http::optional_time")]
-    #[schema(required = true, value_type = Option<String>, format = DateTime)]
-    pub current_period_end: Option<UnixTime>,
-    pub cancel_at_period_end: bool,
-    #[serde(serialize_with = "crate::http::optional_time")]
-    #[schema(required = true, value_type = Option<String>, format = DateTime)]
-    pub grace_until: Option<UnixTime>,
-    #[serde(serialize_with = "crate::http::optional_time")]
-    #[schema(required = true, value_type = Option<String>, format = DateTime)]
-    pub delete_after: Option<UnixTime>,
-    #[serde(skip)]
-    pub stripe_subscription_id: Option<String>,
-    #[serde(skip)]
-    pub stripe_event_created: i64,
-}
-
-pub const SUBSCRIPTION_COLUMNS: &str = "plan, region, status, provider, current_period_end, \
-    cancel_at_period_end, grace_until, delete_after, stripe_subscription_id, stripe_event_created";
-
-impl Subscription {
-    pub fn from_row(row: &AnyRow) -> sqlx::Result<Subscription> {
-        Ok(Subscription {
-            plan: row.try_get("plan")?,
-            region: row.try_get("region")?,
-            status: SubscriptionStatus::decode(&row.try_get::<String, _>("status")?)?,
-            provider: row.try_get("provider")?,
-            current_period_end: row.try_get("current_period_end")?,
-            cancel_at_period_end: row.try_get::<i64, _>("cancel_at_period_end")? != 0,
-            grace_until: row.try_get("grace_until")?,
-            delete_after: row.try_get("delete_after")?,
-            stripe_subscription_id: row.try_get("stripe_subscription_id")?,
-            stripe_event_created: row.try_get("stripe_event_created")?,
-        })
-    }
-}
-
-// Reads the `subscriptions` table, which billing writes: it is not the accounts table, so it is
-// not in `store`.
-pub async fn subscription<'c, E>(
-    executor: E,
-    account_id: &str,
-) -> sqlx::Result<Option<Subscription>>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
-    let row = sqlx::query(&format!(
-        "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE account_id = $1"
-    ))
-    .bind(account_id)
-    .fetch_optional(executor)
-    .await?;
-    row.as_ref().map(Subscription::from_row).transpose()
-}
-
 /// The account's instance in `env`, for a caller with `permission`.
 pub async fn instance(
     app: &App,
@@ -245,29 +138,4 @@ pub async fn instance(
         .find(|i| i.environment == environment)
         .ok_or(Error::NotFound("instance"))?;
     Ok((account, instance))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SubscriptionStatus;
-
-    #[test]
-    fn subscription_statuses_read_back_what_is_stored_and_nothing_else() {
-        for status in [
-            "pending",
-            "active",
-            "past_due",
-            "suspended",
-            "canceled",
-            "deleted",
-        ] {
-            let decoded = SubscriptionStatus::decode(status).expect("a known status");
-            assert_eq!(decoded.as_str(), status);
-            assert_eq!(
-                serde_json::to_value(decoded).expect("serializes"),
-                serde_json::json!(status)
-            );
-        }
-        assert!(SubscriptionStatus::decode("trialing").is_err());
-    }
 }

@@ -4,9 +4,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{Account, Subscription};
+use super::Account;
 use crate::AppState;
-use crate::billing::{self, SubscribeOutcome};
+use crate::billing::{self, SubscribeOutcome, Subscription};
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::extract::Json;
 use crate::instances::Instance;
@@ -42,7 +42,7 @@ pub struct AccountView {
 }
 
 async fn view(app: &AppState, account: Account) -> Result<AccountView> {
-    let subscription = super::subscription(&app.db.pool, &account.id).await?;
+    let subscription = billing::subscription(&app.db.pool, &account.id).await?;
     let instances = crate::instances::of_account(&app.db, &account.id).await?;
     Ok(AccountView {
         account,
@@ -151,7 +151,7 @@ pub async fn subscribe(
         SubscribeOutcome::Checkout { url } => Some(url),
     };
     Ok(axum::Json(SubscribeResponse {
-        subscription: super::subscription(&app.db.pool, &account.id).await?,
+        subscription: billing::subscription(&app.db.pool, &account.id).await?,
         checkout_url,
         instances: crate::instances::of_account(&app.db, &account.id).await?,
     }))
@@ -171,7 +171,7 @@ pub async fn cancel(
     let account = super::authorize(&app, &caller, &id, "billing:manage").await?;
     billing::cancel(&app, &caller, &account).await?;
     Ok(axum::Json(
-        super::subscription(&app.db.pool, &account.id).await?,
+        billing::subscription(&app.db.pool, &account.id).await?,
     ))
 }
 

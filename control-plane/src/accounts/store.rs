@@ -68,3 +68,24 @@ where
     .await?;
     row.as_ref().map(from_row).transpose()
 }
+
+/// Gives the account its Stripe customer unless it has one; false when one was set already
+/// (a concurrent request or an earlier event won).
+pub async fn set_stripe_customer<'c, E>(
+    executor: E,
+    account_id: &str,
+    customer: &str,
+) -> sqlx::Result<bool>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let updated = sqlx::query(
+        "UPDATE accounts SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL",
+    )
+    .bind(customer)
+    .bind(account_id)
+    .execute(executor)
+    .await?
+    .rows_affected();
+    Ok(updated > 0)
+}

@@ -5,21 +5,130 @@
 //! stopped, data kept) ; `canceled` (instances stopped) ; both → `deleted` after the retention
 //! period (instances and their data deleted). Provider `none` activates at once; provider
 //! `stripe` activates from signed webhook events, each applied exactly once and in any order.
+//! The provider is chosen once at start ([`provider::from_config`]) and asked by
+//! [`subscribe`], [`portal`] and the webhook; the rules and the tables ([`store`]) are shared.
 
+pub mod provider;
+pub mod store;
 pub mod stripe;
 pub mod webhook;
 
-use sqlx::Row;
+use authstack_instance::clock::UnixTime;
+use serde::Serialize;
 
 use crate::AppState;
-use crate::accounts::{self, Account, SubscriptionStatus as Status};
+use crate::accounts::Account;
 use crate::audit::{self, Actor};
-use crate::config::BillingConfig;
 use crate::error::{Error, Result};
 use crate::gateway::changes;
 use crate::instances::{self, Desired};
 use crate::platform::Caller;
-use crate::provisioner::Environment;
+use SubscriptionStatus as Status;
+
+pub use provider::{BillingProvider, NoBilling, Start};
+// The lookup other modules make (the account view); the statements are in `store`.
+pub use store::find as subscription;
+pub use stripe::StripeBilling;
+
+/// Where a subscription stands: `pending` (awaiting Checkout) → `active` ⇄ `past_due` (a
+/// payment failed; grace period) → `suspended` (grace over) or `canceled` → `deleted` (its
+/// instances' data removed after the retention period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionStatus {
+    Pending,
+    Active,
+    PastDue,
+    Suspended,
+    Canceled,
+    Deleted,
+}
+
+impl SubscriptionStatus {
+    const ALL: [SubscriptionStatus; 6] = [
+        SubscriptionStatus::Pending,
+        SubscriptionStatus::Active,
+        SubscriptionStatus::PastDue,
+        SubscriptionStatus::Suspended,
+        SubscriptionStatus::Canceled,
+        SubscriptionStatus::Deleted,
+    ];
+
+    /// The stored and shown form (the `subscriptions.status` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionStatus::Pending => "pending",
+            SubscriptionStatus::Active => "active",
+            SubscriptionStatus::PastDue => "past_due",
+            SubscriptionStatus::Suspended => "suspended",
+            SubscriptionStatus::Canceled => "canceled",
+            SubscriptionStatus::Deleted => "deleted",
+        }
+    }
+
+    /// Reads the stored form; any other value is a corrupt row.
+    pub fn decode(raw: &str) -> sqlx::Result<SubscriptionStatus> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == raw)
+            .ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown subscription status {raw:?}").into())
+            })
+    }
+}
+
+/// Who bills a subscription: `none` (granted at once) or `stripe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    None,
+    Stripe,
+}
+
+impl ProviderKind {
+    const ALL: [ProviderKind; 2] = [ProviderKind::None, ProviderKind::Stripe];
+
+    /// The stored and shown form (the `subscriptions.provider` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::None => "none",
+            ProviderKind::Stripe => "stripe",
+        }
+    }
+
+    /// Reads the stored form; any other value is a corrupt row.
+    pub fn decode(raw: &str) -> sqlx::Result<ProviderKind> {
+        Self::ALL
+            .into_iter()
+            .find(|provider| provider.as_str() == raw)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown billing provider {raw:?}").into()))
+    }
+}
+
+/// The subscription of an account, as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Subscription {
+    pub plan: String,
+    pub region: String,
+    pub status: SubscriptionStatus,
+    /// `none` or `stripe`.
+    #[schema(value_type = String)]
+    pub provider: ProviderKind,
+    #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub current_period_end: Option<UnixTime>,
+    pub cancel_at_period_end: bool,
+    #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub grace_until: Option<UnixTime>,
+    #[serde(serialize_with = "crate::http::optional_time")]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub delete_after: Option<UnixTime>,
+    #[serde(skip)]
+    pub stripe_subscription_id: Option<String>,
+    #[serde(skip)]
+    pub stripe_event_created: i64,
+}
 
 pub enum SubscribeOutcome {
     /// The plan is active (billing `none`, or a plan change).
@@ -58,7 +167,7 @@ pub async fn subscribe(
             region.id
         )));
     }
-    let existing = accounts::subscription(&app.db.pool, &account.id).await?;
+    let existing = store::find(&app.db.pool, &account.id).await?;
     if let Some(current) = &existing {
         let live = current.status != Status::Deleted;
         if live && current.region != region.id && current.status != Status::Pending {
@@ -68,57 +177,34 @@ pub async fn subscribe(
             )));
         }
     }
-    match &app.config.billing {
-        BillingConfig::None => {
+    match app
+        .billing
+        .start(app, caller, account, plan, region, existing.as_ref())
+        .await?
+    {
+        Start::Now => {
             activate(
                 app,
                 Actor::User(&caller.user_id),
                 &account.id,
                 &plan.id,
                 &region.id,
-                "none",
+                app.billing.kind(),
             )
             .await?;
             Ok(SubscribeOutcome::Active)
         }
-        BillingConfig::Stripe(config) => {
-            if existing
-                .as_ref()
-                .is_some_and(|s| matches!(s.status, Status::Active | Status::PastDue))
-            {
-                return Err(Error::Conflict(
-                    "change or cancel a paid plan in the billing portal (POST /v1/accounts/{id}/billing-portal)".into(),
-                ));
-            }
-            let client = stripe::StripeClient::new(config)?;
-            let customer = ensure_customer(app, &client, account, caller).await?;
-            let session = client
-                .create_checkout_session(&stripe::CheckoutRequest {
-                    customer: customer.clone(),
-                    price_id: plan.stripe_price_id.clone(),
-                    account_id: account.id.clone(),
-                    plan: plan.id.clone(),
-                    region: region.id.clone(),
-                    success_url: format!("{}?checkout=success", config.return_url),
-                    cancel_url: format!("{}?checkout=cancelled", config.return_url),
-                    idempotency_key: Some(crate::db::new_id("checkout")),
-                })
-                .await?;
+        Start::Checkout { session_id, url } => {
             let now = app.clock.now();
             let mut tx = app.db.begin_write().await?;
-            sqlx::query(
-                "INSERT INTO subscriptions (account_id, plan, region, status, provider, stripe_checkout_session_id, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'pending', 'stripe', $4, $5, $5) \
-                 ON CONFLICT (account_id) DO UPDATE SET plan = excluded.plan, region = excluded.region, \
-                 status = CASE WHEN subscriptions.status IN ('active', 'past_due') THEN subscriptions.status ELSE 'pending' END, \
-                 provider = 'stripe', stripe_checkout_session_id = excluded.stripe_checkout_session_id, updated_at = excluded.updated_at",
+            store::start_checkout(
+                &mut *tx,
+                &account.id,
+                &plan.id,
+                &region.id,
+                &session_id,
+                now,
             )
-            .bind(&account.id)
-            .bind(&plan.id)
-            .bind(&region.id)
-            .bind(&session.id)
-            .bind(now)
-            .execute(&mut *tx)
             .await?;
             audit::record(
                 &mut *tx,
@@ -126,41 +212,14 @@ pub async fn subscribe(
                 Some(&account.id),
                 Actor::User(&caller.user_id),
                 "billing.checkout_started",
-                Some(&session.id),
+                Some(&session_id),
                 serde_json::json!({ "plan": plan.id, "region": region.id }),
             )
             .await?;
             tx.commit().await?;
-            Ok(SubscribeOutcome::Checkout { url: session.url })
+            Ok(SubscribeOutcome::Checkout { url })
         }
     }
-}
-
-async fn ensure_customer(
-    app: &AppState,
-    client: &stripe::StripeClient,
-    account: &Account,
-    caller: &Caller,
-) -> Result<String> {
-    if let Some(customer) = &account.stripe_customer_id {
-        return Ok(customer.clone());
-    }
-    let email = (!caller.email.is_empty()).then_some(caller.email.as_str());
-    let customer = client
-        .create_customer(&account.id, &account.name, email)
-        .await?;
-    sqlx::query(
-        "UPDATE accounts SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL",
-    )
-    .bind(&customer)
-    .bind(&account.id)
-    .execute(&app.db.writer)
-    .await?;
-    // A concurrent request may have won; use whatever is stored.
-    Ok(accounts::find(&app.db, &account.id)
-        .await?
-        .and_then(|a| a.stripe_customer_id)
-        .unwrap_or(customer))
 }
 
 /// Makes the account's subscription active on `plan` in `region`: creates its two instances the
@@ -171,29 +230,16 @@ pub async fn activate(
     account_id: &str,
     plan: &str,
     region: &str,
-    provider: &str,
+    provider: ProviderKind,
 ) -> Result<()> {
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
     app.db
         .lock(&mut tx, &format!("subscription:{account_id}"))
         .await?;
-    let previous = accounts::subscription(&mut *tx, account_id).await?;
-    sqlx::query(
-        "INSERT INTO subscriptions (account_id, plan, region, status, provider, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'active', $4, $5, $5) \
-         ON CONFLICT (account_id) DO UPDATE SET plan = excluded.plan, region = excluded.region, \
-         status = 'active', provider = excluded.provider, grace_until = NULL, delete_after = NULL, \
-         updated_at = excluded.updated_at",
-    )
-    .bind(account_id)
-    .bind(plan)
-    .bind(region)
-    .bind(provider)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    ensure_instances(app, &mut tx, account_id, plan, region).await?;
+    let previous = store::find(&mut *tx, account_id).await?;
+    store::activate(&mut *tx, account_id, plan, region, provider, now).await?;
+    instances::ensure_running(&mut tx, app, account_id, plan, region).await?;
     let action = match &previous {
         None => "subscription.activated",
         Some(p) if p.status == Status::Active && p.plan != plan => "subscription.plan_changed",
@@ -219,34 +265,6 @@ pub async fn activate(
     Ok(())
 }
 
-/// Creates the live and test instances if missing, moves them to `plan`, and wants them running.
-async fn ensure_instances(
-    app: &AppState,
-    conn: &mut sqlx::AnyConnection,
-    account_id: &str,
-    plan: &str,
-    region: &str,
-) -> Result<()> {
-    let now = app.clock.now();
-    let existing: Vec<String> = sqlx::query(
-        "SELECT environment FROM instances WHERE account_id = $1 AND state <> 'deleted'",
-    )
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|row| row.try_get("environment"))
-    .collect::<sqlx::Result<_>>()?;
-    for environment in [Environment::Live, Environment::Test] {
-        if !existing.iter().any(|e| e == environment.as_str()) {
-            instances::create(conn, app, Some(account_id), environment, region, plan).await?;
-        }
-    }
-    instances::change_plan(conn, account_id, plan, now).await?;
-    instances::set_desired(conn, account_id, Desired::Running, now).await?;
-    Ok(())
-}
-
 /// Stops the account's instances, keeping data until `delete_after`.
 async fn stop_instances(
     app: &AppState,
@@ -256,16 +274,7 @@ async fn stop_instances(
 ) -> Result<()> {
     let now = app.clock.now();
     let delete_after = now + app.config.data_retention.as_secs() as i64;
-    sqlx::query(
-        "UPDATE subscriptions SET status = $1, delete_after = COALESCE(delete_after, $2), grace_until = NULL, \
-         updated_at = $3 WHERE account_id = $4",
-    )
-    .bind(status.as_str())
-    .bind(delete_after)
-    .bind(now)
-    .bind(account_id)
-    .execute(&mut *conn)
-    .await?;
+    store::stop(&mut *conn, account_id, status, delete_after, now).await?;
     instances::set_desired(conn, account_id, Desired::Suspended, now).await?;
     changes::record(&mut *conn, now).await?;
     Ok(())
@@ -273,10 +282,10 @@ async fn stop_instances(
 
 /// Cancels a billing-`none` subscription now: instances stop, data is deleted after retention.
 pub async fn cancel(app: &AppState, caller: &Caller, account: &Account) -> Result<()> {
-    let current = accounts::subscription(&app.db.pool, &account.id)
+    let current = store::find(&app.db.pool, &account.id)
         .await?
         .ok_or(Error::NotFound("subscription"))?;
-    if current.provider == "stripe" {
+    if current.provider == ProviderKind::Stripe {
         return Err(Error::Conflict(
             "cancel a paid plan in the billing portal (POST /v1/accounts/{id}/billing-portal)"
                 .into(),
@@ -303,18 +312,9 @@ pub async fn cancel(app: &AppState, caller: &Caller, account: &Account) -> Resul
     Ok(())
 }
 
-/// A Stripe billing-portal session for the account.
+/// A billing-portal session for the account, where its customer manages a paid plan.
 pub async fn portal(app: &AppState, caller: &Caller, account: &Account) -> Result<String> {
-    let BillingConfig::Stripe(config) = &app.config.billing else {
-        return Err(Error::Conflict(
-            "billing is not enabled on this control plane".into(),
-        ));
-    };
-    let client = stripe::StripeClient::new(config)?;
-    let customer = ensure_customer(app, &client, account, caller).await?;
-    let url = client
-        .create_portal_session(&customer, &config.return_url)
-        .await?;
+    let url = app.billing.portal(app, caller, account).await?;
     audit::record(
         &app.db.writer,
         app.clock.now(),
@@ -332,21 +332,7 @@ pub async fn portal(app: &AppState, caller: &Caller, account: &Account) -> Resul
 /// cancelled at period end, and deletes what is past retention. Runs every minute.
 pub async fn tick(app: &AppState) -> Result<()> {
     let now = app.clock.now();
-    let due: Vec<(String, Status)> = sqlx::query(
-        "SELECT account_id, status FROM subscriptions WHERE \
-         (status = 'past_due' AND grace_until <= $1) \
-         OR (status = 'active' AND cancel_at_period_end = 1 AND current_period_end <= $1) \
-         OR (status IN ('suspended', 'canceled') AND delete_after <= $1)",
-    )
-    .bind(now)
-    .fetch_all(&app.db.pool)
-    .await?
-    .iter()
-    .map(|row| {
-        let status: String = row.try_get("status")?;
-        Ok((row.try_get("account_id")?, Status::decode(&status)?))
-    })
-    .collect::<sqlx::Result<_>>()?;
+    let due = store::due(&app.db.pool, now).await?;
     for (account_id, status) in due {
         let mut tx = app.db.begin_write().await?;
         let action = match status {
@@ -359,11 +345,7 @@ pub async fn tick(app: &AppState) -> Result<()> {
                 "subscription.ended"
             }
             _ => {
-                sqlx::query("UPDATE subscriptions SET status = 'deleted', updated_at = $1 WHERE account_id = $2")
-                    .bind(now)
-                    .bind(&account_id)
-                    .execute(&mut *tx)
-                    .await?;
+                store::mark_deleted(&mut *tx, &account_id, now).await?;
                 instances::set_desired(&mut tx, &account_id, Desired::Deleted, now).await?;
                 changes::record(&mut *tx, now).await?;
                 "subscription.data_deleted"
@@ -397,4 +379,44 @@ pub fn spawn_clock(app: AppState, interval: std::time::Duration) -> tokio::task:
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ProviderKind, SubscriptionStatus};
+
+    #[test]
+    fn subscription_statuses_read_back_what_is_stored_and_nothing_else() {
+        for status in [
+            "pending",
+            "active",
+            "past_due",
+            "suspended",
+            "canceled",
+            "deleted",
+        ] {
+            let decoded = SubscriptionStatus::decode(status).expect("a known status");
+            assert_eq!(decoded.as_str(), status);
+            assert_eq!(
+                serde_json::to_value(decoded).expect("serializes"),
+                serde_json::json!(status)
+            );
+        }
+        assert!(SubscriptionStatus::decode("trialing").is_err());
+        assert!(SubscriptionStatus::decode("Active").is_err());
+    }
+
+    #[test]
+    fn providers_read_back_what_is_stored_and_nothing_else() {
+        for provider in ["none", "stripe"] {
+            let decoded = ProviderKind::decode(provider).expect("a known provider");
+            assert_eq!(decoded.as_str(), provider);
+            assert_eq!(
+                serde_json::to_value(decoded).expect("serializes"),
+                serde_json::json!(provider)
+            );
+        }
+        assert!(ProviderKind::decode("paddle").is_err());
+        assert!(ProviderKind::decode("").is_err());
+    }
 }

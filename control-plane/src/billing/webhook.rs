@@ -10,12 +10,12 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Serialize;
 
-use super::stripe::events::{self, Event, EventKind, SubscriptionStatus};
-use super::stripe::signature;
+use super::store;
+use super::stripe::events::{Event, EventKind, SubscriptionStatus};
+use super::{Subscription, SubscriptionStatus as Status};
 use crate::AppState;
-use crate::accounts::{self, Subscription, SubscriptionStatus as Status};
+use crate::accounts;
 use crate::audit::{self, Actor};
-use crate::config::BillingConfig;
 use crate::error::{Error, Result};
 use crate::gateway::changes;
 use crate::instances;
@@ -45,24 +45,14 @@ pub async fn stripe(
         axum::http::StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
         _ => Error::invalid(rejection.body_text()),
     })?;
-    let BillingConfig::Stripe(config) = &app.config.billing else {
-        return Err(Error::NotFound("route"));
-    };
-    let header = headers
-        .get("stripe-signature")
-        .and_then(|v| v.to_str().ok())
-        .ok_or(Error::InvalidSignature(
-            "the Stripe-Signature header is missing",
-        ))?;
-    signature::verify(
-        header,
+    // Billing `none` answers 404, whatever the delivery.
+    let event = app.billing.stripe_event(
+        headers
+            .get("stripe-signature")
+            .and_then(|v| v.to_str().ok()),
         &body,
-        &config.webhook_secrets,
         app.clock.now(),
-        config.webhook_tolerance,
-    )
-    .map_err(|e| Error::InvalidSignature(e.message()))?;
-    let event = events::parse(&body).map_err(|e| Error::invalid(format!("event: {e}")))?;
+    )?;
     let duplicate = !apply(&app, &event).await?;
     if duplicate {
         tracing::info!(event_id = %event.id, "duplicate Stripe event ignored");
@@ -77,18 +67,15 @@ pub async fn stripe(
 pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO stripe_events (id, type, created, received_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (id) DO NOTHING",
+    let first = store::record_stripe_event(
+        &mut *tx,
+        &event.id,
+        event.kind.type_name(),
+        event.created,
+        now,
     )
-    .bind(&event.id)
-    .bind(event.kind.type_name())
-    .bind(event.created)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+    .await?;
+    if !first {
         return Ok(false);
     }
     let account_id = match &event.kind {
@@ -110,13 +97,9 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
             match account {
                 Some(account) => {
                     if let Some(customer) = customer {
-                        sqlx::query("UPDATE accounts SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL")
-                            .bind(customer)
-                            .bind(&account.id)
-                            .execute(&mut *tx)
-                            .await?;
+                        accounts::set_stripe_customer(&mut *tx, &account.id, customer).await?;
                     }
-                    let current = accounts::subscription(&mut *tx, &account.id).await?;
+                    let current = store::find(&mut *tx, &account.id).await?;
                     let plan: Option<String> = plan
                         .clone()
                         .or_else(|| current.as_ref().map(|s| s.plan.clone()));
@@ -133,17 +116,16 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
                         tracing::warn!(event_id = %event.id, %plan, %region, "checkout for an unknown plan or region; ignored");
                         return commit_ignored(tx, event, now, Some(&account.id)).await;
                     }
-                    upsert_stripe_subscription(&mut tx, &account.id, &plan, &region, now).await?;
-                    sqlx::query(
-                        "UPDATE subscriptions SET stripe_checkout_session_id = $1, \
-                         stripe_subscription_id = COALESCE(stripe_subscription_id, $2) WHERE account_id = $3",
+                    store::insert_pending_stripe(&mut *tx, &account.id, &plan, &region, now)
+                        .await?;
+                    store::link_checkout(
+                        &mut *tx,
+                        &account.id,
+                        session_id,
+                        subscription.as_deref(),
                     )
-                    .bind(session_id)
-                    .bind(subscription)
-                    .bind(&account.id)
-                    .execute(&mut *tx)
                     .await?;
-                    let current = accounts::subscription(&mut *tx, &account.id).await?;
+                    let current = store::find(&mut *tx, &account.id).await?;
                     if let Some(current) = current
                         && event.created >= current.stripe_event_created
                         && current.status == Status::Pending
@@ -180,7 +162,7 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
                 .as_deref()
                 .and_then(|p| app.config.catalog.plan_for_price(p))
                 .map(|p| p.id.clone());
-            let current = accounts::subscription(&mut *tx, &account_id).await?;
+            let current = store::find(&mut *tx, &account_id).await?;
             let current = match (current, &plan) {
                 (Some(current), _) => current,
                 (None, Some(plan)) if !deleted => {
@@ -190,8 +172,8 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
                     let Some(region) = default_region(app, plan) else {
                         return commit_ignored(tx, event, now, Some(&account_id)).await;
                     };
-                    upsert_stripe_subscription(&mut tx, &account_id, plan, &region, now).await?;
-                    accounts::subscription(&mut *tx, &account_id)
+                    store::insert_pending_stripe(&mut *tx, &account_id, plan, &region, now).await?;
+                    store::find(&mut *tx, &account_id)
                         .await?
                         .ok_or(Error::NotFound("subscription"))?
                 }
@@ -200,38 +182,28 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
                     return commit_ignored(tx, event, now, Some(&account_id)).await;
                 }
             };
-            sqlx::query("UPDATE subscriptions SET stripe_subscription_id = COALESCE(stripe_subscription_id, $1) WHERE account_id = $2")
-                .bind(subscription_id)
-                .bind(&account_id)
-                .execute(&mut *tx)
-                .await?;
+            store::link_stripe_subscription(&mut *tx, &account_id, subscription_id).await?;
             if event.created < current.stripe_event_created {
                 tracing::info!(event_id = %event.id, "older than the state already applied; recorded only");
                 return commit_ignored(tx, event, now, Some(&account_id)).await;
             }
-            sqlx::query(
-                "UPDATE subscriptions SET current_period_end = COALESCE($1, current_period_end), \
-                 cancel_at_period_end = $2, stripe_event_created = $3, updated_at = $4 WHERE account_id = $5",
+            store::record_period(
+                &mut *tx,
+                &account_id,
+                *current_period_end,
+                *cancel_at_period_end && !deleted,
+                event.created,
+                now,
             )
-            .bind(current_period_end)
-            .bind(i64::from(*cancel_at_period_end && !deleted))
-            .bind(event.created)
-            .bind(now)
-            .bind(&account_id)
-            .execute(&mut *tx)
             .await?;
             if let Some(plan) = &plan
                 && *plan != current.plan
                 && !deleted
             {
-                sqlx::query("UPDATE subscriptions SET plan = $1 WHERE account_id = $2")
-                    .bind(plan)
-                    .bind(&account_id)
-                    .execute(&mut *tx)
-                    .await?;
+                store::set_plan(&mut *tx, &account_id, plan).await?;
                 instances::change_plan(&mut tx, &account_id, plan, now).await?;
             }
-            let current = accounts::subscription(&mut *tx, &account_id)
+            let current = store::find(&mut *tx, &account_id)
                 .await?
                 .ok_or(Error::NotFound("subscription"))?;
             if *deleted {
@@ -279,7 +251,7 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
                 return commit_ignored(tx, event, now, None).await;
             };
             let paid = matches!(event.kind, EventKind::InvoicePaid { .. });
-            if let Some(current) = accounts::subscription(&mut *tx, &account_id).await?
+            if let Some(current) = store::find(&mut *tx, &account_id).await?
                 && event.created >= current.stripe_event_created
             {
                 match current.status {
@@ -287,13 +259,7 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
                         set_active(app, &mut tx, &account_id, &current, event.created).await?;
                     }
                     Status::Active if !paid => {
-                        sqlx::query(
-                            "UPDATE subscriptions SET stripe_event_created = $1 WHERE account_id = $2",
-                        )
-                        .bind(event.created)
-                        .bind(&account_id)
-                        .execute(&mut *tx)
-                        .await?;
+                        store::set_event_created(&mut *tx, &account_id, event.created).await?;
                         set_past_due(app, &mut tx, &account_id, &current).await?;
                     }
                     _ => {}
@@ -358,16 +324,11 @@ async fn find_account(
     account_id: Option<&str>,
     customer: Option<&str>,
 ) -> Result<Option<String>> {
-    use sqlx::Row;
-    if let Some(subscription) = subscription {
-        let row =
-            sqlx::query("SELECT account_id FROM subscriptions WHERE stripe_subscription_id = $1")
-                .bind(subscription)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if let Some(row) = row {
-            return Ok(Some(row.try_get("account_id")?));
-        }
+    if let Some(subscription) = subscription
+        && let Some(account_id) =
+            store::account_of_stripe_subscription(&mut **tx, subscription).await?
+    {
+        return Ok(Some(account_id));
     }
     if let Some(id) = account_id
         && accounts::find(&app.db, id).await?.is_some()
@@ -382,26 +343,6 @@ async fn find_account(
     Ok(None)
 }
 
-async fn upsert_stripe_subscription(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    account_id: &str,
-    plan: &str,
-    region: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO subscriptions (account_id, plan, region, status, provider, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'pending', 'stripe', $4, $4) ON CONFLICT (account_id) DO NOTHING",
-    )
-    .bind(account_id)
-    .bind(plan)
-    .bind(region)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 async fn set_active(
     app: &AppState,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -410,16 +351,14 @@ async fn set_active(
     event_created: i64,
 ) -> Result<()> {
     let now = app.clock.now();
-    sqlx::query(
-        "UPDATE subscriptions SET status = 'active', grace_until = NULL, delete_after = NULL, \
-         stripe_event_created = $1, updated_at = $2 WHERE account_id = $3",
+    store::resume(
+        &mut **tx,
+        account_id,
+        event_created.max(current.stripe_event_created),
+        now,
     )
-    .bind(event_created.max(current.stripe_event_created))
-    .bind(now)
-    .bind(account_id)
-    .execute(&mut **tx)
     .await?;
-    super::ensure_instances(app, tx, account_id, &current.plan, &current.region).await?;
+    crate::instances::ensure_running(tx, app, account_id, &current.plan, &current.region).await?;
     Ok(())
 }
 
@@ -437,15 +376,7 @@ async fn set_past_due(
     }
     let now = app.clock.now();
     let grace_until = now + app.config.payment_grace.as_secs() as i64;
-    sqlx::query(
-        "UPDATE subscriptions SET status = 'past_due', grace_until = COALESCE(grace_until, $1), updated_at = $2 \
-         WHERE account_id = $3",
-    )
-    .bind(grace_until)
-    .bind(now)
-    .bind(account_id)
-    .execute(&mut **tx)
-    .await?;
+    store::set_past_due(&mut **tx, account_id, grace_until, now).await?;
     Ok(())
 }
 
