@@ -109,7 +109,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         path: "security.redirect_uris",
         label: "Redirect URIs",
-        active: false,
+        active: true,
     },
     Setting {
         path: "security.allowed_origins",
@@ -257,7 +257,7 @@ mod tests {
         assert!(!is_active("/webhooks/0/url"));
         assert!(!is_active("/webhooks/-"));
         assert!(is_active("security.allowed_origins"));
-        assert!(!is_active("security.redirect_uris"));
+        assert!(is_active("security.redirect_uris"));
         // A prefix that is not a path segment does not cover.
         assert!(is_active("auth.mfa_x"));
         assert!(is_active("tokens.session_idle_timeout_secs"));

@@ -681,7 +681,8 @@ impl Default for SignupFields {
 pub struct SecurityConfig {
     /// Browser origins the customer's app runs on (`https://app.example.com`).
     pub allowed_origins: Vec<String>,
-    /// Where the hosted flows may send users back to; matched exactly.
+    /// When not empty, the only addresses the OpenID Provider may send users back to (after
+    /// sign-in and sign-out), besides each application registering them; matched exactly.
     pub redirect_uris: Vec<String>,
     /// When not empty, the admin API (`/v1/admin/...`, secret keys) and organization
     /// administration by owners and admins answer only clients from these networks (CIDR).

@@ -1,7 +1,7 @@
 // openid-client, given nothing but an instance's issuer URL, a client id and a secret, signs a
 // user in with the authorization-code flow and PKCE against a real `authstack-instance` binary
 // (target/debug, SQLite in a temp dir, a free loopback port), validates the ID token and calls
-// userinfo. The browser's part (following the authorization redirect to the hosted sign-in
+// userinfo; then refreshes, introspects, revokes and ends the session. The browser's part (following the authorization redirect to the hosted sign-in
 // page, reading its CSRF field and cookie, posting the form) is plain fetch.
 //
 // The instance's issuer is its own http://127.0.0.1:PORT URL: openid-client refuses plain-http
@@ -128,6 +128,7 @@ async function signInAsBrowser(authorizationUrl, email) {
   assert.equal(submitted.status, 303, await submitted.text());
   const callback = new URL(submitted.headers.get('location'));
   assert.equal(callback.origin + callback.pathname, REDIRECT_URI);
+  signInAsBrowser.sso = cookie(submitted, 'authstack_session');
   return callback;
 }
 
@@ -210,4 +211,95 @@ test('a public client signs in with PKCE and no client authentication', async ()
     (err) => err.error === 'invalid_grant' || err.cause?.error === 'invalid_grant',
   );
   await assert.rejects(client.fetchUserInfo(config, tokens.access_token, user.id));
+});
+
+test('refresh, introspection, revocation and RP-initiated logout', async () => {
+  const SIGNED_OUT = 'http://127.0.0.1:9/signed-out';
+  const app = await admin('/v1/admin/applications', {
+    name: 'openid-client lifecycle',
+    kind: 'web',
+    redirect_uris: [REDIRECT_URI],
+    post_logout_redirect_uris: [SIGNED_OUT],
+  });
+  const user = await verifiedUser();
+  const config = await client.discovery(
+    new URL(instance.issuer),
+    app.id,
+    undefined,
+    client.ClientSecretBasic(app.client_secret),
+    insecureLoopback,
+  );
+  const metadata = config.serverMetadata();
+  assert.ok(metadata.revocation_endpoint && metadata.introspection_endpoint && metadata.end_session_endpoint);
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const callback = await signInAsBrowser(
+    client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid email',
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+    }),
+    user.email,
+  );
+  const sso = signInAsBrowser.sso;
+  const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: codeVerifier, expectedState: state });
+  assert.ok(tokens.refresh_token);
+
+  // Refresh: openid-client checks the new ID token against the first (same sub, iss, aud).
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
+  assert.equal(refreshed.claims().sub, user.id);
+  assert.equal(refreshed.claims().sid, tokens.claims().sid);
+  // The rotated token again: reuse, the grant is revoked.
+  await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token));
+  await assert.rejects(client.fetchUserInfo(config, refreshed.access_token, user.id));
+
+  // A fresh grant through the SSO session (no password), then introspection and revocation.
+  const verifier2 = client.randomPKCECodeVerifier();
+  const again = await fetch(
+    client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid email',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier2),
+      code_challenge_method: 'S256',
+      state,
+    }),
+    { redirect: 'manual', headers: { cookie: sso } },
+  );
+  assert.equal(again.status, 303);
+  const second = await client.authorizationCodeGrant(config, new URL(again.headers.get('location')), {
+    pkceCodeVerifier: verifier2,
+    expectedState: state,
+  });
+  const active = await client.tokenIntrospection(config, second.access_token);
+  assert.equal(active.active, true);
+  assert.equal(active.client_id, app.id);
+  assert.equal(active.sub, user.id);
+  await client.tokenRevocation(config, second.refresh_token);
+  assert.equal((await client.tokenIntrospection(config, second.access_token)).active, false);
+  await assert.rejects(client.refreshTokenGrant(config, second.refresh_token));
+
+  // RP-initiated logout with the ID token as hint: straight back to the registered address.
+  const endSession = client.buildEndSessionUrl(config, {
+    id_token_hint: second.id_token,
+    post_logout_redirect_uri: SIGNED_OUT,
+    state: 'bye',
+  });
+  const out = await fetch(endSession, { redirect: 'manual', headers: { cookie: sso } });
+  assert.equal(out.status, 303, await out.text());
+  assert.equal(out.headers.get('location'), `${SIGNED_OUT}?state=bye`);
+  // The SSO session is over: prompt=none now answers login_required.
+  const silent = await fetch(
+    client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      prompt: 'none',
+    }),
+    { redirect: 'manual', headers: { cookie: sso } },
+  );
+  assert.equal(new URL(silent.headers.get('location')).searchParams.get('error'), 'login_required');
 });

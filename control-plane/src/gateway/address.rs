@@ -32,8 +32,9 @@ pub fn split(path: &str) -> Option<(&str, &str)> {
 /// What anyone may reach under an instance's address without a key: the documents a verifier
 /// needs (public by nature); the pages mailed links open, whose forms carry the mailed
 /// single-use token as their credential; and the OpenID Provider, which authenticates its
-/// callers itself (the hosted sign-in page by the flow and its CSRF token, the token endpoint
-/// by the client's credentials, userinfo by the access token).
+/// callers itself (the hosted sign-in page by the flow and its CSRF token; the token,
+/// revocation and introspection endpoints by the client's credentials; userinfo by the access
+/// token; logout by the ID token hint or the user's confirmation).
 pub fn is_public(method: &Method, path: &str) -> bool {
     let read = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;
@@ -43,8 +44,8 @@ pub fn is_public(method: &Method, path: &str) -> bool {
         | "/v1/config/public"
         | "/oauth2/authorize" => read,
         "/verify-email" | "/reset-password" | "/accept-invitation" | "/login"
-        | "/oauth2/userinfo" => read || post,
-        "/oauth2/token" => post,
+        | "/oauth2/userinfo" | "/oauth2/logout" => read || post,
+        "/oauth2/token" | "/oauth2/revoke" | "/oauth2/introspect" => post,
         _ => false,
     }
 }
@@ -87,6 +88,10 @@ mod tests {
         assert!(is_public(&Method::POST, "/oauth2/token"));
         assert!(!is_public(&Method::GET, "/oauth2/token"));
         assert!(is_public(&Method::POST, "/login"));
+        assert!(is_public(&Method::POST, "/oauth2/revoke"));
+        assert!(is_public(&Method::POST, "/oauth2/introspect"));
+        assert!(!is_public(&Method::GET, "/oauth2/introspect"));
+        assert!(is_public(&Method::GET, "/oauth2/logout"));
         assert!(!is_public(&Method::GET, "/v1/admin/applications"));
     }
 }

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{UnixTime, rfc3339};
+use crate::config::InstanceConfig;
 use crate::crypto::{constant_time_eq, random_secret, sha256_hex};
 use crate::error::{Error, Result};
 
@@ -87,9 +88,15 @@ impl Application {
         constant_time_eq(sha256_hex(presented).as_bytes(), stored.as_bytes())
     }
 
-    /// Whether `uri` is one of the registered redirect URIs, character for character.
-    pub fn allows_redirect(&self, uri: &str) -> bool {
-        self.redirect_uris.iter().any(|r| r == uri)
+    /// Whether the authorization flow may send users to `uri`: one of the registered redirect
+    /// URIs, character for character, and allowed by the instance (see [`instance_allows`]).
+    pub fn allows_redirect(&self, config: &InstanceConfig, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri) && instance_allows(config, uri)
+    }
+
+    /// The same for where RP-initiated logout may send users.
+    pub fn allows_post_logout_redirect(&self, config: &InstanceConfig, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|r| r == uri) && instance_allows(config, uri)
     }
 
     pub fn view(&self) -> ApplicationView {
@@ -131,6 +138,25 @@ pub fn new_secret() -> (SecretString, String) {
     let secret = random_secret(SECRET_PREFIX, 32);
     let hash = sha256_hex(secret.expose_secret());
     (secret, hash)
+}
+
+/// The instance's own say over where its applications may send users: when the
+/// configuration's `security.redirect_uris` is not empty, only there (exact match). It is a
+/// revisioned setting, so adding a return address is a reviewed change that a rollback undoes;
+/// it is checked on every request, not only at registration.
+pub fn instance_allows(config: &InstanceConfig, uri: &str) -> bool {
+    let allowed = &config.security.redirect_uris;
+    allowed.is_empty() || allowed.iter().any(|a| a == uri)
+}
+
+/// Checks registered URIs against the instance's list; the error names the first outside it.
+pub fn check_instance_allows(config: &InstanceConfig, field: &str, uris: &[String]) -> Result<()> {
+    match uris.iter().position(|uri| !instance_allows(config, uri)) {
+        Some(i) => Err(Error::invalid(format!(
+            "{field}[{i}]: is not in this instance's security.redirect_uris"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A display name: 1 to 200 characters, no control characters.

@@ -8,8 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    Application, ApplicationView, Kind, new_application_id, new_secret, parse_name,
-    parse_redirect_uris, store,
+    Application, ApplicationView, Kind, check_instance_allows, new_application_id, new_secret,
+    parse_name, parse_redirect_uris, store,
 };
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
@@ -98,6 +98,7 @@ async fn create_application(
         }
         false => (None, None),
     };
+    let config = app.config.load();
     let application = Application {
         id: new_application_id(),
         name: parse_name("name", &req.name)?,
@@ -112,6 +113,12 @@ async fn create_application(
         created_at: now,
         updated_at: now,
     };
+    check_instance_allows(&config, "redirect_uris", &application.redirect_uris)?;
+    check_instance_allows(
+        &config,
+        "post_logout_redirect_uris",
+        &application.post_logout_redirect_uris,
+    )?;
     store::insert(&app.db, &application).await?;
     audit::record(
         &app.db,
@@ -198,12 +205,19 @@ async fn update_application(
     if let Some(name) = &req.name {
         application.name = parse_name("name", name)?;
     }
+    let config = app.config.load();
     if let Some(uris) = &req.redirect_uris {
         application.redirect_uris = parse_redirect_uris("redirect_uris", uris)?;
+        check_instance_allows(&config, "redirect_uris", &application.redirect_uris)?;
     }
     if let Some(uris) = &req.post_logout_redirect_uris {
         application.post_logout_redirect_uris =
             parse_redirect_uris("post_logout_redirect_uris", uris)?;
+        check_instance_allows(
+            &config,
+            "post_logout_redirect_uris",
+            &application.post_logout_redirect_uris,
+        )?;
     }
     if let Some(first_party) = req.first_party {
         application.first_party = first_party;

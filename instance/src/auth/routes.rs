@@ -290,7 +290,9 @@ async fn revoke(
     Form(req): Form<RevokeRequest>,
 ) -> Result<StatusCode> {
     let session = if req.token.starts_with("rt_") {
-        sessions::find_by_refresh_token(&app, &req.token).await?
+        sessions::find_by_refresh_token(&app, &req.token, sessions::Holder::FirstParty)
+            .await?
+            .map(|(session, _)| session)
     } else {
         match crate::tokens::verify(&app, &req.token).await {
             Ok(claims) => sessions::find(&app, &claims.sid).await?,

@@ -4,7 +4,12 @@
 //!
 //! ```text
 //! FirstFactor --(a FirstFactor verifies the user)--> Policies --(every Policy satisfied)--> Complete
+//! Consent --(the user answers)--> Complete
 //! ```
+//!
+//! A starter that needs the signed-in user's approval (the OpenID Provider, for a third-party
+//! application) starts a second flow at `Consent` once the first completes, or at once when
+//! the user was already signed in.
 //!
 //! A flow lives 15 minutes; its id (256 random bits) is a bearer secret in the page's URL and is
 //! stored only as its SHA-256, like the per-flow CSRF token that the page's cookie and form
@@ -47,6 +52,9 @@ pub enum State {
     },
     /// The user is known; the policies decide whether the flow may complete.
     Policies { user_id: String, amr: Vec<String> },
+    /// The user is signed in (this session); the starter asks them to approve its request —
+    /// a third-party application's access — before it completes.
+    Consent { session_id: String },
     /// Done: the flow produced this session and cannot be used again.
     Complete { session_id: String },
 }
@@ -87,18 +95,46 @@ pub async fn start(
     request: serde_json::Value,
     login_hint: Option<String>,
 ) -> Result<SecretString> {
+    insert_new(app, request, State::FirstFactor { login_hint }).await
+}
+
+async fn insert_new(
+    app: &AppState,
+    request: serde_json::Value,
+    state: State,
+) -> Result<SecretString> {
     let id = random_secret(FLOW_ID_PREFIX, 32);
     let now = app.clock.now();
     let flow = Flow {
         id_hash: sha256_hex(id.expose_secret()),
         csrf_hash: None,
         request,
-        state: State::FirstFactor { login_hint },
+        state,
         created_at: now,
         expires_at: now + FLOW_TTL_SECS,
     };
     store::insert(&app.db, &flow).await?;
     Ok(id)
+}
+
+/// Starts a flow at the consent step for the signed-in `session_id`; returns its id.
+pub async fn start_consent(
+    app: &AppState,
+    request: serde_json::Value,
+    session_id: &str,
+) -> Result<SecretString> {
+    let state = State::Consent {
+        session_id: session_id.to_owned(),
+    };
+    insert_new(app, request, state).await
+}
+
+/// Completes a flow waiting at the consent step (whatever the user answered).
+pub async fn finish_consent(app: &AppState, flow: &mut Flow) -> Result<()> {
+    let State::Consent { session_id } = flow.state.clone() else {
+        return Err(Error::invalid("this sign-in step is not due"));
+    };
+    advance(app, flow, State::Complete { session_id }).await
 }
 
 /// The live flow with `id`, if any (unknown, expired and completed flows are all `None`).

@@ -39,8 +39,12 @@ impl OAuthError {
         Self::bad(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "grant_type must be authorization_code",
+            "grant_type must be authorization_code or refresh_token",
         )
+    }
+
+    pub fn invalid_scope(description: impl Into<String>) -> Self {
+        Self::bad(StatusCode::BAD_REQUEST, "invalid_scope", description)
     }
 
     pub fn unauthorized_client(description: impl Into<String>) -> Self {

@@ -16,10 +16,10 @@ use crate::error::Error;
 use crate::flow::factors::{self, FieldKind, FirstFactor, Submission};
 use crate::flow::{self, Flow, State as FlowState};
 use crate::http::{Query, cookies};
-use crate::pages::{csp_with_form_targets, error, escape, page};
+use crate::pages::{error, escape, page};
 use crate::sessions::browser;
 
-const CSRF_COOKIE: &str = "authstack_flow";
+pub(super) const CSRF_COOKIE: &str = "authstack_flow";
 const TITLE: &str = "Sign in";
 /// The wording for every failed sign-in, whether or not the address has an account.
 const INCORRECT: &str = "The email address or password is incorrect.";
@@ -30,11 +30,17 @@ pub struct FlowQuery {
     flow: String,
 }
 
-fn product(app: &AppState) -> String {
+impl FlowQuery {
+    pub fn flow(&self) -> &str {
+        &self.flow
+    }
+}
+
+pub(super) fn product(app: &AppState) -> String {
     app.config.load().mail.product_name.clone()
 }
 
-fn expired(app: &AppState) -> Response {
+pub(super) fn expired(app: &AppState) -> Response {
     page(
         StatusCode::BAD_REQUEST,
         &product(app),
@@ -47,8 +53,10 @@ fn expired(app: &AppState) -> Response {
 
 pub async fn show(State(app): State<AppState>, Query(q): Query<FlowQuery>) -> Response {
     match flow::load(&app, &q.flow).await {
-        Ok(Some(mut flow)) => render(&app, &q.flow, &mut flow, StatusCode::OK, None).await,
-        Ok(None) => expired(&app),
+        Ok(Some(mut flow)) if matches!(flow.state, FlowState::FirstFactor { .. }) => {
+            render(&app, &q.flow, &mut flow, StatusCode::OK, None).await
+        }
+        Ok(_) => expired(&app),
         Err(err) => err.into_response(),
     }
 }
@@ -86,19 +94,12 @@ async fn render(
         ));
     }
     let mut response = page(status, &product(app), TITLE, &body);
-    // Browsers hold the redirect that follows the form to its form-action: allow the client.
-    if let Some(origin) = flow
+    if let Some(uri) = flow
         .request
         .get("redirect_uri")
         .and_then(|uri| uri.as_str())
-        .and_then(|uri| url::Url::parse(uri).ok())
-        .map(|url| url.origin().ascii_serialization())
-        .filter(|origin| origin != "null")
     {
-        response.headers_mut().insert(
-            header::CONTENT_SECURITY_POLICY,
-            csp_with_form_targets(&origin),
-        );
+        super::allow_form_redirect(&mut response, uri);
     }
     let max_age = flow.expires_at - app.clock.now();
     response.headers_mut().append(
@@ -247,7 +248,7 @@ async fn finish(app: &AppState, done: flow::Completed) -> Response {
     let result = async {
         let request: AuthorizationRequest =
             serde_json::from_value(done.request).map_err(anyhow::Error::from)?;
-        let location = super::issue_code(app, &request, &done.session).await?;
+        let location = super::authorized(app, &request, &done.session).await?;
         let sso = browser::attach(app, &done.session).await?;
         Ok::<_, Error>((location, sso))
     }

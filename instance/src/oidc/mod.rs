@@ -8,8 +8,12 @@
 //! Codes are single use, live five minutes and are bound to the client, redirect URI, PKCE
 //! challenge, nonce and session; a second redemption revokes the session the first one used.
 
+mod client_auth;
+mod consent;
 pub mod error;
 mod login;
+mod logout;
+mod revocation;
 pub mod routes;
 mod store;
 pub mod token;
@@ -43,10 +47,21 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     /// The S256 PKCE challenge.
     pub code_challenge: Option<String>,
+    /// `prompt=consent`: a third-party application's user is asked even if they allowed it
+    /// before.
+    #[serde(default)]
+    pub prompt_consent: bool,
+    /// `organization`: the id or slug of an organization to sign the user in to, so that the
+    /// tokens carry its claims.
+    #[serde(default)]
+    pub organization: Option<String>,
 }
 
 /// `redirect_uri` with `params` added to its query (after those it already has).
 pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> String {
+    if params.is_empty() {
+        return redirect_uri.to_owned();
+    }
     match url::Url::parse(redirect_uri) {
         Ok(mut url) => {
             {
@@ -67,6 +82,21 @@ pub fn issuer(app: &AppState) -> String {
     app.issuer.trim_end_matches('/').to_owned()
 }
 
+/// The id of the organization `wanted` (an id or a slug) if `user_id` is one of its members.
+/// Any other organization, existing or not, is the same `None`.
+pub async fn organization_of(
+    app: &AppState,
+    user_id: &str,
+    wanted: &str,
+) -> Result<Option<String>> {
+    Ok(crate::orgs::store::list_for_user(&app.db, user_id)
+        .await?
+        .into_iter()
+        .map(|(org, _)| org)
+        .find(|org| org.id == wanted || org.slug == wanted)
+        .map(|org| org.id))
+}
+
 /// Issues a code for `request` in `session`; returns the redirect that delivers it (with
 /// `state` and `iss`, RFC 9207).
 pub async fn issue_code(
@@ -74,6 +104,10 @@ pub async fn issue_code(
     request: &AuthorizationRequest,
     session: &Session,
 ) -> Result<String> {
+    let org_id = match &request.organization {
+        Some(wanted) => organization_of(app, &session.user_id, wanted).await?,
+        None => None,
+    };
     let code: SecretString = random_secret(CODE_PREFIX, 32);
     let now = app.clock.now();
     store::insert_code(
@@ -88,6 +122,8 @@ pub async fn issue_code(
             session_id: session.id.clone(),
             created_at: now,
             expires_at: now + CODE_TTL_SECS,
+            grant_id: None,
+            org_id,
         },
     )
     .await?;
@@ -97,6 +133,53 @@ pub async fn issue_code(
         params.push(("state", state.as_str()));
     }
     Ok(redirect_with(&request.redirect_uri, &params))
+}
+
+/// Where the user goes once signed in for `request`: back to the client with a code, or — for
+/// a third-party application the user has not allowed these scopes — to the consent page.
+pub async fn authorized(
+    app: &AppState,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> Result<String> {
+    if let Some(wanted) = &request.organization
+        && organization_of(app, &session.user_id, wanted)
+            .await?
+            .is_none()
+    {
+        let iss = issuer(app);
+        let mut params = vec![
+            ("error", "access_denied"),
+            (
+                "error_description",
+                "the user is not a member of this organization",
+            ),
+            ("iss", iss.as_str()),
+        ];
+        if let Some(state) = &request.state {
+            params.push(("state", state.as_str()));
+        }
+        return Ok(redirect_with(&request.redirect_uri, &params));
+    }
+    if consent::needed(app, request, session).await? {
+        return consent::ask(app, request, session).await;
+    }
+    issue_code(app, request, session).await
+}
+
+/// The hosted pages' policy with the client's origin allowed as a form target: browsers hold
+/// the redirect that follows a form's submission to `form-action` too.
+pub fn allow_form_redirect(response: &mut axum::response::Response, redirect_uri: &str) {
+    if let Some(origin) = url::Url::parse(redirect_uri)
+        .ok()
+        .map(|url| url.origin().ascii_serialization())
+        .filter(|origin| origin != "null")
+    {
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            crate::pages::csp_with_form_targets(&origin),
+        );
+    }
 }
 
 /// A PKCE challenge or verifier: 43 to 128 unreserved characters (RFC 7636 §4.1).
@@ -139,6 +222,10 @@ pub struct AccessClaims {
     pub auth_time: i64,
     pub jti: String,
     pub amr: Vec<String>,
+    /// The organization the user signed in to (`organization`), with their role and its
+    /// permissions, as live at issue.
+    #[serde(flatten)]
+    pub org: Option<crate::tokens::OrgContext>,
 }
 
 impl AccessClaims {
@@ -161,6 +248,10 @@ pub struct IdClaims {
     pub at_hash: String,
     pub amr: Vec<String>,
     pub sid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_slug: Option<String>,
     #[serde(flatten)]
     pub profile: UserClaims,
 }
@@ -188,6 +279,52 @@ impl UserClaims {
         }
         claims
     }
+}
+
+/// An access token this provider issued that is still good: its claims, its grant and user.
+pub struct LiveAccess {
+    pub claims: AccessClaims,
+    pub grant: Session,
+    pub user: crate::users::User,
+}
+
+/// Checks an access token issued to an application: signature, issuer, expiry, and against
+/// live state — its grant is live and the application's, the user not banned, the application
+/// still registered. `None` for any failure.
+pub async fn live_access_token(app: &AppState, token: &str) -> Result<Option<LiveAccess>> {
+    let Ok(claims) = crate::tokens::verify_signed::<AccessClaims>(app, token, None).await else {
+        return Ok(None);
+    };
+    if claims.aud != claims.client_id {
+        return Ok(None);
+    }
+    let now = app.clock.now();
+    let Some(grant) = crate::sessions::find(app, &claims.sid).await?.filter(|s| {
+        s.is_live(now)
+            && s.user_id == claims.sub
+            && s.grant
+                .as_ref()
+                .is_some_and(|g| g.client_id == claims.client_id)
+    }) else {
+        return Ok(None);
+    };
+    let Some(user) = crate::users::store::find(&app.db, &grant.user_id)
+        .await?
+        .filter(|u| !u.is_banned(now))
+    else {
+        return Ok(None);
+    };
+    if crate::applications::store::find(&app.db, &claims.client_id)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    Ok(Some(LiveAccess {
+        claims,
+        grant,
+        user,
+    }))
 }
 
 #[cfg(test)]

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::OAuthError;
-use super::{AccessClaims, AuthorizationRequest, SCOPES, UserClaims, is_pkce_value, issuer};
+use super::{AuthorizationRequest, SCOPES, UserClaims, is_pkce_value, issuer};
 use crate::AppState;
 use crate::applications::{self, Application};
 use crate::pages::{error, page};
@@ -29,9 +29,19 @@ pub fn documented() -> OpenApiRouter<AppState> {
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/oauth2/authorize", get(authorize))
-        .route("/oauth2/token", axum::routing::post(super::token::token))
+        .route("/oauth2/token", post(super::token::token))
         .route("/oauth2/userinfo", get(userinfo).post(userinfo))
+        .route("/oauth2/revoke", post(super::revocation::revoke))
+        .route("/oauth2/introspect", post(super::revocation::introspect))
+        .route(
+            "/oauth2/logout",
+            get(super::logout::get).post(super::logout::post),
+        )
         .route("/login", get(super::login::show).post(super::login::submit))
+        .route(
+            "/consent",
+            get(super::consent::show).post(super::consent::submit),
+        )
 }
 
 /// OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414): only what is implemented.
@@ -42,12 +52,17 @@ pub struct ProviderMetadata {
     pub token_endpoint: String,
     pub userinfo_endpoint: String,
     pub jwks_uri: String,
+    pub revocation_endpoint: String,
+    pub introspection_endpoint: String,
+    pub end_session_endpoint: String,
     pub scopes_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
     pub grant_types_supported: Vec<&'static str>,
     pub code_challenge_methods_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     pub subject_types_supported: Vec<&'static str>,
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
     pub prompt_values_supported: Vec<&'static str>,
@@ -65,15 +80,27 @@ async fn openid_configuration(State(app): State<AppState>) -> axum::Json<Provide
         token_endpoint: format!("{issuer}/oauth2/token"),
         userinfo_endpoint: format!("{issuer}/oauth2/userinfo"),
         jwks_uri: format!("{issuer}/.well-known/jwks.json"),
+        revocation_endpoint: format!("{issuer}/oauth2/revoke"),
+        introspection_endpoint: format!("{issuer}/oauth2/introspect"),
+        end_session_endpoint: format!("{issuer}/oauth2/logout"),
         scopes_supported: SCOPES.to_vec(),
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query"],
-        grant_types_supported: vec!["authorization_code"],
+        grant_types_supported: vec!["authorization_code", "refresh_token"],
         code_challenge_methods_supported: vec!["S256"],
         token_endpoint_auth_methods_supported: vec![
             "client_secret_basic",
             "client_secret_post",
             "none",
+        ],
+        revocation_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        introspection_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
         ],
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: vec!["RS256"],
@@ -89,6 +116,8 @@ async fn openid_configuration(State(app): State<AppState>) -> axum::Json<Provide
             "at_hash",
             "amr",
             "sid",
+            "org_id",
+            "org_slug",
             "email",
             "email_verified",
             "name",
@@ -164,7 +193,7 @@ async fn authorize(
     };
     let Some(redirect_uri) = params
         .get("redirect_uri")
-        .filter(|uri| client.allows_redirect(uri))
+        .filter(|uri| client.allows_redirect(&app.config.load(), uri))
     else {
         return refused(
             &app,
@@ -278,6 +307,10 @@ fn validate(
     };
     let state = get("state").map(str::to_owned);
     let nonce = get("nonce").map(str::to_owned);
+    let organization = get("organization").map(str::to_owned);
+    if organization.as_ref().is_some_and(|o| o.len() > 100) {
+        return Err(invalid("organization is too long"));
+    }
     if state.as_ref().is_some_and(|s| s.len() > 2048)
         || nonce.as_ref().is_some_and(|n| n.len() > 512)
     {
@@ -291,9 +324,12 @@ fn validate(
             state,
             nonce,
             code_challenge,
+            prompt_consent: prompts.contains(&"consent"),
+            organization,
         },
         prompt_none,
-        prompt_login: prompts.contains(&"login"),
+        // The sign-in page is where the user picks the account, so both show it.
+        prompt_login: prompts.contains(&"login") || prompts.contains(&"select_account"),
         max_age,
         login_hint: get("login_hint")
             .filter(|h| h.len() <= 254)
@@ -320,7 +356,13 @@ async fn start(
         !checked.prompt_login && checked.max_age.is_none_or(|age| now - s.created_at <= age)
     });
     if let Some(session) = usable {
-        let location = super::issue_code(app, &checked.request, &session).await?;
+        if checked.prompt_none && super::consent::needed(app, &checked.request, &session).await? {
+            return Ok(Err((
+                "consent_required",
+                "the user must allow this application first",
+            )));
+        }
+        let location = super::authorized(app, &checked.request, &session).await?;
         return Ok(Ok(Redirect::to(&location).into_response()));
     }
     if checked.prompt_none {
@@ -362,29 +404,12 @@ async fn user_info(app: &AppState, headers: &HeaderMap) -> Result<UserInfo, OAut
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .ok_or_else(OAuthError::invalid_token)?;
-    let claims: AccessClaims = crate::tokens::verify_signed(app, token, None)
-        .await
-        .map_err(|_| OAuthError::invalid_token())?;
-    if claims.aud != claims.client_id || !claims.has_scope("openid") {
-        return Err(OAuthError::invalid_token());
-    }
-    let now = app.clock.now();
-    let session = crate::sessions::find(app, &claims.sid)
+    let live = super::live_access_token(app, token)
         .await?
-        .filter(|s| s.is_live(now) && s.user_id == claims.sub)
+        .filter(|live| live.claims.has_scope("openid"))
         .ok_or_else(OAuthError::invalid_token)?;
-    let user = users::find(&app.db, &session.user_id)
-        .await?
-        .filter(|u| !u.is_banned(now))
-        .ok_or_else(OAuthError::invalid_token)?;
-    if applications::store::find(&app.db, &claims.client_id)
-        .await?
-        .is_none()
-    {
-        return Err(OAuthError::invalid_token());
-    }
     Ok(UserInfo {
-        sub: user.id.clone(),
-        claims: UserClaims::for_scopes(&user, |s| claims.has_scope(s)),
+        sub: live.user.id.clone(),
+        claims: UserClaims::for_scopes(&live.user, |s| live.claims.has_scope(s)),
     })
 }

@@ -1,4 +1,4 @@
-//! Persistence of authorization codes.
+//! Persistence of authorization codes and consents.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -18,6 +18,10 @@ pub struct Code {
     pub session_id: String,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+    /// The grant the first redemption created.
+    pub grant_id: Option<String>,
+    /// The organization the user signed in to, when the request named one.
+    pub org_id: Option<String>,
 }
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Code> {
@@ -31,6 +35,8 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Code> {
         session_id: row.try_get("session_id")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        grant_id: row.try_get("grant_id")?,
+        org_id: row.try_get("org_id")?,
     })
 }
 
@@ -43,8 +49,8 @@ pub async fn insert_code(db: &Db, code: &Code) -> sqlx::Result<()> {
         .await?;
     sqlx::query(
         "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, scope, \
-         code_challenge, nonce, session_id, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         code_challenge, nonce, session_id, created_at, expires_at, org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&code.code_hash)
     .bind(&code.client_id)
@@ -55,6 +61,7 @@ pub async fn insert_code(db: &Db, code: &Code) -> sqlx::Result<()> {
     .bind(&code.session_id)
     .bind(code.created_at)
     .bind(code.expires_at)
+    .bind(&code.org_id)
     .execute(&db.writer)
     .await?;
     Ok(())
@@ -70,11 +77,26 @@ pub enum Redeemed {
     Unknown,
 }
 
-/// Marks the code used; exactly one of concurrent redemptions gets [`Redeemed::First`].
-pub async fn redeem(db: &Db, code_hash: &str, now: UnixTime) -> sqlx::Result<Redeemed> {
+/// Marks the code used by the grant `grant_id`; exactly one of concurrent redemptions gets
+/// [`Redeemed::First`]. [`Redeemed::Again`] carries the grant of the first.
+pub async fn redeem(
+    db: &Db,
+    code_hash: &str,
+    grant_id: &str,
+    now: UnixTime,
+) -> sqlx::Result<Redeemed> {
+    let claimed = sqlx::query(
+        "UPDATE authorization_codes SET used_at = $2, grant_id = $3 \
+         WHERE code_hash = $1 AND used_at IS NULL",
+    )
+    .bind(code_hash)
+    .bind(now)
+    .bind(grant_id)
+    .execute(&db.writer)
+    .await?;
     let row = sqlx::query(
         "SELECT code_hash, client_id, redirect_uri, scope, code_challenge, nonce, session_id, \
-         created_at, expires_at FROM authorization_codes WHERE code_hash = $1",
+         created_at, expires_at, grant_id, org_id FROM authorization_codes WHERE code_hash = $1",
     )
     .bind(code_hash)
     .fetch_optional(&db.writer)
@@ -82,16 +104,46 @@ pub async fn redeem(db: &Db, code_hash: &str, now: UnixTime) -> sqlx::Result<Red
     let Some(code) = row.as_ref().map(from_row).transpose()? else {
         return Ok(Redeemed::Unknown);
     };
-    let claimed = sqlx::query(
-        "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL",
-    )
-    .bind(code_hash)
-    .bind(now)
-    .execute(&db.writer)
-    .await?;
     Ok(if claimed.rows_affected() == 1 {
         Redeemed::First(code)
     } else {
         Redeemed::Again(code)
     })
+}
+
+/// The scopes `user_id` allowed `client_id`, if they were asked before.
+pub async fn consented_scope(
+    db: &Db,
+    user_id: &str,
+    client_id: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2")
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|row| row.try_get("scope"))
+        .transpose()
+}
+
+/// Records that `user_id` allowed `client_id` these scopes (replacing what was allowed).
+pub async fn record_consent(
+    db: &Db,
+    user_id: &str,
+    client_id: &str,
+    scope: &str,
+    now: UnixTime,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, \
+         granted_at = excluded.granted_at",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .bind(scope)
+    .bind(now)
+    .execute(&db.writer)
+    .await?;
+    Ok(())
 }

@@ -1,38 +1,45 @@
-//! `POST /oauth2/token` (RFC 6749 §3.2): the `authorization_code` grant. Clients authenticate
-//! with `client_secret_basic`, `client_secret_post`, or — public clients only — `none`, where
-//! PKCE stands in for the secret.
-
-use std::collections::HashMap;
+//! `POST /oauth2/token` (RFC 6749 §3.2): the `authorization_code` and `refresh_token` grants.
+//!
+//! Redeeming a code creates the application's grant: a session under the sign-in that issued
+//! the code, with its own refresh-token family (rotated on every use; a rotated token presented
+//! again revokes the grant). Access tokens name the grant in `sid`; ID tokens name the sign-in,
+//! which is what RP-initiated logout ends.
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
+use super::client_auth::{Params, authenticate, parse_form};
 use super::error::{OAuthError, no_store};
 use super::store::{self, Redeemed};
 use super::{AccessClaims, IdClaims, UserClaims, issuer, pkce_matches};
 use crate::AppState;
-use crate::applications::{self, Application};
+use crate::applications::Application;
 use crate::crypto::sha256_hex;
-use crate::users::store as users;
-
-type Params = HashMap<String, String>;
+use crate::error::Error;
+use crate::http::Client;
+use crate::sessions::{self, Holder, IssuedRefresh, Session};
+use crate::users::{User, store as users};
 
 #[derive(Serialize)]
 struct TokenResponse {
     access_token: String,
     token_type: &'static str,
     expires_in: i64,
+    refresh_token: String,
     id_token: String,
     scope: String,
 }
 
-pub async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match exchange(&app, &headers, &body).await {
+pub async fn token(
+    State(app): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match exchange(&app, &client, &headers, &body).await {
         Ok(answer) => {
             let mut response = axum::Json(answer).into_response();
             no_store(&mut response);
@@ -44,118 +51,31 @@ pub async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes)
 
 async fn exchange(
     app: &AppState,
+    client: &Client,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<TokenResponse, OAuthError> {
     let params = parse_form(headers, body)?;
-    match params.get("grant_type").map(String::as_str) {
+    let grant_type = match params.get("grant_type").map(String::as_str) {
         None | Some("") => return Err(OAuthError::invalid_request("grant_type is required")),
-        Some("authorization_code") => {}
+        Some(kind @ ("authorization_code" | "refresh_token")) => kind.to_owned(),
         Some(_) => return Err(OAuthError::unsupported_grant_type()),
-    }
-    let client = authenticate(app, headers, &params).await?;
-    authorization_code(app, &client, &params).await
-}
-
-/// The form body, each parameter at most once (RFC 6749 §3.2).
-fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<Params, OAuthError> {
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !form {
-        return Err(OAuthError::invalid_request(
-            "the body must be application/x-www-form-urlencoded",
-        ));
-    }
-    let mut params = Params::new();
-    for (name, value) in form_urlencoded::parse(body) {
-        if params
-            .insert(name.to_string(), value.into_owned())
-            .is_some()
-        {
-            return Err(OAuthError::invalid_request(format!(
-                "{name} is given more than once"
-            )));
-        }
-    }
-    Ok(params)
-}
-
-/// HTTP Basic credentials: `client_id:client_secret`, each form-urlencoded (RFC 6749 §2.3.1).
-fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), OAuthError>> {
-    let value = headers.get(header::AUTHORIZATION)?;
-    let parsed = (|| {
-        let value = value.to_str().ok()?;
-        let (scheme, encoded) = value.split_once(' ')?;
-        if !scheme.eq_ignore_ascii_case("basic") {
-            return None;
-        }
-        let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-        let (id, secret) = decoded.split_once(':')?;
-        Some((form_decode(id)?, form_decode(secret)?))
-    })();
-    Some(parsed.ok_or(OAuthError::invalid_client(true)))
-}
-
-fn form_decode(text: &str) -> Option<String> {
-    percent_encoding::percent_decode_str(&text.replace('+', " "))
-        .decode_utf8()
-        .ok()
-        .map(|s| s.into_owned())
-}
-
-/// Authenticates the client by exactly one method; every failure is `invalid_client`.
-async fn authenticate(
-    app: &AppState,
-    headers: &HeaderMap,
-    params: &Params,
-) -> Result<Application, OAuthError> {
-    let basic = basic_credentials(headers).transpose()?;
-    let posted_secret = params.get("client_secret");
-    let is_basic = basic.is_some();
-    let (client_id, secret) = match (basic, posted_secret) {
-        (Some(_), Some(_)) => {
-            return Err(OAuthError::invalid_request(
-                "use one client authentication method, not both Basic and client_secret",
-            ));
-        }
-        (Some((id, secret)), None) => {
-            if params.get("client_id").is_some_and(|posted| *posted != id) {
-                return Err(OAuthError::invalid_client(true));
-            }
-            (id, Some(secret))
-        }
-        (None, secret) => match params.get("client_id") {
-            Some(id) => (id.clone(), secret.cloned()),
-            None => return Err(OAuthError::invalid_client(false)),
-        },
     };
-    let client = applications::store::find(&app.db, &client_id)
-        .await?
-        .ok_or(OAuthError::invalid_client(is_basic))?;
-    let authenticated = match (&secret, client.kind.is_confidential()) {
-        (Some(secret), true) => client.secret_matches(secret),
-        // A public client has no secret to present; a confidential one must present it.
-        (None, false) => true,
-        _ => false,
-    };
-    if !authenticated {
-        return Err(OAuthError::invalid_client(is_basic));
+    let application = authenticate(app, headers, &params).await?;
+    if grant_type == "authorization_code" {
+        authorization_code(app, &application, &params).await
+    } else {
+        refresh_token(app, &application, client, &params).await
     }
-    Ok(client)
 }
+
+const INVALID_CODE: &str = "the authorization code is invalid, expired or used";
 
 async fn authorization_code(
     app: &AppState,
     client: &Application,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
-    const INVALID: &str = "the authorization code is invalid, expired or used";
     let code = params
         .get("code")
         .filter(|c| !c.is_empty())
@@ -165,26 +85,26 @@ async fn authorization_code(
         .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required"))?;
     let verifier = params.get("code_verifier");
     if code.len() > 100 {
-        return Err(OAuthError::invalid_grant(INVALID));
+        return Err(OAuthError::invalid_grant(INVALID_CODE));
     }
     let now = app.clock.now();
-    let code = match store::redeem(&app.db, &sha256_hex(code), now).await? {
+    let grant_id = sessions::new_id();
+    let code = match store::redeem(&app.db, &sha256_hex(code), &grant_id, now).await? {
         Redeemed::First(code) => code,
         Redeemed::Again(code) => {
-            // A replayed code: whoever redeemed it first may be an attacker. End the session
-            // (and so every token issued from it).
-            if crate::sessions::revoke(&app.db, &code.session_id, "authorization_code_reuse", now)
-                .await?
-            {
-                tracing::warn!(client_id = %code.client_id, session_id = %code.session_id,
-                    "authorization code reused; session revoked");
+            // A replayed code: whoever redeemed it first may be an attacker. Revoke the grant
+            // that redemption created (and so every token issued from it).
+            let target = code.grant_id.as_deref().unwrap_or(&code.session_id);
+            if sessions::revoke(&app.db, target, "authorization_code_reuse", now).await? {
+                tracing::warn!(client_id = %code.client_id, session_id = %target,
+                    "authorization code reused; grant revoked");
             }
-            return Err(OAuthError::invalid_grant(INVALID));
+            return Err(OAuthError::invalid_grant(INVALID_CODE));
         }
-        Redeemed::Unknown => return Err(OAuthError::invalid_grant(INVALID)),
+        Redeemed::Unknown => return Err(OAuthError::invalid_grant(INVALID_CODE)),
     };
     if code.expires_at <= now || code.client_id != client.id || code.redirect_uri != *redirect_uri {
-        return Err(OAuthError::invalid_grant(INVALID));
+        return Err(OAuthError::invalid_grant(INVALID_CODE));
     }
     let pkce_ok = match (&code.code_challenge, verifier) {
         (Some(challenge), Some(verifier)) => pkce_matches(challenge, verifier),
@@ -197,48 +117,193 @@ async fn authorization_code(
             "the code_verifier does not match",
         ));
     }
-    let session = crate::sessions::find(app, &code.session_id)
+    let sign_in = live_session(app, &code.session_id).await?;
+    let user = live_user(app, &sign_in.user_id).await?;
+    let (grant, refresh) = sessions::grant(
+        app,
+        &sign_in,
+        &grant_id,
+        &client.id,
+        &code.scope,
+        code.org_id.as_deref(),
+    )
+    .await?;
+    let org = sessions::org_context(app, &grant).await?;
+    mint(
+        app,
+        org,
+        Minted {
+            client,
+            user: &user,
+            grant: &grant,
+            sign_in: &sign_in,
+            scope: &code.scope,
+            nonce: code.nonce.as_deref(),
+            refresh,
+        },
+    )
+}
+
+async fn refresh_token(
+    app: &AppState,
+    client: &Application,
+    http_client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = params
+        .get("refresh_token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    // The scope is checked before the token is rotated, so that a refused request does not
+    // use it up.
+    let granted = sessions::find_by_refresh_token(app, presented, Holder::Application(&client.id))
+        .await?
+        .and_then(|(session, _)| session.grant)
+        .map(|g| g.scope)
+        .unwrap_or_default();
+    // A narrower scope may be asked for (RFC 6749 §6); the grant keeps what the user granted.
+    let scope = match params.get("scope").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(asked) => {
+            let granted: Vec<&str> = granted.split(' ').collect();
+            let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+            if let Some(extra) = asked.iter().find(|s| !granted.contains(s)) {
+                return Err(OAuthError::invalid_scope(format!(
+                    "{extra} was not granted to this application"
+                )));
+            }
+            Some(
+                granted
+                    .iter()
+                    .filter(|s| asked.contains(s))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        }
+    };
+    let rotated = match sessions::rotate(
+        app,
+        presented,
+        Holder::Application(&client.id),
+        http_client,
+        None,
+    )
+    .await
+    {
+        Ok(rotated) => rotated,
+        Err(Error::InvalidGrant(why)) => return Err(OAuthError::invalid_grant(why)),
+        Err(Error::UserBanned) => {
+            return Err(OAuthError::invalid_grant("the user is banned"));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let scope = scope.unwrap_or_else(|| {
+        rotated
+            .session
+            .grant
+            .as_ref()
+            .map(|g| g.scope.clone())
+            .unwrap_or_default()
+    });
+    let parent = rotated
+        .session
+        .grant
+        .as_ref()
+        .map(|g| g.parent_id.clone())
+        .unwrap_or_default();
+    let sign_in = live_session(app, &parent).await?;
+    // The organization as it is now: a changed role shows, an ended membership drops it.
+    let org = sessions::org_context(app, &rotated.session).await?;
+    mint(
+        app,
+        org,
+        Minted {
+            client,
+            user: &rotated.user,
+            grant: &rotated.session,
+            sign_in: &sign_in,
+            scope: &scope,
+            nonce: None,
+            refresh: rotated.refresh,
+        },
+    )
+}
+
+async fn live_session(app: &AppState, id: &str) -> Result<Session, OAuthError> {
+    let now = app.clock.now();
+    sessions::find(app, id)
         .await?
         .filter(|s| s.is_live(now))
-        .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
-    let user = users::find(&app.db, &session.user_id)
+        .ok_or_else(|| OAuthError::invalid_grant("the sign-in has ended"))
+}
+
+async fn live_user(app: &AppState, id: &str) -> Result<User, OAuthError> {
+    let now = app.clock.now();
+    users::find(&app.db, id)
         .await?
         .filter(|u| !u.is_banned(now))
-        .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
+        .ok_or_else(|| OAuthError::invalid_grant(INVALID_CODE))
+}
+
+/// What a token response is made of.
+struct Minted<'a> {
+    client: &'a Application,
+    user: &'a User,
+    /// The application's grant: the access token's `sid`.
+    grant: &'a Session,
+    /// The sign-in the grant lives under: `auth_time`, and the ID token's `sid`.
+    sign_in: &'a Session,
+    scope: &'a str,
+    nonce: Option<&'a str>,
+    refresh: IssuedRefresh,
+}
+
+/// Signs the access token (audience: the client) and the ID token.
+fn mint(
+    app: &AppState,
+    org: Option<crate::tokens::OrgContext>,
+    m: Minted<'_>,
+) -> Result<TokenResponse, OAuthError> {
+    let now = app.clock.now();
     let ttl = app.config.load().tokens.access_token_ttl_secs as i64;
     let iss = issuer(app);
     let access = AccessClaims {
         iss: iss.clone(),
-        aud: client.id.clone(),
-        client_id: client.id.clone(),
-        sub: user.id.clone(),
-        sid: session.id.clone(),
-        scope: code.scope.clone(),
+        aud: m.client.id.clone(),
+        client_id: m.client.id.clone(),
+        sub: m.user.id.clone(),
+        sid: m.grant.id.clone(),
+        scope: m.scope.to_owned(),
         iat: now,
         exp: now + ttl,
-        auth_time: session.created_at,
+        auth_time: m.sign_in.created_at,
         jti: uuid::Uuid::now_v7().simple().to_string(),
-        amr: session.amr.clone(),
+        amr: m.sign_in.amr.clone(),
+        org: org.clone(),
     };
     let access_token = app.keys.sign(&access)?;
     let id = IdClaims {
         iss,
-        sub: user.id.clone(),
-        aud: client.id.clone(),
+        sub: m.user.id.clone(),
+        aud: m.client.id.clone(),
         exp: now + ttl,
         iat: now,
-        auth_time: session.created_at,
-        nonce: code.nonce.clone(),
+        auth_time: m.sign_in.created_at,
+        nonce: m.nonce.map(str::to_owned),
         at_hash: super::at_hash(&access_token),
-        amr: session.amr.clone(),
-        sid: session.id.clone(),
-        profile: UserClaims::for_scopes(&user, |s| access.has_scope(s)),
+        amr: m.sign_in.amr.clone(),
+        sid: m.sign_in.id.clone(),
+        org_id: org.as_ref().map(|o| o.org_id.clone()),
+        org_slug: org.map(|o| o.org_slug),
+        profile: UserClaims::for_scopes(m.user, |s| access.has_scope(s)),
     };
     Ok(TokenResponse {
         id_token: app.keys.sign(&id)?,
         access_token,
         token_type: "Bearer",
         expires_in: ttl,
-        scope: code.scope,
+        refresh_token: m.refresh.expose().to_owned(),
+        scope: m.scope.to_owned(),
     })
 }

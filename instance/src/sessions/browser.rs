@@ -51,3 +51,8 @@ pub async fn current(app: &App, headers: &HeaderMap) -> Result<Option<Session>> 
         .await?
         .filter(|s| s.is_live(now)))
 }
+
+/// The `Set-Cookie` value that drops the SSO cookie.
+pub fn forget(app: &App) -> HeaderValue {
+    cookies::set(app, COOKIE, "", 0)
+}

@@ -38,6 +38,35 @@ pub struct Session {
     pub revoked_at: Option<UnixTime>,
     /// The organization this session works in; carried into every access token.
     pub org_id: Option<String>,
+    /// Set when this session is an application's grant under a sign-in.
+    pub grant: Option<Grant>,
+}
+
+/// What makes a session an application's grant: the sign-in (browser session) it lives under,
+/// the application, and the scope the user granted it.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub parent_id: String,
+    pub client_id: String,
+    pub scope: String,
+}
+
+/// Who may redeem a session's refresh tokens: the JSON API's own clients hold sign-ins, an
+/// application holds its grants. A token presented by another holder is unknown to it.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder<'a> {
+    FirstParty,
+    Application(&'a str),
+}
+
+impl Holder<'_> {
+    fn holds(self, session: &Session) -> bool {
+        match (self, &session.grant) {
+            (Holder::FirstParty, None) => true,
+            (Holder::Application(id), Some(grant)) => grant.client_id == id,
+            _ => false,
+        }
+    }
 }
 
 impl Session {
@@ -74,7 +103,19 @@ impl std::fmt::Debug for IssuedRefresh {
     }
 }
 
-struct IssuedRefresh(SecretString);
+/// A refresh token just issued (shown once).
+pub struct IssuedRefresh(SecretString);
+
+impl IssuedRefresh {
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+/// A fresh session id.
+pub fn new_id() -> String {
+    format!("ses_{}", uuid::Uuid::now_v7().simple())
+}
 
 fn new_refresh_token() -> (IssuedRefresh, String) {
     let token = random_secret(REFRESH_TOKEN_PREFIX, REFRESH_TOKEN_BYTES);
@@ -169,7 +210,7 @@ async fn create(
 ) -> Result<(Session, IssuedRefresh)> {
     let now = app.clock.now();
     let session = Session {
-        id: format!("ses_{}", uuid::Uuid::now_v7().simple()),
+        id: new_id(),
         user_id: user.id.clone(),
         amr: amr.iter().map(|s| (*s).to_owned()).collect(),
         ip: client.ip.map(|ip| ip.to_string()),
@@ -179,11 +220,54 @@ async fn create(
         expires_at: now + app.config.load().tokens.session_lifetime_secs as i64,
         revoked_at: None,
         org_id: org_id.map(str::to_owned),
+        grant: None,
     };
     let (refresh, hash) = new_refresh_token();
     store::insert(&app.db, &session, &hash).await?;
     users::record_login(&app.db, &user.id, now).await?;
     Ok((session, refresh))
+}
+
+/// Starts the grant `client_id` holds under the sign-in `parent` for `scope`, working in
+/// `org_id` (checked by the caller): a session with the id `id`, the sign-in's methods and
+/// expiry, and a refresh family of its own.
+pub async fn grant(
+    app: &App,
+    parent: &Session,
+    id: &str,
+    client_id: &str,
+    scope: &str,
+    org_id: Option<&str>,
+) -> Result<(Session, IssuedRefresh)> {
+    let now = app.clock.now();
+    let session = Session {
+        id: id.to_owned(),
+        user_id: parent.user_id.clone(),
+        amr: parent.amr.clone(),
+        ip: parent.ip.clone(),
+        user_agent: parent.user_agent.clone(),
+        created_at: now,
+        last_active_at: now,
+        expires_at: parent.expires_at,
+        revoked_at: None,
+        org_id: org_id.map(str::to_owned),
+        grant: Some(Grant {
+            parent_id: parent.id.clone(),
+            client_id: client_id.to_owned(),
+            scope: scope.to_owned(),
+        }),
+    };
+    let (refresh, hash) = new_refresh_token();
+    store::insert(&app.db, &session, &hash).await?;
+    Ok((session, refresh))
+}
+
+/// A refresh token redeemed: the session (with its organization switched if asked), its
+/// user, and the token that replaces the one presented.
+pub struct Rotated {
+    pub session: Session,
+    pub user: User,
+    pub refresh: IssuedRefresh,
 }
 
 /// Exchanges a refresh token for a new access token and a new refresh token, optionally
@@ -194,6 +278,20 @@ pub async fn refresh(
     client: &Client,
     org_id: Option<&str>,
 ) -> Result<TokenResponse> {
+    let rotated = rotate(app, presented, Holder::FirstParty, client, org_id).await?;
+    respond(app, &rotated.user, &rotated.session, rotated.refresh).await
+}
+
+/// Redeems a refresh token of `holder`: checks the session (live, not idle, user not banned),
+/// detects reuse (a rotated token presented again past the leeway revokes the family), and
+/// rotates it. Every refusal is the same `invalid_grant`, except a banned user's.
+pub async fn rotate(
+    app: &App,
+    presented: &str,
+    holder: Holder<'_>,
+    client: &Client,
+    org_id: Option<&str>,
+) -> Result<Rotated> {
     const INVALID: Error = Error::InvalidGrant("the refresh token is invalid, expired or revoked");
     if !presented.starts_with(REFRESH_TOKEN_PREFIX) || presented.len() > 128 {
         return Err(INVALID);
@@ -203,7 +301,8 @@ pub async fn refresh(
     let Some((mut session, used_at)) = store::find_by_refresh(&app.db, &hash).await? else {
         return Err(INVALID);
     };
-    if !session.is_live(now) {
+    // Another holder's token is unknown to this one: refused without touching it.
+    if !holder.holds(&session) || !session.is_live(now) {
         return Err(INVALID);
     }
     let idle_timeout = app.config.load().tokens.session_idle_timeout_secs;
@@ -250,7 +349,11 @@ pub async fn refresh(
     if let Some(org_id) = org_id {
         set_org(app, &mut session, Some(org_id)).await?;
     }
-    respond(app, &user, &session, next).await
+    Ok(Rotated {
+        session,
+        user,
+        refresh: next,
+    })
 }
 
 async fn reuse_detected(app: &App, session: &Session, client: &Client) -> Result<()> {
@@ -268,11 +371,20 @@ async fn reuse_detected(app: &App, session: &Session, client: &Client) -> Result
     .await
 }
 
-/// Resolves a refresh token to its session without consuming it (for revocation).
-pub async fn find_by_refresh_token(app: &App, presented: &str) -> Result<Option<Session>> {
+/// The session of `holder` a refresh token belongs to, without consuming it (for revocation
+/// and introspection), with whether the token is still the family's current one.
+pub async fn find_by_refresh_token(
+    app: &App,
+    presented: &str,
+    holder: Holder<'_>,
+) -> Result<Option<(Session, bool)>> {
+    if !presented.starts_with(REFRESH_TOKEN_PREFIX) || presented.len() > 128 {
+        return Ok(None);
+    }
     Ok(store::find_by_refresh(&app.db, &sha256_hex(presented))
         .await?
-        .map(|(s, _)| s))
+        .filter(|(s, _)| holder.holds(s))
+        .map(|(s, used_at)| (s, used_at.is_none())))
 }
 
 pub async fn find(app: &App, id: &str) -> Result<Option<Session>> {

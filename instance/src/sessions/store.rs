@@ -3,12 +3,12 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::Session;
+use super::{Grant, Session};
 use crate::clock::UnixTime;
 use crate::db::Db;
 
 const COLUMNS: &str = "s.id, s.user_id, s.amr, s.ip, s.user_agent, s.created_at, s.last_active_at, \
-                       s.expires_at, s.revoked_at, s.org_id";
+                       s.expires_at, s.revoked_at, s.org_id, s.parent_id, s.client_id, s.scope";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Session> {
     let amr: String = row.try_get("amr")?;
@@ -23,6 +23,18 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Session> {
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
         org_id: row.try_get("org_id")?,
+        grant: match row.try_get::<Option<String>, _>("parent_id")? {
+            Some(parent_id) => Some(Grant {
+                parent_id,
+                client_id: row
+                    .try_get::<Option<String>, _>("client_id")?
+                    .unwrap_or_default(),
+                scope: row
+                    .try_get::<Option<String>, _>("scope")?
+                    .unwrap_or_default(),
+            }),
+            None => None,
+        },
     })
 }
 
@@ -30,8 +42,9 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Session> {
 pub async fn insert(db: &Db, session: &Session, refresh_hash: &str) -> sqlx::Result<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, amr, ip, user_agent, created_at, last_active_at, expires_at, org_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO sessions (id, user_id, amr, ip, user_agent, created_at, last_active_at, \
+         expires_at, org_id, parent_id, client_id, scope) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&session.id)
     .bind(&session.user_id)
@@ -42,6 +55,9 @@ pub async fn insert(db: &Db, session: &Session, refresh_hash: &str) -> sqlx::Res
     .bind(session.last_active_at)
     .bind(session.expires_at)
     .bind(&session.org_id)
+    .bind(session.grant.as_ref().map(|g| &g.parent_id))
+    .bind(session.grant.as_ref().map(|g| &g.client_id))
+    .bind(session.grant.as_ref().map(|g| &g.scope))
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -139,17 +155,19 @@ pub async fn rotate(
     Ok(true)
 }
 
-/// Revokes one session (its whole refresh family). Returns false if it was not live.
+/// Revokes one session (its whole refresh family) and the grants under it. Returns false if it
+/// was not live.
 pub async fn revoke(db: &Db, id: &str, reason: &str, now: UnixTime) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
+        "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 \
+         WHERE (id = $1 OR parent_id = $1) AND revoked_at IS NULL",
     )
     .bind(id)
     .bind(now)
     .bind(reason)
     .execute(&db.writer)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.rows_affected() >= 1)
 }
 
 /// Revokes every live session of a user, except `keep` if given. Returns how many.
@@ -173,11 +191,12 @@ pub async fn revoke_all_for_user(
     Ok(done.rows_affected())
 }
 
-/// The user's live sessions, newest first.
+/// The user's live sign-ins, newest first (the grants under them are not listed: revoking a
+/// sign-in revokes them).
 pub async fn list_for_user(db: &Db, user_id: &str, now: UnixTime) -> sqlx::Result<Vec<Session>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = $1 AND s.revoked_at IS NULL \
-         AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id DESC"
+         AND s.parent_id IS NULL AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id DESC"
     );
     let rows = sqlx::query(&sql)
         .bind(user_id)

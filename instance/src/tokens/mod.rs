@@ -44,7 +44,7 @@ pub struct AccessClaims {
 }
 
 /// The organization part of an access token.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrgContext {
     pub org_id: String,
     pub org_slug: String,
@@ -106,6 +106,25 @@ pub async fn verify_signed<T: DeserializeOwned>(
     token: &str,
     audience: Option<&str>,
 ) -> Result<T> {
+    verify_with(app, token, audience, true).await
+}
+
+/// As [`verify_signed`], but a token past its expiry still passes: for hints such as
+/// RP-initiated logout's `id_token_hint`, which may name a sign-in the token outlived.
+pub async fn verify_signed_ignoring_expiry<T: DeserializeOwned>(
+    app: &App,
+    token: &str,
+    audience: Option<&str>,
+) -> Result<T> {
+    verify_with(app, token, audience, false).await
+}
+
+async fn verify_with<T: DeserializeOwned>(
+    app: &App,
+    token: &str,
+    audience: Option<&str>,
+    check_expiry: bool,
+) -> Result<T> {
     const INVALID: Error = Error::Unauthorized("the access token is invalid or expired");
     let header = decode_header(token).map_err(|_| INVALID)?;
     if header.alg != crate::keys::Keys::algorithm() {
@@ -113,7 +132,7 @@ pub async fn verify_signed<T: DeserializeOwned>(
     }
     let kid = header.kid.ok_or(INVALID)?;
     let max_ttl = app.config.load().tokens.access_token_ttl_secs as i64;
-    if app.keys.is_expired_key(&kid, max_ttl) {
+    if check_expiry && app.keys.is_expired_key(&kid, max_ttl) {
         return Err(INVALID);
     }
     let key = app.keys.decoding_key(&kid).await.ok_or(INVALID)?;
@@ -130,7 +149,7 @@ pub async fn verify_signed<T: DeserializeOwned>(
         .map_err(|_| INVALID)?
         .claims;
     let exp = claims.get("exp").and_then(serde_json::Value::as_i64);
-    if exp.is_none_or(|exp| exp <= app.clock.now()) {
+    if exp.is_none() || (check_expiry && exp.is_some_and(|exp| exp <= app.clock.now())) {
         return Err(INVALID);
     }
     serde_json::from_value(claims).map_err(|_| INVALID)

@@ -3,16 +3,23 @@
 //! - `applications_are_created_listed_updated_rotated_and_deleted`
 //! - `invalid_applications_are_refused_with_the_field_path`
 //! - `applications_need_the_admin_key`
+//! - `the_instances_redirect_uris_bound_every_application`
 
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, spawn_app};
+use authstack_instance::config::InstanceConfig;
+
+use crate::helpers::{Backend, spawn_app, spawn_app_with};
+use crate::oidc_support::{
+    REDIRECT, SIGNED_OUT, authorize_query, get, pkce, query, register, signed_in,
+};
 
 backend_tests!(
     applications_are_created_listed_updated_rotated_and_deleted,
     invalid_applications_are_refused_with_the_field_path,
     applications_need_the_admin_key,
+    the_instances_redirect_uris_bound_every_application,
 );
 
 async fn applications_are_created_listed_updated_rotated_and_deleted(backend: Backend) {
@@ -198,4 +205,104 @@ async fn applications_need_the_admin_key(backend: Backend) {
     )
     .await
     .assert_error(401, "unauthorized");
+}
+
+/// `security.redirect_uris`, when not empty, is where any application of the instance may send
+/// users: registration outside it is refused, and a URI an application registered before the
+/// list changed stops working at once (the list is checked on every request).
+async fn the_instances_redirect_uris_bound_every_application(backend: Backend) {
+    let mut config = InstanceConfig::default();
+    config.security.redirect_uris = vec![REDIRECT.into(), SIGNED_OUT.into()];
+    let app = spawn_app_with(backend.clone(), config.clone()).await;
+    let refused = app
+        .post_as(
+            "/v1/admin/applications",
+            &app.admin_key,
+            json!({ "name": "x", "kind": "web",
+                    "redirect_uris": [REDIRECT, "https://other.example.com/cb"] }),
+        )
+        .await;
+    refused.assert_error(400, "invalid_request");
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("redirect_uris[1]: ")),
+        "{}",
+        refused.body
+    );
+    let client = app
+        .post_as(
+            "/v1/admin/applications",
+            &app.admin_key,
+            json!({ "name": "x", "kind": "web", "redirect_uris": [REDIRECT],
+                    "post_logout_redirect_uris": ["https://app.example.com/bye"] }),
+        )
+        .await;
+    client.assert_error(400, "invalid_request");
+    let ok = app
+        .post_as(
+            "/v1/admin/applications",
+            &app.admin_key,
+            json!({ "name": "x", "kind": "web", "redirect_uris": [REDIRECT] }),
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    let patched = app
+        .patch_as(
+            &format!("/v1/admin/applications/{}", ok.str("id")),
+            &app.admin_key,
+            json!({ "redirect_uris": ["https://other.example.com/cb"] }),
+        )
+        .await;
+    assert_eq!(patched.status, 400, "{}", patched.body);
+
+    // `register` adds http://127.0.0.1:9999/cb, which the list leaves out: registered while the
+    // list was empty, it stops working when the list is deployed.
+    let open = spawn_app(backend).await;
+    let client = register(&open, "web").await;
+    let tokens = signed_in(&open, &client).await;
+    let elsewhere = authorize_query(
+        &client,
+        Some(&pkce()),
+        &[("redirect_uri", "http://127.0.0.1:9999/cb")],
+    );
+    let before = get(
+        &open,
+        &format!("/oauth2/authorize?{elsewhere}"),
+        Some(&tokens.sso),
+    )
+    .await;
+    assert_eq!(before.status, 303, "{}", before.html);
+    open.app.config.store(std::sync::Arc::new(config));
+    let after = get(
+        &open,
+        &format!("/oauth2/authorize?{elsewhere}"),
+        Some(&tokens.sso),
+    )
+    .await;
+    assert_eq!(after.status, 400, "{}", after.location);
+    assert!(after.location.is_empty());
+    let listed = get(
+        &open,
+        &format!(
+            "/oauth2/authorize?{}",
+            authorize_query(&client, Some(&pkce()), &[])
+        ),
+        Some(&tokens.sso),
+    )
+    .await;
+    assert!(listed.location.starts_with(REDIRECT), "{}", listed.location);
+    let logout = get(
+        &open,
+        &format!(
+            "/oauth2/logout?{}",
+            query(&[
+                ("client_id", &client.id),
+                ("post_logout_redirect_uri", SIGNED_OUT)
+            ])
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(logout.status, 303, "{}", logout.html);
 }

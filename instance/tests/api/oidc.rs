@@ -52,7 +52,7 @@ async fn discovery_lists_what_is_implemented(backend: Backend) {
     assert_eq!(doc.body["response_types_supported"], json!(["code"]));
     assert_eq!(
         doc.body["grant_types_supported"],
-        json!(["authorization_code"])
+        json!(["authorization_code", "refresh_token"])
     );
     assert_eq!(
         doc.body["code_challenge_methods_supported"],
@@ -66,8 +66,26 @@ async fn discovery_lists_what_is_implemented(backend: Backend) {
         doc.body["authorization_response_iss_parameter_supported"],
         true
     );
-    assert!(doc.body.get("revocation_endpoint").is_none());
-    assert!(doc.body.get("end_session_endpoint").is_none());
+    for (field, path) in [
+        ("revocation_endpoint", "revoke"),
+        ("introspection_endpoint", "introspect"),
+        ("end_session_endpoint", "logout"),
+    ] {
+        assert_eq!(doc.body[field], format!("{issuer}/oauth2/{path}"));
+    }
+    assert_eq!(
+        doc.body["introspection_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+    // Nothing is listed that is not implemented.
+    for absent in [
+        "registration_endpoint",
+        "check_session_iframe",
+        "frontchannel_logout_supported",
+        "backchannel_logout_supported",
+    ] {
+        assert!(doc.body.get(absent).is_none(), "{absent}");
+    }
 }
 
 async fn a_confidential_client_signs_a_user_in_and_reads_userinfo(backend: Backend) {

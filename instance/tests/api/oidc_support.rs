@@ -18,13 +18,16 @@ pub struct Registered {
     pub secret: Option<String>,
 }
 
+pub const SIGNED_OUT: &str = "https://app.example.com/signed-out";
+
 pub async fn register(app: &TestApp, kind: &str) -> Registered {
     let reply = app
         .post_as(
             "/v1/admin/applications",
             &app.admin_key,
             json!({ "name": format!("{kind} app"), "kind": kind,
-                    "redirect_uris": [REDIRECT, "http://127.0.0.1:9999/cb"] }),
+                    "redirect_uris": [REDIRECT, "http://127.0.0.1:9999/cb"],
+                    "post_logout_redirect_uris": [SIGNED_OUT] }),
         )
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
@@ -201,7 +204,12 @@ pub fn hidden(html: &str, name: &str) -> String {
 }
 
 pub async fn open_login(app: &TestApp, location: &str) -> LoginPage {
-    let page = get(app, &local(app, location), None).await;
+    open_flow_page(app, location, None).await
+}
+
+/// A page of a flow (sign-in or consent) opened with `cookie`: its form's fields and cookie.
+pub async fn open_flow_page(app: &TestApp, location: &str, cookie: Option<&str>) -> LoginPage {
+    let page = get(app, &local(app, location), cookie).await;
     assert_eq!(page.status, 200, "{}", page.html);
     LoginPage {
         flow: hidden(&page.html, "flow"),
@@ -327,4 +335,126 @@ pub fn assert_oauth_error(reply: &Reply, status: u16, code: &str) {
             .and_then(|v| v.to_str().ok()),
         Some("no-store")
     );
+}
+
+/// A form post to a client-authenticated endpoint as `client`: HTTP Basic for a confidential
+/// client, `client_id` in the form for a public one.
+pub async fn client_post(
+    app: &TestApp,
+    path: &str,
+    client: &Registered,
+    form: &[(&str, &str)],
+) -> Reply {
+    let mut form = form.to_vec();
+    let basic = match &client.secret {
+        Some(secret) => Some((client.id.as_str(), secret.as_str())),
+        None => {
+            form.push(("client_id", client.id.as_str()));
+            None
+        }
+    };
+    let mut request = browser()
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(query(&form));
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    Reply::from(request.send().await.expect("request")).await
+}
+
+pub async fn refresh(app: &TestApp, client: &Registered, refresh_token: &str) -> Reply {
+    client_post(
+        app,
+        "/oauth2/token",
+        client,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+}
+
+pub async fn revoke(app: &TestApp, client: &Registered, token: &str) -> Reply {
+    client_post(app, "/oauth2/revoke", client, &[("token", token)]).await
+}
+
+pub async fn introspect(app: &TestApp, client: &Registered, token: &str) -> Reply {
+    client_post(app, "/oauth2/introspect", client, &[("token", token)]).await
+}
+
+/// A user signed in to `client` through the hosted page: the token response and the SSO cookie.
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub id_token: String,
+    pub sso: String,
+}
+
+/// Signs a new verified user in to `client` (confidential, or public with PKCE) and redeems
+/// the code.
+pub async fn signed_in(app: &TestApp, client: &Registered) -> Tokens {
+    let email = format!("u{}@example.com", uuid::Uuid::new_v4().simple());
+    verified_user(app, &email).await;
+    let pkce = pkce();
+    let done = sign_in(app, &authorize_query(client, Some(&pkce), &[]), &email).await;
+    let tokens = exchange(app, client, &done.code, &pkce).await;
+    Tokens {
+        sso: done.sso,
+        ..tokens
+    }
+}
+
+/// Redeems `code` (with the PKCE verifier) as `client`.
+pub async fn exchange(app: &TestApp, client: &Registered, code: &str, pkce: &Pkce) -> Tokens {
+    let reply = client_post(
+        app,
+        "/oauth2/token",
+        client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &pkce.verifier),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    Tokens {
+        access: reply.str("access_token"),
+        refresh: reply.str("refresh_token"),
+        id_token: reply.str("id_token"),
+        sso: String::new(),
+    }
+}
+
+/// A second application's sign-in through the SSO cookie alone (no password): its tokens.
+pub async fn sso_sign_in(app: &TestApp, client: &Registered, sso: &str) -> Tokens {
+    sso_sign_in_with(app, client, sso, &[]).await
+}
+
+/// The same with `extra` authorization parameters.
+pub async fn sso_sign_in_with(
+    app: &TestApp,
+    client: &Registered,
+    sso: &str,
+    extra: &[(&str, &str)],
+) -> Tokens {
+    let pkce = pkce();
+    let answer = get(
+        app,
+        &format!(
+            "/oauth2/authorize?{}",
+            authorize_query(client, Some(&pkce), extra)
+        ),
+        Some(sso),
+    )
+    .await;
+    assert_eq!(answer.status, 303, "{}", answer.html);
+    let code = answer.param("code").expect("a code at once");
+    Tokens {
+        sso: sso.to_owned(),
+        ..exchange(app, client, &code, &pkce).await
+    }
 }

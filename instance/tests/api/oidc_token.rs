@@ -229,6 +229,11 @@ async fn malformed_token_requests_get_rfc_6749_errors(backend: Backend) {
         )
         .await,
         400,
+        "invalid_grant",
+    );
+    assert_oauth_error(
+        &token(&app, basic, &[("grant_type", "client_credentials")]).await,
+        400,
         "unsupported_grant_type",
     );
     assert_oauth_error(

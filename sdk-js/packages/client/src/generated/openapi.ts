@@ -1149,13 +1149,18 @@ export interface components {
             authorization_response_iss_parameter_supported: boolean;
             claims_supported: string[];
             code_challenge_methods_supported: string[];
+            end_session_endpoint: string;
             grant_types_supported: string[];
             id_token_signing_alg_values_supported: string[];
+            introspection_endpoint: string;
+            introspection_endpoint_auth_methods_supported: string[];
             issuer: string;
             jwks_uri: string;
             prompt_values_supported: string[];
             response_modes_supported: string[];
             response_types_supported: string[];
+            revocation_endpoint: string;
+            revocation_endpoint_auth_methods_supported: string[];
             scopes_supported: string[];
             subject_types_supported: string[];
             token_endpoint: string;

@@ -192,7 +192,7 @@ export function ConfigForm({
         <ListEditor
           legend="Redirect URIs"
           hideLegend
-          hint="Where hosted sign-in may send users back to; matched exactly (no wildcards or fragments)."
+          hint="When not empty, the only addresses any application of this instance may send users back to after sign-in or sign-out (each application registers its own too); matched exactly, no wildcards or fragments."
           inputLabel="New redirect URI"
           addLabel="Add redirect URI"
           placeholder="https://app.example.com/callback"

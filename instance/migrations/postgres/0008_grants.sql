@@ -1,0 +1,23 @@
+-- Grants: the session an application holds after a code exchange. It lives under the browser
+-- session that signed the user in (parent_id), carries the application (client_id) and the
+-- scope granted, and has its own refresh-token family, so one application's tokens are revoked
+-- without signing the user out of the others; revoking the parent revokes its grants.
+ALTER TABLE sessions ADD COLUMN parent_id TEXT;
+ALTER TABLE sessions ADD COLUMN client_id TEXT REFERENCES applications(id) ON DELETE CASCADE;
+ALTER TABLE sessions ADD COLUMN scope TEXT;
+CREATE INDEX sessions_parent_id ON sessions(parent_id);
+
+-- The grant a code's first redemption created: a replay revokes exactly that. And the
+-- organization the authorization request signed the user in to (`organization`).
+ALTER TABLE authorization_codes ADD COLUMN grant_id TEXT;
+ALTER TABLE authorization_codes ADD COLUMN org_id TEXT;
+
+-- What a user allowed a third-party application (first-party ones never ask): the scopes, so
+-- that asking for more asks again.
+CREATE TABLE consents (
+    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    client_id  TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    scope      TEXT NOT NULL,
+    granted_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);

@@ -1,0 +1,219 @@
+//! `GET|POST /consent?flow=…`: a third-party application (`first_party: false`) gets a code
+//! only once the user allowed it the scopes it asks for. What they allowed is kept per user and
+//! application, so they are asked again only for more scopes or with `prompt=consent`.
+//! First-party applications are the instance owner's own and never ask.
+//!
+//! The page belongs to a flow at its consent step, bound to the sign-in it was started for: only
+//! the browser holding that sign-in's SSO cookie can answer it, and the form carries the flow's
+//! CSRF token (cookie and hidden field) as the sign-in page does.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use secrecy::ExposeSecret;
+
+use super::login::{CSRF_COOKIE, FlowQuery, expired, product};
+use super::{AuthorizationRequest, issuer, redirect_with, store};
+use crate::AppState;
+use crate::applications::{self, Application};
+use crate::error::{Error, Result};
+use crate::flow::{self, Flow, State as FlowState};
+use crate::http::cookies;
+use crate::pages::{error, escape, page};
+use crate::sessions::{Session, browser};
+
+const TITLE: &str = "Allow access";
+
+/// Whether the user of `session` must be asked before `request`'s application gets a code.
+pub async fn needed(
+    app: &AppState,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> Result<bool> {
+    let client = client_of(app, request).await?;
+    if client.first_party {
+        return Ok(false);
+    }
+    if request.prompt_consent {
+        return Ok(true);
+    }
+    let allowed = store::consented_scope(&app.db, &session.user_id, &client.id)
+        .await?
+        .unwrap_or_default();
+    let allowed: Vec<&str> = allowed.split(' ').collect();
+    Ok(!request.scope.iter().all(|s| allowed.contains(&s.as_str())))
+}
+
+async fn client_of(app: &AppState, request: &AuthorizationRequest) -> Result<Application> {
+    applications::store::find(&app.db, &request.client_id)
+        .await?
+        .ok_or(Error::NotFound("application"))
+}
+
+/// Starts the consent step for `request` in `session`; returns the page's address.
+pub async fn ask(
+    app: &AppState,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> Result<String> {
+    let request_json = serde_json::to_value(request).map_err(anyhow::Error::from)?;
+    let flow = flow::start_consent(app, request_json, &session.id).await?;
+    Ok(format!(
+        "{}/consent?flow={}",
+        issuer(app),
+        flow.expose_secret()
+    ))
+}
+
+/// The flow at its consent step with its request, if this browser holds the sign-in it is for.
+async fn load(
+    app: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Option<(Flow, AuthorizationRequest, Session)>> {
+    let Some(flow) = flow::load(app, id).await? else {
+        return Ok(None);
+    };
+    let FlowState::Consent { session_id } = &flow.state else {
+        return Ok(None);
+    };
+    let Some(session) = browser::current(app, headers)
+        .await?
+        .filter(|s| s.id == *session_id)
+    else {
+        return Ok(None);
+    };
+    let request: AuthorizationRequest =
+        serde_json::from_value(flow.request.clone()).map_err(anyhow::Error::from)?;
+    Ok(Some((flow, request, session)))
+}
+
+fn describe(scope: &str) -> Option<&'static str> {
+    match scope {
+        "openid" => Some("Know who you are on this service (your account id)"),
+        "email" => Some("See your email address"),
+        "profile" => Some("See your name"),
+        _ => None,
+    }
+}
+
+pub async fn show(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    crate::http::Query(q): crate::http::Query<FlowQuery>,
+) -> Response {
+    let result = async {
+        let Some((mut flow, request, session)) = load(&app, q.flow(), &headers).await? else {
+            return Ok(expired(&app));
+        };
+        render(&app, q.flow(), &mut flow, &request, &session).await
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn render(
+    app: &AppState,
+    flow_id: &str,
+    flow: &mut Flow,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> Result<Response> {
+    let client = client_of(app, request).await?;
+    let user = crate::users::store::find(&app.db, &session.user_id).await?;
+    let csrf = flow::new_csrf_token(app, flow).await?;
+    let items: String = request
+        .scope
+        .iter()
+        .filter_map(|s| describe(s))
+        .map(|text| format!("<li>{}</li>", escape(text)))
+        .collect();
+    let who = user
+        .map(|u| {
+            format!(
+                "<p class=\"hint\">Signed in as {}.</p>",
+                escape(u.email.as_str())
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<p><strong>{name}</strong> is not made by {product}. It asks to:</p><ul>{items}</ul>{who}\
+         <form method=\"post\" action=\"consent\">\
+         <input type=\"hidden\" name=\"flow\" value=\"{flow}\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\" name=\"decision\" value=\"allow\" autofocus>Allow</button> \
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
+        name = escape(&client.name),
+        product = escape(&product(app)),
+        flow = escape(flow_id),
+        csrf = escape(csrf.expose_secret()),
+    );
+    let mut response = page(StatusCode::OK, &product(app), TITLE, &body);
+    super::allow_form_redirect(&mut response, &request.redirect_uri);
+    let max_age = flow.expires_at - app.clock.now();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(app, CSRF_COOKIE, csrf.expose_secret(), max_age),
+    );
+    Ok(response)
+}
+
+pub async fn submit(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (mut flow_id, mut csrf, mut decision) = (String::new(), String::new(), String::new());
+    for (name, value) in form_urlencoded::parse(&body) {
+        match name.as_ref() {
+            "flow" => flow_id = value.into_owned(),
+            "csrf" => csrf = value.into_owned(),
+            "decision" => decision = value.into_owned(),
+            _ => {}
+        }
+    }
+    let result = async {
+        let Some((mut flow, request, session)) = load(&app, &flow_id, &headers).await? else {
+            return Ok(expired(&app));
+        };
+        let cookie = cookies::read(&app, &headers, CSRF_COOKIE);
+        if !flow::csrf_matches(&flow, cookie.as_deref(), &csrf) {
+            return Ok(page(
+                StatusCode::FORBIDDEN,
+                &product(&app),
+                TITLE,
+                &error(
+                    "This form could not be verified: it was not sent from this page, or it is out of date. Go back to the application and try again.",
+                ),
+            ));
+        }
+        let location = match decision.as_str() {
+            "allow" => {
+                flow::finish_consent(&app, &mut flow).await?;
+                let scope = request.scope.join(" ");
+                let now = app.clock.now();
+                store::record_consent(&app.db, &session.user_id, &request.client_id, &scope, now)
+                    .await?;
+                super::issue_code(&app, &request, &session).await?
+            }
+            "deny" => {
+                flow::finish_consent(&app, &mut flow).await?;
+                let iss = issuer(&app);
+                let mut params = vec![
+                    ("error", "access_denied"),
+                    ("error_description", "the user did not allow the application"),
+                    ("iss", iss.as_str()),
+                ];
+                if let Some(state) = &request.state {
+                    params.push(("state", state.as_str()));
+                }
+                redirect_with(&request.redirect_uri, &params)
+            }
+            _ => return render(&app, &flow_id, &mut flow, &request, &session).await,
+        };
+        let mut response = Redirect::to(&location).into_response();
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cookies::set(&app, CSRF_COOKIE, "", 0));
+        Ok::<_, Error>(response)
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
