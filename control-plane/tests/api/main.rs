@@ -14,6 +14,7 @@ mod kubernetes;
 mod lifecycle;
 mod live_authorization;
 mod local_provisioner;
+mod oidc_flow;
 mod openapi;
 mod revisions;
 mod stripe;
