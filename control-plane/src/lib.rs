@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod applications;
 pub mod audit;
 pub mod billing;
 pub mod capabilities;

@@ -15,10 +15,12 @@ pub mod store;
 pub mod usage;
 
 use authstack_instance::clock::UnixTime;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use crate::App;
 use crate::db::new_id;
+use crate::error::{Error, Result};
 use crate::provisioner::{Environment, InstanceSecrets};
 
 pub use store::{all, change_plan, find, of_account, record_step, set_desired, steps};
@@ -125,6 +127,34 @@ pub struct Instance {
 impl Instance {
     pub fn secrets(&self, app: &App) -> anyhow::Result<InstanceSecrets> {
         InstanceSecrets::open(&self.sealed_secrets, &app.master, &self.id)
+    }
+
+    /// A request to this instance's admin API: straight to its endpoint, with the gateway
+    /// secret and the instance's admin key, within ten seconds. An instance that is not meant
+    /// to be serving now (suspended, provisioning, failed, being deleted) is
+    /// `InstanceNotRunning`: a state of the account, not a fault to retry.
+    pub fn admin(
+        &self,
+        app: &App,
+        method: reqwest::Method,
+        path: &str,
+    ) -> Result<reqwest::RequestBuilder> {
+        if !matches!(self.state, State::Ready | State::Updating) {
+            return Err(Error::InstanceNotRunning(self.state.as_str()));
+        }
+        let secrets = self.secrets(app)?;
+        Ok(app
+            .http
+            .request(
+                method,
+                format!("{}{path}", self.endpoint.trim_end_matches('/')),
+            )
+            .header(
+                authstack_instance::http::middleware::GATEWAY_HEADER,
+                secrets.gateway_secret.expose_secret(),
+            )
+            .bearer_auth(secrets.admin_key.expose_secret())
+            .timeout(std::time::Duration::from_secs(10)))
     }
 }
 

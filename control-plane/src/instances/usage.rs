@@ -3,10 +3,8 @@
 
 use authstack_instance::admin::usage::{DailyActive, OrganizationMembers, Usage as Measured};
 use axum::extract::{Path, State};
-use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use super::State as InstanceState;
 use crate::AppState;
 use crate::accounts::instance as instance_for;
 use crate::error::{Error, ErrorBody, Result};
@@ -58,26 +56,8 @@ pub async fn get(
     Path((id, env)): Path<(String, String)>,
 ) -> Result<axum::Json<Usage>> {
     let (_, instance) = instance_for(&app, &caller, &id, &env, "instances:read").await?;
-    // Suspended, provisioning, failed ...: a state of the account, not a fault of the service.
-    if !matches!(
-        instance.state,
-        InstanceState::Ready | InstanceState::Updating
-    ) {
-        return Err(Error::InstanceNotRunning(instance.state.as_str()));
-    }
-    let secrets = instance.secrets(&app)?;
-    let response = app
-        .http
-        .get(format!(
-            "{}/v1/admin/usage",
-            instance.endpoint.trim_end_matches('/')
-        ))
-        .header(
-            authstack_instance::http::middleware::GATEWAY_HEADER,
-            secrets.gateway_secret.expose_secret(),
-        )
-        .bearer_auth(secrets.admin_key.expose_secret())
-        .timeout(std::time::Duration::from_secs(10))
+    let response = instance
+        .admin(&app, reqwest::Method::GET, "/v1/admin/usage")?
         .send()
         .await
         .map_err(|err| {

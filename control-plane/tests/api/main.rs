@@ -1,6 +1,7 @@
 //! The control plane's integration tests: one binary (link time), one module per capability.
 
 mod accounts;
+mod applications;
 mod billing;
 mod cli;
 mod dashboard;
@@ -14,6 +15,7 @@ mod kubernetes;
 mod lifecycle;
 mod live_authorization;
 mod local_provisioner;
+mod oidc_flow;
 mod openapi;
 mod revisions;
 mod stripe;

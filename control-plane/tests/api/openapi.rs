@@ -68,6 +68,18 @@ const ROUTES: &[(&str, &[&str])] = &[
         &["post"],
     ),
     ("/v1/accounts/{id}/keys", &["get", "post"]),
+    (
+        "/v1/accounts/{id}/instances/{env}/applications",
+        &["get", "post"],
+    ),
+    (
+        "/v1/accounts/{id}/instances/{env}/applications/{app_id}",
+        &["get", "patch", "delete"],
+    ),
+    (
+        "/v1/accounts/{id}/instances/{env}/applications/{app_id}/rotate-secret",
+        &["post"],
+    ),
     ("/v1/accounts/{id}/keys/{key_id}/rotate", &["post"]),
     ("/v1/accounts/{id}/keys/{key_id}", &["delete"]),
     ("/v1/accounts/{id}/audit-logs", &["get"]),

@@ -2,6 +2,8 @@
 import type {
   Account,
   ApiKey,
+  ApplicationList,
+  ApplicationWithSecret,
   AuditFilters,
   AuditPage,
   Capabilities,
@@ -15,6 +17,7 @@ import type {
   FieldError,
   Instance,
   Me,
+  NewApplication,
   NewKey,
   OpsInstance,
   Plan,
@@ -168,6 +171,18 @@ export function createControlPlane(options: ControlPlaneOptions) {
           body: { grace_period_secs: gracePeriodSecs },
         }),
       revoke: (id: string, keyId: string) => json<void>('DELETE', `${acc(id)}/keys/${encodeURIComponent(keyId)}`),
+    },
+    applications: {
+      /** The instance's applications, with its issuer and discovery URL. */
+      list: (id: string, env: Environment) => json<ApplicationList>('GET', `${inst(id, env)}/applications`),
+      /** A web application's `client_secret` is in this answer only; the instance's refusals name the field (`redirect_uris[2]: …`). */
+      create: (id: string, env: Environment, params: NewApplication) =>
+        json<ApplicationWithSecret>('POST', `${inst(id, env)}/applications`, { body: params }),
+      /** A new secret for a web application; the old one stops working at once. */
+      rotateSecret: (id: string, env: Environment, appId: string) =>
+        json<ApplicationWithSecret>('POST', `${inst(id, env)}/applications/${encodeURIComponent(appId)}/rotate-secret`),
+      remove: (id: string, env: Environment, appId: string) =>
+        json<void>('DELETE', `${inst(id, env)}/applications/${encodeURIComponent(appId)}`),
     },
     instances: {
       /** Replaces the allowed origins; the gateway takes them at once (a new wanted revision records them). */

@@ -41,6 +41,15 @@ export type KeyCreator = Schemas['KeyCreator'];
 /** A key just made: `secret` is the whole key, shown once. */
 export type NewKey = Schemas['NewKey'];
 
+export type ApplicationKind = Schemas['ApplicationKind'];
+/** An application (OpenID Connect client) of an instance, with the instance's `issuer` and `discovery_url`; `id` is the client id. */
+export type Application = Schemas['ApplicationView'];
+/** `GET .../applications`: the instance's applications, its `issuer` and `discovery_url`. */
+export type ApplicationList = Schemas['ApplicationList'];
+/** An application just created or rotated: `client_secret` (web applications only) is shown once. */
+export type ApplicationWithSecret = Schemas['ApplicationWithSecret'];
+export type NewApplication = Schemas['CreateApplicationRequest'];
+
 export type RevisionSource = Schemas['RevisionSource'];
 export type Outcome = Schemas['Outcome'];
 export type Revision = Schemas['RevisionView'];

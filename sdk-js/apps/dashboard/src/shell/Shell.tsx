@@ -12,6 +12,7 @@ import { invitationLookup, type InvitationLookup } from '../api/invitations';
 import type { Platform } from '../api/types';
 import { DashboardProvider, useDashboard, type Reauthentication } from '../account/context';
 import { AccountsPage } from '../pages/AccountsPage';
+import { ApplicationsPage } from '../pages/applications/ApplicationsPage';
 import { AuditLog } from '../pages/audit/AuditLog';
 import { CustomizePage } from '../pages/customize/CustomizePage';
 import { InstancesPage } from '../pages/instances/InstancesPage';
@@ -37,6 +38,7 @@ const NAV: { to: string; label: string }[] = [
   { to: '/plans', label: 'Plans' },
   { to: '/usage', label: 'Usage' },
   { to: '/keys', label: 'API keys' },
+  { to: '/applications', label: 'Applications' },
   { to: '/settings', label: 'Settings' },
   { to: '/revisions', label: 'Revisions' },
   { to: '/customize', label: 'Customize' },
@@ -207,6 +209,7 @@ function Page({ path, operator, lookup }: { path: string; operator: boolean | nu
     '/dashboard': <InstancesPage />,
     '/plans': <PlansPage />,
     '/keys': <KeysPage canRead={hasPermission('keys:read')} canManage={hasPermission('keys:manage')} />,
+    '/applications': <ApplicationsPage canRead={hasPermission('keys:read')} canManage={hasPermission('keys:manage')} />,
     '/revisions': <RevisionsPage />,
     '/customize': <CustomizePage />,
     '/settings': <SettingsPage canManage={hasPermission('instances:manage')} />,

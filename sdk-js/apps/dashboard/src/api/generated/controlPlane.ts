@@ -113,6 +113,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{id}/instances/{env}/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The instance's applications, with its issuer and discovery URL. */
+        get: operations["list_applications"];
+        put?: never;
+        /**
+         * Registers an application with the instance. A `web` application's client secret is in this
+         *     answer only.
+         */
+        post: operations["create_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{id}/instances/{env}/applications/{app_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One application of the instance (never its secret). */
+        get: operations["get_application"];
+        put?: never;
+        post?: never;
+        /** Deletes an application: its secret and unredeemed authorization codes stop working at once. */
+        delete: operations["delete_application"];
+        options?: never;
+        head?: never;
+        /** Changes an application's name, URIs or first-party flag (its kind cannot change). */
+        patch: operations["update_application"];
+        trace?: never;
+    };
+    "/v1/accounts/{id}/instances/{env}/applications/{app_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replaces a `web` application's client secret; the old one stops working at once. The new
+         *     one is in this answer only.
+         */
+        post: operations["rotate_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{id}/instances/{env}/customizations": {
         parameters: {
             query?: never;
@@ -681,6 +741,44 @@ export interface components {
             /** Format: date-time */
             revoked_at: string | null;
         };
+        /** @description An application as the instance's admin API answers it: never its secret. */
+        Application: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description As the instance defines it (first-party applications are not asked for consent). */
+            first_party: boolean;
+            /** @description The client id (`client_id`). */
+            id: string;
+            kind: components["schemas"]["ApplicationKind"];
+            name: string;
+            post_logout_redirect_uris: string[];
+            /** @description Matched exactly, character for character. */
+            redirect_uris: string[];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description What a client is, as the instance defines it.
+         * @enum {string}
+         */
+        ApplicationKind: "web" | "spa" | "native";
+        ApplicationList: components["schemas"]["OpenIdProvider"] & {
+            /** @description Oldest first. */
+            data: components["schemas"]["ApplicationView"][];
+        };
+        /** @description An application with its instance's issuer and discovery URL. */
+        ApplicationView: components["schemas"]["Application"] & components["schemas"]["OpenIdProvider"];
+        /**
+         * @description An application with its client secret: in the answer that creates or rotates it, and never
+         *     again.
+         */
+        ApplicationWithSecret: components["schemas"]["ApplicationView"] & {
+            /**
+             * @description The client secret of a `web` application (absent for `spa` and `native`). Shown once;
+             *     the instance keeps only its hash.
+             */
+            client_secret?: string | null;
+        };
         AuditEvent: {
             account_id: string | null;
             action: string;
@@ -755,6 +853,24 @@ export interface components {
              *     absent.
              */
             slug?: string | null;
+        };
+        /**
+         * @description A new application, forwarded to the instance as it is: the instance validates it (names,
+         *     redirect URIs) and its errors are the answer.
+         */
+        CreateApplicationRequest: {
+            /** @description As the instance defines it; absent: the instance's default. */
+            first_party?: boolean | null;
+            kind: components["schemas"]["ApplicationKind"];
+            /** @description 1 to 200 characters without control characters (surrounding spaces are trimmed). */
+            name: string;
+            /** @description Where the application may send users after sign-out; the same rules. */
+            post_logout_redirect_uris?: string[];
+            /**
+             * @description Absolute URLs, `https` (or `http` on `localhost`, `127.0.0.1`, `[::1]`), without
+             *     fragment or wildcard, in normalized form; matched exactly.
+             */
+            redirect_uris?: string[];
         };
         CreateKeyRequest: {
             environment: components["schemas"]["Environment"];
@@ -1059,6 +1175,13 @@ export interface components {
             /** @description Shown once; store it now. */
             secret: string;
         };
+        /** @description Where a standard OpenID Connect library finds the instance, knowing only its issuer. */
+        OpenIdProvider: {
+            /** @description `{issuer}/.well-known/openid-configuration`. */
+            discovery_url: string;
+            /** @description The instance's issuer (`iss`): its address on the gateway, `{gateway}/i/{instance_id}`. */
+            issuer: string;
+        };
         OpsInstance: components["schemas"]["Instance"] & {
             endpoint: string;
         };
@@ -1275,6 +1398,18 @@ export interface components {
          * @enum {string}
          */
         SubscriptionStatus: "pending" | "active" | "past_due" | "suspended" | "canceled" | "deleted";
+        /**
+         * @description A change of an application: each field given replaces the current value (the kind cannot
+         *     change).
+         */
+        UpdateApplicationRequest: {
+            first_party?: boolean | null;
+            name?: string | null;
+            /** @description Replaces the list. */
+            post_logout_redirect_uris?: string[] | null;
+            /** @description Replaces the list. */
+            redirect_uris?: string[] | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -1782,6 +1917,525 @@ export interface operations {
                 };
             };
             /** @description The platform instance did not answer the token's live check (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_applications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationList"];
+                };
+            };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:read` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, or it has no instance of that environment (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running: suspended, still provisioning, failed or being deleted (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApplicationRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationWithSecret"];
+                };
+            };
+            /** @description The instance refused the application; the message names the field (`redirect_uris[2]: must use https …`) (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:manage` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, or it has no instance of that environment (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The application's id, its client id (`app_…`). */
+                app_id: string;
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:read` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, instance or application (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The application's id, its client id (`app_…`). */
+                app_id: string;
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:manage` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, instance or application (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The application's id, its client id (`app_…`). */
+                app_id: string;
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateApplicationRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+            /** @description The instance refused the change; the message names the field (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:manage` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, instance or application (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The application's id, its client id (`app_…`). */
+                app_id: string;
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationWithSecret"];
+                };
+            };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:manage` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, instance or application (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A public (`spa`, `native`) application has no secret (`conflict`), or the instance is not running (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
             503: {
                 headers: {
                     [name: string]: unknown;

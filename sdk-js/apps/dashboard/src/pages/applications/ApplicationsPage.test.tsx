@@ -1,0 +1,242 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import type { Application, NewApplication } from '../../api/types';
+import { FakeControlPlane, json, renderPage } from '../../../test/fake-control-plane';
+import { ApplicationsPage } from './ApplicationsPage';
+import { fieldError } from './CreateApplication';
+
+const BASE = '/v1/accounts/acc_1/instances/live/applications';
+const ISSUER = 'http://127.0.0.1:7401/i/ins_live';
+const DISCOVERY = `${ISSUER}/.well-known/openid-configuration`;
+const ID = 'app_0123456789abcdef0123456789abcdef';
+
+function application(id: string, name: string, extra: Partial<Application> = {}): Application {
+  return {
+    id,
+    name,
+    kind: 'web',
+    redirect_uris: ['https://app.example.com/callback'],
+    post_logout_redirect_uris: [],
+    first_party: true,
+    created_at: '2026-11-24T10:00:00Z',
+    updated_at: '2026-11-24T10:00:00Z',
+    issuer: ISSUER,
+    discovery_url: DISCOVERY,
+    ...extra,
+  };
+}
+
+function applicationsApi() {
+  const apps: Application[] = [application(ID, 'Portal')];
+  const cp = new FakeControlPlane()
+    .on('GET', BASE, () => ({ issuer: ISSUER, discovery_url: DISCOVERY, data: apps }))
+    .on('POST', BASE, (call) => {
+      const body = call.body as NewApplication;
+      const created = application(`app_${'f'.repeat(31)}${apps.length}`, body.name, {
+        kind: body.kind,
+        redirect_uris: body.redirect_uris ?? [],
+        post_logout_redirect_uris: body.post_logout_redirect_uris ?? [],
+      });
+      apps.push(created);
+      return json(201, body.kind === 'web' ? { ...created, client_secret: 'acs_shown_once_42' } : created);
+    })
+    .on('POST', `${BASE}/${ID}/rotate-secret`, () => ({ ...apps[0]!, client_secret: 'acs_rotated_43' }))
+    .on('DELETE', `${BASE}/${ID}`, () => {
+      apps.splice(0, 1);
+      return new Response(null, { status: 204 });
+    });
+  return { cp, apps };
+}
+
+async function addUri(user: ReturnType<typeof userEvent.setup>, label: string, uri: string) {
+  await user.type(screen.getByLabelText(label), uri);
+  await user.click(screen.getByRole('button', { name: label === 'New redirect URI' ? 'Add redirect URI' : 'Add post-logout URI' }));
+}
+
+describe('<ApplicationsPage>', () => {
+  it('shows the issuer, the discovery URL and each client id', async () => {
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    const provider = await screen.findByRole('region', { name: 'OpenID Provider' });
+    expect(provider).toHaveTextContent(ISSUER);
+    expect(provider).toHaveTextContent(DISCOVERY);
+    const row = screen.getByRole('row', { name: /Portal/ });
+    expect(row).toHaveTextContent(ID);
+    expect(row).toHaveTextContent('Web app (server-side)');
+    expect(row).toHaveTextContent('https://app.example.com/callback');
+    // `first_party` is the instance's to define: no control for it here.
+    expect(screen.queryByText(/first.party|consent/i)).toBeNull();
+  });
+
+  it('creates a web application and shows its secret once, with a copy button', async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    await screen.findByRole('row', { name: /Portal/ });
+    const form = screen.getByRole('form', { name: 'Create an application' });
+    expect(within(form).queryByLabelText(/first.party|consent/i)).toBeNull();
+    await user.type(screen.getByLabelText('Name'), 'Backend');
+    await addUri(user, 'New redirect URI', 'https://backend.example.com/callback');
+    await addUri(user, 'New post-logout redirect URI', 'https://backend.example.com/bye');
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+
+    const reveal = await screen.findByRole('region', { name: 'Copy the client secret now' });
+    expect(reveal).toHaveTextContent("You won't see this secret again");
+    expect(within(reveal).getByLabelText('Client secret')).toHaveTextContent('acs_shown_once_42');
+    expect(cp.callsTo('POST', BASE)[0]?.body).toEqual({
+      name: 'Backend',
+      kind: 'web',
+      redirect_uris: ['https://backend.example.com/callback'],
+      post_logout_redirect_uris: ['https://backend.example.com/bye'],
+    });
+    await user.click(within(reveal).getByRole('button', { name: 'Copy secret' }));
+    expect(await navigator.clipboard.readText()).toBe('acs_shown_once_42');
+    expect(screen.getAllByText('acs_shown_once_42')).toHaveLength(1);
+    await user.click(within(reveal).getByRole('button', { name: 'I have stored it' }));
+    expect(screen.queryByText('acs_shown_once_42')).toBeNull();
+    // The list (which never has it) shows the new application.
+    expect(await screen.findByRole('row', { name: /Backend/ })).toBeInTheDocument();
+    expect(document.body.textContent).not.toContain('acs_shown_once_42');
+  });
+
+  it('creates a public application without a secret to show', async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    await screen.findByRole('row', { name: /Portal/ });
+    await user.type(screen.getByLabelText('Name'), 'Browser');
+    await user.click(screen.getByLabelText(/Single-page app/));
+    await addUri(user, 'New redirect URI', 'http://localhost:5173/callback');
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+    expect(await screen.findByRole('status')).toHaveTextContent('It is public: it has no secret and signs in with PKCE');
+    expect(screen.queryByRole('region', { name: 'Copy the client secret now' })).toBeNull();
+    expect((cp.callsTo('POST', BASE)[0]?.body as NewApplication).kind).toBe('spa');
+  });
+
+  it("shows the instance's refusal next to the redirect URI it names", async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    cp.on('POST', BASE, () =>
+      json(400, {
+        error: 'invalid_request',
+        message: 'redirect_uris[1]: must be written in its normalized form (lowercase scheme and host, explicit path)',
+      }),
+    );
+    renderPage(<ApplicationsPage canManage />, cp);
+    await screen.findByRole('row', { name: /Portal/ });
+    await user.type(screen.getByLabelText('Name'), 'Backend');
+    await addUri(user, 'New redirect URI', 'https://backend.example.com/callback');
+    await addUri(user, 'New redirect URI', 'https://backend.example.com');
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('Nothing was created: the instance refused the URI marked above.');
+    const remove = screen.getByRole('button', { name: 'Remove https://backend.example.com' });
+    expect(remove).toHaveAccessibleDescription('Must be written in its normalized form (lowercase scheme and host, explicit path).');
+    expect(screen.getByRole('button', { name: 'Remove https://backend.example.com/callback' })).not.toHaveAccessibleDescription();
+    expect(screen.queryByRole('region', { name: 'Copy the client secret now' })).toBeNull();
+    // Changing the list clears the refusal.
+    await user.click(remove);
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('checks a redirect URI before sending anything', async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    await screen.findByRole('row', { name: /Portal/ });
+    await addUri(user, 'New redirect URI', 'http://app.example.com/callback');
+    expect(await screen.findByRole('alert')).toHaveTextContent('Must use https (http only for localhost).');
+    expect(cp.callsTo('POST', BASE)).toHaveLength(0);
+  });
+
+  it('rotates a secret only after confirmation and shows the new one once', async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    await user.click(await screen.findByRole('button', { name: 'Rotate secret of Portal' }));
+    const dialog = screen.getByRole('dialog', { name: 'Rotate the secret of “Portal”?' });
+    expect(dialog).toHaveTextContent('The current secret stops working at once');
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(cp.callsTo('POST', /rotate-secret$/)).toHaveLength(0);
+    await user.click(screen.getByRole('button', { name: 'Rotate secret of Portal' }));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Rotate secret' }));
+    const reveal = await screen.findByRole('region', { name: 'Copy the client secret now' });
+    expect(within(reveal).getByLabelText('Client secret')).toHaveTextContent('acs_rotated_43');
+    expect(reveal).toHaveTextContent(ID);
+    expect(cp.callsTo('POST', /rotate-secret$/)).toHaveLength(1);
+  });
+
+  it('deletes only after confirmation; Escape cancels', async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    await user.click(await screen.findByRole('button', { name: 'Delete Portal' }));
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(cp.callsTo('DELETE', /applications/)).toHaveLength(0);
+    await user.click(screen.getByRole('button', { name: 'Delete Portal' }));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete application' }));
+    expect(await screen.findByRole('status')).toHaveTextContent('“Portal” is deleted');
+    await waitFor(() => expect(screen.queryByRole('row', { name: /Portal/ })).toBeNull());
+    expect(screen.getByRole('heading', { name: 'No applications yet' })).toBeInTheDocument();
+  });
+
+  it('offers no rotation for a public application', async () => {
+    const cp = new FakeControlPlane().on('GET', BASE, () => ({
+      issuer: ISSUER,
+      discovery_url: DISCOVERY,
+      data: [application(ID, 'Mobile', { kind: 'native' })],
+    }));
+    renderPage(<ApplicationsPage canManage />, cp);
+    expect(await screen.findByRole('row', { name: /Mobile/ })).toHaveTextContent('Native app');
+    expect(screen.queryByRole('button', { name: /Rotate/ })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Delete Mobile' })).toBeInTheDocument();
+  });
+
+  it('shows a member the applications without create, rotate or delete', async () => {
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage={false} />, cp);
+    expect(await screen.findByRole('row', { name: /Portal/ })).toBeInTheDocument();
+    expect(screen.queryByRole('form', { name: 'Create an application' })).toBeNull();
+    expect(screen.queryByRole('button', { name: /Rotate|Delete/ })).toBeNull();
+    expect(screen.getByRole('note')).toHaveTextContent('keys:manage');
+  });
+
+  it('tells a role without keys:read what it lacks instead of loading', () => {
+    const cp = new FakeControlPlane();
+    renderPage(<ApplicationsPage canRead={false} canManage={false} />, cp);
+    expect(screen.getByRole('note')).toHaveTextContent('does not allow seeing applications');
+    expect(cp.calls).toHaveLength(0);
+  });
+
+  it('says when the instance is not running, and loads the test instance on request', async () => {
+    const user = userEvent.setup();
+    const cp = new FakeControlPlane()
+      .on('GET', BASE, () => json(409, { error: 'instance_not_running', message: 'the instance is suspended, not running' }))
+      .on('GET', '/v1/accounts/acc_1/instances/test/applications', () => ({
+        issuer: 'http://127.0.0.1:7401/i/ins_test',
+        discovery_url: 'http://127.0.0.1:7401/i/ins_test/.well-known/openid-configuration',
+        data: [],
+      }));
+    renderPage(<ApplicationsPage canManage />, cp);
+    expect(await screen.findByRole('alert')).toHaveTextContent('The live instance is not running right now');
+    await user.click(screen.getByRole('button', { name: 'Test instance' }));
+    expect(await screen.findByRole('region', { name: 'OpenID Provider' })).toHaveTextContent('http://127.0.0.1:7401/i/ins_test');
+    expect(screen.getByRole('heading', { name: 'No applications yet' })).toBeInTheDocument();
+  });
+});
+
+describe('fieldError', () => {
+  it("sorts the instance's messages to the fields they name", () => {
+    expect(fieldError('redirect_uris[2]: must use https (http only for localhost, 127.0.0.1 or [::1])')).toEqual({
+      field: 'redirect',
+      index: 2,
+      text: 'Must use https (http only for localhost, 127.0.0.1 or [::1]).',
+    });
+    expect(fieldError('post_logout_redirect_uris[0]: must not contain a fragment')).toMatchObject({ field: 'logout', index: 0 });
+    expect(fieldError('name: must be 1 to 200 characters without control characters')).toMatchObject({ field: 'name' });
+    expect(fieldError('redirect_uris: at most 20 URIs')).toEqual({ field: 'redirect', index: undefined, text: 'At most 20 URIs.' });
+    expect(fieldError('invalid JSON body')).toBeNull();
+  });
+});

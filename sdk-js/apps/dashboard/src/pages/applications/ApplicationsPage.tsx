@@ -1,0 +1,297 @@
+// Applications: the OpenID Connect clients that sign users in through an instance's hosted
+// sign-in page. Per instance: the issuer and discovery URL a library needs, each application's
+// client id, create (a web application's secret shown once, with copy), rotate the secret and
+// delete, each with a confirmation. Seeing them needs `keys:read`, changing them `keys:manage`.
+import { useState } from 'react';
+import { useAccount } from '../../account/context';
+import { ControlPlaneError } from '../../api/controlPlane';
+import type { Application, ApplicationList, ApplicationWithSecret, Environment } from '../../api/types';
+import { Link } from '../../shell/router';
+import { ColumnHeads } from '../../ui/ColumnHeads';
+import { Confirm } from '../../ui/Confirm';
+import { EnvironmentPicker } from '../../ui/EnvironmentPicker';
+import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useLoad } from '../../ui/feedback';
+import { CreateApplication, KINDS } from './CreateApplication';
+
+const INTRO = (
+  <p>
+    An application is an OpenID Connect client of an instance: your users sign in on the instance's hosted page and come back
+    to one of its redirect URIs. Any standard OpenID Connect library needs only the issuer, the client id and, for a web
+    application, its client secret.
+  </p>
+);
+
+export function ApplicationsPage({ canRead = true, canManage }: { canRead?: boolean; canManage: boolean }) {
+  if (canRead) return <Applications canManage={canManage} />;
+  return (
+    <section aria-labelledby="apps-title" className="page">
+      <h1 id="apps-title">Applications</h1>
+      {INTRO}
+      <div className="notice" role="note">
+        <p>
+          Your role in this account does not allow seeing applications: that needs the <code>keys:read</code> permission, and
+          creating, rotating or deleting them <code>keys:manage</code>. Ask an owner or admin of the account.
+        </p>
+      </div>
+    </section>
+  );
+}
+
+/** A secret to show once: what happened, the application, its secret. */
+interface Revealed {
+  why: string;
+  application: ApplicationWithSecret;
+  secret: string;
+}
+
+function Applications({ canManage }: { canManage: boolean }) {
+  const { api, account } = useAccount();
+  const [env, setEnv] = useState<Environment>('live');
+  const apps = useLoad(() => api.applications.list(account.id, env), [api, account.id, env]);
+  const [revealed, setRevealed] = useState<Revealed | null>(null);
+  const [action, setAction] = useState<{ kind: 'rotate' | 'delete'; app: Application } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  function switchTo(next: Environment) {
+    setEnv(next);
+    setRevealed(null);
+    setAction(null);
+    setError(null);
+    setDone(null);
+  }
+
+  async function run(work: () => Promise<void>) {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      await work();
+      setAction(null);
+      await apps.reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function created(app: ApplicationWithSecret) {
+    setDone(null);
+    if (app.client_secret) setRevealed({ why: `“${app.name}” was created.`, application: app, secret: app.client_secret });
+    else {
+      setRevealed(null);
+      setDone(`“${app.name}” was created. It is public: it has no secret and signs in with PKCE. Its client id is ${app.id}.`);
+    }
+    void apps.reload();
+  }
+
+  return (
+    <section aria-labelledby="apps-title" className="page">
+      <h1 id="apps-title">Applications</h1>
+      {INTRO}
+      <EnvironmentPicker value={env} onChange={switchTo} />
+      {apps.data && <ProviderCard list={apps.data} env={env} />}
+      {revealed && <SecretCard revealed={revealed} onDone={() => setRevealed(null)} />}
+      {done && <Status>{done}</Status>}
+      {error !== null && <ErrorNotice error={error} />}
+      {action?.kind === 'rotate' && (
+        <Confirm
+          title={`Rotate the secret of “${action.app.name}”?`}
+          confirmLabel="Rotate secret"
+          busy={busy}
+          onCancel={() => setAction(null)}
+          onConfirm={() =>
+            run(async () => {
+              const rotated = await api.applications.rotateSecret(account.id, env, action.app.id);
+              if (rotated.client_secret) {
+                setRevealed({ why: `The secret of “${rotated.name}” was rotated.`, application: rotated, secret: rotated.client_secret });
+              }
+            })
+          }
+        >
+          <p>The current secret stops working at once: sign-ins of servers that still use it fail until they have the new one.</p>
+        </Confirm>
+      )}
+      {action?.kind === 'delete' && (
+        <Confirm
+          title={`Delete “${action.app.name}”?`}
+          confirmLabel="Delete application"
+          danger
+          busy={busy}
+          onCancel={() => setAction(null)}
+          onConfirm={() =>
+            run(async () => {
+              await api.applications.remove(account.id, env, action.app.id);
+              if (revealed?.application.id === action.app.id) setRevealed(null);
+              setDone(`“${action.app.name}” is deleted. Nobody can sign in to it any more.`);
+            })
+          }
+        >
+          <p>Nobody can sign in to this application any more, and its secret stops working. This cannot be undone.</p>
+        </Confirm>
+      )}
+      {apps.isLoading && !apps.data ? (
+        <Loading label="Loading applications…" />
+      ) : !apps.data ? (
+        <LoadError env={env} error={apps.error} onRetry={apps.reload} />
+      ) : (
+        <>
+          {canManage ? (
+            <CreateApplication env={env} onCreated={created} />
+          ) : (
+            <div className="notice" role="note">
+              <p>
+                You can see this instance's applications. Creating, rotating and deleting them needs the <code>keys:manage</code>{' '}
+                permission: ask an owner or admin of the account.
+              </p>
+            </div>
+          )}
+          <h2>Applications of the {env} instance</h2>
+          <ApplicationTable
+            apps={apps.data.data}
+            canManage={canManage}
+            onRotate={(app) => setAction({ kind: 'rotate', app })}
+            onDelete={(app) => setAction({ kind: 'delete', app })}
+          />
+        </>
+      )}
+    </section>
+  );
+}
+
+function ProviderCard({ list, env }: { list: ApplicationList; env: Environment }) {
+  return (
+    <div className="card" role="region" aria-label="OpenID Provider">
+      <h2>The {env} instance's OpenID Provider</h2>
+      <dl>
+        <dt>Issuer</dt>
+        <dd className="row">
+          <code>{list.issuer}</code> <CopyButton text={list.issuer} label="Copy issuer" />
+        </dd>
+        <dt>Discovery URL</dt>
+        <dd className="row">
+          <code>{list.discovery_url}</code> <CopyButton text={list.discovery_url} label="Copy discovery URL" />
+        </dd>
+      </dl>
+    </div>
+  );
+}
+
+function SecretCard({ revealed, onDone }: { revealed: Revealed; onDone: () => void }) {
+  return (
+    <div className="card" role="region" aria-labelledby="app-secret-title">
+      <h2 id="app-secret-title">Copy the client secret now</h2>
+      <p>
+        {revealed.why} <strong>You won't see this secret again</strong>: AuthStack keeps only a hash of it. Store it on your
+        server, never in browser or mobile code.
+      </p>
+      <p>
+        Client id: <code>{revealed.application.id}</code> <CopyButton text={revealed.application.id} label="Copy client id" />
+      </p>
+      <p className="secret" aria-label="Client secret">
+        {revealed.secret}
+      </p>
+      <div className="row">
+        <CopyButton text={revealed.secret} label="Copy secret" />
+        <button type="button" className="button-secondary" onClick={onDone}>
+          I have stored it
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function ApplicationTable({
+  apps,
+  canManage,
+  onRotate,
+  onDelete,
+}: {
+  apps: Application[];
+  canManage: boolean;
+  onRotate: (app: Application) => void;
+  onDelete: (app: Application) => void;
+}) {
+  if (apps.length === 0) {
+    return (
+      <EmptyState title="No applications yet">
+        <p>Create one for each app whose users sign in through this instance.</p>
+      </EmptyState>
+    );
+  }
+  return (
+    <div className="table-scroll">
+      <table>
+        <ColumnHeads columns={['Name', 'Kind', 'Client id', 'Redirect URIs', 'Created']} actions={canManage} />
+        <tbody>
+          {apps.map((a) => (
+            <tr key={a.id}>
+              <th scope="row">{a.name}</th>
+              <td>{KINDS.find((k) => k.kind === a.kind)?.label ?? a.kind}</td>
+              <td>
+                <code>{a.id}</code> <CopyButton text={a.id} label={`Copy client id of ${a.name}`} />
+              </td>
+              <td>
+                {a.redirect_uris.length === 0 ? (
+                  'None'
+                ) : (
+                  <ul className="plain-list">
+                    {a.redirect_uris.map((u) => (
+                      <li key={u}>
+                        <code>{u}</code>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </td>
+              <td>{formatTime(a.created_at)}</td>
+              {canManage && (
+                <td>
+                  <div className="row">
+                    {a.kind === 'web' && (
+                      <button type="button" className="button-secondary" aria-label={`Rotate secret of ${a.name}`} onClick={() => onRotate(a)}>
+                        Rotate secret
+                      </button>
+                    )}
+                    <button type="button" className="button-secondary" aria-label={`Delete ${a.name}`} onClick={() => onDelete(a)}>
+                      Delete
+                    </button>
+                  </div>
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function LoadError({ env, error, onRetry }: { env: Environment; error: unknown; onRetry: () => void }) {
+  if (error instanceof ControlPlaneError && error.code === 'not_found') {
+    return (
+      <EmptyState title={`No ${env} instance yet`}>
+        <p>
+          Applications live in an instance. <Link to="/plans">Choose a plan</Link> to get a live and a test instance.
+        </p>
+      </EmptyState>
+    );
+  }
+  if (error instanceof ControlPlaneError && (error.code === 'instance_not_running' || error.code === 'instance_unavailable')) {
+    return (
+      <div className="notice notice-error" role="alert">
+        <p>
+          The {env} instance is not running right now, so its applications cannot be shown or changed. See its state on the{' '}
+          <Link to="/instances">Instances</Link> page.
+        </p>
+        <button type="button" className="button-secondary" onClick={onRetry}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  return <ErrorNotice error={error} onRetry={onRetry} />;
+}

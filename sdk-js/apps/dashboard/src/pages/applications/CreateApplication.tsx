@@ -1,0 +1,144 @@
+// Registering an application with the instance: its name, kind and the URIs it may send users
+// back to. The instance checks them (exactly, as it will match them); its refusals name the
+// field (`redirect_uris[2]: …`) and are shown next to the entry they are about.
+import { useId, useState, type FormEvent } from 'react';
+import { useAccount } from '../../account/context';
+import { ControlPlaneError } from '../../api/controlPlane';
+import type { ApplicationKind, ApplicationWithSecret, Environment } from '../../api/types';
+import { ErrorNotice, useAction } from '../../ui/feedback';
+import { ListEditor } from '../settings/ListEditor';
+import { checkUrl } from '../settings/rules';
+
+export const KINDS: { kind: ApplicationKind; label: string; hint: string }[] = [
+  { kind: 'web', label: 'Web app (server-side)', hint: 'Confidential: signs in with a client secret kept on your server.' },
+  { kind: 'spa', label: 'Single-page app (browser)', hint: 'Public: no secret; signs in with PKCE.' },
+  { kind: 'native', label: 'Native app (mobile or desktop)', hint: 'Public: no secret; signs in with PKCE.' },
+];
+
+/** The instance's refusal sorted to the field it names; `null` when it names none this form has. */
+export function fieldError(message: string): { field: 'name' | 'redirect' | 'logout'; index?: number; text: string } | null {
+  const m = /^(name|redirect_uris|post_logout_redirect_uris)(?:\[(\d+)\])?:\s*(.*)$/s.exec(message.trim());
+  if (!m) return null;
+  const text = capital(m[3] ?? '');
+  const index = m[2] === undefined ? undefined : Number(m[2]);
+  const field = m[1] === 'name' ? 'name' : m[1] === 'redirect_uris' ? 'redirect' : 'logout';
+  return { field, index, text };
+}
+
+function capital(text: string): string {
+  const t = text.trim();
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
+const exactUrl = (value: string) => checkUrl(value, true);
+
+export function CreateApplication({ env, onCreated }: { env: Environment; onCreated: (created: ApplicationWithSecret) => void }) {
+  const { api, account } = useAccount();
+  const id = useId();
+  const [name, setName] = useState('');
+  const [kind, setKind] = useState<ApplicationKind>('web');
+  const [redirects, setRedirects] = useState<string[]>([]);
+  const [logouts, setLogouts] = useState<string[]>([]);
+  const [refused, setRefused] = useState<ReturnType<typeof fieldError>>(null);
+  const create = useAction(async () => {
+    setRefused(null);
+    try {
+      const created = await api.applications.create(account.id, env, {
+        name: name.trim(),
+        kind,
+        redirect_uris: redirects,
+        post_logout_redirect_uris: logouts,
+      });
+      onCreated(created);
+      setName('');
+      setRedirects([]);
+      setLogouts([]);
+    } catch (e) {
+      if (e instanceof ControlPlaneError && e.code === 'invalid_request') setRefused(fieldError(e.message));
+      throw e;
+    }
+  });
+  const entryErrors = (field: 'redirect' | 'logout') =>
+    refused?.field === field && refused.index !== undefined ? { [refused.index]: refused.text } : {};
+  const edited = () => {
+    setRefused(null);
+    create.clearError();
+  };
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    void create.run();
+  }
+
+  const nameError = refused?.field === 'name' ? refused.text : null;
+  // A refusal about one entry (or the name) is shown next to it; one about a list as a whole below.
+  const marked = refused !== null && (refused.field === 'name' || refused.index !== undefined);
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Create an application</h2>
+      <label htmlFor={`${id}-name`}>Name</label>
+      <input
+        id={`${id}-name`}
+        value={name}
+        onChange={(e) => (setName(e.target.value), edited())}
+        required
+        maxLength={200}
+        placeholder="Customer portal"
+        aria-invalid={nameError ? true : undefined}
+        aria-describedby={nameError ? `${id}-name-error` : undefined}
+      />
+      {nameError && (
+        <p className="field-error" id={`${id}-name-error`}>
+          {nameError}
+        </p>
+      )}
+      <fieldset>
+        <legend>Kind</legend>
+        {KINDS.map((k) => (
+          <label key={k.kind}>
+            <input type="radio" name={`${id}-kind`} checked={kind === k.kind} onChange={() => (setKind(k.kind), edited())} /> {k.label}
+            <span className="hint"> {k.hint}</span>
+          </label>
+        ))}
+      </fieldset>
+      <ListEditor
+        legend="Redirect URIs"
+        hint="Where the instance may send users back with a code: exactly as your app sends redirect_uri (https, or http on localhost)."
+        inputLabel="New redirect URI"
+        addLabel="Add redirect URI"
+        placeholder="https://app.example.com/callback"
+        items={redirects}
+        onChange={(next) => (setRedirects(next), edited())}
+        rule={exactUrl}
+        errors={entryErrors('redirect')}
+        emptyText="None yet: the application cannot sign anyone in until it has one."
+        max={20}
+      />
+      <ListEditor
+        legend="Post-logout redirect URIs"
+        hint="Where the application may send users after they sign out (optional; the same rules)."
+        inputLabel="New post-logout redirect URI"
+        addLabel="Add post-logout URI"
+        placeholder="https://app.example.com/signed-out"
+        items={logouts}
+        onChange={(next) => (setLogouts(next), edited())}
+        rule={exactUrl}
+        errors={entryErrors('logout')}
+        emptyText="None."
+        max={20}
+      />
+      {create.error !== null &&
+        (marked ? (
+          <div className="notice notice-error" role="alert">
+            <p>Nothing was created: the instance refused the {refused?.field === 'name' ? 'name' : 'URI'} marked above.</p>
+          </div>
+        ) : (
+          <ErrorNotice error={create.error} />
+        ))}
+      <button type="submit" aria-busy={create.busy}>
+        {create.busy ? 'Creating…' : 'Create application'}
+      </button>
+    </form>
+  );
+}
