@@ -21,3 +21,8 @@ CREATE TABLE consents (
     granted_at BIGINT NOT NULL,
     PRIMARY KEY (user_id, client_id)
 );
+
+-- A rotated client secret that keeps working until previous_secret_expires_at (the grace
+-- period the rotation asked for), so that a deployment can switch without downtime.
+ALTER TABLE applications ADD COLUMN previous_secret_hash TEXT;
+ALTER TABLE applications ADD COLUMN previous_secret_expires_at BIGINT;

@@ -68,6 +68,8 @@ pub struct Application {
     pub first_party: bool,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
+    /// The secret a rotation replaced (its hash) and until when it is still accepted.
+    pub previous_secret: Option<(String, UnixTime)>,
 }
 
 impl std::fmt::Debug for Application {
@@ -80,12 +82,18 @@ impl std::fmt::Debug for Application {
 }
 
 impl Application {
-    /// Whether `presented` is this application's secret (constant time).
-    pub fn secret_matches(&self, presented: &str) -> bool {
+    /// Whether `presented` is this application's secret, or the one it replaced while that is
+    /// in its grace period (constant time; both are compared).
+    pub fn secret_matches(&self, presented: &str, now: UnixTime) -> bool {
         let Some(stored) = &self.secret_hash else {
             return false;
         };
-        constant_time_eq(sha256_hex(presented).as_bytes(), stored.as_bytes())
+        let hash = sha256_hex(presented);
+        let current = constant_time_eq(hash.as_bytes(), stored.as_bytes());
+        let previous = self.previous_secret.as_ref().is_some_and(|(old, until)| {
+            constant_time_eq(hash.as_bytes(), old.as_bytes()) && now < *until
+        });
+        current | previous
     }
 
     /// Whether the authorization flow may send users to `uri`: one of the registered redirect
@@ -109,6 +117,7 @@ impl Application {
             first_party: self.first_party,
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
+            previous_secret_expires_at: self.previous_secret.as_ref().map(|(_, at)| rfc3339(*at)),
         }
     }
 }
@@ -127,6 +136,10 @@ pub struct ApplicationView {
     pub created_at: String,
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// When the last rotation asked for a grace period: until when the secret it replaced is
+    /// (or was) still accepted.
+    #[schema(format = DateTime)]
+    pub previous_secret_expires_at: Option<String>,
 }
 
 pub fn new_application_id() -> String {
@@ -272,8 +285,9 @@ mod tests {
             first_party: true,
             created_at: 0,
             updated_at: 0,
+            previous_secret: None,
         };
-        assert!(app.secret_matches(secret.expose_secret()));
-        assert!(!app.secret_matches("acs_wrong"));
+        assert!(app.secret_matches(secret.expose_secret(), 0));
+        assert!(!app.secret_matches("acs_wrong", 0));
     }
 }

@@ -112,6 +112,7 @@ async fn create_application(
         first_party: req.first_party,
         created_at: now,
         updated_at: now,
+        previous_secret: None,
     };
     check_instance_allows(&config, "redirect_uris", &application.redirect_uris)?;
     check_instance_allows(
@@ -264,18 +265,40 @@ async fn delete_application(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Replace a `web` application's client secret; the old one stops working at once. A public
-/// application has none: `409`.
+/// How long the secret being replaced keeps working.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecretRequest {
+    /// Seconds the old secret is still accepted (at most 7 days); 0 (the default) ends it at
+    /// once — after a leak, that is what you want.
+    #[serde(default)]
+    #[schema(maximum = 604800)]
+    grace_period_secs: u32,
+}
+
+const MAX_GRACE_SECS: u32 = 7 * 24 * 3600;
+
+/// Replace a `web` application's client secret. The old one stops working at once, or after
+/// `grace_period_secs` so that running deployments can switch without downtime (the body is
+/// optional). A public application has none: `409`.
 #[utoipa::path(post, path = "/v1/admin/applications/{id}/rotate-secret", tag = "admin", security(("admin_key" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = ApplicationWithSecret), (status = 401, body = ErrorBody),
+    request_body(content = RotateSecretRequest, description = "`{}` (or no body at all): the old secret ends at once."),
+    responses((status = 200, body = ApplicationWithSecret), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn rotate_secret(
     State(app): State<AppState>,
     admin: Admin,
     client: Client,
     Path(id): Path<String>,
+    body: Option<Json<RotateSecretRequest>>,
 ) -> Result<axum::Json<ApplicationWithSecret>> {
+    let grace = body.map(|Json(b)| b.grace_period_secs).unwrap_or_default();
+    if grace > MAX_GRACE_SECS {
+        return Err(Error::invalid(
+            "grace_period_secs: must be at most 604800 (7 days)",
+        ));
+    }
     let mut application = load(&app, &id).await?;
     if !application.kind.is_confidential() {
         return Err(Error::Conflict(
@@ -284,9 +307,13 @@ async fn rotate_secret(
     }
     let (secret, hash) = new_secret();
     let now = app.clock.now();
-    if !store::set_secret_hash(&app.db, &id, &hash, now).await? {
+    let previous_until = (grace > 0).then(|| now + i64::from(grace));
+    if !store::set_secret_hash(&app.db, &id, &hash, previous_until, now).await? {
         return Err(Error::NotFound("application"));
     }
+    application.previous_secret = previous_until
+        .zip(application.secret_hash.clone())
+        .map(|(until, old)| (old, until));
     application.secret_hash = Some(hash);
     application.updated_at = now;
     audit::record(

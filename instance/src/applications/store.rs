@@ -7,7 +7,8 @@ use super::{Application, Kind};
 use crate::db::Db;
 
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, \
-                       first_party, created_at, updated_at";
+                       first_party, created_at, updated_at, previous_secret_hash, \
+                       previous_secret_expires_at";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
     let kind: String = row.try_get("kind")?;
@@ -24,6 +25,13 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
         first_party: first_party != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        previous_secret: match (
+            row.try_get::<Option<String>, _>("previous_secret_hash")?,
+            row.try_get::<Option<i64>, _>("previous_secret_expires_at")?,
+        ) {
+            (Some(hash), Some(until)) => Some((hash, until)),
+            _ => None,
+        },
     })
 }
 
@@ -86,14 +94,25 @@ pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_secret_hash(db: &Db, id: &str, hash: &str, now: i64) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE applications SET secret_hash = $2, updated_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(hash)
-            .bind(now)
-            .execute(&db.writer)
-            .await?;
+/// Replaces the secret; the one it replaces keeps working until `previous_until` (when set).
+pub async fn set_secret_hash(
+    db: &Db,
+    id: &str,
+    hash: &str,
+    previous_until: Option<i64>,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE applications SET previous_secret_hash = CASE WHEN $3 IS NULL THEN NULL \
+         ELSE secret_hash END, previous_secret_expires_at = $3, secret_hash = $2, \
+         updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(hash)
+    .bind(previous_until)
+    .bind(now)
+    .execute(&db.writer)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -59,6 +59,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     }
 }
 
+/// An optional JSON body: `None` when the request has no body at all (no `Content-Type`,
+/// nothing sent), otherwise as [`Json`].
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        if req.headers().contains_key(header::CONTENT_TYPE) {
+            return <Self as FromRequest<S>>::from_request(req, state)
+                .await
+                .map(Some);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            body_rejection(
+                rejection.status(),
+                rejection.body_text(),
+                "application/json",
+            )
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            Ok(None)
+        } else {
+            Err(Error::UnsupportedMediaType(
+                "application/json; charset=utf-8",
+            ))
+        }
+    }
+}
+
 /// `application/json` or `application/*+json`, as `axum::Json` accepts.
 fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
     let Some(value) = headers

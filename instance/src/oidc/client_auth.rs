@@ -96,7 +96,7 @@ pub async fn authenticate(
         .await?
         .ok_or(OAuthError::invalid_client(is_basic))?;
     let authenticated = match (&secret, client.kind.is_confidential()) {
-        (Some(secret), true) => client.secret_matches(secret),
+        (Some(secret), true) => client.secret_matches(secret, app.clock.now()),
         // A public client has no secret to present; a confidential one must present it.
         (None, false) => true,
         _ => false,

@@ -4,6 +4,7 @@
 //! - `invalid_applications_are_refused_with_the_field_path`
 //! - `applications_need_the_admin_key`
 //! - `the_instances_redirect_uris_bound_every_application`
+//! - `a_rotated_secret_keeps_working_for_the_grace_period_asked_for`
 
 use serde_json::json;
 
@@ -12,7 +13,8 @@ use authstack_instance::config::InstanceConfig;
 
 use crate::helpers::{Backend, spawn_app, spawn_app_with};
 use crate::oidc_support::{
-    REDIRECT, SIGNED_OUT, authorize_query, get, pkce, query, register, signed_in,
+    REDIRECT, Registered, SIGNED_OUT, authorize_query, get, introspect, pkce, query, register,
+    signed_in,
 };
 
 backend_tests!(
@@ -20,6 +22,7 @@ backend_tests!(
     invalid_applications_are_refused_with_the_field_path,
     applications_need_the_admin_key,
     the_instances_redirect_uris_bound_every_application,
+    a_rotated_secret_keeps_working_for_the_grace_period_asked_for,
 );
 
 async fn applications_are_created_listed_updated_rotated_and_deleted(backend: Backend) {
@@ -305,4 +308,69 @@ async fn the_instances_redirect_uris_bound_every_application(backend: Backend) {
     )
     .await;
     assert_eq!(logout.status, 303, "{}", logout.html);
+}
+
+async fn a_rotated_secret_keeps_working_for_the_grace_period_asked_for(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = register(&app, "web").await;
+    // Client authentication succeeds when introspection answers at all.
+    let authenticates = |client: Registered| {
+        let app = &app;
+        async move { introspect(app, &client, "x").await.status == 200 }
+    };
+    let rotate = |body: serde_json::Value| {
+        let app = &app;
+        let id = first.id.clone();
+        async move {
+            app.post_as(
+                &format!("/v1/admin/applications/{id}/rotate-secret"),
+                &app.admin_key,
+                body,
+            )
+            .await
+        }
+    };
+    let with = |reply: &crate::helpers::Reply| Registered {
+        id: first.id.clone(),
+        secret: Some(reply.str("client_secret")),
+    };
+
+    let second = rotate(json!({ "grace_period_secs": 3600 })).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert!(second.body["previous_secret_expires_at"].is_string());
+    assert!(authenticates(first.clone()).await);
+    assert!(authenticates(with(&second)).await);
+    app.clock.advance(3601);
+    assert!(!authenticates(first.clone()).await);
+    assert!(authenticates(with(&second)).await);
+
+    // Without a grace period (no body at all, or 0) the old secret ends at once.
+    let third = app
+        .post_as(
+            &format!("/v1/admin/applications/{}/rotate-secret", first.id),
+            &app.admin_key,
+            json!({ "grace_period_secs": 0 }),
+        )
+        .await;
+    assert!(third.body["previous_secret_expires_at"].is_null());
+    assert!(!authenticates(with(&second)).await);
+    assert!(authenticates(with(&third)).await);
+    let bare = reqwest::Client::new()
+        .post(app.url(&format!(
+            "/v1/admin/applications/{}/rotate-secret",
+            first.id
+        )))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(bare.status(), 200);
+    assert!(!authenticates(with(&third)).await);
+
+    rotate(json!({ "grace_period_secs": 604801 }))
+        .await
+        .assert_error(400, "invalid_request");
+    rotate(json!({ "grace": 5 }))
+        .await
+        .assert_error(400, "invalid_request");
 }

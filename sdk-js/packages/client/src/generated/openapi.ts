@@ -82,8 +82,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Replace a `web` application's client secret; the old one stops working at once. A public
-         *     application has none: `409`.
+         * Replace a `web` application's client secret. The old one stops working at once, or after
+         *     `grace_period_secs` so that running deployments can switch without downtime (the body is
+         *     optional). A public application has none: `409`.
          */
         post: operations["rotate_secret"];
         delete?: never;
@@ -870,6 +871,12 @@ export interface components {
             kind: components["schemas"]["Kind"];
             name: string;
             post_logout_redirect_uris: string[];
+            /**
+             * Format: date-time
+             * @description When the last rotation asked for a grace period: until when the secret it replaced is
+             *     (or was) still accepted.
+             */
+            previous_secret_expires_at?: string | null;
             redirect_uris: string[];
             /** Format: date-time */
             updated_at: string;
@@ -1273,6 +1280,15 @@ export interface components {
         RotatedKey: {
             /** @description The new signing key's id; the previous key stays in the JWKS until its tokens expire. */
             kid: string;
+        };
+        /** @description How long the secret being replaced keeps working. */
+        RotateSecretRequest: {
+            /**
+             * Format: int32
+             * @description Seconds the old secret is still accepted (at most 7 days); 0 (the default) ends it at
+             *     once — after a leak, that is what you want.
+             */
+            grace_period_secs?: number;
         };
         SessionList: {
             data: components["schemas"]["SessionView"][];
@@ -1747,7 +1763,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description `{}` (or no body at all): the old secret ends at once. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateSecretRequest"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -1755,6 +1776,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApplicationWithSecret"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             401: {
@@ -1783,6 +1812,24 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

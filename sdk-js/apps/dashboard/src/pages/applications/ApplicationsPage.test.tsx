@@ -37,6 +37,7 @@ function applicationsApi() {
         kind: body.kind,
         redirect_uris: body.redirect_uris ?? [],
         post_logout_redirect_uris: body.post_logout_redirect_uris ?? [],
+        first_party: body.first_party ?? true,
       });
       apps.push(created);
       return json(201, body.kind === 'web' ? { ...created, client_secret: 'acs_shown_once_42' } : created);
@@ -65,8 +66,8 @@ describe('<ApplicationsPage>', () => {
     expect(row).toHaveTextContent(ID);
     expect(row).toHaveTextContent('Web app (server-side)');
     expect(row).toHaveTextContent('https://app.example.com/callback');
-    // `first_party` is the instance's to define: no control for it here.
-    expect(screen.queryByText(/first.party|consent/i)).toBeNull();
+    // A first-party application is not marked; a third-party one would be.
+    expect(row).not.toHaveTextContent('third-party');
   });
 
   it('creates a web application and shows its secret once, with a copy button', async () => {
@@ -75,8 +76,8 @@ describe('<ApplicationsPage>', () => {
     renderPage(<ApplicationsPage canManage />, cp);
     await screen.findByRole('row', { name: /Portal/ });
     const form = screen.getByRole('form', { name: 'Create an application' });
-    expect(within(form).queryByLabelText(/first.party|consent/i)).toBeNull();
     await user.type(screen.getByLabelText('Name'), 'Backend');
+    await user.click(within(form).getByLabelText(/third-party/));
     await addUri(user, 'New redirect URI', 'https://backend.example.com/callback');
     await addUri(user, 'New post-logout redirect URI', 'https://backend.example.com/bye');
     await user.click(screen.getByRole('button', { name: 'Create application' }));
@@ -89,6 +90,7 @@ describe('<ApplicationsPage>', () => {
       kind: 'web',
       redirect_uris: ['https://backend.example.com/callback'],
       post_logout_redirect_uris: ['https://backend.example.com/bye'],
+      first_party: false,
     });
     await user.click(within(reveal).getByRole('button', { name: 'Copy secret' }));
     expect(await navigator.clipboard.readText()).toBe('acs_shown_once_42');
@@ -96,7 +98,7 @@ describe('<ApplicationsPage>', () => {
     await user.click(within(reveal).getByRole('button', { name: 'I have stored it' }));
     expect(screen.queryByText('acs_shown_once_42')).toBeNull();
     // The list (which never has it) shows the new application.
-    expect(await screen.findByRole('row', { name: /Backend/ })).toBeInTheDocument();
+    expect(await screen.findByRole('row', { name: /Backend/ })).toHaveTextContent('third-party (asks for consent)');
     expect(document.body.textContent).not.toContain('acs_shown_once_42');
   });
 

@@ -230,7 +230,10 @@ function ApplicationTable({
           {apps.map((a) => (
             <tr key={a.id}>
               <th scope="row">{a.name}</th>
-              <td>{KINDS.find((k) => k.kind === a.kind)?.label ?? a.kind}</td>
+              <td>
+                {KINDS.find((k) => k.kind === a.kind)?.label ?? a.kind}
+                {!a.first_party && <span className="hint"> · third-party (asks for consent)</span>}
+              </td>
               <td>
                 <code>{a.id}</code> <CopyButton text={a.id} label={`Copy client id of ${a.name}`} />
               </td>

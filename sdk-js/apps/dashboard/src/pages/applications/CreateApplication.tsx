@@ -40,6 +40,7 @@ export function CreateApplication({ env, onCreated }: { env: Environment; onCrea
   const [kind, setKind] = useState<ApplicationKind>('web');
   const [redirects, setRedirects] = useState<string[]>([]);
   const [logouts, setLogouts] = useState<string[]>([]);
+  const [thirdParty, setThirdParty] = useState(false);
   const [refused, setRefused] = useState<ReturnType<typeof fieldError>>(null);
   const create = useAction(async () => {
     setRefused(null);
@@ -49,9 +50,11 @@ export function CreateApplication({ env, onCreated }: { env: Environment; onCrea
         kind,
         redirect_uris: redirects,
         post_logout_redirect_uris: logouts,
+        first_party: !thirdParty,
       });
       onCreated(created);
       setName('');
+      setThirdParty(false);
       setRedirects([]);
       setLogouts([]);
     } catch (e) {
@@ -102,6 +105,11 @@ export function CreateApplication({ env, onCreated }: { env: Environment; onCrea
           </label>
         ))}
       </fieldset>
+      <label>
+        <input type="checkbox" checked={thirdParty} onChange={(e) => (setThirdParty(e.target.checked), edited())} /> Made by someone
+        else (third-party)
+        <span className="hint"> Its users are asked once to allow it what it asks for; your own apps never ask.</span>
+      </label>
       <ListEditor
         legend="Redirect URIs"
         hint="Where the instance may send users back with a code: exactly as your app sends redirect_uri (https, or http on localhost)."
