@@ -26,3 +26,7 @@ CREATE TABLE consents (
 -- period the rotation asked for), so that a deployment can switch without downtime.
 ALTER TABLE applications ADD COLUMN previous_secret_hash TEXT;
 ALTER TABLE applications ADD COLUMN previous_secret_expires_at BIGINT;
+
+-- Issuing a code first drops the codes that expired over an hour ago (oidc/store.rs); without
+-- this index that DELETE scanned every code of the last hour, on SQLite's single writer.
+CREATE INDEX authorization_codes_expires_at ON authorization_codes(expires_at);
