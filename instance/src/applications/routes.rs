@@ -271,12 +271,12 @@ async fn delete_application(
 pub struct RotateSecretRequest {
     /// Seconds the old secret is still accepted (at most 7 days); 0 (the default) ends it at
     /// once — after a leak, that is what you want.
-    #[serde(default)]
-    #[schema(maximum = 604800)]
-    grace_period_secs: u32,
+    #[serde(default, deserialize_with = "crate::http::optional_integer")]
+    #[schema(value_type = Option<u32>, minimum = 0, maximum = 604800)]
+    grace_period_secs: Option<i64>,
 }
 
-const MAX_GRACE_SECS: u32 = 7 * 24 * 3600;
+const MAX_GRACE_SECS: i64 = 7 * 24 * 3600;
 
 /// Replace a `web` application's client secret. The old one stops working at once, or after
 /// `grace_period_secs` so that running deployments can switch without downtime (the body is
@@ -293,10 +293,12 @@ async fn rotate_secret(
     Path(id): Path<String>,
     body: Option<Json<RotateSecretRequest>>,
 ) -> Result<axum::Json<ApplicationWithSecret>> {
-    let grace = body.map(|Json(b)| b.grace_period_secs).unwrap_or_default();
-    if grace > MAX_GRACE_SECS {
+    let grace = body
+        .and_then(|Json(b)| b.grace_period_secs)
+        .unwrap_or_default();
+    if !(0..=MAX_GRACE_SECS).contains(&grace) {
         return Err(Error::invalid(
-            "grace_period_secs: must be at most 604800 (7 days)",
+            "grace_period_secs: must be 0 to 604800 (7 days)",
         ));
     }
     let mut application = load(&app, &id).await?;
@@ -307,7 +309,7 @@ async fn rotate_secret(
     }
     let (secret, hash) = new_secret();
     let now = app.clock.now();
-    let previous_until = (grace > 0).then(|| now + i64::from(grace));
+    let previous_until = (grace > 0).then(|| now + grace);
     if !store::set_secret_hash(&app.db, &id, &hash, previous_until, now).await? {
         return Err(Error::NotFound("application"));
     }

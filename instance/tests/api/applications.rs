@@ -370,6 +370,13 @@ async fn a_rotated_secret_keeps_working_for_the_grace_period_asked_for(backend: 
     rotate(json!({ "grace_period_secs": 604801 }))
         .await
         .assert_error(400, "invalid_request");
+    rotate(json!({ "grace_period_secs": -1 }))
+        .await
+        .assert_error(400, "invalid_request");
+    // A whole number written with a fraction is still one.
+    let fourth = rotate(json!({ "grace_period_secs": 60.0 })).await;
+    assert_eq!(fourth.status, 200, "{}", fourth.body);
+    assert!(fourth.body["previous_secret_expires_at"].is_string());
     rotate(json!({ "grace": 5 }))
         .await
         .assert_error(400, "invalid_request");

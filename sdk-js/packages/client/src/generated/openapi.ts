@@ -1288,7 +1288,7 @@ export interface components {
              * @description Seconds the old secret is still accepted (at most 7 days); 0 (the default) ends it at
              *     once — after a leak, that is what you want.
              */
-            grace_period_secs?: number;
+            grace_period_secs?: number | null;
         };
         SessionList: {
             data: components["schemas"]["SessionView"][];
