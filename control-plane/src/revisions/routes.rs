@@ -472,6 +472,12 @@ pub async fn import(
     // field (which the change reports with its path, or on a dry run as a result).
     let document: serde_json::Value = serde_yaml::from_str(text)
         .map_err(|e| Error::invalid(format!("the body is not valid YAML: {e}")))?;
+    // A configuration is a mapping: anything else is a malformed request, not an invalid one.
+    if !document.is_object() {
+        return Err(Error::invalid(
+            "the body must be a YAML mapping (or JSON object): the whole configuration",
+        ));
+    }
     let base = ensure_wanted(&app, &instance).await?;
     let summary = query
         .summary
