@@ -50,6 +50,10 @@ impl Change<'_> {
     /// Validates; on a dry run answers the diff; otherwise creates the revision (and deploys it
     /// when asked). An invalid configuration is `422 invalid_config` unless it is a dry run.
     pub async fn run(self, app: &App) -> Result<Response> {
+        // A malformed request is refused before anything, on a dry run too.
+        if self.summary.is_some_and(|s| s.trim().chars().count() > 500) {
+            return Err(Error::invalid("summary: at most 500 characters"));
+        }
         let plan = app.config.catalog.plan(&self.instance.plan);
         let parsed = InstanceConfig::from_json(self.document.clone())
             .and_then(|config| super::check(&config, plan).map(|()| config));
