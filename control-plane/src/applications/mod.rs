@@ -52,6 +52,11 @@ pub struct Application {
     pub post_logout_redirect_uris: Vec<String>,
     /// As the instance defines it (first-party applications are not asked for consent).
     pub first_party: bool,
+    /// When the last rotation kept the old secret for a grace period: until when it is (or
+    /// was) still accepted; `null` otherwise.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    pub previous_secret_expires_at: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -224,11 +229,27 @@ pub async fn delete(app: &App, instance: &Instance, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// A new secret for a `web` application; the old one stops working at once. A public
-/// application has none (`Conflict`, the instance's words).
-pub async fn rotate_secret(app: &App, instance: &Instance, id: &str) -> Result<Minted> {
+/// The longest an old client secret may keep working after a rotation (the instance's limit).
+pub const MAX_GRACE_SECS: i64 = 7 * 24 * 3600;
+
+/// A new secret for a `web` application; the old one keeps working for `grace_secs` (0: it
+/// stops at once). A public application has none (`Conflict`, the instance's words).
+pub async fn rotate_secret(
+    app: &App,
+    instance: &Instance,
+    id: &str,
+    grace_secs: i64,
+) -> Result<Minted> {
+    if !(0..=MAX_GRACE_SECS).contains(&grace_secs) {
+        return Err(Error::invalid(
+            "grace_period_secs: must be 0 to 604800 (7 days)",
+        ));
+    }
     let path = format!("{PATH}/{}/rotate-secret", parse_id(id)?);
-    read(instance, instance.admin(app, Method::POST, &path)?).await
+    let request = instance
+        .admin(app, Method::POST, &path)?
+        .json(&serde_json::json!({ "grace_period_secs": grace_secs }));
+    read(instance, request).await
 }
 
 async fn read<T: serde::de::DeserializeOwned>(

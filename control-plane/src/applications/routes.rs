@@ -132,7 +132,7 @@ pub async fn list_applications(
     params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`.")),
     responses((status = 201, body = ApplicationWithSecret),
         (status = 400, description = "The instance refused the application; the message names the field (`redirect_uris[2]: must use https …`) (`invalid_request`).", body = ErrorBody),
-        (status = 403, description = "The caller lacks `keys:manage` (`forbidden`).", body = ErrorBody),
+        (status = 403, description = "No sign-in within the last 10 minutes (`reauthentication_required`), or the caller lacks `keys:manage` (`forbidden`).", body = ErrorBody),
         (status = 404, description = "No such account, or it has no instance of that environment (`not_found`).", body = ErrorBody),
         (status = 409, description = "The instance is not running (`instance_not_running`).", body = ErrorBody),
         (status = 503, description = "The instance should be running but did not answer (`instance_unavailable`).", body = ErrorBody)))]
@@ -143,6 +143,7 @@ pub async fn create_application(
     Json(request): Json<NewApplication>,
 ) -> Result<(StatusCode, axum::Json<ApplicationWithSecret>)> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;
+    caller.ensure_recent_sign_in(app.clock.now())?;
     let minted = super::create(&app, &instance, &request).await?;
     let detail = serde_json::json!({ "name": minted.application.name, "kind": minted.application.kind.as_str() });
     let target = minted.application.id.clone();
@@ -189,7 +190,7 @@ pub async fn get_application(
         ("app_id" = String, Path, description = "The application's id, its client id (`app_…`).")),
     responses((status = 200, body = ApplicationView),
         (status = 400, description = "The instance refused the change; the message names the field (`invalid_request`).", body = ErrorBody),
-        (status = 403, description = "The caller lacks `keys:manage` (`forbidden`).", body = ErrorBody),
+        (status = 403, description = "No sign-in within the last 10 minutes (`reauthentication_required`), or the caller lacks `keys:manage` (`forbidden`).", body = ErrorBody),
         (status = 404, description = "No such account, instance or application (`not_found`).", body = ErrorBody),
         (status = 409, description = "The instance is not running (`instance_not_running`).", body = ErrorBody),
         (status = 503, description = "The instance should be running but did not answer (`instance_unavailable`).", body = ErrorBody)))]
@@ -200,6 +201,7 @@ pub async fn update_application(
     Json(change): Json<ApplicationChange>,
 ) -> Result<axum::Json<ApplicationView>> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;
+    caller.ensure_recent_sign_in(app.clock.now())?;
     let application = super::update(&app, &instance, &app_id, &change).await?;
     let detail = serde_json::json!({ "name": application.name, "changed": change.fields() });
     record(
@@ -246,14 +248,29 @@ pub async fn delete_application(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Replaces a `web` application's client secret; the old one stops working at once. The new
-/// one is in this answer only.
+/// What a secret rotation may say; the body is optional.
+#[derive(serde::Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecretRequest {
+    /// How long the old secret keeps working, so that running deployments can switch without
+    /// downtime; 0 (the default) ends it at once — after a leak, that is what you want.
+    #[schema(value_type = Option<u32>, minimum = 0, maximum = 604800)]
+    #[serde(
+        default,
+        deserialize_with = "authstack_instance::http::optional_integer"
+    )]
+    grace_period_secs: Option<i64>,
+}
+
+/// Replaces a `web` application's client secret; the old one stops working at once, or after
+/// `grace_period_secs`. The new one is in this answer only.
 #[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/applications/{app_id}/rotate-secret", tag = "applications", security(("bearer" = [])),
+    request_body(content = RotateSecretRequest, content_type = "application/json", description = "Optional: no body is `{}`."),
     params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."),
         ("app_id" = String, Path, description = "The application's id, its client id (`app_…`).")),
     responses((status = 200, body = ApplicationWithSecret),
-        (status = 400, description = "`env` is neither `live` nor `test` (`invalid_request`).", body = ErrorBody),
-        (status = 403, description = "The caller lacks `keys:manage` (`forbidden`).", body = ErrorBody),
+        (status = 400, description = "`env` is neither `live` nor `test`, the body is not a rotation request, or the grace period is out of range (`invalid_request`).", body = ErrorBody),
+        (status = 403, description = "No sign-in within the last 10 minutes (`reauthentication_required`), or the caller lacks `keys:manage` (`forbidden`).", body = ErrorBody),
         (status = 404, description = "No such account, instance or application (`not_found`).", body = ErrorBody),
         (status = 409, description = "A public (`spa`, `native`) application has no secret (`conflict`), or the instance is not running (`instance_not_running`).", body = ErrorBody),
         (status = 503, description = "The instance should be running but did not answer (`instance_unavailable`).", body = ErrorBody)))]
@@ -261,9 +278,14 @@ pub async fn rotate_secret(
     State(app): State<AppState>,
     caller: Caller,
     Path((id, env, app_id)): Path<(String, String, String)>,
+    body: axum::body::Bytes,
 ) -> Result<axum::Json<ApplicationWithSecret>> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;
-    let minted = super::rotate_secret(&app, &instance, &app_id).await?;
+    caller.ensure_recent_sign_in(app.clock.now())?;
+    // The body is optional: none (or `{}`) ends the old secret at once.
+    let request: RotateSecretRequest = crate::http::extract::optional_json(&body)?;
+    let grace = request.grace_period_secs.unwrap_or_default();
+    let minted = super::rotate_secret(&app, &instance, &app_id, grace).await?;
     let detail = serde_json::json!({ "name": minted.application.name });
     let target = minted.application.id.clone();
     record(

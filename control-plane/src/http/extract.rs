@@ -27,6 +27,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     }
 }
 
+/// An optional JSON body: none (or only whitespace) is `T::default()`; otherwise it must be a
+/// JSON object (serde would take an array for a struct of optional fields: `[]` is not `{}`).
+pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Error::invalid(format!("invalid JSON body: {e}")))?;
+    if !value.is_object() {
+        return Err(Error::invalid("the body must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| Error::invalid(format!("invalid body: {e}")))
+}
+
 /// Query-string parameters whose rejection (an unknown or malformed parameter) is our error body.
 pub struct Query<T>(pub T);
 

@@ -179,16 +179,9 @@ where
 pub const MAX_GRACE_SECS: i64 = 30 * 24 * 3600;
 pub const DEFAULT_GRACE_SECS: i64 = 24 * 3600;
 
-/// How recent a sign-in must be to mint a secret key.
-pub const RECENT_SIGN_IN_SECS: i64 = 10 * 60;
-
-/// A secret key outlives the session that makes it: only a recent sign-in may mint one, so
-/// that a stolen or stale session cannot.
+/// A secret key outlives the session that makes it: only a recent sign-in may mint one.
 fn recent_sign_in(app: &App, caller: &Caller) -> Result<()> {
-    if app.clock.now() - caller.auth_time > RECENT_SIGN_IN_SECS {
-        return Err(Error::ReauthenticationRequired);
-    }
-    Ok(())
+    caller.ensure_recent_sign_in(app.clock.now())
 }
 
 /// The account's keys, each creator marked by whether they are still a member (when the

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiKey, DEFAULT_GRACE_SECS, Kind, NewKey};
 use crate::AppState;
-use crate::error::{Error, ErrorBody, Result};
+use crate::error::{ErrorBody, Result};
 use crate::http::extract::Json;
 use crate::platform::Caller;
 use crate::provisioner::Environment;
@@ -102,12 +102,7 @@ pub async fn rotate(
 ) -> Result<(StatusCode, axum::Json<NewKey>)> {
     let account = crate::accounts::authorize(&app, &caller, &id, "keys:manage").await?;
     // The body is optional: an empty one means the default grace period.
-    let request: RotateRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        RotateRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::invalid(format!("invalid JSON body: {e}")))?
-    };
+    let request: RotateRequest = crate::http::extract::optional_json(&body)?;
     let grace = request.grace_period_secs.unwrap_or(DEFAULT_GRACE_SECS);
     let new = super::rotate(&app, &account.id, &caller, &key_id, grace).await?;
     Ok((StatusCode::CREATED, axum::Json(new)))

@@ -118,9 +118,22 @@ pub struct Caller {
     pub token: SecretString,
 }
 
+/// How recent a sign-in must be to mint a credential that outlives the session (a secret key,
+/// an application or its secret).
+pub const RECENT_SIGN_IN_SECS: i64 = 10 * 60;
+
 impl Caller {
     pub fn has(&self, permission: &str) -> bool {
         self.permissions.iter().any(|p| p == permission)
+    }
+
+    /// A credential that outlives the session that makes it needs a recent sign-in, so that a
+    /// stolen or stale session cannot mint one (`ReauthenticationRequired` otherwise).
+    pub fn ensure_recent_sign_in(&self, now: i64) -> crate::error::Result<()> {
+        if now - self.auth_time > RECENT_SIGN_IN_SECS {
+            return Err(crate::error::Error::ReauthenticationRequired);
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 //! - `the_instances_validation_errors_come_back_as_400_naming_the_field`
 //! - `only_roles_that_manage_keys_change_applications_and_only_in_their_account`
 //! - `an_application_made_in_the_control_plane_signs_a_user_in_through_the_gateway`
+//! - `minting_needs_a_recent_sign_in_and_a_rotation_may_keep_the_old_secret_a_while`
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -517,4 +518,105 @@ async fn an_application_made_in_the_control_plane_signs_a_user_in_through_the_ga
         "{}",
         new.body
     );
+}
+
+/// An application's secret outlives the session that makes it, so creating, changing and
+/// rotating need a sign-in within the last 10 minutes; a rotation may keep the old secret
+/// working for a grace period, so that running deployments switch without downtime.
+#[tokio::test]
+async fn minting_needs_a_recent_sign_in_and_a_rotation_may_keep_the_old_secret_a_while() {
+    let platform = spawn_platform().await;
+    let (owner, _) = customer(&platform, "grace@example.com", "live").await;
+    let apps = applications(&owner, "live");
+    let created = platform
+        .cp(Method::POST, &apps, &owner.token, Some(web_app("Web")))
+        .await;
+    created.assert_ok(201);
+    let id = created.str("id");
+    let first = created.str("client_secret");
+    assert!(created.body["previous_secret_expires_at"].is_null());
+    let one = format!("{apps}/{id}");
+    let rotate = async |body: Option<Value>| {
+        platform
+            .cp(
+                Method::POST,
+                &format!("{one}/rotate-secret"),
+                &owner.token,
+                body,
+            )
+            .await
+    };
+    // The instance's introspection endpoint authenticates the client first: 200 for a working
+    // secret (the token is nobody's), 401 invalid_client otherwise.
+    let introspect = format!("{}/oauth2/introspect", created.str("issuer"));
+    let works = async |secret: &str| {
+        let request = platform
+            .client
+            .post(&introspect)
+            .basic_auth(&id, Some(secret))
+            .form(&[("token", "not-a-token")]);
+        let reply = platform.send(request).await;
+        match reply.status {
+            200 => true,
+            401 => false,
+            other => panic!("introspection answered {other}: {}", reply.body),
+        }
+    };
+
+    let kept = rotate(Some(json!({ "grace_period_secs": 3600 }))).await;
+    kept.assert_ok(200);
+    let second = kept.str("client_secret");
+    assert!(
+        kept.body["previous_secret_expires_at"].is_string(),
+        "{}",
+        kept.body
+    );
+    assert!(
+        works(&first).await,
+        "the old secret works during the grace period"
+    );
+    assert!(works(&second).await);
+
+    // No body: the previous secret ends at once.
+    let ended = rotate(None).await;
+    ended.assert_ok(200);
+    let third = ended.str("client_secret");
+    assert!(!works(&second).await && !works(&first).await);
+    assert!(works(&third).await);
+    for body in [
+        json!({ "grace_period_secs": 604_801 }),
+        json!({ "grace_period_secs": -1 }),
+        json!([]),
+    ] {
+        rotate(Some(body))
+            .await
+            .assert_error(400, "invalid_request");
+    }
+    assert!(works(&third).await, "a refused rotation changes nothing");
+
+    // Eleven minutes on (the session itself is still valid): reading works, minting does not.
+    platform.clock.advance(11 * 60);
+    platform
+        .cp(Method::GET, &apps, &owner.token, None)
+        .await
+        .assert_ok(200);
+    platform
+        .cp(Method::POST, &apps, &owner.token, Some(web_app("Stale")))
+        .await
+        .assert_error(403, "reauthentication_required");
+    rotate(None)
+        .await
+        .assert_error(403, "reauthentication_required");
+    platform
+        .cp(
+            Method::PATCH,
+            &one,
+            &owner.token,
+            Some(json!({ "redirect_uris": ["https://evil.example.com/cb"] })),
+        )
+        .await
+        .assert_error(403, "reauthentication_required");
+    assert!(works(&third).await);
+    let listed = platform.cp(Method::GET, &apps, &owner.token, None).await;
+    assert_eq!(listed.body["data"][0]["redirect_uris"], json!([REDIRECT]));
 }

@@ -178,9 +178,11 @@ export function createControlPlane(options: ControlPlaneOptions) {
       /** A web application's `client_secret` is in this answer only; the instance's refusals name the field (`redirect_uris[2]: …`). */
       create: (id: string, env: Environment, params: NewApplication) =>
         json<ApplicationWithSecret>('POST', `${inst(id, env)}/applications`, { body: params }),
-      /** A new secret for a web application; the old one stops working at once. */
-      rotateSecret: (id: string, env: Environment, appId: string) =>
-        json<ApplicationWithSecret>('POST', `${inst(id, env)}/applications/${encodeURIComponent(appId)}/rotate-secret`),
+      /** A new secret for a web application; the old one keeps working for `graceSecs` (0: it stops at once). */
+      rotateSecret: (id: string, env: Environment, appId: string, graceSecs = 0) =>
+        json<ApplicationWithSecret>('POST', `${inst(id, env)}/applications/${encodeURIComponent(appId)}/rotate-secret`, {
+          body: { grace_period_secs: graceSecs },
+        }),
       remove: (id: string, env: Environment, appId: string) =>
         json<void>('DELETE', `${inst(id, env)}/applications/${encodeURIComponent(appId)}`),
     },

@@ -163,8 +163,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Replaces a `web` application's client secret; the old one stops working at once. The new
-         *     one is in this answer only.
+         * Replaces a `web` application's client secret; the old one stops working at once, or after
+         *     `grace_period_secs`. The new one is in this answer only.
          */
         post: operations["rotate_secret"];
         delete?: never;
@@ -752,6 +752,12 @@ export interface components {
             kind: components["schemas"]["ApplicationKind"];
             name: string;
             post_logout_redirect_uris: string[];
+            /**
+             * Format: date-time
+             * @description When the last rotation kept the old secret for a grace period: until when it is (or
+             *     was) still accepted; `null` otherwise.
+             */
+            previous_secret_expires_at?: string | null;
             /** @description Matched exactly, character for character. */
             redirect_uris: string[];
             /** Format: date-time */
@@ -1341,6 +1347,15 @@ export interface components {
             /**
              * Format: int64
              * @description How long the old key keeps working (0 = stop now); default one day, at most 30 days.
+             */
+            grace_period_secs?: number | null;
+        };
+        /** @description What a secret rotation may say; the body is optional. */
+        RotateSecretRequest: {
+            /**
+             * Format: int32
+             * @description How long the old secret keeps working, so that running deployments can switch without
+             *     downtime; 0 (the default) ends it at once — after a leak, that is what you want.
              */
             grace_period_secs?: number | null;
         };
@@ -2049,7 +2064,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The caller lacks `keys:manage` (`forbidden`). */
+            /** @description No sign-in within the last 10 minutes (`reauthentication_required`), or the caller lacks `keys:manage` (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2310,7 +2325,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The caller lacks `keys:manage` (`forbidden`). */
+            /** @description No sign-in within the last 10 minutes (`reauthentication_required`), or the caller lacks `keys:manage` (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2380,7 +2395,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Optional: no body is `{}`. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateSecretRequest"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -2390,7 +2410,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApplicationWithSecret"];
                 };
             };
-            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            /** @description `env` is neither `live` nor `test`, the body is not a rotation request, or the grace period is out of range (`invalid_request`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2408,7 +2428,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The caller lacks `keys:manage` (`forbidden`). */
+            /** @description No sign-in within the last 10 minutes (`reauthentication_required`), or the caller lacks `keys:manage` (`forbidden`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2428,6 +2448,24 @@ export interface operations {
             };
             /** @description A public (`spa`, `native`) application has no secret (`conflict`), or the instance is not running (`instance_not_running`). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,6 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { Application, NewApplication } from '../../api/types';
+import type { Reauthentication } from '../../account/context';
 import { FakeControlPlane, json, renderPage } from '../../../test/fake-control-plane';
 import { ApplicationsPage } from './ApplicationsPage';
 import { fieldError } from './CreateApplication';
@@ -158,15 +159,20 @@ describe('<ApplicationsPage>', () => {
     renderPage(<ApplicationsPage canManage />, cp);
     await user.click(await screen.findByRole('button', { name: 'Rotate secret of Portal' }));
     const dialog = screen.getByRole('dialog', { name: 'Rotate the secret of “Portal”?' });
-    expect(dialog).toHaveTextContent('The current secret stops working at once');
+    expect(dialog).toHaveTextContent('keep it for a while to switch them over without downtime');
+    expect(within(dialog).getByLabelText('Grace period')).toHaveValue('0');
     await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
     expect(cp.callsTo('POST', /rotate-secret$/)).toHaveLength(0);
     await user.click(screen.getByRole('button', { name: 'Rotate secret of Portal' }));
-    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Rotate secret' }));
+    const again = screen.getByRole('dialog');
+    await user.selectOptions(within(again).getByLabelText('Grace period'), 'Keep the old secret for 1 day');
+    await user.click(within(again).getByRole('button', { name: 'Rotate secret' }));
     const reveal = await screen.findByRole('region', { name: 'Copy the client secret now' });
     expect(within(reveal).getByLabelText('Client secret')).toHaveTextContent('acs_rotated_43');
     expect(reveal).toHaveTextContent(ID);
-    expect(cp.callsTo('POST', /rotate-secret$/)).toHaveLength(1);
+    const rotations = cp.callsTo('POST', /rotate-secret$/);
+    expect(rotations).toHaveLength(1);
+    expect(rotations[0]!.body).toEqual({ grace_period_secs: 86400 });
   });
 
   it('deletes only after confirmation; Escape cancels', async () => {
@@ -240,5 +246,40 @@ describe('fieldError', () => {
     expect(fieldError('name: must be 1 to 200 characters without control characters')).toMatchObject({ field: 'name' });
     expect(fieldError('redirect_uris: at most 20 URIs')).toEqual({ field: 'redirect', index: undefined, text: 'At most 20 URIs.' });
     expect(fieldError('invalid JSON body')).toBeNull();
+  });
+});
+
+const PASSWORD = 'correct horse battery';
+const REAUTH = { error: 'reauthentication_required', message: 'this needs a sign-in within the last 10 minutes' };
+
+describe('<ApplicationsPage> minting needs a recent sign-in', () => {
+  it('asks for the password, signs in again, then creates the application and shows its secret once', async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    let fresh = false;
+    const passwords: string[] = [];
+    const reauthentication: Reauthentication = {
+      email: 'kate@example.com',
+      signIn: async (password) => {
+        passwords.push(password);
+        fresh = true;
+      },
+    };
+    const created = application(`app_${'e'.repeat(32)}`, 'Backend');
+    cp.on('POST', BASE, () => (fresh ? json(201, { ...created, client_secret: 'acs_fresh_44' }) : json(403, REAUTH)));
+    renderPage(<ApplicationsPage canManage />, cp, undefined, { reauthentication });
+    await screen.findByRole('row', { name: /Portal/ });
+    await user.type(screen.getByLabelText('Name'), 'Backend');
+    await addUri(user, 'New redirect URI', 'https://app.example.com/callback');
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Confirm your password' });
+    expect(dialog).toHaveAccessibleDescription(/Creating an application needs a recent sign-in/);
+    expect(screen.queryByLabelText('Client secret')).toBeNull();
+    await user.type(within(dialog).getByLabelText('Password'), `${PASSWORD}{Enter}`);
+    const reveal = await screen.findByRole('region', { name: 'Copy the client secret now' });
+    expect(within(reveal).getByLabelText('Client secret')).toHaveTextContent('acs_fresh_44');
+    expect(passwords).toEqual([PASSWORD]);
+    expect(cp.callsTo('POST', BASE)).toHaveLength(2);
+    expect(screen.queryByRole('dialog')).toBeNull();
   });
 });

@@ -1,9 +1,11 @@
 // Applications: the OpenID Connect clients that sign users in through an instance's hosted
 // sign-in page. Per instance: the issuer and discovery URL a library needs, each application's
 // client id, create (a web application's secret shown once, with copy), rotate the secret and
-// delete, each with a confirmation. Seeing them needs `keys:read`, changing them `keys:manage`.
-import { useState } from 'react';
+// delete, each with a confirmation. Seeing them needs `keys:read`, changing them `keys:manage`;
+// creating one or rotating its secret may need a fresh sign-in (the password dialog).
+import { useId, useState } from 'react';
 import { useAccount } from '../../account/context';
+import { useReauthenticate } from '../../account/reauthenticate';
 import { ControlPlaneError } from '../../api/controlPlane';
 import type { Application, ApplicationList, ApplicationWithSecret, Environment } from '../../api/types';
 import { Link } from '../../shell/router';
@@ -12,6 +14,13 @@ import { Confirm } from '../../ui/Confirm';
 import { EnvironmentPicker } from '../../ui/EnvironmentPicker';
 import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useLoad } from '../../ui/feedback';
 import { CreateApplication, KINDS } from './CreateApplication';
+
+const GRACE: { secs: number; label: string }[] = [
+  { secs: 0, label: 'Stop the old secret now' },
+  { secs: 3600, label: 'Keep the old secret for 1 hour' },
+  { secs: 86400, label: 'Keep the old secret for 1 day' },
+  { secs: 7 * 86400, label: 'Keep the old secret for 7 days' },
+];
 
 const INTRO = (
   <p>
@@ -53,6 +62,9 @@ function Applications({ canManage }: { canManage: boolean }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [grace, setGrace] = useState(0);
+  const graceId = useId();
+  const reauth = useReauthenticate();
 
   function switchTo(next: Environment) {
     setEnv(next);
@@ -62,13 +74,14 @@ function Applications({ canManage }: { canManage: boolean }) {
     setDone(null);
   }
 
-  async function run(work: () => Promise<void>) {
+  /** `work` answers `false` when the user cancelled: the confirmation stays as it was. */
+  async function run(work: () => Promise<void | false>) {
     if (busy) return;
     setBusy(true);
     setError(null);
     setDone(null);
     try {
-      await work();
+      if ((await work()) === false) return;
       setAction(null);
       await apps.reload();
     } catch (e) {
@@ -97,6 +110,7 @@ function Applications({ canManage }: { canManage: boolean }) {
       {revealed && <SecretCard revealed={revealed} onDone={() => setRevealed(null)} />}
       {done && <Status>{done}</Status>}
       {error !== null && <ErrorNotice error={error} />}
+      {reauth.dialog}
       {action?.kind === 'rotate' && (
         <Confirm
           title={`Rotate the secret of “${action.app.name}”?`}
@@ -105,14 +119,28 @@ function Applications({ canManage }: { canManage: boolean }) {
           onCancel={() => setAction(null)}
           onConfirm={() =>
             run(async () => {
-              const rotated = await api.applications.rotateSecret(account.id, env, action.app.id);
+              const rotated = await reauth.guard('Rotating an application secret', () =>
+                api.applications.rotateSecret(account.id, env, action.app.id, grace),
+              );
+              if (!rotated) return false;
               if (rotated.client_secret) {
                 setRevealed({ why: `The secret of “${rotated.name}” was rotated.`, application: rotated, secret: rotated.client_secret });
               }
             })
           }
         >
-          <p>The current secret stops working at once: sign-ins of servers that still use it fail until they have the new one.</p>
+          <p>
+            Servers that still use the current secret fail to sign users in once it stops working: keep it for a while to
+            switch them over without downtime, or stop it now if it leaked.
+          </p>
+          <label htmlFor={graceId}>Grace period</label>
+          <select id={graceId} value={grace} onChange={(e) => setGrace(Number(e.target.value))}>
+            {GRACE.map((g) => (
+              <option key={g.secs} value={g.secs}>
+                {g.label}
+              </option>
+            ))}
+          </select>
         </Confirm>
       )}
       {action?.kind === 'delete' && (
@@ -140,7 +168,7 @@ function Applications({ canManage }: { canManage: boolean }) {
       ) : (
         <>
           {canManage ? (
-            <CreateApplication env={env} onCreated={created} />
+            <CreateApplication env={env} onCreated={created} guard={reauth.guard} />
           ) : (
             <div className="notice" role="note">
               <p>

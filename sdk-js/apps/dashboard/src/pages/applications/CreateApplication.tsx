@@ -3,6 +3,7 @@
 // field (`redirect_uris[2]: …`) and are shown next to the entry they are about.
 import { useId, useState, type FormEvent } from 'react';
 import { useAccount } from '../../account/context';
+import type { Reauth } from '../../account/reauthenticate';
 import { ControlPlaneError } from '../../api/controlPlane';
 import type { ApplicationKind, ApplicationWithSecret, Environment } from '../../api/types';
 import { ErrorNotice, useAction } from '../../ui/feedback';
@@ -33,7 +34,16 @@ function capital(text: string): string {
 
 const exactUrl = (value: string) => checkUrl(value, true);
 
-export function CreateApplication({ env, onCreated }: { env: Environment; onCreated: (created: ApplicationWithSecret) => void }) {
+export function CreateApplication({
+  env,
+  onCreated,
+  guard,
+}: {
+  env: Environment;
+  onCreated: (created: ApplicationWithSecret) => void;
+  /** Asks for a fresh sign-in when the control plane wants one. */
+  guard: Reauth['guard'];
+}) {
   const { api, account } = useAccount();
   const id = useId();
   const [name, setName] = useState('');
@@ -45,13 +55,16 @@ export function CreateApplication({ env, onCreated }: { env: Environment; onCrea
   const create = useAction(async () => {
     setRefused(null);
     try {
-      const created = await api.applications.create(account.id, env, {
-        name: name.trim(),
-        kind,
-        redirect_uris: redirects,
-        post_logout_redirect_uris: logouts,
-        first_party: !thirdParty,
-      });
+      const created = await guard('Creating an application', () =>
+        api.applications.create(account.id, env, {
+          name: name.trim(),
+          kind,
+          redirect_uris: redirects,
+          post_logout_redirect_uris: logouts,
+          first_party: !thirdParty,
+        }),
+      );
+      if (!created) return;
       onCreated(created);
       setName('');
       setThirdParty(false);
