@@ -32,9 +32,10 @@ pub fn split(path: &str) -> Option<(&str, &str)> {
 /// What anyone may reach under an instance's address without a key: the documents a verifier
 /// needs (public by nature); the pages mailed links open, whose forms carry the mailed
 /// single-use token as their credential; and the OpenID Provider, which authenticates its
-/// callers itself (the hosted sign-in page by the flow and its CSRF token; the token,
-/// revocation and introspection endpoints by the client's credentials; userinfo by the access
-/// token; logout by the ID token hint or the user's confirmation).
+/// callers itself (the hosted sign-in, sign-up, forgot-password and consent pages by the flow
+/// and its CSRF token; the token, revocation and introspection endpoints by the client's
+/// credentials; userinfo by the access token; logout by the ID token hint or the user's
+/// confirmation).
 pub fn is_public(method: &Method, path: &str) -> bool {
     let read = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;
@@ -43,8 +44,8 @@ pub fn is_public(method: &Method, path: &str) -> bool {
         | "/.well-known/jwks.json"
         | "/v1/config/public"
         | "/oauth2/authorize" => read,
-        "/verify-email" | "/reset-password" | "/accept-invitation" | "/login"
-        | "/oauth2/userinfo" | "/oauth2/logout" => read || post,
+        "/verify-email" | "/reset-password" | "/accept-invitation" | "/login" | "/signup"
+        | "/forgot-password" | "/consent" | "/oauth2/userinfo" | "/oauth2/logout" => read || post,
         "/oauth2/token" | "/oauth2/revoke" | "/oauth2/introspect" => post,
         _ => false,
     }
@@ -88,6 +89,9 @@ mod tests {
         assert!(is_public(&Method::POST, "/oauth2/token"));
         assert!(!is_public(&Method::GET, "/oauth2/token"));
         assert!(is_public(&Method::POST, "/login"));
+        for page in ["/signup", "/forgot-password", "/consent"] {
+            assert!(is_public(&Method::GET, page) && is_public(&Method::POST, page));
+        }
         assert!(is_public(&Method::POST, "/oauth2/revoke"));
         assert!(is_public(&Method::POST, "/oauth2/introspect"));
         assert!(!is_public(&Method::GET, "/oauth2/introspect"));

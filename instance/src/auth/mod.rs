@@ -4,6 +4,7 @@
 
 pub mod password;
 pub mod routes;
+pub mod signup;
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -244,4 +245,37 @@ pub(crate) fn queue_link_mail(
         };
         send_token_mail(&app, &user, kind, MailBudget::Taken);
     });
+}
+
+/// Counts a mailed-link request against its IP's limit: the same step for every address, so
+/// neither the answer nor its time tells whether the address has an account.
+pub(crate) async fn limit_link_requests(app: &AppState, client: &Client) -> Result<()> {
+    let limit = app.config.load().rate_limits.link_requests_per_ip;
+    app.limits
+        .hit(&format!("link:ip:{}", client.ip_key()), limit)
+        .await
+}
+
+/// Asks for a password-reset link for `email`: counted against the requester's IP, then
+/// queued on `response` (see [`queue_link_mail`]), so that every address is answered alike.
+pub async fn request_password_reset(
+    app: &AppState,
+    email: EmailAddress,
+    client: &Client,
+    response: &mut axum::response::Response,
+) -> Result<()> {
+    limit_link_requests(app, client).await?;
+    queue_link_mail(app, email, LinkRequest::PasswordReset, response);
+    Ok(())
+}
+
+pub(crate) fn ensure_password_method(config: &crate::config::InstanceConfig) -> Result<()> {
+    if config.auth.methods.password {
+        Ok(())
+    } else {
+        Err(Error::Refused(
+            "method_disabled",
+            "sign-in with a password is turned off for this application".into(),
+        ))
+    }
 }

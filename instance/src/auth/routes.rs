@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{LinkRequest, MailBudget, TokenMail, queue_link_mail, send_token_mail};
+use super::signup::{SignUp, SignedUp};
+use super::{LinkRequest, ensure_password_method, limit_link_requests, queue_link_mail};
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::error::{Error, ErrorBody, Result};
@@ -17,7 +18,7 @@ use crate::http::{Authenticated, Client, Form, Json};
 use crate::passwords::Verdict;
 use crate::sessions::{self, TokenResponse};
 
-use crate::users::{EmailAddress, User, new_user_id, parse_name, store as users};
+use crate::users::{EmailAddress, store as users};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -82,83 +83,22 @@ async fn signup(
     client: Client,
     Json(req): Json<SignupRequest>,
 ) -> Result<Response> {
-    let config = app.config.load_full();
-    let signup = &config.auth.signup;
-    if !signup.enabled {
-        return Err(Error::Refused(
-            "signup_disabled",
-            "sign-up is closed; ask for an invitation".into(),
-        ));
-    }
-    ensure_password_method(&config)?;
-    let email = EmailAddress::parse(&req.email)?;
-    let name = req.name.as_deref().map(parse_name).transpose()?;
-    let phone = signup_field("phone", signup.fields.phone, req.phone.as_deref())?
-        .map(parse_phone)
-        .transpose()?;
-    signup_field("name", signup.fields.name, name.as_deref())?;
-    app.passwords
-        .check_policy(&config.passwords, &req.password, Some(email.as_str()))?;
-    app.limits
-        .hit(
-            &format!("signup:ip:{}", client.ip_key()),
-            config.rate_limits.signups_per_ip,
-        )
-        .await?;
-    // Hashing happens for taken addresses too, so both paths cost the same.
-    let hash = app.passwords.hash(&req.password).await?;
-    let now = app.clock.now();
-    let user = User {
-        id: new_user_id(),
-        email: email.clone(),
-        email_verified_at: None,
-        name,
-        password_hash: Some(hash),
-        metadata: match phone {
-            Some(phone) => serde_json::json!({ "phone": phone }),
-            None => serde_json::json!({}),
-        },
-        banned_until: None,
-        ban_reason: None,
-        external_id: None,
-        created_at: now,
-        updated_at: now,
-        last_login_at: None,
+    let request = SignUp {
+        email: req.email,
+        password: req.password,
+        name: req.name,
+        phone: req.phone,
     };
-    let created = users::insert(&app.db.writer, &user).await?;
-    if created {
-        audit::record(
-            &app.db,
-            now,
-            AuditEvent::new("auth.signup")
-                .actor(&user.id)
-                .target(&user.id)
-                .client(&client),
-        )
-        .await?;
-        send_token_mail(&app, &user, TokenMail::VerifyEmail, MailBudget::TakeOnSend);
-    }
-    if config.auth.require_email_verification {
-        if !created && let Some(existing) = users::find_by_email(&app.db, &email).await? {
-            send_token_mail(
-                &app,
-                &existing,
-                TokenMail::AccountExists,
-                MailBudget::TakeOnSend,
-            );
-        }
-        return Ok(accepted(
+    match super::signup::sign_up(&app, &request, &client).await? {
+        SignedUp::VerificationPending { .. } => Ok(accepted(
             "verification_required",
             "Check your inbox for a link to finish signing up.",
-        ));
+        )),
+        SignedUp::Created(user) => {
+            let tokens = sessions::start(&app, &user, &["pwd"], &client, None).await?;
+            Ok((StatusCode::CREATED, axum::Json(tokens)).into_response())
+        }
     }
-    if !created {
-        return Err(Error::Conflict(
-            "an account with this email already exists".into(),
-        ));
-    }
-    let tokens = sessions::start(&app, &user, &["pwd"], &client, None).await?;
-    Ok((StatusCode::CREATED, axum::Json(tokens)).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -332,12 +272,11 @@ async fn forgot_password(
     Json(req): Json<EmailRequest>,
 ) -> Result<Response> {
     let email = EmailAddress::parse(&req.email)?;
-    limit_link_requests(&app, &client).await?;
     let mut response = accepted(
         "ok",
         "If an account exists for this address, a reset link is on its way.",
     );
-    queue_link_mail(&app, email, LinkRequest::PasswordReset, &mut response);
+    super::request_password_reset(&app, email, &client, &mut response).await?;
     Ok(response)
 }
 
@@ -473,61 +412,4 @@ async fn resend_verification(
     );
     queue_link_mail(&app, email, LinkRequest::Verification, &mut response);
     Ok(response)
-}
-
-/// Counts a mailed-link request against its IP's limit: the same step for every address, so
-/// neither the answer nor its time tells whether the address has an account.
-async fn limit_link_requests(app: &AppState, client: &Client) -> Result<()> {
-    let limit = app.config.load().rate_limits.link_requests_per_ip;
-    app.limits
-        .hit(&format!("link:ip:{}", client.ip_key()), limit)
-        .await
-}
-
-pub(crate) fn ensure_password_method(config: &crate::config::InstanceConfig) -> Result<()> {
-    if config.auth.methods.password {
-        Ok(())
-    } else {
-        Err(Error::Refused(
-            "method_disabled",
-            "sign-in with a password is turned off for this application".into(),
-        ))
-    }
-}
-
-/// Applies a signup field's rule: a required field must be present, an unasked one absent.
-fn signup_field<'a>(
-    field: &str,
-    rule: crate::config::FieldRule,
-    value: Option<&'a str>,
-) -> Result<Option<&'a str>> {
-    use crate::config::FieldRule;
-    let value = value.map(str::trim).filter(|v| !v.is_empty());
-    match (rule, value) {
-        (FieldRule::Required, None) => Err(Error::InvalidRequest(format!("{field} is required"))),
-        (FieldRule::Off, Some(_)) => Err(Error::InvalidRequest(format!(
-            "{field} is not asked for at sign-up"
-        ))),
-        (_, value) => Ok(value),
-    }
-}
-
-/// E.164: `+`, then 8 to 15 digits (spaces, dashes and parentheses are dropped).
-fn parse_phone(raw: &str) -> Result<String> {
-    let digits: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-        .collect();
-    let valid = digits.strip_prefix('+').is_some_and(|rest| {
-        (8..=15).contains(&rest.len())
-            && rest.bytes().all(|b| b.is_ascii_digit())
-            && !rest.starts_with('0')
-    });
-    if valid {
-        Ok(digits)
-    } else {
-        Err(Error::InvalidRequest(
-            "phone must be an international number like +4915112345678".into(),
-        ))
-    }
 }

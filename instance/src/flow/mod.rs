@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! FirstFactor --(a FirstFactor verifies the user)--> Policies --(every Policy satisfied)--> Complete
+//! FirstFactor --(a sign-up creates the user)--------^
+//! FirstFactor --(a sign-up mailed a verification link)--> FirstFactor (address filled in)
 //! Consent --(the user answers)--> Complete
 //! ```
 //!
@@ -25,12 +27,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::auth::signup::{self, SignUp, SignedUp};
 use crate::clock::UnixTime;
 use crate::crypto::{constant_time_eq, random_secret, sha256_hex};
 use crate::error::{Error, Result};
 use crate::http::Client;
 use crate::sessions::{self, Session};
-use crate::users::{User, store as users};
+use crate::users::{EmailAddress, User, store as users};
 
 use factors::{FirstFactor, Submission};
 use policies::{POLICIES, Verdict};
@@ -194,6 +197,53 @@ pub async fn submit_first_factor(
     )
     .await?;
     run_policies(app, flow, factor, user, client).await
+}
+
+/// How a sign-up inside a flow ended.
+#[derive(Debug)]
+pub enum SignUpStep {
+    /// The new user is signed in (every policy passed): the flow is complete.
+    Completed(Completed),
+    /// A mail is on its way (see [`SignedUp::VerificationPending`]); the flow waits at its
+    /// first factor with the address filled in, for the sign-in once the link was opened.
+    VerificationSent { email: EmailAddress },
+}
+
+/// Creates an account as the flow's first step: a new user has proven nothing but the password
+/// they just chose, so the flow goes on exactly as after a password sign-in (the same amr, the
+/// same policies).
+pub async fn submit_sign_up(
+    app: &AppState,
+    flow: &mut Flow,
+    request: &SignUp,
+    client: &Client,
+) -> Result<SignUpStep> {
+    if !matches!(flow.state, State::FirstFactor { .. }) {
+        return Err(Error::invalid("this sign-in step is already done"));
+    }
+    match signup::sign_up(app, request, client).await? {
+        SignedUp::Created(user) => {
+            let factor: &dyn FirstFactor = &password::Password;
+            advance(
+                app,
+                flow,
+                State::Policies {
+                    user_id: user.id.clone(),
+                    amr: vec![factor.amr().to_owned()],
+                },
+            )
+            .await?;
+            let done = run_policies(app, flow, factor, user, client).await?;
+            Ok(SignUpStep::Completed(done))
+        }
+        SignedUp::VerificationPending { email } => {
+            let next = State::FirstFactor {
+                login_hint: Some(email.as_str().to_owned()),
+            };
+            advance(app, flow, next).await?;
+            Ok(SignUpStep::VerificationSent { email })
+        }
+    }
 }
 
 async fn run_policies(

@@ -69,31 +69,65 @@ async fn render(
     status: StatusCode,
     problem: Option<&str>,
 ) -> Response {
+    let hint = match &flow.state {
+        FlowState::FirstFactor { login_hint } => login_hint.clone(),
+        _ => None,
+    };
+    let enabled = factors::enabled(app);
+    with_csrf(app, flow, status, TITLE, |csrf| {
+        let mut body = problem.map(error).unwrap_or_default();
+        if enabled.is_empty() {
+            body.push_str(&error(
+                "No sign-in method is turned on for this application.",
+            ));
+        }
+        for factor in &enabled {
+            body.push_str(&factor_form(
+                *factor,
+                flow_id,
+                csrf,
+                hint.as_deref(),
+                problem.is_some(),
+            ));
+        }
+        body.push_str(&other_ways(app, flow_id));
+        body
+    })
+    .await
+}
+
+/// Links from the sign-in page to the flow's other pages that this instance offers.
+fn other_ways(app: &AppState, flow_id: &str) -> String {
+    let config = app.config.load();
+    let flow = escape(flow_id);
+    let mut links = String::new();
+    if config.auth.methods.password {
+        links.push_str(&format!(
+            "<p><a href=\"forgot-password?flow={flow}\">Forgot your password?</a></p>"
+        ));
+    }
+    if crate::auth::signup::available(&config) {
+        links.push_str(&format!(
+            "<p>New here? <a href=\"signup?flow={flow}\">Create an account</a></p>"
+        ));
+    }
+    links
+}
+
+/// A page of a flow with a form: a fresh CSRF token goes into the cookie, and `body` gets it
+/// for the form's hidden field (the previous token stops working).
+pub(super) async fn with_csrf(
+    app: &AppState,
+    flow: &mut Flow,
+    status: StatusCode,
+    title: &str,
+    body: impl FnOnce(&str) -> String,
+) -> Response {
     let csrf = match flow::new_csrf_token(app, flow).await {
         Ok(token) => token,
         Err(err) => return err.into_response(),
     };
-    let hint = match &flow.state {
-        FlowState::FirstFactor { login_hint } => login_hint.as_deref(),
-        _ => None,
-    };
-    let mut body = problem.map(error).unwrap_or_default();
-    let enabled = factors::enabled(app);
-    if enabled.is_empty() {
-        body.push_str(&error(
-            "No sign-in method is turned on for this application.",
-        ));
-    }
-    for factor in enabled {
-        body.push_str(&factor_form(
-            factor,
-            flow_id,
-            csrf.expose_secret(),
-            hint,
-            problem.is_some(),
-        ));
-    }
-    let mut response = page(status, &product(app), TITLE, &body);
+    let mut response = page(status, &product(app), title, &body(csrf.expose_secret()));
     if let Some(uri) = flow
         .request
         .get("redirect_uri")
@@ -107,6 +141,48 @@ async fn render(
         cookies::set(app, CSRF_COOKIE, csrf.expose_secret(), max_age),
     );
     response
+}
+
+/// The hidden fields every form of a flow carries.
+pub(super) fn flow_fields(flow_id: &str, csrf: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"flow\" value=\"{}\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        escape(flow_id),
+        escape(csrf)
+    )
+}
+
+/// The live flow a form was submitted for, if the form carries its CSRF token in both the
+/// cookie and the field; otherwise the page that answers the submission.
+pub(super) async fn submitted_flow(
+    app: &AppState,
+    headers: &HeaderMap,
+    flow_id: &str,
+    csrf: &str,
+    title: &str,
+) -> Result<Flow, Response> {
+    let flow = match flow::load(app, flow_id).await {
+        Ok(Some(flow)) => flow,
+        Ok(None) => return Err(expired(app)),
+        Err(err) => return Err(err.into_response()),
+    };
+    let cookie = cookies::read(app, headers, CSRF_COOKIE);
+    if !flow::csrf_matches(&flow, cookie.as_deref(), csrf) {
+        return Err(page(
+            StatusCode::FORBIDDEN,
+            &product(app),
+            title,
+            &format!(
+                "{}<p><a href=\"login?flow={}\">Reload the sign-in page</a> and try again.</p>",
+                error(
+                    "This form could not be verified: it was not sent from this sign-in page, or it is out of date."
+                ),
+                escape(flow_id)
+            ),
+        ));
+    }
+    Ok(flow)
 }
 
 fn factor_form(
@@ -146,13 +222,10 @@ fn factor_form(
         ));
     }
     format!(
-        "<form method=\"post\" action=\"login\">\
-         <input type=\"hidden\" name=\"flow\" value=\"{flow}\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+        "<form method=\"post\" action=\"login\">{hidden}\
          <input type=\"hidden\" name=\"method\" value=\"{method}\">{fields}\
          <button type=\"submit\">{submit}</button></form>",
-        flow = escape(flow_id),
-        csrf = escape(csrf),
+        hidden = flow_fields(flow_id, csrf),
         method = factor.method(),
         submit = escape(factor.submit_label()),
     )
@@ -174,26 +247,10 @@ pub async fn submit(
             other => submission.insert(other, value.into_owned()),
         }
     }
-    let mut flow = match flow::load(&app, &flow_id).await {
-        Ok(Some(flow)) => flow,
-        Ok(None) => return expired(&app),
-        Err(err) => return err.into_response(),
+    let mut flow = match submitted_flow(&app, &headers, &flow_id, &csrf, TITLE).await {
+        Ok(flow) => flow,
+        Err(page) => return page,
     };
-    let cookie = cookies::read(&app, &headers, CSRF_COOKIE);
-    if !flow::csrf_matches(&flow, cookie.as_deref(), &csrf) {
-        return page(
-            StatusCode::FORBIDDEN,
-            &product(&app),
-            TITLE,
-            &format!(
-                "{}<p><a href=\"login?flow={}\">Reload the sign-in page</a> and try again.</p>",
-                error(
-                    "This form could not be verified: it was not sent from this sign-in page, or it is out of date."
-                ),
-                escape(&flow_id)
-            ),
-        );
-    }
     match flow::submit_first_factor(&app, &mut flow, &method, &submission, &client).await {
         Ok(done) => finish(&app, done).await,
         Err(Error::InvalidCredentials | Error::InvalidRequest(_)) => {
@@ -244,7 +301,7 @@ fn capitalised(text: &str) -> String {
 
 /// The flow is complete: the SSO cookie is set, the CSRF cookie dropped, and the user goes back
 /// to the application with a code.
-async fn finish(app: &AppState, done: flow::Completed) -> Response {
+pub(super) async fn finish(app: &AppState, done: flow::Completed) -> Response {
     let result = async {
         let request: AuthorizationRequest =
             serde_json::from_value(done.request).map_err(anyhow::Error::from)?;

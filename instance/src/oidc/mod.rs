@@ -11,10 +11,12 @@
 mod client_auth;
 mod consent;
 pub mod error;
+mod forgot;
 mod login;
 mod logout;
 mod revocation;
 pub mod routes;
+mod signup;
 mod store;
 pub mod token;
 

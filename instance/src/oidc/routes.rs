@@ -39,6 +39,14 @@ pub fn router() -> axum::Router<AppState> {
         )
         .route("/login", get(super::login::show).post(super::login::submit))
         .route(
+            "/signup",
+            get(super::signup::show).post(super::signup::submit),
+        )
+        .route(
+            "/forgot-password",
+            get(super::forgot::show).post(super::forgot::submit),
+        )
+        .route(
             "/consent",
             get(super::consent::show).post(super::consent::submit),
         )
@@ -104,7 +112,7 @@ async fn openid_configuration(State(app): State<AppState>) -> axum::Json<Provide
         ],
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: vec!["RS256"],
-        prompt_values_supported: vec!["none", "login", "consent", "select_account"],
+        prompt_values_supported: prompt_values(&app),
         claims_supported: vec![
             "iss",
             "sub",
@@ -125,6 +133,15 @@ async fn openid_configuration(State(app): State<AppState>) -> axum::Json<Provide
         authorization_response_iss_parameter_supported: true,
         issuer,
     })
+}
+
+/// The `prompt` values offered: `create` only where new users may sign up.
+fn prompt_values(app: &AppState) -> Vec<&'static str> {
+    let mut values = vec!["none", "login", "consent", "select_account"];
+    if crate::auth::signup::available(&app.config.load()) {
+        values.push("create");
+    }
+    values
 }
 
 /// The page for a request that cannot be sent back to the client: it is not known who sent it
@@ -226,6 +243,9 @@ struct Checked {
     request: AuthorizationRequest,
     prompt_none: bool,
     prompt_login: bool,
+    /// `prompt=create` (OpenID Connect Prompt Create): show the sign-up page, even to a
+    /// signed-in user.
+    prompt_create: bool,
     max_age: Option<i64>,
     login_hint: Option<String>,
 }
@@ -288,10 +308,12 @@ fn validate(
         .split(' ')
         .filter(|p| !p.is_empty())
         .collect();
-    if let Some(unknown) = prompts
-        .iter()
-        .find(|p| !matches!(**p, "none" | "login" | "consent" | "select_account"))
-    {
+    if let Some(unknown) = prompts.iter().find(|p| {
+        !matches!(
+            **p,
+            "none" | "login" | "consent" | "select_account" | "create"
+        )
+    }) {
         return Err(invalid(&format!("prompt value {unknown} is not supported")));
     }
     let prompt_none = prompts.contains(&"none");
@@ -330,6 +352,7 @@ fn validate(
         prompt_none,
         // The sign-in page is where the user picks the account, so both show it.
         prompt_login: prompts.contains(&"login") || prompts.contains(&"select_account"),
+        prompt_create: prompts.contains(&"create"),
         max_age,
         login_hint: get("login_hint")
             .filter(|h| h.len() <= 254)
@@ -353,7 +376,9 @@ async fn start(
         None => None,
     };
     let usable = session.filter(|s| {
-        !checked.prompt_login && checked.max_age.is_none_or(|age| now - s.created_at <= age)
+        !checked.prompt_login
+            && !checked.prompt_create
+            && checked.max_age.is_none_or(|age| now - s.created_at <= age)
     });
     if let Some(session) = usable {
         if checked.prompt_none && super::consent::needed(app, &checked.request, &session).await? {
@@ -370,8 +395,14 @@ async fn start(
     }
     let request = serde_json::to_value(&checked.request).map_err(anyhow::Error::from)?;
     let flow = crate::flow::start(app, request, checked.login_hint).await?;
+    // Where sign-up is closed, `create` is not offered (discovery omits it): the sign-in page.
+    let page = if checked.prompt_create && crate::auth::signup::available(&app.config.load()) {
+        "signup"
+    } else {
+        "login"
+    };
     let location = format!(
-        "{}/login?flow={}",
+        "{}/{page}?flow={}",
         issuer(app),
         secrecy::ExposeSecret::expose_secret(&flow)
     );

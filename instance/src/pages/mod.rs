@@ -108,6 +108,29 @@ pub fn form(action: &str, token: &str, fields: &str, submit: &str) -> String {
     )
 }
 
+/// The input for a password being chosen, with the policy's lengths and a hint; `invalid`
+/// marks it after a refusal.
+pub fn new_password_field(
+    policy: &crate::config::PasswordPolicy,
+    label: &str,
+    invalid: bool,
+) -> String {
+    format!(
+        "<label for=\"password\">{label}</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" \
+         required minlength=\"{min}\" maxlength=\"{max}\" aria-describedby=\"password-hint\"{invalid}>\
+         <p id=\"password-hint\" class=\"hint\">At least {min} characters.</p>",
+        label = escape(label),
+        min = policy.min_length,
+        max = policy.max_length,
+        invalid = if invalid {
+            " aria-invalid=\"true\""
+        } else {
+            ""
+        },
+    )
+}
+
 /// A paragraph announcing a problem to assistive technology too.
 pub fn error(message: &str) -> String {
     format!("<p class=\"error\" role=\"alert\">{}</p>", escape(message))

@@ -8,7 +8,7 @@ use axum::routing::get;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{error, escape, form, page};
+use super::{error, escape, form, new_password_field, page};
 use crate::AppState;
 use crate::error::Error;
 use crate::http::{Client, Form, Query};
@@ -104,19 +104,6 @@ async fn verify(State(app): State<AppState>, client: Client, Form(f): Form<Token
     }
 }
 
-fn password_field(app: &AppState, label: &str) -> String {
-    let policy = &app.config.load().passwords;
-    format!(
-        "<label for=\"password\">{label}</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" \
-         required minlength=\"{min}\" maxlength=\"{max}\" aria-describedby=\"password-hint\">\
-         <p id=\"password-hint\" class=\"hint\">At least {min} characters.</p>",
-        label = escape(label),
-        min = policy.min_length,
-        max = policy.max_length,
-    )
-}
-
 async fn reset_page(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
     const TITLE: &str = "Choose a new password";
     if q.token.is_empty() {
@@ -125,7 +112,7 @@ async fn reset_page(State(app): State<AppState>, Query(q): Query<TokenQuery>) ->
     let body = form(
         "reset-password",
         &q.token,
-        &password_field(&app, "New password"),
+        &new_password_field(&app.config.load().passwords, "New password", false),
         "Set new password",
     );
     page(StatusCode::OK, &product(&app), TITLE, &body)
@@ -167,7 +154,7 @@ async fn reset(
                 form(
                     "reset-password",
                     &f.token,
-                    &password_field(&app, "New password"),
+                    &new_password_field(&app.config.load().passwords, "New password", false),
                     "Set new password"
                 )
             ),
@@ -205,7 +192,7 @@ async fn invitation_page(State(app): State<AppState>, Query(q): Query<TokenQuery
                 &format!(
                     "<label for=\"name\">Your name (optional)</label>\
                      <input id=\"name\" name=\"name\" type=\"text\" autocomplete=\"name\" maxlength=\"200\">{}",
-                    password_field(&app, "Choose a password")
+                    new_password_field(&app.config.load().passwords, "Choose a password", false)
                 ),
                 "Create account and join"
             )

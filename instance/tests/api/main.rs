@@ -19,6 +19,7 @@ mod oidc_consent;
 mod oidc_grants;
 mod oidc_logout;
 mod oidc_orgs;
+mod oidc_signup;
 mod oidc_support;
 mod oidc_token;
 mod ops;

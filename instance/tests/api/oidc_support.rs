@@ -105,6 +105,7 @@ pub fn authorize_query(client: &Registered, pkce: Option<&Pkce>, extra: &[(&str,
 }
 
 /// A redirect's status and `Location`, the HTML body otherwise, and its cookies.
+#[derive(Clone)]
 pub struct Hop {
     pub status: u16,
     pub location: String,
@@ -183,6 +184,7 @@ pub fn local(app: &TestApp, location: &str) -> String {
 }
 
 /// The hosted sign-in page of a flow: its form's hidden fields and the CSRF cookie.
+#[derive(Clone)]
 pub struct LoginPage {
     pub flow: String,
     pub csrf: String,
