@@ -65,7 +65,27 @@ pub struct DemoAccount {
     pub live_publishable_key: String,
     pub test_publishable_key: String,
     pub secret_key: String,
+    /// A web application of the live instance, ready for a standard OpenID Connect library
+    /// (absent in a `dev.json` written before it existed).
+    #[serde(default)]
+    pub example_application: Option<ExampleApplication>,
 }
+
+/// What an OpenID Connect library needs to sign the live instance's users in: the issuer, a
+/// client id and secret, and where the instance sends users back (on loopback).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExampleApplication {
+    pub issuer: String,
+    pub client_id: String,
+    /// Dev only, like the secret key: shown here and nowhere else.
+    pub client_secret: String,
+    pub redirect_uri: String,
+    pub post_logout_redirect_uri: String,
+}
+
+/// Where the example application's users come back: a server on port 3000 of this machine.
+const EXAMPLE_REDIRECT_URI: &str = "http://localhost:3000/callback";
+const EXAMPLE_SIGNED_OUT_URI: &str = "http://localhost:3000/";
 
 pub const DEV_FILE: &str = "dev.json";
 const DEMO_PLAN: &str = "pro";
@@ -247,7 +267,9 @@ async fn create_demo(app: &AppState) -> anyhow::Result<DemoAccount> {
                 .map_err(|e| anyhow::anyhow!("creating a demo key: {e}"))
         }
     };
+    let example_application = Some(example_application(app, &account.id).await?);
     Ok(DemoAccount {
+        example_application,
         live_publishable_key: key(Environment::Live, Kind::Publishable, "demo live").await?,
         test_publishable_key: key(Environment::Test, Kind::Publishable, "demo test").await?,
         secret_key: key(Environment::Live, Kind::Secret, "demo server").await?,
@@ -304,6 +326,38 @@ async fn wait_until_ready(app: &AppState, account_id: &str) -> anyhow::Result<()
     }
 }
 
+/// Registers the example web application with the demo account's live instance.
+async fn example_application(
+    app: &AppState,
+    account_id: &str,
+) -> anyhow::Result<ExampleApplication> {
+    let instance = instances::of_account(&app.db, account_id)
+        .await?
+        .into_iter()
+        .find(|i| i.environment == Environment::Live)
+        .ok_or_else(|| anyhow::anyhow!("the demo account has no live instance"))?;
+    let new = crate::applications::NewApplication {
+        name: "Example web app".into(),
+        kind: crate::applications::Kind::Web,
+        redirect_uris: vec![EXAMPLE_REDIRECT_URI.into()],
+        post_logout_redirect_uris: vec![EXAMPLE_SIGNED_OUT_URI.into()],
+        first_party: Some(true),
+    };
+    let minted = crate::applications::create(app, &instance, &new)
+        .await
+        .map_err(|e| anyhow::anyhow!("registering the example application: {e}"))?;
+    let client_secret = minted
+        .client_secret
+        .ok_or_else(|| anyhow::anyhow!("the example web application came without a secret"))?;
+    Ok(ExampleApplication {
+        issuer: gateway::address::issuer(&app.gateway_url, &instance.id),
+        client_id: minted.application.id,
+        client_secret: client_secret.expose_secret().to_owned(),
+        redirect_uri: EXAMPLE_REDIRECT_URI.into(),
+        post_logout_redirect_uri: EXAMPLE_SIGNED_OUT_URI.into(),
+    })
+}
+
 /// The demo account's owner (`demo+N@…` when that address is taken by another password).
 const DEMO_EMAIL: &str = "demo@authstack.dev";
 
@@ -316,6 +370,14 @@ pub fn banner(info: &DevInfo, data_dir: &Path) -> String {
             i.name, i.instance_id, i.issuer, i.audience, i.outbox
         ));
     }
+    let example = match &info.demo.example_application {
+        Some(a) => format!(
+            "  example app (OpenID Connect, live instance)\n    issuer        {}\n    client id     {}\n    \
+             client secret {}\n    redirect URI  {}\n",
+            a.issuer, a.client_id, a.client_secret, a.redirect_uri
+        ),
+        None => String::new(),
+    };
     format!(
         "\nAuthStack is running (dev)\n\
          \x20 dashboard       {}/\n\
@@ -326,6 +388,7 @@ pub fn banner(info: &DevInfo, data_dir: &Path) -> String {
          \x20   live key      {}\n\
          \x20   test key      {}\n\
          \x20   secret key    {}\n\
+         {}\
          {}\
          \x20 dev mailbox     {}/dev/mailbox\n\
          \x20 all of this is in {}\n",
@@ -340,6 +403,7 @@ pub fn banner(info: &DevInfo, data_dir: &Path) -> String {
         info.demo.test_publishable_key,
         info.demo.secret_key,
         instances,
+        example,
         info.control_plane_url.trim_end_matches('/'),
         data_dir.join(DEV_FILE).display(),
     )

@@ -147,7 +147,7 @@ async fn instances_outlive_a_killed_control_plane_and_the_next_one_adopts_them()
 }
 
 /// `authstack dev` as a process (SIGKILLed on drop).
-struct Dev {
+pub struct Dev {
     child: Child,
     dir: PathBuf,
     listen: String,
@@ -156,7 +156,7 @@ struct Dev {
 
 impl Dev {
     /// Starts it and waits for its banner.
-    async fn start(dir: &Path, listen: &str, gateway_listen: &str) -> Dev {
+    pub async fn start(dir: &Path, listen: &str, gateway_listen: &str) -> Dev {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -204,7 +204,7 @@ impl Dev {
     }
 
     /// SIGTERM: it stops, and its instances with it.
-    async fn stop(mut self) {
+    pub async fn stop(mut self) {
         kill(self.pid(), Signal::SIGTERM).expect("kill -TERM");
         let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
             .await
@@ -215,7 +215,7 @@ impl Dev {
 }
 
 /// Kills, on drop, every instance process under a data dir: a failing test leaves none behind.
-struct InstancesKilledOnDrop<'a>(&'a Path);
+pub struct InstancesKilledOnDrop<'a>(pub &'a Path);
 
 impl Drop for InstancesKilledOnDrop<'_> {
     fn drop(&mut self) {
@@ -230,7 +230,7 @@ fn log_tail(dir: &Path) -> String {
 }
 
 /// A local address free a moment ago.
-fn free_address() -> String {
+pub fn free_address() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("address").to_string()
 }
@@ -290,7 +290,7 @@ async fn wait_for_adoption(dir: &Path, offset: u64, pids: &BTreeMap<String, i32>
 }
 
 /// Creates a user with the secret key, through a gateway; returns its id.
-async fn create_user(gateway: &str, secret: &str, email: &str) -> String {
+pub async fn create_user(gateway: &str, secret: &str, email: &str) -> String {
     let response = reqwest::Client::new()
         .post(format!("{gateway}/v1/admin/users"))
         .bearer_auth(secret)

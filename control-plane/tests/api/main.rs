@@ -6,6 +6,7 @@ mod billing;
 mod cli;
 mod dashboard;
 mod dashboard_session;
+mod dev;
 mod fake_cluster;
 mod faults;
 mod first_hour;

@@ -31,7 +31,7 @@ impl std::fmt::Debug for SignUp {
 #[derive(Debug)]
 pub enum SignedUp {
     /// The account exists and may sign in now (email verification is not required).
-    Created(User),
+    Created(Box<User>),
     /// A mail is on its way: the verification link for a new account, or an "account exists"
     /// mail to the owner of a taken address. Both look the same to the requester.
     VerificationPending { email: EmailAddress },
@@ -118,7 +118,7 @@ pub async fn sign_up(app: &AppState, request: &SignUp, client: &Client) -> Resul
             "an account with this email already exists".into(),
         ));
     }
-    Ok(SignedUp::Created(user))
+    Ok(SignedUp::Created(Box::new(user)))
 }
 
 /// Applies a sign-up field's rule: a required field must be present, an unasked one absent.

@@ -203,7 +203,7 @@ pub async fn submit_first_factor(
 #[derive(Debug)]
 pub enum SignUpStep {
     /// The new user is signed in (every policy passed): the flow is complete.
-    Completed(Completed),
+    Completed(Box<Completed>),
     /// A mail is on its way (see [`SignedUp::VerificationPending`]); the flow waits at its
     /// first factor with the address filled in, for the sign-in once the link was opened.
     VerificationSent { email: EmailAddress },
@@ -233,8 +233,8 @@ pub async fn submit_sign_up(
                 },
             )
             .await?;
-            let done = run_policies(app, flow, factor, user, client).await?;
-            Ok(SignUpStep::Completed(done))
+            let done = run_policies(app, flow, factor, *user, client).await?;
+            Ok(SignUpStep::Completed(Box::new(done)))
         }
         SignedUp::VerificationPending { email } => {
             let next = State::FirstFactor {

@@ -178,7 +178,7 @@ pub async fn submit(
         render(&app, &flow_id, flow, status, Some(message), &entered).await
     };
     match flow::submit_sign_up(&app, &mut flow, &request, &client).await {
-        Ok(SignUpStep::Completed(done)) => finish(&app, done).await,
+        Ok(SignUpStep::Completed(done)) => finish(&app, *done).await,
         Ok(SignUpStep::VerificationSent { email }) => check_inbox(&app, &flow_id, email.as_str()),
         Err(Error::InvalidRequest(message) | Error::WeakPassword(message)) => {
             again(&mut flow, StatusCode::BAD_REQUEST, &sentence(&message)).await
