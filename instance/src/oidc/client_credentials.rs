@@ -127,7 +127,5 @@ pub async fn live_machine_token(
         return Ok(None);
     }
     let registered = applications::find(&app.db, &claims.client_id).await?;
-    Ok(registered
-        .filter(|a| a.kind.is_machine())
-        .map(|_| claims))
+    Ok(registered.filter(|a| a.kind.is_machine()).map(|_| claims))
 }

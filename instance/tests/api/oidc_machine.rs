@@ -123,16 +123,24 @@ async fn machine_applications_are_registered_with_catalogue_permissions(backend:
 
     let path = format!("/v1/admin/applications/{id}");
     let changed = app
-        .patch_as(&path, &app.admin_key, json!({ "permissions": ["reports:write"] }))
+        .patch_as(
+            &path,
+            &app.admin_key,
+            json!({ "permissions": ["reports:write"] }),
+        )
         .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
     assert_eq!(changed.body["permissions"], json!(["reports:write"]));
     app.patch_as(&path, &app.admin_key, json!({ "permissions": ["nope:x"] }))
         .await
         .assert_error(400, "invalid_request");
-    app.patch_as(&path, &app.admin_key, json!({ "redirect_uris": [REDIRECT] }))
-        .await
-        .assert_error(400, "invalid_request");
+    app.patch_as(
+        &path,
+        &app.admin_key,
+        json!({ "redirect_uris": [REDIRECT] }),
+    )
+    .await
+    .assert_error(400, "invalid_request");
 
     // Rotation works as for web applications, grace period included.
     let old = Registered {
@@ -219,7 +227,10 @@ async fn client_credentials_grants_all_permissions_or_the_asked_subset(backend: 
         &[
             ("grant_type", "client_credentials"),
             ("client_id", &client.id),
-            ("client_secret", client.secret.as_deref().unwrap_or_default()),
+            (
+                "client_secret",
+                client.secret.as_deref().unwrap_or_default(),
+            ),
             ("scope", "reports:read"),
         ],
     )
@@ -250,7 +261,10 @@ async fn a_wrong_or_missing_secret_is_invalid_client(backend: Backend) {
     let no_secret = token(
         &app,
         None,
-        &[("grant_type", "client_credentials"), ("client_id", &client.id)],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client.id),
+        ],
     )
     .await;
     assert_oauth_error(&no_secret, 401, "invalid_client");
@@ -276,7 +290,10 @@ async fn only_machine_applications_use_client_credentials_and_only_it(backend: B
         &[("code", "ac_x"), ("redirect_uri", REDIRECT)],
     )
     .await;
-    assert_eq!(code.status, 200, "client_credentials ignores other parameters");
+    assert_eq!(
+        code.status, 200,
+        "client_credentials ignores other parameters"
+    );
     for (grant, extra) in [
         ("authorization_code", ("code", "ac_whatever")),
         ("refresh_token", ("refresh_token", "rt_whatever")),
@@ -360,11 +377,17 @@ async fn machine_tokens_are_refused_where_a_user_is_required(backend: Backend) {
     let access = mint(&app, &client, &[]).await.str("access_token");
     let info = userinfo(&app, &access).await;
     assert_oauth_error(&info, 401, "invalid_token");
-    assert_eq!(info.headers["www-authenticate"], "Bearer error=\"invalid_token\"");
+    assert_eq!(
+        info.headers["www-authenticate"],
+        "Bearer error=\"invalid_token\""
+    );
 
     let me = app.get_as("/v1/me", &access).await;
     me.assert_error(401, "unauthorized");
-    assert_eq!(me.headers["www-authenticate"], "Bearer error=\"invalid_token\"");
+    assert_eq!(
+        me.headers["www-authenticate"],
+        "Bearer error=\"invalid_token\""
+    );
 
     // Refused for what it is, not only for its audience: the same claims with the instance's
     // own audience are refused too.
@@ -418,7 +441,14 @@ async fn malformed_client_credentials_requests_get_rfc_6749_errors(backend: Back
     let client = register_machine(&app, &["reports:read"]).await;
     let secret = client.secret.clone().unwrap_or_default();
     let long = "a".repeat(20_000);
-    for scope in ["\u{0}", "reports:read\u{7f}", "é", long.as_str(), "  ", "\t"] {
+    for scope in [
+        "\u{0}",
+        "reports:read\u{7f}",
+        "é",
+        long.as_str(),
+        "  ",
+        "\t",
+    ] {
         let reply = mint(&app, &client, &[("scope", scope)]).await;
         assert!(
             reply.status == 200 || reply.body["error"] == "invalid_scope",
@@ -430,7 +460,10 @@ async fn malformed_client_credentials_requests_get_rfc_6749_errors(backend: Back
     let both = token(
         &app,
         Some((&client.id, &secret)),
-        &[("grant_type", "client_credentials"), ("client_secret", &secret)],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_secret", &secret),
+        ],
     )
     .await;
     assert_oauth_error(&both, 400, "invalid_request");
