@@ -94,8 +94,9 @@ pub fn issue(
 }
 
 /// Verifies a user's token for the instance's own API: signature, algorithm, issuer,
-/// audience and expiry, and that it names a user. Every failure of the checks is the same
-/// `unauthorized` error: the client learns nothing about which one failed.
+/// audience and expiry, and that it names a user. Every failure of the first five is the same
+/// `unauthorized` error: the client learns nothing about which check failed. A machine's
+/// token (properly signed, so its holder knows what it is) is told why it is refused.
 pub async fn verify(app: &App, token: &str) -> Result<AccessClaims> {
     let claims: serde_json::Value = verify_signed(app, token, None).await?;
     // Refused before the audience is looked at, so that no audience setting lets it through.
