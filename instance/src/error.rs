@@ -27,6 +27,10 @@ pub enum Error {
     RateLimited { retry_after: Duration },
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// A bearer token was presented and is not good here: `unauthorized`, with RFC 6750's
+    /// `invalid_token` in the challenge.
+    #[error("{0}")]
+    InvalidToken(&'static str),
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -65,7 +69,7 @@ impl Error {
             Error::EmailNotVerified => "email_not_verified",
             Error::UserBanned => "user_banned",
             Error::RateLimited { .. } => "rate_limited",
-            Error::Unauthorized(_) => "unauthorized",
+            Error::Unauthorized(_) | Error::InvalidToken(_) => "unauthorized",
             Error::Forbidden(_) | Error::ForbiddenBecause(_) => "forbidden",
             Error::Refused(code, _) => code,
             Error::LimitExceeded(_) => "limit_exceeded",
@@ -85,7 +89,9 @@ impl Error {
             Error::InvalidRequest(_) | Error::WeakPassword(_) | Error::InvalidGrant(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Error::InvalidCredentials | Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::InvalidCredentials | Error::Unauthorized(_) | Error::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Error::EmailNotVerified
             | Error::UserBanned
             | Error::Forbidden(_)
@@ -152,6 +158,12 @@ impl IntoResponse for Error {
                 response
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Error::InvalidToken(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
             }
             Error::Internal(err) => {
                 response

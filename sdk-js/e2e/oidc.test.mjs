@@ -1,7 +1,8 @@
 // openid-client, given nothing but an instance's issuer URL, a client id and a secret, signs a
 // user in with the authorization-code flow and PKCE against a real `authstack-instance` binary
 // (target/debug, SQLite in a temp dir, a free loopback port), validates the ID token and calls
-// userinfo; then refreshes, introspects, revokes and ends the session. The browser's part (following the authorization redirect to the hosted sign-in
+// userinfo; then refreshes, introspects, revokes and ends the session; and a machine application
+// gets tokens for itself with client_credentials. The browser's part (following the authorization redirect to the hosted sign-in
 // page, reading its CSRF field and cookie, posting the form) is plain fetch.
 //
 // The instance's issuer is its own http://127.0.0.1:PORT URL: openid-client refuses plain-http
@@ -302,4 +303,45 @@ test('refresh, introspection, revocation and RP-initiated logout', async () => {
     { redirect: 'manual', headers: { cookie: sso } },
   );
   assert.equal(new URL(silent.headers.get('location')).searchParams.get('error'), 'login_required');
+});
+
+test('a machine application gets an access token for itself with client_credentials', async () => {
+  const app = await admin('/v1/admin/applications', {
+    name: 'openid-client machine',
+    kind: 'machine',
+    permissions: ['members:read', 'audit:read'],
+  });
+  const config = await client.discovery(
+    new URL(instance.issuer),
+    app.id,
+    undefined,
+    client.ClientSecretPost(app.client_secret),
+    insecureLoopback,
+  );
+  assert.ok(config.serverMetadata().grant_types_supported.includes('client_credentials'));
+
+  const all = await client.clientCredentialsGrant(config);
+  assert.equal(all.token_type.toLowerCase(), 'bearer');
+  assert.equal(all.scope, 'members:read audit:read');
+  assert.equal(typeof all.expires_in, 'number');
+  assert.equal(all.refresh_token, undefined);
+  assert.equal(all.id_token, undefined);
+  const claims = JSON.parse(Buffer.from(all.access_token.split('.')[1], 'base64url').toString());
+  assert.equal(claims.sub, app.id);
+  assert.equal(claims.client_id, app.id);
+  assert.deepEqual(claims.permissions, ['members:read', 'audit:read']);
+
+  const narrowed = await client.clientCredentialsGrant(config, { scope: 'audit:read' });
+  assert.equal(narrowed.scope, 'audit:read');
+  await assert.rejects(client.clientCredentialsGrant(config, { scope: 'billing:manage' }), (err) => {
+    assert.equal(err.error, 'invalid_scope');
+    return true;
+  });
+
+  const seen = await client.tokenIntrospection(config, all.access_token);
+  assert.equal(seen.active, true);
+  assert.equal(seen.client_id, app.id);
+  assert.equal(seen.scope, 'members:read audit:read');
+  // It names no user: userinfo refuses it.
+  await assert.rejects(client.fetchUserInfo(config, all.access_token, app.id));
 });

@@ -27,6 +27,9 @@ pub enum Kind {
     Spa,
     /// A mobile or desktop application (public: no secret, PKCE required).
     Native,
+    /// A service acting for itself with `client_credentials` (confidential; no users, no
+    /// redirect URIs).
+    Machine,
 }
 
 impl Kind {
@@ -35,6 +38,7 @@ impl Kind {
             Kind::Web => "web",
             Kind::Spa => "spa",
             Kind::Native => "native",
+            Kind::Machine => "machine",
         }
     }
 }
@@ -52,6 +56,9 @@ pub struct Application {
     pub post_logout_redirect_uris: Vec<String>,
     /// As the instance defines it (first-party applications are not asked for consent).
     pub first_party: bool,
+    /// What a `machine` application may be granted (empty for the other kinds).
+    #[serde(default)]
+    pub permissions: Vec<String>,
     /// When the last rotation kept the old secret for a grace period: until when it is (or
     /// was) still accepted; `null` otherwise.
     #[serde(default)]
@@ -134,6 +141,10 @@ pub struct NewApplication {
     /// As the instance defines it; absent: the instance's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_party: Option<bool>,
+    /// For a `machine` application: permissions from the instance's catalogue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 100)]
+    pub permissions: Vec<String>,
 }
 
 /// A change of an application: each field given replaces the current value (the kind cannot
@@ -159,6 +170,10 @@ pub struct ApplicationChange {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_party: Option<bool>,
+    /// Replaces a `machine` application's permissions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 100)]
+    pub permissions: Option<Vec<String>>,
 }
 
 impl ApplicationChange {
@@ -172,6 +187,7 @@ impl ApplicationChange {
                 self.post_logout_redirect_uris.is_some(),
             ),
             ("first_party", self.first_party.is_some()),
+            ("permissions", self.permissions.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))

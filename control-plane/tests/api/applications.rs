@@ -7,6 +7,7 @@
 //! - `only_roles_that_manage_keys_change_applications_and_only_in_their_account`
 //! - `an_application_made_in_the_control_plane_signs_a_user_in_through_the_gateway`
 //! - `minting_needs_a_recent_sign_in_and_a_rotation_may_keep_the_old_secret_a_while`
+//! - `a_machine_application_keeps_its_permissions_and_mints_through_the_gateway`
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -619,4 +620,79 @@ async fn minting_needs_a_recent_sign_in_and_a_rotation_may_keep_the_old_secret_a
     assert!(works(&third).await);
     let listed = platform.cp(Method::GET, &apps, &owner.token, None).await;
     assert_eq!(listed.body["data"][0]["redirect_uris"], json!([REDIRECT]));
+}
+
+#[tokio::test]
+async fn a_machine_application_keeps_its_permissions_and_mints_through_the_gateway() {
+    let platform = spawn_platform().await;
+    let (owner, _) = customer(&platform, "machine@example.com", "live").await;
+    let apps = applications(&owner, "live");
+    let created = platform
+        .cp(
+            Method::POST,
+            &apps,
+            &owner.token,
+            Some(json!({
+                "name": "Exporter", "kind": "machine",
+                "permissions": ["members:read", "audit:read"],
+            })),
+        )
+        .await;
+    created.assert_ok(201);
+    assert_eq!(created.body["kind"], "machine");
+    assert_eq!(
+        created.body["permissions"],
+        json!(["members:read", "audit:read"])
+    );
+    let id = created.str("id");
+    let secret = created.str("client_secret");
+    let issuer = created.str("issuer");
+    let discovery = oidc_flow::discover(&issuer).await;
+    assert!(
+        discovery["grant_types_supported"]
+            .as_array()
+            .is_some_and(|g| g.contains(&json!("client_credentials"))),
+        "{discovery}"
+    );
+
+    // The instance's validation answers through the control plane.
+    platform
+        .cp(
+            Method::POST,
+            &apps,
+            &owner.token,
+            Some(json!({ "name": "X", "kind": "machine", "permissions": ["nope:never"] })),
+        )
+        .await
+        .assert_error(400, "invalid_request");
+    let one = format!("{apps}/{id}");
+    let changed = platform
+        .cp(
+            Method::PATCH,
+            &one,
+            &owner.token,
+            Some(json!({ "permissions": ["members:read"] })),
+        )
+        .await;
+    changed.assert_ok(200);
+    assert_eq!(changed.body["permissions"], json!(["members:read"]));
+    let listed = platform.cp(Method::GET, &apps, &owner.token, None).await;
+    assert_eq!(
+        listed.body["data"][0]["permissions"],
+        json!(["members:read"])
+    );
+
+    let minted = platform
+        .send(
+            platform
+                .client
+                .post(format!("{issuer}/oauth2/token"))
+                .basic_auth(&id, Some(&secret))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials"),
+        )
+        .await;
+    minted.assert_ok(200);
+    assert_eq!(minted.body["token_type"], "Bearer");
+    assert_eq!(minted.body["scope"], "members:read");
 }

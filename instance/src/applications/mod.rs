@@ -3,6 +3,12 @@
 //! bits, shown once, stored as its SHA-256); `spa` and `native` applications are public and
 //! must use PKCE. Redirect URIs are compared by exact string match (RFC 9700 §4.1.1), so they
 //! are validated strictly when registered.
+//!
+//! A `machine` application signs no user in: it is confidential like `web`, has no redirect
+//! URIs, and only uses the `client_credentials` grant, for the `permissions` an administrator
+//! allowed it. Those are checked against the permission catalogue when they are set, and again
+//! whenever a token is minted, so that a permission dropped from the catalogue is no longer
+//! granted.
 
 pub mod routes;
 pub mod store;
@@ -19,6 +25,7 @@ use crate::error::{Error, Result};
 pub const SECRET_PREFIX: &str = "acs_";
 const MAX_URIS: usize = 20;
 const MAX_URI_LENGTH: usize = 2048;
+const MAX_PERMISSIONS: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -29,6 +36,8 @@ pub enum Kind {
     Spa,
     /// A mobile or desktop application (public: no secret, PKCE required).
     Native,
+    /// A service acting for itself (confidential; `client_credentials` only, no users).
+    Machine,
 }
 
 impl Kind {
@@ -37,6 +46,7 @@ impl Kind {
             Kind::Web => "web",
             Kind::Spa => "spa",
             Kind::Native => "native",
+            Kind::Machine => "machine",
         }
     }
 
@@ -45,13 +55,20 @@ impl Kind {
             "web" => Some(Kind::Web),
             "spa" => Some(Kind::Spa),
             "native" => Some(Kind::Native),
+            "machine" => Some(Kind::Machine),
             _ => None,
         }
     }
 
     /// Confidential clients authenticate at the token endpoint; public ones cannot.
     pub fn is_confidential(self) -> bool {
-        self == Kind::Web
+        matches!(self, Kind::Web | Kind::Machine)
+    }
+
+    /// Machine applications use `client_credentials` and nothing else; the other kinds sign
+    /// users in and never use it.
+    pub fn is_machine(self) -> bool {
+        self == Kind::Machine
     }
 }
 
@@ -66,6 +83,8 @@ pub struct Application {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub first_party: bool,
+    /// What a `machine` application may be granted (empty for the other kinds).
+    pub permissions: Vec<String>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
     /// The secret a rotation replaced (its hash) and until when it is still accepted.
@@ -115,6 +134,7 @@ impl Application {
             redirect_uris: self.redirect_uris.clone(),
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
             first_party: self.first_party,
+            permissions: self.permissions.clone(),
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
             previous_secret_expires_at: self.previous_secret.as_ref().map(|(_, at)| rfc3339(*at)),
@@ -132,6 +152,9 @@ pub struct ApplicationView {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub first_party: bool,
+    /// What a `machine` application may be granted by `client_credentials` (empty for the
+    /// other kinds).
+    pub permissions: Vec<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -181,6 +204,52 @@ pub fn parse_name(field: &str, raw: &str) -> Result<String> {
         )));
     }
     Ok(name.to_owned())
+}
+
+/// Validates a `machine` application's permissions against the live catalogue: each known,
+/// no more than the catalogue holds; duplicates are dropped, the order kept.
+pub fn parse_permissions(
+    catalogue: &crate::rbac::Catalogue,
+    kind: Kind,
+    permissions: &[String],
+) -> Result<Vec<String>> {
+    if !kind.is_machine() {
+        return match permissions.is_empty() {
+            true => Ok(Vec::new()),
+            false => Err(Error::invalid(
+                "permissions: only machine applications have permissions",
+            )),
+        };
+    }
+    if permissions.len() > MAX_PERMISSIONS {
+        return Err(Error::invalid(format!(
+            "permissions: at most {MAX_PERMISSIONS}"
+        )));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(permissions.len());
+    for (i, p) in permissions.iter().enumerate() {
+        if !catalogue.contains(p) {
+            return Err(Error::invalid(format!(
+                "permissions[{i}]: `{}` is not in this instance's permission catalogue \
+                 (organizations.permissions)",
+                p.chars().take(100).collect::<String>()
+            )));
+        }
+        if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// A machine application has no redirect URIs: it signs no user in.
+pub fn check_no_redirects(kind: Kind, field: &str, uris: &[String]) -> Result<()> {
+    match kind.is_machine() && !uris.is_empty() {
+        true => Err(Error::invalid(format!(
+            "{field}: a machine application has none (it signs no user in)"
+        ))),
+        false => Ok(()),
+    }
 }
 
 /// Validates a list of redirect URIs; errors name the offending entry (`redirect_uris[2]`).
@@ -283,6 +352,7 @@ mod tests {
             redirect_uris: vec![],
             post_logout_redirect_uris: vec![],
             first_party: true,
+            permissions: vec![],
             created_at: 0,
             updated_at: 0,
             previous_secret: None,

@@ -8,8 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    Application, ApplicationView, Kind, check_instance_allows, new_application_id, new_secret,
-    parse_name, parse_redirect_uris, store,
+    Application, ApplicationView, Kind, check_instance_allows, check_no_redirects,
+    new_application_id, new_secret, parse_name, parse_permissions, parse_redirect_uris, store,
 };
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
@@ -49,6 +49,11 @@ pub struct CreateApplicationRequest {
     /// First-party applications are not asked for consent (default `true`).
     #[serde(default = "yes")]
     first_party: bool,
+    /// For a `machine` application: what `client_credentials` may grant it, each from the
+    /// permission catalogue (`organizations.permissions` and the built-in ones).
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    permissions: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -60,7 +65,8 @@ fn yes() -> bool {
 pub struct ApplicationWithSecret {
     #[serde(flatten)]
     pub application: ApplicationView,
-    /// The client secret of a `web` application (absent for public ones). Shown once.
+    /// The client secret of a `web` or `machine` application (absent for public ones). Shown
+    /// once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
 }
@@ -99,6 +105,12 @@ async fn create_application(
         false => (None, None),
     };
     let config = app.config.load();
+    check_no_redirects(req.kind, "redirect_uris", &req.redirect_uris)?;
+    check_no_redirects(
+        req.kind,
+        "post_logout_redirect_uris",
+        &req.post_logout_redirect_uris,
+    )?;
     let application = Application {
         id: new_application_id(),
         name: parse_name("name", &req.name)?,
@@ -110,6 +122,7 @@ async fn create_application(
             &req.post_logout_redirect_uris,
         )?,
         first_party: req.first_party,
+        permissions: parse_permissions(&app.rbac, req.kind, &req.permissions)?,
         created_at: now,
         updated_at: now,
         previous_secret: None,
@@ -188,9 +201,13 @@ pub struct UpdateApplicationRequest {
     #[schema(max_items = 20)]
     post_logout_redirect_uris: Option<Vec<String>>,
     first_party: Option<bool>,
+    /// Replaces a `machine` application's permissions.
+    #[schema(max_items = 100)]
+    permissions: Option<Vec<String>>,
 }
 
-/// Update an application's name, URIs or first-party flag (its kind cannot change).
+/// Update an application's name, URIs, first-party flag or (`machine`) permissions (its kind
+/// cannot change).
 #[utoipa::path(patch, path = "/v1/admin/applications/{id}", tag = "admin", security(("admin_key" = [])),
     params(("id" = String, Path)), request_body = UpdateApplicationRequest,
     responses((status = 200, body = ApplicationView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -208,10 +225,12 @@ async fn update_application(
     }
     let config = app.config.load();
     if let Some(uris) = &req.redirect_uris {
+        check_no_redirects(application.kind, "redirect_uris", uris)?;
         application.redirect_uris = parse_redirect_uris("redirect_uris", uris)?;
         check_instance_allows(&config, "redirect_uris", &application.redirect_uris)?;
     }
     if let Some(uris) = &req.post_logout_redirect_uris {
+        check_no_redirects(application.kind, "post_logout_redirect_uris", uris)?;
         application.post_logout_redirect_uris =
             parse_redirect_uris("post_logout_redirect_uris", uris)?;
         check_instance_allows(
@@ -222,6 +241,9 @@ async fn update_application(
     }
     if let Some(first_party) = req.first_party {
         application.first_party = first_party;
+    }
+    if let Some(permissions) = &req.permissions {
+        application.permissions = parse_permissions(&app.rbac, application.kind, permissions)?;
     }
     let now = app.clock.now();
     application.updated_at = now;
@@ -278,7 +300,7 @@ pub struct RotateSecretRequest {
 
 const MAX_GRACE_SECS: i64 = 7 * 24 * 3600;
 
-/// Replace a `web` application's client secret. The old one stops working at once, or after
+/// Replace a `web` or `machine` application's client secret. The old one stops working at once, or after
 /// `grace_period_secs` so that running deployments can switch without downtime (the body is
 /// optional). A public application has none: `409`.
 #[utoipa::path(post, path = "/v1/admin/applications/{id}/rotate-secret", tag = "admin", security(("admin_key" = [])),

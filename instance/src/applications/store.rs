@@ -1,4 +1,4 @@
-//! Persistence of applications. URI lists are stored as JSON arrays.
+//! Persistence of applications. URI and permission lists are stored as JSON arrays.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -8,13 +8,14 @@ use crate::db::Db;
 
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        first_party, created_at, updated_at, previous_secret_hash, \
-                       previous_secret_expires_at";
+                       previous_secret_expires_at, permissions";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
     let kind: String = row.try_get("kind")?;
     let redirect_uris: String = row.try_get("redirect_uris")?;
     let post_logout: String = row.try_get("post_logout_redirect_uris")?;
     let first_party: i64 = row.try_get("first_party")?;
+    let permissions: String = row.try_get("permissions")?;
     Ok(Application {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -23,6 +24,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
         redirect_uris: serde_json::from_str(&redirect_uris).unwrap_or_default(),
         post_logout_redirect_uris: serde_json::from_str(&post_logout).unwrap_or_default(),
         first_party: first_party != 0,
+        permissions: serde_json::from_str(&permissions).unwrap_or_default(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         previous_secret: match (
@@ -42,8 +44,8 @@ fn json(uris: &[String]) -> String {
 pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO applications (id, name, kind, secret_hash, redirect_uris, \
-         post_logout_redirect_uris, first_party, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         post_logout_redirect_uris, first_party, created_at, updated_at, permissions) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -54,6 +56,7 @@ pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
     .bind(i64::from(app.first_party))
     .bind(app.created_at)
     .bind(app.updated_at)
+    .bind(json(&app.permissions))
     .execute(&db.writer)
     .await?;
     Ok(())
@@ -77,11 +80,11 @@ pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<Application>> {
     rows.iter().map(from_row).collect()
 }
 
-/// Writes the editable fields (name, URIs, first_party). Returns false if there is no such app.
+/// Writes the editable fields (name, URIs, first_party, permissions). Returns false if there is no such app.
 pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE applications SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4, \
-         first_party = $5, updated_at = $6 WHERE id = $1",
+         first_party = $5, updated_at = $6, permissions = $7 WHERE id = $1",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -89,6 +92,7 @@ pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     .bind(json(&app.post_logout_redirect_uris))
     .bind(i64::from(app.first_party))
     .bind(app.updated_at)
+    .bind(json(&app.permissions))
     .execute(&db.writer)
     .await?;
     Ok(done.rows_affected() == 1)

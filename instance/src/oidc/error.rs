@@ -39,7 +39,7 @@ impl OAuthError {
         Self::bad(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "grant_type must be authorization_code or refresh_token",
+            "grant_type must be authorization_code, refresh_token or client_credentials",
         )
     }
 

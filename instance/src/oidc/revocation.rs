@@ -5,6 +5,8 @@
 //! introspection `{"active": false}`), so neither tells a client anything about tokens it does
 //! not hold. Revoking either kind of token revokes the grant it belongs to — its refresh family
 //! and every access token naming it — and leaves the user's sign-in and other applications be.
+//! A machine application's access token (`client_credentials`) has no grant behind it: it is
+//! introspected, but revoking it does nothing (it lives `tokens.access_token_ttl_secs`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -13,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::client_auth::{authenticate, parse_form};
+use super::client_credentials::{MachineClaims, live_machine_token};
 use super::error::{OAuthError, no_store};
 use super::{LiveAccess, issuer, live_access_token};
 use crate::AppState;
@@ -144,10 +147,33 @@ async fn introspection(
             _ => Introspection::default(),
         });
     }
-    Ok(match live_access_token(app, token).await? {
-        Some(live) if live.claims.client_id == application.id => access_answer(live),
+    if let Some(live) = live_access_token(app, token).await? {
+        return Ok(match live.claims.client_id == application.id {
+            true => access_answer(live),
+            false => Introspection::default(),
+        });
+    }
+    Ok(match live_machine_token(app, token).await? {
+        Some(claims) if claims.client_id == application.id => machine_answer(claims),
         _ => Introspection::default(),
     })
+}
+
+/// A machine's token: no user, no grant, so no `auth_time` or `sid`.
+fn machine_answer(c: MachineClaims) -> Introspection {
+    Introspection {
+        active: true,
+        token_type: Some("Bearer"),
+        scope: Some(c.scope),
+        client_id: Some(c.client_id),
+        sub: Some(c.sub),
+        aud: Some(c.aud),
+        iss: Some(c.iss),
+        exp: Some(c.exp),
+        iat: Some(c.iat),
+        jti: Some(c.jti),
+        ..Introspection::default()
+    }
 }
 
 fn access_answer(live: LiveAccess) -> Introspection {

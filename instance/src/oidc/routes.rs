@@ -94,7 +94,7 @@ async fn openid_configuration(State(app): State<AppState>) -> axum::Json<Provide
         scopes_supported: SCOPES.to_vec(),
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query"],
-        grant_types_supported: vec!["authorization_code", "refresh_token"],
+        grant_types_supported: vec!["authorization_code", "refresh_token", "client_credentials"],
         code_challenge_methods_supported: vec!["S256"],
         token_endpoint_auth_methods_supported: vec![
             "client_secret_basic",

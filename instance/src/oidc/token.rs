@@ -1,4 +1,5 @@
-//! `POST /oauth2/token` (RFC 6749 §3.2): the `authorization_code` and `refresh_token` grants.
+//! `POST /oauth2/token` (RFC 6749 §3.2): the `authorization_code` and `refresh_token` grants,
+//! and for machine applications `client_credentials` ([`super::client_credentials`]).
 //!
 //! Redeeming a code creates the application's grant: a session under the sign-in that issued
 //! the code, with its own refresh-token family (rotated on every use; a rotated token presented
@@ -41,7 +42,7 @@ pub async fn token(
 ) -> Response {
     match exchange(&app, &client, &headers, &body).await {
         Ok(answer) => {
-            let mut response = axum::Json(answer).into_response();
+            let mut response = answer.into_response();
             no_store(&mut response);
             response
         }
@@ -54,19 +55,32 @@ async fn exchange(
     client: &Client,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<Response, OAuthError> {
     let params = parse_form(headers, body)?;
     let grant_type = match params.get("grant_type").map(String::as_str) {
         None | Some("") => return Err(OAuthError::invalid_request("grant_type is required")),
-        Some(kind @ ("authorization_code" | "refresh_token")) => kind.to_owned(),
+        Some(kind @ ("authorization_code" | "refresh_token" | "client_credentials")) => {
+            kind.to_owned()
+        }
         Some(_) => return Err(OAuthError::unsupported_grant_type()),
     };
     let application = authenticate(app, headers, &params).await?;
-    if grant_type == "authorization_code" {
-        authorization_code(app, &application, &params).await
-    } else {
-        refresh_token(app, &application, client, &params).await
+    if grant_type == "client_credentials" {
+        let answer = super::client_credentials::grant(app, &application, &params)?;
+        return Ok(axum::Json(answer).into_response());
     }
+    // A machine application signs no user in, so it holds no code or refresh token.
+    if application.kind.is_machine() {
+        return Err(OAuthError::unauthorized_client(
+            "a machine application may only use client_credentials",
+        ));
+    }
+    let answer = if grant_type == "authorization_code" {
+        authorization_code(app, &application, &params).await?
+    } else {
+        refresh_token(app, &application, client, &params).await?
+    };
+    Ok(axum::Json(answer).into_response())
 }
 
 const INVALID_CODE: &str = "the authorization code is invalid, expired or used";

@@ -93,11 +93,32 @@ pub fn issue(
     Ok((app.keys.sign(&claims)?, ttl))
 }
 
-/// Verifies signature, algorithm, issuer, audience and expiry. Every failure is the same
-/// `unauthorized` error: the client learns nothing about which check failed.
+/// Verifies a user's token for the instance's own API: signature, algorithm, issuer,
+/// audience and expiry, and that it names a user. Every failure of the first five is the same
+/// `unauthorized` error: the client learns nothing about which check failed. A machine's
+/// token (properly signed, so its holder knows what it is) is told why it is refused.
 pub async fn verify(app: &App, token: &str) -> Result<AccessClaims> {
-    verify_signed(app, token, Some(&app.audience)).await
+    let claims: serde_json::Value = verify_signed(app, token, None).await?;
+    // Refused before the audience is looked at, so that no audience setting lets it through.
+    if is_machine(&claims) {
+        return Err(Error::InvalidToken(
+            "this is an application's token (client_credentials): it does not act for a user",
+        ));
+    }
+    if claims.get("aud").and_then(serde_json::Value::as_str) != Some(app.audience.as_str()) {
+        return Err(INVALID);
+    }
+    serde_json::from_value(claims).map_err(|_| INVALID)
 }
+
+/// Whether verified claims are a machine's (the `client_credentials` grant): its subject is
+/// the application itself, so it names no user and must not be taken for one.
+pub fn is_machine(claims: &serde_json::Value) -> bool {
+    let text = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
+    text("sub").is_some_and(|sub| Some(sub) == text("client_id"))
+}
+
+const INVALID: Error = Error::InvalidToken("the access token is invalid or expired");
 
 /// Verifies a token this instance signed: signature, algorithm, issuer, expiry, and the
 /// audience when `audience` is given (else the caller checks `aud` itself).
@@ -125,7 +146,6 @@ async fn verify_with<T: DeserializeOwned>(
     audience: Option<&str>,
     check_expiry: bool,
 ) -> Result<T> {
-    const INVALID: Error = Error::Unauthorized("the access token is invalid or expired");
     let header = decode_header(token).map_err(|_| INVALID)?;
     if header.alg != crate::keys::Keys::algorithm() {
         return Err(INVALID);

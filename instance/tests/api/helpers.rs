@@ -425,6 +425,13 @@ impl TestApp {
         self.restart_at(&issuer, Vec::new()).await
     }
 
+    /// Restarts with a changed configuration, as a new revision is applied: the same data
+    /// directory, database, clock and issuer.
+    pub async fn restart_with(mut self, config: InstanceConfig) -> TestApp {
+        self.config = config;
+        self.restart().await
+    }
+
     /// Restarts as [`TestApp::restart`] does, announcing `issuer` and still accepting tokens of
     /// `previous_issuers` (an instance that moved to a new public address).
     pub async fn restart_at(mut self, issuer: &str, previous_issuers: Vec<String>) -> TestApp {

@@ -52,7 +52,7 @@ async fn discovery_lists_what_is_implemented(backend: Backend) {
     assert_eq!(doc.body["response_types_supported"], json!(["code"]));
     assert_eq!(
         doc.body["grant_types_supported"],
-        json!(["authorization_code", "refresh_token"])
+        json!(["authorization_code", "refresh_token", "client_credentials"])
     );
     assert_eq!(
         doc.body["code_challenge_methods_supported"],

@@ -234,7 +234,7 @@ async fn malformed_token_requests_get_rfc_6749_errors(backend: Backend) {
     assert_oauth_error(
         &token(&app, basic, &[("grant_type", "client_credentials")]).await,
         400,
-        "unsupported_grant_type",
+        "unauthorized_client",
     );
     assert_oauth_error(
         &token(&app, basic, &[("grant_type", "authorization_code")]).await,

@@ -68,7 +68,10 @@ export interface paths {
         delete: operations["delete_application"];
         options?: never;
         head?: never;
-        /** Update an application's name, URIs or first-party flag (its kind cannot change). */
+        /**
+         * Update an application's name, URIs, first-party flag or (`machine`) permissions (its kind
+         *     cannot change).
+         */
         patch: operations["update_application"];
         trace?: never;
     };
@@ -82,7 +85,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Replace a `web` application's client secret. The old one stops working at once, or after
+         * Replace a `web` or `machine` application's client secret. The old one stops working at once, or after
          *     `grace_period_secs` so that running deployments can switch without downtime (the body is
          *     optional). A public application has none: `409`.
          */
@@ -870,6 +873,11 @@ export interface components {
             id: string;
             kind: components["schemas"]["Kind"];
             name: string;
+            /**
+             * @description What a `machine` application may be granted by `client_credentials` (empty for the
+             *     other kinds).
+             */
+            permissions: string[];
             post_logout_redirect_uris: string[];
             /**
              * Format: date-time
@@ -883,7 +891,10 @@ export interface components {
         };
         /** @description An application with its client secret, shown only when created or rotated. */
         ApplicationWithSecret: components["schemas"]["ApplicationView"] & {
-            /** @description The client secret of a `web` application (absent for public ones). Shown once. */
+            /**
+             * @description The client secret of a `web` or `machine` application (absent for public ones). Shown
+             *     once.
+             */
             client_secret?: string | null;
         };
         /** @description A recorded event as the API shows it. */
@@ -934,6 +945,11 @@ export interface components {
             first_party?: boolean;
             kind: components["schemas"]["Kind"];
             name: string;
+            /**
+             * @description For a `machine` application: what `client_credentials` may grant it, each from the
+             *     permission catalogue (`organizations.permissions` and the built-in ones).
+             */
+            permissions?: string[];
             /** @description Where the application may send users after sign-out; the same rules. */
             post_logout_redirect_uris?: string[];
             /**
@@ -1065,7 +1081,7 @@ export interface components {
             keys: components["schemas"]["Jwk"][];
         };
         /** @enum {string} */
-        Kind: "web" | "spa" | "native";
+        Kind: "web" | "spa" | "native" | "machine";
         LoginRequest: {
             /** Format: email */
             email: string;
@@ -1348,6 +1364,8 @@ export interface components {
         UpdateApplicationRequest: {
             first_party?: boolean | null;
             name?: string | null;
+            /** @description Replaces a `machine` application's permissions. */
+            permissions?: string[] | null;
             /** @description Replaces the list. */
             post_logout_redirect_uris?: string[] | null;
             /** @description Replaces the list. */

@@ -751,6 +751,8 @@ export interface components {
             id: string;
             kind: components["schemas"]["ApplicationKind"];
             name: string;
+            /** @description What a `machine` application may be granted (empty for the other kinds). */
+            permissions?: string[];
             post_logout_redirect_uris: string[];
             /**
              * Format: date-time
@@ -767,7 +769,7 @@ export interface components {
          * @description What a client is, as the instance defines it.
          * @enum {string}
          */
-        ApplicationKind: "web" | "spa" | "native";
+        ApplicationKind: "web" | "spa" | "native" | "machine";
         ApplicationList: components["schemas"]["OpenIdProvider"] & {
             /** @description Oldest first. */
             data: components["schemas"]["ApplicationView"][];
@@ -870,6 +872,8 @@ export interface components {
             kind: components["schemas"]["ApplicationKind"];
             /** @description 1 to 200 characters without control characters (surrounding spaces are trimmed). */
             name: string;
+            /** @description For a `machine` application: permissions from the instance's catalogue. */
+            permissions?: string[];
             /** @description Where the application may send users after sign-out; the same rules. */
             post_logout_redirect_uris?: string[];
             /**
@@ -1420,6 +1424,8 @@ export interface components {
         UpdateApplicationRequest: {
             first_party?: boolean | null;
             name?: string | null;
+            /** @description Replaces a `machine` application's permissions. */
+            permissions?: string[] | null;
             /** @description Replaces the list. */
             post_logout_redirect_uris?: string[] | null;
             /** @description Replaces the list. */

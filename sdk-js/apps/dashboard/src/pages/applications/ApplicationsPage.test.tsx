@@ -39,9 +39,11 @@ function applicationsApi() {
         redirect_uris: body.redirect_uris ?? [],
         post_logout_redirect_uris: body.post_logout_redirect_uris ?? [],
         first_party: body.first_party ?? true,
+        permissions: body.permissions ?? [],
       });
       apps.push(created);
-      return json(201, body.kind === 'web' ? { ...created, client_secret: 'acs_shown_once_42' } : created);
+      const confidential = body.kind === 'web' || body.kind === 'machine';
+      return json(201, confidential ? { ...created, client_secret: 'acs_shown_once_42' } : created);
     })
     .on('POST', `${BASE}/${ID}/rotate-secret`, () => ({ ...apps[0]!, client_secret: 'acs_rotated_43' }))
     .on('DELETE', `${BASE}/${ID}`, () => {
@@ -115,6 +117,30 @@ describe('<ApplicationsPage>', () => {
     expect(await screen.findByRole('status')).toHaveTextContent('It is public: it has no secret and signs in with PKCE');
     expect(screen.queryByRole('region', { name: 'Copy the client secret now' })).toBeNull();
     expect((cp.callsTo('POST', BASE)[0]?.body as NewApplication).kind).toBe('spa');
+  });
+
+  it('creates a machine application with permissions and no redirect URIs', async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    await screen.findByRole('row', { name: /Portal/ });
+    await user.type(screen.getByLabelText('Name'), 'Exporter');
+    await user.click(screen.getByLabelText(/Machine/));
+    expect(screen.queryByLabelText('New redirect URI')).toBeNull();
+    await user.type(screen.getByLabelText('New permission'), 'Reports read');
+    await user.click(screen.getByRole('button', { name: 'Add permission' }));
+    expect(await screen.findByText(/resource:action/)).toBeInTheDocument();
+    await user.clear(screen.getByLabelText('New permission'));
+    await user.type(screen.getByLabelText('New permission'), 'reports:read');
+    await user.click(screen.getByRole('button', { name: 'Add permission' }));
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+    const reveal = await screen.findByRole('region', { name: 'Copy the client secret now' });
+    expect(within(reveal).getByLabelText('Client secret')).toHaveTextContent('acs_shown_once_42');
+    expect(cp.callsTo('POST', BASE)[0]?.body).toEqual({ name: 'Exporter', kind: 'machine', permissions: ['reports:read'] });
+    await user.click(within(reveal).getByRole('button', { name: 'I have stored it' }));
+    const row = await screen.findByRole('row', { name: /Exporter/ });
+    expect(row).toHaveTextContent('reports:read');
+    expect(within(row).getByRole('button', { name: 'Rotate secret of Exporter' })).toBeInTheDocument();
   });
 
   it("shows the instance's refusal next to the redirect URI it names", async () => {

@@ -260,7 +260,10 @@ function ApplicationTable({
               <th scope="row">{a.name}</th>
               <td>
                 {KINDS.find((k) => k.kind === a.kind)?.label ?? a.kind}
-                {!a.first_party && <span className="hint"> · third-party (asks for consent)</span>}
+                {!a.first_party && a.kind !== 'machine' && <span className="hint"> · third-party (asks for consent)</span>}
+                {a.kind === 'machine' && (
+                  <span className="hint"> · {(a.permissions ?? []).join(', ') || 'no permissions'}</span>
+                )}
               </td>
               <td>
                 <code>{a.id}</code> <CopyButton text={a.id} label={`Copy client id of ${a.name}`} />
@@ -282,7 +285,7 @@ function ApplicationTable({
               {canManage && (
                 <td>
                   <div className="row">
-                    {a.kind === 'web' && (
+                    {(a.kind === 'web' || a.kind === 'machine') && (
                       <button type="button" className="button-secondary" aria-label={`Rotate secret of ${a.name}`} onClick={() => onRotate(a)}>
                         Rotate secret
                       </button>

@@ -1,5 +1,5 @@
 // Registering an application with the instance: its name, kind and the URIs it may send users
-// back to. The instance checks them (exactly, as it will match them); its refusals name the
+// back to (or, for a machine application, the permissions it may be granted). The instance checks them (exactly, as it will match them); its refusals name the
 // field (`redirect_uris[2]: …`) and are shown next to the entry they are about.
 import { useId, useState, type FormEvent } from 'react';
 import { useAccount } from '../../account/context';
@@ -8,21 +8,29 @@ import { ControlPlaneError } from '../../api/controlPlane';
 import type { ApplicationKind, ApplicationWithSecret, Environment } from '../../api/types';
 import { ErrorNotice, useAction } from '../../ui/feedback';
 import { ListEditor } from '../settings/ListEditor';
-import { checkUrl } from '../settings/rules';
+import { checkPermission, checkUrl } from '../settings/rules';
 
 export const KINDS: { kind: ApplicationKind; label: string; hint: string }[] = [
   { kind: 'web', label: 'Web app (server-side)', hint: 'Confidential: signs in with a client secret kept on your server.' },
   { kind: 'spa', label: 'Single-page app (browser)', hint: 'Public: no secret; signs in with PKCE.' },
   { kind: 'native', label: 'Native app (mobile or desktop)', hint: 'Public: no secret; signs in with PKCE.' },
+  {
+    kind: 'machine',
+    label: 'Machine (service to service)',
+    hint: 'Confidential: no users; gets tokens for itself with client_credentials and a client secret.',
+  },
 ];
 
 /** The instance's refusal sorted to the field it names; `null` when it names none this form has. */
-export function fieldError(message: string): { field: 'name' | 'redirect' | 'logout'; index?: number; text: string } | null {
-  const m = /^(name|redirect_uris|post_logout_redirect_uris)(?:\[(\d+)\])?:\s*(.*)$/s.exec(message.trim());
+export function fieldError(
+  message: string,
+): { field: 'name' | 'redirect' | 'logout' | 'permissions'; index?: number; text: string } | null {
+  const m = /^(name|redirect_uris|post_logout_redirect_uris|permissions)(?:\[(\d+)\])?:\s*(.*)$/s.exec(message.trim());
   if (!m) return null;
   const text = capital(m[3] ?? '');
   const index = m[2] === undefined ? undefined : Number(m[2]);
-  const field = m[1] === 'name' ? 'name' : m[1] === 'redirect_uris' ? 'redirect' : 'logout';
+  const fields = { name: 'name', redirect_uris: 'redirect', post_logout_redirect_uris: 'logout', permissions: 'permissions' } as const;
+  const field = fields[m[1] as keyof typeof fields];
   return { field, index, text };
 }
 
@@ -51,18 +59,26 @@ export function CreateApplication({
   const [redirects, setRedirects] = useState<string[]>([]);
   const [logouts, setLogouts] = useState<string[]>([]);
   const [thirdParty, setThirdParty] = useState(false);
+  const [permissions, setPermissions] = useState<string[]>([]);
+  const machine = kind === 'machine';
   const [refused, setRefused] = useState<ReturnType<typeof fieldError>>(null);
   const create = useAction(async () => {
     setRefused(null);
     try {
       const created = await guard('Creating an application', () =>
-        api.applications.create(account.id, env, {
-          name: name.trim(),
-          kind,
-          redirect_uris: redirects,
-          post_logout_redirect_uris: logouts,
-          first_party: !thirdParty,
-        }),
+        api.applications.create(
+          account.id,
+          env,
+          machine
+            ? { name: name.trim(), kind, permissions }
+            : {
+                name: name.trim(),
+                kind,
+                redirect_uris: redirects,
+                post_logout_redirect_uris: logouts,
+                first_party: !thirdParty,
+              },
+        ),
       );
       if (!created) return;
       onCreated(created);
@@ -70,12 +86,13 @@ export function CreateApplication({
       setThirdParty(false);
       setRedirects([]);
       setLogouts([]);
+      setPermissions([]);
     } catch (e) {
       if (e instanceof ControlPlaneError && e.code === 'invalid_request') setRefused(fieldError(e.message));
       throw e;
     }
   });
-  const entryErrors = (field: 'redirect' | 'logout') =>
+  const entryErrors = (field: 'redirect' | 'logout' | 'permissions') =>
     refused?.field === field && refused.index !== undefined ? { [refused.index]: refused.text } : {};
   const edited = () => {
     setRefused(null);
@@ -118,41 +135,62 @@ export function CreateApplication({
           </label>
         ))}
       </fieldset>
-      <label>
-        <input type="checkbox" checked={thirdParty} onChange={(e) => (setThirdParty(e.target.checked), edited())} /> Made by someone
-        else (third-party)
-        <span className="hint"> Its users are asked once to allow it what it asks for; your own apps never ask.</span>
-      </label>
-      <ListEditor
-        legend="Redirect URIs"
-        hint="Where the instance may send users back with a code: exactly as your app sends redirect_uri (https, or http on localhost)."
-        inputLabel="New redirect URI"
-        addLabel="Add redirect URI"
-        placeholder="https://app.example.com/callback"
-        items={redirects}
-        onChange={(next) => (setRedirects(next), edited())}
-        rule={exactUrl}
-        errors={entryErrors('redirect')}
-        emptyText="None yet: the application cannot sign anyone in until it has one."
-        max={20}
-      />
-      <ListEditor
-        legend="Post-logout redirect URIs"
-        hint="Where the application may send users after they sign out (optional; the same rules)."
-        inputLabel="New post-logout redirect URI"
-        addLabel="Add post-logout URI"
-        placeholder="https://app.example.com/signed-out"
-        items={logouts}
-        onChange={(next) => (setLogouts(next), edited())}
-        rule={exactUrl}
-        errors={entryErrors('logout')}
-        emptyText="None."
-        max={20}
-      />
+      {machine ? (
+        <ListEditor
+          legend="Permissions"
+          hint="What its tokens may carry, from your instance's permission catalogue; a token asks for all of them or a subset (scope)."
+          inputLabel="New permission"
+          addLabel="Add permission"
+          placeholder="reports:read"
+          items={permissions}
+          onChange={(next) => (setPermissions(next), edited())}
+          rule={checkPermission}
+          errors={entryErrors('permissions')}
+          emptyText="None yet: its tokens carry no permissions."
+          max={100}
+        />
+      ) : (
+        <>
+          <label>
+            <input type="checkbox" checked={thirdParty} onChange={(e) => (setThirdParty(e.target.checked), edited())} /> Made by someone
+            else (third-party)
+            <span className="hint"> Its users are asked once to allow it what it asks for; your own apps never ask.</span>
+          </label>
+          <ListEditor
+            legend="Redirect URIs"
+            hint="Where the instance may send users back with a code: exactly as your app sends redirect_uri (https, or http on localhost)."
+            inputLabel="New redirect URI"
+            addLabel="Add redirect URI"
+            placeholder="https://app.example.com/callback"
+            items={redirects}
+            onChange={(next) => (setRedirects(next), edited())}
+            rule={exactUrl}
+            errors={entryErrors('redirect')}
+            emptyText="None yet: the application cannot sign anyone in until it has one."
+            max={20}
+          />
+          <ListEditor
+            legend="Post-logout redirect URIs"
+            hint="Where the application may send users after they sign out (optional; the same rules)."
+            inputLabel="New post-logout redirect URI"
+            addLabel="Add post-logout URI"
+            placeholder="https://app.example.com/signed-out"
+            items={logouts}
+            onChange={(next) => (setLogouts(next), edited())}
+            rule={exactUrl}
+            errors={entryErrors('logout')}
+            emptyText="None."
+            max={20}
+          />
+        </>
+      )}
       {create.error !== null &&
         (marked ? (
           <div className="notice notice-error" role="alert">
-            <p>Nothing was created: the instance refused the {refused?.field === 'name' ? 'name' : 'URI'} marked above.</p>
+            <p>
+              Nothing was created: the instance refused the{' '}
+              {refused?.field === 'name' ? 'name' : refused?.field === 'permissions' ? 'permission' : 'URI'} marked above.
+            </p>
           </div>
         ) : (
           <ErrorNotice error={create.error} />
