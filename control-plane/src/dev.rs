@@ -342,6 +342,7 @@ async fn example_application(
         redirect_uris: vec![EXAMPLE_REDIRECT_URI.into()],
         post_logout_redirect_uris: vec![EXAMPLE_SIGNED_OUT_URI.into()],
         first_party: Some(true),
+        permissions: Vec::new(),
     };
     let minted = crate::applications::create(app, &instance, &new)
         .await
