@@ -28,7 +28,9 @@ beforeAll(async () => {
   // One BFF per test (options change); the app routes to the current one.
   app.use('/auth', (req, res, next) => bff.router()(req, res, next));
   app.use('/api', (req, res, next) => bff.session()(req, res, next));
-  app.get('/api/me', requireAuth(), (req, res) => void res.json({ auth: req.auth!.claims, user: req.user }));
+  app.get('/api/me', requireAuth(), (req, res) =>
+    void res.json({ auth: req.auth!.claims, clientId: req.auth!.clientId, email: req.auth!.email, user: req.user }),
+  );
   await new Promise<void>((resolve) => {
     server = app.listen(0, '127.0.0.1', () => resolve());
   });
@@ -136,6 +138,7 @@ describe('BFF redirect flow', () => {
     const body = await me.json();
     expect(body.auth).toMatchObject({ aud: application.id, client_id: application.id, sub: user.id, iss: instance.issuer });
     expect(body.user).toEqual({ id: user.id, email: user.email, name: 'Redirect User' });
+    expect([body.clientId, body.email]).toEqual([application.id, null]);
     expect(calls).toContain('/oauth2/token authorization_code');
   });
 
