@@ -26,6 +26,15 @@ export interface RunningInstance {
   adminKey: string;
   /** Creates a verified user with a password and signs it in. */
   signUp(email?: string): Promise<TokenResponse & { email: string; password: string }>;
+  /** Registers an OAuth application (`POST /v1/admin/applications`); a `web` one's secret is in the answer. */
+  createApplication(body: {
+    name: string;
+    kind: 'web' | 'spa' | 'native';
+    redirect_uris: string[];
+    post_logout_redirect_uris?: string[];
+  }): Promise<{ id: string; client_secret?: string }>;
+  /** A user with a verified address and a password, created with the admin API. */
+  verifiedUser(): Promise<{ id: string; email: string; password: string }>;
   /** POST with JSON (and a bearer token), expecting 2xx; returns the parsed body. */
   post<T = unknown>(path: string, body?: unknown, bearer?: string): Promise<T>;
   stop(): Promise<void>;
@@ -90,6 +99,13 @@ export async function startInstance(): Promise<RunningInstance> {
   };
   let users = 0;
   return {
+    createApplication: (body) => post('/v1/admin/applications', body, adminKey),
+    async verifiedUser() {
+      const email = `redirect${++users}-${randomBytes(4).toString('hex')}@example.com`;
+      const password = `pw-${randomBytes(12).toString('base64url')}`;
+      const created = await post<{ id: string }>('/v1/admin/users', { email, password, email_verified: true, name: 'Redirect User' }, adminKey);
+      return { id: created.id, email, password };
+    },
     url,
     issuer: url,
     audience,
@@ -115,3 +131,41 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+/** The `name=value` part of the Set-Cookie named `name`, or undefined. */
+export function setCookiePair(response: Response, name: string): string | undefined {
+  return response.headers
+    .getSetCookie()
+    .find((c) => c.startsWith(`${name}=`))
+    ?.split(';')[0];
+}
+
+/**
+ * What a browser does between an authorization URL and the callback, with plain fetch: follows
+ * the redirect to the hosted sign-in page, reads its hidden fields and flow cookie, posts the
+ * password form. Returns the callback URL the instance redirects to.
+ */
+export async function browserSignIn(authorizationUrl: string, email: string, password: string): Promise<URL> {
+  const start = await fetch(authorizationUrl, { redirect: 'manual' });
+  if (start.status !== 303) throw new Error(`authorize answered ${start.status}: ${await start.text()}`);
+  const loginUrl = new URL(start.headers.get('location')!);
+  const page = await fetch(loginUrl, { redirect: 'manual' });
+  const html = await page.text();
+  const field = (name: string) => {
+    const match = html.match(new RegExp(`name="${name}" value="([^"]*)"`));
+    if (!match) throw new Error(`no ${name} field on the sign-in page`);
+    return match[1]!;
+  };
+  const flowCookie = page.headers.getSetCookie().find((c) => c.split('=')[0]!.endsWith('authstack_flow'));
+  const submitted = await fetch(new URL('login', loginUrl), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: flowCookie?.split(';')[0] ?? '' },
+    body: new URLSearchParams({ flow: field('flow'), csrf: field('csrf'), method: 'password', email, password }),
+  });
+  if (submitted.status !== 303) throw new Error(`the sign-in form answered ${submitted.status}: ${await submitted.text()}`);
+  browserSignIn.sso = setCookiePair(submitted, 'authstack_session');
+  return new URL(submitted.headers.get('location')!);
+}
+/** The instance's SSO cookie (`name=value`) set by the last `browserSignIn`. */
+browserSignIn.sso = undefined as string | undefined;

@@ -1,6 +1,7 @@
 // The public surface of @authstack/client: options, auth state and the client's methods.
 import type { ClientEnvironment } from './environment';
 import type { Permission } from './permissions';
+import type { RedirectCallbackResult, SignInWithRedirectParams } from './redirect';
 import type {
   AcceptedInvitation,
   AcceptInvitationParams,
@@ -110,11 +111,28 @@ export type SignUpResult =
 export interface SignOutOptions {
   /** `'local'` (default) ends this session; `'global'` ends every session of the user. */
   scope?: 'local' | 'global';
+  /**
+   * A session from `signInWithRedirect`: after revoking its refresh token at the provider, send
+   * the browser to the provider's end-session endpoint (which ends the sign-in there too).
+   */
+  endSession?: boolean;
+  /** With `endSession`: registered with the application; where the provider sends the user back. */
+  postLogoutRedirectUri?: string;
 }
 
 export interface AuthApi {
   signUp(params: SignUpParams): Promise<SignUpResult>;
   signIn(params: SignInParams): Promise<User>;
+  /**
+   * Sends the browser to the instance's hosted sign-in (authorization code + PKCE S256, as a
+   * public `spa` application); `state`, `nonce` and the verifier wait in sessionStorage.
+   */
+  signInWithRedirect(params: SignInWithRedirectParams): Promise<void>;
+  /**
+   * On the redirect URI's page: checks `state` and `iss`, exchanges the code (client id and
+   * verifier, no secret), checks the ID token's nonce, and signs the session in. Once per sign-in.
+   */
+  handleRedirectCallback(url?: string): Promise<RedirectCallbackResult>;
   /** Ends the session on the instance and here, and in every tab sharing it. */
   signOut(options?: SignOutOptions): Promise<void>;
   /** Rotates the refresh token now (shared with any refresh already in flight). */

@@ -16,6 +16,8 @@ import type {
 import { Transport, resolveBaseUrl } from './http';
 import type { Permission } from './permissions';
 import { Session } from './session';
+import { redirectAuth } from './redirect';
+import { hostEnvironment } from './environment';
 import type { AuditLogQuery, OrganizationMembership, TokenResponse } from './types';
 
 export { resolveBaseUrl };
@@ -37,6 +39,19 @@ export function createClient(options: ClientOptions): AuthStackClient {
     onError: options.onError ?? ((error) => console.error('AuthStack:', error)),
   });
   const authed = session.authorized.bind(session);
+  const host = () => ({ ...hostEnvironment(), ...options.environment });
+  const navigate = (url: string) => {
+    const go = host().navigate;
+    if (!go) throw new TypeError('AuthStack: no way to navigate here (pass `environment.navigate`)');
+    go(url);
+  };
+  const redirect = redirectAuth({
+    transport,
+    session,
+    storageKey: options.storageKey ?? options.apiKey,
+    sessionStorage: () => host().sessionStorage,
+    navigate,
+  });
   const org = (id: string) => ({ id });
 
   const auth: AuthApi = {
@@ -51,7 +66,13 @@ export function createClient(options: ClientOptions): AuthStackClient {
       const body = { email, password, ...(organizationId ? { org_id: organizationId } : {}) };
       return session.adopt(await transport.call('post', '/v1/auth/login', { body }));
     },
-    signOut: (opts) => session.signOut(opts?.scope ?? 'local'),
+    signInWithRedirect: redirect.signInWithRedirect,
+    handleRedirectCallback: redirect.handleRedirectCallback,
+    signOut: (opts) =>
+      session.signOut(
+        opts?.scope ?? 'local',
+        opts?.endSession ? { postLogoutRedirectUri: opts.postLogoutRedirectUri, navigate } : undefined,
+      ),
     refresh: () => session.refresh(),
     async requestPasswordReset(email) {
       await transport.call('post', '/v1/auth/password/forgot', { body: { email } });

@@ -28,6 +28,8 @@ export interface ClientEnvironment {
   sessionStorage?: StorageLike | null;
   BroadcastChannel?: (new (name: string) => BroadcastChannelLike) | null;
   locks?: LockManagerLike | null;
+  /** Goes to another page (the redirect flow); default `location.assign`. */
+  navigate?: ((url: string) => void) | null;
   /** Subscribes to other tabs' writes to `localStorage` (the `storage` event). */
   onStorage?: ((listener: (key: string | null, newValue: string | null) => void) => () => void) | null;
 }
@@ -44,6 +46,7 @@ export function hostEnvironment(): Required<ClientEnvironment> {
         ? (g.BroadcastChannel as unknown as new (name: string) => BroadcastChannelLike)
         : null,
     locks: g.navigator?.locks ?? null,
+    navigate: typeof g.location?.assign === 'function' ? (url) => g.location.assign(url) : null,
     onStorage: addListener
       ? (listener) => {
           const handler = (event: Event) => {

@@ -26,6 +26,16 @@ export type AuthStackErrorCode =
   | 'upstream_timeout'
   // this client: a call that needs a session was made while signed out
   | 'signed_out'
+  // the redirect flow: the OpenID Provider's answers (RFC 6749) and the callback's checks
+  | 'access_denied'
+  | 'login_required'
+  | 'consent_required'
+  | 'invalid_client'
+  | 'login_expired'
+  | 'state_mismatch'
+  | 'issuer_mismatch'
+  | 'nonce_mismatch'
+  | 'invalid_id_token'
   // a response that is not the API's JSON error body (e.g. a proxy's HTML page)
   | 'unexpected_response';
 

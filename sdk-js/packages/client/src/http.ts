@@ -28,7 +28,13 @@ export type Credentials = { bearer?: string };
 
 export interface RequestSpec {
   method: Method;
-  path: string;
+  /** Appended to the base URL; ignored when `url` is given. */
+  path?: string;
+  /** An absolute URL (the OpenID Provider's endpoints, named by its discovery document). */
+  url?: string;
+  /** Without `X-AuthStack-Key`: the provider's endpoints authenticate the client themselves, and a
+   * form POST without custom headers needs no CORS preflight. */
+  keyless?: boolean;
   query?: Record<string, unknown> | undefined;
   /** Sent as JSON. */
   body?: unknown;
@@ -80,12 +86,13 @@ export class Transport {
   }
 
   async request(spec: RequestSpec): Promise<unknown> {
-    const url = new URL(this.baseUrl + spec.path);
+    const url = new URL(spec.url ?? this.baseUrl + (spec.path ?? ''));
+    const label = spec.path ?? url.pathname;
     for (const [name, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined && value !== null) url.searchParams.set(name, String(value));
     }
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.apiKey) headers['x-authstack-key'] = this.apiKey;
+    if (this.apiKey && !spec.keyless) headers['x-authstack-key'] = this.apiKey;
     if (spec.bearer) headers.authorization = `Bearer ${spec.bearer}`;
     let body: string | undefined;
     if (spec.form) {
@@ -108,7 +115,7 @@ export class Transport {
       });
     } catch (cause) {
       throw new NetworkError(
-        `${spec.method.toUpperCase()} ${spec.path} got no answer: ${(cause as Error)?.message ?? cause}`,
+        `${spec.method.toUpperCase()} ${label} got no answer: ${(cause as Error)?.message ?? cause}`,
         { cause },
       );
     }
@@ -123,7 +130,7 @@ export class Transport {
       throw new AuthStackError(
         'unexpected_response',
         response.status,
-        `${spec.method.toUpperCase()} ${spec.path}: the answer is not JSON`,
+        `${spec.method.toUpperCase()} ${label}: the answer is not JSON`,
         requestIdOf(response),
       );
     }
@@ -135,10 +142,11 @@ async function errorFrom(response: Response): Promise<AuthStackError> {
   let code = 'unexpected_response';
   let message = `HTTP ${response.status}`;
   try {
-    const body = (await response.json()) as { error?: unknown; message?: unknown };
+    const body = (await response.json()) as { error?: unknown; message?: unknown; error_description?: unknown };
     if (typeof body.error === 'string') {
       code = body.error;
-      message = typeof body.message === 'string' ? body.message : code;
+      // The API's `message`, or an OAuth endpoint's `error_description` (RFC 6749 §5.2).
+      message = typeof body.message === 'string' ? body.message : typeof body.error_description === 'string' ? body.error_description : code;
     }
   } catch {
     // Not the API's JSON error body (a proxy's page, say): `unexpected_response` says so.

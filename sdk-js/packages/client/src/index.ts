@@ -40,6 +40,7 @@ export type {
   LockManagerLike,
   StorageLike,
 } from './environment';
+export type { IdTokenClaims, RedirectCallbackResult, SignInWithRedirectParams } from './redirect';
 export { decodeAccessToken, type AccessTokenClaims } from './jwt';
 export type * from './types';
 export type { components, operations, paths } from './generated/openapi';

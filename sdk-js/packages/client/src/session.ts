@@ -34,10 +34,21 @@ interface AccessToken {
   expiresAt: number;
 }
 
+/** A session from the redirect flow: refreshed and revoked at the OpenID Provider's endpoints. */
+export interface OidcBinding {
+  clientId: string;
+  tokenEndpoint: string;
+  revocationEndpoint: string;
+  endSessionEndpoint?: string;
+  /** The `id_token_hint` of RP-initiated logout (an expired one is accepted). */
+  idToken: string;
+}
+
 /** What storage holds: the refresh token and the session it belongs to. */
 interface StoredSession {
   refresh_token: string;
   sid: string;
+  oidc?: OidcBinding;
 }
 
 const EMPTY = {
@@ -192,12 +203,23 @@ export class Session {
       const abort = new AbortController();
       const timeout = setTimeout(() => abort.abort(), REFRESH_TIMEOUT_MS);
       try {
-        response = (await this.transport.request({
-          method: 'post',
-          path: '/v1/auth/refresh',
-          body: { refresh_token: stored.refresh_token },
-          signal: abort.signal,
-        })) as TokenResponse;
+        response = stored.oidc
+          ? {
+              ...((await this.transport.request({
+                method: 'post',
+                url: stored.oidc.tokenEndpoint,
+                keyless: true,
+                form: { grant_type: 'refresh_token', refresh_token: stored.refresh_token, client_id: stored.oidc.clientId },
+                signal: abort.signal,
+              })) as TokenResponse),
+              user: this.state.user as User,
+            }
+          : ((await this.transport.request({
+              method: 'post',
+              path: '/v1/auth/refresh',
+              body: { refresh_token: stored.refresh_token },
+              signal: abort.signal,
+            })) as TokenResponse);
       } catch (error) {
         if (sessionEnded(error) && this.readStored()?.refresh_token === stored.refresh_token) {
           this.endLocally(true);
@@ -206,8 +228,14 @@ export class Session {
       } finally {
         clearTimeout(timeout);
       }
-      this.applyTokens(response, true);
+      this.applyTokens(response, true, stored.oidc);
     });
+  }
+
+  /** A session from the redirect flow (`handleRedirectCallback`): its user is null until `/v1/me` says. */
+  adoptRedirect(tokens: { access_token: string; refresh_token: string }, oidc: OidcBinding): void {
+    this.attach();
+    this.applyTokens({ ...tokens, user: null } as unknown as TokenResponse, true, oidc);
   }
 
   /** A new session (sign-in, sign-up, email verification, invitation): stored and broadcast. */
@@ -233,9 +261,18 @@ export class Session {
     this.post({ type: 'user', sid, user });
   }
 
-  /** Ends the session: `local` revokes its refresh token, `global` every session of the user. */
-  async signOut(scope: 'local' | 'global'): Promise<void> {
+  /**
+   * Ends the session: `local` revokes its refresh token, `global` every session of the user.
+   * A redirect-flow session is revoked at the provider (`/oauth2/revoke`); with `endSession`,
+   * the browser then goes to the provider's end-session endpoint.
+   */
+  async signOut(
+    scope: 'local' | 'global',
+    endSession?: { postLogoutRedirectUri?: string | undefined; navigate: (url: string) => void },
+  ): Promise<void> {
     this.attach();
+    const oidc = this.readStored()?.oidc;
+    if (oidc) return this.signOutOfProvider(oidc, endSession);
     if (scope === 'global') {
       await this.authorized((bearer) =>
         this.transport.call('post', '/v1/auth/logout', { body: { scope: 'global' }, bearer }),
@@ -258,6 +295,32 @@ export class Session {
     }
   }
 
+  private async signOutOfProvider(
+    oidc: OidcBinding,
+    endSession: { postLogoutRedirectUri?: string | undefined; navigate: (url: string) => void } | undefined,
+  ): Promise<void> {
+    const stored = await withTabLock(this.lockName(), this.locks, this.leaseStorage, async () => {
+      const stored = this.readStored();
+      this.endLocally(true);
+      return stored;
+    });
+    if (stored) {
+      await this.transport.request({
+        method: 'post',
+        url: oidc.revocationEndpoint,
+        keyless: true,
+        form: { token: stored.refresh_token, token_type_hint: 'refresh_token', client_id: oidc.clientId },
+      });
+    }
+    if (endSession && oidc.endSessionEndpoint) {
+      const url = new URL(oidc.endSessionEndpoint);
+      url.searchParams.set('client_id', oidc.clientId);
+      url.searchParams.set('id_token_hint', oidc.idToken);
+      if (endSession.postLogoutRedirectUri) url.searchParams.set('post_logout_redirect_uri', endSession.postLogoutRedirectUri);
+      endSession.navigate(url.toString());
+    }
+  }
+
   /** Forgets the session here and (with `broadcast`) in the other tabs; the instance already ended it. */
   endLocally(broadcast: boolean): void {
     const sid = this.state.sessionId;
@@ -277,9 +340,9 @@ export class Session {
     this.listeners.clear();
   }
 
-  private applyTokens(response: TokenResponse, broadcast: boolean): void {
+  private applyTokens(response: TokenResponse, broadcast: boolean, oidc?: OidcBinding): void {
     const claims = this.setAccess(response.access_token, response.user);
-    this.writeStored({ refresh_token: response.refresh_token, sid: claims.sid });
+    this.writeStored({ refresh_token: response.refresh_token, sid: claims.sid, ...(oidc ? { oidc } : {}) });
     this.seenRefreshToken = response.refresh_token;
     if (broadcast) {
       this.post({
@@ -337,7 +400,8 @@ export class Session {
     const incoming = decodeAccessToken(message.accessToken);
     if (sameSession && this.access && incoming.iat < this.access.claims.iat) return;
     if (this.kind !== 'localStorage') {
-      this.writeStored({ refresh_token: message.refreshToken, sid: message.sid });
+      const oidc = this.readStored()?.oidc;
+      this.writeStored({ refresh_token: message.refreshToken, sid: message.sid, ...(oidc ? { oidc } : {}) });
     }
     this.seenRefreshToken = message.refreshToken;
     this.setAccess(message.accessToken, message.user ?? this.state.user);
@@ -468,9 +532,10 @@ function parseStored(raw: string | null): StoredSession | null {
   if (!raw) return null;
   try {
     const value = JSON.parse(raw) as Partial<StoredSession>;
-    return typeof value.refresh_token === 'string' && typeof value.sid === 'string'
-      ? { refresh_token: value.refresh_token, sid: value.sid }
-      : null;
+    if (typeof value.refresh_token !== 'string' || typeof value.sid !== 'string') return null;
+    const oidc = value.oidc;
+    const bound = oidc && typeof oidc.tokenEndpoint === 'string' && typeof oidc.clientId === 'string';
+    return { refresh_token: value.refresh_token, sid: value.sid, ...(bound ? { oidc } : {}) };
   } catch {
     return null;
   }

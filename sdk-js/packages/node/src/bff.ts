@@ -1,28 +1,24 @@
 // The backend-for-frontend session: the browser never holds a token. The BFF signs the user in
-// server-side (password login against the instance: instances have no OAuth authorization
-// endpoint), keeps the access and refresh tokens sealed in an HttpOnly cookie, refreshes them
-// when the access token is near expiry, and revokes the refresh token on logout.
+// with the redirect flow (authorization code + PKCE at the instance's OpenID Provider, as a
+// confidential application) — or, in password mode, server-side against `/v1/auth/login` —,
+// keeps the tokens sealed in an HttpOnly cookie, refreshes them when the access token is near
+// expiry, and revokes the refresh token on logout.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { decodeJwt } from 'jose';
 import { type CookieOptions, readCookie, setCookie } from './cookies';
 import { seal, sealingKey, unseal } from './seal';
+import { type Provider, type ProviderTokens, ProviderError, createProvider, pkceChallenge, randomValue } from './provider';
 import { TokenVerificationError, type Verifier, createVerifier } from './verify';
 
-export interface BffOptions {
-  /** The gateway (or instance) URL, e.g. `http://127.0.0.1:7401`. */
-  baseUrl: string;
-  /** The publishable key, sent as `X-AuthStack-Key` (omit when talking to an instance directly). */
-  apiKey?: string;
+/** Options of both modes. */
+interface BffCommonOptions {
   /** 32 bytes (base64, base64url, hex or bytes) that seal the cookies. Keep it secret; rotate it to sign everyone out. */
   secret: string | Uint8Array;
-  /** The instance's `iss` and `aud`, checked on every access token. */
+  /** The instance's issuer (`iss`): the discovery document is `<issuer>/.well-known/openid-configuration`. */
   issuer: string;
-  audience: string;
-  /** Default `<baseUrl>/.well-known/jwks.json`. */
-  jwksUrl?: string;
-  /** Default `authstack_session`; the login CSRF cookie is `<name>_csrf`. */
+  /** Default `authstack_session`; the login CSRF cookie is `<name>_csrf`, the redirect flow's `<name>_auth`. */
   cookieName?: string;
   /** Default true. False only for http://localhost development. */
   secure?: boolean;
@@ -35,16 +31,53 @@ export interface BffOptions {
   sessionMaxAgeSec?: number;
   /** Refresh when the access token expires within this many seconds (default 30). */
   refreshLeewaySec?: number;
-  /** Where a form login goes on success when it names no `returnTo` (default `/`). */
+  /** Where a login goes on success when it names no `returnTo` (default `/`). */
   afterLogin?: string;
-  /** Where a form login goes on failure, with `?error=<code>` (default `/login`). */
-  loginPage?: string;
-  /** Where a form logout goes (default `/`). */
-  afterLogout?: string;
   fetch?: typeof fetch;
   /** Failures that are not the user's (instance unreachable, revocation failed); default `console.error`. */
   onError?: (error: unknown) => void;
 }
+
+/**
+ * The redirect flow: the BFF is a confidential (`web`) application of the instance. Routes:
+ * `GET /login`, `GET /callback`, `POST /logout`, `GET /session`, `GET /csrf`.
+ */
+export interface BffRedirectOptions extends BffCommonOptions {
+  /** The application's client id; access tokens must carry it as `aud`. */
+  clientId: string;
+  /** The application's secret (sent with HTTP Basic to the token and revocation endpoints). */
+  clientSecret: string;
+  /** The callback URL, registered with the application exactly: where `GET <mount>/callback` is served. */
+  redirectUri: string;
+  /** Registered with the application: where the instance sends the user after logout. */
+  postLogoutRedirectUri?: string;
+  /** Default `openid profile email` (the instance's scopes; refresh tokens need no `offline_access`). */
+  scope?: string;
+  /** An organization id or slug to sign in to (`organization`); `GET /login?organization=` wins. */
+  organization?: string;
+  /** Where a failed callback goes, with `?error=<code>`; default a JSON error answer. */
+  loginErrorPage?: string;
+}
+
+/** Password mode: the BFF posts the user's email and password to `/v1/auth/login`. */
+export interface BffPasswordOptions extends BffCommonOptions {
+  /** The gateway (or instance) URL, e.g. `http://127.0.0.1:7401`. */
+  baseUrl: string;
+  /** The publishable key, sent as `X-AuthStack-Key` (omit when talking to an instance directly). */
+  apiKey?: string;
+  /** The instance's `aud`, checked on every access token. */
+  audience: string;
+  /** Default `<baseUrl>/.well-known/jwks.json`. */
+  jwksUrl?: string;
+  /** Where a form login goes on failure, with `?error=<code>` (default `/login`). */
+  loginPage?: string;
+  /** Where a form logout goes (default `/`). */
+  afterLogout?: string;
+}
+
+export type BffOptions = BffRedirectOptions | BffPasswordOptions;
+
+const isRedirect = (options: BffOptions): options is BffRedirectOptions => 'clientId' in options;
 
 /** The user as the BFF keeps it in the cookie. */
 export interface BffUser {
@@ -58,12 +91,25 @@ interface SealedSession {
   rt: string;
   csrf: string;
   user: BffUser;
+  /** Redirect mode: the first ID token, the `id_token_hint` of the logout (any expired one is accepted). */
+  it?: string;
 }
+
+/** The redirect flow between `GET /login` and `GET /callback`. */
+interface SealedAuthorization {
+  state: string;
+  verifier: string;
+  nonce: string;
+  returnTo: string | undefined;
+}
+
+const AUTHORIZATION_MAX_AGE_SEC = 600;
 
 interface TokenResponse {
   access_token: string;
   refresh_token: string;
-  user: { id: string; email: string; name?: string | null };
+  /** Absent from the provider's refresh answer: the session keeps its user. */
+  user: { id: string; email: string; name?: string | null } | undefined;
 }
 
 /** The instance refused (the body's `error` code), or could not be reached (`status` 0). */
@@ -91,7 +137,10 @@ declare global {
 }
 
 export interface Bff {
-  /** Mount under a path: `GET /csrf`, `POST /login`, `POST /logout`, `GET /session`. */
+  /**
+   * Mount under a path. Redirect mode: `GET /login`, `GET /callback`, `POST /logout`,
+   * `GET /session`, `GET /csrf`; password mode: `GET /csrf`, `POST /login`, `POST /logout`, `GET /session`.
+   */
   router(): RequestHandler;
   /** Restores the session from the cookie (refreshing it when due) into `req.auth` and `req.user`. */
   session(): RequestHandler;
@@ -104,7 +153,10 @@ const FRESH_RESULT_MS = 30_000;
 
 export function createBff(options: BffOptions): Bff {
   const key = sealingKey(options.secret);
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const redirect = isRedirect(options) ? options : null;
+  const password = isRedirect(options) ? null : options;
+  const baseUrl = password ? password.baseUrl.replace(/\/+$/, '') : '';
+  const authName = `${options.cookieName ?? 'authstack_session'}_auth`;
   const name = options.cookieName ?? 'authstack_session';
   const csrfName = `${name}_csrf`;
   const cookie: CookieOptions = {
@@ -117,17 +169,22 @@ export function createBff(options: BffOptions): Bff {
   const leeway = options.refreshLeewaySec ?? 30;
   const doFetch = options.fetch ?? globalThis.fetch;
   const report = options.onError ?? ((error: unknown) => console.error('AuthStack BFF:', error));
-  const verifier = createVerifier({
-    issuer: options.issuer,
-    audience: options.audience,
-    jwksUrl: options.jwksUrl ?? `${baseUrl}/.well-known/jwks.json`,
-    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const provider: Provider | null = redirect
+    ? createProvider({ issuer: redirect.issuer, clientId: redirect.clientId, clientSecret: redirect.clientSecret, fetch: doFetch })
+    : null;
+  const verifier: Verifier = password
+    ? createVerifier({
+        issuer: password.issuer,
+        audience: password.audience,
+        jwksUrl: password.jwksUrl ?? `${baseUrl}/.well-known/jwks.json`,
+        ...(password.apiKey ? { apiKey: password.apiKey } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      })
+    : discoveredVerifier(provider!, redirect!);
 
   async function instance(path: string, init: { json?: unknown; form?: Record<string, string> }): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (options.apiKey) headers['x-authstack-key'] = options.apiKey;
+    if (password?.apiKey) headers['x-authstack-key'] = password.apiKey;
     let body: string;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -157,7 +214,14 @@ export function createBff(options: BffOptions): Bff {
   function refreshOnce(refreshToken: string): Promise<TokenResponse> {
     let pending = refreshes.get(refreshToken);
     if (!pending) {
-      pending = instance('/v1/auth/refresh', { json: { refresh_token: refreshToken } }) as Promise<TokenResponse>;
+      pending = provider
+        ? provider.token({ grant_type: 'refresh_token', refresh_token: refreshToken }).then(
+            (tokens) => ({ ...tokens, user: undefined }),
+            (error: unknown) => {
+              throw asInstanceError(error);
+            },
+          )
+        : (instance('/v1/auth/refresh', { json: { refresh_token: refreshToken } }) as Promise<TokenResponse>);
       refreshes.set(refreshToken, pending);
       const forget = () => setTimeout(() => refreshes.delete(refreshToken), FRESH_RESULT_MS).unref();
       pending.then(forget, () => refreshes.delete(refreshToken));
@@ -165,13 +229,12 @@ export function createBff(options: BffOptions): Bff {
     return pending;
   }
 
-  function writeSession(res: Response, tokens: TokenResponse, csrf: string): SealedSession {
-    const session: SealedSession = {
-      at: tokens.access_token,
-      rt: tokens.refresh_token,
-      csrf,
-      user: { id: tokens.user.id, email: tokens.user.email, name: tokens.user.name ?? null },
-    };
+  function writeSession(res: Response, tokens: TokenResponse, csrf: string, previous?: SealedSession): SealedSession {
+    const user = tokens.user
+      ? { id: tokens.user.id, email: tokens.user.email, name: tokens.user.name ?? null }
+      : previous!.user;
+    const session: SealedSession = { at: tokens.access_token, rt: tokens.refresh_token, csrf, user };
+    if (previous?.it) session.it = previous.it;
     setCookie(res, name, seal(key, name, session), cookie, maxAge);
     return session;
   }
@@ -219,7 +282,7 @@ export function createBff(options: BffOptions): Bff {
       const { exp } = decodeJwt(current.at);
       if ((exp ?? 0) - Date.now() / 1000 < leeway) {
         try {
-          current = writeSession(res, await refreshOnce(current.rt), current.csrf);
+          current = writeSession(res, await refreshOnce(current.rt), current.csrf, current);
         } catch (error) {
           if (error instanceof InstanceError && error.status >= 400 && error.status < 500 && error.status !== 429) {
             clearSession(res); // the session was revoked or expired
@@ -280,7 +343,7 @@ export function createBff(options: BffOptions): Bff {
       if (error.status === 0 || error.status >= 500) report(error);
       const status = error.status === 0 ? 503 : error.status;
       if (wantsJson(req)) return void res.status(status).json({ error: error.code, message: error.message });
-      res.redirect(303, `${options.loginPage ?? '/login'}?error=${encodeURIComponent(error.code)}`);
+      res.redirect(303, `${password?.loginPage ?? '/login'}?error=${encodeURIComponent(error.code)}`);
     }
   }
 
@@ -296,6 +359,7 @@ export function createBff(options: BffOptions): Bff {
       return void res.status(403).json({ error: 'csrf_failed', message: 'The CSRF token is missing or wrong.' });
     }
     clearSession(res);
+    if (redirect) return endSession(req, res, current);
     if (current) {
       try {
         await instance('/v1/auth/revoke', { form: { token: current.rt, token_type_hint: 'refresh_token' } });
@@ -306,7 +370,122 @@ export function createBff(options: BffOptions): Bff {
       }
     }
     if (wantsJson(req)) return void res.status(204).end();
-    res.redirect(303, options.afterLogout ?? '/');
+    res.redirect(303, password?.afterLogout ?? '/');
+  }
+
+  /** `GET /login`: to the authorization endpoint, the flow's secrets sealed in a 10-minute cookie. */
+  async function beginLogin(req: Request, res: Response): Promise<void> {
+    const { authorization_endpoint } = await provider!.metadata();
+    const query = req.query as Record<string, unknown>;
+    const flow: SealedAuthorization = {
+      state: randomValue(),
+      verifier: randomValue(),
+      nonce: randomValue(),
+      returnTo: safeReturn(typeof query.returnTo === 'string' ? query.returnTo : undefined),
+    };
+    const url = new URL(authorization_endpoint);
+    const organization = typeof query.organization === 'string' ? query.organization : redirect!.organization;
+    const params: Record<string, string> = {
+      response_type: 'code',
+      client_id: redirect!.clientId,
+      redirect_uri: redirect!.redirectUri,
+      scope: redirect!.scope ?? 'openid profile email',
+      state: flow.state,
+      nonce: flow.nonce,
+      code_challenge: pkceChallenge(flow.verifier),
+      code_challenge_method: 'S256',
+      ...(organization ? { organization } : {}),
+    };
+    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+    setCookie(res, authName, seal(key, authName, flow), cookie, AUTHORIZATION_MAX_AGE_SEC);
+    res.redirect(303, url.toString());
+  }
+
+  /** `GET /callback`: checks state and `iss`, exchanges the code, validates the ID token, opens the session. */
+  async function callback(req: Request, res: Response): Promise<void> {
+    const query = req.query as Record<string, string | undefined>;
+    const raw = readCookie(req, authName);
+    const flow = raw ? unseal<SealedAuthorization>(key, authName, raw) : null;
+    setCookie(res, authName, '', cookie, 0); // one attempt per login
+    const fail = (status: number, code: string, message: string) => {
+      if (redirect!.loginErrorPage) return void res.redirect(303, `${redirect!.loginErrorPage}?error=${encodeURIComponent(code)}`);
+      res.status(status).json({ error: code, message });
+    };
+    if (!flow) return fail(400, 'login_expired', 'The sign-in was not started here, or took too long: start it again.');
+    // The state binds the answer to this browser's login (login CSRF); iss to this provider (mix-up, RFC 9207).
+    if (typeof query.state !== 'string' || !sameText(query.state, flow.state)) {
+      return fail(400, 'state_mismatch', 'The answer does not belong to the sign-in started in this browser.');
+    }
+    if (query.iss !== (await provider!.metadata()).issuer) {
+      return fail(400, 'issuer_mismatch', 'The answer comes from another issuer than the one the sign-in went to.');
+    }
+    if (query.error) return fail(400, query.error, query.error_description ?? query.error);
+    if (!query.code) return fail(400, 'invalid_request', 'The answer carries no authorization code.');
+    let tokens: ProviderTokens;
+    let claims: Awaited<ReturnType<Provider['verifyIdToken']>>;
+    try {
+      tokens = await provider!.token({
+        grant_type: 'authorization_code',
+        code: query.code,
+        redirect_uri: redirect!.redirectUri,
+        code_verifier: flow.verifier,
+      });
+      claims = await provider!.verifyIdToken(tokens.id_token, flow.nonce);
+      await verifier.verify(tokens.access_token);
+    } catch (error) {
+      if (error instanceof ProviderError && error.status > 0 && error.status < 500) {
+        return fail(400, error.code, error.message);
+      }
+      if (error instanceof ProviderError && error.status === 0 && error.code !== 'unavailable') {
+        return fail(400, error.code, error.message);
+      }
+      if (error instanceof TokenVerificationError && error.code !== 'jwks_unavailable') {
+        return fail(400, 'invalid_token', error.message);
+      }
+      if (!(error instanceof ProviderError || error instanceof TokenVerificationError)) {
+        // jose refused the ID token (signature, iss, aud, exp).
+        if ((error as { code?: string }).code?.startsWith('ERR_J')) return fail(400, 'invalid_id_token', (error as Error).message);
+        throw error;
+      }
+      report(error);
+      return fail(502, 'unavailable', 'The sign-in could not be completed right now.');
+    }
+    const user: BffUser = {
+      id: String(claims.sub),
+      email: typeof claims.email === 'string' ? claims.email : '',
+      name: typeof claims.name === 'string' ? claims.name : null,
+    };
+    const session: SealedSession = {
+      at: tokens.access_token,
+      rt: tokens.refresh_token,
+      csrf: randomBytes(32).toString('base64url'),
+      user,
+      it: tokens.id_token,
+    };
+    setCookie(res, name, seal(key, name, session), cookie, maxAge);
+    res.redirect(303, flow.returnTo ?? redirect!.afterLogin ?? '/');
+  }
+
+  /**
+   * Redirect mode's logout (after the CSRF check): revokes the application's grant, then sends
+   * the browser to the end-session endpoint, which ends the sign-in at the instance too. A failed
+   * revocation is reported but does not stop the logout: ending the sign-in revokes the grant.
+   */
+  async function endSession(req: Request, res: Response, current: SealedSession | null): Promise<void> {
+    if (current) {
+      await provider!.revoke(current.rt, 'refresh_token').catch(report);
+    }
+    const { end_session_endpoint } = await provider!.metadata();
+    let location = redirect!.postLogoutRedirectUri ?? redirect!.afterLogin ?? '/';
+    if (end_session_endpoint) {
+      const url = new URL(end_session_endpoint);
+      url.searchParams.set('client_id', redirect!.clientId);
+      if (current?.it) url.searchParams.set('id_token_hint', current.it);
+      if (redirect!.postLogoutRedirectUri) url.searchParams.set('post_logout_redirect_uri', redirect!.postLogoutRedirectUri);
+      location = url.toString();
+    }
+    if (wantsJson(req)) return void res.json({ redirectTo: location });
+    res.redirect(303, location);
   }
 
   const router = (): RequestHandler => {
@@ -317,8 +496,12 @@ export function createBff(options: BffOptions): Bff {
       switch (route) {
         case 'GET /csrf':
           return run(() => void res.json({ csrfToken: csrfToken(req, res) }));
+        case 'GET /login':
+          return redirect ? run(() => beginLogin(req, res)) : next();
+        case 'GET /callback':
+          return redirect ? run(() => callback(req, res)) : next();
         case 'POST /login':
-          return run(() => login(req, res));
+          return redirect ? next() : run(() => login(req, res));
         case 'POST /logout':
           return run(() => logout(req, res));
         case 'GET /session':
@@ -341,6 +524,50 @@ export function createBff(options: BffOptions): Bff {
   };
 
   return { router, session, csrf, verifier };
+}
+
+/** Provider failures as the session middleware reads them. */
+function asInstanceError(error: unknown): unknown {
+  return error instanceof ProviderError ? new InstanceError(error.status, error.code, error.message) : error;
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The verifier of redirect mode: `aud` is the client id, the JWKS URL from discovery. */
+function discoveredVerifier(provider: Provider, options: BffRedirectOptions): Verifier {
+  let inner: Promise<Verifier> | null = null;
+  const get = () => {
+    inner ??= provider.metadata().then((metadata) =>
+      createVerifier({
+        issuer: metadata.issuer,
+        audience: options.clientId,
+        jwksUrl: metadata.jwks_uri,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    );
+    inner.catch(() => {
+      inner = null;
+    });
+    return inner;
+  };
+  let resolved: Verifier | null = null;
+  return {
+    get jwksFetches() {
+      return resolved?.jwksFetches ?? 0;
+    },
+    async verify(token) {
+      try {
+        resolved = await get();
+      } catch (error) {
+        throw new TokenVerificationError('jwks_unavailable', `discovery failed: ${(error as Error).message}`, { cause: error });
+      }
+      return resolved.verify(token);
+    },
+  };
 }
 
 /** A same-site path to return to after login; absolute and protocol-relative URLs are refused. */

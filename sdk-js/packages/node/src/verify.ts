@@ -32,8 +32,11 @@ export interface VerifyOptions {
 export interface AuthContext {
   userId: string;
   sessionId: string;
-  email: string;
-  emailVerified: boolean;
+  /** Null in tokens issued to an application (the redirect flow): they carry no email claims. */
+  email: string | null;
+  emailVerified: boolean | null;
+  /** The application a token was issued to (`client_id`); null for the instance's own sessions. */
+  clientId: string | null;
   /** Authentication methods (`amr`). */
   authMethods: string[];
   organizationId: string | null;
@@ -54,8 +57,10 @@ export interface AccessTokenClaims extends JWTPayload {
   exp: number;
   iat: number;
   amr: string[];
-  email: string;
-  email_verified: boolean;
+  email?: string;
+  email_verified?: boolean;
+  client_id?: string;
+  scope?: string;
   org_id?: string;
   org_slug?: string;
   org_role?: string;
@@ -153,8 +158,9 @@ function contextOf(claims: AccessTokenClaims, token: string): AuthContext {
   return {
     userId: claims.sub,
     sessionId: claims.sid,
-    email: claims.email,
-    emailVerified: claims.email_verified,
+    email: claims.email ?? null,
+    emailVerified: claims.email_verified ?? null,
+    clientId: claims.client_id ?? null,
     authMethods: claims.amr ?? [],
     organizationId: claims.org_id ?? null,
     organizationSlug: claims.org_slug ?? null,

@@ -1,4 +1,12 @@
-import type { SignInParams, SignOutOptions, SignUpParams, SignUpResult, User } from '@authstack/client';
+import type {
+  RedirectCallbackResult,
+  SignInParams,
+  SignInWithRedirectParams,
+  SignOutOptions,
+  SignUpParams,
+  SignUpResult,
+  User,
+} from '@authstack/client';
 import { useCallback, useMemo } from 'react';
 import { useAuthState, useCore } from '../context/provider';
 
@@ -15,6 +23,11 @@ export interface UseAuthReturn {
   orgRole: string | null;
   signIn: (params: SignInParams) => Promise<User>;
   signUp: (params: SignUpParams) => Promise<SignUpResult>;
+  /** The redirect flow (a public `spa` application): to the instance's hosted sign-in page. */
+  signInWithRedirect: (params: SignInWithRedirectParams) => Promise<void>;
+  /** On the redirect URI's page (once per sign-in): checks the answer and signs the session in. */
+  handleRedirectCallback: (url?: string) => Promise<RedirectCallbackResult>;
+  /** Redirect sessions: `{ endSession: true, postLogoutRedirectUri }` also ends the sign-in at the instance. */
   signOut: (options?: SignOutOptions) => Promise<void>;
   /** A valid access token for your own API (refreshed when close to expiry), or null. */
   getToken: () => Promise<string | null>;
@@ -28,6 +41,11 @@ export function useAuth(): UseAuthReturn {
   const signUp = useCallback((params: SignUpParams) => client.auth.signUp(params), [client]);
   const signOut = useCallback((options?: SignOutOptions) => client.auth.signOut(options), [client]);
   const getToken = useCallback(() => client.getAccessToken(), [client]);
+  const signInWithRedirect = useCallback(
+    (params: SignInWithRedirectParams) => client.auth.signInWithRedirect(params),
+    [client],
+  );
+  const handleRedirectCallback = useCallback((url?: string) => client.auth.handleRedirectCallback(url), [client]);
   return useMemo(
     () => ({
       isLoaded: state.status !== 'loading',
@@ -41,8 +59,10 @@ export function useAuth(): UseAuthReturn {
       signIn,
       signUp,
       signOut,
+      signInWithRedirect,
+      handleRedirectCallback,
       getToken,
     }),
-    [state, signIn, signUp, signOut, getToken],
+    [state, signIn, signUp, signOut, signInWithRedirect, handleRedirectCallback, getToken],
   );
 }
