@@ -14,8 +14,8 @@
 //! the user was already signed in.
 //!
 //! A flow lives 15 minutes; its id (256 random bits) is a bearer secret in the page's URL and is
-//! stored only as its SHA-256, like the per-flow CSRF token that the page's cookie and form
-//! carry. Methods plug in as [`factors::FirstFactor`]s, requirements as [`policies::Policy`]s;
+//! stored only as its SHA-256; the CSRF token that the pages' cookie and forms carry is derived
+//! from it ([`csrf_token`]). Methods plug in as [`factors::FirstFactor`]s, requirements as [`policies::Policy`]s;
 //! see docs/architecture.md, "The sign-in flow: adding a method".
 
 pub mod factors;
@@ -29,6 +29,10 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::auth::signup::{self, SignUp, SignedUp};
 use crate::clock::UnixTime;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
 use crate::crypto::{constant_time_eq, random_secret, sha256_hex};
 use crate::error::{Error, Result};
 use crate::http::Client;
@@ -66,7 +70,6 @@ pub enum State {
 #[derive(Clone)]
 pub struct Flow {
     pub id_hash: String,
-    pub csrf_hash: Option<String>,
     /// What the starter resumes once the flow completes (an authorization request), opaque
     /// to the flow.
     pub request: serde_json::Value,
@@ -110,7 +113,6 @@ async fn insert_new(
     let now = app.clock.now();
     let flow = Flow {
         id_hash: sha256_hex(id.expose_secret()),
-        csrf_hash: None,
         request,
         state,
         created_at: now,
@@ -151,23 +153,24 @@ pub async fn load(app: &AppState, id: &str) -> Result<Option<Flow>> {
         .filter(|f| f.expires_at > now && !matches!(f.state, State::Complete { .. })))
 }
 
-/// A fresh CSRF token for the flow's form (the previous one stops working).
-pub async fn new_csrf_token(app: &AppState, flow: &mut Flow) -> Result<SecretString> {
-    let token = random_secret(CSRF_PREFIX, 32);
-    let hash = sha256_hex(token.expose_secret());
-    store::set_csrf(&app.db, &flow.id_hash, &hash).await?;
-    flow.csrf_hash = Some(hash);
-    Ok(token)
+/// The CSRF token of the flow whose id is `flow_id`, for its forms' hidden field and cookie.
+/// It is derived from the id, a 256-bit secret that only the flow's browser holds, so every
+/// page of the flow shows the same token and showing one writes nothing; what defeats a
+/// cross-site form is the cookie, which another site can neither read nor set.
+pub fn csrf_token(flow_id: &str) -> SecretString {
+    let digest = Sha256::digest(format!("authstack sign-in flow csrf\0{flow_id}").as_bytes());
+    SecretString::from(format!("{CSRF_PREFIX}{}", URL_SAFE_NO_PAD.encode(digest)))
 }
 
-/// Whether a form submission carries this flow's CSRF token both in its cookie and its hidden
-/// field (each compared in constant time).
-pub fn csrf_matches(flow: &Flow, cookie: Option<&str>, field: &str) -> bool {
-    let (Some(cookie), Some(stored)) = (cookie, flow.csrf_hash.as_deref()) else {
+/// Whether a form submission for the flow `flow_id` carries its CSRF token both in its cookie
+/// and its hidden field (each compared in constant time).
+pub fn csrf_matches(flow_id: &str, cookie: Option<&str>, field: &str) -> bool {
+    let Some(cookie) = cookie else {
         return false;
     };
+    let expected = csrf_token(flow_id);
     constant_time_eq(cookie.as_bytes(), field.as_bytes())
-        && constant_time_eq(sha256_hex(cookie).as_bytes(), stored.as_bytes())
+        && constant_time_eq(cookie.as_bytes(), expected.expose_secret().as_bytes())
 }
 
 /// Runs the first factor `method` on `submission`, then the policies; on success the flow is

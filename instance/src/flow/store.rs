@@ -12,7 +12,6 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Flow> {
     let state: String = row.try_get("state")?;
     Ok(Flow {
         id_hash: row.try_get("id_hash")?,
-        csrf_hash: row.try_get("csrf_hash")?,
         request: serde_json::from_str(&request).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         state: serde_json::from_str(&state).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         created_at: row.try_get("created_at")?,
@@ -31,11 +30,10 @@ pub async fn insert(db: &Db, flow: &Flow) -> sqlx::Result<()> {
         .execute(&db.writer)
         .await?;
     sqlx::query(
-        "INSERT INTO sign_in_flows (id_hash, csrf_hash, request, state, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sign_in_flows (id_hash, request, state, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&flow.id_hash)
-    .bind(&flow.csrf_hash)
     .bind(flow.request.to_string())
     .bind(json(&flow.state))
     .bind(flow.created_at)
@@ -47,7 +45,7 @@ pub async fn insert(db: &Db, flow: &Flow) -> sqlx::Result<()> {
 
 pub async fn find(db: &Db, id_hash: &str) -> sqlx::Result<Option<Flow>> {
     sqlx::query(
-        "SELECT id_hash, csrf_hash, request, state, created_at, expires_at FROM sign_in_flows \
+        "SELECT id_hash, request, state, created_at, expires_at FROM sign_in_flows \
          WHERE id_hash = $1",
     )
     .bind(id_hash)
@@ -56,15 +54,6 @@ pub async fn find(db: &Db, id_hash: &str) -> sqlx::Result<Option<Flow>> {
     .as_ref()
     .map(from_row)
     .transpose()
-}
-
-pub async fn set_csrf(db: &Db, id_hash: &str, csrf_hash: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE sign_in_flows SET csrf_hash = $2 WHERE id_hash = $1")
-        .bind(id_hash)
-        .bind(csrf_hash)
-        .execute(&db.writer)
-        .await?;
-    Ok(())
 }
 
 /// Sets the state to `next` if it is still `from`; false otherwise.

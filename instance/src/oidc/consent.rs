@@ -122,7 +122,7 @@ async fn render(
 ) -> Result<Response> {
     let client = client_of(app, request).await?;
     let user = crate::users::store::find(&app.db, &session.user_id).await?;
-    let csrf = flow::new_csrf_token(app, flow).await?;
+    let csrf = flow::csrf_token(flow_id);
     let items: String = request
         .scope
         .iter()
@@ -174,7 +174,7 @@ pub async fn submit(State(app): State<AppState>, headers: HeaderMap, body: Bytes
             return Ok(expired(&app));
         };
         let cookie = cookies::read(&app, &headers, CSRF_COOKIE);
-        if !flow::csrf_matches(&flow, cookie.as_deref(), &csrf) {
+        if !flow::csrf_matches(&flow_id, cookie.as_deref(), &csrf) {
             return Ok(page(
                 StatusCode::FORBIDDEN,
                 &product(&app),

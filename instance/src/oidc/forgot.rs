@@ -47,7 +47,7 @@ async fn render(
             &error("This application does not use passwords."),
         );
     }
-    with_csrf(app, flow, status, TITLE, |csrf| {
+    with_csrf(app, flow_id, flow, status, TITLE, |csrf| {
         format!(
             "{problem}<p>Enter the address of your account: we mail you a link to choose a new \
              password.</p><form method=\"post\" action=\"forgot-password\">{hidden}\
@@ -67,7 +67,6 @@ async fn render(
             flow = escape(flow_id),
         )
     })
-    .await
 }
 
 pub async fn submit(

@@ -74,7 +74,7 @@ async fn render(
         _ => None,
     };
     let enabled = factors::enabled(app);
-    with_csrf(app, flow, status, TITLE, |csrf| {
+    with_csrf(app, flow_id, flow, status, TITLE, |csrf| {
         let mut body = problem.map(error).unwrap_or_default();
         if enabled.is_empty() {
             body.push_str(&error(
@@ -93,7 +93,6 @@ async fn render(
         body.push_str(&other_ways(app, flow_id));
         body
     })
-    .await
 }
 
 /// Links from the sign-in page to the flow's other pages that this instance offers.
@@ -114,19 +113,17 @@ fn other_ways(app: &AppState, flow_id: &str) -> String {
     links
 }
 
-/// A page of a flow with a form: a fresh CSRF token goes into the cookie, and `body` gets it
-/// for the form's hidden field (the previous token stops working).
-pub(super) async fn with_csrf(
+/// A page of a flow with a form: the flow's CSRF token goes into the cookie, and `body` gets it
+/// for the form's hidden field.
+pub(super) fn with_csrf(
     app: &AppState,
-    flow: &mut Flow,
+    flow_id: &str,
+    flow: &Flow,
     status: StatusCode,
     title: &str,
     body: impl FnOnce(&str) -> String,
 ) -> Response {
-    let csrf = match flow::new_csrf_token(app, flow).await {
-        Ok(token) => token,
-        Err(err) => return err.into_response(),
-    };
+    let csrf = flow::csrf_token(flow_id);
     let mut response = page(status, &product(app), title, &body(csrf.expose_secret()));
     if let Some(uri) = flow
         .request
@@ -168,7 +165,7 @@ pub(super) async fn submitted_flow(
         Err(err) => return Err(err.into_response()),
     };
     let cookie = cookies::read(app, headers, CSRF_COOKIE);
-    if !flow::csrf_matches(&flow, cookie.as_deref(), csrf) {
+    if !flow::csrf_matches(flow_id, cookie.as_deref(), csrf) {
         return Err(page(
             StatusCode::FORBIDDEN,
             &product(app),

@@ -74,7 +74,7 @@ async fn render(
         return closed(app, flow_id);
     }
     let fields = &config.auth.signup.fields;
-    with_csrf(app, flow, status, TITLE, |csrf| {
+    with_csrf(app, flow_id, flow, status, TITLE, |csrf| {
         let invalid = if problem.is_some() {
             " aria-invalid=\"true\""
         } else {
@@ -117,7 +117,6 @@ async fn render(
         ));
         form
     })
-    .await
 }
 
 /// A sign-up field the instance asks for (optional or required); nothing when it is off.
