@@ -8,101 +8,24 @@
 // The instance's issuer is its own http://127.0.0.1:PORT URL: openid-client refuses plain-http
 // issuers unless told, so `allowInsecureRequests` is used here — on loopback only.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
+import { PASSWORD, cookie, hidden, startInstance } from './instance.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = process.env.AUTHSTACK_INSTANCE_BIN ?? path.join(repoRoot, 'target/debug/authstack-instance');
-const PASSWORD = 'a long enough passphrase 42';
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 let instance;
 
 before(async () => {
-  assert.ok(existsSync(BIN), `${BIN} is missing: cargo build -p authstack-instance`);
-  const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'authstack-oidc-'));
-  const adminKey = `ask_admin_${randomBytes(32).toString('base64url')}`;
-  const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--issuer', issuer], {
-    env: { ...process.env, AUTHSTACK_ADMIN_KEY: adminKey, AUTHSTACK_LOG: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  instance = {
-    issuer,
-    adminKey,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`authstack-instance exited (${child.exitCode}): ${stderr}`);
-    if (await fetch(`${issuer}/readyz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`authstack-instance did not become ready: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  instance = await startInstance();
 });
 
 after(async () => {
   if (instance) await instance.stop();
 });
 
-async function admin(pathname, body) {
-  const response = await fetch(instance.issuer + pathname, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${instance.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = await response.json();
-  assert.equal(response.status, 201, JSON.stringify(json));
-  return json;
-}
-
-async function verifiedUser() {
-  const email = `oidc-${randomBytes(4).toString('hex')}@example.com`;
-  const user = await admin('/v1/admin/users', { email, password: PASSWORD, email_verified: true });
-  return { email, id: user.id };
-}
-
-/** The `name=value` part of a Set-Cookie header named `name`. */
-function cookie(response, name) {
-  const set = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
-  assert.ok(set, `no ${name} cookie in ${response.headers.getSetCookie()}`);
-  return set.split(';')[0];
-}
-
-function hidden(html, name) {
-  const match = html.match(new RegExp(`name="${name}" value="([^"]*)"`));
-  assert.ok(match, `no ${name} field in ${html}`);
-  return match[1];
-}
+const admin = (pathname, body) => instance.admin(pathname, body);
+const verifiedUser = () => instance.verifiedUser();
 
 /** What a browser does between the authorization URL and the callback; returns the callback URL. */
 async function signInAsBrowser(authorizationUrl, email) {
