@@ -38,9 +38,16 @@ async fn parallel_guesses_are_counted_before_they_are_verified(backend: Backend)
     let verified = statuses.iter().filter(|&&s| s == 401 || s == 200).count();
     let limited = statuses.iter().filter(|&&s| s == 429).count();
     assert_eq!(verified + limited, 60, "{statuses:?}");
-    // At most the limit's worth of attempts reached the password check (a success releases
-    // its slot, so one more may pass then).
-    assert!(verified <= limit + 1, "{verified} verified: {statuses:?}");
+    // At most the limit's worth of attempts reached the password check. If the right password
+    // was among them, its success cleared the account's failures (whoever sent it knows the
+    // password already), and the guesses still in flight after it count afresh: at most the
+    // limit again.
+    let bound = if statuses.contains(&200) {
+        2 * limit + 1
+    } else {
+        limit
+    };
+    assert!(verified <= bound, "{verified} verified: {statuses:?}");
     // The account is locked for further guesses now, unless the right password was among the
     // attempts that got through: a successful sign-in clears the account's failures.
     if !statuses.contains(&200) {
