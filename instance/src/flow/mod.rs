@@ -87,6 +87,17 @@ impl std::fmt::Debug for Flow {
     }
 }
 
+impl Flow {
+    /// The address the sign-in pages fill in while the flow waits for its first factor: the
+    /// starter's `login_hint`, or the address a sign-up mailed.
+    pub fn login_hint(&self) -> Option<&str> {
+        match &self.state {
+            State::FirstFactor { login_hint } => login_hint.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 /// A flow that completed: its session and the request that started it.
 #[derive(Debug)]
 pub struct Completed {
@@ -190,6 +201,17 @@ pub async fn submit_first_factor(
         "this sign-in method is turned off".into(),
     ))?;
     let user = factor.verify(app, submission, client).await?;
+    proven(app, flow, factor, user, client).await
+}
+
+/// `factor` proved the user: the flow moves to the policies and runs them.
+async fn proven(
+    app: &AppState,
+    flow: &mut Flow,
+    factor: &dyn FirstFactor,
+    user: User,
+    client: &Client,
+) -> Result<Completed> {
     advance(
         app,
         flow,
@@ -226,17 +248,7 @@ pub async fn submit_sign_up(
     }
     match signup::sign_up(app, request, client).await? {
         SignedUp::Created(user) => {
-            let factor: &dyn FirstFactor = &password::Password;
-            advance(
-                app,
-                flow,
-                State::Policies {
-                    user_id: user.id.clone(),
-                    amr: vec![factor.amr().to_owned()],
-                },
-            )
-            .await?;
-            let done = run_policies(app, flow, factor, *user, client).await?;
+            let done = proven(app, flow, &password::Password, *user, client).await?;
             Ok(SignUpStep::Completed(Box::new(done)))
         }
         SignedUp::VerificationPending { email } => {

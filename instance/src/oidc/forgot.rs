@@ -20,10 +20,7 @@ const TITLE: &str = "Reset your password";
 pub async fn show(State(app): State<AppState>, Query(q): Query<FlowQuery>) -> Response {
     match flow::load(&app, q.flow()).await {
         Ok(Some(mut flow)) if matches!(flow.state, FlowState::FirstFactor { .. }) => {
-            let hint = match &flow.state {
-                FlowState::FirstFactor { login_hint } => login_hint.clone().unwrap_or_default(),
-                _ => String::new(),
-            };
+            let hint = flow.login_hint().unwrap_or_default().to_owned();
             render(&app, q.flow(), &mut flow, StatusCode::OK, None, &hint).await
         }
         Ok(_) => expired(&app),

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::flow::factors::{self, FieldKind, FirstFactor, Submission};
 use crate::flow::{self, Flow, State as FlowState};
 use crate::http::{Query, cookies};
-use crate::pages::{error, escape, page};
+use crate::pages::{error, escape, page, sentence};
 use crate::sessions::browser;
 
 pub(super) const CSRF_COOKIE: &str = "authstack_flow";
@@ -69,10 +69,7 @@ async fn render(
     status: StatusCode,
     problem: Option<&str>,
 ) -> Response {
-    let hint = match &flow.state {
-        FlowState::FirstFactor { login_hint } => login_hint.clone(),
-        _ => None,
-    };
+    let hint = flow.login_hint().map(str::to_owned);
     let enabled = factors::enabled(app);
     with_csrf(app, flow_id, flow, status, TITLE, |csrf| {
         let mut body = problem.map(error).unwrap_or_default();
@@ -275,7 +272,7 @@ pub async fn submit(
                 Error::EmailNotVerified => {
                     "Verify your email address first: open the link we mailed you, then sign in again from the application.".to_owned()
                 }
-                other => format!("{}.", capitalised(&other.to_string())),
+                other => sentence(&other.to_string()),
             };
             page(
                 StatusCode::FORBIDDEN,
@@ -286,14 +283,6 @@ pub async fn submit(
         }
         Err(err) => err.into_response(),
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// The flow is complete: the SSO cookie is set, the CSRF cookie dropped, and the user goes back

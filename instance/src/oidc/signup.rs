@@ -17,7 +17,7 @@ use crate::config::FieldRule;
 use crate::error::Error;
 use crate::flow::{self, Flow, SignUpStep, State as FlowState};
 use crate::http::{Client, Query};
-use crate::pages::{error, escape, new_password_field, page};
+use crate::pages::{error, escape, new_password_field, page, sentence};
 
 const TITLE: &str = "Create your account";
 
@@ -32,12 +32,8 @@ struct Entered {
 pub async fn show(State(app): State<AppState>, Query(q): Query<FlowQuery>) -> Response {
     match flow::load(&app, q.flow()).await {
         Ok(Some(mut flow)) if matches!(flow.state, FlowState::FirstFactor { .. }) => {
-            let email = match &flow.state {
-                FlowState::FirstFactor { login_hint } => login_hint.clone().unwrap_or_default(),
-                _ => String::new(),
-            };
             let entered = Entered {
-                email,
+                email: flow.login_hint().unwrap_or_default().to_owned(),
                 ..Entered::default()
             };
             render(&app, q.flow(), &mut flow, StatusCode::OK, None, &entered).await
@@ -222,17 +218,4 @@ fn check_inbox(app: &AppState, flow_id: &str, email: &str) -> Response {
             flow = escape(flow_id),
         ),
     )
-}
-
-/// A refusal's message as a sentence: capitalised, with a full stop.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => format!(
-            "{}{}.",
-            first.to_uppercase(),
-            chars.as_str().trim_end_matches('.')
-        ),
-        None => String::new(),
-    }
 }

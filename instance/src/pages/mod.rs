@@ -131,6 +131,19 @@ pub fn new_password_field(
     )
 }
 
+/// A message (an error's text) as a sentence: capitalised, with one full stop.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!(
+            "{}{}.",
+            first.to_uppercase(),
+            chars.as_str().trim_end_matches('.')
+        ),
+        None => String::new(),
+    }
+}
+
 /// A paragraph announcing a problem to assistive technology too.
 pub fn error(message: &str) -> String {
     format!("<p class=\"error\" role=\"alert\">{}</p>", escape(message))

@@ -8,7 +8,7 @@ use axum::routing::get;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{error, escape, form, new_password_field, page};
+use super::{error, escape, form, new_password_field, page, sentence};
 use crate::AppState;
 use crate::error::Error;
 use crate::http::{Client, Form, Query};
@@ -44,21 +44,9 @@ fn problem(app: &AppState, title: &str, err: &Error) -> Response {
         Error::Internal(_) => {
             "Something went wrong on our side. Try the link again in a moment.".to_owned()
         }
-        other => capitalise(&other.to_string()),
+        other => sentence(&other.to_string()),
     };
     page(status, &product(app), title, &error(&message))
-}
-
-fn capitalise(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => format!(
-            "{}{}.",
-            first.to_uppercase(),
-            chars.as_str().trim_end_matches('.')
-        ),
-        None => String::new(),
-    }
 }
 
 fn missing_token(app: &AppState, title: &str) -> Response {
@@ -150,7 +138,7 @@ async fn reset(
             TITLE,
             &format!(
                 "{}{}",
-                error(&capitalise(&err.to_string())),
+                error(&sentence(&err.to_string())),
                 form(
                     "reset-password",
                     &f.token,
@@ -164,7 +152,7 @@ async fn reset(
 }
 
 fn invitation_title(org: &str, role: &str) -> String {
-    format!("Join {org} as {}", capitalise(role).trim_end_matches('.'))
+    format!("Join {org} as {}", sentence(role).trim_end_matches('.'))
 }
 
 async fn invitation_page(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
