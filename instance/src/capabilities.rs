@@ -123,13 +123,13 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         path: "branding",
-        label: "Branding of the sign-in components",
-        active: false,
+        label: "Branding of the hosted pages",
+        active: true,
     },
     Setting {
         path: "i18n",
-        label: "Languages of the sign-in components",
-        active: false,
+        label: "Languages of the hosted pages",
+        active: true,
     },
     Setting {
         path: "webhooks",

@@ -279,8 +279,13 @@ impl InstanceConfig {
                 "i18n.default_language",
                 "must be a language tag like en or pt-BR".into(),
             );
+        } else if let Some(message) = untranslated(&self.i18n.default_language) {
+            error("i18n.default_language", message);
         }
         for (i, language) in self.i18n.languages.iter().enumerate() {
+            if let Some(message) = untranslated(language).filter(|_| is_language_tag(language)) {
+                error(&format!("i18n.languages[{i}]"), message);
+            }
             if !is_language_tag(language) {
                 error(
                     &format!("i18n.languages[{i}]"),
@@ -343,6 +348,17 @@ fn display_path(path: &str) -> String {
 
 fn is_hex_color(value: &str) -> bool {
     value.len() == 7 && value.starts_with('#') && value[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Why the hosted pages cannot speak `tag`, if they cannot.
+fn untranslated(tag: &str) -> Option<String> {
+    use crate::pages::Language;
+    Language::of_tag(tag).is_none().then(|| {
+        format!(
+            "the hosted pages are not translated to {tag}; they speak {}",
+            Language::tags()
+        )
+    })
 }
 
 fn is_language_tag(value: &str) -> bool {
@@ -699,7 +715,8 @@ pub enum Appearance {
     Auto,
 }
 
-/// How the SDK's components and the emails look.
+/// How the hosted pages look (sign-in, sign-up, consent, sign-out and the pages mailed links
+/// open). The SDK's React components take their own `theme` prop; the emails are not branded.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Branding {
@@ -719,7 +736,9 @@ impl Default for Branding {
     }
 }
 
-/// Languages of the SDK's components and the emails.
+/// Languages of the hosted pages, chosen per request by `ui_locales` and `Accept-Language`
+/// among these (each must be one the pages are translated to: en, de, fr). The emails are in
+/// English.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct I18nConfig {

@@ -82,10 +82,6 @@ async fn no_customization_result_claims_an_unenforced_setting_is_active() {
         ("turn on passkeys", "Passkeys"),
         ("protect signup with a captcha", "CAPTCHA"),
         ("Enable SAML for enterprise tenants", "SAML single sign-on"),
-        (
-            "switch the sign-in page to dark mode",
-            "Branding of the sign-in components",
-        ),
     ] {
         let proposal = propose(&platform, &owner, prompt).await;
         let not_active: Vec<&str> = proposal["not_active"]
@@ -109,7 +105,9 @@ async fn no_customization_result_claims_an_unenforced_setting_is_active() {
         assert!(result.contains("does not act on"), "{prompt}: {result}");
     }
 
-    // An enforced setting is said to be in effect.
+    // An enforced setting is said to be in effect: the hosted pages follow the branding.
+    let proposal = propose(&platform, &owner, "switch the sign-in page to dark mode").await;
+    assert_eq!(proposal["not_active"], json!([]), "{proposal}");
     let proposal = propose(&platform, &owner, "set the minimum password length to 12").await;
     assert_eq!(proposal["not_active"], json!([]));
     let id = proposal["id"].as_str().expect("id");

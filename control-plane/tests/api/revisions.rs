@@ -153,6 +153,21 @@ async fn a_config_change_takes_effect_on_the_live_instance_and_rollback_undoes_i
         .await;
     refused.assert_error(422, "invalid_config");
     assert_eq!(refused.body["errors"][0]["path"], "passwords.min_length");
+    // A language the hosted pages are not translated to is refused by name.
+    let untranslated = platform
+        .cp(Method::POST, &format!("{}/revisions", base(&owner, "live")), &owner.token,
+            Some(json!({ "patch": [{ "op": "replace", "path": "/i18n/languages", "value": ["en", "es"] }], "dry_run": true })))
+        .await;
+    untranslated.assert_ok(200);
+    assert_eq!(untranslated.body["valid"], false);
+    assert_eq!(untranslated.body["errors"][0]["path"], "i18n.languages[1]");
+    let message = untranslated.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("not translated to es; they speak en, de, fr"),
+        "{message}"
+    );
 
     assert_eq!(
         signup(&platform, &key, "short@example.com", "twelve chars")

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::AppState;
 use crate::error::Result;
 use crate::http::Client;
+use crate::pages::Text;
 use crate::users::User;
 
 /// A boxed future, so that factors and policies can sit behind `dyn`.
@@ -47,7 +48,8 @@ pub enum FieldKind {
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
     pub name: &'static str,
-    pub label: &'static str,
+    /// The input's label, in the page's language.
+    pub label: fn(&Text) -> &'static str,
     pub kind: FieldKind,
     /// Prefilled with the flow's login hint (`login_hint`).
     pub takes_hint: bool,
@@ -88,8 +90,8 @@ pub trait FirstFactor: Sync {
     fn amr(&self) -> &'static str;
     /// Whether the instance's configuration turns it on.
     fn enabled(&self, app: &AppState) -> bool;
-    /// The button's text on the sign-in page.
-    fn submit_label(&self) -> &'static str;
+    /// The button's text on the sign-in page, in its language.
+    fn submit_label(&self, text: &Text) -> &'static str;
     fn fields(&self) -> &'static [Field];
     /// Who the submission proves the user to be. Failures must not tell whether an account
     /// exists (`InvalidCredentials` for both).

@@ -5,6 +5,7 @@ use super::factors::{BoxFuture, Field, FieldKind, FirstFactor, Submission};
 use crate::AppState;
 use crate::error::Result;
 use crate::http::Client;
+use crate::pages::Text;
 use crate::users::{EmailAddress, User};
 
 pub struct Password;
@@ -12,13 +13,13 @@ pub struct Password;
 static FIELDS: [Field; 2] = [
     Field {
         name: "email",
-        label: "Email address",
+        label: |text| text.email,
         kind: FieldKind::Email,
         takes_hint: true,
     },
     Field {
         name: "password",
-        label: "Password",
+        label: |text| text.password,
         kind: FieldKind::Password,
         takes_hint: false,
     },
@@ -37,8 +38,8 @@ impl FirstFactor for Password {
         app.config.load().auth.methods.password
     }
 
-    fn submit_label(&self) -> &'static str {
-        "Sign in"
+    fn submit_label(&self, text: &Text) -> &'static str {
+        text.sign_in
     }
 
     fn fields(&self) -> &'static [Field] {

@@ -13,17 +13,15 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::ExposeSecret;
 
-use super::login::{CSRF_COOKIE, FlowQuery, expired, product};
+use super::login::{CSRF_COOKIE, FlowQuery, expired};
 use super::{AuthorizationRequest, issuer, redirect_with, store};
 use crate::AppState;
 use crate::applications::{self, Application};
 use crate::error::{Error, Result};
 use crate::flow::{self, Flow, State as FlowState};
 use crate::http::cookies;
-use crate::pages::{error, escape, page};
+use crate::pages::{Look, Text, error, escape, fill};
 use crate::sessions::{Session, browser};
-
-const TITLE: &str = "Allow access";
 
 /// Whether the user of `session` must be asked before `request`'s application gets a code.
 pub async fn needed(
@@ -89,25 +87,27 @@ async fn load(
     Ok(Some((flow, request, session)))
 }
 
-fn describe(scope: &str) -> Option<&'static str> {
+fn describe(text: &Text, scope: &str) -> Option<&'static str> {
     match scope {
-        "openid" => Some("Know who you are on this service (your account id)"),
-        "email" => Some("See your email address"),
-        "profile" => Some("See your name"),
+        "openid" => Some(text.scope_openid),
+        "email" => Some(text.scope_email),
+        "profile" => Some(text.scope_profile),
         _ => None,
     }
 }
 
 pub async fn show(
     State(app): State<AppState>,
+    look: Look,
     headers: HeaderMap,
     crate::http::Query(q): crate::http::Query<FlowQuery>,
 ) -> Response {
     let result = async {
         let Some((mut flow, request, session)) = load(&app, q.flow(), &headers).await? else {
-            return Ok(expired(&app));
+            return Ok(expired(&look));
         };
-        render(&app, q.flow(), &mut flow, &request, &session).await
+        let look = look.for_request(&app, &flow.request);
+        render(&app, &look, q.flow(), &mut flow, &request, &session).await
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -115,6 +115,7 @@ pub async fn show(
 
 async fn render(
     app: &AppState,
+    look: &Look,
     flow_id: &str,
     flow: &mut Flow,
     request: &AuthorizationRequest,
@@ -123,34 +124,40 @@ async fn render(
     let client = client_of(app, request).await?;
     let user = crate::users::store::find(&app.db, &session.user_id).await?;
     let csrf = flow::csrf_token(flow_id);
+    let text = look.text();
     let items: String = request
         .scope
         .iter()
-        .filter_map(|s| describe(s))
+        .filter_map(|s| describe(text, s))
         .map(|text| format!("<li>{}</li>", escape(text)))
         .collect();
     let who = user
         .map(|u| {
             format!(
-                "<p class=\"hint\">Signed in as {}.</p>",
-                escape(u.email.as_str())
+                "<p class=\"hint\">{}</p>",
+                fill(text.signed_in_as, &[("email", u.email.as_str())])
             )
         })
         .unwrap_or_default();
+    let intro = fill(
+        text.consent_intro,
+        &[("application", &client.name), ("product", look.product())],
+    );
     let body = format!(
-        "<p><strong>{name}</strong> is not made by {product}. It asks to:</p><ul>{items}</ul>{who}\
+        "<p>{intro}</p><ul>{items}</ul>{who}\
          <form method=\"post\" action=\"consent\">\
          <input type=\"hidden\" name=\"flow\" value=\"{flow}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <button type=\"submit\" name=\"decision\" value=\"allow\" autofocus>Allow</button> \
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
-        name = escape(&client.name),
-        product = escape(&product(app)),
+         <button type=\"submit\" name=\"decision\" value=\"allow\" autofocus>{allow}</button> \
+         <button type=\"submit\" name=\"decision\" value=\"deny\">{deny}</button></form>",
         flow = escape(flow_id),
         csrf = escape(csrf.expose_secret()),
+        allow = text.allow,
+        deny = text.deny,
     );
-    let mut response = page(StatusCode::OK, &product(app), TITLE, &body);
-    super::allow_form_redirect(&mut response, &request.redirect_uri);
+    let mut look = look.clone();
+    look.allow_form_target(&request.redirect_uri);
+    let mut response = look.page(StatusCode::OK, text.consent, &body);
     let max_age = flow.expires_at - app.clock.now();
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -159,7 +166,12 @@ async fn render(
     Ok(response)
 }
 
-pub async fn submit(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn submit(
+    State(app): State<AppState>,
+    look: Look,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (mut flow_id, mut csrf, mut decision) = (String::new(), String::new(), String::new());
     for (name, value) in form_urlencoded::parse(&body) {
         match name.as_ref() {
@@ -171,18 +183,14 @@ pub async fn submit(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     }
     let result = async {
         let Some((mut flow, request, session)) = load(&app, &flow_id, &headers).await? else {
-            return Ok(expired(&app));
+            return Ok(expired(&look));
         };
+        let look = look.for_request(&app, &flow.request);
         let cookie = cookies::read(&app, &headers, CSRF_COOKIE);
         if !flow::csrf_matches(&flow_id, cookie.as_deref(), &csrf) {
-            return Ok(page(
-                StatusCode::FORBIDDEN,
-                &product(&app),
-                TITLE,
-                &error(
-                    "This form could not be verified: it was not sent from this page, or it is out of date. Go back to the application and try again.",
-                ),
-            ));
+            let text = look.text();
+            let message = error(text.form_unverified_go_back);
+            return Ok(look.page(StatusCode::FORBIDDEN, text.consent, &message));
         }
         let location = match decision.as_str() {
             "allow" => {
@@ -198,7 +206,10 @@ pub async fn submit(State(app): State<AppState>, headers: HeaderMap, body: Bytes
                 let iss = issuer(&app);
                 let mut params = vec![
                     ("error", "access_denied"),
-                    ("error_description", "the user did not allow the application"),
+                    (
+                        "error_description",
+                        "the user did not allow the application",
+                    ),
                     ("iss", iss.as_str()),
                 ];
                 if let Some(state) = &request.state {
@@ -206,7 +217,7 @@ pub async fn submit(State(app): State<AppState>, headers: HeaderMap, body: Bytes
                 }
                 redirect_with(&request.redirect_uri, &params)
             }
-            _ => return render(&app, &flow_id, &mut flow, &request, &session).await,
+            _ => return render(&app, &look, &flow_id, &mut flow, &request, &session).await,
         };
         let mut response = Redirect::to(&location).into_response();
         response

@@ -7,52 +7,64 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::login::{FlowQuery, expired, flow_fields, product, submitted_flow, with_csrf};
+use super::login::{FlowQuery, expired, flow_fields, submitted_flow, with_csrf};
 use crate::AppState;
 use crate::error::Error;
 use crate::flow::{self, Flow, State as FlowState};
 use crate::http::{Client, Query};
-use crate::pages::{error, escape, page};
+use crate::pages::{Look, error, escape, fill};
 use crate::users::EmailAddress;
 
-const TITLE: &str = "Reset your password";
-
-pub async fn show(State(app): State<AppState>, Query(q): Query<FlowQuery>) -> Response {
+pub async fn show(State(app): State<AppState>, look: Look, Query(q): Query<FlowQuery>) -> Response {
     match flow::load(&app, q.flow()).await {
         Ok(Some(mut flow)) if matches!(flow.state, FlowState::FirstFactor { .. }) => {
+            let look = look.for_request(&app, &flow.request);
             let hint = flow.login_hint().unwrap_or_default().to_owned();
-            render(&app, q.flow(), &mut flow, StatusCode::OK, None, &hint).await
+            render(
+                &app,
+                &look,
+                q.flow(),
+                &mut flow,
+                StatusCode::OK,
+                None,
+                &hint,
+            )
+            .await
         }
-        Ok(_) => expired(&app),
+        Ok(_) => expired(&look),
         Err(err) => err.into_response(),
     }
 }
 
 async fn render(
     app: &AppState,
+    look: &Look,
     flow_id: &str,
     flow: &mut Flow,
     status: StatusCode,
     problem: Option<&str>,
     email: &str,
 ) -> Response {
+    let text = look.text();
     if !app.config.load().auth.methods.password {
-        return page(
+        return look.page(
             StatusCode::FORBIDDEN,
-            &product(app),
-            TITLE,
-            &error("This application does not use passwords."),
+            text.forgot,
+            &error(text.no_passwords),
         );
     }
-    with_csrf(app, flow_id, flow, status, TITLE, |csrf| {
+    with_csrf(app, look, flow_id, flow, status, text.forgot, |csrf| {
         format!(
-            "{problem}<p>Enter the address of your account: we mail you a link to choose a new \
-             password.</p><form method=\"post\" action=\"forgot-password\">{hidden}\
-             <label for=\"email\">Email address</label>\
+            "{problem}<p>{intro}</p><form method=\"post\" action=\"forgot-password\">{hidden}\
+             <label for=\"email\">{label}</label>\
              <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required \
              autofocus value=\"{email}\"{invalid}>\
-             <button type=\"submit\">Send reset link</button></form>\
-             <p><a href=\"login?flow={flow}\">Back to sign in</a></p>",
+             <button type=\"submit\">{submit}</button></form>\
+             <p><a href=\"login?flow={flow}\">{back}</a></p>",
+            intro = text.forgot_intro,
+            label = text.email,
+            submit = text.send_reset,
+            back = text.back_to_sign_in,
             problem = problem.map(error).unwrap_or_default(),
             hidden = flow_fields(flow_id, csrf),
             email = escape(email),
@@ -68,6 +80,7 @@ async fn render(
 
 pub async fn submit(
     State(app): State<AppState>,
+    look: Look,
     client: Client,
     headers: HeaderMap,
     body: Bytes,
@@ -81,16 +94,19 @@ pub async fn submit(
             _ => {}
         }
     }
-    let mut flow = match submitted_flow(&app, &headers, &flow_id, &csrf, TITLE).await {
-        Ok(flow) => flow,
-        Err(page) => return page,
-    };
+    let (mut flow, look) =
+        match submitted_flow(&app, look, &headers, &flow_id, &csrf, |t| t.forgot).await {
+            Ok(submitted) => submitted,
+            Err(page) => return page,
+        };
+    let text = look.text();
     let address = match EmailAddress::parse(&email) {
         Ok(address) => address,
         Err(_) => {
-            let message = "Enter an email address like name@example.com.";
+            let message = text.enter_email;
             return render(
                 &app,
+                &look,
                 &flow_id,
                 &mut flow,
                 StatusCode::BAD_REQUEST,
@@ -100,24 +116,23 @@ pub async fn submit(
             .await;
         }
     };
-    let mut response = page(
+    let mut response = look.page(
         StatusCode::OK,
-        &product(&app),
-        "Check your inbox",
+        text.check_inbox,
         &format!(
-            "<p role=\"status\">If an account exists for <strong>{email}</strong>, a link to choose \
-             a new password is on its way.</p>\
-             <p><a href=\"login?flow={flow}\">Back to sign in</a></p>",
-            email = escape(address.as_str()),
+            "<p role=\"status\">{sent}</p><p><a href=\"login?flow={flow}\">{back}</a></p>",
+            sent = fill(text.reset_sent, &[("email", address.as_str())]),
             flow = escape(&flow_id),
+            back = text.back_to_sign_in,
         ),
     );
     match crate::auth::request_password_reset(&app, address, &client, &mut response).await {
         Ok(()) => response,
         Err(Error::RateLimited { .. }) => {
-            let message = "Too many reset requests from here. Wait a few minutes, then try again.";
+            let message = text.reset_rate_limited;
             render(
                 &app,
+                &look,
                 &flow_id,
                 &mut flow,
                 StatusCode::TOO_MANY_REQUESTS,

@@ -16,13 +16,10 @@ use crate::error::Error;
 use crate::flow::factors::{self, FieldKind, FirstFactor, Submission};
 use crate::flow::{self, Flow, State as FlowState};
 use crate::http::{Query, cookies};
-use crate::pages::{error, escape, page, sentence};
+use crate::pages::{Look, Text, error, escape, fill};
 use crate::sessions::browser;
 
 pub(super) const CSRF_COOKIE: &str = "authstack_flow";
-const TITLE: &str = "Sign in";
-/// The wording for every failed sign-in, whether or not the address has an account.
-const INCORRECT: &str = "The email address or password is incorrect.";
 
 #[derive(Deserialize)]
 pub struct FlowQuery {
@@ -36,27 +33,21 @@ impl FlowQuery {
     }
 }
 
-pub(super) fn product(app: &AppState) -> String {
-    app.config.load().mail.product_name.clone()
-}
-
-pub(super) fn expired(app: &AppState) -> Response {
-    page(
+pub(super) fn expired(look: &Look) -> Response {
+    look.page(
         StatusCode::BAD_REQUEST,
-        &product(app),
-        TITLE,
-        &error(
-            "This sign-in has expired or was completed. Go back to the application and start again.",
-        ),
+        look.text().sign_in,
+        &error(look.text().expired),
     )
 }
 
-pub async fn show(State(app): State<AppState>, Query(q): Query<FlowQuery>) -> Response {
+pub async fn show(State(app): State<AppState>, look: Look, Query(q): Query<FlowQuery>) -> Response {
     match flow::load(&app, &q.flow).await {
         Ok(Some(mut flow)) if matches!(flow.state, FlowState::FirstFactor { .. }) => {
-            render(&app, &q.flow, &mut flow, StatusCode::OK, None).await
+            let look = look.for_request(&app, &flow.request);
+            render(&app, &look, &q.flow, &mut flow, StatusCode::OK, None).await
         }
-        Ok(_) => expired(&app),
+        Ok(_) => expired(&look),
         Err(err) => err.into_response(),
     }
 }
@@ -64,6 +55,7 @@ pub async fn show(State(app): State<AppState>, Query(q): Query<FlowQuery>) -> Re
 /// The sign-in form, with a fresh CSRF token set in the cookie and the hidden field.
 async fn render(
     app: &AppState,
+    look: &Look,
     flow_id: &str,
     flow: &mut Flow,
     status: StatusCode,
@@ -71,49 +63,53 @@ async fn render(
 ) -> Response {
     let hint = flow.login_hint().map(str::to_owned);
     let enabled = factors::enabled(app);
-    with_csrf(app, flow_id, flow, status, TITLE, |csrf| {
+    let text = look.text();
+    with_csrf(app, look, flow_id, flow, status, text.sign_in, |csrf| {
         let mut body = problem.map(error).unwrap_or_default();
         if enabled.is_empty() {
-            body.push_str(&error(
-                "No sign-in method is turned on for this application.",
-            ));
+            body.push_str(&error(text.no_method));
         }
         for factor in &enabled {
             body.push_str(&factor_form(
                 *factor,
+                look,
                 flow_id,
                 csrf,
                 hint.as_deref(),
                 problem.is_some(),
             ));
         }
-        body.push_str(&other_ways(app, flow_id));
+        body.push_str(&other_ways(app, look, flow_id));
         body
     })
 }
 
 /// Links from the sign-in page to the flow's other pages that this instance offers.
-fn other_ways(app: &AppState, flow_id: &str) -> String {
+fn other_ways(app: &AppState, look: &Look, flow_id: &str) -> String {
     let config = app.config.load();
-    let flow = escape(flow_id);
+    let text = look.text();
     let mut links = String::new();
     if config.auth.methods.password {
         links.push_str(&format!(
-            "<p><a href=\"forgot-password?flow={flow}\">Forgot your password?</a></p>"
+            "<p><a href=\"forgot-password?flow={}\">{}</a></p>",
+            escape(flow_id),
+            text.forgot_link
         ));
     }
     if crate::auth::signup::available(&config) {
         links.push_str(&format!(
-            "<p>New here? <a href=\"signup?flow={flow}\">Create an account</a></p>"
+            "<p>{}</p>",
+            fill(text.new_here, &[("flow", flow_id)])
         ));
     }
     links
 }
 
 /// A page of a flow with a form: the flow's CSRF token goes into the cookie, and `body` gets it
-/// for the form's hidden field.
+/// for the form's hidden field. The form may lead back to the application (its redirect URI).
 pub(super) fn with_csrf(
     app: &AppState,
+    look: &Look,
     flow_id: &str,
     flow: &Flow,
     status: StatusCode,
@@ -121,14 +117,15 @@ pub(super) fn with_csrf(
     body: impl FnOnce(&str) -> String,
 ) -> Response {
     let csrf = flow::csrf_token(flow_id);
-    let mut response = page(status, &product(app), title, &body(csrf.expose_secret()));
+    let mut look = look.clone();
     if let Some(uri) = flow
         .request
         .get("redirect_uri")
         .and_then(|uri| uri.as_str())
     {
-        super::allow_form_redirect(&mut response, uri);
+        look.allow_form_target(uri);
     }
+    let mut response = look.page(status, title, &body(csrf.expose_secret()));
     let max_age = flow.expires_at - app.clock.now();
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -149,38 +146,40 @@ pub(super) fn flow_fields(flow_id: &str, csrf: &str) -> String {
 
 /// The live flow a form was submitted for, if the form carries its CSRF token in both the
 /// cookie and the field; otherwise the page that answers the submission.
+/// The look it answers in is the flow's (`ui_locales`).
 pub(super) async fn submitted_flow(
     app: &AppState,
+    look: Look,
     headers: &HeaderMap,
     flow_id: &str,
     csrf: &str,
-    title: &str,
-) -> Result<Flow, Response> {
+    title: fn(&Text) -> &'static str,
+) -> Result<(Flow, Look), Response> {
     let flow = match flow::load(app, flow_id).await {
         Ok(Some(flow)) => flow,
-        Ok(None) => return Err(expired(app)),
+        Ok(None) => return Err(expired(&look)),
         Err(err) => return Err(err.into_response()),
     };
+    let look = look.for_request(app, &flow.request);
+    let text = look.text();
     let cookie = cookies::read(app, headers, CSRF_COOKIE);
     if !flow::csrf_matches(flow_id, cookie.as_deref(), csrf) {
-        return Err(page(
+        return Err(look.page(
             StatusCode::FORBIDDEN,
-            &product(app),
-            title,
+            title(text),
             &format!(
-                "{}<p><a href=\"login?flow={}\">Reload the sign-in page</a> and try again.</p>",
-                error(
-                    "This form could not be verified: it was not sent from this sign-in page, or it is out of date."
-                ),
-                escape(flow_id)
+                "{}<p>{}</p>",
+                error(text.form_unverified),
+                fill(text.reload_sign_in, &[("flow", flow_id)])
             ),
         ));
     }
-    Ok(flow)
+    Ok((flow, look))
 }
 
 fn factor_form(
     factor: &dyn FirstFactor,
+    look: &Look,
     flow_id: &str,
     csrf: &str,
     hint: Option<&str>,
@@ -212,7 +211,7 @@ fn factor_form(
              <input id=\"{name}\" name=\"{name}\" type=\"{kind}\" autocomplete=\"{autocomplete}\" \
              required{value}{focus}{invalid}>",
             name = field.name,
-            label = escape(field.label),
+            label = escape((field.label)(look.text())),
         ));
     }
     format!(
@@ -221,12 +220,13 @@ fn factor_form(
          <button type=\"submit\">{submit}</button></form>",
         hidden = flow_fields(flow_id, csrf),
         method = factor.method(),
-        submit = escape(factor.submit_label()),
+        submit = escape(factor.submit_label(look.text())),
     )
 }
 
 pub async fn submit(
     State(app): State<AppState>,
+    look: Look,
     client: crate::http::Client,
     headers: HeaderMap,
     body: Bytes,
@@ -241,45 +241,38 @@ pub async fn submit(
             other => submission.insert(other, value.into_owned()),
         }
     }
-    let mut flow = match submitted_flow(&app, &headers, &flow_id, &csrf, TITLE).await {
-        Ok(flow) => flow,
-        Err(page) => return page,
-    };
+    let (mut flow, look) =
+        match submitted_flow(&app, look, &headers, &flow_id, &csrf, |t| t.sign_in).await {
+            Ok(submitted) => submitted,
+            Err(page) => return page,
+        };
+    let text = look.text();
     match flow::submit_first_factor(&app, &mut flow, &method, &submission, &client).await {
         Ok(done) => finish(&app, done).await,
+        // The wording for every failed sign-in, whether or not the address has an account.
         Err(Error::InvalidCredentials | Error::InvalidRequest(_)) => {
+            let status = StatusCode::UNAUTHORIZED;
             render(
                 &app,
+                &look,
                 &flow_id,
                 &mut flow,
-                StatusCode::UNAUTHORIZED,
-                Some(INCORRECT),
+                status,
+                Some(text.incorrect),
             )
             .await
         }
         Err(Error::RateLimited { .. }) => {
-            render(
-                &app,
-                &flow_id,
-                &mut flow,
-                StatusCode::TOO_MANY_REQUESTS,
-                Some("Too many attempts. Wait a few minutes, then try again."),
-            )
-            .await
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            let problem = Some(text.sign_in_rate_limited);
+            render(&app, &look, &flow_id, &mut flow, status, problem).await
         }
         Err(err @ (Error::UserBanned | Error::EmailNotVerified | Error::Refused(..))) => {
             let message = match err {
-                Error::EmailNotVerified => {
-                    "Verify your email address first: open the link we mailed you, then sign in again from the application.".to_owned()
-                }
-                other => sentence(&other.to_string()),
+                Error::EmailNotVerified => text.verify_first,
+                _ => text.cannot_sign_in,
             };
-            page(
-                StatusCode::FORBIDDEN,
-                &product(&app),
-                TITLE,
-                &error(&message),
-            )
+            look.page(StatusCode::FORBIDDEN, text.sign_in, &error(message))
         }
         Err(err) => err.into_response(),
     }

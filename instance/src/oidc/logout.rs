@@ -22,11 +22,10 @@ use crate::applications::{self, Application};
 use crate::crypto::{constant_time_eq, random_secret};
 use crate::error::Result;
 use crate::http::cookies;
-use crate::pages::{csp_with_form_targets, error, escape, page};
+use crate::pages::{Look, error, escape, fill};
 use crate::sessions::{self, Session, browser};
 
 const CSRF_COOKIE: &str = "authstack_logout";
-const TITLE: &str = "Sign out";
 
 type Params = HashMap<String, String>;
 
@@ -50,34 +49,34 @@ struct Request {
     client: Option<Application>,
 }
 
-fn product(app: &AppState) -> String {
-    app.config.load().mail.product_name.clone()
-}
-
-fn refused(app: &AppState, message: &str) -> Response {
-    page(
+/// The reason (`message`) is for the application's developer, in English.
+fn refused(look: &Look, message: &str) -> Response {
+    let text = look.text();
+    look.page(
         StatusCode::BAD_REQUEST,
-        &product(app),
-        "This sign-out request cannot be used",
-        &format!(
-            "{}<p>You have not been signed out. Go back to the application and try again.</p>",
-            error(message)
-        ),
+        text.sign_out_refused,
+        &format!("{}<p>{}</p>", error(message), text.not_signed_out),
     )
 }
 
 pub async fn get(
     State(app): State<AppState>,
+    look: Look,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = parse(query.unwrap_or_default().as_bytes());
-    respond(&app, &headers, params, false).await
+    respond(&app, &look, &headers, params, false).await
 }
 
-pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(app): State<AppState>,
+    look: Look,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let params = parse(&body);
-    respond(&app, &headers, params, true).await
+    respond(&app, &look, &headers, params, true).await
 }
 
 fn parse(bytes: &[u8]) -> Params {
@@ -90,11 +89,22 @@ fn parse(bytes: &[u8]) -> Params {
     params
 }
 
-async fn respond(app: &AppState, headers: &HeaderMap, params: Params, posted: bool) -> Response {
+async fn respond(
+    app: &AppState,
+    look: &Look,
+    headers: &HeaderMap,
+    params: Params,
+    posted: bool,
+) -> Response {
+    // `ui_locales` is a parameter of the logout request too (OpenID Connect RP-Initiated
+    // Logout §2).
+    let locales = serde_json::json!({ "ui_locales": params.get("ui_locales") });
+    let look = look.clone().for_request(app, &locales);
+    let look = &look;
     let result = async {
         let request = match check(app, &params).await? {
             Ok(request) => request,
-            Err(message) => return Ok(refused(app, message)),
+            Err(message) => return Ok(refused(look, message)),
         };
         let current = browser::current(app, headers).await?;
         let hint_names_current = match (&request.hinted, &current) {
@@ -106,10 +116,10 @@ async fn respond(app: &AppState, headers: &HeaderMap, params: Params, posted: bo
             && params.get("confirm").is_some_and(|v| v == "yes")
             && csrf_matches(app, headers, params.get("csrf").map(String::as_str));
         if current.is_some() && !hint_names_current && !confirmed {
-            return Ok(confirm(app, &params, &request));
+            return Ok(confirm(app, look, &params, &request));
         }
         sign_out(app, current.as_ref(), request.hinted.as_ref()).await?;
-        Ok::<_, crate::error::Error>(done(app, &request))
+        Ok::<_, crate::error::Error>(done(app, look, &request))
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -189,7 +199,7 @@ fn csrf_matches(app: &AppState, headers: &HeaderMap, field: Option<&str>) -> boo
 }
 
 /// The question "sign out?", as a form that posts the request back with `confirm=yes`.
-fn confirm(app: &AppState, params: &Params, request: &Request) -> Response {
+fn confirm(app: &AppState, look: &Look, params: &Params, request: &Request) -> Response {
     let token = random_secret("lo_", 32);
     let mut hidden = String::new();
     for name in [
@@ -197,6 +207,7 @@ fn confirm(app: &AppState, params: &Params, request: &Request) -> Response {
         "client_id",
         "post_logout_redirect_uri",
         "state",
+        "ui_locales",
     ] {
         if let Some(value) = params.get(name) {
             hidden.push_str(&format!(
@@ -205,34 +216,28 @@ fn confirm(app: &AppState, params: &Params, request: &Request) -> Response {
             ));
         }
     }
-    let from = request
-        .client
-        .as_ref()
-        .map(|c| format!(" from {}", c.name))
-        .unwrap_or_default();
+    let text = look.text();
+    let question = match &request.client {
+        Some(client) => fill(
+            text.sign_out_question_from,
+            &[("application", &client.name)],
+        ),
+        None => text.sign_out_question.to_owned(),
+    };
     let body = format!(
-        "<p>Do you want to sign out{from_html}? You will be signed out of every application \
-         you signed in to with this account in this browser.</p>\
+        "<p>{question}</p>\
          <form method=\"post\" action=\"logout\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <input type=\"hidden\" name=\"confirm\" value=\"yes\">{hidden}\
-         <button type=\"submit\" autofocus>Sign out</button></form>",
-        from_html = escape(&from),
+         <button type=\"submit\" autofocus>{submit}</button></form>",
         csrf = escape(token.expose_secret()),
+        submit = text.sign_out,
     );
-    let mut response = page(StatusCode::OK, &product(app), TITLE, &body);
-    if let Some(origin) = request
-        .redirect
-        .as_deref()
-        .and_then(|uri| url::Url::parse(uri).ok())
-        .map(|url| url.origin().ascii_serialization())
-        .filter(|origin| origin != "null")
-    {
-        response.headers_mut().insert(
-            header::CONTENT_SECURITY_POLICY,
-            csp_with_form_targets(&origin),
-        );
+    let mut look = look.clone();
+    if let Some(uri) = &request.redirect {
+        look.allow_form_target(uri);
     }
+    let mut response = look.page(StatusCode::OK, text.sign_out, &body);
     response.headers_mut().append(
         header::SET_COOKIE,
         cookies::set(app, CSRF_COOKIE, token.expose_secret(), 600),
@@ -262,14 +267,14 @@ async fn sign_out(app: &AppState, current: Option<&Session>, hinted: Option<&Hin
 }
 
 /// Back to the application, or the "signed out" page; the SSO and CSRF cookies are dropped.
-fn done(app: &AppState, request: &Request) -> Response {
+fn done(app: &AppState, look: &Look, request: &Request) -> Response {
+    let text = look.text();
     let mut response = match &request.redirect {
         Some(location) => Redirect::to(location).into_response(),
-        None => page(
+        None => look.page(
             StatusCode::OK,
-            &product(app),
-            "You are signed out",
-            "<p>You have been signed out. You can close this window.</p>",
+            text.signed_out_title,
+            &format!("<p>{}</p>", text.signed_out),
         ),
     };
     let headers = response.headers_mut();

@@ -58,6 +58,9 @@ pub struct AuthorizationRequest {
     /// tokens carry its claims.
     #[serde(default)]
     pub organization: Option<String>,
+    /// `ui_locales`: the languages the hosted pages should speak, most preferred first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_locales: Option<String>,
 }
 
 /// `redirect_uri` with `params` added to its query (after those it already has).
@@ -168,21 +171,6 @@ pub async fn authorized(
         return consent::ask(app, request, session).await;
     }
     issue_code(app, request, session).await
-}
-
-/// The hosted pages' policy with the client's origin allowed as a form target: browsers hold
-/// the redirect that follows a form's submission to `form-action` too.
-pub fn allow_form_redirect(response: &mut axum::response::Response, redirect_uri: &str) {
-    if let Some(origin) = url::Url::parse(redirect_uri)
-        .ok()
-        .map(|url| url.origin().ascii_serialization())
-        .filter(|origin| origin != "null")
-    {
-        response.headers_mut().insert(
-            axum::http::header::CONTENT_SECURITY_POLICY,
-            crate::pages::csp_with_form_targets(&origin),
-        );
-    }
 }
 
 /// A PKCE challenge or verifier: 43 to 128 unreserved characters (RFC 7636 §4.1).

@@ -15,7 +15,7 @@ use super::error::OAuthError;
 use super::{AuthorizationRequest, SCOPES, UserClaims, is_pkce_value, issuer};
 use crate::AppState;
 use crate::applications::{self, Application};
-use crate::pages::{error, page};
+use crate::pages::{Language, Look, error};
 use crate::sessions::browser;
 use crate::users::store as users;
 
@@ -75,6 +75,8 @@ pub struct ProviderMetadata {
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
     pub prompt_values_supported: Vec<&'static str>,
     pub claims_supported: Vec<&'static str>,
+    /// The languages the hosted pages speak here (`ui_locales`).
+    pub ui_locales_supported: Vec<&'static str>,
     pub authorization_response_iss_parameter_supported: bool,
 }
 
@@ -130,9 +132,32 @@ async fn openid_configuration(State(app): State<AppState>) -> axum::Json<Provide
             "email_verified",
             "name",
         ],
+        ui_locales_supported: ui_locales(&app),
         authorization_response_iss_parameter_supported: true,
         issuer,
     })
+}
+
+/// The languages the instance offers that the hosted pages are translated to.
+fn ui_locales(app: &AppState) -> Vec<&'static str> {
+    let config = app.config.load();
+    let i18n = &config.i18n;
+    let tags = if i18n.languages.is_empty() {
+        std::slice::from_ref(&i18n.default_language)
+    } else {
+        i18n.languages.as_slice()
+    };
+    let mut offered = Vec::new();
+    for tag in tags
+        .iter()
+        .filter_map(|t| Language::of_tag(t))
+        .map(Language::tag)
+    {
+        if !offered.contains(&tag) {
+            offered.push(tag);
+        }
+    }
+    offered
 }
 
 /// The `prompt` values offered: `create` only where new users may sign up.
@@ -146,16 +171,13 @@ fn prompt_values(app: &AppState) -> Vec<&'static str> {
 
 /// The page for a request that cannot be sent back to the client: it is not known who sent it
 /// or where the answer may go.
-fn refused(app: &AppState, message: &str) -> Response {
-    page(
+/// The reason (`message`) is for the application's developer, in English.
+fn refused(look: &Look, message: &str) -> Response {
+    let text = look.text();
+    look.page(
         StatusCode::BAD_REQUEST,
-        &app.config.load().mail.product_name,
-        "This sign-in request cannot be used",
-        &format!(
-            "{}<p>Go back to the application and try again. If this keeps happening, tell \
-             the application's owner.</p>",
-            error(message)
-        ),
+        text.request_refused,
+        &format!("{}<p>{}</p>", error(message), text.request_refused_hint),
     )
 }
 
@@ -182,6 +204,7 @@ impl Rejection<'_> {
 
 async fn authorize(
     State(app): State<AppState>,
+    look: Look,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -196,16 +219,18 @@ async fn authorize(
             repeated.get_or_insert(name.to_string());
         }
     }
+    let locales = serde_json::json!({ "ui_locales": params.get("ui_locales") });
+    let look = look.for_request(&app, &locales);
     if matches!(repeated.as_deref(), Some("client_id" | "redirect_uri")) {
         return refused(
-            &app,
+            &look,
             "The request names its application or return address twice.",
         );
     }
     let client_id = params.get("client_id").map(String::as_str).unwrap_or("");
     let client = match applications::store::find(&app.db, client_id).await {
         Ok(Some(client)) => client,
-        Ok(None) => return refused(&app, "The request names no application known here."),
+        Ok(None) => return refused(&look, "The request names no application known here."),
         Err(err) => return crate::error::Error::from(err).into_response(),
     };
     let Some(redirect_uri) = params
@@ -213,7 +238,7 @@ async fn authorize(
         .filter(|uri| client.allows_redirect(&app.config.load(), uri))
     else {
         return refused(
-            &app,
+            &look,
             "The request's return address is not one registered for this application.",
         );
     };
@@ -348,6 +373,9 @@ fn validate(
             code_challenge,
             prompt_consent: prompts.contains(&"consent"),
             organization,
+            ui_locales: get("ui_locales")
+                .filter(|v| v.len() <= 200)
+                .map(str::to_owned),
         },
         prompt_none,
         // The sign-in page is where the user picks the account, so both show it.

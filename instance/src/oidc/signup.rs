@@ -10,16 +10,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 
-use super::login::{FlowQuery, expired, finish, flow_fields, product, submitted_flow, with_csrf};
+use super::login::{FlowQuery, expired, finish, flow_fields, submitted_flow, with_csrf};
 use crate::AppState;
 use crate::auth::signup::{self, SignUp};
 use crate::config::FieldRule;
 use crate::error::Error;
 use crate::flow::{self, Flow, SignUpStep, State as FlowState};
 use crate::http::{Client, Query};
-use crate::pages::{error, escape, new_password_field, page, sentence};
-
-const TITLE: &str = "Create your account";
+use crate::pages::{Language, Look, error, escape, fill, new_password_field, sentence};
 
 /// What the form keeps when it is shown again after a refusal (never the password).
 #[derive(Default)]
@@ -29,36 +27,47 @@ struct Entered {
     phone: String,
 }
 
-pub async fn show(State(app): State<AppState>, Query(q): Query<FlowQuery>) -> Response {
+pub async fn show(State(app): State<AppState>, look: Look, Query(q): Query<FlowQuery>) -> Response {
     match flow::load(&app, q.flow()).await {
         Ok(Some(mut flow)) if matches!(flow.state, FlowState::FirstFactor { .. }) => {
+            let look = look.for_request(&app, &flow.request);
             let entered = Entered {
                 email: flow.login_hint().unwrap_or_default().to_owned(),
                 ..Entered::default()
             };
-            render(&app, q.flow(), &mut flow, StatusCode::OK, None, &entered).await
+            render(
+                &app,
+                &look,
+                q.flow(),
+                &mut flow,
+                StatusCode::OK,
+                None,
+                &entered,
+            )
+            .await
         }
-        Ok(_) => expired(&app),
+        Ok(_) => expired(&look),
         Err(err) => err.into_response(),
     }
 }
 
 /// The page when sign-up is closed: the way back to signing in.
-fn closed(app: &AppState, flow_id: &str) -> Response {
-    page(
+fn closed(look: &Look, flow_id: &str) -> Response {
+    let text = look.text();
+    look.page(
         StatusCode::FORBIDDEN,
-        &product(app),
-        TITLE,
+        text.sign_up,
         &format!(
-            "{}<p><a href=\"login?flow={}\">Sign in</a> with an existing account.</p>",
-            error("New accounts cannot be created here: ask for an invitation."),
-            escape(flow_id)
+            "{}<p>{}</p>",
+            error(text.signup_closed),
+            fill(text.signup_closed_link, &[("flow", flow_id)])
         ),
     )
 }
 
 async fn render(
     app: &AppState,
+    look: &Look,
     flow_id: &str,
     flow: &mut Flow,
     status: StatusCode,
@@ -67,10 +76,11 @@ async fn render(
 ) -> Response {
     let config = app.config.load_full();
     if !signup::available(&config) {
-        return closed(app, flow_id);
+        return closed(look, flow_id);
     }
     let fields = &config.auth.signup.fields;
-    with_csrf(app, flow_id, flow, status, TITLE, |csrf| {
+    let text = look.text();
+    with_csrf(app, look, flow_id, flow, status, text.sign_up, |csrf| {
         let invalid = if problem.is_some() {
             " aria-invalid=\"true\""
         } else {
@@ -78,24 +88,28 @@ async fn render(
         };
         let mut form = format!(
             "{problem}<form method=\"post\" action=\"signup\">{hidden}\
-             <label for=\"email\">Email address</label>\
+             <label for=\"email\">{label}</label>\
              <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required \
              autofocus value=\"{email}\"{invalid}>",
             problem = problem.map(error).unwrap_or_default(),
             hidden = flow_fields(flow_id, csrf),
             email = escape(&entered.email),
+            label = text.email,
         );
-        form.push_str(&optional_field(
+        let optional = |name, label, kind, autocomplete, rule, value: &str| {
+            optional_field(look, name, label, kind, autocomplete, rule, value)
+        };
+        form.push_str(&optional(
             "name",
-            "Name",
+            text.name,
             "text",
             "name",
             fields.name,
             &entered.name,
         ));
-        form.push_str(&optional_field(
+        form.push_str(&optional(
             "phone",
-            "Phone number",
+            text.phone,
             "tel",
             "tel",
             fields.phone,
@@ -103,13 +117,14 @@ async fn render(
         ));
         form.push_str(&new_password_field(
             &config.passwords,
-            "Password",
+            text,
+            text.password,
             problem.is_some(),
         ));
         form.push_str(&format!(
-            "<button type=\"submit\">Create account</button></form>\
-             <p>Already have an account? <a href=\"login?flow={flow}\">Sign in</a></p>",
-            flow = escape(flow_id),
+            "<button type=\"submit\">{}</button></form><p>{}</p>",
+            text.create_account,
+            fill(text.have_account, &[("flow", flow_id)]),
         ));
         form
     })
@@ -117,6 +132,7 @@ async fn render(
 
 /// A sign-up field the instance asks for (optional or required); nothing when it is off.
 fn optional_field(
+    look: &Look,
     name: &str,
     label: &str,
     kind: &str,
@@ -126,7 +142,10 @@ fn optional_field(
 ) -> String {
     let (label, required) = match rule {
         FieldRule::Off => return String::new(),
-        FieldRule::Optional => (format!("{label} (optional)"), ""),
+        FieldRule::Optional => (
+            crate::pages::plain(look.text().optional, &[("label", label)]),
+            "",
+        ),
         FieldRule::Required => (label.to_owned(), " required"),
     };
     format!(
@@ -140,6 +159,7 @@ fn optional_field(
 
 pub async fn submit(
     State(app): State<AppState>,
+    look: Look,
     client: Client,
     headers: HeaderMap,
     body: Bytes,
@@ -158,10 +178,12 @@ pub async fn submit(
             _ => {}
         }
     }
-    let mut flow = match submitted_flow(&app, &headers, &flow_id, &csrf, TITLE).await {
-        Ok(flow) => flow,
-        Err(page) => return page,
-    };
+    let (mut flow, look) =
+        match submitted_flow(&app, look, &headers, &flow_id, &csrf, |t| t.sign_up).await {
+            Ok(submitted) => submitted,
+            Err(page) => return page,
+        };
+    let text = look.text();
     let given = |text: &str| (!text.trim().is_empty()).then(|| text.to_owned());
     let request = SignUp {
         email: entered.email.clone(),
@@ -170,52 +192,52 @@ pub async fn submit(
         phone: given(&entered.phone),
     };
     let again = async |flow: &mut Flow, status: StatusCode, message: &str| {
-        render(&app, &flow_id, flow, status, Some(message), &entered).await
+        render(&app, &look, &flow_id, flow, status, Some(message), &entered).await
     };
     match flow::submit_sign_up(&app, &mut flow, &request, &client).await {
         Ok(SignUpStep::Completed(done)) => finish(&app, *done).await,
-        Ok(SignUpStep::VerificationSent { email }) => check_inbox(&app, &flow_id, email.as_str()),
-        Err(Error::InvalidRequest(message) | Error::WeakPassword(message)) => {
-            again(&mut flow, StatusCode::BAD_REQUEST, &sentence(&message)).await
+        Ok(SignUpStep::VerificationSent { email }) => check_inbox(&look, &flow_id, email.as_str()),
+        // The reason as the error gives it in English; in the other languages, the catalogue's.
+        Err(err @ (Error::InvalidRequest(_) | Error::WeakPassword(_))) => {
+            let message = match (&err, look.language()) {
+                (_, Language::English) => sentence(&err.to_string()),
+                (Error::WeakPassword(_), _) => crate::pages::routes::weak_password(&app, &look),
+                _ => text.check_fields.to_owned(),
+            };
+            again(&mut flow, StatusCode::BAD_REQUEST, &message).await
         }
-        Err(Error::Conflict(_)) => {
-            let message = "An account with this email address already exists.";
-            page(
-                StatusCode::CONFLICT,
-                &product(&app),
-                TITLE,
-                &format!(
-                    "{}<p><a href=\"login?flow={}\">Sign in</a> instead, or reset its password from \
-                     the sign-in page.</p>",
-                    error(message),
-                    escape(&flow_id)
-                ),
-            )
-        }
+        Err(Error::Conflict(_)) => look.page(
+            StatusCode::CONFLICT,
+            text.sign_up,
+            &format!(
+                "{}<p>{}</p>",
+                error(text.account_exists),
+                fill(text.account_exists_link, &[("flow", &flow_id)])
+            ),
+        ),
         Err(Error::RateLimited { .. }) => {
-            let message = "Too many new accounts from here. Wait a while, then try again.";
+            let message = text.sign_up_rate_limited;
             again(&mut flow, StatusCode::TOO_MANY_REQUESTS, message).await
         }
-        Err(Error::Refused("signup_disabled" | "method_disabled", _)) => closed(&app, &flow_id),
+        Err(Error::Refused("signup_disabled" | "method_disabled", _)) => closed(&look, &flow_id),
         Err(err) => err.into_response(),
     }
 }
 
 /// After a sign-up that needs the address verified: the same page whether or not the address
 /// already had an account (its owner got a mail saying so).
-fn check_inbox(app: &AppState, flow_id: &str, email: &str) -> Response {
-    page(
+fn check_inbox(look: &Look, flow_id: &str, email: &str) -> Response {
+    let text = look.text();
+    look.page(
         StatusCode::OK,
-        &product(app),
-        "Check your inbox",
+        text.check_inbox,
         &format!(
-            "<p role=\"status\">We sent a mail to <strong>{email}</strong>. Open the link in it to \
-             verify your address, then sign in.</p>\
-             <p><a href=\"login?flow={flow}\">Continue to sign in</a></p>\
-             <p class=\"hint\">No mail? Check the spam folder, or go back to the application and \
-             start again in a few minutes.</p>",
-            email = escape(email),
+            "<p role=\"status\">{sent}</p>\
+             <p><a href=\"login?flow={flow}\">{next}</a></p><p class=\"hint\">{hint}</p>",
+            sent = fill(text.verification_sent, &[("email", email)]),
             flow = escape(flow_id),
+            next = text.continue_sign_in,
+            hint = text.no_mail,
         ),
     )
 }

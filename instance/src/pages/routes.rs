@@ -8,7 +8,7 @@ use axum::routing::get;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{error, escape, form, new_password_field, page, sentence};
+use super::{Look, error, fill, form, new_password_field, plain, sentence};
 use crate::AppState;
 use crate::error::Error;
 use crate::http::{Client, Form, Query};
@@ -29,45 +29,43 @@ struct TokenQuery {
     token: String,
 }
 
-fn product(app: &AppState) -> String {
-    app.config.load().mail.product_name.clone()
-}
-
-/// The page for a link that cannot be used (no token, or the action refused it).
-fn problem(app: &AppState, title: &str, err: &Error) -> Response {
+/// The page for a link that cannot be used (no token, or the action refused it). The reason
+/// is the error's own in English, and the catalogue's in the other languages.
+fn problem(look: &Look, title: &str, err: &Error) -> Response {
     let status = match err.status() {
         status if status.is_server_error() => status,
         StatusCode::TOO_MANY_REQUESTS => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_REQUEST,
     };
+    let text = look.text();
     let message = match err {
-        Error::Internal(_) => {
-            "Something went wrong on our side. Try the link again in a moment.".to_owned()
-        }
-        other => sentence(&other.to_string()),
+        Error::Internal(_) => text.internal.to_owned(),
+        Error::RateLimited { .. } => text.link_rate_limited.to_owned(),
+        other if look.language() == super::Language::English => sentence(&other.to_string()),
+        _ => text.link_unusable.to_owned(),
     };
-    page(status, &product(app), title, &error(&message))
+    look.page(status, title, &error(&message))
 }
 
-fn missing_token(app: &AppState, title: &str) -> Response {
-    problem(
-        app,
+fn missing_token(look: &Look, title: &str) -> Response {
+    look.page(
+        StatusCode::BAD_REQUEST,
         title,
-        &Error::InvalidGrant("this link is incomplete: open it from the mail again"),
+        &error(look.text().link_incomplete),
     )
 }
 
-async fn verify_page(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    const TITLE: &str = "Verify your email address";
+async fn verify_page(look: Look, Query(q): Query<TokenQuery>) -> Response {
+    let text = look.text();
     if q.token.is_empty() {
-        return missing_token(&app, TITLE);
+        return missing_token(&look, text.verify_title);
     }
     let body = format!(
-        "<p>Confirm that this address is yours to finish setting up your {} account.</p>{}",
-        escape(&product(&app)),
-        form("verify-email", &q.token, "", "Verify email address")
+        "<p>{}</p>{}",
+        fill(text.verify_intro, &[("product", look.product())]),
+        form("verify-email", &q.token, "", text.verify_submit)
     );
-    page(StatusCode::OK, &product(&app), TITLE, &body)
+    look.page(StatusCode::OK, text.verify_title, &body)
 }
 
 #[derive(Deserialize)]
@@ -76,34 +74,50 @@ struct TokenForm {
     token: String,
 }
 
-async fn verify(State(app): State<AppState>, client: Client, Form(f): Form<TokenForm>) -> Response {
-    const TITLE: &str = "Verify your email address";
+async fn verify(
+    State(app): State<AppState>,
+    look: Look,
+    client: Client,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let text = look.text();
     match crate::auth::verify_email(&app, &f.token, &client).await {
-        Ok(user) => page(
+        Ok(user) => look.page(
             StatusCode::OK,
-            &product(&app),
-            "Email address verified",
+            text.verified_title,
             &format!(
-                "<p role=\"status\">{} is verified. You can close this page and sign in.</p>",
-                escape(user.email.as_str())
+                "<p role=\"status\">{}</p>",
+                fill(text.verified, &[("email", user.email.as_str())])
             ),
         ),
-        Err(err) => problem(&app, TITLE, &err),
+        Err(err) => problem(&look, text.verify_title, &err),
     }
 }
 
-async fn reset_page(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    const TITLE: &str = "Choose a new password";
-    if q.token.is_empty() {
-        return missing_token(&app, TITLE);
-    }
-    let body = form(
+fn reset_form(app: &AppState, look: &Look, token: &str) -> String {
+    let text = look.text();
+    form(
         "reset-password",
-        &q.token,
-        &new_password_field(&app.config.load().passwords, "New password", false),
-        "Set new password",
-    );
-    page(StatusCode::OK, &product(&app), TITLE, &body)
+        token,
+        &new_password_field(&app.config.load().passwords, text, text.new_password, false),
+        text.set_password,
+    )
+}
+
+async fn reset_page(
+    State(app): State<AppState>,
+    look: Look,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let text = look.text();
+    if q.token.is_empty() {
+        return missing_token(&look, text.reset_title);
+    }
+    look.page(
+        StatusCode::OK,
+        text.reset_title,
+        &reset_form(&app, &look, &q.token),
+    )
 }
 
 #[derive(Deserialize)]
@@ -118,98 +132,122 @@ struct PasswordForm {
 
 async fn reset(
     State(app): State<AppState>,
+    look: Look,
     client: Client,
     Form(f): Form<PasswordForm>,
 ) -> Response {
-    const TITLE: &str = "Choose a new password";
+    let text = look.text();
     let password = SecretString::from(f.password);
     match crate::auth::reset_password(&app, &f.token, &password, &client).await {
-        Ok(()) => page(
+        Ok(()) => look.page(
             StatusCode::OK,
-            &product(&app),
-            "Password changed",
-            "<p role=\"status\">Your password has been changed and every other session was \
-             signed out. You can close this page and sign in with the new password.</p>",
+            text.password_changed_title,
+            &format!("<p role=\"status\">{}</p>", text.password_changed),
         ),
         // A password the policy refuses: the same form again, with the reason.
-        Err(err @ (Error::WeakPassword(_) | Error::InvalidRequest(_))) => page(
-            StatusCode::BAD_REQUEST,
-            &product(&app),
-            TITLE,
-            &format!(
-                "{}{}",
-                error(&sentence(&err.to_string())),
-                form(
-                    "reset-password",
-                    &f.token,
-                    &new_password_field(&app.config.load().passwords, "New password", false),
-                    "Set new password"
-                )
-            ),
-        ),
-        Err(err) => problem(&app, TITLE, &err),
+        Err(err @ (Error::WeakPassword(_) | Error::InvalidRequest(_))) => {
+            let reason = match look.language() {
+                super::Language::English => sentence(&err.to_string()),
+                _ => weak_password(&app, &look),
+            };
+            look.page(
+                StatusCode::BAD_REQUEST,
+                text.reset_title,
+                &format!("{}{}", error(&reason), reset_form(&app, &look, &f.token)),
+            )
+        }
+        Err(err) => problem(&look, text.reset_title, &err),
     }
 }
 
-fn invitation_title(org: &str, role: &str) -> String {
-    format!("Join {org} as {}", sentence(role).trim_end_matches('.'))
+/// What a refused new password must be, in the page's language.
+pub fn weak_password(app: &AppState, look: &Look) -> String {
+    let min = app.config.load().passwords.min_length.to_string();
+    look.text().weak_password.replace("{min}", &min)
 }
 
-async fn invitation_page(State(app): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    const TITLE: &str = "Accept the invitation";
+fn invitation_title(look: &Look, org: &str, role: &str) -> String {
+    plain(
+        look.text().invitation_title,
+        &[
+            ("organization", org),
+            ("role", sentence(role).trim_end_matches('.')),
+        ],
+    )
+}
+
+async fn invitation_page(
+    State(app): State<AppState>,
+    look: Look,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let text = look.text();
     if q.token.is_empty() {
-        return missing_token(&app, TITLE);
+        return missing_token(&look, text.accept_title);
     }
     let preview = match crate::invitations::preview(&app, &q.token).await {
         Ok(preview) => preview,
-        Err(err) => return problem(&app, TITLE, &err),
+        Err(err) => return problem(&look, text.accept_title, &err),
     };
-    let email = escape(preview.invitation.email.as_str());
-    let title = invitation_title(&preview.organization.name, &preview.invitation.role);
+    let email = preview.invitation.email.as_str();
+    let title = invitation_title(&look, &preview.organization.name, &preview.invitation.role);
     let body = if preview.account_exists {
         format!(
-            "<p>{email} already has an account. Sign in to the application as {email} and \
-             accept the invitation there; this link stays valid until it expires.</p>"
+            "<p>{}</p>",
+            fill(text.invitation_existing, &[("email", email)])
         )
     } else {
         format!(
-            "<p>You were invited as {email}. Create your account to join.</p>{}",
+            "<p>{}</p>{}",
+            fill(text.invitation_new, &[("email", email)]),
             form(
                 "accept-invitation",
                 &q.token,
                 &format!(
-                    "<label for=\"name\">Your name (optional)</label>\
+                    "<label for=\"name\">{}</label>\
                      <input id=\"name\" name=\"name\" type=\"text\" autocomplete=\"name\" maxlength=\"200\">{}",
-                    new_password_field(&app.config.load().passwords, "Choose a password", false)
+                    fill(text.optional, &[("label", text.your_name)]),
+                    new_password_field(
+                        &app.config.load().passwords,
+                        text,
+                        text.choose_password,
+                        false
+                    )
                 ),
-                "Create account and join"
+                text.create_and_join
             )
         )
     };
-    page(StatusCode::OK, &product(&app), &title, &body)
+    look.page(StatusCode::OK, &title, &body)
 }
 
 async fn accept_invitation(
     State(app): State<AppState>,
+    look: Look,
     client: Client,
     Form(f): Form<PasswordForm>,
 ) -> Response {
-    const TITLE: &str = "Accept the invitation";
+    let text = look.text();
     let password = SecretString::from(f.password);
     let name = Some(f.name.trim()).filter(|n| !n.is_empty());
     match crate::invitations::accept(&app, None, &f.token, Some(&password), name, &client).await {
-        Ok(accepted) => page(
-            StatusCode::OK,
-            &product(&app),
-            &format!("You joined {}", accepted.organization.name),
-            &format!(
-                "<p role=\"status\">Your account {} is ready and a member of {} with the role {}. \
-                 You can close this page and sign in.</p>",
-                escape(accepted.user.email.as_str()),
-                escape(&accepted.organization.name),
-                escape(&accepted.role)
-            ),
-        ),
-        Err(err) => problem(&app, TITLE, &err),
+        Ok(accepted) => {
+            let org = accepted.organization.name.as_str();
+            let title = plain(text.joined_title, &[("organization", org)]);
+            let body = fill(
+                text.joined,
+                &[
+                    ("email", accepted.user.email.as_str()),
+                    ("organization", org),
+                    ("role", &accepted.role),
+                ],
+            );
+            look.page(
+                StatusCode::OK,
+                &title,
+                &format!("<p role=\"status\">{body}</p>"),
+            )
+        }
+        Err(err) => problem(&look, text.accept_title, &err),
     }
 }

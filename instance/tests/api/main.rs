@@ -18,6 +18,7 @@ mod oidc;
 mod oidc_consent;
 mod oidc_grants;
 mod oidc_logout;
+mod oidc_look;
 mod oidc_machine;
 mod oidc_orgs;
 mod oidc_signup;

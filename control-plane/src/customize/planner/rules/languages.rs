@@ -1,5 +1,6 @@
-//! The languages of the sign-in pages and emails (`i18n`).
+//! The languages of the hosted pages (`i18n`): only those the pages are translated to.
 
+use authstack_instance::pages::Language;
 use serde_json::json;
 
 use super::draft::{Draft, Step};
@@ -46,6 +47,23 @@ pub(super) fn languages(prompt: &Prompt, draft: &mut Draft) -> Step {
         return Step::Refused(format!("Which languages? I know {}.", known.join(", ")));
     }
     found.sort_unstable();
+    let untranslated: Vec<String> = found
+        .iter()
+        .filter(|(_, code, _)| Language::of_tag(code).is_none())
+        .map(|(_, _, name)| title_case(name))
+        .collect();
+    if !untranslated.is_empty() {
+        let offered: Vec<String> = LANGUAGES
+            .iter()
+            .filter(|(_, code)| Language::of_tag(code).is_some())
+            .map(|(name, _)| title_case(name))
+            .collect();
+        return Step::Refused(format!(
+            "The hosted pages are not translated to {} yet; they speak {}.",
+            untranslated.join(", "),
+            offered.join(", ")
+        ));
+    }
     let i18n = &draft.config().i18n;
     let mut languages = if i18n.languages.is_empty() {
         vec![i18n.default_language.clone()]
@@ -63,7 +81,7 @@ pub(super) fn languages(prompt: &Prompt, draft: &mut Draft) -> Step {
     draft.say(
         changed,
         format!(
-            "Offer the sign-in pages and emails in {} as well (languages: {}).",
+            "Offer the hosted pages in {} as well (languages: {}).",
             added.join(", "),
             languages.join(", ")
         ),
@@ -83,12 +101,21 @@ mod tests {
     #[rustfmt::skip]
     const CASES: &[(&str, &[&str])] = &[
         ("Translate to French and German", &["replace /i18n/languages [\"en\",\"fr\",\"de\"]"]),
-        ("We need to support Italian", &["replace /i18n/languages [\"en\",\"it\"]"]),
-        ("Add Spanish, Brazilian Portuguese and Japanese as languages", &["replace /i18n/languages [\"en\",\"es\",\"pt-BR\",\"ja\"]"]),
+        ("We need to support German", &["replace /i18n/languages [\"en\",\"de\"]"]),
     ];
 
     #[test]
     fn each_prompt_becomes_its_patch() {
         testing::assert_patches(CASES);
+    }
+
+    #[test]
+    fn untranslated_languages_are_refused_by_name() {
+        let current = authstack_instance::config::InstanceConfig::default();
+        let message = testing::refusal("Add Spanish and German as languages", &current, "pro");
+        assert!(
+            message.contains("not translated to Spanish yet; they speak English, French, German"),
+            "{message}"
+        );
     }
 }

@@ -130,7 +130,7 @@ const RULES: &[Rule] = &[
         plan: branding::appearance,
     },
     Rule {
-        can: "translate the sign-in pages to other languages",
+        can: "translate the hosted pages to English, French or German",
         plan: languages::languages,
     },
 ];
@@ -333,7 +333,7 @@ mod tests {
     fn plans_build_on_the_current_configuration() {
         let mut current = InstanceConfig::default();
         current.i18n.default_language = "fr".into();
-        current.i18n.languages = vec!["fr".into(), "de".into()];
+        current.i18n.languages = vec!["fr".into()];
         current.security.admin_ip_allowlist = vec!["10.0.0.0/8".into()];
         current.tokens.session_lifetime_secs = 3600;
         current.webhooks.push(Webhook {
@@ -345,8 +345,8 @@ mod tests {
             serde_json::to_value(proposal(prompt, &current, "pro").patch).expect("serializable")
         };
         assert_eq!(
-            patch("translate into German and Italian"),
-            json!([{"op": "replace", "path": "/i18n/languages", "value": ["fr", "de", "it"]}])
+            patch("translate into German and French"),
+            json!([{"op": "replace", "path": "/i18n/languages", "value": ["fr", "de"]}])
         );
         assert_eq!(
             patch("restrict admin access to 10.0.0.0/8 and 192.0.2.0/24"),
@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn planning_is_deterministic() {
         let prompt =
-            "Add GitHub login, dark mode, translate to Spanish and limit login attempts to 4";
+            "Add GitHub login, dark mode, translate to German and limit login attempts to 4";
         let first = proposal_default(prompt);
         for _ in 0..3 {
             assert_eq!(proposal_default(prompt), first);

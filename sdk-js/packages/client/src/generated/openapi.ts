@@ -1188,6 +1188,8 @@ export interface components {
             subject_types_supported: string[];
             token_endpoint: string;
             token_endpoint_auth_methods_supported: string[];
+            /** @description The languages the hosted pages speak here (`ui_locales`). */
+            ui_locales_supported: string[];
             userinfo_endpoint: string;
         };
         PublicBranding: {
