@@ -343,6 +343,7 @@ async fn example_application(
         post_logout_redirect_uris: vec![EXAMPLE_SIGNED_OUT_URI.into()],
         first_party: Some(true),
         permissions: Vec::new(),
+        organization_selection: None,
     };
     let minted = crate::applications::create(app, &instance, &new)
         .await

@@ -43,6 +43,21 @@ impl Kind {
     }
 }
 
+/// Whether the instance's sign-in asks the user for one of their organizations when the
+/// authorization request names none, as the instance defines it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = ApplicationOrganizationSelection)]
+pub enum OrganizationSelection {
+    /// Never asked; tokens carry an organization only when the request names one.
+    #[default]
+    None,
+    /// A user who belongs to an organization picks one, or continues without.
+    Optional,
+    /// The user must sign in to one of their organizations (a user in none is refused).
+    Required,
+}
+
 /// An application as the instance's admin API answers it: never its secret.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Application {
@@ -59,6 +74,9 @@ pub struct Application {
     /// What a `machine` application may be granted (empty for the other kinds).
     #[serde(default)]
     pub permissions: Vec<String>,
+    /// Whether a sign-in whose request names no `organization` asks the user for one.
+    #[serde(default)]
+    pub organization_selection: OrganizationSelection,
     /// When the last rotation kept the old secret for a grace period: until when it is (or
     /// was) still accepted; `null` otherwise.
     #[serde(default)]
@@ -145,6 +163,10 @@ pub struct NewApplication {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 100)]
     pub permissions: Vec<String>,
+    /// Whether a sign-in whose request names no `organization` asks the user for one;
+    /// absent: `none` (a `machine` application has only `none`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_selection: Option<OrganizationSelection>,
 }
 
 /// A change of an application: each field given replaces the current value (the kind cannot
@@ -174,6 +196,9 @@ pub struct ApplicationChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_items = 100)]
     pub permissions: Option<Vec<String>>,
+    /// Whether a sign-in whose request names no `organization` asks the user for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_selection: Option<OrganizationSelection>,
 }
 
 impl ApplicationChange {
@@ -188,6 +213,10 @@ impl ApplicationChange {
             ),
             ("first_party", self.first_party.is_some()),
             ("permissions", self.permissions.is_some()),
+            (
+                "organization_selection",
+                self.organization_selection.is_some(),
+            ),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))

@@ -44,8 +44,16 @@ pub fn is_public(method: &Method, path: &str) -> bool {
         | "/.well-known/jwks.json"
         | "/v1/config/public"
         | "/oauth2/authorize" => read,
-        "/verify-email" | "/reset-password" | "/accept-invitation" | "/login" | "/signup"
-        | "/forgot-password" | "/consent" | "/oauth2/userinfo" | "/oauth2/logout" => read || post,
+        "/verify-email"
+        | "/reset-password"
+        | "/accept-invitation"
+        | "/login"
+        | "/signup"
+        | "/forgot-password"
+        | "/consent"
+        | "/choose-organization"
+        | "/oauth2/userinfo"
+        | "/oauth2/logout" => read || post,
         "/oauth2/token" | "/oauth2/revoke" | "/oauth2/introspect" => post,
         _ => false,
     }
@@ -89,7 +97,12 @@ mod tests {
         assert!(is_public(&Method::POST, "/oauth2/token"));
         assert!(!is_public(&Method::GET, "/oauth2/token"));
         assert!(is_public(&Method::POST, "/login"));
-        for page in ["/signup", "/forgot-password", "/consent"] {
+        for page in [
+            "/signup",
+            "/forgot-password",
+            "/consent",
+            "/choose-organization",
+        ] {
             assert!(is_public(&Method::GET, page) && is_public(&Method::POST, page));
         }
         assert!(is_public(&Method::POST, "/oauth2/revoke"));

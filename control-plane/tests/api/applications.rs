@@ -8,6 +8,7 @@
 //! - `an_application_made_in_the_control_plane_signs_a_user_in_through_the_gateway`
 //! - `minting_needs_a_recent_sign_in_and_a_rotation_may_keep_the_old_secret_a_while`
 //! - `a_machine_application_keeps_its_permissions_and_mints_through_the_gateway`
+//! - `the_organization_selection_is_kept_and_checked_by_the_instance`
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -695,4 +696,65 @@ async fn a_machine_application_keeps_its_permissions_and_mints_through_the_gatew
     minted.assert_ok(200);
     assert_eq!(minted.body["token_type"], "Bearer");
     assert_eq!(minted.body["scope"], "members:read");
+}
+
+#[tokio::test]
+async fn the_organization_selection_is_kept_and_checked_by_the_instance() {
+    let platform = spawn_platform().await;
+    let (owner, _) = customer(&platform, "orgsel@example.com", "live").await;
+    let apps = applications(&owner, "live");
+    // Absent: the instance's default, `none`.
+    let plain = platform
+        .cp(Method::POST, &apps, &owner.token, Some(web_app("Plain")))
+        .await;
+    plain.assert_ok(201);
+    assert_eq!(plain.body["organization_selection"], "none");
+
+    let mut body = web_app("Orgs");
+    body["organization_selection"] = json!("optional");
+    let created = platform
+        .cp(Method::POST, &apps, &owner.token, Some(body))
+        .await;
+    created.assert_ok(201);
+    assert_eq!(created.body["organization_selection"], "optional");
+    let one = format!("{apps}/{}", created.str("id"));
+    let changed = platform
+        .cp(
+            Method::PATCH,
+            &one,
+            &owner.token,
+            Some(json!({ "organization_selection": "required" })),
+        )
+        .await;
+    changed.assert_ok(200);
+    assert_eq!(changed.body["organization_selection"], "required");
+    let got = platform.cp(Method::GET, &one, &owner.token, None).await;
+    assert_eq!(got.body["organization_selection"], "required");
+
+    // Unknown values are refused here; a machine application (no users) by the instance.
+    platform
+        .cp(
+            Method::PATCH,
+            &one,
+            &owner.token,
+            Some(json!({ "organization_selection": "sometimes" })),
+        )
+        .await
+        .assert_error(400, "invalid_request");
+    let machine = platform
+        .cp(
+            Method::POST,
+            &apps,
+            &owner.token,
+            Some(json!({ "name": "M", "kind": "machine", "organization_selection": "required" })),
+        )
+        .await;
+    machine.assert_error(400, "invalid_request");
+    assert!(
+        machine
+            .str("message")
+            .starts_with("organization_selection:"),
+        "{}",
+        machine.body
+    );
 }

@@ -72,6 +72,51 @@ impl Kind {
     }
 }
 
+/// Whether the sign-in asks the user for one of their organizations when the authorization
+/// request names none (`organization`): the chosen one gives the tokens its claims, exactly as
+/// the parameter does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OrganizationSelection {
+    /// Never asked; tokens carry an organization only when the request names one.
+    #[default]
+    None,
+    /// A user who belongs to an organization picks one, or continues without.
+    Optional,
+    /// The user must sign in to one of their organizations: the only one without asking, one
+    /// of several on the page; a user in none is refused (`access_denied`).
+    Required,
+}
+
+impl OrganizationSelection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganizationSelection::None => "none",
+            OrganizationSelection::Optional => "optional",
+            OrganizationSelection::Required => "required",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<OrganizationSelection> {
+        match text {
+            "none" => Some(OrganizationSelection::None),
+            "optional" => Some(OrganizationSelection::Optional),
+            "required" => Some(OrganizationSelection::Required),
+            _ => None,
+        }
+    }
+}
+
+/// A machine application signs no user in, so it has no organization to choose.
+pub fn check_organization_selection(kind: Kind, selection: OrganizationSelection) -> Result<()> {
+    match kind.is_machine() && selection != OrganizationSelection::None {
+        true => Err(Error::invalid(
+            "organization_selection: a machine application signs no user in (only none)",
+        )),
+        false => Ok(()),
+    }
+}
+
 /// A registered application.
 #[derive(Clone)]
 pub struct Application {
@@ -85,6 +130,8 @@ pub struct Application {
     pub first_party: bool,
     /// What a `machine` application may be granted (empty for the other kinds).
     pub permissions: Vec<String>,
+    /// Whether its sign-ins ask for one of the user's organizations.
+    pub organization_selection: OrganizationSelection,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
     /// The secret a rotation replaced (its hash) and until when it is still accepted.
@@ -135,6 +182,7 @@ impl Application {
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
             first_party: self.first_party,
             permissions: self.permissions.clone(),
+            organization_selection: self.organization_selection,
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
             previous_secret_expires_at: self.previous_secret.as_ref().map(|(_, at)| rfc3339(*at)),
@@ -155,6 +203,9 @@ pub struct ApplicationView {
     /// What a `machine` application may be granted by `client_credentials` (empty for the
     /// other kinds).
     pub permissions: Vec<String>,
+    /// Whether a sign-in whose request names no `organization` asks the user for one of
+    /// theirs (`optional`, `required`) or not (`none`).
+    pub organization_selection: OrganizationSelection,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -353,6 +404,7 @@ mod tests {
             post_logout_redirect_uris: vec![],
             first_party: true,
             permissions: vec![],
+            organization_selection: OrganizationSelection::None,
             created_at: 0,
             updated_at: 0,
             previous_secret: None,

@@ -8,8 +8,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    Application, ApplicationView, Kind, check_instance_allows, check_no_redirects,
-    new_application_id, new_secret, parse_name, parse_permissions, parse_redirect_uris, store,
+    Application, ApplicationView, Kind, OrganizationSelection, check_instance_allows,
+    check_no_redirects, check_organization_selection, new_application_id, new_secret, parse_name,
+    parse_permissions, parse_redirect_uris, store,
 };
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
@@ -54,6 +55,10 @@ pub struct CreateApplicationRequest {
     #[serde(default)]
     #[schema(max_items = 100)]
     permissions: Vec<String>,
+    /// Whether a sign-in whose request names no `organization` asks the user for one of
+    /// theirs (default `none`; a `machine` application has only `none`).
+    #[serde(default)]
+    organization_selection: OrganizationSelection,
 }
 
 fn yes() -> bool {
@@ -105,6 +110,7 @@ async fn create_application(
         false => (None, None),
     };
     let config = app.config.load();
+    check_organization_selection(req.kind, req.organization_selection)?;
     check_no_redirects(req.kind, "redirect_uris", &req.redirect_uris)?;
     check_no_redirects(
         req.kind,
@@ -123,6 +129,7 @@ async fn create_application(
         )?,
         first_party: req.first_party,
         permissions: parse_permissions(&app.rbac, req.kind, &req.permissions)?,
+        organization_selection: req.organization_selection,
         created_at: now,
         updated_at: now,
         previous_secret: None,
@@ -204,10 +211,12 @@ pub struct UpdateApplicationRequest {
     /// Replaces a `machine` application's permissions.
     #[schema(max_items = 100)]
     permissions: Option<Vec<String>>,
+    /// Whether a sign-in whose request names no `organization` asks for one.
+    organization_selection: Option<OrganizationSelection>,
 }
 
-/// Update an application's name, URIs, first-party flag or (`machine`) permissions (its kind
-/// cannot change).
+/// Update an application's name, URIs, first-party flag, organization selection or (`machine`)
+/// permissions (its kind cannot change).
 #[utoipa::path(patch, path = "/v1/admin/applications/{id}", tag = "admin", security(("admin_key" = [])),
     params(("id" = String, Path)), request_body = UpdateApplicationRequest,
     responses((status = 200, body = ApplicationView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -244,6 +253,10 @@ async fn update_application(
     }
     if let Some(permissions) = &req.permissions {
         application.permissions = parse_permissions(&app.rbac, application.kind, permissions)?;
+    }
+    if let Some(selection) = req.organization_selection {
+        check_organization_selection(application.kind, selection)?;
+        application.organization_selection = selection;
     }
     let now = app.clock.now();
     application.updated_at = now;

@@ -3,12 +3,13 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Application, Kind};
+use super::{Application, Kind, OrganizationSelection};
 use crate::db::Db;
 
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        first_party, created_at, updated_at, previous_secret_hash, \
-                       previous_secret_expires_at, permissions";
+                       previous_secret_expires_at, permissions, \
+                       organization_selection";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
     let kind: String = row.try_get("kind")?;
@@ -16,6 +17,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
     let post_logout: String = row.try_get("post_logout_redirect_uris")?;
     let first_party: i64 = row.try_get("first_party")?;
     let permissions: String = row.try_get("permissions")?;
+    let selection: String = row.try_get("organization_selection")?;
     Ok(Application {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -25,6 +27,8 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
         post_logout_redirect_uris: serde_json::from_str(&post_logout).unwrap_or_default(),
         first_party: first_party != 0,
         permissions: serde_json::from_str(&permissions).unwrap_or_default(),
+        organization_selection: OrganizationSelection::parse(&selection)
+            .ok_or_else(|| sqlx::Error::Decode("application organization_selection".into()))?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         previous_secret: match (
@@ -44,8 +48,8 @@ fn json(uris: &[String]) -> String {
 pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO applications (id, name, kind, secret_hash, redirect_uris, \
-         post_logout_redirect_uris, first_party, created_at, updated_at, permissions) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         post_logout_redirect_uris, first_party, created_at, updated_at, permissions, \
+         organization_selection) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -57,6 +61,7 @@ pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
     .bind(app.created_at)
     .bind(app.updated_at)
     .bind(json(&app.permissions))
+    .bind(app.organization_selection.as_str())
     .execute(&db.writer)
     .await?;
     Ok(())
@@ -80,11 +85,13 @@ pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<Application>> {
     rows.iter().map(from_row).collect()
 }
 
-/// Writes the editable fields (name, URIs, first_party, permissions). Returns false if there is no such app.
+/// Writes the editable fields (name, URIs, first_party, permissions, organization_selection).
+/// Returns false if there is no such app.
 pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE applications SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4, \
-         first_party = $5, updated_at = $6, permissions = $7 WHERE id = $1",
+         first_party = $5, updated_at = $6, permissions = $7, organization_selection = $8 \
+         WHERE id = $1",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -93,6 +100,7 @@ pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     .bind(i64::from(app.first_party))
     .bind(app.updated_at)
     .bind(json(&app.permissions))
+    .bind(app.organization_selection.as_str())
     .execute(&db.writer)
     .await?;
     Ok(done.rows_affected() == 1)

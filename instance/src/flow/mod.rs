@@ -6,12 +6,15 @@
 //! FirstFactor --(a FirstFactor verifies the user)--> Policies --(every Policy satisfied)--> Complete
 //! FirstFactor --(a sign-up creates the user)--------^
 //! FirstFactor --(a sign-up mailed a verification link)--> FirstFactor (address filled in)
+//! ChooseOrganization --(the user picks one, or continues without)--> Complete
 //! Consent --(the user answers)--> Complete
 //! ```
 //!
-//! A starter that needs the signed-in user's approval (the OpenID Provider, for a third-party
-//! application) starts a second flow at `Consent` once the first completes, or at once when
-//! the user was already signed in.
+//! A starter that needs more from the signed-in user starts a further flow for it once the
+//! first completes, or at once when the user was already signed in: the OpenID Provider asks
+//! for one of the user's organizations (`ChooseOrganization`, when the application selects
+//! organizations), then for a third-party application's approval (`Consent`). Both come after
+//! the policies, so only a user who may sign in sees their organizations.
 //!
 //! A flow lives 15 minutes; its id (256 random bits) is a bearer secret in the page's URL and is
 //! stored only as its SHA-256; the CSRF token that the pages' cookie and forms carry is derived
@@ -62,6 +65,9 @@ pub enum State {
     /// The user is signed in (this session); the starter asks them to approve its request —
     /// a third-party application's access — before it completes.
     Consent { session_id: String },
+    /// The user is signed in (this session); the starter asks them which of their
+    /// organizations to sign in to before it goes on.
+    ChooseOrganization { session_id: String },
     /// Done: the flow produced this session and cannot be used again.
     Complete { session_id: String },
 }
@@ -148,6 +154,26 @@ pub async fn start_consent(
 /// Completes a flow waiting at the consent step (whatever the user answered).
 pub async fn finish_consent(app: &AppState, flow: &mut Flow) -> Result<()> {
     let State::Consent { session_id } = flow.state.clone() else {
+        return Err(Error::invalid("this sign-in step is not due"));
+    };
+    advance(app, flow, State::Complete { session_id }).await
+}
+
+/// Starts a flow at the organization step for the signed-in `session_id`; returns its id.
+pub async fn start_organization_choice(
+    app: &AppState,
+    request: serde_json::Value,
+    session_id: &str,
+) -> Result<SecretString> {
+    let state = State::ChooseOrganization {
+        session_id: session_id.to_owned(),
+    };
+    insert_new(app, request, state).await
+}
+
+/// Completes a flow waiting at the organization step (whatever the user chose).
+pub async fn finish_organization_choice(app: &AppState, flow: &mut Flow) -> Result<()> {
+    let State::ChooseOrganization { session_id } = flow.state.clone() else {
         return Err(Error::invalid("this sign-in step is not due"));
     };
     advance(app, flow, State::Complete { session_id }).await

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::ExposeSecret;
 
 use super::login::{CSRF_COOKIE, FlowQuery, expired};
-use super::{AuthorizationRequest, issuer, redirect_with, store};
+use super::{AuthorizationRequest, issuer, store};
 use crate::AppState;
 use crate::applications::{self, Application};
 use crate::error::{Error, Result};
@@ -203,19 +203,7 @@ pub async fn submit(
             }
             "deny" => {
                 flow::finish_consent(&app, &mut flow).await?;
-                let iss = issuer(&app);
-                let mut params = vec![
-                    ("error", "access_denied"),
-                    (
-                        "error_description",
-                        "the user did not allow the application",
-                    ),
-                    ("iss", iss.as_str()),
-                ];
-                if let Some(state) = &request.state {
-                    params.push(("state", state.as_str()));
-                }
-                redirect_with(&request.redirect_uri, &params)
+                super::denied(&app, &request, "the user did not allow the application")
             }
             _ => return render(&app, &look, &flow_id, &mut flow, &request, &session).await,
         };

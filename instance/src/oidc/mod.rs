@@ -8,6 +8,7 @@
 //! Codes are single use, live five minutes and are bound to the client, redirect URI, PKCE
 //! challenge, nonce and session; a second redemption revokes the session the first one used.
 
+mod choose_organization;
 mod client_auth;
 mod client_credentials;
 mod consent;
@@ -61,6 +62,10 @@ pub struct AuthorizationRequest {
     /// `ui_locales`: the languages the hosted pages should speak, most preferred first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui_locales: Option<String>,
+    /// The application's organization step is behind this request: the user chose
+    /// `organization` on the page, or continued without one. It is not asked again.
+    #[serde(default)]
+    pub organization_chosen: bool,
 }
 
 /// `redirect_uri` with `params` added to its query (after those it already has).
@@ -103,15 +108,36 @@ pub async fn organization_of(
         .map(|org| org.id))
 }
 
+/// The `error` redirect back to the client of `request`: `access_denied` with `description`,
+/// `state` and `iss`.
+pub fn denied(app: &AppState, request: &AuthorizationRequest, description: &str) -> String {
+    let iss = issuer(app);
+    let mut params = vec![
+        ("error", "access_denied"),
+        ("error_description", description),
+        ("iss", iss.as_str()),
+    ];
+    if let Some(state) = &request.state {
+        params.push(("state", state.as_str()));
+    }
+    redirect_with(&request.redirect_uri, &params)
+}
+
+const NOT_A_MEMBER: &str = "the user is not a member of this organization";
+
 /// Issues a code for `request` in `session`; returns the redirect that delivers it (with
-/// `state` and `iss`, RFC 9207).
+/// `state` and `iss`, RFC 9207). The organization it names is checked against the live
+/// memberships here too, for a membership that ended while the user was on a page.
 pub async fn issue_code(
     app: &AppState,
     request: &AuthorizationRequest,
     session: &Session,
 ) -> Result<String> {
     let org_id = match &request.organization {
-        Some(wanted) => organization_of(app, &session.user_id, wanted).await?,
+        Some(wanted) => match organization_of(app, &session.user_id, wanted).await? {
+            Some(id) => Some(id),
+            None => return Ok(denied(app, request, NOT_A_MEMBER)),
+        },
         None => None,
     };
     let code: SecretString = random_secret(CODE_PREFIX, 32);
@@ -141,36 +167,68 @@ pub async fn issue_code(
     Ok(redirect_with(&request.redirect_uri, &params))
 }
 
-/// Where the user goes once signed in for `request`: back to the client with a code, or — for
-/// a third-party application the user has not allowed these scopes — to the consent page.
+/// Where the user goes once signed in for `request`: back to the client with a code, or first
+/// to the organization page (an application that selects organizations, for a request that
+/// names none), then — for a third-party application the user has not allowed these scopes —
+/// to the consent page.
 pub async fn authorized(
     app: &AppState,
     request: &AuthorizationRequest,
     session: &Session,
 ) -> Result<String> {
-    if let Some(wanted) = &request.organization
-        && organization_of(app, &session.user_id, wanted)
+    let mut request = request.clone();
+    if let Some(wanted) = &request.organization {
+        if organization_of(app, &session.user_id, wanted)
             .await?
             .is_none()
-    {
-        let iss = issuer(app);
-        let mut params = vec![
-            ("error", "access_denied"),
-            (
-                "error_description",
-                "the user is not a member of this organization",
-            ),
-            ("iss", iss.as_str()),
-        ];
-        if let Some(state) = &request.state {
-            params.push(("state", state.as_str()));
+        {
+            return Ok(denied(app, &request, NOT_A_MEMBER));
         }
-        return Ok(redirect_with(&request.redirect_uri, &params));
+    } else {
+        match choose_organization::step(app, &request, session).await? {
+            choose_organization::Step::Skip => {}
+            choose_organization::Step::Only(org_id) => request.organization = Some(org_id),
+            choose_organization::Step::Ask => {
+                return choose_organization::ask(app, &request, session).await;
+            }
+            choose_organization::Step::NoMembership => {
+                return Ok(denied(
+                    app,
+                    &request,
+                    "this application signs users in to an organization, and the user is a \
+                     member of none",
+                ));
+            }
+        }
+    }
+    if consent::needed(app, &request, session).await? {
+        return consent::ask(app, &request, session).await;
+    }
+    issue_code(app, &request, session).await
+}
+
+/// Whether `request` in `session` needs a page before a code (`prompt=none` cannot show one):
+/// the organization page or the consent page. `Some` names the `error` to answer.
+pub async fn page_needed(
+    app: &AppState,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> Result<Option<(&'static str, &'static str)>> {
+    if request.organization.is_none()
+        && choose_organization::step(app, request, session).await? == choose_organization::Step::Ask
+    {
+        return Ok(Some((
+            "interaction_required",
+            "the user must choose an organization first",
+        )));
     }
     if consent::needed(app, request, session).await? {
-        return consent::ask(app, request, session).await;
+        return Ok(Some((
+            "consent_required",
+            "the user must allow this application first",
+        )));
     }
-    issue_code(app, request, session).await
+    Ok(None)
 }
 
 /// A PKCE challenge or verifier: 43 to 128 unreserved characters (RFC 7636 §4.1).

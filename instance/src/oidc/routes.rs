@@ -50,6 +50,10 @@ pub fn router() -> axum::Router<AppState> {
             "/consent",
             get(super::consent::show).post(super::consent::submit),
         )
+        .route(
+            "/choose-organization",
+            get(super::choose_organization::show).post(super::choose_organization::submit),
+        )
 }
 
 /// OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414): only what is implemented.
@@ -376,6 +380,7 @@ fn validate(
             ui_locales: get("ui_locales")
                 .filter(|v| v.len() <= 200)
                 .map(str::to_owned),
+            organization_chosen: false,
         },
         prompt_none,
         // The sign-in page is where the user picks the account, so both show it.
@@ -409,11 +414,10 @@ async fn start(
             && checked.max_age.is_none_or(|age| now - s.created_at <= age)
     });
     if let Some(session) = usable {
-        if checked.prompt_none && super::consent::needed(app, &checked.request, &session).await? {
-            return Ok(Err((
-                "consent_required",
-                "the user must allow this application first",
-            )));
+        if checked.prompt_none
+            && let Some(answer) = super::page_needed(app, &checked.request, &session).await?
+        {
+            return Ok(Err(answer));
         }
         let location = super::authorized(app, &checked.request, &session).await?;
         return Ok(Ok(Redirect::to(&location).into_response()));

@@ -5,6 +5,7 @@
 //! - `applications_need_the_admin_key`
 //! - `the_instances_redirect_uris_bound_every_application`
 //! - `a_rotated_secret_keeps_working_for_the_grace_period_asked_for`
+//! - `the_organization_selection_is_set_changed_and_checked`
 
 use serde_json::json;
 
@@ -23,7 +24,68 @@ backend_tests!(
     applications_need_the_admin_key,
     the_instances_redirect_uris_bound_every_application,
     a_rotated_secret_keeps_working_for_the_grace_period_asked_for,
+    the_organization_selection_is_set_changed_and_checked,
 );
+
+async fn the_organization_selection_is_set_changed_and_checked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = &app.admin_key;
+    let create = |body: serde_json::Value| app.post_as("/v1/admin/applications", key, body);
+    // Absent: `none`, today's sign-in.
+    let plain =
+        create(json!({ "name": "Plain", "kind": "spa", "redirect_uris": [REDIRECT] })).await;
+    assert_eq!(plain.status, 201, "{}", plain.body);
+    assert_eq!(plain.body["organization_selection"], "none");
+    let teams = create(
+        json!({ "name": "Teams", "kind": "web", "redirect_uris": [REDIRECT],
+                               "organization_selection": "optional" }),
+    )
+    .await;
+    assert_eq!(teams.status, 201, "{}", teams.body);
+    assert_eq!(teams.body["organization_selection"], "optional");
+    let one = format!("/v1/admin/applications/{}", teams.str("id"));
+    let changed = app
+        .patch_as(&one, key, json!({ "organization_selection": "required" }))
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(changed.body["organization_selection"], "required");
+    // Other changes keep it.
+    let renamed = app.patch_as(&one, key, json!({ "name": "Teams 2" })).await;
+    assert_eq!(renamed.body["organization_selection"], "required");
+    let listed = app.get_as("/v1/admin/applications", key).await;
+    let found = listed.body["data"]
+        .as_array()
+        .and_then(|d| d.iter().find(|a| a["id"] == teams.str("id")).cloned())
+        .expect("listed");
+    assert_eq!(found["organization_selection"], "required");
+
+    // Unknown values, and a machine application (it signs no user in), are refused.
+    let bad = app
+        .patch_as(&one, key, json!({ "organization_selection": "always" }))
+        .await;
+    bad.assert_error(400, "invalid_request");
+    let machine = create(json!({ "name": "M", "kind": "machine",
+                                 "organization_selection": "optional" }))
+    .await;
+    machine.assert_error(400, "invalid_request");
+    assert!(
+        machine
+            .str("message")
+            .starts_with("organization_selection:"),
+        "{}",
+        machine.body
+    );
+    let machine = create(json!({ "name": "M", "kind": "machine" })).await;
+    assert_eq!(machine.status, 201, "{}", machine.body);
+    let bad = app
+        .patch_as(
+            &format!("/v1/admin/applications/{}", machine.str("id")),
+            key,
+            json!({ "organization_selection": "required" }),
+        )
+        .await;
+    bad.assert_error(400, "invalid_request");
+}
 
 async fn applications_are_created_listed_updated_rotated_and_deleted(backend: Backend) {
     let app = spawn_app(backend).await;

@@ -49,6 +49,8 @@ export type ApplicationList = Schemas['ApplicationList'];
 /** An application just created or rotated: `client_secret` (web applications only) is shown once. */
 export type ApplicationWithSecret = Schemas['ApplicationWithSecret'];
 export type NewApplication = Schemas['CreateApplicationRequest'];
+/** Whether an application's sign-ins ask users for one of their organizations. */
+export type OrganizationSelection = Schemas['ApplicationOrganizationSelection'];
 
 export type RevisionSource = Schemas['RevisionSource'];
 export type Outcome = Schemas['Outcome'];

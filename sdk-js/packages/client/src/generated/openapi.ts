@@ -69,8 +69,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Update an application's name, URIs, first-party flag or (`machine`) permissions (its kind
-         *     cannot change).
+         * Update an application's name, URIs, first-party flag, organization selection or (`machine`)
+         *     permissions (its kind cannot change).
          */
         patch: operations["update_application"];
         trace?: never;
@@ -874,6 +874,11 @@ export interface components {
             kind: components["schemas"]["Kind"];
             name: string;
             /**
+             * @description Whether a sign-in whose request names no `organization` asks the user for one of
+             *     theirs (`optional`, `required`) or not (`none`).
+             */
+            organization_selection: components["schemas"]["OrganizationSelection"];
+            /**
              * @description What a `machine` application may be granted by `client_credentials` (empty for the
              *     other kinds).
              */
@@ -945,6 +950,11 @@ export interface components {
             first_party?: boolean;
             kind: components["schemas"]["Kind"];
             name: string;
+            /**
+             * @description Whether a sign-in whose request names no `organization` asks the user for one of
+             *     theirs (default `none`; a `machine` application has only `none`).
+             */
+            organization_selection?: components["schemas"]["OrganizationSelection"];
             /**
              * @description For a `machine` application: what `client_credentials` may grant it, each from the
              *     permission catalogue (`organizations.permissions` and the built-in ones).
@@ -1126,6 +1136,13 @@ export interface components {
             /** Format: int64 */
             pending_invitations: number;
         };
+        /**
+         * @description Whether the sign-in asks the user for one of their organizations when the authorization
+         *     request names none (`organization`): the chosen one gives the tokens its claims, exactly as
+         *     the parameter does.
+         * @enum {string}
+         */
+        OrganizationSelection: "none" | "optional" | "required";
         OrganizationView: {
             /** @description `{ "primary_color": "#rrggbb", "background_color": ..., "text_color": ... }` */
             branding: Record<string, unknown>;
@@ -1366,6 +1383,7 @@ export interface components {
         UpdateApplicationRequest: {
             first_party?: boolean | null;
             name?: string | null;
+            organization_selection?: null | components["schemas"]["OrganizationSelection"];
             /** @description Replaces a `machine` application's permissions. */
             permissions?: string[] | null;
             /** @description Replaces the list. */

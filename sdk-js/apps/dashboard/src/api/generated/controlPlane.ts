@@ -751,6 +751,8 @@ export interface components {
             id: string;
             kind: components["schemas"]["ApplicationKind"];
             name: string;
+            /** @description Whether a sign-in whose request names no `organization` asks the user for one. */
+            organization_selection?: components["schemas"]["ApplicationOrganizationSelection"];
             /** @description What a `machine` application may be granted (empty for the other kinds). */
             permissions?: string[];
             post_logout_redirect_uris: string[];
@@ -774,6 +776,12 @@ export interface components {
             /** @description Oldest first. */
             data: components["schemas"]["ApplicationView"][];
         };
+        /**
+         * @description Whether the instance's sign-in asks the user for one of their organizations when the
+         *     authorization request names none, as the instance defines it.
+         * @enum {string}
+         */
+        ApplicationOrganizationSelection: "none" | "optional" | "required";
         /** @description An application with its instance's issuer and discovery URL. */
         ApplicationView: components["schemas"]["Application"] & components["schemas"]["OpenIdProvider"];
         /**
@@ -872,6 +880,7 @@ export interface components {
             kind: components["schemas"]["ApplicationKind"];
             /** @description 1 to 200 characters without control characters (surrounding spaces are trimmed). */
             name: string;
+            organization_selection?: null | components["schemas"]["ApplicationOrganizationSelection"];
             /** @description For a `machine` application: permissions from the instance's catalogue. */
             permissions?: string[];
             /** @description Where the application may send users after sign-out; the same rules. */
@@ -1424,6 +1433,7 @@ export interface components {
         UpdateApplicationRequest: {
             first_party?: boolean | null;
             name?: string | null;
+            organization_selection?: null | components["schemas"]["ApplicationOrganizationSelection"];
             /** @description Replaces a `machine` application's permissions. */
             permissions?: string[] | null;
             /** @description Replaces the list. */

@@ -40,6 +40,7 @@ function applicationsApi() {
         post_logout_redirect_uris: body.post_logout_redirect_uris ?? [],
         first_party: body.first_party ?? true,
         permissions: body.permissions ?? [],
+        organization_selection: body.organization_selection ?? 'none',
       });
       apps.push(created);
       const confidential = body.kind === 'web' || body.kind === 'machine';
@@ -94,6 +95,7 @@ describe('<ApplicationsPage>', () => {
       redirect_uris: ['https://backend.example.com/callback'],
       post_logout_redirect_uris: ['https://backend.example.com/bye'],
       first_party: false,
+      organization_selection: 'none',
     });
     await user.click(within(reveal).getByRole('button', { name: 'Copy secret' }));
     expect(await navigator.clipboard.readText()).toBe('acs_shown_once_42');
@@ -103,6 +105,29 @@ describe('<ApplicationsPage>', () => {
     // The list (which never has it) shows the new application.
     expect(await screen.findByRole('row', { name: /Backend/ })).toHaveTextContent('third-party (asks for consent)');
     expect(document.body.textContent).not.toContain('acs_shown_once_42');
+  });
+
+  it('creates an application whose users choose an organization, in a labelled group', async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    await screen.findByRole('row', { name: /Portal/ });
+    const group = screen.getByRole('group', { name: 'Organizations' });
+    // `none` (today's behaviour) is the default.
+    expect(within(group).getByRole('radio', { name: /Do not ask/ })).toBeChecked();
+    expect(within(group).getAllByRole('radio')).toHaveLength(3);
+    await user.type(screen.getByLabelText('Name'), 'Team app');
+    await user.click(within(group).getByRole('radio', { name: /Require one/ }));
+    await addUri(user, 'New redirect URI', 'https://team.example.com/callback');
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+    await screen.findByRole('region', { name: 'Copy the client secret now' });
+    expect((cp.callsTo('POST', BASE)[0]?.body as NewApplication).organization_selection).toBe('required');
+    expect(await screen.findByRole('row', { name: /Team app/ })).toHaveTextContent('organizations: require one');
+    // The form is back at the default; a machine application has no users to ask.
+    const reset = screen.getByRole('group', { name: 'Organizations' });
+    expect(within(reset).getByRole('radio', { name: /Do not ask/ })).toBeChecked();
+    await user.click(screen.getByLabelText(/Machine/));
+    expect(screen.queryByRole('group', { name: 'Organizations' })).toBeNull();
   });
 
   it('creates a public application without a secret to show', async () => {

@@ -13,7 +13,7 @@ import { ColumnHeads } from '../../ui/ColumnHeads';
 import { Confirm } from '../../ui/Confirm';
 import { EnvironmentPicker } from '../../ui/EnvironmentPicker';
 import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useLoad } from '../../ui/feedback';
-import { CreateApplication, KINDS } from './CreateApplication';
+import { CreateApplication, KINDS, ORGANIZATION_SELECTIONS } from './CreateApplication';
 
 const GRACE: { secs: number; label: string }[] = [
   { secs: 0, label: 'Stop the old secret now' },
@@ -261,6 +261,12 @@ function ApplicationTable({
               <td>
                 {KINDS.find((k) => k.kind === a.kind)?.label ?? a.kind}
                 {!a.first_party && a.kind !== 'machine' && <span className="hint"> · third-party (asks for consent)</span>}
+                {a.organization_selection && a.organization_selection !== 'none' && (
+                  <span className="hint">
+                    {' '}
+                    · organizations: {ORGANIZATION_SELECTIONS.find((o) => o.value === a.organization_selection)?.label.toLowerCase()}
+                  </span>
+                )}
                 {a.kind === 'machine' && (
                   <span className="hint"> · {(a.permissions ?? []).join(', ') || 'no permissions'}</span>
                 )}

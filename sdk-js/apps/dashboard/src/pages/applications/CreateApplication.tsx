@@ -1,11 +1,12 @@
-// Registering an application with the instance: its name, kind and the URIs it may send users
-// back to (or, for a machine application, the permissions it may be granted). The instance checks them (exactly, as it will match them); its refusals name the
+// Registering an application with the instance: its name, kind, whether its sign-ins ask for one
+// of the user's organizations, and the URIs it may send users back to (or, for a machine
+// application, the permissions it may be granted). The instance checks them (exactly, as it will match them); its refusals name the
 // field (`redirect_uris[2]: …`) and are shown next to the entry they are about.
 import { useId, useState, type FormEvent } from 'react';
 import { useAccount } from '../../account/context';
 import type { Reauth } from '../../account/reauthenticate';
 import { ControlPlaneError } from '../../api/controlPlane';
-import type { ApplicationKind, ApplicationWithSecret, Environment } from '../../api/types';
+import type { ApplicationKind, ApplicationWithSecret, Environment, OrganizationSelection } from '../../api/types';
 import { ErrorNotice, useAction } from '../../ui/feedback';
 import { ListEditor } from '../settings/ListEditor';
 import { checkPermission, checkUrl } from '../settings/rules';
@@ -18,6 +19,21 @@ export const KINDS: { kind: ApplicationKind; label: string; hint: string }[] = [
     kind: 'machine',
     label: 'Machine (service to service)',
     hint: 'Confidential: no users; gets tokens for itself with client_credentials and a client secret.',
+  },
+];
+
+/** Whether the hosted sign-in asks users for one of their organizations (when the app's request names none). */
+export const ORGANIZATION_SELECTIONS: { value: OrganizationSelection; label: string; hint: string }[] = [
+  { value: 'none', label: 'Do not ask', hint: 'Tokens carry an organization only when the app asks for one (organization=…).' },
+  {
+    value: 'optional',
+    label: 'Let users choose one',
+    hint: 'Users in an organization pick one after signing in, or continue without.',
+  },
+  {
+    value: 'required',
+    label: 'Require one',
+    hint: 'Users sign in to one of their organizations (the only one without asking); users in none are refused.',
   },
 ];
 
@@ -60,6 +76,7 @@ export function CreateApplication({
   const [logouts, setLogouts] = useState<string[]>([]);
   const [thirdParty, setThirdParty] = useState(false);
   const [permissions, setPermissions] = useState<string[]>([]);
+  const [selection, setSelection] = useState<OrganizationSelection>('none');
   const machine = kind === 'machine';
   const [refused, setRefused] = useState<ReturnType<typeof fieldError>>(null);
   const create = useAction(async () => {
@@ -77,6 +94,7 @@ export function CreateApplication({
                 redirect_uris: redirects,
                 post_logout_redirect_uris: logouts,
                 first_party: !thirdParty,
+                organization_selection: selection,
               },
         ),
       );
@@ -84,6 +102,7 @@ export function CreateApplication({
       onCreated(created);
       setName('');
       setThirdParty(false);
+      setSelection('none');
       setRedirects([]);
       setLogouts([]);
       setPermissions([]);
@@ -156,6 +175,21 @@ export function CreateApplication({
             else (third-party)
             <span className="hint"> Its users are asked once to allow it what it asks for; your own apps never ask.</span>
           </label>
+          <fieldset>
+            <legend>Organizations</legend>
+            {ORGANIZATION_SELECTIONS.map((o) => (
+              <label key={o.value}>
+                <input
+                  type="radio"
+                  name={`${id}-organizations`}
+                  checked={selection === o.value}
+                  onChange={() => (setSelection(o.value), edited())}
+                />{' '}
+                {o.label}
+                <span className="hint"> {o.hint}</span>
+              </label>
+            ))}
+          </fieldset>
           <ListEditor
             legend="Redirect URIs"
             hint="Where the instance may send users back with a code: exactly as your app sends redirect_uri (https, or http on localhost)."
