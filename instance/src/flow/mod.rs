@@ -139,41 +139,20 @@ async fn insert_new(
     Ok(id)
 }
 
-/// Starts a flow at the consent step for the signed-in `session_id`; returns its id.
-pub async fn start_consent(
+/// Starts a flow at a step after sign-in (`Consent`, `ChooseOrganization`); returns its id.
+pub async fn start_step(
     app: &AppState,
     request: serde_json::Value,
-    session_id: &str,
+    step: State,
 ) -> Result<SecretString> {
-    let state = State::Consent {
-        session_id: session_id.to_owned(),
-    };
-    insert_new(app, request, state).await
+    insert_new(app, request, step).await
 }
 
-/// Completes a flow waiting at the consent step (whatever the user answered).
-pub async fn finish_consent(app: &AppState, flow: &mut Flow) -> Result<()> {
-    let State::Consent { session_id } = flow.state.clone() else {
-        return Err(Error::invalid("this sign-in step is not due"));
-    };
-    advance(app, flow, State::Complete { session_id }).await
-}
-
-/// Starts a flow at the organization step for the signed-in `session_id`; returns its id.
-pub async fn start_organization_choice(
-    app: &AppState,
-    request: serde_json::Value,
-    session_id: &str,
-) -> Result<SecretString> {
-    let state = State::ChooseOrganization {
-        session_id: session_id.to_owned(),
-    };
-    insert_new(app, request, state).await
-}
-
-/// Completes a flow waiting at the organization step (whatever the user chose).
-pub async fn finish_organization_choice(app: &AppState, flow: &mut Flow) -> Result<()> {
-    let State::ChooseOrganization { session_id } = flow.state.clone() else {
+/// Completes a flow waiting at a step after sign-in, whatever the user answered there.
+pub async fn finish_step(app: &AppState, flow: &mut Flow) -> Result<()> {
+    let (State::Consent { session_id } | State::ChooseOrganization { session_id }) =
+        flow.state.clone()
+    else {
         return Err(Error::invalid("this sign-in step is not due"));
     };
     advance(app, flow, State::Complete { session_id }).await

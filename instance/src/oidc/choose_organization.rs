@@ -19,18 +19,18 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use secrecy::ExposeSecret;
 
 use super::login::{CSRF_COOKIE, FlowQuery, expired, flow_fields, with_csrf};
-use super::{AuthorizationRequest, issuer, organization_of};
+use super::steps::{self, client_of};
+use super::{AuthorizationRequest, organization_of};
 use crate::AppState;
-use crate::applications::{self, Application, OrganizationSelection};
+use crate::applications::OrganizationSelection;
 use crate::error::{Error, Result};
 use crate::flow::{self, Flow, State as FlowState};
 use crate::http::cookies;
 use crate::orgs::Organization;
 use crate::pages::{Look, Text, error, escape, fill};
-use crate::sessions::{Session, browser};
+use crate::sessions::Session;
 
 /// What the organization step does for a request that names no organization.
 #[derive(Debug, PartialEq, Eq)]
@@ -66,25 +66,14 @@ pub async fn step(
     })
 }
 
-async fn client_of(app: &AppState, request: &AuthorizationRequest) -> Result<Application> {
-    applications::store::find(&app.db, &request.client_id)
-        .await?
-        .ok_or(Error::NotFound("application"))
-}
-
 /// Starts the organization step for `request` in `session`; returns the page's address.
 pub async fn ask(
     app: &AppState,
     request: &AuthorizationRequest,
     session: &Session,
 ) -> Result<String> {
-    let request_json = serde_json::to_value(request).map_err(anyhow::Error::from)?;
-    let flow = flow::start_organization_choice(app, request_json, &session.id).await?;
-    Ok(format!(
-        "{}/choose-organization?flow={}",
-        issuer(app),
-        flow.expose_secret()
-    ))
+    let step = |session_id| FlowState::ChooseOrganization { session_id };
+    steps::ask(app, request, session, step, "choose-organization").await
 }
 
 /// The flow at its organization step with its request, if this browser holds the sign-in it
@@ -94,21 +83,13 @@ async fn load(
     id: &str,
     headers: &HeaderMap,
 ) -> Result<Option<(Flow, AuthorizationRequest, Session)>> {
-    let Some(flow) = flow::load(app, id).await? else {
-        return Ok(None);
-    };
-    let FlowState::ChooseOrganization { session_id } = &flow.state else {
-        return Ok(None);
-    };
-    let Some(session) = browser::current(app, headers)
-        .await?
-        .filter(|s| s.id == *session_id)
-    else {
-        return Ok(None);
-    };
-    let request: AuthorizationRequest =
-        serde_json::from_value(flow.request.clone()).map_err(anyhow::Error::from)?;
-    Ok(Some((flow, request, session)))
+    fn at_choice(state: &FlowState) -> Option<&String> {
+        match state {
+            FlowState::ChooseOrganization { session_id } => Some(session_id),
+            _ => None,
+        }
+    }
+    steps::load(app, id, headers, at_choice).await
 }
 
 pub async fn show(
@@ -271,7 +252,7 @@ pub async fn submit(
             }
             (None, false) => return again(|t| t.org_needed).await,
         };
-        flow::finish_organization_choice(&app, &mut flow).await?;
+        flow::finish_step(&app, &mut flow).await?;
         request.organization = chosen;
         request.organization_chosen = true;
         let location = super::authorized(&app, &request, &session).await?;

@@ -14,14 +14,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::ExposeSecret;
 
 use super::login::{CSRF_COOKIE, FlowQuery, expired};
-use super::{AuthorizationRequest, issuer, store};
+use super::steps::{self, client_of};
+use super::{AuthorizationRequest, store};
 use crate::AppState;
-use crate::applications::{self, Application};
 use crate::error::{Error, Result};
 use crate::flow::{self, Flow, State as FlowState};
 use crate::http::cookies;
 use crate::pages::{Look, Text, error, escape, fill};
-use crate::sessions::{Session, browser};
+use crate::sessions::Session;
 
 /// Whether the user of `session` must be asked before `request`'s application gets a code.
 pub async fn needed(
@@ -43,25 +43,14 @@ pub async fn needed(
     Ok(!request.scope.iter().all(|s| allowed.contains(&s.as_str())))
 }
 
-async fn client_of(app: &AppState, request: &AuthorizationRequest) -> Result<Application> {
-    applications::store::find(&app.db, &request.client_id)
-        .await?
-        .ok_or(Error::NotFound("application"))
-}
-
 /// Starts the consent step for `request` in `session`; returns the page's address.
 pub async fn ask(
     app: &AppState,
     request: &AuthorizationRequest,
     session: &Session,
 ) -> Result<String> {
-    let request_json = serde_json::to_value(request).map_err(anyhow::Error::from)?;
-    let flow = flow::start_consent(app, request_json, &session.id).await?;
-    Ok(format!(
-        "{}/consent?flow={}",
-        issuer(app),
-        flow.expose_secret()
-    ))
+    let step = |session_id| FlowState::Consent { session_id };
+    steps::ask(app, request, session, step, "consent").await
 }
 
 /// The flow at its consent step with its request, if this browser holds the sign-in it is for.
@@ -70,21 +59,13 @@ async fn load(
     id: &str,
     headers: &HeaderMap,
 ) -> Result<Option<(Flow, AuthorizationRequest, Session)>> {
-    let Some(flow) = flow::load(app, id).await? else {
-        return Ok(None);
-    };
-    let FlowState::Consent { session_id } = &flow.state else {
-        return Ok(None);
-    };
-    let Some(session) = browser::current(app, headers)
-        .await?
-        .filter(|s| s.id == *session_id)
-    else {
-        return Ok(None);
-    };
-    let request: AuthorizationRequest =
-        serde_json::from_value(flow.request.clone()).map_err(anyhow::Error::from)?;
-    Ok(Some((flow, request, session)))
+    fn at_consent(state: &FlowState) -> Option<&String> {
+        match state {
+            FlowState::Consent { session_id } => Some(session_id),
+            _ => None,
+        }
+    }
+    steps::load(app, id, headers, at_consent).await
 }
 
 fn describe(text: &Text, scope: &str) -> Option<&'static str> {
@@ -194,7 +175,7 @@ pub async fn submit(
         }
         let location = match decision.as_str() {
             "allow" => {
-                flow::finish_consent(&app, &mut flow).await?;
+                flow::finish_step(&app, &mut flow).await?;
                 let scope = request.scope.join(" ");
                 let now = app.clock.now();
                 store::record_consent(&app.db, &session.user_id, &request.client_id, &scope, now)
@@ -202,7 +183,7 @@ pub async fn submit(
                 super::issue_code(&app, &request, &session).await?
             }
             "deny" => {
-                flow::finish_consent(&app, &mut flow).await?;
+                flow::finish_step(&app, &mut flow).await?;
                 super::denied(&app, &request, "the user did not allow the application")
             }
             _ => return render(&app, &look, &flow_id, &mut flow, &request, &session).await,

@@ -98,8 +98,8 @@ async fn respond(
 ) -> Response {
     // `ui_locales` is a parameter of the logout request too (OpenID Connect RP-Initiated
     // Logout §2).
-    let locales = serde_json::json!({ "ui_locales": params.get("ui_locales") });
-    let look = look.clone().for_request(app, &locales);
+    let ui_locales = params.get("ui_locales").map(String::as_str);
+    let look = look.clone().with_ui_locales(app, ui_locales);
     let look = &look;
     let result = async {
         let request = match check(app, &params).await? {

@@ -19,6 +19,7 @@ mod logout;
 mod revocation;
 pub mod routes;
 mod signup;
+mod steps;
 mod store;
 pub mod token;
 

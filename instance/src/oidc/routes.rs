@@ -136,32 +136,13 @@ async fn openid_configuration(State(app): State<AppState>) -> axum::Json<Provide
             "email_verified",
             "name",
         ],
-        ui_locales_supported: ui_locales(&app),
+        ui_locales_supported: crate::pages::language::offered(&app.config.load().i18n)
+            .into_iter()
+            .map(Language::tag)
+            .collect(),
         authorization_response_iss_parameter_supported: true,
         issuer,
     })
-}
-
-/// The languages the instance offers that the hosted pages are translated to.
-fn ui_locales(app: &AppState) -> Vec<&'static str> {
-    let config = app.config.load();
-    let i18n = &config.i18n;
-    let tags = if i18n.languages.is_empty() {
-        std::slice::from_ref(&i18n.default_language)
-    } else {
-        i18n.languages.as_slice()
-    };
-    let mut offered = Vec::new();
-    for tag in tags
-        .iter()
-        .filter_map(|t| Language::of_tag(t))
-        .map(Language::tag)
-    {
-        if !offered.contains(&tag) {
-            offered.push(tag);
-        }
-    }
-    offered
 }
 
 /// The `prompt` values offered: `create` only where new users may sign up.
@@ -223,8 +204,7 @@ async fn authorize(
             repeated.get_or_insert(name.to_string());
         }
     }
-    let locales = serde_json::json!({ "ui_locales": params.get("ui_locales") });
-    let look = look.for_request(&app, &locales);
+    let look = look.with_ui_locales(&app, params.get("ui_locales").map(String::as_str));
     if matches!(repeated.as_deref(), Some("client_id" | "redirect_uri")) {
         return refused(
             &look,

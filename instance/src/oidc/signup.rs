@@ -201,7 +201,7 @@ pub async fn submit(
         Err(err @ (Error::InvalidRequest(_) | Error::WeakPassword(_))) => {
             let message = match (&err, look.language()) {
                 (_, Language::English) => sentence(&err.to_string()),
-                (Error::WeakPassword(_), _) => crate::pages::routes::weak_password(&app, &look),
+                (Error::WeakPassword(_), _) => look.weak_password(&app.config.load().passwords),
                 _ => text.check_fields.to_owned(),
             };
             again(&mut flow, StatusCode::BAD_REQUEST, &message).await

@@ -49,8 +49,8 @@ impl Language {
     }
 }
 
-/// The languages the instance offers, in its order.
-fn offered(config: &I18nConfig) -> Vec<Language> {
+/// The languages the instance offers that the pages are translated to, in its order.
+pub fn offered(config: &I18nConfig) -> Vec<Language> {
     let tags = if config.languages.is_empty() {
         std::slice::from_ref(&config.default_language)
     } else {

@@ -56,8 +56,15 @@ impl Look {
 
     /// The look for a page of a sign-in flow: its authorization `request`'s `ui_locales` first.
     #[must_use]
-    pub fn for_request(mut self, app: &AppState, request: &serde_json::Value) -> Look {
+    pub fn for_request(self, app: &AppState, request: &serde_json::Value) -> Look {
         let ui_locales = request.get("ui_locales").and_then(|v| v.as_str());
+        self.with_ui_locales(app, ui_locales)
+    }
+
+    /// The look for a request that names `ui_locales` (OpenID Connect Core §3.1.2.1): those
+    /// first, then the browser's languages.
+    #[must_use]
+    pub fn with_ui_locales(mut self, app: &AppState, ui_locales: Option<&str>) -> Look {
         if ui_locales.is_some() {
             self.language = language::negotiate(
                 &app.config.load().i18n,
@@ -66,6 +73,12 @@ impl Look {
             );
         }
         self
+    }
+
+    /// What a refused new password must be, in the page's language.
+    pub fn weak_password(&self, policy: &crate::config::PasswordPolicy) -> String {
+        let min = policy.min_length.to_string();
+        plain(self.text().weak_password, &[("min", &min)])
     }
 
     pub fn text(&self) -> &'static Text {

@@ -148,7 +148,7 @@ async fn reset(
         Err(err @ (Error::WeakPassword(_) | Error::InvalidRequest(_))) => {
             let reason = match look.language() {
                 super::Language::English => sentence(&err.to_string()),
-                _ => weak_password(&app, &look),
+                _ => look.weak_password(&app.config.load().passwords),
             };
             look.page(
                 StatusCode::BAD_REQUEST,
@@ -158,12 +158,6 @@ async fn reset(
         }
         Err(err) => problem(&look, text.reset_title, &err),
     }
-}
-
-/// What a refused new password must be, in the page's language.
-pub fn weak_password(app: &AppState, look: &Look) -> String {
-    let min = app.config.load().passwords.min_length.to_string();
-    look.text().weak_password.replace("{min}", &min)
 }
 
 fn invitation_title(look: &Look, org: &str, role: &str) -> String {
