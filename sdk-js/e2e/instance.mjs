@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,14 +27,23 @@ function freePort() {
   });
 }
 
-/** Starts an instance whose issuer is its own loopback URL; `stop()` ends it and removes its data. */
-export async function startInstance() {
+/**
+ * Starts an instance whose issuer is its own loopback URL, with `config` (the instance
+ * configuration, JSON) when given; `stop()` ends it and removes its data.
+ */
+export async function startInstance(config) {
   assert.ok(existsSync(BIN), `${BIN} is missing: cargo build -p authstack-instance`);
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'authstack-oidc-'));
   const adminKey = `ask_admin_${randomBytes(32).toString('base64url')}`;
-  const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--issuer', issuer], {
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--issuer', issuer];
+  if (config) {
+    const file = path.join(dataDir, 'config.json');
+    await writeFile(file, JSON.stringify(config));
+    args.push('--config', file);
+  }
+  const child = spawn(BIN, args, {
     env: { ...process.env, AUTHSTACK_ADMIN_KEY: adminKey, AUTHSTACK_LOG: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -61,6 +70,24 @@ export async function startInstance() {
       const json = await response.json();
       assert.equal(response.status, 201, JSON.stringify(json));
       return json;
+    },
+    /** The newest mail of `kind` to `to` in the instance's outbox, waiting up to 10 s for it. */
+    async mail(kind, to) {
+      const outbox = path.join(dataDir, 'outbox');
+      const until = Date.now() + 10_000;
+      for (;;) {
+        const found = existsSync(outbox)
+          ? readdirSync(outbox)
+              .filter((name) => name.endsWith('.json'))
+              .sort()
+              .map((name) => JSON.parse(readFileSync(path.join(outbox, name), 'utf8')))
+              .filter((mail) => mail.kind === kind && mail.to === to)
+              .at(-1)
+          : undefined;
+        if (found) return found;
+        if (Date.now() > until) throw new Error(`no ${kind} mail to ${to} in ${outbox}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     },
     /** A new user with a verified address and PASSWORD. */
     async verifiedUser() {

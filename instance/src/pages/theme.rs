@@ -22,7 +22,8 @@ button{margin-top:1.2rem;padding:.65rem 1.1rem;font:inherit;font-weight:600;bord
 background:var(--primary);color:var(--on-primary);cursor:pointer}\
 button:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid var(--focus);outline-offset:2px}\
 .error{padding:.6rem .8rem;border-radius:6px;background:var(--error-bg);color:var(--error-fg)}\
-.hint{color:var(--muted);font-size:.95rem}";
+.hint{color:var(--muted);font-size:.95rem}\
+button .hint{color:inherit}";
 
 /// The colours of one appearance: page, card, text, muted text, borders, focus, errors.
 struct Palette {
