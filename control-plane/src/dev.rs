@@ -86,6 +86,8 @@ pub struct ExampleApplication {
 /// Where the example application's users come back: a server on port 3000 of this machine.
 const EXAMPLE_REDIRECT_URI: &str = "http://localhost:3000/callback";
 const EXAMPLE_SIGNED_OUT_URI: &str = "http://localhost:3000/";
+/// Where the instance tells the example application that a sign-in ended (back-channel logout).
+const EXAMPLE_BACKCHANNEL_URI: &str = "http://localhost:3000/backchannel-logout";
 
 pub const DEV_FILE: &str = "dev.json";
 const DEMO_PLAN: &str = "pro";
@@ -344,6 +346,7 @@ async fn example_application(
         first_party: Some(true),
         permissions: Vec::new(),
         organization_selection: None,
+        backchannel_logout_uri: Some(EXAMPLE_BACKCHANNEL_URI.into()),
     };
     let minted = crate::applications::create(app, &instance, &new)
         .await

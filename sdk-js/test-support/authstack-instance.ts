@@ -32,6 +32,7 @@ export interface RunningInstance {
     kind: 'web' | 'spa' | 'native';
     redirect_uris: string[];
     post_logout_redirect_uris?: string[];
+    backchannel_logout_uri?: string;
   }): Promise<{ id: string; client_secret?: string }>;
   /** A user with a verified address and a password, created with the admin API. */
   verifiedUser(): Promise<{ id: string; email: string; password: string }>;

@@ -77,6 +77,10 @@ pub struct Application {
     /// Whether a sign-in whose request names no `organization` asks the user for one.
     #[serde(default)]
     pub organization_selection: OrganizationSelection,
+    /// A `web` application's OpenID Connect Back-Channel Logout URI: the instance POSTs a
+    /// logout token there when a sign-in the application holds a grant under ends.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
     /// When the last rotation kept the old secret for a grace period: until when it is (or
     /// was) still accepted; `null` otherwise.
     #[serde(default)]
@@ -167,6 +171,10 @@ pub struct NewApplication {
     /// absent: `none` (a `machine` application has only `none`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_selection: Option<OrganizationSelection>,
+    /// A `web` application's back-channel logout URI (the rules of a redirect URI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2048)]
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// A change of an application: each field given replaces the current value (the kind cannot
@@ -199,6 +207,14 @@ pub struct ApplicationChange {
     /// Whether a sign-in whose request names no `organization` asks the user for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_selection: Option<OrganizationSelection>,
+    /// Replaces the back-channel logout URI; `null` removes it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "authstack_instance::http::nullable"
+    )]
+    #[schema(value_type = Option<String>, max_length = 2048)]
+    pub backchannel_logout_uri: Option<Option<String>>,
 }
 
 impl ApplicationChange {
@@ -216,6 +232,10 @@ impl ApplicationChange {
             (
                 "organization_selection",
                 self.organization_selection.is_some(),
+            ),
+            (
+                "backchannel_logout_uri",
+                self.backchannel_logout_uri.is_some(),
             ),
         ]
         .into_iter()

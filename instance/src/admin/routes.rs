@@ -13,7 +13,6 @@ use crate::audit::{self, AuditEvent};
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::pagination::{page_size, split_page};
 use crate::http::{Admin, Client, Json, Query};
-use crate::sessions;
 use crate::users::{
     EmailAddress, User, UserView, new_user_id, parse_metadata, parse_name, store as users,
 };
@@ -308,7 +307,7 @@ async fn ban_user(
     user.ban_reason = req.reason;
     user.updated_at = now;
     users::update(&app.db, &user).await?;
-    sessions::revoke_all_for_user(&app.db, &user.id, None, "user_banned", now).await?;
+    crate::logout::end_all_for_user(&app, &user.id, None, "user_banned", now).await?;
     audit::record(
         &app.db,
         now,
@@ -365,7 +364,7 @@ async fn revoke_user_sessions(
     let user = load(&app, &id).await?;
     let now = app.clock.now();
     let revoked =
-        sessions::revoke_all_for_user(&app.db, &user.id, None, "revoked_by_admin", now).await?;
+        crate::logout::end_all_for_user(&app, &user.id, None, "revoked_by_admin", now).await?;
     audit::record(
         &app.db,
         now,

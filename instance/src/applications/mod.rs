@@ -132,6 +132,9 @@ pub struct Application {
     pub permissions: Vec<String>,
     /// Whether its sign-ins ask for one of the user's organizations.
     pub organization_selection: OrganizationSelection,
+    /// Where a logout token is POSTed when a sign-in it holds a grant under ends (OpenID
+    /// Connect Back-Channel Logout; `web` applications only).
+    pub backchannel_logout_uri: Option<String>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
     /// The secret a rotation replaced (its hash) and until when it is still accepted.
@@ -183,6 +186,7 @@ impl Application {
             first_party: self.first_party,
             permissions: self.permissions.clone(),
             organization_selection: self.organization_selection,
+            backchannel_logout_uri: self.backchannel_logout_uri.clone(),
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
             previous_secret_expires_at: self.previous_secret.as_ref().map(|(_, at)| rfc3339(*at)),
@@ -206,6 +210,9 @@ pub struct ApplicationView {
     /// Whether a sign-in whose request names no `organization` asks the user for one of
     /// theirs (`optional`, `required`) or not (`none`).
     pub organization_selection: OrganizationSelection,
+    /// Where the instance POSTs a logout token when a sign-in this application holds a grant
+    /// under ends (OpenID Connect Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -301,6 +308,22 @@ pub fn check_no_redirects(kind: Kind, field: &str, uris: &[String]) -> Result<()
         ))),
         false => Ok(()),
     }
+}
+
+/// A back-channel logout URI: the rules of a redirect URI, for a `web` application only (the
+/// others have no server of their own to receive it).
+pub fn parse_backchannel_logout_uri(kind: Kind, uri: Option<&str>) -> Result<Option<String>> {
+    const FIELD: &str = "backchannel_logout_uri";
+    let Some(uri) = uri else {
+        return Ok(None);
+    };
+    if kind != Kind::Web {
+        return Err(Error::invalid(format!(
+            "{FIELD}: only web applications have one (it is called server to server)"
+        )));
+    }
+    check_redirect_uri(uri).map_err(|why| Error::invalid(format!("{FIELD}: {why}")))?;
+    Ok(Some(uri.to_owned()))
 }
 
 /// Validates a list of redirect URIs; errors name the offending entry (`redirect_uris[2]`).
@@ -405,6 +428,7 @@ mod tests {
             first_party: true,
             permissions: vec![],
             organization_selection: OrganizationSelection::None,
+            backchannel_logout_uri: None,
             created_at: 0,
             updated_at: 0,
             previous_secret: None,

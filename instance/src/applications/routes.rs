@@ -9,8 +9,8 @@ use utoipa_axum::routes;
 
 use super::{
     Application, ApplicationView, Kind, OrganizationSelection, check_instance_allows,
-    check_no_redirects, check_organization_selection, new_application_id, new_secret, parse_name,
-    parse_permissions, parse_redirect_uris, store,
+    check_no_redirects, check_organization_selection, new_application_id, new_secret,
+    parse_backchannel_logout_uri, parse_name, parse_permissions, parse_redirect_uris, store,
 };
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
@@ -59,6 +59,10 @@ pub struct CreateApplicationRequest {
     /// theirs (default `none`; a `machine` application has only `none`).
     #[serde(default)]
     organization_selection: OrganizationSelection,
+    /// A `web` application's OpenID Connect Back-Channel Logout URI (the rules of a redirect
+    /// URI): told server to server when a sign-in it holds a grant under ends.
+    #[schema(max_length = 2048)]
+    backchannel_logout_uri: Option<String>,
 }
 
 fn yes() -> bool {
@@ -130,6 +134,10 @@ async fn create_application(
         first_party: req.first_party,
         permissions: parse_permissions(&app.rbac, req.kind, &req.permissions)?,
         organization_selection: req.organization_selection,
+        backchannel_logout_uri: parse_backchannel_logout_uri(
+            req.kind,
+            req.backchannel_logout_uri.as_deref(),
+        )?,
         created_at: now,
         updated_at: now,
         previous_secret: None,
@@ -213,6 +221,10 @@ pub struct UpdateApplicationRequest {
     permissions: Option<Vec<String>>,
     /// Whether a sign-in whose request names no `organization` asks for one.
     organization_selection: Option<OrganizationSelection>,
+    /// Replaces the back-channel logout URI; `null` removes it.
+    #[serde(default, deserialize_with = "crate::http::nullable")]
+    #[schema(value_type = Option<String>, max_length = 2048)]
+    backchannel_logout_uri: Option<Option<String>>,
 }
 
 /// Update an application's name, URIs, first-party flag, organization selection or (`machine`)
@@ -257,6 +269,10 @@ async fn update_application(
     if let Some(selection) = req.organization_selection {
         check_organization_selection(application.kind, selection)?;
         application.organization_selection = selection;
+    }
+    if let Some(uri) = &req.backchannel_logout_uri {
+        application.backchannel_logout_uri =
+            parse_backchannel_logout_uri(application.kind, uri.as_deref())?;
     }
     let now = app.clock.now();
     application.updated_at = now;

@@ -9,7 +9,7 @@ use crate::db::Db;
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        first_party, created_at, updated_at, previous_secret_hash, \
                        previous_secret_expires_at, permissions, \
-                       organization_selection";
+                       organization_selection, backchannel_logout_uri";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
     let kind: String = row.try_get("kind")?;
@@ -29,6 +29,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
         permissions: serde_json::from_str(&permissions).unwrap_or_default(),
         organization_selection: OrganizationSelection::parse(&selection)
             .ok_or_else(|| sqlx::Error::Decode("application organization_selection".into()))?,
+        backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         previous_secret: match (
@@ -49,7 +50,8 @@ pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO applications (id, name, kind, secret_hash, redirect_uris, \
          post_logout_redirect_uris, first_party, created_at, updated_at, permissions, \
-         organization_selection) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         organization_selection, backchannel_logout_uri) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -62,6 +64,7 @@ pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
     .bind(app.updated_at)
     .bind(json(&app.permissions))
     .bind(app.organization_selection.as_str())
+    .bind(&app.backchannel_logout_uri)
     .execute(&db.writer)
     .await?;
     Ok(())
@@ -90,8 +93,8 @@ pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<Application>> {
 pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE applications SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4, \
-         first_party = $5, updated_at = $6, permissions = $7, organization_selection = $8 \
-         WHERE id = $1",
+         first_party = $5, updated_at = $6, permissions = $7, organization_selection = $8, \
+         backchannel_logout_uri = $9 WHERE id = $1",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -101,6 +104,7 @@ pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     .bind(app.updated_at)
     .bind(json(&app.permissions))
     .bind(app.organization_selection.as_str())
+    .bind(&app.backchannel_logout_uri)
     .execute(&db.writer)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -13,7 +13,6 @@ use crate::audit::{self, AuditEvent};
 use crate::error::{Error, Result};
 use crate::http::Client;
 use crate::mail::{self, Email};
-use crate::sessions;
 use crate::tokens::emailed::{self, Purpose};
 use crate::users::{EmailAddress, User, store as users};
 
@@ -72,7 +71,7 @@ pub async fn reset_password(
     // The link reached the mailbox, which proves the address.
     users::mark_email_verified(&mut *tx, &redeemed.user_id, &redeemed.email, now).await?;
     tx.commit().await?;
-    sessions::revoke_all_for_user(&app.db, &redeemed.user_id, None, "password_reset", now).await?;
+    crate::logout::end_all_for_user(app, &redeemed.user_id, None, "password_reset", now).await?;
     audit::record(
         &app.db,
         now,

@@ -191,11 +191,10 @@ async fn logout(
     let now = app.clock.now();
     let ended = match req.scope {
         LogoutScope::Local => {
-            u64::from(sessions::revoke(&app.db, &auth.session.id, "logout", now).await?)
+            u64::from(crate::logout::end(&app, &auth.session.id, "logout", now).await?)
         }
         LogoutScope::Global => {
-            sessions::revoke_all_for_user(&app.db, &auth.user.id, None, "logout_global", now)
-                .await?
+            crate::logout::end_all_for_user(&app, &auth.user.id, None, "logout_global", now).await?
         }
     };
     audit::record(
@@ -241,7 +240,7 @@ async fn revoke(
     };
     if let Some(session) = session {
         let now = app.clock.now();
-        if sessions::revoke(&app.db, &session.id, "revoked", now).await? {
+        if crate::logout::end(&app, &session.id, "revoked", now).await? {
             audit::record(
                 &app.db,
                 now,
@@ -354,8 +353,8 @@ async fn change_password(
     let hash = app.passwords.hash(&req.new_password).await?;
     let now = app.clock.now();
     users::set_password_hash(&app.db.writer, &auth.user.id, &hash, now).await?;
-    sessions::revoke_all_for_user(
-        &app.db,
+    crate::logout::end_all_for_user(
+        &app,
         &auth.user.id,
         Some(&auth.session.id),
         "password_changed",

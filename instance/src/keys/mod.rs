@@ -109,8 +109,14 @@ impl Keys {
     /// Signing here rather than through `jsonwebtoken::encode`, which parses and validates the
     /// DER private key on every call — several times the cost of the RSA operation itself.
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String> {
+        self.sign_typed(claims, "JWT")
+    }
+
+    /// [`Keys::sign`] with the header's `typ` (`logout+jwt` for a logout token, so that it
+    /// cannot pass for another kind of token where the type is checked).
+    pub fn sign_typed<T: Serialize>(&self, claims: &T, typ: &str) -> Result<String> {
         let ring = self.ring.load();
-        let header = serde_json::json!({ "alg": "RS256", "typ": "JWT", "kid": ring.active.kid });
+        let header = serde_json::json!({ "alg": "RS256", "typ": typ, "kid": ring.active.kid });
         let mut message =
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(anyhow::Error::from)?);
         message.push('.');

@@ -261,7 +261,7 @@ async fn sign_out(app: &AppState, current: Option<&Session>, hinted: Option<&Hin
         ended.push(session.id);
     }
     for id in ended {
-        sessions::revoke(&app.db, &id, "signed_out", now).await?;
+        crate::logout::end(app, &id, "signed_out", now).await?;
     }
     Ok(())
 }

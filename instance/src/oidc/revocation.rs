@@ -68,7 +68,7 @@ async fn revoke_token(
         return Ok(());
     };
     let now = app.clock.now();
-    if sessions::revoke(&app.db, &grant.id, "revoked_by_client", now).await? {
+    if sessions::revoke_grant(&app.db, &grant.id, "revoked_by_client", now).await? {
         audit::record(
             &app.db,
             now,

@@ -82,6 +82,10 @@ pub struct ProviderMetadata {
     /// The languages the hosted pages speak here (`ui_locales`).
     pub ui_locales_supported: Vec<&'static str>,
     pub authorization_response_iss_parameter_supported: bool,
+    /// OpenID Connect Back-Channel Logout 1.0: applications with a `backchannel_logout_uri`
+    /// get a logout token when a sign-in ends, and it carries `sid`.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
 }
 
 /// OpenID discovery document.
@@ -141,6 +145,8 @@ async fn openid_configuration(State(app): State<AppState>) -> axum::Json<Provide
             .map(Language::tag)
             .collect(),
         authorization_response_iss_parameter_supported: true,
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
         issuer,
     })
 }

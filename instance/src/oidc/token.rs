@@ -109,7 +109,7 @@ async fn authorization_code(
             // A replayed code: whoever redeemed it first may be an attacker. Revoke the grant
             // that redemption created (and so every token issued from it).
             let target = code.grant_id.as_deref().unwrap_or(&code.session_id);
-            if sessions::revoke(&app.db, target, "authorization_code_reuse", now).await? {
+            if sessions::revoke_grant(&app.db, target, "authorization_code_reuse", now).await? {
                 tracing::warn!(client_id = %code.client_id, session_id = %target,
                     "authorization code reused; grant revoked");
             }

@@ -13,13 +13,31 @@ use crate::App;
 use crate::audit::{self, AuditEvent};
 use crate::clock::{UnixTime, rfc3339};
 use crate::crypto::{random_secret, sha256_hex};
-use crate::db::Scope;
+use crate::db::{Db, Scope};
 use crate::error::{Error, Result};
 use crate::http::Client;
 use crate::tokens::OrgContext;
 use crate::users::{User, UserView, store as users};
 
-pub use store::{list_for_user, revoke, revoke_all_for_user};
+pub use store::list_for_user;
+pub(crate) use store::{revoke, revoke_all_for_user};
+
+/// A session a revocation ended: a sign-in (`parent_id` none) or an application's grant
+/// under one.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    pub id: String,
+    pub user_id: String,
+    pub parent_id: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// Revokes an application's grant (its refresh family), not the sign-in it lives under: no
+/// other application is told. Sign-ins end through [`crate::logout`]. Returns false if it was
+/// not live.
+pub async fn revoke_grant(db: &Db, id: &str, reason: &str, now: UnixTime) -> sqlx::Result<bool> {
+    Ok(!store::revoke(db, id, reason, now).await?.is_empty())
+}
 
 /// Refresh tokens carry 256 bits of randomness.
 const REFRESH_TOKEN_BYTES: usize = 32;

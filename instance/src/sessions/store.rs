@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Grant, Session};
+use super::{Ended, Grant, Session};
 use crate::clock::UnixTime;
 use crate::db::Db;
 
@@ -155,40 +155,57 @@ pub async fn rotate(
     Ok(true)
 }
 
-/// Revokes one session (its whole refresh family) and the grants under it. Returns false if it
-/// was not live.
-pub async fn revoke(db: &Db, id: &str, reason: &str, now: UnixTime) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 \
-         WHERE (id = $1 OR parent_id = $1) AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(reason)
-    .execute(&db.writer)
-    .await?;
-    Ok(done.rows_affected() >= 1)
+const ENDED: &str = "RETURNING id, user_id, parent_id, client_id";
+
+fn ended(rows: &[AnyRow]) -> sqlx::Result<Vec<Ended>> {
+    rows.iter()
+        .map(|row| {
+            Ok(Ended {
+                id: row.try_get("id")?,
+                user_id: row.try_get("user_id")?,
+                parent_id: row.try_get("parent_id")?,
+                client_id: row.try_get("client_id")?,
+            })
+        })
+        .collect()
 }
 
-/// Revokes every live session of a user, except `keep` if given. Returns how many.
+/// Revokes one session (its whole refresh family) and the grants under it; returns what it
+/// ended (nothing if it was not live).
+pub async fn revoke(db: &Db, id: &str, reason: &str, now: UnixTime) -> sqlx::Result<Vec<Ended>> {
+    let sql = format!(
+        "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 \
+         WHERE (id = $1 OR parent_id = $1) AND revoked_at IS NULL {ENDED}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(id)
+        .bind(now)
+        .bind(reason)
+        .fetch_all(&db.writer)
+        .await?;
+    ended(&rows)
+}
+
+/// Revokes every live session of a user, except `keep` if given; returns what it ended.
 pub async fn revoke_all_for_user(
     db: &Db,
     user_id: &str,
     keep: Option<&str>,
     reason: &str,
     now: UnixTime,
-) -> sqlx::Result<u64> {
-    let done = sqlx::query(
+) -> sqlx::Result<Vec<Ended>> {
+    let sql = format!(
         "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 \
-         WHERE user_id = $1 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4)",
-    )
-    .bind(user_id)
-    .bind(now)
-    .bind(reason)
-    .bind(keep)
-    .execute(&db.writer)
-    .await?;
-    Ok(done.rows_affected())
+         WHERE user_id = $1 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4) {ENDED}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(user_id)
+        .bind(now)
+        .bind(reason)
+        .bind(keep)
+        .fetch_all(&db.writer)
+        .await?;
+    ended(&rows)
 }
 
 /// The user's live sign-ins, newest first (the grants under them are not listed: revoking a

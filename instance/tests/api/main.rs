@@ -15,6 +15,7 @@ mod login_limits;
 mod mail;
 mod me;
 mod oidc;
+mod oidc_backchannel;
 mod oidc_choose_org;
 mod oidc_consent;
 mod oidc_grants;

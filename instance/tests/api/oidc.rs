@@ -82,10 +82,11 @@ async fn discovery_lists_what_is_implemented(backend: Backend) {
         "registration_endpoint",
         "check_session_iframe",
         "frontchannel_logout_supported",
-        "backchannel_logout_supported",
     ] {
         assert!(doc.body.get(absent).is_none(), "{absent}");
     }
+    // Back-channel logout is (oidc_backchannel.rs).
+    assert_eq!(doc.body["backchannel_logout_supported"], true);
 }
 
 async fn a_confidential_client_signs_a_user_in_and_reads_userinfo(backend: Backend) {

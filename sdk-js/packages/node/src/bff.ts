@@ -10,7 +10,9 @@ import { decodeJwt } from 'jose';
 import { type CookieOptions, readCookie, setCookie } from './cookies';
 import { seal, sealingKey, unseal } from './seal';
 import { type Provider, type ProviderTokens, ProviderError, createProvider, pkceChallenge, randomValue } from './provider';
-import { TokenVerificationError, type Verifier, createVerifier } from './verify';
+import { TokenVerificationError, type Verifier, createVerifier, discoveredVerifier } from './verify';
+import { type LogoutStore, LogoutTokenError, memoryLogoutStore, verifyLogoutToken } from './backchannel';
+import { formOf, safeReturn, sameText } from './request';
 
 /** Options of both modes. */
 interface BffCommonOptions {
@@ -57,6 +59,11 @@ export interface BffRedirectOptions extends BffCommonOptions {
   organization?: string;
   /** Where a failed callback goes, with `?error=<code>`; default a JSON error answer. */
   loginErrorPage?: string;
+  /**
+   * Where ended sign-ins are remembered for back-channel logout (`POST <mount>/backchannel-logout`,
+   * registered as the application's `backchannel_logout_uri`); default this process's memory.
+   */
+  logoutStore?: LogoutStore;
 }
 
 /** Password mode: the BFF posts the user's email and password to `/v1/auth/login`. */
@@ -93,6 +100,8 @@ interface SealedSession {
   user: BffUser;
   /** Redirect mode: the first ID token, the `id_token_hint` of the logout (any expired one is accepted). */
   it?: string;
+  /** Redirect mode: the sign-in at the instance (the ID token's `sid`), which a logout token may end. */
+  sid?: string;
 }
 
 /** The redirect flow between `GET /login` and `GET /callback`. */
@@ -139,7 +148,8 @@ declare global {
 export interface Bff {
   /**
    * Mount under a path. Redirect mode: `GET /login`, `GET /callback`, `POST /logout`,
-   * `GET /session`, `GET /csrf`; password mode: `GET /csrf`, `POST /login`, `POST /logout`, `GET /session`.
+   * `GET /session`, `GET /csrf`, `POST /backchannel-logout` (server to server: mount the router
+   * before any CSRF check); password mode: `GET /csrf`, `POST /login`, `POST /logout`, `GET /session`.
    */
   router(): RequestHandler;
   /** Restores the session from the cookie (refreshing it when due) into `req.auth` and `req.user`. */
@@ -180,7 +190,7 @@ export function createBff(options: BffOptions): Bff {
         ...(password.apiKey ? { apiKey: password.apiKey } : {}),
         ...(options.fetch ? { fetch: options.fetch } : {}),
       })
-    : discoveredVerifier(provider!, redirect!);
+    : discoveredVerifier(provider!, { clientId: redirect!.clientId, fetch: options.fetch });
 
   async function instance(path: string, init: { json?: unknown; form?: Record<string, string> }): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -235,6 +245,7 @@ export function createBff(options: BffOptions): Bff {
       : previous!.user;
     const session: SealedSession = { at: tokens.access_token, rt: tokens.refresh_token, csrf, user };
     if (previous?.it) session.it = previous.it;
+    if (previous?.sid) session.sid = previous.sid;
     setCookie(res, name, seal(key, name, session), cookie, maxAge);
     return session;
   }
@@ -270,6 +281,37 @@ export function createBff(options: BffOptions): Bff {
 
   const wantsJson = (req: Request) => !String(req.headers['content-type'] ?? '').includes('form-urlencoded');
 
+  const logouts = redirect ? (redirect.logoutStore ?? memoryLogoutStore()) : null;
+  /** Whether the instance said (back-channel logout) that the session's sign-in ended. */
+  async function endedElsewhere(current: SealedSession): Promise<boolean> {
+    if (!logouts) return false;
+    if (current.sid && (await logouts.has(`sid:${current.sid}`))) return true;
+    return logouts.has(`sub:${current.user.id}`);
+  }
+
+  /** `POST /backchannel-logout`: a logout token from the instance (OpenID Connect Back-Channel Logout §2.5). */
+  async function backchannelLogout(req: Request, res: Response): Promise<void> {
+    res.set('cache-control', 'no-store');
+    const token = (await formOf(req)).logout_token;
+    if (typeof token !== 'string' || !token) {
+      return void res.status(400).json({ error: 'invalid_request', message: 'logout_token is missing.' });
+    }
+    try {
+      const notice = await verifyLogoutToken(token, {
+        issuer: (await provider!.metadata()).issuer,
+        clientId: redirect!.clientId,
+        keys: await provider!.jwks(),
+      });
+      const until = Date.now() + maxAge * 1000;
+      if (notice.sid) await logouts!.add(`sid:${notice.sid}`, until);
+      else if (notice.sub) await logouts!.add(`sub:${notice.sub}`, until);
+      res.status(200).end();
+    } catch (error) {
+      if (!(error instanceof LogoutTokenError)) throw error;
+      res.status(400).json({ error: 'invalid_request', message: error.message });
+    }
+  }
+
   const session = (): RequestHandler => async (req, res, next) => {
     try {
       let current = readSession(req);
@@ -277,6 +319,10 @@ export function createBff(options: BffOptions): Bff {
       req.user = null;
       if (!current) {
         if (readCookie(req, name)) clearSession(res); // sealed by another key, or altered
+        return next();
+      }
+      if (await endedElsewhere(current)) {
+        clearSession(res);
         return next();
       }
       const { exp } = decodeJwt(current.at);
@@ -461,6 +507,7 @@ export function createBff(options: BffOptions): Bff {
       csrf: randomBytes(32).toString('base64url'),
       user,
       it: tokens.id_token,
+      ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
     };
     setCookie(res, name, seal(key, name, session), cookie, maxAge);
     res.redirect(303, flow.returnTo ?? redirect!.afterLogin ?? '/');
@@ -504,6 +551,8 @@ export function createBff(options: BffOptions): Bff {
           return redirect ? next() : run(() => login(req, res));
         case 'POST /logout':
           return run(() => logout(req, res));
+        case 'POST /backchannel-logout':
+          return redirect ? run(() => backchannelLogout(req, res)) : next();
         case 'GET /session':
           return run(async () => {
             await restore(req, res, () => {
@@ -529,66 +578,4 @@ export function createBff(options: BffOptions): Bff {
 /** Provider failures as the session middleware reads them. */
 function asInstanceError(error: unknown): unknown {
   return error instanceof ProviderError ? new InstanceError(error.status, error.code, error.message) : error;
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** The verifier of redirect mode: `aud` is the client id, the JWKS URL from discovery. */
-function discoveredVerifier(provider: Provider, options: BffRedirectOptions): Verifier {
-  let inner: Promise<Verifier> | null = null;
-  const get = () => {
-    inner ??= provider.metadata().then((metadata) =>
-      createVerifier({
-        issuer: metadata.issuer,
-        audience: options.clientId,
-        jwksUrl: metadata.jwks_uri,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-      }),
-    );
-    inner.catch(() => {
-      inner = null;
-    });
-    return inner;
-  };
-  let resolved: Verifier | null = null;
-  return {
-    get jwksFetches() {
-      return resolved?.jwksFetches ?? 0;
-    },
-    async verify(token) {
-      try {
-        resolved = await get();
-      } catch (error) {
-        throw new TokenVerificationError('jwks_unavailable', `discovery failed: ${(error as Error).message}`, { cause: error });
-      }
-      return resolved.verify(token);
-    },
-  };
-}
-
-/** A same-site path to return to after login; absolute and protocol-relative URLs are refused. */
-function safeReturn(target: string | undefined): string | undefined {
-  return target && target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\') ? target : undefined;
-}
-
-/** The request's form or JSON fields, from a body parser that ran or from the stream. */
-async function formOf(req: Request): Promise<Record<string, string>> {
-  if (req.body && typeof req.body === 'object') return req.body as Record<string, string>;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > 16_384) throw new Error('request body too large');
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  const parsed = String(req.headers['content-type'] ?? '').includes('application/json')
-    ? (text ? (JSON.parse(text) as Record<string, string>) : {})
-    : Object.fromEntries(new URLSearchParams(text));
-  req.body = parsed;
-  return parsed;
 }

@@ -1,6 +1,7 @@
 // Local verification of AuthStack access tokens: RS256 signatures against the instance's JWKS
 // (fetched once, cached, fetched again when a token names an unknown key), issuer, audience and
 // expiry. No call to the instance per request.
+import type { Provider } from './provider';
 import { type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose';
 
 export interface VerifyOptions {
@@ -169,5 +170,38 @@ function contextOf(claims: AccessTokenClaims, token: string): AuthContext {
     expiresAt: claims.exp,
     claims,
     token,
+  };
+}
+
+/** The verifier of redirect mode: `aud` is the client id, the JWKS URL from discovery. */
+export function discoveredVerifier(provider: Provider, options: { clientId: string; fetch?: typeof fetch }): Verifier {
+  let inner: Promise<Verifier> | null = null;
+  const get = () => {
+    inner ??= provider.metadata().then((metadata) =>
+      createVerifier({
+        issuer: metadata.issuer,
+        audience: options.clientId,
+        jwksUrl: metadata.jwks_uri,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    );
+    inner.catch(() => {
+      inner = null;
+    });
+    return inner;
+  };
+  let resolved: Verifier | null = null;
+  return {
+    get jwksFetches() {
+      return resolved?.jwksFetches ?? 0;
+    },
+    async verify(token) {
+      try {
+        resolved = await get();
+      } catch (error) {
+        throw new TokenVerificationError('jwks_unavailable', `discovery failed: ${(error as Error).message}`, { cause: error });
+      }
+      return resolved.verify(token);
+    },
   };
 }

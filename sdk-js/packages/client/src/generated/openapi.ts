@@ -867,6 +867,11 @@ export interface components {
         };
         /** @description An application as the admin API shows it (never its secret). */
         ApplicationView: {
+            /**
+             * @description Where the instance POSTs a logout token when a sign-in this application holds a grant
+             *     under ends (OpenID Connect Back-Channel Logout 1.0).
+             */
+            backchannel_logout_uri?: string | null;
             /** Format: date-time */
             created_at: string;
             first_party: boolean;
@@ -946,6 +951,11 @@ export interface components {
             new_password: string;
         };
         CreateApplicationRequest: {
+            /**
+             * @description A `web` application's OpenID Connect Back-Channel Logout URI (the rules of a redirect
+             *     URI): told server to server when a sign-in it holds a grant under ends.
+             */
+            backchannel_logout_uri?: string | null;
             /** @description First-party applications are not asked for consent (default `true`). */
             first_party?: boolean;
             kind: components["schemas"]["Kind"];
@@ -1187,6 +1197,12 @@ export interface components {
         ProviderMetadata: {
             authorization_endpoint: string;
             authorization_response_iss_parameter_supported: boolean;
+            backchannel_logout_session_supported: boolean;
+            /**
+             * @description OpenID Connect Back-Channel Logout 1.0: applications with a `backchannel_logout_uri`
+             *     get a logout token when a sign-in ends, and it carries `sid`.
+             */
+            backchannel_logout_supported: boolean;
             claims_supported: string[];
             code_challenge_methods_supported: string[];
             end_session_endpoint: string;
@@ -1381,6 +1397,8 @@ export interface components {
             user: components["schemas"]["UserView"];
         };
         UpdateApplicationRequest: {
+            /** @description Replaces the back-channel logout URI; `null` removes it. */
+            backchannel_logout_uri?: string | null;
             first_party?: boolean | null;
             name?: string | null;
             organization_selection?: null | components["schemas"]["OrganizationSelection"];

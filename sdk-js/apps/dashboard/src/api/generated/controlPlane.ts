@@ -743,6 +743,11 @@ export interface components {
         };
         /** @description An application as the instance's admin API answers it: never its secret. */
         Application: {
+            /**
+             * @description A `web` application's OpenID Connect Back-Channel Logout URI: the instance POSTs a
+             *     logout token there when a sign-in the application holds a grant under ends.
+             */
+            backchannel_logout_uri?: string | null;
             /** Format: date-time */
             created_at: string;
             /** @description As the instance defines it (first-party applications are not asked for consent). */
@@ -875,6 +880,8 @@ export interface components {
          *     redirect URIs) and its errors are the answer.
          */
         CreateApplicationRequest: {
+            /** @description A `web` application's back-channel logout URI (the rules of a redirect URI). */
+            backchannel_logout_uri?: string | null;
             /** @description As the instance defines it; absent: the instance's default. */
             first_party?: boolean | null;
             kind: components["schemas"]["ApplicationKind"];
@@ -1431,6 +1438,8 @@ export interface components {
          *     change).
          */
         UpdateApplicationRequest: {
+            /** @description Replaces the back-channel logout URI; `null` removes it. */
+            backchannel_logout_uri?: string | null;
             first_party?: boolean | null;
             name?: string | null;
             organization_selection?: null | components["schemas"]["ApplicationOrganizationSelection"];
