@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::origins::parse_cors_origins;
 use super::{
     Application, ApplicationView, Kind, OrganizationSelection, check_instance_allows,
     check_no_redirects, check_organization_selection, new_application_id, new_secret, parse_name,
@@ -59,6 +60,13 @@ pub struct CreateApplicationRequest {
     /// theirs (default `none`; a `machine` application has only `none`).
     #[serde(default)]
     organization_selection: OrganizationSelection,
+    /// For an `spa` or `native` application: the browser origins (`https://host[:port]`, or
+    /// `http` on a loopback host; no path, no wildcard) whose calls to the token, revocation
+    /// and userinfo endpoints get CORS answers. Stored lowercase, without a trailing `/` or a
+    /// default port. Refused with `invalid_cors_origin`, and for `web` and `machine`.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    allowed_cors_origins: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -130,6 +138,7 @@ async fn create_application(
         first_party: req.first_party,
         permissions: parse_permissions(&app.rbac, req.kind, &req.permissions)?,
         organization_selection: req.organization_selection,
+        allowed_cors_origins: parse_cors_origins(req.kind, &req.allowed_cors_origins)?,
         created_at: now,
         updated_at: now,
         previous_secret: None,
@@ -213,10 +222,14 @@ pub struct UpdateApplicationRequest {
     permissions: Option<Vec<String>>,
     /// Whether a sign-in whose request names no `organization` asks for one.
     organization_selection: Option<OrganizationSelection>,
+    /// Replaces the list of browser origins (`spa` and `native` only; the same rules as at
+    /// creation).
+    #[schema(max_items = 20)]
+    allowed_cors_origins: Option<Vec<String>>,
 }
 
-/// Update an application's name, URIs, first-party flag, organization selection or (`machine`)
-/// permissions (its kind cannot change).
+/// Update an application's name, URIs, first-party flag, organization selection, allowed CORS
+/// origins or (`machine`) permissions (its kind cannot change).
 #[utoipa::path(patch, path = "/v1/admin/applications/{id}", tag = "admin", security(("admin_key" = [])),
     params(("id" = String, Path)), request_body = UpdateApplicationRequest,
     responses((status = 200, body = ApplicationView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -257,6 +270,9 @@ async fn update_application(
     if let Some(selection) = req.organization_selection {
         check_organization_selection(application.kind, selection)?;
         application.organization_selection = selection;
+    }
+    if let Some(origins) = &req.allowed_cors_origins {
+        application.allowed_cors_origins = parse_cors_origins(application.kind, origins)?;
     }
     let now = app.clock.now();
     application.updated_at = now;

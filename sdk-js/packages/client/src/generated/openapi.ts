@@ -69,8 +69,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Update an application's name, URIs, first-party flag, organization selection or (`machine`)
-         *     permissions (its kind cannot change).
+         * Update an application's name, URIs, first-party flag, organization selection, allowed CORS
+         *     origins or (`machine`) permissions (its kind cannot change).
          */
         patch: operations["update_application"];
         trace?: never;
@@ -867,6 +867,11 @@ export interface components {
         };
         /** @description An application as the admin API shows it (never its secret). */
         ApplicationView: {
+            /**
+             * @description Browser origins (`scheme://host[:port]`) whose calls to the token, revocation and
+             *     userinfo endpoints get CORS answers; only `spa` and `native` applications have them.
+             */
+            allowed_cors_origins: string[];
             /** Format: date-time */
             created_at: string;
             first_party: boolean;
@@ -946,6 +951,13 @@ export interface components {
             new_password: string;
         };
         CreateApplicationRequest: {
+            /**
+             * @description For an `spa` or `native` application: the browser origins (`https://host[:port]`, or
+             *     `http` on a loopback host; no path, no wildcard) whose calls to the token, revocation
+             *     and userinfo endpoints get CORS answers. Stored lowercase, without a trailing `/` or a
+             *     default port. Refused with `invalid_cors_origin`, and for `web` and `machine`.
+             */
+            allowed_cors_origins?: string[];
             /** @description First-party applications are not asked for consent (default `true`). */
             first_party?: boolean;
             kind: components["schemas"]["Kind"];
@@ -1381,6 +1393,11 @@ export interface components {
             user: components["schemas"]["UserView"];
         };
         UpdateApplicationRequest: {
+            /**
+             * @description Replaces the list of browser origins (`spa` and `native` only; the same rules as at
+             *     creation).
+             */
+            allowed_cors_origins?: string[] | null;
             first_party?: boolean | null;
             name?: string | null;
             organization_selection?: null | components["schemas"]["OrganizationSelection"];
