@@ -17,6 +17,7 @@ mod me;
 mod oidc;
 mod oidc_choose_org;
 mod oidc_consent;
+mod oidc_cors;
 mod oidc_grants;
 mod oidc_logout;
 mod oidc_look;
