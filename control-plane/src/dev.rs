@@ -344,6 +344,7 @@ async fn example_application(
         first_party: Some(true),
         permissions: Vec::new(),
         organization_selection: None,
+        allowed_cors_origins: Vec::new(),
     };
     let minted = crate::applications::create(app, &instance, &new)
         .await

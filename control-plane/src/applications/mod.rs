@@ -77,6 +77,10 @@ pub struct Application {
     /// Whether a sign-in whose request names no `organization` asks the user for one.
     #[serde(default)]
     pub organization_selection: OrganizationSelection,
+    /// Browser origins (`scheme://host[:port]`) whose calls to the token, revocation and
+    /// userinfo endpoints get CORS answers (`spa` and `native` only).
+    #[serde(default)]
+    pub allowed_cors_origins: Vec<String>,
     /// When the last rotation kept the old secret for a grace period: until when it is (or
     /// was) still accepted; `null` otherwise.
     #[serde(default)]
@@ -167,6 +171,13 @@ pub struct NewApplication {
     /// absent: `none` (a `machine` application has only `none`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_selection: Option<OrganizationSelection>,
+    /// For an `spa` or `native` application: the browser origins (`https://host[:port]`, or
+    /// `http` on a loopback host; no path, no wildcard) whose calls to the token, revocation
+    /// and userinfo endpoints get CORS answers. Refused with `invalid_cors_origin`, and for
+    /// `web` and `machine`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 20)]
+    pub allowed_cors_origins: Vec<String>,
 }
 
 /// A change of an application: each field given replaces the current value (the kind cannot
@@ -199,6 +210,10 @@ pub struct ApplicationChange {
     /// Whether a sign-in whose request names no `organization` asks the user for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_selection: Option<OrganizationSelection>,
+    /// Replaces the browser origins (`spa` and `native` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 20)]
+    pub allowed_cors_origins: Option<Vec<String>>,
 }
 
 impl ApplicationChange {
@@ -217,6 +232,7 @@ impl ApplicationChange {
                 "organization_selection",
                 self.organization_selection.is_some(),
             ),
+            ("allowed_cors_origins", self.allowed_cors_origins.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -310,7 +326,7 @@ async fn read<T: serde::de::DeserializeOwned>(
 }
 
 /// Sends `request` to the instance; its refusals become ours, with its message: what is wrong
-/// with the application (`400`), that there is no such one (`404`), or that it has no secret
+/// with the application (`400`, `invalid_cors_origin` kept), that there is no such one (`404`), or that it has no secret
 /// (`409`). Anything else is a fault of the instance or of our call to it.
 async fn send(instance: &Instance, request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
     let response = request.send().await.map_err(|err| {
@@ -328,6 +344,7 @@ async fn send(instance: &Instance, request: reqwest::RequestBuilder) -> Result<r
         .unwrap_or("the instance refused the request")
         .to_owned();
     Err(match status.as_u16() {
+        400 if body["error"] == "invalid_cors_origin" => Error::InvalidCorsOrigin(message),
         400 => Error::InvalidRequest(message),
         404 => Error::NotFound("application"),
         409 => Error::Conflict(message),

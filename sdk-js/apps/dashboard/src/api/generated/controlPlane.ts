@@ -743,6 +743,11 @@ export interface components {
         };
         /** @description An application as the instance's admin API answers it: never its secret. */
         Application: {
+            /**
+             * @description Browser origins (`scheme://host[:port]`) whose calls to the token, revocation and
+             *     userinfo endpoints get CORS answers (`spa` and `native` only).
+             */
+            allowed_cors_origins?: string[];
             /** Format: date-time */
             created_at: string;
             /** @description As the instance defines it (first-party applications are not asked for consent). */
@@ -875,6 +880,13 @@ export interface components {
          *     redirect URIs) and its errors are the answer.
          */
         CreateApplicationRequest: {
+            /**
+             * @description For an `spa` or `native` application: the browser origins (`https://host[:port]`, or
+             *     `http` on a loopback host; no path, no wildcard) whose calls to the token, revocation
+             *     and userinfo endpoints get CORS answers. Refused with `invalid_cors_origin`, and for
+             *     `web` and `machine`.
+             */
+            allowed_cors_origins?: string[];
             /** @description As the instance defines it; absent: the instance's default. */
             first_party?: boolean | null;
             kind: components["schemas"]["ApplicationKind"];
@@ -1431,6 +1443,8 @@ export interface components {
          *     change).
          */
         UpdateApplicationRequest: {
+            /** @description Replaces the browser origins (`spa` and `native` only). */
+            allowed_cors_origins?: string[] | null;
             first_party?: boolean | null;
             name?: string | null;
             organization_selection?: null | components["schemas"]["ApplicationOrganizationSelection"];
