@@ -347,6 +347,7 @@ async fn example_application(
         permissions: Vec::new(),
         organization_selection: None,
         backchannel_logout_uri: Some(EXAMPLE_BACKCHANNEL_URI.into()),
+        allowed_cors_origins: Vec::new(),
     };
     let minted = crate::applications::create(app, &instance, &new)
         .await

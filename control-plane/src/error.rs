@@ -12,6 +12,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{0}")]
     InvalidRequest(String),
+    /// An application's `allowed_cors_origins` refused by its instance (its message).
+    #[error("{0}")]
+    InvalidCorsOrigin(String),
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]
@@ -66,6 +69,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidRequest(_) => "invalid_request",
+            Error::InvalidCorsOrigin(_) => "invalid_cors_origin",
             Error::Unauthorized(_) => "unauthorized",
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
@@ -91,7 +95,9 @@ impl Error {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::InvalidRequest(_) | Error::InvalidSignature(_) => StatusCode::BAD_REQUEST,
+            Error::InvalidRequest(_) | Error::InvalidCorsOrigin(_) | Error::InvalidSignature(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Error::Unauthorized(_) | Error::InvalidApiKey => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) | Error::OriginNotAllowed(_) | Error::ReauthenticationRequired => {
                 StatusCode::FORBIDDEN

@@ -13,6 +13,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{0}")]
     InvalidRequest(String),
+    /// A request value refused with a code of its own (`invalid_cors_origin`), as a `400`.
+    #[error("{1}")]
+    InvalidValue(&'static str, String),
     #[error("{0}")]
     WeakPassword(String),
     #[error("the email or password is incorrect")]
@@ -63,6 +66,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidRequest(_) => "invalid_request",
+            Error::InvalidValue(code, _) => code,
             Error::WeakPassword(_) => "weak_password",
             Error::InvalidCredentials => "invalid_credentials",
             Error::InvalidGrant(_) => "invalid_grant",
@@ -86,9 +90,10 @@ impl Error {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::InvalidRequest(_) | Error::WeakPassword(_) | Error::InvalidGrant(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Error::InvalidRequest(_)
+            | Error::InvalidValue(..)
+            | Error::WeakPassword(_)
+            | Error::InvalidGrant(_) => StatusCode::BAD_REQUEST,
             Error::InvalidCredentials | Error::Unauthorized(_) | Error::InvalidToken(_) => {
                 StatusCode::UNAUTHORIZED
             }

@@ -81,6 +81,10 @@ pub struct Application {
     /// logout token there when a sign-in the application holds a grant under ends.
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
+    /// Browser origins (`scheme://host[:port]`) whose calls to the token, revocation and
+    /// userinfo endpoints get CORS answers (`spa` and `native` only).
+    #[serde(default)]
+    pub allowed_cors_origins: Vec<String>,
     /// When the last rotation kept the old secret for a grace period: until when it is (or
     /// was) still accepted; `null` otherwise.
     #[serde(default)]
@@ -175,6 +179,13 @@ pub struct NewApplication {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 2048)]
     pub backchannel_logout_uri: Option<String>,
+    /// For an `spa` or `native` application: the browser origins (`https://host[:port]`, or
+    /// `http` on a loopback host; no path, no wildcard) whose calls to the token, revocation
+    /// and userinfo endpoints get CORS answers. Refused with `invalid_cors_origin`, and for
+    /// `web` and `machine`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 20)]
+    pub allowed_cors_origins: Vec<String>,
 }
 
 /// A change of an application: each field given replaces the current value (the kind cannot
@@ -215,6 +226,10 @@ pub struct ApplicationChange {
     )]
     #[schema(value_type = Option<String>, max_length = 2048)]
     pub backchannel_logout_uri: Option<Option<String>>,
+    /// Replaces the browser origins (`spa` and `native` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 20)]
+    pub allowed_cors_origins: Option<Vec<String>>,
 }
 
 impl ApplicationChange {
@@ -237,6 +252,7 @@ impl ApplicationChange {
                 "backchannel_logout_uri",
                 self.backchannel_logout_uri.is_some(),
             ),
+            ("allowed_cors_origins", self.allowed_cors_origins.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -330,7 +346,7 @@ async fn read<T: serde::de::DeserializeOwned>(
 }
 
 /// Sends `request` to the instance; its refusals become ours, with its message: what is wrong
-/// with the application (`400`), that there is no such one (`404`), or that it has no secret
+/// with the application (`400`, `invalid_cors_origin` kept), that there is no such one (`404`), or that it has no secret
 /// (`409`). Anything else is a fault of the instance or of our call to it.
 async fn send(instance: &Instance, request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
     let response = request.send().await.map_err(|err| {
@@ -348,6 +364,7 @@ async fn send(instance: &Instance, request: reqwest::RequestBuilder) -> Result<r
         .unwrap_or("the instance refused the request")
         .to_owned();
     Err(match status.as_u16() {
+        400 if body["error"] == "invalid_cors_origin" => Error::InvalidCorsOrigin(message),
         400 => Error::InvalidRequest(message),
         404 => Error::NotFound("application"),
         409 => Error::Conflict(message),

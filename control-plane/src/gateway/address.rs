@@ -36,9 +36,15 @@ pub fn split(path: &str) -> Option<(&str, &str)> {
 /// and its CSRF token; the token, revocation and introspection endpoints by the client's
 /// credentials; userinfo by the access token; logout by the ID token hint or the user's
 /// confirmation).
+///
+/// A CORS preflight (`OPTIONS`) on the endpoints that browser applications call themselves
+/// ([`instance_answers_cors`]) is public too: it carries no key, and the instance answers it.
 pub fn is_public(method: &Method, path: &str) -> bool {
     let read = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;
+    if method == Method::OPTIONS {
+        return instance_answers_cors(path);
+    }
     match path {
         "/.well-known/openid-configuration"
         | "/.well-known/jwks.json"
@@ -57,6 +63,26 @@ pub fn is_public(method: &Method, path: &str) -> bool {
         "/oauth2/token" | "/oauth2/revoke" | "/oauth2/introspect" => post,
         _ => false,
     }
+}
+
+/// The OpenID Provider endpoints whose CORS answers are the instance's: it knows which
+/// application calls and the browser origins that application lists. The gateway forwards their
+/// preflights and adds no CORS header of its own.
+pub fn instance_answers_cors(path: &str) -> bool {
+    matches!(
+        path,
+        "/oauth2/token" | "/oauth2/revoke" | "/oauth2/userinfo"
+    )
+}
+
+/// The public documents any origin may read without a key: `Access-Control-Allow-Origin: *`
+/// (they hold no secret and no user data). The other keyless paths are navigations (the
+/// hosted pages, authorization, logout) or calls whose CORS the instance answers.
+pub fn is_public_document(path: &str) -> bool {
+    matches!(
+        path,
+        "/.well-known/openid-configuration" | "/.well-known/jwks.json" | "/v1/config/public"
+    )
 }
 
 #[cfg(test)]
@@ -110,5 +136,24 @@ mod tests {
         assert!(!is_public(&Method::GET, "/oauth2/introspect"));
         assert!(is_public(&Method::GET, "/oauth2/logout"));
         assert!(!is_public(&Method::GET, "/v1/admin/applications"));
+    }
+
+    #[test]
+    fn preflights_reach_the_instance_only_where_it_answers_cors() {
+        for path in ["/oauth2/token", "/oauth2/revoke", "/oauth2/userinfo"] {
+            assert!(is_public(&Method::OPTIONS, path), "{path}");
+            assert!(!is_public_document(path), "{path}");
+        }
+        for path in [
+            "/oauth2/authorize",
+            "/oauth2/introspect",
+            "/login",
+            "/v1/auth/signup",
+            "/.well-known/jwks.json",
+        ] {
+            assert!(!is_public(&Method::OPTIONS, path), "{path}");
+        }
+        assert!(is_public_document("/.well-known/jwks.json"));
+        assert!(!is_public_document("/login"));
     }
 }

@@ -2,6 +2,10 @@
 //! gateway answers it itself when any instance allows the origin. The actual request carries
 //! the key, and its origin must be allowed by that key's instance (checked in `mod.rs` before
 //! anything is forwarded).
+//!
+//! Under an instance's address, the OpenID Provider endpoints browser applications call
+//! themselves (`address::instance_answers_cors`) are the exception: their preflights are
+//! forwarded, and the instance alone says which origins may read the answers, per application.
 
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -134,7 +134,12 @@ impl Gateway {
         request_id: &HeaderValue,
         origin: Option<&HeaderValue>,
     ) -> (Result<Response, Error>, Option<Arc<Route>>) {
-        if cors::is_preflight(&request) {
+        // The instance answers the preflights of the endpoints whose CORS is its own; they
+        // are forwarded like any other keyless request under its address.
+        let instance_preflight = cors::is_preflight(&request)
+            && address::split(request.uri().path())
+                .is_some_and(|(_, rest)| address::instance_answers_cors(rest));
+        if cors::is_preflight(&request) && !instance_preflight {
             return (self.preflight(request.headers()).await, None);
         }
         // CONNECT names a host, not a path on the instance.
@@ -172,6 +177,11 @@ impl Gateway {
             Ok(None) => return (Err(Error::InvalidApiKey), None),
             Err(err) => return (Err(Error::Internal(err)), None),
         };
+        // Under the instance's address, the endpoints whose CORS is the instance's get no
+        // origin check or CORS header from the gateway, with a key as without one.
+        let instance_cors =
+            addressed.is_some() && address::instance_answers_cors(request.uri().path());
+        let origin = origin.filter(|_| !instance_cors);
         // A key only reaches its own instance, whichever address it is sent to.
         if route.kind != presented_as || addressed.is_some_and(|id| *id != *route.instance_id) {
             return (Err(Error::InvalidApiKey), None);
@@ -180,8 +190,9 @@ impl Gateway {
         (result, Some(route))
     }
 
-    /// A keyless read of an instance's public documents under its address: any origin may
-    /// read them (they hold no secret and no user data); limited per instance.
+    /// A keyless request under an instance's address: its public documents, which any origin
+    /// may read (they hold no secret and no user data), its mailed pages and its OpenID
+    /// Provider, whose CORS answers are the instance's own; limited per instance.
     async fn serve_public(
         &self,
         instance_id: &str,
@@ -200,14 +211,17 @@ impl Gateway {
                 request_id,
                 as_admin: false,
             };
+            let document = address::is_public_document(request.uri().path());
             let mut response = self
                 .upstreams
                 .forward(&route, secrets, request, forwarded)
                 .await?;
-            response.headers_mut().insert(
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            );
+            if document {
+                response.headers_mut().insert(
+                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    HeaderValue::from_static("*"),
+                );
+            }
             Ok(response)
         }
         .await;

@@ -19,7 +19,7 @@ use crate::oidc_flow::{self, Client};
 
 const REDIRECT: &str = "https://app.example.com/callback";
 
-fn applications(owner: &Owner, env: &str) -> String {
+pub(crate) fn applications(owner: &Owner, env: &str) -> String {
     format!(
         "/v1/accounts/{}/instances/{env}/applications",
         owner.account_id
@@ -31,7 +31,7 @@ fn web_app(name: &str) -> Value {
 }
 
 /// A subscribed owner and the id of their `env` instance.
-async fn customer(platform: &TestPlatform, email: &str, env: &str) -> (Owner, String) {
+pub(crate) async fn customer(platform: &TestPlatform, email: &str, env: &str) -> (Owner, String) {
     let owner = platform.owner(email).await;
     let instances = platform.subscribe(&owner, "starter").await;
     let id = instances

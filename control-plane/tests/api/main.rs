@@ -1,6 +1,7 @@
 //! The control plane's integration tests: one binary (link time), one module per capability.
 
 mod accounts;
+mod application_origins;
 mod applications;
 mod billing;
 mod cli;

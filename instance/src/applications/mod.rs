@@ -9,7 +9,11 @@
 //! allowed it. Those are checked against the permission catalogue when they are set, and again
 //! whenever a token is minted, so that a permission dropped from the catalogue is no longer
 //! granted.
+//!
+//! A public application may list the browser origins it calls the token endpoint from
+//! (`allowed_cors_origins`, [`origins`]).
 
+pub mod origins;
 pub mod routes;
 pub mod store;
 
@@ -135,6 +139,9 @@ pub struct Application {
     /// Where a logout token is POSTed when a sign-in it holds a grant under ends (OpenID
     /// Connect Back-Channel Logout; `web` applications only).
     pub backchannel_logout_uri: Option<String>,
+    /// The browser origins (normalised, see [`origins`]) that may read its answers from the
+    /// token, revocation and userinfo endpoints; only public applications have any.
+    pub allowed_cors_origins: Vec<String>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
     /// The secret a rotation replaced (its hash) and until when it is still accepted.
@@ -151,6 +158,12 @@ impl std::fmt::Debug for Application {
 }
 
 impl Application {
+    /// Whether a browser at `origin` (the request's `Origin`) may read this application's
+    /// answers.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_cors_origins.iter().any(|o| o == origin)
+    }
+
     /// Whether `presented` is this application's secret, or the one it replaced while that is
     /// in its grace period (constant time; both are compared).
     pub fn secret_matches(&self, presented: &str, now: UnixTime) -> bool {
@@ -187,6 +200,7 @@ impl Application {
             permissions: self.permissions.clone(),
             organization_selection: self.organization_selection,
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            allowed_cors_origins: self.allowed_cors_origins.clone(),
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
             previous_secret_expires_at: self.previous_secret.as_ref().map(|(_, at)| rfc3339(*at)),
@@ -213,6 +227,9 @@ pub struct ApplicationView {
     /// Where the instance POSTs a logout token when a sign-in this application holds a grant
     /// under ends (OpenID Connect Back-Channel Logout 1.0).
     pub backchannel_logout_uri: Option<String>,
+    /// Browser origins (`scheme://host[:port]`) whose calls to the token, revocation and
+    /// userinfo endpoints get CORS answers; only `spa` and `native` applications have them.
+    pub allowed_cors_origins: Vec<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -429,6 +446,7 @@ mod tests {
             permissions: vec![],
             organization_selection: OrganizationSelection::None,
             backchannel_logout_uri: None,
+            allowed_cors_origins: vec![],
             created_at: 0,
             updated_at: 0,
             previous_secret: None,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::origins::parse_cors_origins;
 use super::{
     Application, ApplicationView, Kind, OrganizationSelection, check_instance_allows,
     check_no_redirects, check_organization_selection, new_application_id, new_secret,
@@ -63,6 +64,13 @@ pub struct CreateApplicationRequest {
     /// URI): told server to server when a sign-in it holds a grant under ends.
     #[schema(max_length = 2048)]
     backchannel_logout_uri: Option<String>,
+    /// For an `spa` or `native` application: the browser origins (`https://host[:port]`, or
+    /// `http` on a loopback host; no path, no wildcard) whose calls to the token, revocation
+    /// and userinfo endpoints get CORS answers. Stored lowercase, without a trailing `/` or a
+    /// default port. Refused with `invalid_cors_origin`, and for `web` and `machine`.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    allowed_cors_origins: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -138,6 +146,7 @@ async fn create_application(
             req.kind,
             req.backchannel_logout_uri.as_deref(),
         )?,
+        allowed_cors_origins: parse_cors_origins(req.kind, &req.allowed_cors_origins)?,
         created_at: now,
         updated_at: now,
         previous_secret: None,
@@ -225,10 +234,14 @@ pub struct UpdateApplicationRequest {
     #[serde(default, deserialize_with = "crate::http::nullable")]
     #[schema(value_type = Option<String>, max_length = 2048)]
     backchannel_logout_uri: Option<Option<String>>,
+    /// Replaces the list of browser origins (`spa` and `native` only; the same rules as at
+    /// creation).
+    #[schema(max_items = 20)]
+    allowed_cors_origins: Option<Vec<String>>,
 }
 
-/// Update an application's name, URIs, first-party flag, organization selection or (`machine`)
-/// permissions (its kind cannot change).
+/// Update an application's name, URIs, first-party flag, organization selection, allowed CORS
+/// origins or (`machine`) permissions (its kind cannot change).
 #[utoipa::path(patch, path = "/v1/admin/applications/{id}", tag = "admin", security(("admin_key" = [])),
     params(("id" = String, Path)), request_body = UpdateApplicationRequest,
     responses((status = 200, body = ApplicationView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -273,6 +286,9 @@ async fn update_application(
     if let Some(uri) = &req.backchannel_logout_uri {
         application.backchannel_logout_uri =
             parse_backchannel_logout_uri(application.kind, uri.as_deref())?;
+    }
+    if let Some(origins) = &req.allowed_cors_origins {
+        application.allowed_cors_origins = parse_cors_origins(application.kind, origins)?;
     }
     let now = app.clock.now();
     application.updated_at = now;

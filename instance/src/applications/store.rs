@@ -1,4 +1,4 @@
-//! Persistence of applications. URI and permission lists are stored as JSON arrays.
+//! Persistence of applications. URI, permission and origin lists are stored as JSON arrays.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -9,7 +9,7 @@ use crate::db::Db;
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        first_party, created_at, updated_at, previous_secret_hash, \
                        previous_secret_expires_at, permissions, \
-                       organization_selection, backchannel_logout_uri";
+                       organization_selection, allowed_cors_origins, backchannel_logout_uri";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
     let kind: String = row.try_get("kind")?;
@@ -18,6 +18,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
     let first_party: i64 = row.try_get("first_party")?;
     let permissions: String = row.try_get("permissions")?;
     let selection: String = row.try_get("organization_selection")?;
+    let origins: String = row.try_get("allowed_cors_origins")?;
     Ok(Application {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -29,6 +30,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
         permissions: serde_json::from_str(&permissions).unwrap_or_default(),
         organization_selection: OrganizationSelection::parse(&selection)
             .ok_or_else(|| sqlx::Error::Decode("application organization_selection".into()))?,
+        allowed_cors_origins: serde_json::from_str(&origins).unwrap_or_default(),
         backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -50,8 +52,8 @@ pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO applications (id, name, kind, secret_hash, redirect_uris, \
          post_logout_redirect_uris, first_party, created_at, updated_at, permissions, \
-         organization_selection, backchannel_logout_uri) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         organization_selection, allowed_cors_origins, backchannel_logout_uri) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -64,6 +66,7 @@ pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
     .bind(app.updated_at)
     .bind(json(&app.permissions))
     .bind(app.organization_selection.as_str())
+    .bind(json(&app.allowed_cors_origins))
     .bind(&app.backchannel_logout_uri)
     .execute(&db.writer)
     .await?;
@@ -88,13 +91,13 @@ pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<Application>> {
     rows.iter().map(from_row).collect()
 }
 
-/// Writes the editable fields (name, URIs, first_party, permissions, organization_selection).
-/// Returns false if there is no such app.
+/// Writes the editable fields (name, URIs, first_party, permissions, organization_selection,
+/// allowed_cors_origins). Returns false if there is no such app.
 pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE applications SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4, \
          first_party = $5, updated_at = $6, permissions = $7, organization_selection = $8, \
-         backchannel_logout_uri = $9 WHERE id = $1",
+         allowed_cors_origins = $9, backchannel_logout_uri = $10 WHERE id = $1",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -104,10 +107,29 @@ pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     .bind(app.updated_at)
     .bind(json(&app.permissions))
     .bind(app.organization_selection.as_str())
+    .bind(json(&app.allowed_cors_origins))
     .bind(&app.backchannel_logout_uri)
     .execute(&db.writer)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Whether any public application lists `origin` (a CORS preflight names no client).
+pub async fn any_lists_origin(db: &Db, origin: &str) -> sqlx::Result<bool> {
+    let rows = sqlx::query(
+        "SELECT allowed_cors_origins FROM applications \
+         WHERE kind IN ('spa', 'native') AND allowed_cors_origins <> '[]'",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    for row in rows {
+        let listed: String = row.try_get("allowed_cors_origins")?;
+        let listed: Vec<String> = serde_json::from_str(&listed).unwrap_or_default();
+        if listed.iter().any(|o| o == origin) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Replaces the secret; the one it replaces keeps working until `previous_until` (when set).

@@ -12,6 +12,7 @@ mod choose_organization;
 mod client_auth;
 mod client_credentials;
 mod consent;
+mod cors;
 pub mod error;
 mod forgot;
 mod login;

@@ -19,6 +19,7 @@ use super::client_credentials::{MachineClaims, live_machine_token};
 use super::error::{OAuthError, no_store};
 use super::{LiveAccess, issuer, live_access_token};
 use crate::AppState;
+use crate::applications::Application;
 use crate::audit::{self, AuditEvent};
 use crate::http::Client;
 use crate::sessions::{self, Holder, Session};
@@ -32,24 +33,30 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match revoke_token(&app, &client, &headers, &body).await {
+    let mut caller = None;
+    let mut response = match revoke_token(&app, &client, &headers, &body, &mut caller).await {
         Ok(()) => {
             let mut response = StatusCode::OK.into_response();
             no_store(&mut response);
             response
         }
         Err(err) => err.into_response(),
-    }
+    };
+    super::cors::allow(&mut response, &headers, caller.as_ref());
+    response
 }
 
+/// Revokes the token's grant; `caller` is the application once it is authenticated (see
+/// [`super::cors`]).
 async fn revoke_token(
     app: &AppState,
     http_client: &Client,
     headers: &HeaderMap,
     body: &[u8],
+    caller: &mut Option<Application>,
 ) -> Result<(), OAuthError> {
     let params = parse_form(headers, body)?;
-    let application = authenticate(app, headers, &params).await?;
+    let application = &*caller.insert(authenticate(app, headers, &params).await?);
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;

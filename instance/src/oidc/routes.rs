@@ -1,5 +1,6 @@
 //! `/.well-known/openid-configuration`, `GET /oauth2/authorize`, `GET|POST /oauth2/userinfo`
-//! (and, from [`super::token`] and [`super::login`], the token endpoint and hosted sign-in page).
+//! (and, from [`super::token`] and [`super::login`], the token endpoint and hosted sign-in page;
+//! CORS on token, revoke and userinfo from [`super::cors`]).
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::cors;
 use super::error::OAuthError;
 use super::{AuthorizationRequest, SCOPES, UserClaims, is_pkce_value, issuer};
 use crate::AppState;
@@ -29,9 +31,18 @@ pub fn documented() -> OpenApiRouter<AppState> {
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/oauth2/authorize", get(authorize))
-        .route("/oauth2/token", post(super::token::token))
-        .route("/oauth2/userinfo", get(userinfo).post(userinfo))
-        .route("/oauth2/revoke", post(super::revocation::revoke))
+        .route(
+            "/oauth2/token",
+            post(super::token::token).options(cors::preflight),
+        )
+        .route(
+            "/oauth2/userinfo",
+            get(userinfo).post(userinfo).options(cors::preflight),
+        )
+        .route(
+            "/oauth2/revoke",
+            post(super::revocation::revoke).options(cors::preflight),
+        )
         .route("/oauth2/introspect", post(super::revocation::introspect))
         .route(
             "/oauth2/logout",
@@ -436,16 +447,22 @@ struct UserInfo {
 
 async fn userinfo(State(app): State<AppState>, headers: HeaderMap) -> Response {
     match user_info(&app, &headers).await {
-        Ok(info) => {
+        Ok((info, client)) => {
             let mut response = axum::Json(info).into_response();
             super::error::no_store(&mut response);
+            cors::allow(&mut response, &headers, client.as_ref());
             response
         }
         Err(err) => err.into_response(),
     }
 }
 
-async fn user_info(app: &AppState, headers: &HeaderMap) -> Result<UserInfo, OAuthError> {
+/// The claims, and the application the access token was issued to (whose origins may read
+/// them).
+async fn user_info(
+    app: &AppState,
+    headers: &HeaderMap,
+) -> Result<(UserInfo, Option<Application>), OAuthError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -457,8 +474,10 @@ async fn user_info(app: &AppState, headers: &HeaderMap) -> Result<UserInfo, OAut
         .await?
         .filter(|live| live.claims.has_scope("openid"))
         .ok_or_else(OAuthError::invalid_token)?;
-    Ok(UserInfo {
+    let client = applications::store::find(&app.db, &live.claims.client_id).await?;
+    let info = UserInfo {
         sub: live.user.id.clone(),
         claims: UserClaims::for_scopes(&live.user, |s| live.claims.has_scope(s)),
-    })
+    };
+    Ok((info, client))
 }

@@ -40,21 +40,27 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match exchange(&app, &client, &headers, &body).await {
+    let mut caller = None;
+    let mut response = match exchange(&app, &client, &headers, &body, &mut caller).await {
         Ok(answer) => {
             let mut response = answer.into_response();
             no_store(&mut response);
             response
         }
         Err(err) => err.into_response(),
-    }
+    };
+    super::cors::allow(&mut response, &headers, caller.as_ref());
+    response
 }
 
+/// Answers the token request; `caller` is the application once it is authenticated, so that
+/// its browser origins may read the answer, errors included.
 async fn exchange(
     app: &AppState,
     client: &Client,
     headers: &HeaderMap,
     body: &[u8],
+    caller: &mut Option<Application>,
 ) -> Result<Response, OAuthError> {
     let params = parse_form(headers, body)?;
     let grant_type = match params.get("grant_type").map(String::as_str) {
@@ -64,9 +70,9 @@ async fn exchange(
         }
         Some(_) => return Err(OAuthError::unsupported_grant_type()),
     };
-    let application = authenticate(app, headers, &params).await?;
+    let application = &*caller.insert(authenticate(app, headers, &params).await?);
     if grant_type == "client_credentials" {
-        let answer = super::client_credentials::grant(app, &application, &params)?;
+        let answer = super::client_credentials::grant(app, application, &params)?;
         return Ok(axum::Json(answer).into_response());
     }
     // A machine application signs no user in, so it holds no code or refresh token.
@@ -76,9 +82,9 @@ async fn exchange(
         ));
     }
     let answer = if grant_type == "authorization_code" {
-        authorization_code(app, &application, &params).await?
+        authorization_code(app, application, &params).await?
     } else {
-        refresh_token(app, &application, client, &params).await?
+        refresh_token(app, application, client, &params).await?
     };
     Ok(axum::Json(answer).into_response())
 }

@@ -18,6 +18,7 @@ mod oidc;
 mod oidc_backchannel;
 mod oidc_choose_org;
 mod oidc_consent;
+mod oidc_cors;
 mod oidc_grants;
 mod oidc_logout;
 mod oidc_look;

@@ -43,3 +43,89 @@ async fn the_authorization_code_flow_runs_through_the_instances_address() {
     let userinfo = oidc_flow::sign_in(&issuer, &client, "ada@example.com", PASSWORD).await;
     assert_eq!(userinfo["email"], "ada@example.com", "{userinfo}");
 }
+
+/// CORS on the token, revocation and userinfo endpoints is the instance's, per application: the
+/// gateway forwards their keyless preflights (it would answer every origin itself) and adds no
+/// header of its own (it used to send `*`).
+#[tokio::test]
+async fn the_instance_answers_cors_for_its_provider_endpoints_through_the_address() {
+    let world = World::new().await;
+    let instance = world.addressed_instance("live", "ins_oidccors").await;
+    let secret = world.key(&instance, "secret", None).await;
+    let base = format!("{}/i/{}", world.url, instance.id);
+    let created = world
+        .http
+        .post(format!("{}/v1/admin/applications", world.url))
+        .bearer_auth(&secret.key)
+        .json(
+            &json!({ "name": "spa", "kind": "spa", "redirect_uris": [REDIRECT],
+                       "allowed_cors_origins": [APP_ORIGIN] }),
+        )
+        .send()
+        .await
+        .expect("application");
+    let (status, _, spa) = json_of(created).await;
+    assert_eq!(status, StatusCode::CREATED, "{spa}");
+    let client_id = spa["id"].as_str().expect("id");
+
+    let preflight = |origin: &'static str| {
+        world
+            .http
+            .request(reqwest::Method::OPTIONS, format!("{base}/oauth2/token"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let admitted = preflight(APP_ORIGIN).await.expect("preflight");
+    assert_eq!(admitted.status(), StatusCode::NO_CONTENT);
+    let headers = admitted.headers();
+    assert_eq!(headers["access-control-allow-origin"], APP_ORIGIN);
+    // The instance's answer, not the gateway's (which allows PUT, PATCH, DELETE and echoes
+    // the requested headers).
+    assert_eq!(headers["access-control-allow-methods"], "GET, POST");
+    assert_eq!(
+        headers["access-control-allow-headers"],
+        "authorization, content-type"
+    );
+    let refused = preflight(OTHER_ORIGIN).await.expect("preflight");
+    assert_eq!(refused.status(), StatusCode::NO_CONTENT);
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+
+    let revoke = |origin: &'static str| {
+        world
+            .http
+            .post(format!("{base}/oauth2/revoke"))
+            .header("origin", origin)
+            .form(&[("client_id", client_id), ("token", "not-a-token")])
+            .send()
+    };
+    let readable = revoke(APP_ORIGIN).await.expect("revoke");
+    assert_eq!(readable.status(), StatusCode::OK);
+    assert_eq!(
+        readable.headers()["access-control-allow-origin"],
+        APP_ORIGIN
+    );
+    assert_eq!(readable.headers()["vary"], "Origin");
+    let unreadable = revoke(OTHER_ORIGIN).await.expect("revoke");
+    assert_eq!(unreadable.status(), StatusCode::OK);
+    assert!(
+        !unreadable
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+
+    // The public documents stay readable by any origin.
+    let discovery = world
+        .http
+        .get(format!("{base}/.well-known/openid-configuration"))
+        .header("origin", OTHER_ORIGIN)
+        .send()
+        .await
+        .expect("discovery");
+    assert_eq!(discovery.headers()["access-control-allow-origin"], "*");
+}

@@ -69,8 +69,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Update an application's name, URIs, first-party flag, organization selection or (`machine`)
-         *     permissions (its kind cannot change).
+         * Update an application's name, URIs, first-party flag, organization selection, allowed CORS
+         *     origins or (`machine`) permissions (its kind cannot change).
          */
         patch: operations["update_application"];
         trace?: never;
@@ -868,6 +868,11 @@ export interface components {
         /** @description An application as the admin API shows it (never its secret). */
         ApplicationView: {
             /**
+             * @description Browser origins (`scheme://host[:port]`) whose calls to the token, revocation and
+             *     userinfo endpoints get CORS answers; only `spa` and `native` applications have them.
+             */
+            allowed_cors_origins: string[];
+            /**
              * @description Where the instance POSTs a logout token when a sign-in this application holds a grant
              *     under ends (OpenID Connect Back-Channel Logout 1.0).
              */
@@ -951,6 +956,13 @@ export interface components {
             new_password: string;
         };
         CreateApplicationRequest: {
+            /**
+             * @description For an `spa` or `native` application: the browser origins (`https://host[:port]`, or
+             *     `http` on a loopback host; no path, no wildcard) whose calls to the token, revocation
+             *     and userinfo endpoints get CORS answers. Stored lowercase, without a trailing `/` or a
+             *     default port. Refused with `invalid_cors_origin`, and for `web` and `machine`.
+             */
+            allowed_cors_origins?: string[];
             /**
              * @description A `web` application's OpenID Connect Back-Channel Logout URI (the rules of a redirect
              *     URI): told server to server when a sign-in it holds a grant under ends.
@@ -1397,6 +1409,11 @@ export interface components {
             user: components["schemas"]["UserView"];
         };
         UpdateApplicationRequest: {
+            /**
+             * @description Replaces the list of browser origins (`spa` and `native` only; the same rules as at
+             *     creation).
+             */
+            allowed_cors_origins?: string[] | null;
             /** @description Replaces the back-channel logout URI; `null` removes it. */
             backchannel_logout_uri?: string | null;
             first_party?: boolean | null;

@@ -744,6 +744,11 @@ export interface components {
         /** @description An application as the instance's admin API answers it: never its secret. */
         Application: {
             /**
+             * @description Browser origins (`scheme://host[:port]`) whose calls to the token, revocation and
+             *     userinfo endpoints get CORS answers (`spa` and `native` only).
+             */
+            allowed_cors_origins?: string[];
+            /**
              * @description A `web` application's OpenID Connect Back-Channel Logout URI: the instance POSTs a
              *     logout token there when a sign-in the application holds a grant under ends.
              */
@@ -880,6 +885,13 @@ export interface components {
          *     redirect URIs) and its errors are the answer.
          */
         CreateApplicationRequest: {
+            /**
+             * @description For an `spa` or `native` application: the browser origins (`https://host[:port]`, or
+             *     `http` on a loopback host; no path, no wildcard) whose calls to the token, revocation
+             *     and userinfo endpoints get CORS answers. Refused with `invalid_cors_origin`, and for
+             *     `web` and `machine`.
+             */
+            allowed_cors_origins?: string[];
             /** @description A `web` application's back-channel logout URI (the rules of a redirect URI). */
             backchannel_logout_uri?: string | null;
             /** @description As the instance defines it; absent: the instance's default. */
@@ -1438,6 +1450,8 @@ export interface components {
          *     change).
          */
         UpdateApplicationRequest: {
+            /** @description Replaces the browser origins (`spa` and `native` only). */
+            allowed_cors_origins?: string[] | null;
             /** @description Replaces the back-channel logout URI; `null` removes it. */
             backchannel_logout_uri?: string | null;
             first_party?: boolean | null;

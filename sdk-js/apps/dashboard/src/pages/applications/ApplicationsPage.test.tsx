@@ -41,6 +41,7 @@ function applicationsApi() {
         first_party: body.first_party ?? true,
         permissions: body.permissions ?? [],
         organization_selection: body.organization_selection ?? 'none',
+        allowed_cors_origins: body.allowed_cors_origins ?? [],
       });
       apps.push(created);
       const confidential = body.kind === 'web' || body.kind === 'machine';
@@ -142,6 +143,53 @@ describe('<ApplicationsPage>', () => {
     expect(await screen.findByRole('status')).toHaveTextContent('It is public: it has no secret and signs in with PKCE');
     expect(screen.queryByRole('region', { name: 'Copy the client secret now' })).toBeNull();
     expect((cp.callsTo('POST', BASE)[0]?.body as NewApplication).kind).toBe('spa');
+  });
+
+  it('creates a single-page application with the browser origins that may call its token endpoint', async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    await screen.findByRole('row', { name: /Portal/ });
+    // A web application calls the token endpoint from its server: no origins to list.
+    expect(screen.queryByLabelText('New CORS origin')).toBeNull();
+    await user.type(screen.getByLabelText('Name'), 'Browser');
+    await user.click(screen.getByLabelText(/Single-page app/));
+    await addUri(user, 'New redirect URI', 'https://app.example.com/callback');
+    await user.type(screen.getByLabelText('New CORS origin'), 'https://app.example.com/callback');
+    await user.click(screen.getByRole('button', { name: 'Add CORS origin' }));
+    expect(await screen.findByText('Must be an origin like https://app.example.com (no path).')).toBeInTheDocument();
+    await user.clear(screen.getByLabelText('New CORS origin'));
+    // Written as the browser sends it: lowercase, no trailing slash.
+    await user.type(screen.getByLabelText('New CORS origin'), 'HTTPS://App.Example.com/');
+    await user.click(screen.getByRole('button', { name: 'Add CORS origin' }));
+    expect(screen.getByRole('button', { name: 'Remove https://app.example.com' })).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+    expect(await screen.findByRole('status')).toHaveTextContent('It is public');
+    expect((cp.callsTo('POST', BASE)[0]?.body as NewApplication).allowed_cors_origins).toEqual(['https://app.example.com']);
+    const row = await screen.findByRole('row', { name: /Browser/ });
+    expect(row).toHaveTextContent('CORS origins: https://app.example.com');
+  });
+
+  it("shows the instance's refusal next to the CORS origin it names", async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    cp.on('POST', BASE, () =>
+      json(400, { error: 'invalid_cors_origin', message: 'allowed_cors_origins[1]: must use https (http only for localhost)' }),
+    );
+    renderPage(<ApplicationsPage canManage />, cp);
+    await screen.findByRole('row', { name: /Portal/ });
+    await user.type(screen.getByLabelText('Name'), 'Native');
+    await user.click(screen.getByLabelText(/Native app/));
+    for (const origin of ['https://one.example.com', 'https://two.example.com']) {
+      await user.type(screen.getByLabelText('New CORS origin'), origin);
+      await user.click(screen.getByRole('button', { name: 'Add CORS origin' }));
+    }
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Nothing was created: the instance refused the origin marked above.');
+    expect(screen.getByRole('button', { name: 'Remove https://two.example.com' })).toHaveAccessibleDescription(
+      'Must use https (http only for localhost).',
+    );
+    expect(screen.getByRole('button', { name: 'Remove https://one.example.com' })).not.toHaveAccessibleDescription();
   });
 
   it('creates a machine application with permissions and no redirect URIs', async () => {
@@ -296,6 +344,11 @@ describe('fieldError', () => {
     expect(fieldError('post_logout_redirect_uris[0]: must not contain a fragment')).toMatchObject({ field: 'logout', index: 0 });
     expect(fieldError('name: must be 1 to 200 characters without control characters')).toMatchObject({ field: 'name' });
     expect(fieldError('redirect_uris: at most 20 URIs')).toEqual({ field: 'redirect', index: undefined, text: 'At most 20 URIs.' });
+    expect(fieldError('allowed_cors_origins[3]: must not contain wildcards (list each origin)')).toEqual({
+      field: 'origins',
+      index: 3,
+      text: 'Must not contain wildcards (list each origin).',
+    });
     expect(fieldError('invalid JSON body')).toBeNull();
   });
 });

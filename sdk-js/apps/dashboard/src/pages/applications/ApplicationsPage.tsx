@@ -270,6 +270,9 @@ function ApplicationTable({
                 {a.kind === 'machine' && (
                   <span className="hint"> · {(a.permissions ?? []).join(', ') || 'no permissions'}</span>
                 )}
+                {(a.allowed_cors_origins ?? []).length > 0 && (
+                  <span className="hint"> · CORS origins: {(a.allowed_cors_origins ?? []).join(', ')}</span>
+                )}
               </td>
               <td>
                 <code>{a.id}</code> <CopyButton text={a.id} label={`Copy client id of ${a.name}`} />

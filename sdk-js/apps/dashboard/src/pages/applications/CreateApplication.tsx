@@ -1,5 +1,6 @@
 // Registering an application with the instance: its name, kind, whether its sign-ins ask for one
-// of the user's organizations, and the URIs it may send users back to (or, for a machine
+// of the user's organizations, the URIs it may send users back to and, for a public (spa, native)
+// application, the browser origins that may call its token endpoint (or, for a machine
 // application, the permissions it may be granted). The instance checks them (exactly, as it will match them); its refusals name the
 // field (`redirect_uris[2]: …`) and are shown next to the entry they are about.
 import { useId, useState, type FormEvent } from 'react';
@@ -9,7 +10,7 @@ import { ControlPlaneError } from '../../api/controlPlane';
 import type { ApplicationKind, ApplicationWithSecret, Environment, OrganizationSelection } from '../../api/types';
 import { ErrorNotice, useAction } from '../../ui/feedback';
 import { ListEditor } from '../settings/ListEditor';
-import { checkPermission, checkUrl } from '../settings/rules';
+import { checkOrigin, checkPermission, checkUrl, normalizeOrigin } from '../settings/rules';
 
 export const KINDS: { kind: ApplicationKind; label: string; hint: string }[] = [
   { kind: 'web', label: 'Web app (server-side)', hint: 'Confidential: signs in with a client secret kept on your server.' },
@@ -40,12 +41,20 @@ export const ORGANIZATION_SELECTIONS: { value: OrganizationSelection; label: str
 /** The instance's refusal sorted to the field it names; `null` when it names none this form has. */
 export function fieldError(
   message: string,
-): { field: 'name' | 'redirect' | 'logout' | 'permissions'; index?: number; text: string } | null {
-  const m = /^(name|redirect_uris|post_logout_redirect_uris|permissions)(?:\[(\d+)\])?:\s*(.*)$/s.exec(message.trim());
+): { field: 'name' | 'redirect' | 'logout' | 'permissions' | 'origins'; index?: number; text: string } | null {
+  const m = /^(name|redirect_uris|post_logout_redirect_uris|permissions|allowed_cors_origins)(?:\[(\d+)\])?:\s*(.*)$/s.exec(
+    message.trim(),
+  );
   if (!m) return null;
   const text = capital(m[3] ?? '');
   const index = m[2] === undefined ? undefined : Number(m[2]);
-  const fields = { name: 'name', redirect_uris: 'redirect', post_logout_redirect_uris: 'logout', permissions: 'permissions' } as const;
+  const fields = {
+    name: 'name',
+    redirect_uris: 'redirect',
+    post_logout_redirect_uris: 'logout',
+    permissions: 'permissions',
+    allowed_cors_origins: 'origins',
+  } as const;
   const field = fields[m[1] as keyof typeof fields];
   return { field, index, text };
 }
@@ -77,7 +86,9 @@ export function CreateApplication({
   const [thirdParty, setThirdParty] = useState(false);
   const [permissions, setPermissions] = useState<string[]>([]);
   const [selection, setSelection] = useState<OrganizationSelection>('none');
+  const [origins, setOrigins] = useState<string[]>([]);
   const machine = kind === 'machine';
+  const isPublic = kind === 'spa' || kind === 'native';
   const [refused, setRefused] = useState<ReturnType<typeof fieldError>>(null);
   const create = useAction(async () => {
     setRefused(null);
@@ -95,6 +106,7 @@ export function CreateApplication({
                 post_logout_redirect_uris: logouts,
                 first_party: !thirdParty,
                 organization_selection: selection,
+                ...(isPublic ? { allowed_cors_origins: origins } : {}),
               },
         ),
       );
@@ -106,12 +118,15 @@ export function CreateApplication({
       setRedirects([]);
       setLogouts([]);
       setPermissions([]);
+      setOrigins([]);
     } catch (e) {
-      if (e instanceof ControlPlaneError && e.code === 'invalid_request') setRefused(fieldError(e.message));
+      if (e instanceof ControlPlaneError && (e.code === 'invalid_request' || e.code === 'invalid_cors_origin')) {
+        setRefused(fieldError(e.message));
+      }
       throw e;
     }
   });
-  const entryErrors = (field: 'redirect' | 'logout' | 'permissions') =>
+  const entryErrors = (field: 'redirect' | 'logout' | 'permissions' | 'origins') =>
     refused?.field === field && refused.index !== undefined ? { [refused.index]: refused.text } : {};
   const edited = () => {
     setRefused(null);
@@ -216,6 +231,22 @@ export function CreateApplication({
             emptyText="None."
             max={20}
           />
+          {isPublic && (
+            <ListEditor
+              legend="Allowed CORS origins"
+              hint="Browser origins whose code calls the token, revocation and userinfo endpoints directly (scheme://host[:port], no path): only these may read the answers."
+              inputLabel="New CORS origin"
+              addLabel="Add CORS origin"
+              placeholder="https://app.example.com"
+              items={origins}
+              onChange={(next) => (setOrigins(next), edited())}
+              rule={checkOrigin}
+              normalize={normalizeOrigin}
+              errors={entryErrors('origins')}
+              emptyText="None: no browser code may read the token endpoint's answers."
+              max={20}
+            />
+          )}
         </>
       )}
       {create.error !== null &&
@@ -223,7 +254,14 @@ export function CreateApplication({
           <div className="notice notice-error" role="alert">
             <p>
               Nothing was created: the instance refused the{' '}
-              {refused?.field === 'name' ? 'name' : refused?.field === 'permissions' ? 'permission' : 'URI'} marked above.
+              {refused?.field === 'name'
+                ? 'name'
+                : refused?.field === 'permissions'
+                  ? 'permission'
+                  : refused?.field === 'origins'
+                    ? 'origin'
+                    : 'URI'}{' '}
+              marked above.
             </p>
           </div>
         ) : (
