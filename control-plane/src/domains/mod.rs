@@ -189,25 +189,36 @@ pub fn issuer(gateway_url: &str, domain: &str) -> String {
     }
 }
 
-/// What an instance announces: its issuer, and the earlier issuers whose tokens it still
-/// accepts. A verified domain (on a plan that still includes custom domains) is the issuer;
-/// the address on the gateway, and the bare gateway URL that every instance had before
-/// addresses existed, stay accepted.
-pub async fn issuers(app: &App, instance: &Instance) -> anyhow::Result<(String, Vec<String>)> {
+/// The domain the instance is served at: its verified domain, while its plan still includes
+/// custom domains.
+pub async fn served_at(app: &App, instance: &Instance) -> anyhow::Result<Option<String>> {
+    if instance.account_id.is_none() || !plan_allows(app, &instance.plan) {
+        return Ok(None);
+    }
+    Ok(store::of_instance(&app.db, &instance.id)
+        .await?
+        .filter(CustomDomain::is_verified)
+        .map(|domain| domain.domain))
+}
+
+/// What an instance served at `domain` (if any) announces: its issuer, and the earlier issuers
+/// whose tokens it still accepts. The domain is the issuer; the address on the gateway, and the
+/// bare gateway URL that every instance had before addresses existed, stay accepted.
+pub fn issuers_at(app: &App, instance: &Instance, domain: Option<&str>) -> (String, Vec<String>) {
     let address = address::issuer(&app.gateway_url, &instance.id);
-    let domain = match instance.account_id {
-        Some(_) if plan_allows(app, &instance.plan) => store::of_instance(&app.db, &instance.id)
-            .await?
-            .filter(CustomDomain::is_verified),
-        _ => None,
-    };
-    Ok(match domain {
+    match domain {
         Some(domain) => (
-            issuer(&app.gateway_url, &domain.domain),
+            issuer(&app.gateway_url, domain),
             vec![address, app.gateway_url.clone()],
         ),
         None => (address, vec![app.gateway_url.clone()]),
-    })
+    }
+}
+
+/// The instance's issuer and previous issuers ([`issuers_at`] its [`served_at`] domain).
+pub async fn issuers(app: &App, instance: &Instance) -> anyhow::Result<(String, Vec<String>)> {
+    let domain = served_at(app, instance).await?;
+    Ok(issuers_at(app, instance, domain.as_deref()))
 }
 
 /// Whether plan `plan` includes custom domains.

@@ -332,7 +332,8 @@ async fn spec(
             (revision.config, Some(origins))
         }
     };
-    let (issuer, previous_issuers) = crate::domains::issuers(app, instance).await?;
+    let domain = crate::domains::served_at(app, instance).await?;
+    let (issuer, previous_issuers) = crate::domains::issuers_at(app, instance, domain.as_deref());
     let spec = InstanceSpec {
         id: instance.id.clone(),
         account_id: instance.account_id.clone(),
@@ -340,6 +341,7 @@ async fn spec(
         region: instance.region.clone(),
         issuer,
         previous_issuers,
+        hostnames: domain.into_iter().collect(),
         revision: instance.revision,
         config,
         secrets: instance.secrets(app)?,
