@@ -269,7 +269,17 @@ pub async fn set(
         verified_at: None,
         created_at: now,
     };
-    store::replace(&mut tx, &set).await?;
+    match store::replace(&mut tx, &set).await {
+        Ok(()) => {}
+        // Another instance took it between the check and the insert.
+        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+            return Err(Error::DomainTaken(format!(
+                "the domain {} is already used by another instance",
+                domain.as_str()
+            )));
+        }
+        Err(err) => return Err(err.into()),
+    }
     audit::record(
         &mut *tx,
         now,
