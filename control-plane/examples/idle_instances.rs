@@ -189,6 +189,7 @@ fn spec(index: usize) -> InstanceSpec {
         region: "local".to_owned(),
         issuer: "http://127.0.0.1:7401".to_owned(),
         previous_issuers: Vec::new(),
+        hostnames: Vec::new(),
         revision: 1,
         config: InstanceConfig::default(),
         secrets: InstanceSecrets::generate(),

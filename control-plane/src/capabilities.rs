@@ -13,8 +13,9 @@ pub struct PlanFeature {
     pub active: bool,
 }
 
-/// Plan features whose flag a plan may carry before the product implements them: the plans
-/// page shows them as "not available yet", and nothing may be configured through them.
+/// The plan features (the boolean `limits` flags of `plans.yaml`). One that is not `active` may be
+/// carried by a plan before the product implements it: the plans page shows it as "not
+/// available yet", and nothing may be configured through it.
 pub const PLAN_FEATURES: &[PlanFeature] = &[
     PlanFeature {
         key: "sso",
@@ -24,7 +25,7 @@ pub const PLAN_FEATURES: &[PlanFeature] = &[
     PlanFeature {
         key: "custom_domain",
         label: "Custom domains",
-        active: false,
+        active: true,
     },
 ];
 

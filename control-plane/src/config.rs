@@ -66,6 +66,9 @@ pub struct Config {
     /// The packed SDK (`authstack-client.tgz`, `authstack-react.tgz`), served at `/sdk/` so
     /// that a machine without the public npm registry can install it.
     pub sdk_dir: Option<PathBuf>,
+    /// The nameserver that verifies custom domains' TXT records (`host:port`); the system's
+    /// resolver when `None`.
+    pub dns_nameserver: Option<SocketAddr>,
 }
 
 impl Config {
@@ -95,6 +98,7 @@ impl Config {
             operator_emails: Vec::new(),
             dev_mailbox: false,
             sdk_dir: None,
+            dns_nameserver: None,
         }
     }
 }

@@ -29,6 +29,9 @@ pub struct DevOptions {
     pub dashboard_dir: Option<PathBuf>,
     /// The packed SDK, served at `/sdk/`.
     pub sdk_dir: Option<PathBuf>,
+    /// The nameserver that verifies custom domains (`host:port`); the system's resolver when
+    /// `None`.
+    pub dns_nameserver: Option<SocketAddr>,
 }
 
 /// What `dev.json` holds.
@@ -119,6 +122,7 @@ pub async fn start(options: DevOptions) -> anyhow::Result<Dev> {
     config.stop_instances_on_shutdown = true;
     config.dashboard_dir = options.dashboard_dir.clone();
     config.sdk_dir = options.sdk_dir.clone();
+    config.dns_nameserver = options.dns_nameserver;
     config.dev_mailbox = true;
     // The dashboard's Vite dev server (`npm run dev --workspace @authstack/dashboard`).
     // The demo owner runs this platform: the dashboard shows them the Ops page.
@@ -204,9 +208,10 @@ async fn dev_instances(app: &AppState, data_dir: &Path) -> anyhow::Result<Vec<De
                 )
             }
         };
+        let (issuer, _) = crate::domains::issuers(app, &instance).await?;
         out.push(DevInstance {
             name,
-            issuer: gateway::address::issuer(&app.gateway_url, &instance.id),
+            issuer,
             audience: instance.id.clone(),
             outbox: crate::mailbox::outbox_of(&instances_dir, &instance.id)
                 .display()

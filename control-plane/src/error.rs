@@ -56,6 +56,15 @@ pub enum Error {
     /// A plan's quota is used up (e.g. customization prompts this month).
     #[error("{0}")]
     QuotaExceeded(String),
+    /// The account's plan does not include the feature (e.g. custom domains).
+    #[error("{0}")]
+    PlanFeature(String),
+    /// The custom domain belongs to another instance.
+    #[error("{0}")]
+    DomainTaken(String),
+    /// The custom domain's TXT record was not found with the expected value.
+    #[error("{0}")]
+    DomainNotVerified(String),
     /// Minting a secret needs a sign-in within the last minutes.
     #[error(
         "this needs a recent sign-in: sign in again (in the dashboard, or `authstack login`), then retry"
@@ -89,6 +98,9 @@ impl Error {
             Error::BadGateway(_) => "bad_gateway",
             Error::InvalidConfig(_) => "invalid_config",
             Error::QuotaExceeded(_) => "quota_exceeded",
+            Error::PlanFeature(_) => "plan_feature",
+            Error::DomainTaken(_) => "domain_taken",
+            Error::DomainNotVerified(_) => "domain_not_verified",
             Error::Internal(_) => "internal_error",
         }
     }
@@ -99,13 +111,16 @@ impl Error {
                 StatusCode::BAD_REQUEST
             }
             Error::Unauthorized(_) | Error::InvalidApiKey => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) | Error::OriginNotAllowed(_) | Error::ReauthenticationRequired => {
-                StatusCode::FORBIDDEN
-            }
+            Error::Forbidden(_)
+            | Error::OriginNotAllowed(_)
+            | Error::ReauthenticationRequired
+            | Error::PlanFeature(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) | Error::RegionUnavailable(_) | Error::InstanceNotRunning(_) => {
-                StatusCode::CONFLICT
-            }
+            Error::Conflict(_)
+            | Error::RegionUnavailable(_)
+            | Error::InstanceNotRunning(_)
+            | Error::DomainTaken(_)
+            | Error::DomainNotVerified(_) => StatusCode::CONFLICT,
             Error::InstanceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod customize;
 pub mod db;
 pub mod dev;
+pub mod domains;
 pub mod error;
 pub mod gateway;
 pub mod headers;

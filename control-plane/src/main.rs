@@ -72,6 +72,10 @@ struct DevArgs {
     /// (`sdk-js/dist-packages` when it exists; `scripts/run` packs it).
     #[arg(long, env = "AUTHSTACK_SDK_DIR")]
     sdk_dir: Option<PathBuf>,
+    /// The nameserver (`host:port`) that custom domains' TXT records are verified against; the
+    /// system's resolver when absent.
+    #[arg(long, env = "AUTHSTACK_DNS_NAMESERVER")]
+    dns_nameserver: Option<SocketAddr>,
 }
 
 /// The dashboard directory given, or the repository's build when it exists.
@@ -189,6 +193,10 @@ struct ServeArgs {
     llm_model: String,
     #[arg(long, env = "AUTHSTACK_LLM_API_KEY", hide_env_values = true)]
     llm_api_key: Option<String>,
+    /// The nameserver (`host:port`) that custom domains' TXT records are verified against; the
+    /// system's resolver when absent.
+    #[arg(long, env = "AUTHSTACK_DNS_NAMESERVER")]
+    dns_nameserver: Option<SocketAddr>,
 }
 
 #[derive(Args)]
@@ -328,6 +336,7 @@ async fn run_dev(args: DevArgs) -> anyhow::Result<()> {
         listen: args.listen,
         gateway_listen: args.gateway_listen,
         dashboard_dir: dashboard_dir(args.dashboard_dir.clone()),
+        dns_nameserver: args.dns_nameserver,
         sdk_dir: args.sdk_dir.clone().or_else(|| {
             let packed = PathBuf::from("sdk-js/dist-packages");
             packed.is_dir().then_some(packed)
@@ -361,6 +370,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         });
     }
     config.planner = args.planner;
+    config.dns_nameserver = args.dns_nameserver;
     config.dashboard_dir = dashboard_dir(args.dashboard_dir.clone());
     let dashboard_url = args.dashboard_url.clone().unwrap_or_else(|| {
         format!(

@@ -59,6 +59,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::mailbox::router())
         .merge(crate::accounts::routes::router())
         .merge(crate::instances::routes::router())
+        .merge(crate::domains::routes::router())
         .merge(crate::revisions::routes::router())
         .merge(crate::customize::routes::router())
         .merge(crate::keys::routes::router())

@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::error::{Error, Result};
-use crate::gateway::address;
 use crate::instances::Instance;
 
 /// What a client is, as the instance defines it.
@@ -99,19 +98,20 @@ pub struct Application {
 /// Where a standard OpenID Connect library finds the instance, knowing only its issuer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OpenIdProvider {
-    /// The instance's issuer (`iss`): its address on the gateway, `{gateway}/i/{instance_id}`.
+    /// The instance's issuer (`iss`): its address on the gateway, `{gateway}/i/{instance_id}`,
+    /// or its verified custom domain.
     pub issuer: String,
     /// `{issuer}/.well-known/openid-configuration`.
     pub discovery_url: String,
 }
 
 impl OpenIdProvider {
-    pub fn of(app: &App, instance: &Instance) -> OpenIdProvider {
-        let issuer = address::issuer(&app.gateway_url, &instance.id);
-        OpenIdProvider {
+    pub async fn of(app: &App, instance: &Instance) -> anyhow::Result<OpenIdProvider> {
+        let (issuer, _) = crate::domains::issuers(app, instance).await?;
+        Ok(OpenIdProvider {
             discovery_url: format!("{issuer}/.well-known/openid-configuration"),
             issuer,
-        }
+        })
     }
 }
 

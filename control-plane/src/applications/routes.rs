@@ -55,18 +55,22 @@ fn expose<S: serde::Serializer>(
     }
 }
 
-fn view(app: &App, instance: &Instance, application: Application) -> ApplicationView {
-    ApplicationView {
+async fn view(app: &App, instance: &Instance, application: Application) -> Result<ApplicationView> {
+    Ok(ApplicationView {
         application,
-        provider: OpenIdProvider::of(app, instance),
-    }
+        provider: OpenIdProvider::of(app, instance).await?,
+    })
 }
 
-fn with_secret(app: &App, instance: &Instance, minted: Minted) -> ApplicationWithSecret {
-    ApplicationWithSecret {
-        application: view(app, instance, minted.application),
+async fn with_secret(
+    app: &App,
+    instance: &Instance,
+    minted: Minted,
+) -> Result<ApplicationWithSecret> {
+    Ok(ApplicationWithSecret {
+        application: view(app, instance, minted.application).await?,
         client_secret: minted.client_secret,
-    }
+    })
 }
 
 /// Records `action` on `target` (an application of `instance`) in the account's audit log.
@@ -119,9 +123,16 @@ pub async fn list_applications(
 ) -> Result<axum::Json<ApplicationList>> {
     let (_, instance) = accounts::instance(&app, &caller, &id, &env, READ).await?;
     let data = super::list(&app, &instance).await?;
+    let provider = OpenIdProvider::of(&app, &instance).await?;
     Ok(axum::Json(ApplicationList {
-        provider: OpenIdProvider::of(&app, &instance),
-        data: data.into_iter().map(|a| view(&app, &instance, a)).collect(),
+        data: data
+            .into_iter()
+            .map(|application| ApplicationView {
+                application,
+                provider: provider.clone(),
+            })
+            .collect(),
+        provider,
     }))
 }
 
@@ -159,7 +170,7 @@ pub async fn create_application(
     .await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(with_secret(&app, &instance, minted)),
+        axum::Json(with_secret(&app, &instance, minted).await?),
     ))
 }
 
@@ -180,7 +191,7 @@ pub async fn get_application(
 ) -> Result<axum::Json<ApplicationView>> {
     let (_, instance) = accounts::instance(&app, &caller, &id, &env, READ).await?;
     let application = super::get(&app, &instance, &app_id).await?;
-    Ok(axum::Json(view(&app, &instance, application)))
+    Ok(axum::Json(view(&app, &instance, application).await?))
 }
 
 /// Changes an application's name, URIs or first-party flag (its kind cannot change).
@@ -214,7 +225,7 @@ pub async fn update_application(
         detail,
     )
     .await?;
-    Ok(axum::Json(view(&app, &instance, application)))
+    Ok(axum::Json(view(&app, &instance, application).await?))
 }
 
 /// Deletes an application: its secret and unredeemed authorization codes stop working at once.
@@ -298,7 +309,7 @@ pub async fn rotate_secret(
         detail,
     )
     .await?;
-    Ok(axum::Json(with_secret(&app, &instance, minted)))
+    Ok(axum::Json(with_secret(&app, &instance, minted).await?))
 }
 
 /// This module's routes.

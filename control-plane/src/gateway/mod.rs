@@ -5,12 +5,15 @@
 //! secret key as `Authorization: Bearer` (servers; the gateway presents the instance's admin key
 //! in its place). The gateway checks the key, the caller's origin and the key's rate limit, then
 //! streams the request to the instance with `X-AuthStack-Gateway`, which instances require.
-//! Everything but `/_authstack/healthz` and `/_authstack/metrics` is forwarded.
+//! Everything but `/_authstack/healthz` and `/_authstack/metrics` is forwarded. A request names
+//! its instance's address by path (`/i/{instance_id}/…`) or, for a verified custom domain, by
+//! `Host` ([`host`]).
 
 pub mod address;
 pub mod changes;
 pub mod cli;
 mod cors;
+mod host;
 mod limits;
 mod proxy;
 mod request_metrics;
@@ -147,16 +150,9 @@ impl Gateway {
             return (Err(Error::MethodNotAllowed), None);
         }
         let mut request = request;
-        let addressed = match address::split(request.uri().path()) {
-            Some((instance_id, rest)) => {
-                let instance_id = instance_id.to_owned();
-                match strip_address(&request, rest) {
-                    Ok(uri) => *request.uri_mut() = uri,
-                    Err(err) => return (Err(err), None),
-                }
-                Some(instance_id)
-            }
-            None => None,
+        let addressed = match self.addressed(&mut request).await {
+            Ok(addressed) => addressed,
+            Err(err) => return (Err(err), None),
         };
         let Some((presented_as, key)) = presented_key(request.headers()) else {
             return match addressed {
@@ -483,18 +479,6 @@ fn presented_key(headers: &HeaderMap) -> Option<(KeyKind, &str)> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     plausible.then_some((kind, key))
-}
-
-/// The request's URI with the instance address removed from its path (query kept).
-fn strip_address(request: &Request, rest: &str) -> Result<axum::http::Uri, Error> {
-    let path_and_query = match request.uri().query() {
-        Some(query) => format!("{rest}?{query}"),
-        None => rest.to_owned(),
-    };
-    axum::http::Uri::builder()
-        .path_and_query(path_and_query)
-        .build()
-        .map_err(|_| Error::invalid("the request path cannot be forwarded"))
 }
 
 /// The client's `X-Request-Id` when it is a sane identifier, else a new one.

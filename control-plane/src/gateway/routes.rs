@@ -171,6 +171,8 @@ pub struct Routes {
     entries: RwLock<HashMap<[u8; 32], Option<Arc<Route>>>>,
     /// Routes by instance id, for keyless requests under instances' public addresses.
     instances: RwLock<HashMap<String, Option<Arc<Route>>>>,
+    /// Instance ids by verified custom domain (unknown hosts as `None`).
+    domains: RwLock<HashMap<String, Option<Arc<str>>>>,
 }
 
 impl Routes {
@@ -182,6 +184,7 @@ impl Routes {
             generation: AtomicU64::new(0),
             entries: RwLock::new(HashMap::new()),
             instances: RwLock::new(HashMap::new()),
+            domains: RwLock::new(HashMap::new()),
         }
     }
 
@@ -278,6 +281,41 @@ impl Routes {
         Ok(route)
     }
 
+    /// The instance served at custom domain `host` (lowercase, no port): `None` unless the
+    /// domain is verified, its instance not deleted and its plan includes custom domains.
+    pub async fn lookup_domain(&self, host: &str) -> anyhow::Result<Option<Arc<str>>> {
+        if let Some(cached) = self
+            .domains
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(host)
+        {
+            return Ok(cached.clone());
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let found = store::instance_by_domain(&self.db, host)
+            .await
+            .context("looking up a custom domain")?;
+        let instance_id = found
+            .filter(|(_, plan)| {
+                self.catalog
+                    .plan(plan)
+                    .is_some_and(|p| p.limits.custom_domain)
+            })
+            .map(|(instance_id, _)| Arc::<str>::from(instance_id));
+        let mut domains = self
+            .domains
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            if domains.len() >= MAX_ENTRIES {
+                domains.clear();
+            }
+            domains.insert(host.to_owned(), instance_id.clone());
+        }
+        Ok(instance_id)
+    }
+
     /// A route from a row with the instance's columns.
     fn route(
         &self,
@@ -337,6 +375,10 @@ impl Routes {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
         self.instances
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+        self.domains
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();

@@ -1,6 +1,6 @@
 //! The gateway's tables (`route_changes`, `gateways`) and its route lookups: the only place they
-//! are read or written. The lookups read `api_keys` and `instances`, which their own stores
-//! write.
+//! are read or written. The lookups read `api_keys`, `instances` and `custom_domains`, which
+//! their own stores write.
 
 use authstack_instance::clock::UnixTime;
 use sqlx::Row;
@@ -79,6 +79,20 @@ pub async fn instance(db: &Db, id: &str) -> sqlx::Result<Option<InstanceRow>> {
     .fetch_optional(&db.pool)
     .await?;
     row.as_ref().map(instance_row).transpose()
+}
+
+/// The instance (not deleted) whose verified custom domain is `domain`, and its plan.
+pub async fn instance_by_domain(db: &Db, domain: &str) -> sqlx::Result<Option<(String, String)>> {
+    let row = sqlx::query(
+        "SELECT i.id, i.plan FROM custom_domains d JOIN instances i ON i.id = d.instance_id \
+         WHERE d.domain = $1 AND d.verified_at IS NOT NULL AND i.state <> $2",
+    )
+    .bind(domain)
+    .bind(crate::instances::State::Deleted.as_str())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|row| Ok((row.try_get("id")?, row.try_get("plan")?)))
+        .transpose()
 }
 
 /// Records a change; gateways drop their caches within their poll interval.

@@ -332,14 +332,16 @@ async fn spec(
             (revision.config, Some(origins))
         }
     };
+    let domain = crate::domains::served_at(app, instance).await?;
+    let (issuer, previous_issuers) = crate::domains::issuers_at(app, instance, domain.as_deref());
     let spec = InstanceSpec {
         id: instance.id.clone(),
         account_id: instance.account_id.clone(),
         environment: instance.environment,
         region: instance.region.clone(),
-        issuer: crate::gateway::address::issuer(&app.gateway_url, &instance.id),
-        // Until this release every instance's issuer was the gateway's URL.
-        previous_issuers: vec![app.gateway_url.clone()],
+        issuer,
+        previous_issuers,
+        hostnames: domain.into_iter().collect(),
         revision: instance.revision,
         config,
         secrets: instance.secrets(app)?,

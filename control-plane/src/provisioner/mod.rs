@@ -120,10 +120,14 @@ pub struct InstanceSpec {
     pub environment: Environment,
     pub region: String,
     /// The `iss` claim and public base URL the instance announces: its address on the
-    /// gateway, `{gateway}/i/{id}`.
+    /// gateway, `{gateway}/i/{id}`, or its verified custom domain.
     pub issuer: String,
     /// Earlier issuers whose unexpired tokens the instance still accepts.
     pub previous_issuers: Vec<String>,
+    /// The instance's verified custom domain, if any. The gateway routes it by `Host`; in a
+    /// cluster, the Kubernetes provisioner also hands it to the operator, whose Ingress (TLS
+    /// from cert-manager) leads it to the gateway.
+    pub hostnames: Vec<String>,
     /// The configuration revision this spec carries.
     pub revision: i64,
     pub config: InstanceConfig,

@@ -187,6 +187,14 @@ async fn capabilities_are_public_and_unknown_paths_are_json() {
         .expect("sso")
         .clone();
     assert_eq!(sso["active"], false);
+    let domains = capabilities["plan_features"]
+        .as_array()
+        .expect("plan features")
+        .iter()
+        .find(|f| f["key"] == "custom_domain")
+        .expect("custom_domain")
+        .clone();
+    assert_eq!(domains["active"], true);
 
     for path in [
         "/.well-known/nope",

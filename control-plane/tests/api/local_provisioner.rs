@@ -82,6 +82,7 @@ fn spec(id: &str) -> InstanceSpec {
         region: "local".to_owned(),
         issuer: "http://127.0.0.1:7401".to_owned(),
         previous_issuers: Vec::new(),
+        hostnames: Vec::new(),
         revision: 1,
         config: InstanceConfig::default(),
         secrets: InstanceSecrets::generate(),

@@ -8,6 +8,7 @@ mod cli;
 mod dashboard;
 mod dashboard_session;
 mod dev;
+mod domains;
 mod fake_cluster;
 mod faults;
 mod first_hour;

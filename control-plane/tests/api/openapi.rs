@@ -25,6 +25,11 @@ const ROUTES: &[(&str, &[&str])] = &[
     ),
     ("/v1/accounts/{id}/instances/{env}/usage", &["get"]),
     (
+        "/v1/accounts/{id}/instances/{env}/domain",
+        &["get", "put", "delete"],
+    ),
+    ("/v1/accounts/{id}/instances/{env}/domain/verify", &["post"]),
+    (
         "/v1/accounts/{id}/instances/{env}/revisions",
         &["get", "post"],
     ),

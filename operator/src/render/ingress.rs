@@ -54,3 +54,53 @@ pub(super) fn ingress(instance: &AuthStackInstance, settings: &Settings) -> Vec<
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_custom_domain_gets_an_ingress_rule_and_a_tls_host_leading_to_the_gateway() {
+        let mut instance = AuthStackInstance::test();
+        instance.spec.hostnames = vec!["auth.customer.example".into()];
+        let objects = ingress(&instance, &Settings::default());
+        let edge = objects
+            .iter()
+            .find(|o| o.kind == Kind::Service)
+            .expect("the edge service");
+        assert_eq!(
+            edge.object["spec"]["externalName"],
+            "authstack-gateway.authstack-system.svc.cluster.local"
+        );
+        let ingress = objects
+            .iter()
+            .find(|o| o.kind == Kind::Ingress)
+            .expect("an ingress");
+        let spec = &ingress.object["spec"];
+        assert_eq!(spec["tls"][0]["hosts"], json!(["auth.customer.example"]));
+        assert_eq!(spec["rules"][0]["host"], "auth.customer.example");
+        assert_eq!(
+            spec["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"],
+            edge.name
+        );
+        assert_eq!(
+            ingress.object["metadata"]["annotations"]["cert-manager.io/cluster-issuer"],
+            "letsencrypt"
+        );
+        // Without a domain the operator renders no Ingress at all.
+        let plain = AuthStackInstance::test();
+        assert!(
+            super::super::render(
+                &plain,
+                &Settings::default(),
+                super::super::Target {
+                    revision: 1,
+                    from_spec: true
+                }
+            )
+            .expect("render")
+            .iter()
+            .all(|o| o.kind != Kind::Ingress)
+        );
+    }
+}

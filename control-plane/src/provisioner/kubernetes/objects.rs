@@ -158,7 +158,7 @@ pub fn cr_for(
                 memory_limit: capacity.memory_limit.clone(),
             },
             autoscaling,
-            hostnames: Vec::new(),
+            hostnames: spec.hostnames.clone(),
             database: DatabaseSpec::cnpg(to_i32(database_instances), &capacity.database_storage),
             suspended: false,
             auto_rollback: true,

@@ -33,6 +33,7 @@ fn spec(plan: &str, environment: Environment) -> InstanceSpec {
         region: "eu-central-1".into(),
         issuer: "https://api.authstack.example".into(),
         previous_issuers: Vec::new(),
+        hostnames: Vec::new(),
         revision: 1,
         config: crate::revisions::initial_config(Some(plan)),
         secrets: InstanceSecrets {
@@ -105,6 +106,21 @@ fn the_resource_carries_the_spec_and_the_live_size_of_the_plan() {
     assert_eq!(body["apiVersion"], "authstack.io/v1alpha1");
     assert_eq!(body["kind"], "AuthStackInstance");
     assert!(body.get("status").is_none(), "{body}");
+}
+
+#[test]
+fn a_verified_custom_domain_becomes_a_hostname_of_the_resource() {
+    let mut spec = spec("pro", Environment::Live);
+    spec.issuer = "https://auth.customer.example".into();
+    spec.previous_issuers = vec!["https://api.authstack.example/i/ins_test".into()];
+    spec.hostnames = vec!["auth.customer.example".into()];
+    let cr = cr_for(&spec, &options()).expect("resource").spec;
+    assert_eq!(cr.hostnames, ["auth.customer.example"]);
+    assert_eq!(cr.issuer, "https://auth.customer.example");
+    assert_eq!(
+        cr.previous_issuers,
+        ["https://api.authstack.example/i/ins_test"]
+    );
 }
 
 #[test]

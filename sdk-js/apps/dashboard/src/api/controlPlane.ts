@@ -10,6 +10,7 @@ import type {
   ChangeResult,
   Customization,
   CustomizationList,
+  CustomDomain,
   Deployment,
   DevMailbox,
   Download,
@@ -191,6 +192,16 @@ export function createControlPlane(options: ControlPlaneOptions) {
       setAllowedOrigins: (id: string, env: Environment, origins: string[]) =>
         json<Instance>('PUT', `${inst(id, env)}/allowed-origins`, { body: { allowed_origins: origins } }),
       usage: (id: string, env: Environment) => json<Usage>('GET', `${inst(id, env)}/usage`),
+    },
+    domains: {
+      /** The instance's custom domain; `404 not_found` when it has none. */
+      get: (id: string, env: Environment) => json<CustomDomain>('GET', `${inst(id, env)}/domain`),
+      /** Sets it, pending until verified; `403 plan_feature` on a plan without custom domains, `409 domain_taken`. */
+      set: (id: string, env: Environment, domain: string) =>
+        json<CustomDomain>('PUT', `${inst(id, env)}/domain`, { body: { domain } }),
+      /** Looks up its TXT record; `409 domain_not_verified` names the record to create. */
+      verify: (id: string, env: Environment) => json<CustomDomain>('POST', `${inst(id, env)}/domain/verify`),
+      remove: (id: string, env: Environment) => json<void>('DELETE', `${inst(id, env)}/domain`),
     },
     revisions: {
       /** A dry run answers the diff (`valid: false` with `errors` when invalid); otherwise `422 invalid_config` when invalid. */

@@ -33,6 +33,8 @@ export type Step = Schemas['Step'];
 /** An instance; the instance list adds `gateway_url` and `steps`. */
 export type Instance = Schemas['Instance'] & Partial<Pick<Schemas['InstanceView'], 'gateway_url' | 'steps'>>;
 export type Account = Schemas['AccountView'];
+/** An instance's custom domain: `pending` until its TXT record (`verification`) is verified, then `verified`. */
+export type CustomDomain = Schemas['DomainView'];
 export type SubscribeResponse = Schemas['SubscribeResponse'];
 
 export type ApiKey = Schemas['ApiKey'];

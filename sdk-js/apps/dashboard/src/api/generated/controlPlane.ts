@@ -270,6 +270,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{id}/instances/{env}/domain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The instance's custom domain, its status and the TXT record that verifies it. */
+        get: operations["instances_get"];
+        /**
+         * Sets the instance's custom domain (pending until its TXT record is verified). The same domain
+         *     again changes nothing; another one replaces it.
+         */
+        put: operations["set"];
+        post?: never;
+        /**
+         * Removes the instance's custom domain: the gateway stops routing it and the issuer goes back
+         *     to the instance's address on the gateway.
+         */
+        delete: operations["remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{id}/instances/{env}/domain/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Looks up the domain's TXT record; when it holds the token the domain is verified, the
+         *     gateway routes it and the instance's issuer becomes the domain.
+         */
+        post: operations["verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{id}/instances/{env}/promote": {
         parameters: {
             query?: never;
@@ -1022,6 +1067,24 @@ export interface components {
             to: number;
         };
         /**
+         * @description Whether the domain serves the instance yet.
+         * @enum {string}
+         */
+        DomainStatus: "pending" | "verified";
+        /** @description An instance's custom domain as the API shows it. */
+        DomainView: {
+            domain: string;
+            /** @description The issuer the instance has once the domain is verified. */
+            issuer: string;
+            status: components["schemas"]["DomainStatus"];
+            verification: components["schemas"]["Verification"];
+            /**
+             * Format: date-time
+             * @description When it was verified (RFC 3339), if it was.
+             */
+            verified_at?: string | null;
+        };
+        /**
          * @description Which of a customer's two instances.
          * @enum {string}
          */
@@ -1217,7 +1280,10 @@ export interface components {
         OpenIdProvider: {
             /** @description `{issuer}/.well-known/openid-configuration`. */
             discovery_url: string;
-            /** @description The instance's issuer (`iss`): its address on the gateway, `{gateway}/i/{instance_id}`. */
+            /**
+             * @description The instance's issuer (`iss`): its address on the gateway, `{gateway}/i/{instance_id}`,
+             *     or its verified custom domain.
+             */
             issuer: string;
         };
         OpsInstance: components["schemas"]["Instance"] & {
@@ -1395,6 +1461,10 @@ export interface components {
             client: string;
             react: string;
         };
+        SetDomainRequest: {
+            /** @description A host name such as `auth.customer.com`: not an IP address, not under the gateway's host. */
+            domain: string;
+        };
         /** @description A configuration subtree the instance does not act on yet. */
         Setting: {
             /** @description Whether the instance acts on it. */
@@ -1463,6 +1533,15 @@ export interface components {
             post_logout_redirect_uris?: string[] | null;
             /** @description Replaces the list. */
             redirect_uris?: string[] | null;
+        };
+        /** @description The DNS record the customer creates. */
+        Verification: {
+            /** @description `_authstack-challenge.<domain>`. */
+            name: string;
+            /** @description Always `TXT`. */
+            type: string;
+            /** @description The token the record must hold. */
+            value: string;
         };
     };
     responses: never;
@@ -3075,6 +3154,294 @@ export interface operations {
             };
             /** @description The planner failed (`bad_gateway`). */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The platform instance did not answer the token's live check (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    instances_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: string;
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainView"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token works in no organization, or in another one; the caller lacks the permission (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account or instance, or the instance has no domain (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The platform instance did not answer the token's live check (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: string;
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetDomainRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainView"];
+                };
+            };
+            /** @description Not a host name, an IP address, or under the gateway's host (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The plan does not include custom domains (`plan_feature`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account or instance (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Another instance has the domain (`domain_taken`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The platform instance did not answer the token's live check (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: string;
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token works in no organization, or in another one; the caller lacks the permission (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account or instance, or the instance has no domain (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The platform instance did not answer the token's live check (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: string;
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainView"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The plan does not include custom domains (`plan_feature`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account or instance, or the instance has no domain (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The TXT record is missing or holds another value; the message names the record to create (`domain_not_verified`). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

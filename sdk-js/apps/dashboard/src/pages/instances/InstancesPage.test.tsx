@@ -198,4 +198,25 @@ describe('<InstancesPage>', () => {
     await waitFor(() => expect(back).toHaveTextContent('apiKey="ask_live_abc123"'));
     expect(within(back).queryByRole('button', { name: 'Create a live publishable key for this snippet' })).toBeNull();
   }, 15_000);
+
+  it("offers each instance's custom domain where its plan includes them", async () => {
+    const limits = (customDomain: boolean) => ({ custom_domain: customDomain, sso: false, regions: ['local'] });
+    const cp = new FakeControlPlane()
+      .on('GET', '/v1/accounts/acc_1/instances', () => ({ data: [instance('live', 'ready'), instance('test', 'ready', { plan: 'starter' })] }))
+      .on('GET', '/v1/plans', () => ({
+        data: [
+          { id: 'pro', name: 'Pro', limits: limits(true) },
+          { id: 'starter', name: 'Starter', limits: limits(false) },
+        ],
+      }))
+      .on('GET', '/v1/accounts/acc_1/instances/live/domain', () => json(404, { error: 'not_found', message: 'domain not found' }));
+    renderPage(<InstancesPage />, cp);
+    const live = await screen.findByRole('article', { name: 'Live instance in local' });
+    const liveDomain = await within(live).findByRole('region', { name: 'Custom domain' });
+    expect(within(liveDomain).getByRole('button', { name: 'Set domain' })).toBeInTheDocument();
+    const test = screen.getByRole('article', { name: 'Test instance in local' });
+    const testDomain = await within(test).findByRole('region', { name: 'Custom domain' });
+    expect(testDomain).toHaveTextContent('Custom domains are not part of the Starter plan.');
+    expect(within(testDomain).queryByRole('button')).toBeNull();
+  });
 });

@@ -7,6 +7,7 @@ import { useAccount } from '../../account/context';
 import type { Instance, InstanceState, NewKey, Platform } from '../../api/types';
 import { Link } from '../../shell/router';
 import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
+import { DomainSection } from './DomainSection';
 
 const MOVING: InstanceState[] = ['provisioning', 'updating', 'deleting'];
 
@@ -109,6 +110,7 @@ function InstanceCard({ instance: i }: { instance: Instance }) {
           <code>{i.id}</code>
         </dd>
       </dl>
+      <DomainSection instance={i} />
       {i.last_error && (
         <div className="notice notice-error" role="alert">
           <p>
