@@ -119,8 +119,11 @@ export function hidden(html, name) {
   return match[1];
 }
 
-/** What a browser does between an authorization URL and the callback: returns the callback URL. */
-export async function browserSignIn(authorizationUrl, email, password = PASSWORD) {
+/**
+ * What a browser does between an authorization URL and the callback: returns the callback URL.
+ * `fetch` stands in for the browser's network (a custom domain resolved to loopback).
+ */
+export async function browserSignIn(authorizationUrl, email, password = PASSWORD, fetch = globalThis.fetch) {
   const start = await fetch(authorizationUrl, { redirect: 'manual' });
   assert.equal(start.status, 303, await start.text());
   const loginUrl = new URL(start.headers.get('location'));

@@ -128,16 +128,16 @@ export class Child {
 
 /**
  * `authstack dev` on free loopback ports with a fresh data dir. Resolves with dev.json's content
- * once the demo account's instances are ready.
+ * once the demo account's instances are ready. `args` are added to its command line.
  */
-export async function startAuthstack() {
+export async function startAuthstack({ args = [] } = {}) {
   const bin = authstackBinary();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'authstack-e2e-'));
   const [listen, gateway] = [await freePort(), await freePort()];
   const child = new Child(
     'authstack dev',
     bin,
-    ['dev', '--data-dir', dataDir, '--listen', `127.0.0.1:${listen}`, '--gateway-listen', `127.0.0.1:${gateway}`, '--log-format', 'json'],
+    ['dev', '--data-dir', dataDir, '--listen', `127.0.0.1:${listen}`, '--gateway-listen', `127.0.0.1:${gateway}`, '--log-format', 'json', ...args],
     { cwd: repoRoot, env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } },
   );
   const devJson = path.join(dataDir, 'dev.json');

@@ -78,7 +78,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const env = process.env;
   let example = {};
   const devJson = devJsonPath();
-  if (existsSync(devJson)) example = JSON.parse(readFileSync(devJson, 'utf8')).example_application ?? {};
+  if (existsSync(devJson)) example = JSON.parse(readFileSync(devJson, 'utf8')).demo?.example_application ?? {};
   const issuer = env.AUTHSTACK_ISSUER ?? example.issuer;
   const clientId = env.AUTHSTACK_CLIENT_ID ?? example.client_id;
   const clientSecret = env.AUTHSTACK_CLIENT_SECRET ?? example.client_secret;
