@@ -42,6 +42,7 @@ function applicationsApi() {
         permissions: body.permissions ?? [],
         organization_selection: body.organization_selection ?? 'none',
         allowed_cors_origins: body.allowed_cors_origins ?? [],
+        backchannel_logout_uri: body.backchannel_logout_uri ?? null,
       });
       apps.push(created);
       const confidential = body.kind === 'web' || body.kind === 'machine';
@@ -190,6 +191,39 @@ describe('<ApplicationsPage>', () => {
       'Must use https (http only for localhost).',
     );
     expect(screen.getByRole('button', { name: 'Remove https://one.example.com' })).not.toHaveAccessibleDescription();
+  });
+
+  it('creates a web application with a back-channel logout URI, and shows the refusal next to it', async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    await screen.findByRole('row', { name: /Portal/ });
+    await user.type(screen.getByLabelText('Name'), 'Server');
+    await addUri(user, 'New redirect URI', 'https://app.example.com/callback');
+    await user.type(screen.getByLabelText('Back-channel logout URI (optional)'), 'https://app.example.com/auth/backchannel-logout');
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+    expect(await screen.findByRole('row', { name: /Server/ })).toHaveTextContent(
+      'back-channel logout: https://app.example.com/auth/backchannel-logout',
+    );
+    expect((cp.callsTo('POST', BASE)[0]?.body as NewApplication).backchannel_logout_uri).toBe(
+      'https://app.example.com/auth/backchannel-logout',
+    );
+    // A public application has no server to tell: no such field.
+    await user.click(screen.getByLabelText(/Single-page app/));
+    expect(screen.queryByLabelText('Back-channel logout URI (optional)')).toBeNull();
+
+    cp.on('POST', BASE, () =>
+      json(400, { error: 'invalid_request', message: 'backchannel_logout_uri: must use https (http only for localhost, 127.0.0.1 or [::1])' }),
+    );
+    await user.click(screen.getByLabelText(/Web app/));
+    await user.type(screen.getByLabelText('Name'), 'Plain');
+    await addUri(user, 'New redirect URI', 'https://app.example.com/callback');
+    await user.type(screen.getByLabelText('Back-channel logout URI (optional)'), 'http://app.example.com/bc');
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('the instance refused the back-channel logout URI marked above');
+    expect(screen.getByLabelText('Back-channel logout URI (optional)')).toHaveAccessibleDescription(
+      /Must use https \(http only for localhost, 127\.0\.0\.1 or \[::1\]\)\./,
+    );
   });
 
   it('creates a machine application with permissions and no redirect URIs', async () => {

@@ -273,6 +273,7 @@ function ApplicationTable({
                 {(a.allowed_cors_origins ?? []).length > 0 && (
                   <span className="hint"> · CORS origins: {(a.allowed_cors_origins ?? []).join(', ')}</span>
                 )}
+                {a.backchannel_logout_uri && <span className="hint"> · back-channel logout: {a.backchannel_logout_uri}</span>}
               </td>
               <td>
                 <code>{a.id}</code> <CopyButton text={a.id} label={`Copy client id of ${a.name}`} />

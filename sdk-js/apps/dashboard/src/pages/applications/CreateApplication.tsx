@@ -41,8 +41,8 @@ export const ORGANIZATION_SELECTIONS: { value: OrganizationSelection; label: str
 /** The instance's refusal sorted to the field it names; `null` when it names none this form has. */
 export function fieldError(
   message: string,
-): { field: 'name' | 'redirect' | 'logout' | 'permissions' | 'origins'; index?: number; text: string } | null {
-  const m = /^(name|redirect_uris|post_logout_redirect_uris|permissions|allowed_cors_origins)(?:\[(\d+)\])?:\s*(.*)$/s.exec(
+): { field: 'name' | 'redirect' | 'logout' | 'permissions' | 'origins' | 'backchannel'; index?: number; text: string } | null {
+  const m = /^(name|redirect_uris|post_logout_redirect_uris|permissions|allowed_cors_origins|backchannel_logout_uri)(?:\[(\d+)\])?:\s*(.*)$/s.exec(
     message.trim(),
   );
   if (!m) return null;
@@ -54,6 +54,7 @@ export function fieldError(
     post_logout_redirect_uris: 'logout',
     permissions: 'permissions',
     allowed_cors_origins: 'origins',
+    backchannel_logout_uri: 'backchannel',
   } as const;
   const field = fields[m[1] as keyof typeof fields];
   return { field, index, text };
@@ -87,6 +88,7 @@ export function CreateApplication({
   const [permissions, setPermissions] = useState<string[]>([]);
   const [selection, setSelection] = useState<OrganizationSelection>('none');
   const [origins, setOrigins] = useState<string[]>([]);
+  const [backchannel, setBackchannel] = useState('');
   const machine = kind === 'machine';
   const isPublic = kind === 'spa' || kind === 'native';
   const [refused, setRefused] = useState<ReturnType<typeof fieldError>>(null);
@@ -107,6 +109,7 @@ export function CreateApplication({
                 first_party: !thirdParty,
                 organization_selection: selection,
                 ...(isPublic ? { allowed_cors_origins: origins } : {}),
+                ...(kind === 'web' && backchannel.trim() ? { backchannel_logout_uri: backchannel.trim() } : {}),
               },
         ),
       );
@@ -119,6 +122,7 @@ export function CreateApplication({
       setLogouts([]);
       setPermissions([]);
       setOrigins([]);
+      setBackchannel('');
     } catch (e) {
       if (e instanceof ControlPlaneError && (e.code === 'invalid_request' || e.code === 'invalid_cors_origin')) {
         setRefused(fieldError(e.message));
@@ -139,8 +143,9 @@ export function CreateApplication({
   }
 
   const nameError = refused?.field === 'name' ? refused.text : null;
+  const backchannelError = refused?.field === 'backchannel' ? refused.text : null;
   // A refusal about one entry (or the name) is shown next to it; one about a list as a whole below.
-  const marked = refused !== null && (refused.field === 'name' || refused.index !== undefined);
+  const marked = refused !== null && (refused.field === 'name' || refused.field === 'backchannel' || refused.index !== undefined);
   return (
     <form className="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Create an application</h2>
@@ -231,6 +236,30 @@ export function CreateApplication({
             emptyText="None."
             max={20}
           />
+          {kind === 'web' && (
+            <>
+              <label htmlFor={`${id}-backchannel`}>Back-channel logout URI (optional)</label>
+              <input
+                id={`${id}-backchannel`}
+                type="url"
+                value={backchannel}
+                onChange={(e) => (setBackchannel(e.target.value), edited())}
+                maxLength={2048}
+                placeholder="https://app.example.com/auth/backchannel-logout"
+                aria-invalid={backchannelError ? true : undefined}
+                aria-describedby={`${id}-backchannel-hint${backchannelError ? ` ${id}-backchannel-error` : ''}`}
+              />
+              <p className="hint" id={`${id}-backchannel-hint`}>
+                Your server is told here, with a signed logout token, when a user it signed in signs out anywhere (OpenID Connect
+                Back-Channel Logout).
+              </p>
+              {backchannelError && (
+                <p className="field-error" id={`${id}-backchannel-error`}>
+                  {backchannelError}
+                </p>
+              )}
+            </>
+          )}
           {isPublic && (
             <ListEditor
               legend="Allowed CORS origins"
@@ -256,6 +285,8 @@ export function CreateApplication({
               Nothing was created: the instance refused the{' '}
               {refused?.field === 'name'
                 ? 'name'
+                : refused?.field === 'backchannel'
+                  ? 'back-channel logout URI'
                 : refused?.field === 'permissions'
                   ? 'permission'
                   : refused?.field === 'origins'
