@@ -353,6 +353,7 @@ async fn example_application(
         organization_selection: None,
         backchannel_logout_uri: Some(EXAMPLE_BACKCHANNEL_URI.into()),
         allowed_cors_origins: Vec::new(),
+        access_token_ttl_secs: None,
     };
     let minted = crate::applications::create(app, &instance, &new)
         .await

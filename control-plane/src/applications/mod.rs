@@ -84,6 +84,9 @@ pub struct Application {
     /// userinfo endpoints get CORS answers (`spa` and `native` only).
     #[serde(default)]
     pub allowed_cors_origins: Vec<String>,
+    /// Seconds its access and ID tokens live; `null`: the instance's lifetime.
+    #[serde(default)]
+    pub access_token_ttl_secs: Option<i64>,
     /// When the last rotation kept the old secret for a grace period: until when it is (or
     /// was) still accepted; `null` otherwise.
     #[serde(default)]
@@ -186,6 +189,11 @@ pub struct NewApplication {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 20)]
     pub allowed_cors_origins: Vec<String>,
+    /// Seconds its access and ID tokens live (30 up to the instance's
+    /// `tokens.access_token_ttl_secs`); absent: the instance's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 30, maximum = 86400)]
+    pub access_token_ttl_secs: Option<u32>,
 }
 
 /// A change of an application: each field given replaces the current value (the kind cannot
@@ -230,6 +238,14 @@ pub struct ApplicationChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_items = 20)]
     pub allowed_cors_origins: Option<Vec<String>>,
+    /// Replaces its token lifetime; `null`: the instance's again.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "authstack_instance::http::nullable"
+    )]
+    #[schema(value_type = Option<u32>, minimum = 30, maximum = 86400)]
+    pub access_token_ttl_secs: Option<Option<i64>>,
 }
 
 impl ApplicationChange {
@@ -253,6 +269,10 @@ impl ApplicationChange {
                 self.backchannel_logout_uri.is_some(),
             ),
             ("allowed_cors_origins", self.allowed_cors_origins.is_some()),
+            (
+                "access_token_ttl_secs",
+                self.access_token_ttl_secs.is_some(),
+            ),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))

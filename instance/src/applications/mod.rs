@@ -142,6 +142,8 @@ pub struct Application {
     /// The browser origins (normalised, see [`origins`]) that may read its answers from the
     /// token, revocation and userinfo endpoints; only public applications have any.
     pub allowed_cors_origins: Vec<String>,
+    /// Its access and ID tokens' lifetime, when shorter than the instance's.
+    pub access_token_ttl_secs: Option<i64>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
     /// The secret a rotation replaced (its hash) and until when it is still accepted.
@@ -184,6 +186,14 @@ impl Application {
         self.redirect_uris.iter().any(|r| r == uri) && instance_allows(config, uri)
     }
 
+    /// How long its access and ID tokens live: its own lifetime, but never longer than the
+    /// instance's (which may have been lowered since the application was registered).
+    pub fn access_token_ttl(&self, config: &InstanceConfig) -> i64 {
+        let instance = config.tokens.access_token_ttl_secs as i64;
+        self.access_token_ttl_secs
+            .map_or(instance, |own| own.min(instance))
+    }
+
     /// The same for where RP-initiated logout may send users.
     pub fn allows_post_logout_redirect(&self, config: &InstanceConfig, uri: &str) -> bool {
         self.post_logout_redirect_uris.iter().any(|r| r == uri) && instance_allows(config, uri)
@@ -201,6 +211,7 @@ impl Application {
             organization_selection: self.organization_selection,
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
             allowed_cors_origins: self.allowed_cors_origins.clone(),
+            access_token_ttl_secs: self.access_token_ttl_secs,
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
             previous_secret_expires_at: self.previous_secret.as_ref().map(|(_, at)| rfc3339(*at)),
@@ -230,6 +241,9 @@ pub struct ApplicationView {
     /// Browser origins (`scheme://host[:port]`) whose calls to the token, revocation and
     /// userinfo endpoints get CORS answers; only `spa` and `native` applications have them.
     pub allowed_cors_origins: Vec<String>,
+    /// Seconds its access and ID tokens live; `null`: the instance's
+    /// `tokens.access_token_ttl_secs` (the shorter of the two always wins).
+    pub access_token_ttl_secs: Option<i64>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -324,6 +338,18 @@ pub fn check_no_redirects(kind: Kind, field: &str, uris: &[String]) -> Result<()
             "{field}: a machine application has none (it signs no user in)"
         ))),
         false => Ok(()),
+    }
+}
+
+/// An application's token lifetime: 30 seconds up to the instance's own lifetime.
+pub fn parse_access_token_ttl(config: &InstanceConfig, ttl: Option<i64>) -> Result<Option<i64>> {
+    let instance = config.tokens.access_token_ttl_secs as i64;
+    match ttl {
+        Some(secs) if !(30..=instance).contains(&secs) => Err(Error::invalid(format!(
+            "access_token_ttl_secs: must be 30 to {instance} (this instance's \
+             tokens.access_token_ttl_secs)"
+        ))),
+        other => Ok(other),
     }
 }
 
@@ -447,6 +473,7 @@ mod tests {
             organization_selection: OrganizationSelection::None,
             backchannel_logout_uri: None,
             allowed_cors_origins: vec![],
+            access_token_ttl_secs: None,
             created_at: 0,
             updated_at: 0,
             previous_secret: None,

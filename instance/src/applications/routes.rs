@@ -11,7 +11,8 @@ use super::origins::parse_cors_origins;
 use super::{
     Application, ApplicationView, Kind, OrganizationSelection, check_instance_allows,
     check_no_redirects, check_organization_selection, new_application_id, new_secret,
-    parse_backchannel_logout_uri, parse_name, parse_permissions, parse_redirect_uris, store,
+    parse_access_token_ttl, parse_backchannel_logout_uri, parse_name, parse_permissions,
+    parse_redirect_uris, store,
 };
 use crate::AppState;
 use crate::audit::{self, AuditEvent};
@@ -71,6 +72,11 @@ pub struct CreateApplicationRequest {
     #[serde(default)]
     #[schema(max_items = 20)]
     allowed_cors_origins: Vec<String>,
+    /// Seconds its access and ID tokens live (30 up to the instance's
+    /// `tokens.access_token_ttl_secs`); absent: the instance's.
+    #[serde(default, deserialize_with = "crate::http::optional_integer")]
+    #[schema(value_type = Option<u32>, minimum = 30, maximum = 86400)]
+    access_token_ttl_secs: Option<i64>,
 }
 
 fn yes() -> bool {
@@ -147,6 +153,7 @@ async fn create_application(
             req.backchannel_logout_uri.as_deref(),
         )?,
         allowed_cors_origins: parse_cors_origins(req.kind, &req.allowed_cors_origins)?,
+        access_token_ttl_secs: parse_access_token_ttl(&config, req.access_token_ttl_secs)?,
         created_at: now,
         updated_at: now,
         previous_secret: None,
@@ -238,6 +245,10 @@ pub struct UpdateApplicationRequest {
     /// creation).
     #[schema(max_items = 20)]
     allowed_cors_origins: Option<Vec<String>>,
+    /// Replaces its token lifetime; `null`: the instance's again.
+    #[serde(default, deserialize_with = "crate::http::nullable")]
+    #[schema(value_type = Option<u32>, minimum = 30, maximum = 86400)]
+    access_token_ttl_secs: Option<Option<i64>>,
 }
 
 /// Update an application's name, URIs, first-party flag, organization selection, allowed CORS
@@ -289,6 +300,9 @@ async fn update_application(
     }
     if let Some(origins) = &req.allowed_cors_origins {
         application.allowed_cors_origins = parse_cors_origins(application.kind, origins)?;
+    }
+    if let Some(ttl) = req.access_token_ttl_secs {
+        application.access_token_ttl_secs = parse_access_token_ttl(&config, ttl)?;
     }
     let now = app.clock.now();
     application.updated_at = now;

@@ -9,7 +9,8 @@ use crate::db::Db;
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, \
                        first_party, created_at, updated_at, previous_secret_hash, \
                        previous_secret_expires_at, permissions, \
-                       organization_selection, allowed_cors_origins, backchannel_logout_uri";
+                       organization_selection, allowed_cors_origins, backchannel_logout_uri, \
+                       access_token_ttl_secs";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
     let kind: String = row.try_get("kind")?;
@@ -32,6 +33,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Application> {
             .ok_or_else(|| sqlx::Error::Decode("application organization_selection".into()))?,
         allowed_cors_origins: serde_json::from_str(&origins).unwrap_or_default(),
         backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
+        access_token_ttl_secs: row.try_get("access_token_ttl_secs")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         previous_secret: match (
@@ -52,8 +54,9 @@ pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO applications (id, name, kind, secret_hash, redirect_uris, \
          post_logout_redirect_uris, first_party, created_at, updated_at, permissions, \
-         organization_selection, allowed_cors_origins, backchannel_logout_uri) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         organization_selection, allowed_cors_origins, backchannel_logout_uri, \
+         access_token_ttl_secs) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -68,6 +71,7 @@ pub async fn insert(db: &Db, app: &Application) -> sqlx::Result<()> {
     .bind(app.organization_selection.as_str())
     .bind(json(&app.allowed_cors_origins))
     .bind(&app.backchannel_logout_uri)
+    .bind(app.access_token_ttl_secs)
     .execute(&db.writer)
     .await?;
     Ok(())
@@ -97,7 +101,8 @@ pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE applications SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4, \
          first_party = $5, updated_at = $6, permissions = $7, organization_selection = $8, \
-         allowed_cors_origins = $9, backchannel_logout_uri = $10 WHERE id = $1",
+         allowed_cors_origins = $9, backchannel_logout_uri = $10, access_token_ttl_secs = $11 \
+         WHERE id = $1",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -109,6 +114,7 @@ pub async fn update(db: &Db, app: &Application) -> sqlx::Result<bool> {
     .bind(app.organization_selection.as_str())
     .bind(json(&app.allowed_cors_origins))
     .bind(&app.backchannel_logout_uri)
+    .bind(app.access_token_ttl_secs)
     .execute(&db.writer)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -81,7 +81,7 @@ pub fn grant(
         }
     };
     let now = app.clock.now();
-    let ttl = app.config.load().tokens.access_token_ttl_secs as i64;
+    let ttl = client.access_token_ttl(&app.config.load());
     let scope = granted.join(" ");
     let claims = MachineClaims {
         iss: issuer(app),

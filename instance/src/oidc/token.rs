@@ -286,7 +286,7 @@ fn mint(
     m: Minted<'_>,
 ) -> Result<TokenResponse, OAuthError> {
     let now = app.clock.now();
-    let ttl = app.config.load().tokens.access_token_ttl_secs as i64;
+    let ttl = m.client.access_token_ttl(&app.config.load());
     let iss = issuer(app);
     let access = AccessClaims {
         iss: iss.clone(),

@@ -20,6 +20,7 @@ mod oidc_choose_org;
 mod oidc_consent;
 mod oidc_cors;
 mod oidc_grants;
+mod oidc_lifetimes;
 mod oidc_logout;
 mod oidc_look;
 mod oidc_machine;

@@ -868,6 +868,12 @@ export interface components {
         /** @description An application as the admin API shows it (never its secret). */
         ApplicationView: {
             /**
+             * Format: int64
+             * @description Seconds its access and ID tokens live; `null`: the instance's
+             *     `tokens.access_token_ttl_secs` (the shorter of the two always wins).
+             */
+            access_token_ttl_secs?: number | null;
+            /**
              * @description Browser origins (`scheme://host[:port]`) whose calls to the token, revocation and
              *     userinfo endpoints get CORS answers; only `spa` and `native` applications have them.
              */
@@ -956,6 +962,12 @@ export interface components {
             new_password: string;
         };
         CreateApplicationRequest: {
+            /**
+             * Format: int32
+             * @description Seconds its access and ID tokens live (30 up to the instance's
+             *     `tokens.access_token_ttl_secs`); absent: the instance's.
+             */
+            access_token_ttl_secs?: number | null;
             /**
              * @description For an `spa` or `native` application: the browser origins (`https://host[:port]`, or
              *     `http` on a loopback host; no path, no wildcard) whose calls to the token, revocation
@@ -1409,6 +1421,11 @@ export interface components {
             user: components["schemas"]["UserView"];
         };
         UpdateApplicationRequest: {
+            /**
+             * Format: int32
+             * @description Replaces its token lifetime; `null`: the instance's again.
+             */
+            access_token_ttl_secs?: number | null;
             /**
              * @description Replaces the list of browser origins (`spa` and `native` only; the same rules as at
              *     creation).

@@ -789,6 +789,11 @@ export interface components {
         /** @description An application as the instance's admin API answers it: never its secret. */
         Application: {
             /**
+             * Format: int64
+             * @description Seconds its access and ID tokens live; `null`: the instance's lifetime.
+             */
+            access_token_ttl_secs?: number | null;
+            /**
              * @description Browser origins (`scheme://host[:port]`) whose calls to the token, revocation and
              *     userinfo endpoints get CORS answers (`spa` and `native` only).
              */
@@ -930,6 +935,12 @@ export interface components {
          *     redirect URIs) and its errors are the answer.
          */
         CreateApplicationRequest: {
+            /**
+             * Format: int32
+             * @description Seconds its access and ID tokens live (30 up to the instance's
+             *     `tokens.access_token_ttl_secs`); absent: the instance's.
+             */
+            access_token_ttl_secs?: number | null;
             /**
              * @description For an `spa` or `native` application: the browser origins (`https://host[:port]`, or
              *     `http` on a loopback host; no path, no wildcard) whose calls to the token, revocation
@@ -1520,6 +1531,11 @@ export interface components {
          *     change).
          */
         UpdateApplicationRequest: {
+            /**
+             * Format: int32
+             * @description Replaces its token lifetime; `null`: the instance's again.
+             */
+            access_token_ttl_secs?: number | null;
             /** @description Replaces the browser origins (`spa` and `native` only). */
             allowed_cors_origins?: string[] | null;
             /** @description Replaces the back-channel logout URI; `null` removes it. */

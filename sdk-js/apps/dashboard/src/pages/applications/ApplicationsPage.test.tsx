@@ -226,6 +226,29 @@ describe('<ApplicationsPage>', () => {
     );
   });
 
+  it("sends the token lifetime and shows the instance's refusal next to it", async () => {
+    const user = userEvent.setup();
+    const { cp } = applicationsApi();
+    renderPage(<ApplicationsPage canManage />, cp);
+    await screen.findByRole('row', { name: /Portal/ });
+    await user.type(screen.getByLabelText('Name'), 'Bank');
+    await addUri(user, 'New redirect URI', 'https://bank.example.com/callback');
+    await user.type(screen.getByLabelText('Token lifetime in seconds (optional)'), '60');
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+    await screen.findByRole('row', { name: /Bank/ });
+    expect((cp.callsTo('POST', BASE)[0]?.body as NewApplication).access_token_ttl_secs).toBe(60);
+
+    cp.on('POST', BASE, () =>
+      json(400, { error: 'invalid_request', message: "access_token_ttl_secs: must be 30 to 300 (this instance's tokens.access_token_ttl_secs)" }),
+    );
+    await user.type(screen.getByLabelText('Name'), 'Long');
+    await addUri(user, 'New redirect URI', 'https://long.example.com/callback');
+    await user.type(screen.getByLabelText('Token lifetime in seconds (optional)'), '3600');
+    await user.click(screen.getByRole('button', { name: 'Create application' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('the instance refused the token lifetime marked above');
+    expect(screen.getByLabelText('Token lifetime in seconds (optional)')).toHaveAccessibleDescription(/Must be 30 to 300/);
+  });
+
   it('creates a machine application with permissions and no redirect URIs', async () => {
     const user = userEvent.setup();
     const { cp } = applicationsApi();

@@ -41,8 +41,8 @@ export const ORGANIZATION_SELECTIONS: { value: OrganizationSelection; label: str
 /** The instance's refusal sorted to the field it names; `null` when it names none this form has. */
 export function fieldError(
   message: string,
-): { field: 'name' | 'redirect' | 'logout' | 'permissions' | 'origins' | 'backchannel'; index?: number; text: string } | null {
-  const m = /^(name|redirect_uris|post_logout_redirect_uris|permissions|allowed_cors_origins|backchannel_logout_uri)(?:\[(\d+)\])?:\s*(.*)$/s.exec(
+): { field: 'name' | 'redirect' | 'logout' | 'permissions' | 'origins' | 'backchannel' | 'ttl'; index?: number; text: string } | null {
+  const m = /^(name|redirect_uris|post_logout_redirect_uris|permissions|allowed_cors_origins|backchannel_logout_uri|access_token_ttl_secs)(?:\[(\d+)\])?:\s*(.*)$/s.exec(
     message.trim(),
   );
   if (!m) return null;
@@ -55,6 +55,7 @@ export function fieldError(
     permissions: 'permissions',
     allowed_cors_origins: 'origins',
     backchannel_logout_uri: 'backchannel',
+    access_token_ttl_secs: 'ttl',
   } as const;
   const field = fields[m[1] as keyof typeof fields];
   return { field, index, text };
@@ -89,9 +90,11 @@ export function CreateApplication({
   const [selection, setSelection] = useState<OrganizationSelection>('none');
   const [origins, setOrigins] = useState<string[]>([]);
   const [backchannel, setBackchannel] = useState('');
+  const [ttl, setTtl] = useState('');
   const machine = kind === 'machine';
   const isPublic = kind === 'spa' || kind === 'native';
   const [refused, setRefused] = useState<ReturnType<typeof fieldError>>(null);
+  const lifetime = ttl.trim() ? { access_token_ttl_secs: Number(ttl) } : {};
   const create = useAction(async () => {
     setRefused(null);
     try {
@@ -100,8 +103,9 @@ export function CreateApplication({
           account.id,
           env,
           machine
-            ? { name: name.trim(), kind, permissions }
+            ? { name: name.trim(), kind, permissions, ...lifetime }
             : {
+                ...lifetime,
                 name: name.trim(),
                 kind,
                 redirect_uris: redirects,
@@ -123,6 +127,7 @@ export function CreateApplication({
       setPermissions([]);
       setOrigins([]);
       setBackchannel('');
+      setTtl('');
     } catch (e) {
       if (e instanceof ControlPlaneError && (e.code === 'invalid_request' || e.code === 'invalid_cors_origin')) {
         setRefused(fieldError(e.message));
@@ -144,8 +149,9 @@ export function CreateApplication({
 
   const nameError = refused?.field === 'name' ? refused.text : null;
   const backchannelError = refused?.field === 'backchannel' ? refused.text : null;
+  const ttlError = refused?.field === 'ttl' ? refused.text : null;
   // A refusal about one entry (or the name) is shown next to it; one about a list as a whole below.
-  const marked = refused !== null && (refused.field === 'name' || refused.field === 'backchannel' || refused.index !== undefined);
+  const marked = refused !== null && (refused.field === 'name' || refused.field === 'backchannel' || refused.field === 'ttl' || refused.index !== undefined);
   return (
     <form className="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Create an application</h2>
@@ -278,6 +284,27 @@ export function CreateApplication({
           )}
         </>
       )}
+      <label htmlFor={`${id}-ttl`}>Token lifetime in seconds (optional)</label>
+      <input
+        id={`${id}-ttl`}
+        type="number"
+        inputMode="numeric"
+        min={30}
+        step={1}
+        value={ttl}
+        onChange={(e) => (setTtl(e.target.value), edited())}
+        placeholder="the instance's"
+        aria-invalid={ttlError ? true : undefined}
+        aria-describedby={`${id}-ttl-hint${ttlError ? ` ${id}-ttl-error` : ''}`}
+      />
+      <p className="hint" id={`${id}-ttl-hint`}>
+        How long its access and ID tokens live; never longer than your instance's token lifetime.
+      </p>
+      {ttlError && (
+        <p className="field-error" id={`${id}-ttl-error`}>
+          {ttlError}
+        </p>
+      )}
       {create.error !== null &&
         (marked ? (
           <div className="notice notice-error" role="alert">
@@ -287,6 +314,8 @@ export function CreateApplication({
                 ? 'name'
                 : refused?.field === 'backchannel'
                   ? 'back-channel logout URI'
+                  : refused?.field === 'ttl'
+                    ? 'token lifetime'
                 : refused?.field === 'permissions'
                   ? 'permission'
                   : refused?.field === 'origins'
