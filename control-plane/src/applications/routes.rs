@@ -276,7 +276,7 @@ pub struct RotateSecretRequest {
 /// Replaces a `web` application's client secret; the old one stops working at once, or after
 /// `grace_period_secs`. The new one is in this answer only.
 #[utoipa::path(post, path = "/v1/accounts/{id}/instances/{env}/applications/{app_id}/rotate-secret", tag = "applications", security(("bearer" = [])),
-    request_body(content = RotateSecretRequest, content_type = "application/json", description = "Optional: no body is `{}`."),
+    request_body(content = Option<RotateSecretRequest>, content_type = "application/json", description = "Optional: no body is `{}`."),
     params(("id" = String, Path, description = "The account id (`acc_…`)."), ("env" = crate::provisioner::Environment, Path, description = "`live` or `test`."),
         ("app_id" = String, Path, description = "The application's id, its client id (`app_…`).")),
     responses((status = 200, body = ApplicationWithSecret),

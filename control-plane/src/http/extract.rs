@@ -20,21 +20,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 "application/json; charset=utf-8",
             ));
         }
-        match axum::Json::<T>::from_request(req, state).await {
+        if !authstack_instance::http::json_content_type(req.headers()) {
+            return Err(Error::UnsupportedMediaType("application/json"));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+                _ => Error::InvalidRequest(rejection.body_text()),
+            })?;
+        // serde reads a struct from a JSON array too (`[null, null]` as its fields in order).
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Error::invalid("the request body must be a JSON object"));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
 }
 
-/// An optional JSON body: none (or only whitespace) is `T::default()`; otherwise it must be a
-/// JSON object (serde would take an array for a struct of optional fields: `[]` is not `{}`).
+/// An optional JSON body: none (or only whitespace, or `null`) is `T::default()`; otherwise it
+/// must be a JSON object (serde would take an array for a struct of optional fields: `[]` is
+/// not `{}`).
 pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| Error::invalid(format!("invalid JSON body: {e}")))?;
+    if value.is_null() {
+        return Ok(T::default());
+    }
     if !value.is_object() {
         return Err(Error::invalid("the body must be a JSON object"));
     }

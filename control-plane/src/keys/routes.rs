@@ -86,7 +86,7 @@ pub struct RotateRequest {
 /// Replaces a key by a new one; the old one keeps working for the grace period. The body is
 /// optional.
 #[utoipa::path(post, path = "/v1/accounts/{id}/keys/{key_id}/rotate", tag = "keys",
-    request_body(content = RotateRequest, content_type = "application/json", description = "Optional: an empty body is `{}`."),
+    request_body(content = Option<RotateRequest>, content_type = "application/json", description = "Optional: an empty body is `{}`."),
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The account id (`acc_…`)."), ("key_id" = String, Path, description = "The key id (`key_…`).")),
     responses((status = 201, body = NewKey),

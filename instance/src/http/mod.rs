@@ -10,7 +10,8 @@ pub mod pagination;
 
 pub use after_response::when_sent;
 pub use extract::{
-    Admin, Authenticated, BODY_LIMIT, Client, Form, Json, Query, utf8_or_unspecified,
+    Admin, Authenticated, BODY_LIMIT, Client, Form, Json, Query, json_content_type,
+    utf8_or_unspecified,
 };
 
 /// Deserializes a field that distinguishes absent (`None`) from `null` (`Some(None)`), for

@@ -2530,9 +2530,9 @@ export interface operations {
             cookie?: never;
         };
         /** @description Optional: no body is `{}`. */
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RotateSecretRequest"];
+                "application/json": null | components["schemas"]["RotateSecretRequest"];
             };
         };
         responses: {
@@ -3194,7 +3194,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description `live` or `test`. */
-                env: string;
+                env: components["schemas"]["Environment"];
                 /** @description The account id (`acc_…`). */
                 id: string;
             };
@@ -3208,6 +3208,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DomainView"];
+                };
+            };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
@@ -3254,7 +3263,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description `live` or `test`. */
-                env: string;
+                env: components["schemas"]["Environment"];
                 /** @description The account id (`acc_…`). */
                 id: string;
             };
@@ -3274,7 +3283,7 @@ export interface operations {
                     "application/json": components["schemas"]["DomainView"];
                 };
             };
-            /** @description Not a host name, an IP address, or under the gateway's host (`invalid_request`). */
+            /** @description `env` is neither `live` nor `test`, or the domain is not a host name, is an IP address or is under the gateway's host (`invalid_request`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3354,7 +3363,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description `live` or `test`. */
-                env: string;
+                env: components["schemas"]["Environment"];
                 /** @description The account id (`acc_…`). */
                 id: string;
             };
@@ -3368,6 +3377,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
             401: {
@@ -3413,7 +3431,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description `live` or `test`. */
-                env: string;
+                env: components["schemas"]["Environment"];
                 /** @description The account id (`acc_…`). */
                 id: string;
             };
@@ -3427,6 +3445,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DomainView"];
+                };
+            };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
@@ -4633,9 +4660,9 @@ export interface operations {
             cookie?: never;
         };
         /** @description Optional: an empty body is `{}`. */
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RotateRequest"];
+                "application/json": null | components["schemas"]["RotateRequest"];
             };
         };
         responses: {
