@@ -375,6 +375,13 @@ fn background_tasks(app: &AppState) -> Vec<JoinHandle<()>> {
                 if let Err(err) = app.limits.sweep().await {
                     tracing::warn!(error = %err, "sweeping rate-limit events failed");
                 }
+                let now = app.clock.now();
+                if let Err(err) = flow::delete_expired(&app.db, now).await {
+                    tracing::warn!(error = %err, "dropping expired sign-in flows failed");
+                }
+                if let Err(err) = oidc::delete_expired_codes(&app.db, now).await {
+                    tracing::warn!(error = %err, "dropping expired authorization codes failed");
+                }
                 app.metrics.run_upkeep();
             }
         })

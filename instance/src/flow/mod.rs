@@ -327,3 +327,8 @@ async fn advance(app: &AppState, flow: &mut Flow, next: State) -> Result<()> {
     flow.state = next;
     Ok(())
 }
+
+/// Drops the flows that expired by `now` (run by the instance's minute sweep).
+pub async fn delete_expired(db: &crate::db::Db, now: UnixTime) -> sqlx::Result<u64> {
+    store::delete_expired(db, now).await
+}

@@ -23,12 +23,17 @@ fn json(state: &State) -> String {
     serde_json::to_string(state).unwrap_or_default()
 }
 
-pub async fn insert(db: &Db, flow: &Flow) -> sqlx::Result<()> {
-    // Expired flows are dropped as new ones start.
-    sqlx::query("DELETE FROM sign_in_flows WHERE expires_at <= $1")
-        .bind(flow.created_at)
+/// Drops the flows that expired by `now` (the instance's minute sweep, not every insert: a
+/// DELETE before each new flow queued every authorize request behind it on the writer).
+pub async fn delete_expired(db: &Db, now: crate::clock::UnixTime) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sign_in_flows WHERE expires_at <= $1")
+        .bind(now)
         .execute(&db.writer)
         .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn insert(db: &Db, flow: &Flow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sign_in_flows (id_hash, request, state, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5)",

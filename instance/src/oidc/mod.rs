@@ -385,6 +385,14 @@ pub async fn live_access_token(app: &AppState, token: &str) -> Result<Option<Liv
     }))
 }
 
+/// Drops the authorization codes that expired over an hour ago (run by the minute sweep).
+pub async fn delete_expired_codes(
+    db: &crate::db::Db,
+    now: crate::clock::UnixTime,
+) -> sqlx::Result<u64> {
+    store::delete_expired_codes(db, now).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,13 +40,17 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Code> {
     })
 }
 
-pub async fn insert_code(db: &Db, code: &Code) -> sqlx::Result<()> {
-    // Codes long past their expiry are dropped as new ones are issued; a used code is kept
-    // until then so that its replay is recognised.
-    sqlx::query("DELETE FROM authorization_codes WHERE expires_at <= $1")
-        .bind(code.created_at - 3600)
+/// Drops the codes that expired over an hour before `now` (the instance's minute sweep); a
+/// used code is kept until then so that its replay is recognised and revokes its grant.
+pub async fn delete_expired_codes(db: &Db, now: crate::clock::UnixTime) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM authorization_codes WHERE expires_at <= $1")
+        .bind(now - 3600)
         .execute(&db.writer)
         .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn insert_code(db: &Db, code: &Code) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, scope, \
          code_challenge, nonce, session_id, created_at, expires_at, org_id) \

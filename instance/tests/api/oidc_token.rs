@@ -6,6 +6,7 @@
 //! - `pkce_verifiers_must_match`
 //! - `client_authentication_failures_are_invalid_client`
 //! - `an_expired_code_is_refused`
+//! - `expired_flows_and_codes_are_swept`
 //! - `malformed_token_requests_get_rfc_6749_errors`
 
 use crate::backend_tests;
@@ -18,6 +19,7 @@ backend_tests!(
     pkce_verifiers_must_match,
     client_authentication_failures_are_invalid_client,
     an_expired_code_is_refused,
+    expired_flows_and_codes_are_swept,
     malformed_token_requests_get_rfc_6749_errors,
 );
 
@@ -207,6 +209,39 @@ async fn an_expired_code_is_refused(backend: Backend) {
     let client = register(&app, "web").await;
     let code = signed_in_code(&app, &client, None).await;
     app.clock.advance(301);
+    assert_oauth_error(&redeem(&app, &client, &code).await, 400, "invalid_grant");
+}
+
+/// The instance's minute sweep drops flows once expired and codes an hour after: a code is
+/// kept that long so that its replay is still recognised.
+async fn expired_flows_and_codes_are_swept(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = register(&app, "web").await;
+    let code = signed_in_code(&app, &client, None).await;
+    let db = &app.app.db;
+    let now = app.app.clock.now();
+    assert_eq!(
+        authstack_instance::flow::delete_expired(db, now).await.ok(),
+        Some(0)
+    );
+    assert_eq!(
+        authstack_instance::oidc::delete_expired_codes(db, now + 3600)
+            .await
+            .ok(),
+        Some(0)
+    );
+    // The flow lives 15 minutes; the code 5 minutes, then one hour more.
+    assert!(
+        authstack_instance::flow::delete_expired(db, now + 901)
+            .await
+            .is_ok_and(|n| n >= 1)
+    );
+    assert_eq!(
+        authstack_instance::oidc::delete_expired_codes(db, now + 301 + 3600)
+            .await
+            .ok(),
+        Some(1)
+    );
     assert_oauth_error(&redeem(&app, &client, &code).await, 400, "invalid_grant");
 }
 
