@@ -352,7 +352,7 @@ fn is_hex_color(value: &str) -> bool {
 
 /// Why the hosted pages cannot speak `tag`, if they cannot.
 fn untranslated(tag: &str) -> Option<String> {
-    use crate::pages::Language;
+    use crate::languages::Language;
     Language::of_tag(tag).is_none().then(|| {
         format!(
             "the hosted pages are not translated to {tag}; they speak {}",

@@ -18,6 +18,7 @@ pub mod flow;
 pub mod http;
 pub mod invitations;
 pub mod keys;
+pub mod languages;
 pub mod logout;
 pub mod mail;
 pub mod oidc;

@@ -6,46 +6,14 @@
 use super::text::{self, Text};
 use crate::config::I18nConfig;
 
-/// A language the hosted pages are translated to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    English,
-    German,
-    French,
-}
+pub use crate::languages::Language;
 
-impl Language {
-    /// Every translation, English first.
-    pub const ALL: [Language; 3] = [Language::English, Language::German, Language::French];
-
-    /// The page's `lang`.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Language::English => "en",
-            Language::German => "de",
-            Language::French => "fr",
-        }
-    }
-
-    pub fn text(self) -> &'static Text {
-        match self {
-            Language::English => &text::EN,
-            Language::German => &text::DE,
-            Language::French => &text::FR,
-        }
-    }
-
-    /// The translation for a language tag, by its primary subtag (case-insensitive).
-    pub fn of_tag(tag: &str) -> Option<Language> {
-        let primary = tag.split(['-', '_']).next()?.trim();
-        Language::ALL
-            .into_iter()
-            .find(|language| language.tag().eq_ignore_ascii_case(primary))
-    }
-
-    /// The tags of every translation, for messages (`en, de, fr`).
-    pub fn tags() -> String {
-        Language::ALL.map(Language::tag).join(", ")
+/// The page texts of `language`.
+pub fn text(language: Language) -> &'static Text {
+    match language {
+        Language::English => &text::EN,
+        Language::German => &text::DE,
+        Language::French => &text::FR,
     }
 }
 

@@ -82,7 +82,7 @@ impl Look {
     }
 
     pub fn text(&self) -> &'static Text {
-        self.language.text()
+        language::text(self.language)
     }
 
     pub fn language(&self) -> Language {
