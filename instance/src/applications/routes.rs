@@ -159,7 +159,7 @@ async fn create_application(
     )?;
     store::insert(&app.db, &application).await?;
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.application_created")
             .actor(&admin.key_id)
@@ -296,7 +296,7 @@ async fn update_application(
         return Err(Error::NotFound("application"));
     }
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.application_updated")
             .actor(&admin.key_id)
@@ -321,7 +321,7 @@ async fn delete_application(
         return Err(Error::NotFound("application"));
     }
     audit::record(
-        &app.db,
+        &app,
         app.clock.now(),
         AuditEvent::new("admin.application_deleted")
             .actor(&admin.key_id)
@@ -386,7 +386,7 @@ async fn rotate_secret(
     application.secret_hash = Some(hash);
     application.updated_at = now;
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.application_secret_rotated")
             .actor(&admin.key_id)

@@ -37,3 +37,4 @@ mod requests;
 mod shared_limits;
 mod tokens;
 mod usage;
+mod webhooks;
