@@ -63,6 +63,11 @@ pub async fn record(app: &crate::App, now: UnixTime, event: AuditEvent) -> Resul
 }
 
 async fn write(db: &Db, hooks: &[Webhook], now: UnixTime, event: AuditEvent) -> Result<()> {
+    if hooks.is_empty() {
+        // Nothing to queue: the audit row alone, without a transaction around it.
+        let mut conn = db.writer.acquire().await?;
+        return insert(&mut conn, hooks, now, event).await;
+    }
     let mut tx = db.begin_write().await?;
     insert(&mut tx, hooks, now, event).await?;
     tx.commit().await?;
@@ -138,6 +143,11 @@ pub async fn enforce_retention(app: &crate::App) -> Result<u64> {
 pub async fn prune(db: &Db, cutoff: UnixTime) -> Result<u64> {
     let mut tx = db.scoped(crate::db::Scope::AllOrganizations, true).await?;
     let done = sqlx::query("DELETE FROM audit_events WHERE occurred_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+    // The delivery log goes with the events it logs (rows still being retried stay).
+    sqlx::query("DELETE FROM webhook_outbox WHERE created_at < $1 AND status <> 'pending'")
         .bind(cutoff)
         .execute(&mut *tx)
         .await?;

@@ -220,6 +220,17 @@ async fn a_signup_sends_a_signed_user_created(backend: Backend) {
         .await
         .expect("a stored secret");
     assert!(!stored.contains(secret.trim_start_matches("whsec_")));
+
+    // The delivery log expires with the audit events it logs.
+    app.clock.advance(366 * 24 * 3600);
+    authstack_instance::audit::enforce_retention(&app.app)
+        .await
+        .expect("retention");
+    assert!(
+        deliveries(&app, endpoint["id"].as_str().expect("an id"))
+            .await
+            .is_empty()
+    );
 }
 
 async fn a_failing_receiver_gets_every_event_in_order_once_it_answers(backend: Backend) {
