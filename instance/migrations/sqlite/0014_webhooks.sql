@@ -20,6 +20,7 @@ CREATE TABLE webhook_outbox (
 );
 CREATE INDEX webhook_outbox_endpoint ON webhook_outbox(endpoint_id, status, id);
 CREATE INDEX webhook_outbox_event ON webhook_outbox(event_id);
+CREATE INDEX webhook_outbox_due ON webhook_outbox(status, next_attempt_at);
 
 CREATE TABLE webhook_endpoints (
     id                      TEXT PRIMARY KEY,

@@ -173,9 +173,12 @@ async fn excerpt(response: &mut reqwest::Response) -> String {
 
 /// The kind of failure, without the URL reqwest's message names.
 fn failure(error: &reqwest::Error) -> String {
-    let refused = std::error::Error::source(error)
-        .map(|e| format!("{e:?}"))
-        .is_some_and(|e| e.contains("refused: "));
+    let mut source = std::error::Error::source(error);
+    let mut refused = false;
+    while let Some(cause) = source {
+        refused |= cause.to_string().starts_with("refused: ");
+        source = cause.source();
+    }
     match () {
         _ if refused => "refused: the host resolves to no public address".into(),
         _ if error.is_timeout() => "timeout".into(),

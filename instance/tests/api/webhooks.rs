@@ -316,9 +316,15 @@ async fn an_event_is_replayed_with_its_id(backend: Backend) {
 
 async fn a_private_address_is_refused_in_production(backend: Backend) {
     let receiver = Receiver::start(0).await;
-    let app =
-        spawn_app_refusing_private_webhooks(backend, config(&receiver.url, &["user.created"]))
-            .await;
+    // The same receiver by a name that resolves to loopback: refused after resolving.
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    let mut config = config(&receiver.url, &["user.created"]);
+    config.webhooks.push(Webhook {
+        url: by_name.clone(),
+        events: vec!["user.created".into()],
+        description: None,
+    });
+    let app = spawn_app_refusing_private_webhooks(backend, config).await;
     signup(&app, "ada@example.com").await;
     let endpoint = endpoint(&app).await;
     let id = endpoint["id"].as_str().expect("an id").to_owned();
@@ -335,6 +341,20 @@ async fn a_private_address_is_refused_in_production(backend: Backend) {
         log[0]["last_error"]
             .as_str()
             .is_some_and(|e| e.starts_with("refused: 127.0.0.1")),
+        "{log:#?}"
+    );
+    let named = authstack_instance::webhooks::endpoint_id(&by_name);
+    let mut log = Vec::new();
+    for _ in 0..40 {
+        log = deliveries(&app, &named).await;
+        if log.first().is_some_and(|d| d["attempts"] != 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(log[0]["status"], "pending", "a name is retried: {log:#?}");
+    assert_eq!(
+        log[0]["last_error"], "refused: the host resolves to no public address",
         "{log:#?}"
     );
     assert!(
