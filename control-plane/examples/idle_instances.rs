@@ -58,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
         instances_dir: dir.path().join("instances"),
         events,
         stop_on_shutdown: true,
+        allow_private_webhooks: false,
     }));
     let specs: Vec<InstanceSpec> = (0..count).map(spec).collect();
 

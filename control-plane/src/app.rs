@@ -149,6 +149,7 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
         instances_dir: config.data_dir.join("instances"),
         events: events.clone(),
         stop_on_shutdown: config.stop_instances_on_shutdown,
+        allow_private_webhooks: config.allow_private_webhooks,
     }));
     let mut provisioners: HashMap<String, Arc<dyn Provisioner>> = config
         .catalog

@@ -39,6 +39,9 @@ pub struct Config {
     /// Stop local instances when the control plane stops (`authstack dev`); otherwise they keep
     /// serving and the next start re-adopts them.
     pub stop_instances_on_shutdown: bool,
+    /// Start local instances with `--allow-private-webhooks` (`authstack dev`): their webhooks
+    /// may then reach loopback and private addresses, which production instances refuse.
+    pub allow_private_webhooks: bool,
     /// Provision `kubernetes` regions through their clusters; without it only `local` regions
     /// are available.
     pub kubernetes: Option<KubernetesConfig>,
@@ -88,6 +91,7 @@ impl Config {
             billing_tick: Duration::from_secs(60),
             platform_region: "local".into(),
             stop_instances_on_shutdown: false,
+            allow_private_webhooks: false,
             kubernetes: None,
             provisioners: Provisioners::default(),
             planner: crate::customize::planner::PlannerKind::Rules,

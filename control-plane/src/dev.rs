@@ -120,6 +120,8 @@ pub async fn start(options: DevOptions) -> anyhow::Result<Dev> {
     let mut config = Config::embedded(&options.data_dir);
     config.listen = options.listen;
     config.stop_instances_on_shutdown = true;
+    // A developer's webhook receiver runs on their machine.
+    config.allow_private_webhooks = true;
     config.dashboard_dir = options.dashboard_dir.clone();
     config.sdk_dir = options.sdk_dir.clone();
     config.dns_nameserver = options.dns_nameserver;

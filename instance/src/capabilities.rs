@@ -1,7 +1,7 @@
 //! Which parts of [`InstanceConfig`] the instance acts on, and which it only records.
 //!
 //! The configuration covers features that are not built yet (MFA, passkeys, social and SAML
-//! sign-in, CAPTCHA, webhooks, redirect flows, themed and localised components). Such fields are
+//! sign-in, CAPTCHA, redirect flows, themed and localised components). Such fields are
 //! validated, versioned and deployed, but nothing at runtime reads them. This table is the one
 //! place that says so: `GET /v1/config/public` reports it per capability, the control plane's
 //! customization and verification read it so that no result claims an inactive setting works,
@@ -134,7 +134,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         path: "webhooks",
         label: "Webhooks",
-        active: false,
+        active: true,
     },
 ];
 
@@ -253,9 +253,10 @@ mod tests {
         assert!(!is_active("/auth/mfa/mode"));
         assert!(is_active("passwords.min_length"));
         assert!(!is_active("passwords.organization_overrides"));
-        assert!(!is_active("webhooks[0].url"));
-        assert!(!is_active("/webhooks/0/url"));
-        assert!(!is_active("/webhooks/-"));
+        assert!(is_active("webhooks[0].url"));
+        assert!(is_active("/webhooks/0/url"));
+        assert!(is_active("/webhooks/-"));
+        assert!(!is_active("passwords.organization_overrides"));
         assert!(is_active("security.allowed_origins"));
         assert!(is_active("security.redirect_uris"));
         // A prefix that is not a path segment does not cover.

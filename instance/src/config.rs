@@ -39,6 +39,9 @@ pub struct ServerConfig {
     /// `X-AuthStack-Gateway`: the instance then answers only the AuthStack gateway (and the
     /// supervisor that started it).
     pub gateway_secret: Option<SecretString>,
+    /// Let webhooks target loopback, private, link-local and unique-local addresses (for
+    /// `authstack dev` and tests); refused otherwise.
+    pub allow_private_webhooks: bool,
     /// Behaviour; see [`InstanceConfig`].
     pub instance: InstanceConfig,
 }
@@ -58,6 +61,7 @@ impl ServerConfig {
             redis_url: None,
             trust_forwarded_for: false,
             gateway_secret: None,
+            allow_private_webhooks: false,
             instance: InstanceConfig::default(),
         }
     }
@@ -69,7 +73,7 @@ impl ServerConfig {
 /// config-schema`).
 ///
 /// Which fields the instance enforces today and which it only records (for features it does not
-/// implement yet: social and SAML sign-in, magic links, MFA, CAPTCHA, webhook delivery) is listed
+/// implement yet: social and SAML sign-in, magic links, MFA, CAPTCHA) is listed
 /// in `docs/configuration.md`; every field is exposed to the SDK by `GET /v1/config/public` where
 /// it is safe to show.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]

@@ -32,6 +32,7 @@ pub mod rbac;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -86,6 +87,8 @@ pub struct App {
     /// SHA-256 of the gateway secret, when the instance only answers the gateway.
     pub gateway_secret_hash: Option<[u8; 32]>,
     pub metrics: PrometheusHandle,
+    /// Webhooks may target loopback and private addresses (`authstack dev`, tests).
+    pub allow_private_webhooks: bool,
 }
 
 pub type AppState = Arc<App>;
@@ -144,6 +147,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(invitations::routes::router())
         .merge(audit::routes::router())
         .merge(applications::routes::router())
+        .merge(webhooks::routes::router())
         .merge(admin::routes::router().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
 }
 
@@ -326,6 +330,7 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
             .as_ref()
             .map(|secret| sha2::Sha256::digest(secret.expose_secret().as_bytes()).into()),
         metrics: ops::metrics_handle(),
+        allow_private_webhooks: config.allow_private_webhooks,
         db,
         clock,
         keys,
@@ -414,5 +419,6 @@ fn background_tasks(app: &AppState) -> Vec<JoinHandle<()>> {
             }
         })
     };
-    vec![sweeper, key_pruner, audit_retention]
+    let webhooks = webhooks::delivery::spawn(app.clone(), app.allow_private_webhooks);
+    vec![sweeper, key_pruner, audit_retention, webhooks]
 }

@@ -38,12 +38,21 @@ impl Site {
     }
 
     fn provisioner(&self, stop_on_shutdown: bool) -> (LocalProvisioner, UnboundedReceiver<Event>) {
+        self.provisioner_with(stop_on_shutdown, false)
+    }
+
+    fn provisioner_with(
+        &self,
+        stop_on_shutdown: bool,
+        allow_private_webhooks: bool,
+    ) -> (LocalProvisioner, UnboundedReceiver<Event>) {
         let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
         let provisioner = LocalProvisioner::new(LocalOptions {
             executable: PathBuf::from(env!("CARGO_BIN_EXE_authstack")),
             instances_dir: self.instances_dir(),
             events,
             stop_on_shutdown,
+            allow_private_webhooks,
         });
         (provisioner, receiver)
     }
@@ -423,4 +432,70 @@ async fn local_provisioner_reports_a_failed_start_with_the_end_of_the_log() {
         .await
         .expect("delete");
     assert!(!Path::new(&site.instance_dir(id)).exists());
+}
+
+/// `authstack dev` starts its instances with `--allow-private-webhooks`: their webhooks reach a
+/// receiver on loopback. Without the allowance (production) the same target is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_instances_reach_a_loopback_webhook_only_when_allowed() {
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = received.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let url = format!(
+        "http://127.0.0.1:{}/hooks",
+        listener.local_addr().expect("its address").port()
+    );
+    let router = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move || {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { StatusCode::NO_CONTENT }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    for allowed in [true, false] {
+        let site = Site::new();
+        let (provisioner, _events) = site.provisioner_with(true, allowed);
+        let mut spec = spec(&format!("ins_webhooks_{allowed}"));
+        spec.config.webhooks = vec![authstack_instance::config::Webhook {
+            url: url.clone(),
+            events: vec!["user.created".into()],
+            description: None,
+        }];
+        let endpoint = provisioner.apply(&spec, &NoProgress).await.expect("apply");
+        let admin = Admin::new(&endpoint, &spec);
+        let before = received.load(std::sync::atomic::Ordering::SeqCst);
+        admin.create_user("ada@example.com").await;
+        let hook = authstack_instance::webhooks::endpoint_id(&url);
+        let mut log = Value::Null;
+        for _ in 0..60 {
+            log = admin
+                .request(
+                    reqwest::Method::GET,
+                    &format!("/v1/admin/webhooks/{hook}/deliveries"),
+                )
+                .send()
+                .await
+                .expect("deliveries")
+                .json()
+                .await
+                .expect("JSON");
+            if log["data"][0]["status"] != "pending" && !log["data"][0].is_null() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let delivered = received.load(std::sync::atomic::Ordering::SeqCst) - before;
+        if allowed {
+            assert_eq!(log["data"][0]["status"], "delivered", "{log:#}");
+            assert_eq!(delivered, 1);
+        } else {
+            assert_eq!(log["data"][0]["status"], "failed", "{log:#}");
+            assert_eq!(delivered, 0);
+        }
+        provisioner.shutdown().await;
+    }
 }

@@ -147,7 +147,7 @@ async fn create_user(
         ));
     }
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.user_created")
             .actor(&admin.key_id)
@@ -230,7 +230,7 @@ async fn update_user(
         ));
     }
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.user_updated")
             .actor(&admin.key_id)
@@ -255,7 +255,7 @@ async fn delete_user(
         return Err(Error::NotFound("user"));
     }
     audit::record(
-        &app.db,
+        &app,
         app.clock.now(),
         AuditEvent::new("admin.user_deleted")
             .actor(&admin.key_id)
@@ -309,7 +309,7 @@ async fn ban_user(
     users::update(&app.db, &user).await?;
     crate::logout::end_all_for_user(&app, &user.id, None, "user_banned", now).await?;
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.user_banned")
             .actor(&admin.key_id)
@@ -336,7 +336,7 @@ async fn unban_user(
     user.updated_at = now;
     users::update(&app.db, &user).await?;
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.user_unbanned")
             .actor(&admin.key_id)
@@ -366,7 +366,7 @@ async fn revoke_user_sessions(
     let revoked =
         crate::logout::end_all_for_user(&app, &user.id, None, "revoked_by_admin", now).await?;
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.sessions_revoked")
             .actor(&admin.key_id)
@@ -402,7 +402,7 @@ async fn import_users(
     let now = app.clock.now();
     let report = import_batch(&app.db, req.users.into_iter().enumerate().collect(), now).await?;
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.users_imported").actor(&admin.key_id).client(&client)
             .data(serde_json::json!({ "imported": report.imported, "rejected": report.rejected.len() })),

@@ -166,7 +166,7 @@ async fn create_application(
     )?;
     store::insert(&app.db, &application).await?;
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.application_created")
             .actor(&admin.key_id)
@@ -310,7 +310,7 @@ async fn update_application(
         return Err(Error::NotFound("application"));
     }
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.application_updated")
             .actor(&admin.key_id)
@@ -335,7 +335,7 @@ async fn delete_application(
         return Err(Error::NotFound("application"));
     }
     audit::record(
-        &app.db,
+        &app,
         app.clock.now(),
         AuditEvent::new("admin.application_deleted")
             .actor(&admin.key_id)
@@ -400,7 +400,7 @@ async fn rotate_secret(
     application.secret_hash = Some(hash);
     application.updated_at = now;
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("admin.application_secret_rotated")
             .actor(&admin.key_id)

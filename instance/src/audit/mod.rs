@@ -6,9 +6,11 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::clock::{UnixTime, rfc3339};
+use crate::config::Webhook;
 use crate::db::{Db, FilterValue, Filters};
 use crate::error::Result;
 use crate::http::Client;
+use crate::webhooks;
 
 /// An event about to be recorded. Actions are dotted names such as `auth.login_succeeded`.
 #[derive(Debug, Default)]
@@ -53,41 +55,79 @@ impl AuditEvent {
     }
 }
 
-pub async fn record(db: &Db, now: UnixTime, event: AuditEvent) -> Result<()> {
-    record_in(&db.writer, now, event).await
+/// Records an event on its own, in one transaction with its webhook outbox rows (the change it
+/// describes committed before, separately).
+pub async fn record(app: &crate::App, now: UnixTime, event: AuditEvent) -> Result<()> {
+    let hooks = app.config.load_full();
+    write(&app.db, &hooks.webhooks, now, event).await
 }
 
-/// Records inside a transaction, so the event commits (or not) with the change it describes.
-pub async fn record_in<'e, E: sqlx::AnyExecutor<'e>>(
-    executor: E,
+async fn write(db: &Db, hooks: &[Webhook], now: UnixTime, event: AuditEvent) -> Result<()> {
+    if hooks.is_empty() {
+        // Nothing to queue: the audit row alone, without a transaction around it.
+        let mut conn = db.writer.acquire().await?;
+        return insert(&mut conn, hooks, now, event).await;
+    }
+    let mut tx = db.begin_write().await?;
+    insert(&mut tx, hooks, now, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records inside a transaction, so the event (and the webhook deliveries it queues) commits
+/// (or not) with the change it describes.
+pub async fn record_in(
+    conn: &mut sqlx::AnyConnection,
+    app: &crate::App,
     now: UnixTime,
     event: AuditEvent,
 ) -> Result<()> {
+    let hooks = app.config.load_full();
+    insert(conn, &hooks.webhooks, now, event).await
+}
+
+async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    hooks: &[Webhook],
+    now: UnixTime,
+    event: AuditEvent,
+) -> Result<()> {
+    let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
     sqlx::query(
         "INSERT INTO audit_events (id, occurred_at, action, actor_id, target_id, organization_id, ip, user_agent, data) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(format!("evt_{}", uuid::Uuid::now_v7().simple()))
+    .bind(&id)
     .bind(now)
     .bind(event.action)
-    .bind(event.actor_id)
-    .bind(event.target_id)
-    .bind(event.organization_id)
+    .bind(&event.actor_id)
+    .bind(&event.target_id)
+    .bind(&event.organization_id)
     .bind(event.ip)
     .bind(event.user_agent)
     .bind(event.data.to_string())
-    .execute(executor)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    let recorded = webhooks::Recorded {
+        id: &id,
+        action: event.action,
+        occurred_at: now,
+        actor_id: event.actor_id.as_deref(),
+        target_id: event.target_id.as_deref(),
+        organization_id: event.organization_id.as_deref(),
+        data: &event.data,
+    };
+    webhooks::store::enqueue(conn, hooks, &recorded).await
 }
 
 /// Records in the background, for events about a request that is failing (a denied attempt):
 /// the request's own transaction rolls back, the event must not.
 pub fn record_later(app: &crate::App, event: AuditEvent) {
     let db = app.db.clone();
+    let hooks = app.config.load_full();
     let now = app.clock.now();
     tokio::spawn(async move {
-        if let Err(err) = record(&db, now, event).await {
+        if let Err(err) = write(&db, &hooks.webhooks, now, event).await {
             tracing::error!(error = %err, "recording an audit event failed");
         }
     });
@@ -103,6 +143,11 @@ pub async fn enforce_retention(app: &crate::App) -> Result<u64> {
 pub async fn prune(db: &Db, cutoff: UnixTime) -> Result<u64> {
     let mut tx = db.scoped(crate::db::Scope::AllOrganizations, true).await?;
     let done = sqlx::query("DELETE FROM audit_events WHERE occurred_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+    // The delivery log goes with the events it logs (rows still being retried stay).
+    sqlx::query("DELETE FROM webhook_outbox WHERE created_at < $1 AND status <> 'pending'")
         .bind(cutoff)
         .execute(&mut *tx)
         .await?;

@@ -33,7 +33,7 @@ pub async fn verify_email(app: &AppState, token: &str, client: &Client) -> Resul
         .await?
         .ok_or(INVALID)?;
     audit::record(
-        &app.db,
+        app,
         now,
         AuditEvent::new("auth.email_verified")
             .actor(&user.id)
@@ -73,7 +73,7 @@ pub async fn reset_password(
     tx.commit().await?;
     crate::logout::end_all_for_user(app, &redeemed.user_id, None, "password_reset", now).await?;
     audit::record(
-        &app.db,
+        app,
         now,
         AuditEvent::new("auth.password_reset")
             .actor(&redeemed.user_id)

@@ -67,7 +67,7 @@ pub async fn verify(
             if let Some(user) = &user {
                 event = event.target(&user.id);
             }
-            audit::record(&app.db, now, event).await?;
+            audit::record(app, now, event).await?;
             return Err(Error::InvalidCredentials);
         }
     };
@@ -76,7 +76,7 @@ pub async fn verify(
     if user.is_banned(now) {
         metrics::counter!("authstack_logins_total", "outcome" => "user_banned").increment(1);
         audit::record(
-            &app.db,
+            app,
             now,
             AuditEvent::new("auth.login_blocked")
                 .actor(&user.id)
@@ -103,7 +103,7 @@ pub async fn succeeded(app: &AppState, user: &User, client: &Client) -> Result<(
     app.limits.clear(&account_key(&user.email)).await?;
     metrics::counter!("authstack_logins_total", "outcome" => "success").increment(1);
     audit::record(
-        &app.db,
+        app,
         app.clock.now(),
         AuditEvent::new("auth.login_succeeded")
             .actor(&user.id)

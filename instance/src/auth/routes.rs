@@ -198,7 +198,7 @@ async fn logout(
         }
     };
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("auth.logout")
             .actor(&auth.user.id)
@@ -242,7 +242,7 @@ async fn revoke(
         let now = app.clock.now();
         if crate::logout::end(&app, &session.id, "revoked", now).await? {
             audit::record(
-                &app.db,
+                &app,
                 now,
                 AuditEvent::new("auth.token_revoked")
                     .actor(&session.user_id)
@@ -362,7 +362,7 @@ async fn change_password(
     )
     .await?;
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("auth.password_changed")
             .actor(&auth.user.id)

@@ -92,7 +92,7 @@ pub async fn sign_up(app: &AppState, request: &SignUp, client: &Client) -> Resul
     let created = users::insert(&app.db.writer, &user).await?;
     if created {
         audit::record(
-            &app.db,
+            app,
             now,
             AuditEvent::new("auth.signup")
                 .actor(&user.id)

@@ -87,6 +87,9 @@ pub struct ServeArgs {
     /// `X-AuthStack-Gateway`: the instance is reachable only through the AuthStack gateway.
     #[arg(long, env = "AUTHSTACK_GATEWAY_SECRET", hide_env_values = true)]
     gateway_secret: Option<String>,
+    /// Let webhooks target loopback and private addresses (development only).
+    #[arg(long, env = "AUTHSTACK_WEBHOOKS_ALLOW_PRIVATE")]
+    allow_private_webhooks: bool,
     /// Log format: json or pretty.
     #[arg(long, env = "AUTHSTACK_LOG_FORMAT", default_value = "json")]
     log_format: String,
@@ -166,6 +169,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         redis_url: args.redis_url.map(SecretString::from),
         trust_forwarded_for: args.trust_forwarded_for,
         gateway_secret: args.gateway_secret.map(SecretString::from),
+        allow_private_webhooks: args.allow_private_webhooks,
         instance,
     };
     let stop = shutdown_signal();

@@ -214,7 +214,8 @@ pub async fn accept(
         .ok_or(Error::NotFound("organization"))?;
     if created {
         audit::record_in(
-            &mut *tx,
+            &mut tx,
+            app,
             now,
             AuditEvent::new("auth.signup")
                 .actor(&user.id)
@@ -224,7 +225,8 @@ pub async fn accept(
         .await?;
     }
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        app,
         now,
         AuditEvent::new("organization.invitation_accepted")
             .actor(&user.id)
@@ -234,7 +236,8 @@ pub async fn accept(
     )
     .await?;
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        app,
         now,
         AuditEvent::new("organization.member_added")
             .actor(&user.id)

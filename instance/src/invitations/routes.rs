@@ -117,7 +117,8 @@ async fn create_invitation(
     };
     store::insert(&mut tx, &inv, &sha256_hex(token.expose_secret())).await?;
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         now,
         AuditEvent::new("organization.invitation_sent")
             .actor(&auth.user.id)
@@ -180,7 +181,8 @@ async fn cancel_invitation(
         return Err(Error::Conflict("the invitation is no longer open".into()));
     }
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         now,
         AuditEvent::new("organization.invitation_cancelled")
             .actor(&auth.user.id)
@@ -222,7 +224,8 @@ async fn resend_invitation(
     )
     .await?;
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         now,
         AuditEvent::new("organization.invitation_resent")
             .actor(&auth.user.id)

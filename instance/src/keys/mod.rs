@@ -100,6 +100,11 @@ impl Keys {
         })
     }
 
+    /// The master key, for the other secrets the instance seals at rest.
+    pub fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
     pub fn active_kid(&self) -> String {
         self.ring.load().active.kid.clone()
     }

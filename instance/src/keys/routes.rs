@@ -56,7 +56,7 @@ async fn rotate_keys(
 ) -> Result<axum::Json<RotatedKey>> {
     let kid = app.keys.rotate().await?;
     audit::record(
-        &app.db,
+        &app,
         app.clock.now(),
         AuditEvent::new("keys.rotated")
             .actor(&admin.key_id)

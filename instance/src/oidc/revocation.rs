@@ -77,7 +77,7 @@ async fn revoke_token(
     let now = app.clock.now();
     if sessions::revoke_grant(&app.db, &grant.id, "revoked_by_client", now).await? {
         audit::record(
-            &app.db,
+            app,
             now,
             AuditEvent::new("oauth.grant_revoked")
                 .actor(&grant.user_id)

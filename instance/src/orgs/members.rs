@@ -173,7 +173,8 @@ async fn update_member(
     let now = app.clock.now();
     store::set_role(&mut tx, &id, &user_id, &new_role.key, now).await?;
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         now,
         AuditEvent::new("organization.role_changed")
             .actor(&auth.user.id)
@@ -218,7 +219,8 @@ async fn remove_member(
     }
     store::delete_membership(&mut tx, &id, &user_id).await?;
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         app.clock.now(),
         AuditEvent::new("organization.member_removed")
             .actor(&auth.user.id)

@@ -121,7 +121,8 @@ async fn create_organization(
     }
     store::insert_membership(&mut tx, &org.id, &auth.user.id, OWNER, now).await?;
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         now,
         AuditEvent::new("organization.created")
             .actor(&auth.user.id)
@@ -282,7 +283,8 @@ async fn update_organization(
         }
     })?;
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         now,
         AuditEvent::new("organization.updated")
             .actor(&auth.user.id)
@@ -310,7 +312,8 @@ async fn delete_organization(
     store::delete(&mut tx, &id).await?;
     let now = app.clock.now();
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         now,
         AuditEvent::new("organization.deleted")
             .actor(&auth.user.id)
@@ -341,7 +344,8 @@ async fn leave_organization(
     }
     store::delete_membership(&mut tx, &id, &auth.user.id).await?;
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         app.clock.now(),
         AuditEvent::new("organization.member_removed")
             .actor(&auth.user.id)

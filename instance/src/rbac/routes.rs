@@ -201,7 +201,8 @@ async fn create_role(
         )));
     }
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         now,
         AuditEvent::new("organization.role_created")
             .actor(&auth.user.id)
@@ -288,7 +289,8 @@ async fn update_role(
     role.updated_at = now;
     store::update(&mut tx, &role).await?;
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         now,
         AuditEvent::new("organization.role_changed_permissions")
             .actor(&auth.user.id)
@@ -329,7 +331,8 @@ async fn delete_role(
     }
     store::delete(&mut tx, &id, &role.id).await?;
     audit::record_in(
-        &mut *tx,
+        &mut tx,
+        &app,
         app.clock.now(),
         AuditEvent::new("organization.role_deleted")
             .actor(&auth.user.id)

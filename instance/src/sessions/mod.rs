@@ -379,7 +379,7 @@ async fn reuse_detected(app: &App, session: &Session, client: &Client) -> Result
     store::revoke(&app.db, &session.id, "refresh_token_reuse", now).await?;
     tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse; session revoked");
     audit::record(
-        &app.db,
+        app,
         now,
         AuditEvent::new("auth.refresh_token_reused")
             .actor(&session.user_id)

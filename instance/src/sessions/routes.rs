@@ -52,7 +52,7 @@ async fn end_session(
         .ok_or(Error::NotFound("session"))?;
     store::revoke(&app.db, &session.id, "ended_by_user", now).await?;
     audit::record(
-        &app.db,
+        &app,
         now,
         AuditEvent::new("auth.session_ended")
             .actor(&auth.user.id)

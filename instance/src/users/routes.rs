@@ -86,7 +86,7 @@ async fn delete_me(
     crate::orgs::ensure_not_sole_owner(&app, &auth.user.id).await?;
     store::delete(&app.db, &auth.user.id).await?;
     audit::record(
-        &app.db,
+        &app,
         app.clock.now(),
         AuditEvent::new("user.deleted")
             .actor(&auth.user.id)

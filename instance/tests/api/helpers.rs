@@ -89,6 +89,7 @@ pub struct TestApp {
     database_url: Option<String>,
     config: InstanceConfig,
     issuer: String,
+    allow_private_webhooks: bool,
     running: Option<Running>,
 }
 
@@ -97,6 +98,22 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, config: InstanceConfig) -> TestApp {
+    spawn_app_allowing(backend, config, true).await
+}
+
+/// An app that refuses webhooks to loopback and private addresses, as in production.
+pub async fn spawn_app_refusing_private_webhooks(
+    backend: Backend,
+    config: InstanceConfig,
+) -> TestApp {
+    spawn_app_allowing(backend, config, false).await
+}
+
+async fn spawn_app_allowing(
+    backend: Backend,
+    config: InstanceConfig,
+    allow_private_webhooks: bool,
+) -> TestApp {
     // In a workspace build reqwest is compiled with the control plane's TLS feature, which has
     // no default crypto provider: install the one the workspace uses.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -107,12 +124,14 @@ pub async fn spawn_app_with(backend: Backend, config: InstanceConfig) -> TestApp
         "https://{}.instances.authstack.test",
         uuid::Uuid::new_v4().simple()
     );
-    let running = start(
+    let running = start_with(
         &data_dir,
         database_url.clone(),
         config.clone(),
         clock.clone(),
         &issuer,
+        Vec::new(),
+        allow_private_webhooks,
     )
     .await;
     let admin_key = running
@@ -134,22 +153,13 @@ pub async fn spawn_app_with(backend: Backend, config: InstanceConfig) -> TestApp
         database_url,
         config,
         issuer,
+        allow_private_webhooks,
         running: Some(running),
     }
 }
 
 /// The issuer is fixed per test app (as in production) so that tokens survive a restart on a
 /// new port.
-async fn start(
-    data_dir: &tempfile::TempDir,
-    database_url: Option<String>,
-    config: InstanceConfig,
-    clock: Clock,
-    issuer: &str,
-) -> Running {
-    start_with(data_dir, database_url, config, clock, issuer, Vec::new()).await
-}
-
 async fn start_with(
     data_dir: &tempfile::TempDir,
     database_url: Option<String>,
@@ -157,8 +167,10 @@ async fn start_with(
     clock: Clock,
     issuer: &str,
     previous_issuers: Vec<String>,
+    allow_private_webhooks: bool,
 ) -> Running {
     let mut server = ServerConfig::embedded(data_dir.path());
+    server.allow_private_webhooks = allow_private_webhooks;
     server.issuer = Some(issuer.to_owned());
     server.previous_issuers = previous_issuers;
     server.listen = "127.0.0.1:0".parse().expect("addr");
@@ -446,6 +458,7 @@ impl TestApp {
             self.clock.clone(),
             &self.issuer,
             previous_issuers,
+            self.allow_private_webhooks,
         )
         .await;
         assert!(

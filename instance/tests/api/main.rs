@@ -38,3 +38,4 @@ mod requests;
 mod shared_limits;
 mod tokens;
 mod usage;
+mod webhooks;

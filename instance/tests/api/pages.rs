@@ -285,7 +285,7 @@ async fn the_public_configuration_says_which_capabilities_are_active(backend: Ba
     assert_eq!(passwords["configured"], true);
     assert_eq!(find("auth.social")["configured"], false);
     assert_eq!(find("security.redirect_uris")["active"], true);
-    assert_eq!(find("webhooks")["active"], false);
+    assert_eq!(find("webhooks")["active"], true);
 }
 
 async fn tokens_of_the_previous_issuer_still_verify(backend: Backend) {

@@ -49,6 +49,8 @@ impl Server {
             .arg(launch.dir.join("config.yaml"))
             .env_remove("AUTHSTACK_DATABASE_URL")
             .env_remove("AUTHSTACK_REDIS_URL")
+            // Test receivers listen on loopback.
+            .env("AUTHSTACK_WEBHOOKS_ALLOW_PRIVATE", "true")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);

@@ -97,6 +97,8 @@ pub struct LocalOptions {
     /// Whether [`Provisioner::shutdown`] stops the instances, or leaves them running for the
     /// next control plane to adopt.
     pub stop_on_shutdown: bool,
+    /// Start instances with `--allow-private-webhooks` (`authstack dev` only).
+    pub allow_private_webhooks: bool,
 }
 
 /// Runs instances as supervised processes on 127.0.0.1; see the module documentation.
@@ -342,6 +344,7 @@ impl Host {
             secrets: spec.secrets.clone(),
             executable: self.options.executable.clone(),
             starts: self.starts.clone(),
+            allow_private_webhooks: self.options.allow_private_webhooks,
         })
     }
 

@@ -100,6 +100,8 @@ pub(super) struct Launch {
     pub(super) executable: PathBuf,
     /// Shared by all instances: bounds the starts under way (see [`Host::starts`]).
     pub(super) starts: Arc<Semaphore>,
+    /// Passes `--allow-private-webhooks` (`authstack dev`).
+    pub(super) allow_private_webhooks: bool,
 }
 
 impl Launch {
@@ -171,6 +173,10 @@ impl Launch {
             .arg(format!("--previous-issuer={}", self.previous_issuers))
             .arg("--trust-forwarded-for")
             .arg("--log-format=json")
+            .args(
+                self.allow_private_webhooks
+                    .then_some("--allow-private-webhooks"),
+            )
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(stderr)

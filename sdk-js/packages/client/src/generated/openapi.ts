@@ -255,6 +255,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the configured webhook endpoints with their secrets and last delivery. */
+        get: operations["list_webhooks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's delivery log, newest first. */
+        get: operations["list_webhook_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace an endpoint's signing secret; the previous one keeps signing for 24 hours. */
+        post: operations["rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/deliveries/{event_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send an event again, with the same id and payload, to each endpoint it went to. */
+        post: operations["replay_webhook_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/email/verify": {
         parameters: {
             query?: never;
@@ -1053,6 +1121,39 @@ export interface components {
              */
             password?: string | null;
         };
+        /** @description One row of an endpoint's delivery log. */
+        Delivery: {
+            /** Format: int64 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            endpoint_id: string;
+            /** @description The event id: the `webhook-id` header and the payload's `id`. */
+            event_id: string;
+            event_type: string;
+            id: string;
+            /** Format: date-time */
+            last_attempt_at?: string | null;
+            /** @description Why the last attempt failed without an HTTP answer (timeout, refused address, ...). */
+            last_error?: string | null;
+            /**
+             * Format: int64
+             * @description The HTTP status of the last answer.
+             */
+            last_status?: number | null;
+            /** Format: int64 */
+            latency_ms?: number | null;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            payload: Record<string, unknown>;
+            /** @description The first 500 bytes of the last answer's body. */
+            response_excerpt?: string | null;
+            /** @description `pending`, `delivered` or `failed`. */
+            status: string;
+        };
+        DeliveryList: {
+            data: components["schemas"]["Delivery"][];
+        };
         Done: {
             status: string;
         };
@@ -1319,6 +1420,11 @@ export interface components {
             index: number;
             reason: string;
         };
+        Replayed: {
+            event_id: string;
+            /** @description How many endpoints it is queued for again. */
+            queued: number;
+        };
         ResetPasswordRequest: {
             /**
              * Format: password
@@ -1355,6 +1461,16 @@ export interface components {
         RotatedKey: {
             /** @description The new signing key's id; the previous key stays in the JWKS until its tokens expire. */
             kid: string;
+        };
+        RotatedSecret: {
+            id: string;
+            /**
+             * Format: date-time
+             * @description Until then deliveries carry a signature with the previous secret too.
+             */
+            previous_secret_expires_at: string;
+            /** @description The new secret, shown once here (and by the endpoint list). */
+            secret: string;
         };
         /** @description How long the secret being replaced keeps working. */
         RotateSecretRequest: {
@@ -1528,6 +1644,22 @@ export interface components {
         };
         VerifyEmailRequest: {
             token: string;
+        };
+        /** @description A configured endpoint. */
+        WebhookEndpoint: {
+            description?: string | null;
+            events: string[];
+            /** @description `whe_` and 24 hex digits of the SHA-256 of the URL: stable while the URL is. */
+            id: string;
+            last_delivery?: null | components["schemas"]["Delivery"];
+            /** @description The newest delivery's status (`pending`, `delivered`, `failed`), absent before the first. */
+            last_delivery_status?: string | null;
+            /** @description The signing secret (`whsec_...`), created on first use; verify `webhook-signature` with it. */
+            secret: string;
+            url: string;
+        };
+        WebhookList: {
+            data: components["schemas"]["WebhookEndpoint"][];
         };
     };
     responses: never;
@@ -2599,6 +2731,182 @@ export interface operations {
             };
             /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_webhook_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_webhook_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replay_webhook_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Replayed"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

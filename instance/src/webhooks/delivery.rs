@@ -1,0 +1,188 @@
+//! The delivery worker: every second it takes the oldest pending row of each endpoint that is
+//! due, POSTs it, and logs the attempt on the row. An endpoint's next row waits until this one
+//! is delivered or given up, so an endpoint receives its events in the order they were
+//! recorded. A claim (`claimed_until`) keeps two replicas on one database from sending the
+//! same row at once; a worker killed mid-attempt leaves a claim that lapses after a minute.
+//!
+//! Success is a 2xx answer within 10 seconds; redirects are not followed (a 3xx is a failure).
+//! Delivery is at least once: a crash between the receiver's answer and the log's update sends
+//! the row again, with the same `webhook-id`, which receivers use to drop duplicates.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use super::guard::{GuardedResolver, refused_literal};
+use super::store::{self, Attempt, Due};
+use super::{EXCERPT_BYTES, Endpoint, GIVE_UP_AFTER_SECS, backoff_secs, endpoints};
+use crate::App;
+
+const TICK: Duration = Duration::from_secs(1);
+const TIMEOUT: Duration = Duration::from_secs(10);
+const CLAIM_SECS: i64 = 60;
+
+/// Sends webhooks for `app` until the task is aborted (on shutdown).
+pub fn spawn(app: Arc<App>, allow_private: bool) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = client(allow_private);
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(error) = run_once(&app, &client, allow_private).await {
+                tracing::warn!(%error, "webhook delivery round failed");
+            }
+        }
+    })
+}
+
+fn client(allow_private: bool) -> reqwest::Client {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+        .no_proxy()
+        .user_agent("AuthStack webhooks")
+        .build()
+        .unwrap_or_default()
+}
+
+/// One round: an attempt for each endpoint with a due row, at once.
+pub async fn run_once(
+    app: &Arc<App>,
+    client: &reqwest::Client,
+    allow_private: bool,
+) -> crate::error::Result<()> {
+    let now = app.clock.now();
+    let due = store::due(&app.db, now).await?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let configured = endpoints(&app.config.load().webhooks);
+    let mut attempts = JoinSet::new();
+    for row in due {
+        if !store::claim(&app.db, &row.id, now, now + CLAIM_SECS).await? {
+            continue;
+        }
+        let endpoint = configured.iter().find(|e| e.id == row.endpoint_id).cloned();
+        let (app, client) = (app.clone(), client.clone());
+        attempts.spawn(async move {
+            let attempt = attempt(&app, &client, endpoint, &row, allow_private).await;
+            if let Err(error) = store::finish(&app.db, &row.id, &attempt).await {
+                tracing::warn!(%error, delivery = row.id, "logging a webhook attempt failed");
+            }
+        });
+    }
+    while attempts.join_next().await.is_some() {}
+    Ok(())
+}
+
+async fn attempt(
+    app: &App,
+    client: &reqwest::Client,
+    endpoint: Option<Endpoint>,
+    row: &Due,
+    allow_private: bool,
+) -> Attempt {
+    let now = app.clock.now();
+    let mut attempt = Attempt {
+        at: now,
+        status: None,
+        error: None,
+        latency_ms: 0,
+        excerpt: None,
+        outcome: "pending",
+        next_attempt_at: now + backoff_secs(row.attempts + 1),
+    };
+    let Some(endpoint) = endpoint else {
+        attempt.error = Some("the endpoint is no longer configured".into());
+        attempt.outcome = "failed";
+        return attempt;
+    };
+    let Ok(url) = reqwest::Url::parse(&endpoint.url) else {
+        attempt.error = Some("the endpoint's URL does not parse".into());
+        attempt.outcome = "failed";
+        return attempt;
+    };
+    if let Some(reason) = refused_literal(&url, allow_private) {
+        tracing::warn!(
+            endpoint = endpoint.id,
+            "webhook refused: not a public address"
+        );
+        attempt.error = Some(reason);
+        attempt.outcome = "failed";
+        return attempt;
+    }
+    let secrets = match store::secrets(&app.db, app.keys.master(), &endpoint.id, now).await {
+        Ok(secrets) => secrets,
+        Err(error) => {
+            tracing::warn!(%error, endpoint = endpoint.id, "webhook secret unavailable");
+            attempt.error = Some("the signing secret is unavailable".into());
+            return attempt;
+        }
+    };
+    let Some(signature) = super::signature_header(&secrets, &row.event_id, now, &row.payload)
+    else {
+        attempt.error = Some("the signing secret is malformed".into());
+        return attempt;
+    };
+    let started = Instant::now();
+    let sent = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &row.event_id)
+        .header("webhook-timestamp", now.to_string())
+        .header("webhook-signature", signature)
+        .body(row.payload.clone())
+        .send()
+        .await;
+    match sent {
+        Ok(mut response) => {
+            attempt.status = Some(i64::from(response.status().as_u16()));
+            let ok = response.status().is_success();
+            attempt.excerpt = Some(excerpt(&mut response).await);
+            if ok {
+                attempt.outcome = "delivered";
+            }
+        }
+        Err(error) => attempt.error = Some(failure(&error)),
+    }
+    attempt.latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    if attempt.outcome == "pending" && attempt.next_attempt_at - row.created_at > GIVE_UP_AFTER_SECS
+    {
+        attempt.outcome = "failed";
+    }
+    attempt
+}
+
+/// The first bytes of the answer's body (read no further).
+async fn excerpt(response: &mut reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while body.len() < EXCERPT_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(EXCERPT_BYTES);
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// The kind of failure, without the URL reqwest's message names.
+fn failure(error: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(error);
+    let mut refused = false;
+    while let Some(cause) = source {
+        refused |= cause.to_string().starts_with("refused: ");
+        source = cause.source();
+    }
+    match () {
+        _ if refused => "refused: the host resolves to no public address".into(),
+        _ if error.is_timeout() => "timeout".into(),
+        _ if error.is_connect() => "connection failed".into(),
+        _ => "request failed".into(),
+    }
+}

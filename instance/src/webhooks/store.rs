@@ -1,0 +1,327 @@
+//! Persistence of webhooks: the outbox with its delivery log, and the endpoints' sealed secrets.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Recorded, endpoints, matches};
+use crate::clock::{UnixTime, rfc3339};
+use crate::config::Webhook;
+use crate::crypto::MasterKey;
+use crate::db::Db;
+use crate::error::{Error, Result};
+
+/// Queues `event` for every endpoint in `hooks` whose patterns select it (by its webhook type
+/// or its audit action: `auth.*` selects sign-ups and logins too), on `conn` (the transaction
+/// recording the audit event).
+pub async fn enqueue(
+    conn: &mut sqlx::AnyConnection,
+    hooks: &[Webhook],
+    event: &Recorded<'_>,
+) -> Result<()> {
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let kind = super::event_type(event.action);
+    let targets: Vec<_> = endpoints(hooks)
+        .into_iter()
+        .filter(|e| {
+            e.events
+                .iter()
+                .any(|p| matches(p, kind) || matches(p, event.action))
+        })
+        .collect();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let payload = event.payload();
+    for endpoint in targets {
+        insert_row(
+            &mut *conn,
+            event.id,
+            &endpoint.id,
+            kind,
+            &payload,
+            event.occurred_at,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_row<'e, E: sqlx::AnyExecutor<'e>>(
+    executor: E,
+    event_id: &str,
+    endpoint_id: &str,
+    kind: &str,
+    payload: &str,
+    now: UnixTime,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO webhook_outbox (id, event_id, endpoint_id, event_type, payload, created_at, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(format!("whd_{}", uuid::Uuid::now_v7().simple()))
+    .bind(event_id)
+    .bind(endpoint_id)
+    .bind(kind)
+    .bind(payload)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// A queued delivery the worker is to attempt.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub id: String,
+    pub event_id: String,
+    pub endpoint_id: String,
+    pub payload: String,
+    pub created_at: UnixTime,
+    pub attempts: i64,
+}
+
+/// The oldest pending row of each endpoint, when it is due and no worker holds it.
+pub async fn due(db: &Db, now: UnixTime) -> Result<Vec<Due>> {
+    let rows = sqlx::query(
+        "SELECT o.id, o.event_id, o.endpoint_id, o.payload, o.created_at, o.attempts FROM webhook_outbox o \
+         WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
+           AND (o.claimed_until IS NULL OR o.claimed_until < $1) \
+           AND o.id = (SELECT MIN(i.id) FROM webhook_outbox i WHERE i.endpoint_id = o.endpoint_id AND i.status = 'pending') \
+         ORDER BY o.id LIMIT 100",
+    )
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Due {
+                id: r.try_get("id")?,
+                event_id: r.try_get("event_id")?,
+                endpoint_id: r.try_get("endpoint_id")?,
+                payload: r.try_get("payload")?,
+                created_at: r.try_get("created_at")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect::<sqlx::Result<_>>()
+        .map_err(Into::into)
+}
+
+/// Takes `id` for one attempt until `until`; false when another worker holds it or it is done.
+pub async fn claim(db: &Db, id: &str, now: UnixTime, until: UnixTime) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_outbox SET claimed_until = $1 \
+         WHERE id = $2 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $3)",
+    )
+    .bind(until)
+    .bind(id)
+    .bind(now)
+    .execute(&db.writer)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What one attempt came to.
+#[derive(Debug)]
+pub struct Attempt {
+    pub at: UnixTime,
+    pub status: Option<i64>,
+    pub error: Option<String>,
+    pub latency_ms: i64,
+    pub excerpt: Option<String>,
+    /// `delivered`, `pending` (to be retried at `next_attempt_at`) or `failed`.
+    pub outcome: &'static str,
+    pub next_attempt_at: UnixTime,
+}
+
+/// Logs an attempt on its row and releases it.
+pub async fn finish(db: &Db, id: &str, attempt: &Attempt) -> Result<()> {
+    sqlx::query(
+        "UPDATE webhook_outbox SET status = $1, attempts = attempts + 1, last_attempt_at = $2, \
+           last_status = $3, last_error = $4, latency_ms = $5, response_excerpt = $6, \
+           next_attempt_at = $7, claimed_until = NULL, \
+           delivered_at = CASE WHEN $1 = 'delivered' THEN $2 ELSE delivered_at END \
+         WHERE id = $8",
+    )
+    .bind(attempt.outcome)
+    .bind(attempt.at)
+    .bind(attempt.status)
+    .bind(&attempt.error)
+    .bind(attempt.latency_ms)
+    .bind(&attempt.excerpt)
+    .bind(attempt.next_attempt_at)
+    .bind(id)
+    .execute(&db.writer)
+    .await?;
+    Ok(())
+}
+
+/// One row of an endpoint's delivery log.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: String,
+    /// The event id: the `webhook-id` header and the payload's `id`.
+    pub event_id: String,
+    pub endpoint_id: String,
+    pub event_type: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub last_attempt_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub next_attempt_at: Option<String>,
+    /// The HTTP status of the last answer.
+    pub last_status: Option<i64>,
+    /// Why the last attempt failed without an HTTP answer (timeout, refused address, ...).
+    pub last_error: Option<String>,
+    pub latency_ms: Option<i64>,
+    /// The first 500 bytes of the last answer's body.
+    pub response_excerpt: Option<String>,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+const DELIVERY_COLUMNS: &str = "id, event_id, endpoint_id, event_type, status, attempts, created_at, \
+     last_attempt_at, next_attempt_at, last_status, last_error, latency_ms, response_excerpt, payload";
+
+fn delivery(r: &sqlx::any::AnyRow) -> sqlx::Result<Delivery> {
+    let status: String = r.try_get("status")?;
+    let payload: String = r.try_get("payload")?;
+    Ok(Delivery {
+        id: r.try_get("id")?,
+        event_id: r.try_get("event_id")?,
+        endpoint_id: r.try_get("endpoint_id")?,
+        event_type: r.try_get("event_type")?,
+        attempts: r.try_get("attempts")?,
+        created_at: rfc3339(r.try_get("created_at")?),
+        last_attempt_at: r.try_get::<Option<i64>, _>("last_attempt_at")?.map(rfc3339),
+        next_attempt_at: (status == "pending")
+            .then(|| r.try_get::<i64, _>("next_attempt_at").map(rfc3339))
+            .transpose()?,
+        last_status: r.try_get("last_status")?,
+        last_error: r.try_get("last_error")?,
+        latency_ms: r.try_get("latency_ms")?,
+        response_excerpt: r.try_get("response_excerpt")?,
+        payload: serde_json::from_str(&payload).unwrap_or_default(),
+        status,
+    })
+}
+
+/// An endpoint's deliveries, newest first.
+pub async fn deliveries(db: &Db, endpoint_id: &str, limit: i64) -> Result<Vec<Delivery>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM webhook_outbox WHERE endpoint_id = $1 ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(endpoint_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(delivery)
+        .collect::<sqlx::Result<_>>()
+        .map_err(Into::into)
+}
+
+/// The newest delivery of an endpoint, for its status.
+pub async fn last_delivery(db: &Db, endpoint_id: &str) -> Result<Option<Delivery>> {
+    Ok(deliveries(db, endpoint_id, 1).await?.into_iter().next())
+}
+
+/// Queues `event_id` again for each endpoint it went to (at the back of each endpoint's queue,
+/// with the same event id and payload); returns the new rows' count.
+pub async fn replay(db: &Db, event_id: &str, now: UnixTime) -> Result<usize> {
+    let mut tx = db.begin_write().await?;
+    let rows = sqlx::query(
+        "SELECT endpoint_id, event_type, payload FROM webhook_outbox WHERE event_id = $1 \
+         AND id IN (SELECT MIN(id) FROM webhook_outbox WHERE event_id = $1 GROUP BY endpoint_id)",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in &rows {
+        let endpoint_id: String = r.try_get("endpoint_id")?;
+        let kind: String = r.try_get("event_type")?;
+        let payload: String = r.try_get("payload")?;
+        insert_row(&mut *tx, event_id, &endpoint_id, &kind, &payload, now).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// The secrets an endpoint signs with: the current one, and the previous one while it is valid.
+pub async fn secrets(
+    db: &Db,
+    master: &MasterKey,
+    endpoint_id: &str,
+    now: UnixTime,
+) -> Result<Vec<SecretString>> {
+    let candidate = master
+        .seal(super::new_secret().expose_secret().as_bytes(), endpoint_id)
+        .map_err(Error::Internal)?;
+    sqlx::query(
+        "INSERT INTO webhook_endpoints (id, secret_sealed, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(endpoint_id)
+    .bind(candidate)
+    .bind(now)
+    .execute(&db.writer)
+    .await?;
+    let row = sqlx::query(
+        "SELECT secret_sealed, previous_secret_sealed, previous_expires_at FROM webhook_endpoints WHERE id = $1",
+    )
+    .bind(endpoint_id)
+    .fetch_one(&db.writer)
+    .await?;
+    let mut out = vec![open(
+        master,
+        &row.try_get::<String, _>("secret_sealed")?,
+        endpoint_id,
+    )?];
+    let previous: Option<String> = row.try_get("previous_secret_sealed")?;
+    let expires: Option<i64> = row.try_get("previous_expires_at")?;
+    if let (Some(previous), Some(expires)) = (previous, expires)
+        && expires > now
+    {
+        out.push(open(master, &previous, endpoint_id)?);
+    }
+    Ok(out)
+}
+
+/// Replaces an endpoint's secret; the old one keeps signing until `previous_until`.
+pub async fn rotate(
+    db: &Db,
+    master: &MasterKey,
+    endpoint_id: &str,
+    now: UnixTime,
+    previous_until: UnixTime,
+) -> Result<SecretString> {
+    secrets(db, master, endpoint_id, now).await?;
+    let fresh = super::new_secret();
+    let sealed = master
+        .seal(fresh.expose_secret().as_bytes(), endpoint_id)
+        .map_err(Error::Internal)?;
+    sqlx::query(
+        "UPDATE webhook_endpoints SET previous_secret_sealed = secret_sealed, previous_expires_at = $1, \
+         secret_sealed = $2 WHERE id = $3",
+    )
+    .bind(previous_until)
+    .bind(sealed)
+    .bind(endpoint_id)
+    .execute(&db.writer)
+    .await?;
+    Ok(fresh)
+}
+
+fn open(master: &MasterKey, sealed: &str, endpoint_id: &str) -> Result<SecretString> {
+    let bytes = master.open(sealed, endpoint_id).map_err(Error::Internal)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Internal(anyhow::anyhow!("a webhook secret is not text")))?;
+    Ok(SecretString::from(text))
+}
