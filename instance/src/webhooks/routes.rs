@@ -115,7 +115,9 @@ pub struct DeliveryList {
 /// An endpoint's delivery log, newest first.
 #[utoipa::path(get, path = "/v1/admin/webhooks/{id}/deliveries", tag = "admin", security(("admin_key" = [])),
     params(("id" = String, Path), DeliveriesQuery),
-    responses((status = 200, body = DeliveryList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = DeliveryList),
+        (status = 400, description = "`limit` is not an integer from 1 to 200 (`invalid_request`).", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_webhook_deliveries(
     State(app): State<AppState>,
     _admin: Admin,
