@@ -24,6 +24,7 @@ pub mod mail;
 pub mod oidc;
 pub mod ops;
 pub mod orgs;
+pub mod outbound;
 pub mod pages;
 pub mod passwords;
 pub mod public_config;
@@ -87,8 +88,12 @@ pub struct App {
     /// SHA-256 of the gateway secret, when the instance only answers the gateway.
     pub gateway_secret_hash: Option<[u8; 32]>,
     pub metrics: PrometheusHandle,
-    /// Webhooks may target loopback and private addresses (`authstack dev`, tests).
+    /// Webhooks and back-channel logout may target loopback and private addresses
+    /// (`authstack dev`, tests).
     pub allow_private_webhooks: bool,
+    /// The client for addresses customers chose (webhooks, back-channel logout), see
+    /// [`outbound`].
+    pub outbound: reqwest::Client,
 }
 
 pub type AppState = Arc<App>;
@@ -331,6 +336,7 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
             .map(|secret| sha2::Sha256::digest(secret.expose_secret().as_bytes()).into()),
         metrics: ops::metrics_handle(),
         allow_private_webhooks: config.allow_private_webhooks,
+        outbound: outbound::client(config.allow_private_webhooks),
         db,
         clock,
         keys,

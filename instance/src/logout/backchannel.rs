@@ -6,12 +6,12 @@
 //!
 //! Delivery runs after the revocation committed, off the request: the user's sign-out does not
 //! wait for the applications' servers. Each is tried three times (at once, after 1 s, after
-//! 3 s) with a 5-second timeout and no redirects followed; a failure is logged with the
+//! 3 s) with a 5-second timeout through the instance's [`crate::outbound`] client (no
+//! redirects, no loopback or private addresses outside dev); a failure is logged with the
 //! application and the HTTP status, never the token. Delivery is not durable: an instance
 //! restarted between a sign-out and its delivery does not send it (the application's refresh
 //! token is revoked all the same, so its session ends at its next refresh).
 
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -19,11 +19,13 @@ use serde::Serialize;
 use super::grants_of_ended_sign_ins;
 use crate::App;
 use crate::applications;
+use crate::outbound;
 use crate::sessions::Ended;
 
 /// The event that makes a JWT a logout token (§2.4).
 pub const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 const LIFETIME_SECS: i64 = 120;
+const TIMEOUT: Duration = Duration::from_secs(5);
 const ATTEMPTS: [Duration; 3] = [
     Duration::ZERO,
     Duration::from_secs(1),
@@ -41,17 +43,6 @@ struct LogoutToken {
     sid: String,
     events: serde_json::Value,
 }
-
-static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(3))
-        .user_agent("AuthStack back-channel logout")
-        .build()
-        .unwrap_or_default()
-});
 
 /// Tells every application with a back-channel logout URI that held a grant under a sign-in
 /// `ended` holds; the deliveries run in the background.
@@ -86,16 +77,35 @@ pub async fn notify(app: &App, ended: &[Ended]) {
                 continue;
             }
         };
-        tokio::spawn(deliver(client_id, uri, token));
+        let client = app.outbound.clone();
+        let allow_private = app.allow_private_webhooks;
+        tokio::spawn(deliver(client, allow_private, client_id, uri, token));
     }
 }
 
-async fn deliver(client_id: String, uri: String, token: String) {
+async fn deliver(
+    client: reqwest::Client,
+    allow_private: bool,
+    client_id: String,
+    uri: String,
+    token: String,
+) {
+    let refused = reqwest::Url::parse(&uri)
+        .map_err(|_| "the URI does not parse".to_owned())
+        .and_then(|url| match outbound::refused_literal(&url, allow_private) {
+            Some(reason) => Err(reason),
+            None => Ok(()),
+        });
+    if let Err(reason) = refused {
+        tracing::warn!(client_id, failure = reason, "back-channel logout not sent");
+        return;
+    }
     let mut last = String::new();
     for wait in ATTEMPTS {
         tokio::time::sleep(wait).await;
-        let sent = HTTP
+        let sent = client
             .post(&uri)
+            .timeout(TIMEOUT)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(format!("logout_token={token}"))
             .send()
@@ -104,7 +114,7 @@ async fn deliver(client_id: String, uri: String, token: String) {
             // §2.8: 200 (or 204) is success; anything else is a failure to retry.
             Ok(response) if response.status().is_success() => return,
             Ok(response) => last = format!("status {}", response.status().as_u16()),
-            Err(error) => last = without_url(&error),
+            Err(error) => last = outbound::failure(&error),
         }
     }
     tracing::warn!(
@@ -112,14 +122,4 @@ async fn deliver(client_id: String, uri: String, token: String) {
         failure = last,
         "back-channel logout not delivered"
     );
-}
-
-/// reqwest's message names the URL; the URI is the customer's, not a secret, but the message
-/// is kept to the kind of failure.
-fn without_url(error: &reqwest::Error) -> String {
-    match () {
-        _ if error.is_timeout() => "timeout".into(),
-        _ if error.is_connect() => "connection failed".into(),
-        _ => "request failed".into(),
-    }
 }

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use super::guard::{GuardedResolver, refused_literal};
 use super::store::{self, Attempt, Due};
 use super::{EXCERPT_BYTES, Endpoint, GIVE_UP_AFTER_SECS, backoff_secs, endpoints};
 use crate::App;
+use crate::outbound::{failure, refused_literal};
 
 const TICK: Duration = Duration::from_secs(1);
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -25,7 +25,7 @@ const CLAIM_SECS: i64 = 60;
 /// Sends webhooks for `app` until the task is aborted (on shutdown).
 pub fn spawn(app: Arc<App>, allow_private: bool) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let client = client(allow_private);
+        let client = app.outbound.clone();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -35,19 +35,6 @@ pub fn spawn(app: Arc<App>, allow_private: bool) -> tokio::task::JoinHandle<()> 
             }
         }
     })
-}
-
-fn client(allow_private: bool) -> reqwest::Client {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(TIMEOUT)
-        .connect_timeout(Duration::from_secs(5))
-        .dns_resolver(Arc::new(GuardedResolver { allow_private }))
-        .no_proxy()
-        .user_agent("AuthStack webhooks")
-        .build()
-        .unwrap_or_default()
 }
 
 /// One round: an attempt for each endpoint with a due row, at once.
@@ -132,6 +119,7 @@ async fn attempt(
     let started = Instant::now();
     let sent = client
         .post(url)
+        .timeout(TIMEOUT)
         .header("content-type", "application/json")
         .header("webhook-id", &row.event_id)
         .header("webhook-timestamp", now.to_string())
@@ -169,20 +157,4 @@ async fn excerpt(response: &mut reqwest::Response) -> String {
     }
     body.truncate(EXCERPT_BYTES);
     String::from_utf8_lossy(&body).into_owned()
-}
-
-/// The kind of failure, without the URL reqwest's message names.
-fn failure(error: &reqwest::Error) -> String {
-    let mut source = std::error::Error::source(error);
-    let mut refused = false;
-    while let Some(cause) = source {
-        refused |= cause.to_string().starts_with("refused: ");
-        source = cause.source();
-    }
-    match () {
-        _ if refused => "refused: the host resolves to no public address".into(),
-        _ if error.is_timeout() => "timeout".into(),
-        _ if error.is_connect() => "connection failed".into(),
-        _ => "request failed".into(),
-    }
 }

@@ -13,7 +13,6 @@
 //! key; rotating it keeps the previous one signing too for 24 hours.
 
 pub mod delivery;
-pub mod guard;
 pub mod routes;
 pub mod store;
 

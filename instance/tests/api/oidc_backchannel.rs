@@ -6,6 +6,7 @@
 //! - `revoking_every_session_tells_them_and_a_failed_delivery_is_retried`
 //! - `an_application_revoking_its_own_grant_tells_no_one`
 //! - `backchannel_logout_uris_are_validated_and_advertised`
+//! - `a_private_address_is_not_told_outside_dev`
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_refusing_private_webhooks};
 use crate::oidc_support::*;
 
 backend_tests!(
@@ -21,6 +22,7 @@ backend_tests!(
     revoking_every_session_tells_them_and_a_failed_delivery_is_retried,
     an_application_revoking_its_own_grant_tells_no_one,
     backchannel_logout_uris_are_validated_and_advertised,
+    a_private_address_is_not_told_outside_dev,
 );
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -298,4 +300,21 @@ async fn backchannel_logout_uris_are_validated_and_advertised(backend: Backend) 
     let discovery = app.get("/.well-known/openid-configuration").await;
     assert_eq!(discovery.body["backchannel_logout_supported"], true);
     assert_eq!(discovery.body["backchannel_logout_session_supported"], true);
+}
+
+async fn a_private_address_is_not_told_outside_dev(backend: Backend) {
+    let app = spawn_app_refusing_private_webhooks(backend, Default::default()).await;
+    let receiver = Receiver::start(0).await;
+    let client = web_app(&app, Some(&format!("{}/logout", receiver.base))).await;
+    let tokens = signed_in(&app, &client).await;
+    sign_out(&app, &tokens).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        receiver
+            .received
+            .lock()
+            .expect("the receiver's log")
+            .is_empty(),
+        "a loopback target is refused like a webhook's"
+    );
 }

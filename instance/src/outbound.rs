@@ -1,7 +1,8 @@
-//! Server-side request forgery: a webhook URL is the customer's to choose, so the instance
-//! refuses to POST to addresses that reach inside its own network (loopback, private,
-//! link-local, unique-local, shared and unspecified addresses) unless the server runs with
-//! `--allow-private-webhooks` (`authstack dev`, the tests).
+//! Requests the instance makes to addresses its customer chose: webhooks and back-channel
+//! logout. One client for both ([`client`], on `App`), which follows no redirects and guards
+//! against server-side request forgery: it refuses addresses that reach inside the instance's
+//! own network (loopback, private, link-local, unique-local, shared and unspecified addresses)
+//! unless the server runs with `--allow-private-webhooks` (`authstack dev`, the tests).
 //!
 //! The check is on resolved addresses, not names: the HTTP client resolves through
 //! [`GuardedResolver`], which drops refused addresses, so it connects only to addresses that
@@ -10,6 +11,8 @@
 //! [`refused_literal`] before sending.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Whether the instance may POST to `ip`.
 pub fn is_public(ip: IpAddr) -> bool {
@@ -53,7 +56,7 @@ pub fn refused_literal(url: &reqwest::Url, allow_private: bool) -> Option<String
     (!allow_private && !is_public(ip)).then(|| format!("refused: {ip} is not a public address"))
 }
 
-/// Resolves names for the webhook client, keeping only the addresses it may connect to.
+/// Resolves names for the outbound client, keeping only the addresses it may connect to.
 #[derive(Debug, Clone, Copy)]
 pub struct GuardedResolver {
     pub allow_private: bool,
@@ -75,6 +78,36 @@ impl reqwest::dns::Resolve for GuardedResolver {
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
+    }
+}
+
+/// The outbound client: no redirects followed, no proxy, names resolved through
+/// [`GuardedResolver`]. Callers set each request's timeout.
+pub fn client(allow_private: bool) -> reqwest::Client {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+        .no_proxy()
+        .user_agent("AuthStack")
+        .build()
+        .unwrap_or_default()
+}
+
+/// The kind of failure, without the URL reqwest's message names.
+pub fn failure(error: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(error);
+    let mut refused = false;
+    while let Some(cause) = source {
+        refused |= cause.to_string().starts_with("refused: ");
+        source = cause.source();
+    }
+    match () {
+        _ if refused => "refused: the host resolves to no public address".into(),
+        _ if error.is_timeout() => "timeout".into(),
+        _ if error.is_connect() => "connection failed".into(),
+        _ => "request failed".into(),
     }
 }
 
