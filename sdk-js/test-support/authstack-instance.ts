@@ -65,7 +65,8 @@ export async function startInstance(): Promise<RunningInstance> {
   const audience = 'ins_sdk_node_test';
   const child: ChildProcess = spawn(
     INSTANCE_BIN,
-    ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--config', config, '--issuer', url, '--audience', audience],
+    // Everything here is on loopback, the BFF's back-channel logout URI too: allowed as in `authstack dev`.
+    ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--config', config, '--issuer', url, '--audience', audience, '--allow-private-webhooks'],
     { env: { ...process.env, AUTHSTACK_ADMIN_KEY: adminKey, AUTHSTACK_LOG: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

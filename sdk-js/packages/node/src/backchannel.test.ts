@@ -18,6 +18,9 @@ let server: Server;
 let origin: string;
 let application: { id: string; client_secret?: string };
 let bff: ReturnType<typeof createBff>;
+/** The store the BFF is given (a shared one in a multi-process deployment): what it was told. */
+const remembered: string[] = [];
+const shared = memoryLogoutStore();
 const secret = randomBytes(32).toString('base64');
 
 beforeAll(async () => {
@@ -43,6 +46,10 @@ beforeAll(async () => {
     secret,
     secure: false,
     onError: () => undefined,
+    logoutStore: {
+      add: (key, until) => (remembered.push(key), shared.add(key, until)),
+      has: (key) => shared.has(key),
+    },
   });
 }, 60_000);
 afterAll(async () => {
@@ -90,6 +97,7 @@ describe('BFF back-channel logout', () => {
       status = (await get('/api/me', session)).status;
     }
     expect(status).toBe(401);
+    expect(remembered).toEqual([`sid:${sid}`]);
     // Another sign-in of the same user is not affected.
     const again = await signIn();
     expect((await get('/api/me', again.session)).status).toBe(200);
