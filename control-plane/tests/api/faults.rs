@@ -223,16 +223,33 @@ impl Drop for InstancesKilledOnDrop<'_> {
     }
 }
 
+/// The end of `dev.log` before any backtrace, so the error that stopped it shows.
 fn log_tail(dir: &Path) -> String {
     let log = std::fs::read_to_string(dir.join("dev.log")).unwrap_or_default();
-    let start = log.len().saturating_sub(3000);
-    log.get(start..).unwrap_or(&log).to_owned()
+    let log = log.split("Stack backtrace:").next().unwrap_or_default();
+    let mut start = log.len().saturating_sub(3000);
+    while !log.is_char_boundary(start) {
+        start += 1;
+    }
+    log[start..].to_owned()
 }
 
-/// A local address free a moment ago.
+/// A local address free a moment ago, on a port below both the kernel's ephemeral range
+/// (`ip_local_port_range`, from 32768 by default) and the local provisioner's instance ports
+/// (from 20000): a port from either can be taken, while `authstack dev` is down, by the local end
+/// of an outgoing connection or by an instance another test starts, and its restart on the same
+/// port would then fail with "address in use".
 pub fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").to_string()
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let start = std::process::id() % 1000 * 10;
+    for _ in 0..10_000 {
+        let offset = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = u16::try_from(10_000 + (start + offset) % 10_000).unwrap_or(10_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return format!("127.0.0.1:{port}");
+        }
+    }
+    panic!("no free port between 10000 and 19999");
 }
 
 /// The serving pid of every instance under a data dir.
