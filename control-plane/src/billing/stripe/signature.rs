@@ -147,6 +147,14 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+    use axum::http::StatusCode;
+
+    const TOLERANCE: Duration = Duration::from_secs(300);
+
+    fn secrets(values: &[&str]) -> Vec<SecretString> {
+        values.iter().map(|s| SecretString::from(*s)).collect()
+    }
 
     #[test]
     fn signs_like_stripe() {
@@ -156,5 +164,180 @@ mod tests {
             sign(b"{}", "whsec_test", 1_700_000_000),
             "t=1700000000,v1=35495024f4ef3f94e5a93e22221544c4b75e9a42300cd965ab81cb85cd994e91"
         );
+    }
+
+    const PAYLOAD: &[u8] = br#"{"id":"evt_1RAb3dD5Gf3hT2aBa8cQw3Rt","object":"event"}"#;
+    const NOW: i64 = 1_745_000_000;
+
+    #[test]
+    fn signature_valid() {
+        let header = sign(PAYLOAD, "whsec_current", NOW);
+        assert!(header.starts_with("t=1745000000,v1="), "{header}");
+        assert_eq!(
+            verify(
+                &header,
+                PAYLOAD,
+                &secrets(&["whsec_current"]),
+                NOW,
+                TOLERANCE
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn signature_one_valid_among_several_v1() {
+        let valid = sign(PAYLOAD, "whsec_current", NOW);
+        let valid_v1 = valid.split_once(",v1=").expect("a v1").1;
+        let forged = "0".repeat(64);
+        let header = format!("t={NOW},v1={forged},v1=nothex,v1={valid_v1},v0={forged}");
+        assert_eq!(
+            verify(
+                &header,
+                PAYLOAD,
+                &secrets(&["whsec_current"]),
+                NOW,
+                TOLERANCE
+            ),
+            Ok(())
+        );
+        // Spaces after commas, as some proxies write them.
+        let spaced = header.replace(',', ", ");
+        assert_eq!(
+            verify(
+                &spaced,
+                PAYLOAD,
+                &secrets(&["whsec_current"]),
+                NOW,
+                TOLERANCE
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn signature_secret_rotation() {
+        let both = secrets(&["whsec_old", "whsec_new"]);
+        for secret in ["whsec_old", "whsec_new"] {
+            let header = sign(PAYLOAD, secret, NOW);
+            assert_eq!(
+                verify(&header, PAYLOAD, &both, NOW, TOLERANCE),
+                Ok(()),
+                "{secret}"
+            );
+        }
+        // During a roll Stripe signs with both secrets in one header.
+        let old = sign(PAYLOAD, "whsec_old", NOW);
+        let new = sign(PAYLOAD, "whsec_new", NOW);
+        let header = format!("{old},v1={}", new.split_once(",v1=").expect("a v1").1);
+        assert_eq!(
+            verify(&header, PAYLOAD, &secrets(&["whsec_new"]), NOW, TOLERANCE),
+            Ok(())
+        );
+        let header = sign(PAYLOAD, "whsec_retired", NOW);
+        assert_eq!(
+            verify(&header, PAYLOAD, &both, NOW, TOLERANCE),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn signature_stale_and_future_timestamps() {
+        let s = secrets(&["whsec_current"]);
+        let tolerance = TOLERANCE.as_secs() as i64;
+        let at_edge = sign(PAYLOAD, "whsec_current", NOW - tolerance);
+        assert_eq!(verify(&at_edge, PAYLOAD, &s, NOW, TOLERANCE), Ok(()));
+        let stale = sign(PAYLOAD, "whsec_current", NOW - tolerance - 1);
+        assert_eq!(
+            verify(&stale, PAYLOAD, &s, NOW, TOLERANCE),
+            Err(SignatureError::TooOld)
+        );
+        let ahead = sign(PAYLOAD, "whsec_current", NOW + tolerance);
+        assert_eq!(verify(&ahead, PAYLOAD, &s, NOW, TOLERANCE), Ok(()));
+        let future = sign(PAYLOAD, "whsec_current", NOW + tolerance + 1);
+        assert_eq!(
+            verify(&future, PAYLOAD, &s, NOW, TOLERANCE),
+            Err(SignatureError::FromTheFuture)
+        );
+        let ancient = sign(PAYLOAD, "whsec_current", i64::MIN);
+        assert_eq!(
+            verify(&ancient, PAYLOAD, &s, i64::MAX, TOLERANCE),
+            Err(SignatureError::TooOld)
+        );
+    }
+
+    #[test]
+    fn signature_tampered_payload() {
+        let s = secrets(&["whsec_current"]);
+        let header = sign(PAYLOAD, "whsec_current", NOW);
+        let tampered = String::from_utf8_lossy(PAYLOAD).replace("evt_1", "evt_2");
+        assert_eq!(
+            verify(&header, tampered.as_bytes(), &s, NOW, TOLERANCE),
+            Err(SignatureError::Mismatch)
+        );
+        for header in [format!("t={NOW},v1="), format!("t={NOW},v1=nothex")] {
+            assert_eq!(
+                verify(&header, PAYLOAD, &s, NOW, TOLERANCE),
+                Err(SignatureError::Mismatch),
+                "{header:?}"
+            );
+        }
+        // The timestamp is signed too.
+        let moved = header.replace("t=1745000000", "t=1745000001");
+        assert_eq!(
+            verify(&moved, PAYLOAD, &s, NOW, TOLERANCE),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn signature_garbled_header() {
+        let s = secrets(&["whsec_current"]);
+        let v1 = sign(PAYLOAD, "whsec_current", NOW);
+        let v1 = v1.split_once(',').expect("two parts").1;
+        for header in [
+            String::new(),
+            "garbage".to_owned(),
+            v1.to_owned(),
+            format!("t=soon,{v1}"),
+            format!("t=,{v1}"),
+            format!("t=1745000000.5,{v1}"),
+        ] {
+            assert_eq!(
+                verify(&header, PAYLOAD, &s, NOW, TOLERANCE),
+                Err(SignatureError::Malformed),
+                "{header:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn signature_missing_v1() {
+        let s = secrets(&["whsec_current"]);
+        let v0 = sign(PAYLOAD, "whsec_current", NOW).replace("v1=", "v0=");
+        for header in [format!("t={NOW}"), v0] {
+            assert_eq!(
+                verify(&header, PAYLOAD, &s, NOW, TOLERANCE),
+                Err(SignatureError::NoSignature),
+                "{header:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn signature_without_configured_secret() {
+        let header = sign(PAYLOAD, "whsec_current", NOW);
+        assert_eq!(
+            verify(&header, PAYLOAD, &[], NOW, TOLERANCE),
+            Err(SignatureError::NoSecret)
+        );
+    }
+
+    #[test]
+    fn signature_error_is_invalid_signature() {
+        let err = Error::from(SignatureError::TooOld);
+        assert!(matches!(err, Error::InvalidSignature(_)), "{err:?}");
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(err.to_string(), SignatureError::TooOld.message());
     }
 }
