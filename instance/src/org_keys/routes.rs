@@ -193,8 +193,8 @@ async fn revoke_api_key(
 /// A short-lived access token for an API key.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ApiKeyTokenResponse {
-    /// An RS256 JWT verified with the instance's JWKS, like a user's access token; see
-    /// [`KeyClaims`].
+    /// An RS256 JWT verified with the instance's JWKS, like a user's access token; its
+    /// `principal_type` claim is `org_api_key`.
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: i64,

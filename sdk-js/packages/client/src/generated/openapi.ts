@@ -1001,8 +1001,8 @@ export interface components {
         /** @description A short-lived access token for an API key. */
         ApiKeyTokenResponse: {
             /**
-             * @description An RS256 JWT verified with the instance's JWKS, like a user's access token; see
-             *     [`KeyClaims`].
+             * @description An RS256 JWT verified with the instance's JWKS, like a user's access token; its
+             *     `principal_type` claim is `org_api_key`.
              */
             access_token: string;
             /** Format: int64 */
