@@ -43,8 +43,8 @@ fn organization() -> Organization {
 fn access(catalogue: &Catalogue, organization: Organization, role: &str) -> Access {
     Access {
         organization,
-        user_id: "usr_bench".into(),
-        membership_id: "mem_bench".into(),
+        actor_id: "usr_bench".into(),
+        membership_id: Some("mem_bench".into()),
         role: Role {
             key: role.into(),
             name: role.into(),

@@ -34,6 +34,10 @@ pub enum Error {
     /// `invalid_token` in the challenge.
     #[error("{0}")]
     InvalidToken(&'static str),
+    /// An organization API key (or its token) that is unknown, revoked, expired or of a
+    /// deleted organization: one answer for all four.
+    #[error("the API key is invalid, revoked or expired")]
+    InvalidKey,
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -74,6 +78,7 @@ impl Error {
             Error::UserBanned => "user_banned",
             Error::RateLimited { .. } => "rate_limited",
             Error::Unauthorized(_) | Error::InvalidToken(_) => "unauthorized",
+            Error::InvalidKey => "invalid_key",
             Error::Forbidden(_) | Error::ForbiddenBecause(_) => "forbidden",
             Error::Refused(code, _) => code,
             Error::LimitExceeded(_) => "limit_exceeded",
@@ -94,9 +99,10 @@ impl Error {
             | Error::InvalidValue(..)
             | Error::WeakPassword(_)
             | Error::InvalidGrant(_) => StatusCode::BAD_REQUEST,
-            Error::InvalidCredentials | Error::Unauthorized(_) | Error::InvalidToken(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Error::InvalidCredentials
+            | Error::Unauthorized(_)
+            | Error::InvalidToken(_)
+            | Error::InvalidKey => StatusCode::UNAUTHORIZED,
             Error::EmailNotVerified
             | Error::UserBanned
             | Error::Forbidden(_)
@@ -164,7 +170,7 @@ impl IntoResponse for Error {
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Error::InvalidToken(_) => {
+            Error::InvalidToken(_) | Error::InvalidKey => {
                 response.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer error=\"invalid_token\""),

@@ -23,6 +23,7 @@ pub mod logout;
 pub mod mail;
 pub mod oidc;
 pub mod ops;
+pub mod org_keys;
 pub mod orgs;
 pub mod outbound;
 pub mod pages;
@@ -108,7 +109,7 @@ const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
     // Referenced by the audit export's query parameter, which does not register it itself.
     components(schemas(audit::routes::Format)),
     tags((name = "auth"), (name = "me"), (name = "organizations"), (name = "members"), (name = "roles"),
-         (name = "invitations"), (name = "audit"), (name = "admin"), (name = "discovery"), (name = "config"))
+         (name = "invitations"), (name = "api-keys"), (name = "audit"), (name = "admin"), (name = "discovery"), (name = "config"))
 )]
 struct ApiDoc;
 
@@ -150,6 +151,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(orgs::members::router())
         .merge(rbac::routes::router())
         .merge(invitations::routes::router())
+        .merge(org_keys::routes::router())
         .merge(audit::routes::router())
         .merge(applications::routes::router())
         .merge(webhooks::routes::router())

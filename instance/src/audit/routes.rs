@@ -12,7 +12,7 @@ use super::{AuditEntry, AuditQuery, list};
 use crate::AppState;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::pagination::{page_size, split_page};
-use crate::http::{Admin, Authenticated, Client, Query};
+use crate::http::{Admin, Caller, Client, Query};
 use crate::orgs::enter;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -186,12 +186,12 @@ async fn respond(
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn organization_audit_logs(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
     Query(filters): Query<AuditFilters>,
 ) -> Result<Response> {
-    let (tx, _) = enter(&app, &id, false, &auth, &client, Some("audit:read")).await?;
+    let (tx, _) = enter(&app, &id, false, &caller, &client, Some("audit:read")).await?;
     tx.commit().await?;
     respond(&app, Some(id), filters).await
 }

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::crypto::{constant_time_eq, sha256_hex};
 use crate::error::Error;
+use crate::org_keys::KeyCaller;
 use crate::sessions::Session;
 use crate::tokens::AccessClaims;
 use crate::users::User;
@@ -273,6 +274,72 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Authenticated {
         <Self as FromRequestParts<AppState>>::from_request_parts(parts, app)
             .await
             .map(Some)
+    }
+}
+
+/// Who calls an organization-scoped route: a signed-in user, or an organization's API key
+/// (`ask_org_…`, or an access token minted for one). Which organizations it may act in is
+/// decided by [`crate::orgs::authorize`].
+#[derive(Debug, Clone)]
+pub enum Caller {
+    User(Box<Authenticated>),
+    Key(Box<KeyCaller>),
+}
+
+impl Caller {
+    /// The actor id the audit log records: the user's id or the key's principal id.
+    pub fn id(&self) -> &str {
+        match self {
+            Caller::User(auth) => &auth.user.id,
+            Caller::Key(key) => &key.key.id,
+        }
+    }
+
+    /// The signed-in user, for what only a person can do (leave, switch organization).
+    pub fn user(&self) -> Result<&Authenticated, Error> {
+        match self {
+            Caller::User(auth) => Ok(auth),
+            Caller::Key(_) => Err(Error::Forbidden(
+                "this needs a signed-in user; an organization API key cannot do it",
+            )),
+        }
+    }
+
+    /// How invitation emails name the inviter: the user's address or the key's name.
+    pub fn display_name(&self) -> &str {
+        match self {
+            Caller::User(auth) => auth.user.email.as_str(),
+            Caller::Key(key) => &key.key.name,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).unwrap_or_default().to_owned();
+        let presented_key = token.starts_with(crate::org_keys::ORG_KEY_PREFIX);
+        if !presented_key && !crate::org_keys::looks_like_key_token(&token) {
+            return Authenticated::from_request_parts(parts, app)
+                .await
+                .map(|auth| Caller::User(Box::new(auth)));
+        }
+        let client = Client::from_request_parts(parts, app).await?;
+        let use_ = crate::org_keys::KeyUse {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            client: &client,
+        };
+        let caller = if presented_key {
+            crate::org_keys::authenticate_key(app, &token, &use_).await?
+        } else {
+            crate::org_keys::authenticate_token(app, &token, &use_).await?
+        };
+        Ok(Caller::Key(Box::new(caller)))
     }
 }
 

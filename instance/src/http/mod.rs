@@ -10,7 +10,7 @@ pub mod pagination;
 
 pub use after_response::when_sent;
 pub use extract::{
-    Admin, Authenticated, BODY_LIMIT, Client, Form, Json, Query, json_content_type,
+    Admin, Authenticated, BODY_LIMIT, Caller, Client, Form, Json, Query, json_content_type,
     utf8_or_unspecified,
 };
 

@@ -14,7 +14,7 @@ use crate::crypto::{random_secret, sha256_hex};
 
 use crate::auth::MailBudget;
 use crate::error::{Error, ErrorBody, Result};
-use crate::http::{Authenticated, Client, Json};
+use crate::http::{Authenticated, Caller, Client, Json};
 use crate::orgs::members::requested_role;
 use crate::orgs::{OrganizationView, enter};
 use crate::rbac::ensure_may_grant;
@@ -63,13 +63,13 @@ fn mail_invitation(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_invitation(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
     Json(req): Json<CreateInvitationRequest>,
 ) -> Result<(StatusCode, axum::Json<InvitationView>)> {
     let email = EmailAddress::parse(&req.email)?;
-    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("members:invite")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &caller, &client, Some("members:invite")).await?;
     let role = requested_role(&app, &mut tx, &id, req.role.as_deref().unwrap_or("member")).await?;
     ensure_may_grant(
         &actor.role.permissions,
@@ -109,7 +109,7 @@ async fn create_invitation(
         organization_id: id.clone(),
         email,
         role: role.key.clone(),
-        invited_by: Some(auth.user.id.clone()),
+        invited_by: Some(caller.id().to_owned()),
         created_at: now,
         expires_at: now + config.organizations.invitation_ttl_secs as i64,
         accepted_at: None,
@@ -121,7 +121,7 @@ async fn create_invitation(
         &app,
         now,
         AuditEvent::new("organization.invitation_sent")
-            .actor(&auth.user.id)
+            .actor(caller.id())
             .target(&inv.id)
             .organization(&id)
             .client(&client)
@@ -134,7 +134,7 @@ async fn create_invitation(
         &inv,
         &token,
         &actor.organization.name,
-        auth.user.email.as_str(),
+        caller.display_name(),
     );
     Ok((StatusCode::CREATED, axum::Json(inv.view(now))))
 }
@@ -149,11 +149,11 @@ pub struct InvitationList {
     responses((status = 200, body = InvitationList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_invitations(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
 ) -> Result<axum::Json<InvitationList>> {
-    let (mut tx, _) = enter(&app, &id, false, &auth, &client, Some("members:read")).await?;
+    let (mut tx, _) = enter(&app, &id, false, &caller, &client, Some("members:read")).await?;
     let open = store::list_open(&mut tx, &id).await?;
     tx.commit().await?;
     let now = app.clock.now();
@@ -168,11 +168,11 @@ async fn list_invitations(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn cancel_invitation(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path((id, invitation_id)): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let (mut tx, _) = enter(&app, &id, true, &auth, &client, Some("members:invite")).await?;
+    let (mut tx, _) = enter(&app, &id, true, &caller, &client, Some("members:invite")).await?;
     store::find(&mut tx, &id, &invitation_id)
         .await?
         .ok_or(Error::NotFound("invitation"))?;
@@ -185,7 +185,7 @@ async fn cancel_invitation(
         &app,
         now,
         AuditEvent::new("organization.invitation_cancelled")
-            .actor(&auth.user.id)
+            .actor(caller.id())
             .target(&invitation_id)
             .organization(&id)
             .client(&client),
@@ -201,11 +201,11 @@ async fn cancel_invitation(
     responses((status = 200, body = InvitationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn resend_invitation(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path((id, invitation_id)): Path<(String, String)>,
 ) -> Result<axum::Json<InvitationView>> {
-    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("members:invite")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &caller, &client, Some("members:invite")).await?;
     let mut inv = store::find(&mut tx, &id, &invitation_id)
         .await?
         .ok_or(Error::NotFound("invitation"))?;
@@ -228,7 +228,7 @@ async fn resend_invitation(
         &app,
         now,
         AuditEvent::new("organization.invitation_resent")
-            .actor(&auth.user.id)
+            .actor(caller.id())
             .target(&inv.id)
             .organization(&id)
             .client(&client),
@@ -240,7 +240,7 @@ async fn resend_invitation(
         &inv,
         &token,
         &actor.organization.name,
-        auth.user.email.as_str(),
+        caller.display_name(),
     );
     Ok(axum::Json(inv.view(now)))
 }

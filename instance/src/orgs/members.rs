@@ -13,7 +13,7 @@ use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::pagination::{page_size, split_page};
-use crate::http::{Authenticated, Client, Json, Query};
+use crate::http::{Caller, Client, Json, Query};
 use crate::rbac::{OWNER, Role, ensure_may_grant};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -62,13 +62,13 @@ pub struct MemberPage {
     responses((status = 200, body = MemberPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_members(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
     Query(q): Query<MembersQuery>,
 ) -> Result<axum::Json<MemberPage>> {
     let limit = page_size(q.limit, 50, 200)?;
-    let (mut tx, _) = enter(&app, &id, false, &auth, &client, Some("members:read")).await?;
+    let (mut tx, _) = enter(&app, &id, false, &caller, &client, Some("members:read")).await?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let rows = store::list_members(
         &mut tx,
@@ -127,7 +127,7 @@ pub async fn requested_role(
 /// The guardrail for acting on another member: not on yourself, and not on anyone whose role
 /// holds permissions you do not.
 fn ensure_may_manage(actor: &Access, target_user: &str, target: &Role, what: &str) -> Result<()> {
-    if target_user == actor.user_id {
+    if target_user == actor.actor_id {
         return Err(Error::Forbidden(
             "you cannot change your own role or remove yourself this way; use leave",
         ));
@@ -150,12 +150,12 @@ pub struct UpdateMemberRequest {
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_member(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path((id, user_id)): Path<(String, String)>,
     Json(req): Json<UpdateMemberRequest>,
 ) -> Result<axum::Json<Member>> {
-    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("members:update")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &caller, &client, Some("members:update")).await?;
     let current = target_role(&app, &mut tx, &id, &user_id).await?;
     ensure_may_manage(&actor, &user_id, &current, "change this member's role")?;
     let new_role = requested_role(&app, &mut tx, &id, &req.role).await?;
@@ -177,7 +177,7 @@ async fn update_member(
         &app,
         now,
         AuditEvent::new("organization.role_changed")
-            .actor(&auth.user.id)
+            .actor(caller.id())
             .target(&user_id)
             .organization(&id)
             .client(&client)
@@ -207,11 +207,11 @@ async fn update_member(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn remove_member(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("members:remove")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &caller, &client, Some("members:remove")).await?;
     let current = target_role(&app, &mut tx, &id, &user_id).await?;
     ensure_may_manage(&actor, &user_id, &current, "remove this member")?;
     if current.key == OWNER && store::count_with_role(&mut tx, &id, OWNER).await? <= 1 {
@@ -223,7 +223,7 @@ async fn remove_member(
         &app,
         app.clock.now(),
         AuditEvent::new("organization.member_removed")
-            .actor(&auth.user.id)
+            .actor(caller.id())
             .target(&user_id)
             .organization(&id)
             .client(&client),

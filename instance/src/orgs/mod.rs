@@ -1,7 +1,7 @@
-//! Organizations (the customer's tenants) and a user's standing in one: membership, role and
-//! permissions. Every organization-scoped request resolves an [`Access`] first; a caller who
-//! is not a member gets `404` whether or not the organization exists, and the attempt is
-//! audited.
+//! Organizations (the customer's tenants) and a caller's standing in one: a user's membership,
+//! role and permissions, or an organization API key's permissions. Every organization-scoped
+//! request resolves an [`Access`] first; a caller who is not a member (or a key of another
+//! organization) gets `404` whether or not the organization exists, and the attempt is audited.
 
 pub mod members;
 pub mod routes;
@@ -14,7 +14,7 @@ use crate::App;
 use crate::audit::{self, AuditEvent};
 use crate::clock::{UnixTime, rfc3339};
 use crate::error::{Error, Result};
-use crate::http::{Authenticated, Client};
+use crate::http::{Caller, Client};
 use crate::rbac::Role;
 
 #[derive(Debug, Clone)]
@@ -211,20 +211,35 @@ pub async fn ensure_not_sole_owner(app: &App, user_id: &str) -> Result<()> {
 #[derive(Debug, Clone)]
 pub struct Access {
     pub organization: Organization,
-    pub user_id: String,
-    pub membership_id: String,
+    /// Who acts: the member's user id, or the API key's principal id (`orgkey_…`).
+    pub actor_id: String,
+    /// The membership, for a user; `None` for an API key.
+    pub membership_id: Option<String>,
+    /// The member's role; for an API key, the role [`API_KEY_ROLE`] with the key's permissions.
     pub role: Role,
 }
+
+/// The role key an API key acts under (no membership has it: role keys are checked on use).
+pub const API_KEY_ROLE: &str = "api_key";
 
 impl Access {
     pub fn allows(&self, permission: &str) -> bool {
         self.role.permissions.contains(permission)
     }
 
+    /// Whether an organization API key acts, not a member.
+    pub fn is_key(&self) -> bool {
+        self.membership_id.is_none()
+    }
+
     /// Fails with `forbidden` naming the missing permission.
     pub fn require(&self, permission: &str) -> Result<()> {
         if self.allows(permission) {
             Ok(())
+        } else if self.is_key() {
+            Err(Error::ForbiddenBecause(format!(
+                "this needs the {permission} permission, which this API key does not grant"
+            )))
         } else {
             Err(Error::ForbiddenBecause(format!(
                 "this needs the {permission} permission, which your role ({}) does not grant",
@@ -259,8 +274,8 @@ pub async fn resolve(
         })?;
     Ok(Some(Access {
         organization,
-        user_id: user_id.to_owned(),
-        membership_id: membership.id,
+        actor_id: user_id.to_owned(),
+        membership_id: Some(membership.id),
         role,
     }))
 }
@@ -272,7 +287,7 @@ pub async fn enter(
     app: &App,
     org_id: &str,
     write: bool,
-    auth: &Authenticated,
+    caller: &Caller,
     client: &Client,
     permission: Option<&str>,
 ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Access)> {
@@ -280,25 +295,44 @@ pub async fn enter(
         .db
         .scoped(crate::db::Scope::Organization(org_id), write)
         .await?;
-    let access = authorize(app, &mut tx, org_id, auth, client, permission).await?;
+    let access = authorize(app, &mut tx, org_id, caller, client, permission).await?;
     Ok((tx, access))
 }
 
-/// Like [`resolve`] for the authenticated caller, answering a non-member with `404` and
-/// auditing the attempt, and requiring `permission` when given.
+/// Like [`resolve`] for the caller, answering a non-member (or a key of another organization)
+/// with `404` and auditing the attempt, and requiring `permission` when given.
 pub async fn authorize(
     app: &App,
     conn: &mut AnyConnection,
     org_id: &str,
-    auth: &Authenticated,
+    caller: &Caller,
     client: &Client,
     permission: Option<&str>,
 ) -> Result<Access> {
-    let Some(access) = resolve(app, conn, org_id, &auth.user.id).await? else {
+    let access = match caller {
+        Caller::User(auth) => resolve(app, conn, org_id, &auth.user.id).await?,
+        Caller::Key(key) if key.key.organization_id == org_id => {
+            // Deleted since the key was looked up: the key is gone with it.
+            let organization = store::find(conn, org_id).await?.ok_or(Error::InvalidKey)?;
+            Some(Access {
+                organization,
+                actor_id: key.key.id.clone(),
+                membership_id: None,
+                role: Role {
+                    key: API_KEY_ROLE.to_owned(),
+                    name: key.key.name.clone(),
+                    builtin: false,
+                    permissions: key.permissions.clone(),
+                },
+            })
+        }
+        Caller::Key(_) => None,
+    };
+    let Some(access) = access else {
         audit::record_later(
             app,
             AuditEvent::new("organization.access_denied")
-                .actor(&auth.user.id)
+                .actor(caller.id())
                 .organization(org_id)
                 .client(client),
         );

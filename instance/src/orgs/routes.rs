@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::db::Scope;
 use crate::error::{Error, ErrorBody, Result};
-use crate::http::{Authenticated, Client, Json, Query};
+use crate::http::{Authenticated, Caller, Client, Json, Query};
 use crate::rbac::OWNER;
 use crate::sessions;
 use crate::tokens::OrgContext;
@@ -195,11 +195,19 @@ async fn my_organizations(
     responses((status = 200, body = OrganizationWithRole), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_organization(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
 ) -> Result<axum::Json<OrganizationWithRole>> {
-    let (tx, access) = enter(&app, &id, false, &auth, &client, Some("organization:read")).await?;
+    let (tx, access) = enter(
+        &app,
+        &id,
+        false,
+        &caller,
+        &client,
+        Some("organization:read"),
+    )
+    .await?;
     tx.commit().await?;
     Ok(axum::Json(OrganizationWithRole {
         organization: access.organization.view(),
@@ -240,13 +248,20 @@ pub struct UpdateOrganizationRequest {
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_organization(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
     Json(req): Json<UpdateOrganizationRequest>,
 ) -> Result<axum::Json<OrganizationView>> {
-    let (mut tx, access) =
-        enter(&app, &id, true, &auth, &client, Some("organization:update")).await?;
+    let (mut tx, access) = enter(
+        &app,
+        &id,
+        true,
+        &caller,
+        &client,
+        Some("organization:update"),
+    )
+    .await?;
     let mut org = access.organization;
     let mut changed = Vec::new();
     if let Some(name) = req.name {
@@ -287,7 +302,7 @@ async fn update_organization(
         &app,
         now,
         AuditEvent::new("organization.updated")
-            .actor(&auth.user.id)
+            .actor(caller.id())
             .target(&org.id)
             .organization(&org.id)
             .client(&client)
@@ -304,11 +319,19 @@ async fn update_organization(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_organization(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    let (mut tx, _) = enter(&app, &id, true, &auth, &client, Some("organization:delete")).await?;
+    let (mut tx, _) = enter(
+        &app,
+        &id,
+        true,
+        &caller,
+        &client,
+        Some("organization:delete"),
+    )
+    .await?;
     store::delete(&mut tx, &id).await?;
     let now = app.clock.now();
     audit::record_in(
@@ -316,7 +339,7 @@ async fn delete_organization(
         &app,
         now,
         AuditEvent::new("organization.deleted")
-            .actor(&auth.user.id)
+            .actor(caller.id())
             .target(&id)
             .organization(&id)
             .client(&client),
@@ -331,11 +354,12 @@ async fn delete_organization(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn leave_organization(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    let (mut tx, access) = enter(&app, &id, true, &auth, &client, None).await?;
+    let (mut tx, access) = enter(&app, &id, true, &caller, &client, None).await?;
+    let auth = caller.user()?;
     if access.role.key == OWNER && store::count_with_role(&mut tx, &id, OWNER).await? <= 1 {
         return Err(Error::Conflict(
             "the last owner cannot leave; make someone else owner or delete the organization"
@@ -348,8 +372,8 @@ async fn leave_organization(
         &app,
         app.clock.now(),
         AuditEvent::new("organization.member_removed")
-            .actor(&auth.user.id)
-            .target(&auth.user.id)
+            .actor(caller.id())
+            .target(caller.id())
             .organization(&id)
             .client(&client)
             .data(serde_json::json!({ "reason": "left" })),
@@ -384,13 +408,14 @@ impl std::fmt::Debug for SwitchResponse {
     responses((status = 200, body = SwitchResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn switch_organization(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
 ) -> Result<axum::Json<SwitchResponse>> {
-    let (tx, access) = enter(&app, &id, false, &auth, &client, None).await?;
+    let (tx, access) = enter(&app, &id, false, &caller, &client, None).await?;
     tx.commit().await?;
-    let mut session = auth.session;
+    let auth = caller.user()?;
+    let mut session = auth.session.clone();
     sessions::set_org(&app, &mut session, Some(&id)).await?;
     let context = OrgContext::from(&access);
     let (access_token, expires_in) =
@@ -435,23 +460,23 @@ pub struct PermissionCheck {
     responses((status = 200, body = PermissionCheck), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn check_permission(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
     Query(q): Query<CheckQuery>,
 ) -> Result<axum::Json<PermissionCheck>> {
     crate::rbac::parse_permission(&q.permission).map_err(Error::InvalidRequest)?;
-    let (mut tx, caller) = enter(&app, &id, false, &auth, &client, None).await?;
+    let (mut tx, access) = enter(&app, &id, false, &caller, &client, None).await?;
     let subject = match q.user_id.as_deref() {
-        None => Some(caller),
-        Some(user_id) if user_id == auth.user.id => Some(caller),
+        None => Some(access),
+        Some(user_id) if user_id == caller.id() => Some(access),
         Some(user_id) => {
-            caller.require("members:read")?;
+            access.require("members:read")?;
             super::resolve(&app, &mut tx, &id, user_id).await?
         }
     };
     tx.commit().await?;
-    let user_id = q.user_id.clone().unwrap_or_else(|| auth.user.id.clone());
+    let user_id = q.user_id.clone().unwrap_or_else(|| caller.id().to_owned());
     let check = match subject {
         None => PermissionCheck {
             allowed: false,
@@ -481,7 +506,9 @@ pub fn explain(
             format!("{permission} is not in this instance's permission catalogue"),
         )
     } else if access.allows(permission) {
-        let how = if access.role.builtin {
+        let how = if access.is_key() {
+            "API key"
+        } else if access.role.builtin {
             "built-in role"
         } else {
             "custom role"

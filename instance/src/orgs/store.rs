@@ -92,10 +92,15 @@ pub async fn update(conn: &mut AnyConnection, org: &Organization) -> sqlx::Resul
     Ok(())
 }
 
-/// Deletes the organization; memberships, roles and invitations go with it (cascade).
+/// Deletes the organization; memberships, roles, invitations and API keys go with it (cascade).
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> sqlx::Result<()> {
     // Explicit deletes rather than relying on cascades alone, so row-level security sees each.
-    for table in ["invitations", "memberships", "roles"] {
+    for table in [
+        "invitations",
+        "memberships",
+        "roles",
+        "organization_api_keys",
+    ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE organization_id = $1"))
             .bind(id)
             .execute(&mut *conn)

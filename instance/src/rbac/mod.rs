@@ -11,7 +11,7 @@ use crate::config::OrganizationsConfig;
 use crate::error::{Error, Result};
 
 /// The permissions every instance has.
-pub const BUILTIN_PERMISSIONS: [&str; 12] = [
+pub const BUILTIN_PERMISSIONS: [&str; 13] = [
     "organization:read",
     "organization:update",
     "organization:delete",
@@ -24,6 +24,7 @@ pub const BUILTIN_PERMISSIONS: [&str; 12] = [
     "audit:read",
     "billing:read",
     "billing:manage",
+    "api_keys:manage",
 ];
 
 /// The built-in roles and their default permissions. Owner holds the whole catalogue.
@@ -37,7 +38,7 @@ pub const BUILTIN_ROLES: [(&str, &str, &str, &[&str]); 4] = [
     (
         "admin",
         "Admin",
-        "Manages the organization, its members and roles; cannot delete it or manage billing.",
+        "Manages the organization, its members, roles and API keys; cannot delete it or manage billing.",
         &[
             "organization:read",
             "organization:update",
@@ -49,6 +50,7 @@ pub const BUILTIN_ROLES: [(&str, &str, &str, &[&str]); 4] = [
             "roles:manage",
             "audit:read",
             "billing:read",
+            "api_keys:manage",
         ],
     ),
     (
@@ -252,7 +254,7 @@ mod tests {
         config.role_grants.member = vec!["projects:create".into()];
         let catalogue = Catalogue::from_config(&config).expect("valid");
         assert!(catalogue.contains("projects:create"));
-        assert_eq!(catalogue.builtin_role("owner").map(|p| p.len()), Some(13));
+        assert_eq!(catalogue.builtin_role("owner").map(|p| p.len()), Some(14));
         assert!(
             catalogue
                 .builtin_role("member")

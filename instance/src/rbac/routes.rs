@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::clock::rfc3339;
 use crate::error::{Error, ErrorBody, Result};
-use crate::http::{Authenticated, Client, Json};
+use crate::http::{Caller, Client, Json};
 use crate::orgs::enter;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -63,11 +63,11 @@ pub struct RoleList {
     responses((status = 200, body = RoleList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_roles(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
 ) -> Result<axum::Json<RoleList>> {
-    let (mut tx, _) = enter(&app, &id, false, &auth, &client, Some("roles:read")).await?;
+    let (mut tx, _) = enter(&app, &id, false, &caller, &client, Some("roles:read")).await?;
     let custom = store::list(&mut tx, &id).await?;
     tx.commit().await?;
     let mut data: Vec<RoleView> = BUILTIN_ROLES
@@ -154,7 +154,7 @@ pub struct CreateRoleRequest {
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_role(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
     Json(req): Json<CreateRoleRequest>,
@@ -165,7 +165,7 @@ async fn create_role(
             "custom roles are turned off for this application".into(),
         ));
     }
-    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("roles:manage")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &caller, &client, Some("roles:manage")).await?;
     let key = parse_key(&req.key)?;
     let name = parse_role_name(&req.name)?;
     let description = parse_description(req.description)?;
@@ -205,7 +205,7 @@ async fn create_role(
         &app,
         now,
         AuditEvent::new("organization.role_created")
-            .actor(&auth.user.id)
+            .actor(caller.id())
             .target(&role.id)
             .organization(&id)
             .client(&client)
@@ -262,12 +262,12 @@ async fn role_to_change(
     responses((status = 200, body = RoleView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_role(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path((id, role_id)): Path<(String, String)>,
     Json(req): Json<UpdateRoleRequest>,
 ) -> Result<axum::Json<RoleView>> {
-    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("roles:manage")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &caller, &client, Some("roles:manage")).await?;
     let mut role = role_to_change(&app, &mut tx, &actor, &id, &role_id, "change this role").await?;
     let before = role.permissions.clone();
     if let Some(name) = req.name {
@@ -293,7 +293,7 @@ async fn update_role(
         &app,
         now,
         AuditEvent::new("organization.role_changed_permissions")
-            .actor(&auth.user.id)
+            .actor(caller.id())
             .target(&role.id)
             .organization(&id)
             .client(&client)
@@ -310,11 +310,11 @@ async fn update_role(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_role(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path((id, role_id)): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let (mut tx, actor) = enter(&app, &id, true, &auth, &client, Some("roles:manage")).await?;
+    let (mut tx, actor) = enter(&app, &id, true, &caller, &client, Some("roles:manage")).await?;
     let role = role_to_change(&app, &mut tx, &actor, &id, &role_id, "delete this role").await?;
     let holders = crate::orgs::store::count_with_role(&mut tx, &id, &role.key).await?
         + crate::invitations::store::count_pending_with_role(
@@ -335,7 +335,7 @@ async fn delete_role(
         &app,
         app.clock.now(),
         AuditEvent::new("organization.role_deleted")
-            .actor(&auth.user.id)
+            .actor(caller.id())
             .target(&role.id)
             .organization(&id)
             .client(&client)
@@ -363,11 +363,11 @@ pub struct PermissionList {
     responses((status = 200, body = PermissionList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_permissions(
     State(app): State<AppState>,
-    auth: Authenticated,
+    caller: Caller,
     client: Client,
     Path(id): Path<String>,
 ) -> Result<axum::Json<PermissionList>> {
-    let (tx, _) = enter(&app, &id, false, &auth, &client, Some("roles:read")).await?;
+    let (tx, _) = enter(&app, &id, false, &caller, &client, Some("roles:read")).await?;
     tx.commit().await?;
     let data = app
         .rbac

@@ -105,6 +105,15 @@ pub async fn verify(app: &App, token: &str) -> Result<AccessClaims> {
             "this is an application's token (client_credentials): it does not act for a user",
         ));
     }
+    if claims
+        .get("principal_type")
+        .and_then(serde_json::Value::as_str)
+        == Some(crate::org_keys::PRINCIPAL_TYPE)
+    {
+        return Err(Error::InvalidToken(
+            "this is an organization API key's token: it does not act for a user",
+        ));
+    }
     if claims.get("aud").and_then(serde_json::Value::as_str) != Some(app.audience.as_str()) {
         return Err(INVALID);
     }

@@ -1,6 +1,7 @@
 //! The adversarial isolation suite: every organization endpoint, walked by a member of another
-//! organization, a removed member, a Viewer, an expired token and a token of another instance.
-//! Nothing may leak, nothing may change.
+//! organization, a removed member, another organization's API key (and the token minted for
+//! it), a Viewer, an expired token and a token of another instance. Nothing may leak, nothing
+//! may change.
 
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
@@ -20,6 +21,7 @@ fn endpoints(
     member: &str,
     role: &str,
     invitation: &str,
+    api_key: &str,
 ) -> Vec<(&'static str, String, Value, bool)> {
     let o = format!("/v1/organizations/{org}");
     vec![
@@ -83,6 +85,19 @@ fn endpoints(
             Value::Null,
             true,
         ),
+        ("GET", format!("{o}/api-keys"), Value::Null, true),
+        (
+            "POST",
+            format!("{o}/api-keys"),
+            json!({ "name": "sneaky", "permissions": [] }),
+            true,
+        ),
+        (
+            "DELETE",
+            format!("{o}/api-keys/{api_key}"),
+            Value::Null,
+            true,
+        ),
     ]
 }
 
@@ -104,6 +119,7 @@ async fn snapshot(app: &TestApp, org: &str, owner: &str) -> Value {
         "members": app.get_as(&format!("/v1/organizations/{org}/members"), owner).await.body,
         "roles": app.get_as(&format!("/v1/organizations/{org}/roles"), owner).await.body,
         "invitations": app.get_as(&format!("/v1/organizations/{org}/invitations"), owner).await.body,
+        "api_keys": app.get_as(&format!("/v1/organizations/{org}/api-keys"), owner).await.body,
     })
 }
 
@@ -153,16 +169,51 @@ async fn nothing_leaks_across_organizations_or_instances(backend: Backend) {
         .await
         .str("id");
 
+    let api_key = app
+        .post_as(
+            &format!("/v1/organizations/{org}/api-keys"),
+            &owner,
+            json!({ "name": "Alpha CI", "permissions": ["members:read"] }),
+        )
+        .await
+        .body["api_key"]["id"]
+        .as_str()
+        .expect("key id")
+        .to_owned();
+
     let outsider = app
         .register("owner-b@example.com", "correct horse battery")
         .await
         .str("access_token");
-    app.create_org(&outsider, "Beta").await;
-    let foreign = spawn_app(backend)
+    let beta = app.create_org(&outsider, "Beta").await;
+    // Beta's key holds everything Beta's owner does, in Beta.
+    let all: Vec<String> = app.app.rbac.all().iter().cloned().collect();
+    let beta_key = app
+        .post_as(
+            &format!("/v1/organizations/{beta}/api-keys"),
+            &outsider,
+            json!({ "name": "Beta CI", "permissions": all }),
+        )
         .await
+        .str("key");
+    let beta_token = app
+        .post_as("/v1/organization-api-keys/token", &beta_key, json!({}))
+        .await
+        .str("access_token");
+    let foreign_app = spawn_app(backend).await;
+    let foreign = foreign_app
         .register("owner-a@example.com", "correct horse battery")
         .await
         .str("access_token");
+    let foreign_org = foreign_app.create_org(&foreign, "Foreign").await;
+    let foreign_key = foreign_app
+        .post_as(
+            &format!("/v1/organizations/{foreign_org}/api-keys"),
+            &foreign,
+            json!({ "name": "Foreign CI", "permissions": ["members:read"] }),
+        )
+        .await
+        .str("key");
 
     let before = snapshot(&app, &org, &owner).await;
     let secrets = [
@@ -183,8 +234,16 @@ async fn nothing_leaks_across_organizations_or_instances(backend: Backend) {
     .await
     .body;
 
-    for (method, path, body, viewer_refused) in endpoints(&org, &member_id, &role, &invitation) {
-        for (who, token) in [("outsider", &outsider), ("removed member", &removed)] {
+    let walkers = [
+        ("outsider", &outsider),
+        ("removed member", &removed),
+        ("another organization's key", &beta_key),
+        ("another organization's key token", &beta_token),
+    ];
+    for (method, path, body, viewer_refused) in
+        endpoints(&org, &member_id, &role, &invitation, &api_key)
+    {
+        for (who, token) in walkers {
             let reply = call(&app, method, &path, token, &body).await;
             reply.assert_error(404, "not_found");
             assert_eq!(
@@ -199,6 +258,9 @@ async fn nothing_leaks_across_organizations_or_instances(backend: Backend) {
         }
         let reply = call(&app, method, &path, &foreign, &body).await;
         reply.assert_error(401, "unauthorized");
+        call(&app, method, &path, &foreign_key, &body)
+            .await
+            .assert_error(401, "invalid_key");
         if viewer_refused {
             call(&app, method, &path, &viewer, &body)
                 .await
@@ -235,14 +297,14 @@ async fn nothing_leaks_across_organizations_or_instances(backend: Backend) {
         .unwrap_or_default();
     assert_eq!(
         count,
-        2 * endpoints(&org, "", "", "").len(),
+        walkers.len() * endpoints(&org, "", "", "", "").len(),
         "{}",
         denied.body
     );
 
     // Finally, an expired token gets nothing either.
     app.clock.advance(301);
-    for (method, path, body, _) in endpoints(&org, &member_id, &role, &invitation) {
+    for (method, path, body, _) in endpoints(&org, &member_id, &role, &invitation, &api_key) {
         call(&app, method, &path, &owner, &body)
             .await
             .assert_error(401, "unauthorized");

@@ -30,6 +30,7 @@ mod oidc_support;
 mod oidc_token;
 mod ops;
 mod org_audit;
+mod org_keys;
 mod orgs;
 mod pages;
 mod passwords;

@@ -34,7 +34,7 @@ async fn jwks(app: &TestApp) -> JwkSet {
 
 /// Verifies with the `jsonwebtoken` crate, as a customer's backend would: key by `kid` from the
 /// JWKS, RS256 only, issuer and audience pinned.
-async fn verify_like_a_customer(
+pub async fn verify_like_a_customer(
     app: &TestApp,
     token: &str,
 ) -> Result<Value, jsonwebtoken::errors::Error> {

@@ -33,6 +33,7 @@ backend_tests!(
     a_private_address_is_refused_in_production,
     after_a_rotation_both_secrets_sign,
     a_queued_event_survives_kill_9,
+    organization_api_key_events_are_sent,
 );
 
 /// One request a receiver got, and the status it answered.
@@ -171,6 +172,51 @@ async fn signup(app: &TestApp, email: &str) -> String {
         .await;
     assert!(reply.status == 200 || reply.status == 201, "{}", reply.body);
     reply.user_id()
+}
+
+async fn organization_api_key_events_are_sent(backend: Backend) {
+    let receiver = Receiver::start(0).await;
+    let app = spawn_app_with(backend, config(&receiver.url, &["organization.api_key.*"])).await;
+    signup(&app, "kay@example.com").await;
+    let owner = app
+        .login("kay@example.com", "correct horse battery staple")
+        .await
+        .access_token();
+    let org = app.create_org(&owner, "Keys").await;
+    let created = app
+        .post_as(
+            &format!("/v1/organizations/{org}/api-keys"),
+            &owner,
+            json!({ "name": "CI", "permissions": ["organization:read"] }),
+        )
+        .await;
+    let key_id = created.body["api_key"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.get_as(&format!("/v1/organizations/{org}"), &created.str("key"))
+        .await;
+    app.delete_as(
+        &format!("/v1/organizations/{org}/api-keys/{key_id}"),
+        &owner,
+    )
+    .await;
+
+    let got = receiver.wait_for_delivered(3, None).await;
+    let types: Vec<Value> = got.iter().map(|r| r.json()["type"].clone()).collect();
+    assert_eq!(
+        types,
+        [
+            "organization.api_key.created",
+            "organization.api_key.used",
+            "organization.api_key.revoked"
+        ]
+    );
+    for r in &got {
+        assert_eq!(r.json()["data"]["target_id"], key_id.as_str());
+        assert_eq!(r.json()["data"]["organization_id"], org.as_str());
+    }
+    assert!(!got.iter().any(|r| r.body.contains(&created.str("key"))));
 }
 
 async fn a_signup_sends_a_signed_user_created(backend: Backend) {

@@ -11,9 +11,11 @@ import type {
   BanParams,
   ChangePasswordParams,
   CreateInvitationParams,
+  CreateOrganizationApiKeyParams,
   CreateOrganizationParams,
   CreateRoleParams,
   CreateUserParams,
+  CreatedOrganizationApiKey,
   ImportReport,
   ImportRow,
   Invitation,
@@ -22,6 +24,7 @@ import type {
   MemberPage,
   MemberQuery,
   Organization,
+  OrganizationApiKey,
   OrganizationMembership,
   PermissionCheck,
   PermissionInfo,
@@ -200,6 +203,15 @@ export interface RolesApi {
   delete(organizationId: string, roleId: string): Promise<void>;
 }
 
+/** An organization's machine keys (`ask_org_…`); every call needs `api_keys:manage`. */
+export interface OrganizationApiKeysApi {
+  /** Newest first, revoked ones included; never the keys themselves. */
+  list(organizationId: string): Promise<OrganizationApiKey[]>;
+  /** Only permissions the caller holds; the returned `key` is shown this once. */
+  create(organizationId: string, params: CreateOrganizationApiKeyParams): Promise<CreatedOrganizationApiKey>;
+  revoke(organizationId: string, keyId: string): Promise<void>;
+}
+
 export interface PermissionsApi {
   /** The instance's permission catalogue, as seen from an organization. */
   list(organizationId: string): Promise<PermissionInfo[]>;
@@ -214,6 +226,7 @@ export interface AuthStackClient {
   readonly members: MembersApi;
   readonly invitations: InvitationsApi;
   readonly roles: RolesApi;
+  readonly apiKeys: OrganizationApiKeysApi;
   readonly permissions: PermissionsApi;
   /** The gateway URL every request goes to. */
   readonly baseUrl: string;

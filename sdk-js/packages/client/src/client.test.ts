@@ -78,6 +78,9 @@ describe('requests', () => {
       ['POST /v1/organizations/org_1/roles', () => client.roles.create('org_1', { key: 'editor', name: 'Editor', permissions: [] }), role],
       ['PATCH /v1/organizations/org_1/roles/rol_1', () => client.roles.update('org_1', 'rol_1', { name: 'Ed' }), role],
       ['DELETE /v1/organizations/org_1/roles/rol_1', () => client.roles.delete('org_1', 'rol_1')],
+      ['GET /v1/organizations/org_1/api-keys', () => client.apiKeys.list('org_1'), { data: [] }],
+      ['POST /v1/organizations/org_1/api-keys', () => client.apiKeys.create('org_1', { name: 'CI', permissions: ['members:read'] }), { key: 'ask_org_x', api_key: {} }],
+      ['DELETE /v1/organizations/org_1/api-keys/orgkey_1', () => client.apiKeys.revoke('org_1', 'orgkey_1')],
       ['GET /v1/organizations/org_1/permissions', () => client.permissions.list('org_1'), { data: [] }],
       ['GET /v1/organizations/org_1/permissions/check', () => client.permissions.check('org_1', 'members:invite', 'usr_2'), { allowed: true }],
       ['POST /v1/auth/password/change', () => client.auth.changePassword({ current_password: 'a', new_password: 'b' }), { status: 'ok' }],
@@ -92,6 +95,7 @@ describe('requests', () => {
     const bodies = Object.fromEntries(instance.requests.map((r) => [`${r.method} ${r.path}`, r.body]));
     expect(bodies['PATCH /v1/organizations/org_1/members/usr_2']).toEqual({ role: 'admin' });
     expect(bodies['POST /v1/organizations/org_1/invitations']).toEqual({ email: 'b@example.com', role: 'member' });
+    expect(bodies['POST /v1/organizations/org_1/api-keys']).toEqual({ name: 'CI', permissions: ['members:read'] });
     const check = instance.requests.find((r) => r.path.endsWith('/permissions/check'))!;
     expect(Object.fromEntries(check.query)).toEqual({ permission: 'members:invite', user_id: 'usr_2' });
     const audit = instance.requests.find((r) => r.path.endsWith('/audit-logs'))!;

@@ -8,6 +8,7 @@ import type {
   InvitationsApi,
   MeApi,
   MembersApi,
+  OrganizationApiKeysApi,
   OrganizationsApi,
   PermissionsApi,
   RolesApi,
@@ -231,6 +232,18 @@ export function createClient(options: ClientOptions): AuthStackClient {
     },
   };
 
+  const apiKeys: OrganizationApiKeysApi = {
+    list: async (id) =>
+      (await authed((bearer) => transport.call('get', '/v1/organizations/{id}/api-keys', { path: org(id), bearer }))).data,
+    create: (id, body) =>
+      authed((bearer) => transport.call('post', '/v1/organizations/{id}/api-keys', { path: org(id), body, bearer })),
+    async revoke(id, key_id) {
+      await authed((bearer) =>
+        transport.call('delete', '/v1/organizations/{id}/api-keys/{key_id}', { path: { id, key_id }, bearer }),
+      );
+    },
+  };
+
   const permissions: PermissionsApi = {
     list: async (id) =>
       (await authed((bearer) => transport.call('get', '/v1/organizations/{id}/permissions', { path: org(id), bearer })))
@@ -252,6 +265,7 @@ export function createClient(options: ClientOptions): AuthStackClient {
     members,
     invitations,
     roles,
+    apiKeys,
     permissions,
     baseUrl: transport.baseUrl,
     load: () => session.load(),

@@ -9,6 +9,7 @@ export type AuthStackErrorCode =
   | 'user_banned'
   | 'rate_limited'
   | 'unauthorized'
+  | 'invalid_key'
   | 'forbidden'
   | 'limit_exceeded'
   | 'not_found'

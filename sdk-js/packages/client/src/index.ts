@@ -11,6 +11,7 @@ export type {
   InvitationsApi,
   MeApi,
   MembersApi,
+  OrganizationApiKeysApi,
   OrganizationsApi,
   PermissionsApi,
   RolesApi,

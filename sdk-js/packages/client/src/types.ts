@@ -15,6 +15,10 @@ export type Invitation = Schemas['InvitationView'];
 export type AcceptedInvitation = Schemas['AcceptedInvitation'];
 export type Role = Schemas['RoleView'];
 export type PermissionInfo = Schemas['PermissionView'];
+/** An organization API key as listed: never the key itself. */
+export type OrganizationApiKey = Schemas['OrgKeyView'];
+/** A created key: `key` (`ask_org_…`) is shown this once. */
+export type CreatedOrganizationApiKey = Schemas['CreatedApiKey'];
 export type PermissionCheck = Schemas['PermissionCheck'];
 export type AuditEntry = Schemas['AuditEntry'];
 export type AuditPage = Schemas['AuditPage'];
@@ -37,6 +41,7 @@ export type CreateInvitationParams = Schemas['CreateInvitationRequest'];
 export type AcceptInvitationParams = Schemas['AcceptInvitationRequest'];
 export type CreateRoleParams = Schemas['CreateRoleRequest'];
 export type UpdateRoleParams = Schemas['UpdateRoleRequest'];
+export type CreateOrganizationApiKeyParams = Schemas['CreateApiKeyRequest'];
 export type CreateUserParams = Schemas['CreateUserRequest'];
 export type UpdateUserParams = Schemas['UpdateUserRequest'];
 export type BanParams = Schemas['BanRequest'];

@@ -2,6 +2,7 @@
 
 /** The permission catalogue of this AuthStack instance. */
 export type AuthStackPermission =
+  | 'api_keys:manage'
   | 'audit:read'
   | 'billing:manage'
   | 'billing:read'

@@ -14,6 +14,7 @@ export {
 export { useInvitations, type UseInvitationsReturn } from './hooks/useInvitations';
 export { usePermissions, type UsePermissionsReturn } from './hooks/usePermissions';
 export { useRoles, type UseRolesReturn } from './hooks/useRoles';
+export { useOrganizationApiKeys, type UseOrganizationApiKeysReturn } from './hooks/useOrganizationApiKeys';
 export {
   experimental_useSubscription,
   type ExperimentalPlan,
@@ -41,6 +42,7 @@ export { PermissionGate, type PermissionGateProps } from './components/gates/Per
 export { RoleGate, type RoleGateProps } from './components/gates/RoleGate';
 export { RoleManager, type RoleManagerProps } from './components/roles/RoleManager';
 export { PermissionEditor, type PermissionEditorProps } from './components/roles/PermissionEditor';
+export { OrganizationApiKeys, type OrganizationApiKeysProps } from './components/apikeys/OrganizationApiKeys';
 export {
   experimental_BillingPortal,
   experimental_PricingTable,

@@ -17,6 +17,7 @@ export const en = {
   close: 'Close',
   remove: 'Remove',
   delete: 'Delete',
+  revoke: 'Revoke',
   optional: '(optional)',
   signedOutNotice: 'Sign in to continue.',
 
@@ -140,6 +141,21 @@ export const en = {
   roleEditPermissions: 'Permissions of {name}',
   permissions: 'Permissions',
   permissionsNone: 'No permissions.',
+
+  // Organization API keys
+  apiKeys: 'API keys',
+  apiKeysNone: 'No API keys yet.',
+  apiKeyCreateTitle: 'Create an API key',
+  apiKeyName: 'Key name',
+  apiKeyExpiresInDays: 'Expires after (days)',
+  apiKeyCreate: 'Create key',
+  apiKeyCreated: 'Key {name} created. Copy it now: it is not shown again.',
+  apiKeySecretLabel: 'The new key',
+  apiKeyRevoke: 'Revoke key {name}',
+  apiKeyRevoked: 'revoked',
+  apiKeyLastUsed: 'Last used {when}',
+  apiKeyNeverUsed: 'Never used',
+  apiKeyExpires: 'Expires {when}',
   permissionDenied: 'You do not have access to this.',
 
   // Subscription (experimental)
@@ -159,6 +175,7 @@ export const en = {
     user_banned: 'This account is blocked. Contact support.',
     rate_limited: 'Too many attempts. Wait a moment and try again.',
     unauthorized: 'Your session ended. Sign in again.',
+    invalid_key: 'This API key is invalid, revoked or expired.',
     forbidden: 'You are not allowed to do this: {message}.',
     limit_exceeded: 'Your plan’s limit is reached: {message}.',
     not_found: 'This no longer exists.',

@@ -1,8 +1,8 @@
 // A stateful stand-in for an AuthStack instance behind the gateway, answering the client's
 // fetches with the instance's shapes and rules: users and email verification, sessions with
 // rotating refresh tokens, access tokens carrying the organization claims, organizations,
-// members, invitations, built-in and custom roles with the "cannot grant what you do not hold"
-// guardrail. Components are tested through the real @authstack/client over this fetch.
+// members, invitations, built-in and custom roles and organization API keys with the "cannot
+// grant what you do not hold" guardrail. Components are tested through the real @authstack/client over this fetch.
 import { BUILTIN_PERMISSIONS as GENERATED_PERMISSIONS, BUILTIN_ROLE_DEFINITIONS } from '@authstack/client';
 
 // The instance's built-in permissions and roles, as generated from it for the client SDK. The
@@ -54,6 +54,7 @@ export interface FakeOrg {
   members: Map<string, string>;
   roles: CustomRole[];
   invitations: { id: string; email: string; role: string; token: string; open: boolean }[];
+  apiKeys: { id: string; name: string; key: string; permissions: string[]; created_by: string; revoked: boolean }[];
 }
 
 export interface Recorded {
@@ -118,7 +119,7 @@ export class FakeInstance {
   }
 
   addOrg(name: string, members: Record<string, string>, slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-')): FakeOrg {
-    const org: FakeOrg = { id: this.id('org'), name, slug, logo_url: null, members: new Map(), roles: [], invitations: [] };
+    const org: FakeOrg = { id: this.id('org'), name, slug, logo_url: null, members: new Map(), roles: [], invitations: [], apiKeys: [] };
     for (const [email, role] of Object.entries(members)) org.members.set(this.users.get(email)!.id, role);
     this.orgs.set(org.id, org);
     return org;
@@ -470,12 +471,56 @@ export class FakeInstance {
       if (body.name) found.name = body.name;
       return json(200, { ...found, builtin: false, created_at: NOW, updated_at: NOW });
     }
+    if (rest === 'api-keys' && method === 'GET') {
+      const denied = need('api_keys:manage');
+      if (denied) return denied;
+      return json(200, { data: [...org.apiKeys].reverse().map((k) => this.apiKeyView(k)) });
+    }
+    if (rest === 'api-keys' && method === 'POST') {
+      const denied = need('api_keys:manage') ?? mayGrant(body.permissions, 'create this API key');
+      if (denied) return denied;
+      const created = {
+        id: this.id('orgkey'),
+        name: body.name,
+        key: `ask_org_${this.id('secret').padEnd(43, 'x')}`,
+        permissions: [...body.permissions].sort(),
+        created_by: user.id,
+        revoked: false,
+      };
+      org.apiKeys.push(created);
+      return json(201, { key: created.key, api_key: this.apiKeyView(created) });
+    }
+    const apiKey = /^api-keys\/([^/]+)$/.exec(rest);
+    if (apiKey && method === 'DELETE') {
+      const denied = need('api_keys:manage');
+      if (denied) return denied;
+      const found = org.apiKeys.find((k) => k.id === apiKey[1]);
+      if (!found) return error(404, 'not_found', 'API key not found');
+      if (found.revoked) return error(409, 'conflict', 'the API key is already revoked');
+      found.revoked = true;
+      return new Response(null, { status: 204 });
+    }
     if (rest === 'permissions' && method === 'GET') {
       const denied = need('roles:read');
       if (denied) return denied;
       return json(200, { data: BUILTIN_PERMISSIONS.map((name) => ({ name, builtin: true })) });
     }
     return error(404, 'not_found', 'route not found');
+  }
+
+  private apiKeyView(k: FakeOrg['apiKeys'][number]) {
+    return {
+      id: k.id,
+      name: k.name,
+      prefix: 'ask_org_',
+      last_four: k.key.slice(-4),
+      permissions: k.permissions,
+      created_by: k.created_by,
+      created_at: NOW,
+      expires_at: null,
+      last_used_at: null,
+      revoked_at: k.revoked ? NOW : null,
+    };
   }
 
   private invitationView(i: { id: string; email: string; role: string }) {

@@ -14,6 +14,7 @@ export const BUILTIN_PERMISSIONS = [
   "audit:read",
   "billing:read",
   "billing:manage",
+  "api_keys:manage",
 ] as const;
 
 /** The roles every organization has; organizations add custom roles with their own keys. */
@@ -36,8 +37,8 @@ export const BUILTIN_ROLE_DEFINITIONS = {
   },
   admin: {
     name: "Admin",
-    description: "Manages the organization, its members and roles; cannot delete it or manage billing.",
-    permissions: ["organization:read", "organization:update", "members:read", "members:invite", "members:update", "members:remove", "roles:read", "roles:manage", "audit:read", "billing:read"],
+    description: "Manages the organization, its members, roles and API keys; cannot delete it or manage billing.",
+    permissions: ["organization:read", "organization:update", "members:read", "members:invite", "members:update", "members:remove", "roles:read", "roles:manage", "audit:read", "billing:read", "api_keys:manage"],
   },
   member: {
     name: "Member",

@@ -638,6 +638,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/organization-api-keys/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange an organization API key (`Authorization: Bearer ask_org_…`) for an access token
+         *     (`sub` = the key's id, `org_id`, `permissions`, `principal_type: "org_api_key"`) that lives
+         *     as long as the instance's access tokens.
+         */
+        post: operations["exchange_api_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/organizations": {
         parameters: {
             query?: never;
@@ -676,6 +697,50 @@ export interface paths {
         head?: never;
         /** Update an organization (needs `organization:update`). */
         patch: operations["update_organization"];
+        trace?: never;
+    };
+    "/v1/organizations/{id}/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's API keys, newest first, revoked ones included; never the keys themselves
+         *     (needs `api_keys:manage`).
+         */
+        get: operations["list_api_keys"];
+        put?: never;
+        /**
+         * Create an API key for the organization (needs `api_keys:manage`, a signed-in user, and
+         *     only permissions the creator holds).
+         */
+        post: operations["create_api_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/{id}/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key (needs `api_keys:manage`): it, and the tokens minted for it, stop working
+         *     on this instance at once.
+         */
+        delete: operations["revoke_api_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/organizations/{id}/audit-logs": {
@@ -930,6 +995,22 @@ export interface components {
             password?: string | null;
             token: string;
         };
+        ApiKeyList: {
+            data: components["schemas"]["OrgKeyView"][];
+        };
+        /** @description A short-lived access token for an API key. */
+        ApiKeyTokenResponse: {
+            /**
+             * @description An RS256 JWT verified with the instance's JWKS, like a user's access token; its
+             *     `principal_type` claim is `org_api_key`.
+             */
+            access_token: string;
+            /** Format: int64 */
+            expires_in: number;
+            org_id: string;
+            permissions: string[];
+            token_type: string;
+        };
         ApplicationList: {
             data: components["schemas"]["ApplicationView"][];
         };
@@ -1029,6 +1110,16 @@ export interface components {
              */
             new_password: string;
         };
+        CreateApiKeyRequest: {
+            /**
+             * Format: int32
+             * @description Seconds until the key stops working; absent: it does not expire.
+             */
+            expires_in_secs?: number | null;
+            name: string;
+            /** @description What the key may do: permissions the creator holds in the organization. */
+            permissions: components["schemas"]["PermissionName"][];
+        };
         CreateApplicationRequest: {
             /**
              * Format: int32
@@ -1069,6 +1160,12 @@ export interface components {
              *     fragment or wildcard, in normalized form; matched exactly.
              */
             redirect_uris?: string[];
+        };
+        /** @description A created key: the key itself is shown here once and never again. */
+        CreatedApiKey: {
+            api_key: components["schemas"]["OrgKeyView"];
+            /** @description `ask_org_…`; store it now. */
+            key: string;
         };
         CreateInvitationRequest: {
             /** Format: email */
@@ -1295,6 +1392,30 @@ export interface components {
         OrganizationWithRole: components["schemas"]["OrganizationView"] & {
             permissions: string[];
             role: string;
+        };
+        /** @description A key as listed: everything but the secret. */
+        OrgKeyView: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description The user who created it. */
+            created_by?: string | null;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** @description The key's principal id (`orgkey_…`), the `sub` of its tokens. */
+            id: string;
+            /** @description The key's last four characters, to recognise it. */
+            last_four: string;
+            /**
+             * Format: date-time
+             * @description Updated at most once a minute.
+             */
+            last_used_at?: string | null;
+            name: string;
+            permissions: string[];
+            /** @description Every key starts with this. */
+            prefix: string;
+            /** Format: date-time */
+            revoked_at?: string | null;
         };
         /** @description Whether a permission is granted, and why. */
         PermissionCheck: {
@@ -3962,6 +4083,43 @@ export interface operations {
             };
         };
     };
+    exchange_api_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyTokenResponse"];
+                };
+            };
+            /** @description The key is unknown, revoked or expired, or its organization was deleted (`invalid_key`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The user is banned (`user_banned`), or the call is not allowed (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_organizations: {
         parameters: {
             query?: never;
@@ -4235,6 +4393,180 @@ export interface operations {
             };
             /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_api_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_api_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Lacking `api_keys:manage`, called with a key, or asking for a permission the creator does not hold (named). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_api_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Already revoked. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,4 +6,5 @@ export const keys = {
   invitations: (userId: string, orgId: string) => `${userId}/org/${orgId}/invitations`,
   roles: (userId: string, orgId: string) => `${userId}/org/${orgId}/roles`,
   catalogue: (userId: string, orgId: string) => `${userId}/org/${orgId}/permissions`,
+  apiKeys: (userId: string, orgId: string) => `${userId}/org/${orgId}/api-keys`,
 };
