@@ -1,7 +1,8 @@
 //! Webhooks: events POSTed to a real receiver on loopback, signed per Standard Webhooks
 //! (verified here with our own HMAC; sdk-js/e2e/webhooks.test.mjs verifies with the
 //! `standardwebhooks` package), retried in order, replayed, refused for private addresses in
-//! production, signed with both secrets after a rotation, and durable across kill -9.
+//! production, signed with both secrets after a rotation, durable across kill -9, disabled (and
+//! the owner mailed) after a day of failures, and tested with a `webhook.test` event.
 //!
 //! - `a_signup_sends_a_signed_user_created`
 //! - `a_failing_receiver_gets_every_event_in_order_once_it_answers`
@@ -9,6 +10,8 @@
 //! - `a_private_address_is_refused_in_production`
 //! - `after_a_rotation_both_secrets_sign`
 //! - `a_queued_event_survives_kill_9`
+//! - `a_test_event_goes_to_that_endpoint_alone`
+//! - `an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed`
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,7 +26,9 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, spawn_app_refusing_private_webhooks, spawn_app_with};
+use crate::helpers::{
+    Backend, OWNER_EMAIL, Reply, TestApp, spawn_app_refusing_private_webhooks, spawn_app_with,
+};
 use crate::process::{Launch, Server};
 
 backend_tests!(
@@ -33,6 +38,8 @@ backend_tests!(
     a_private_address_is_refused_in_production,
     after_a_rotation_both_secrets_sign,
     a_queued_event_survives_kill_9,
+    a_test_event_goes_to_that_endpoint_alone,
+    an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed,
 );
 
 /// One request a receiver got, and the status it answered.
@@ -51,11 +58,13 @@ impl Received {
     }
 }
 
-/// A receiver on loopback: answers 500 to the first `fail_first` requests, 200 after.
+/// A receiver on loopback: answers 500 to the first `fail_first` requests, 200 after (500
+/// to every request while `failing` is set).
 #[derive(Clone)]
 struct Receiver {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
+    failing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Receiver {
@@ -68,10 +77,11 @@ impl Receiver {
 
     fn serve(listener: tokio::net::TcpListener, fail_first: usize) -> Receiver {
         let received = Arc::new(Mutex::new(Vec::new()));
+        let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let seen = Arc::new(AtomicUsize::new(0));
-        let log = received.clone();
+        let (log, fails) = (received.clone(), failing.clone());
         let handler = move |headers: axum::http::HeaderMap, body: String| {
-            let (log, seen) = (log.clone(), seen.clone());
+            let (log, seen, fails) = (log.clone(), seen.clone(), fails.clone());
             async move {
                 let header = |name: &str| {
                     headers
@@ -80,7 +90,8 @@ impl Receiver {
                         .unwrap_or_default()
                         .to_owned()
                 };
-                let answered = match seen.fetch_add(1, Ordering::SeqCst) < fail_first {
+                let early = seen.fetch_add(1, Ordering::SeqCst) < fail_first;
+                let answered = match early || fails.load(Ordering::SeqCst) {
                     true => 500,
                     false => 200,
                 };
@@ -100,7 +111,15 @@ impl Receiver {
         );
         let router = axum::Router::new().route("/hooks", axum::routing::post(handler));
         tokio::spawn(async move { axum::serve(listener, router).await });
-        Receiver { url, received }
+        Receiver {
+            url,
+            received,
+            failing,
+        }
+    }
+
+    fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
     }
 
     fn all(&self) -> Vec<Received> {
@@ -151,6 +170,19 @@ async fn endpoint(app: &TestApp) -> Value {
     list.body["data"][0].clone()
 }
 
+/// The endpoint's secret, which only a rotation shows.
+async fn reveal(app: &TestApp, endpoint_id: &str) -> Reply {
+    let rotated = app
+        .post_as(
+            &format!("/v1/admin/webhooks/{endpoint_id}/rotate-secret"),
+            &app.admin_key,
+            json!({}),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    rotated
+}
+
 async fn deliveries(app: &TestApp, endpoint_id: &str) -> Vec<Value> {
     let reply = app
         .get_as(
@@ -176,6 +208,13 @@ async fn signup(app: &TestApp, email: &str) -> String {
 async fn a_signup_sends_a_signed_user_created(backend: Backend) {
     let receiver = Receiver::start(0).await;
     let app = spawn_app_with(backend, config(&receiver.url, &["user.created"])).await;
+    // The list shows a secret's first characters; a rotation shows it, once. The first rotation
+    // keeps no previous secret (it was never shown, so nobody verifies with it).
+    let listed = endpoint(&app).await;
+    assert!(listed.get("secret").is_none(), "{listed:#}");
+    let rotated = reveal(&app, listed["id"].as_str().expect("an id")).await;
+    assert_eq!(rotated.body["previous_secret_expires_at"], Value::Null);
+    let secret = rotated.str("secret");
     let user_id = signup(&app, "ada@example.com").await;
     // Not selected by the endpoint's patterns: never sent.
     app.create_org(
@@ -201,7 +240,10 @@ async fn a_signup_sends_a_signed_user_created(backend: Backend) {
     assert!((sent_at - app.clock.now()).abs() < 60);
 
     let endpoint = endpoint(&app).await;
-    let secret = endpoint["secret"].as_str().expect("a secret");
+    assert_eq!(endpoint["secret_prefix"], secret[..10]);
+    assert!(endpoint.get("secret").is_none(), "{endpoint:#}");
+    assert_eq!(endpoint["disabled_at"], Value::Null);
+    let secret = secret.as_str();
     assert_eq!(r.signature, expected_signature(secret, r));
     // Another secret does not produce it: the check above can fail.
     assert_ne!(
@@ -367,8 +409,8 @@ async fn after_a_rotation_both_secrets_sign(backend: Backend) {
     let receiver = Receiver::start(0).await;
     let app = spawn_app_with(backend, config(&receiver.url, &["user.created"])).await;
     let before = endpoint(&app).await;
-    let old = before["secret"].as_str().expect("a secret").to_owned();
     let id = before["id"].as_str().expect("an id").to_owned();
+    let old = reveal(&app, &id).await.str("secret");
 
     let rotated = app
         .post_as(
@@ -381,7 +423,8 @@ async fn after_a_rotation_both_secrets_sign(backend: Backend) {
     let new = rotated.str("secret");
     assert_ne!(new, old);
     assert!(new.starts_with("whsec_"));
-    assert_eq!(endpoint(&app).await["secret"], new.as_str());
+    assert!(rotated.body["previous_secret_expires_at"].is_string());
+    assert_eq!(endpoint(&app).await["secret_prefix"], new[..10]);
 
     signup(&app, "ada@example.com").await;
     let got = receiver.wait_for_delivered(1, None).await;
@@ -488,4 +531,152 @@ async fn a_queued_event_survives_kill_9(backend: Backend) {
     assert_eq!(got[0].json()["type"], "user.created");
     assert_eq!(got[0].json()["data"]["target_id"], user_id.as_str());
     drop(restarted);
+}
+
+async fn a_test_event_goes_to_that_endpoint_alone(backend: Backend) {
+    let (tested, other) = (Receiver::start(0).await, Receiver::start(0).await);
+    let mut config = config(&tested.url, &["user.created"]);
+    config.webhooks.push(Webhook {
+        url: other.url.clone(),
+        events: vec!["*".into()],
+        description: None,
+    });
+    let app = spawn_app_with(backend, config).await;
+    let id = authstack_instance::webhooks::endpoint_id(&tested.url);
+    let secret = reveal(&app, &id).await.str("secret");
+
+    let queued = app
+        .post_as(
+            &format!("/v1/admin/webhooks/{id}/test"),
+            &app.admin_key,
+            json!({}),
+        )
+        .await;
+    assert_eq!(queued.status, 202, "{}", queued.body);
+    let event_id = queued.str("event_id");
+    let got = tested.wait_for_delivered(1, None).await;
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let body = got[0].json();
+    assert_eq!(body["type"], "webhook.test");
+    assert_eq!(body["id"], event_id.as_str());
+    assert_eq!(got[0].id, event_id);
+    assert_eq!(got[0].signature, expected_signature(&secret, &got[0]));
+    let log = deliveries(&app, &id).await;
+    assert_eq!(log[0]["event_type"], "webhook.test");
+    assert_eq!(log[0]["status"], "delivered");
+    // Not an audit event, so not sent to the endpoint that takes every event.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(other.all().is_empty(), "{:#?}", other.all());
+
+    app.post_as(
+        "/v1/admin/webhooks/whe_unknown/test",
+        &app.admin_key,
+        json!({}),
+    )
+    .await
+    .assert_error(404, "not_found");
+    let anonymous = app
+        .post(&format!("/v1/admin/webhooks/{id}/test"), json!({}))
+        .await;
+    assert_eq!(anonymous.status, 401);
+}
+
+async fn an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed(backend: Backend) {
+    let receiver = Receiver::start(0).await;
+    receiver.set_failing(true);
+    let config = config(&receiver.url, &["user.*"]);
+    let app = spawn_app_with(backend, config.clone()).await;
+    let id = authstack_instance::webhooks::endpoint_id(&receiver.url);
+    let first = signup(&app, "first@example.com").await;
+
+    // Three hours between rounds: the attempts (one a round) fail for a day and more.
+    let mut listed = endpoint(&app).await;
+    for _ in 0..20 {
+        app.clock.advance(3 * 3600);
+        authstack_instance::webhooks::delivery::run_once(&app.app, &app.app.outbound, true)
+            .await
+            .expect("a round");
+        listed = endpoint(&app).await;
+        if listed["disabled_at"].is_string() {
+            break;
+        }
+    }
+    let failed = receiver.all().len();
+    assert!(
+        (10..=12).contains(&failed),
+        "disabled after {failed} attempts: {listed:#}"
+    );
+    let reason = listed["disabled_reason"]
+        .as_str()
+        .expect("a reason")
+        .to_owned();
+    assert!(
+        reason.contains("attempts in a row); the last: HTTP 500"),
+        "{reason}"
+    );
+    assert!(
+        reason.starts_with("every delivery attempt failed for "),
+        "{reason}"
+    );
+
+    // The owner hears about it, once, with the endpoint and the reason.
+    assert_eq!(app.count_mails(OWNER_EMAIL, "webhook_disabled").await, 1);
+    let mail = app
+        .outbox()
+        .into_iter()
+        .find(|m| m["kind"] == "webhook_disabled")
+        .expect("the mail");
+    let text = mail["text"].as_str().expect("a text body");
+    assert!(text.contains(&receiver.url), "{text}");
+    assert!(text.contains(&reason), "{text}");
+
+    // Disabled: no attempts, new events wait in the queue, across a new revision too.
+    let second = signup(&app, "second@example.com").await;
+    let mut revised = config;
+    revised.webhooks[0].description = Some("revised".into());
+    let app = app.restart_with(revised).await;
+    for _ in 0..3 {
+        app.clock.advance(6 * 3600);
+        authstack_instance::webhooks::delivery::run_once(&app.app, &app.app.outbound, true)
+            .await
+            .expect("a round");
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.all().len(), failed, "nothing sent while disabled");
+    let log = deliveries(&app, &id).await;
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|d| d["status"] == "pending"), "{log:#?}");
+    assert!(endpoint(&app).await["disabled_at"].is_string());
+
+    // Enabled again: the queued events go, oldest first.
+    receiver.set_failing(false);
+    let enabled = app
+        .post_as(
+            &format!("/v1/admin/webhooks/{id}/enable"),
+            &app.admin_key,
+            json!({}),
+        )
+        .await;
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    assert_eq!(enabled.body["disabled_at"], Value::Null);
+    assert_eq!(enabled.body["disabled_reason"], Value::Null);
+    let got = receiver.wait_for_delivered(2, None).await;
+    let delivered: Vec<String> = got
+        .iter()
+        .filter(|r| r.answered == 200)
+        .map(|r| {
+            r.json()["data"]["target_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(delivered, [first, second]);
+    app.post_as(
+        "/v1/admin/webhooks/whe_unknown/enable",
+        &app.admin_key,
+        json!({}),
+    )
+    .await
+    .assert_error(404, "not_found");
 }
