@@ -97,8 +97,11 @@ async fn attempt(
         next_attempt_at: now + backoff_secs(row.attempts + 1),
     };
     let Some(endpoint) = endpoint else {
-        attempt.error = Some("the endpoint is no longer configured".into());
-        attempt.outcome = "failed";
+        // While a revision rolls out, the process it replaces still runs this worker on the same
+        // database: an endpoint the new revision added is unknown here. Retried (the new process
+        // sends it), so only an endpoint that stays removed fails, after the retry window.
+        attempt.error = Some("the endpoint is not in the configuration this instance runs".into());
+        give_up_when_old(&mut attempt, row);
         return attempt;
     };
     let Ok(url) = reqwest::Url::parse(&endpoint.url) else {
@@ -151,11 +154,16 @@ async fn attempt(
         Err(error) => attempt.error = Some(failure(&error)),
     }
     attempt.latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    give_up_when_old(&mut attempt, row);
+    attempt
+}
+
+/// A failed attempt whose retry would fall after the retry window ends the row.
+fn give_up_when_old(attempt: &mut Attempt, row: &Due) {
     if attempt.outcome == "pending" && attempt.next_attempt_at - row.created_at > GIVE_UP_AFTER_SECS
     {
         attempt.outcome = "failed";
     }
-    attempt
 }
 
 /// Tells the instance's owner that `endpoint` was disabled, and why.
