@@ -262,7 +262,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the configured webhook endpoints with their secrets and last delivery. */
+        /** List the configured webhook endpoints with their standing and last delivery. */
         get: operations["list_webhooks"];
         put?: never;
         post?: never;
@@ -289,6 +289,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/webhooks/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable an endpoint disabled after sustained failure: its queued events are sent, oldest
+         *     first. A no-op for an enabled endpoint.
+         */
+        post: operations["enable_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/webhooks/{id}/rotate-secret": {
         parameters: {
             query?: never;
@@ -298,8 +318,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replace an endpoint's signing secret; the previous one keeps signing for 24 hours. */
+        /**
+         * Replace an endpoint's signing secret and show it, once. A previous secret that was shown
+         *     keeps signing for 24 hours.
+         */
         post: operations["rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a `webhook.test` event for this endpoint alone, signed and logged like any event (sent
+         *     after the events queued before it, and not while the endpoint is disabled).
+         */
+        post: operations["send_webhook_test"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1466,10 +1509,11 @@ export interface components {
             id: string;
             /**
              * Format: date-time
-             * @description Until then deliveries carry a signature with the previous secret too.
+             * @description Until then deliveries carry a signature with the previous secret too; `null` when the
+             *     previous secret was never shown (the first rotation), which then stops signing at once.
              */
-            previous_secret_expires_at: string;
-            /** @description The new secret, shown once here (and by the endpoint list). */
+            previous_secret_expires_at?: string | null;
+            /** @description The new secret, shown only here (the list shows its first characters). */
             secret: string;
         };
         /** @description How long the secret being replaced keeps working. */
@@ -1521,6 +1565,10 @@ export interface components {
             permissions: string[];
             role: string;
             token_type: string;
+        };
+        TestQueued: {
+            /** @description The test event's id: its `webhook-id` and its delivery's `event_id`. */
+            event_id: string;
         };
         /** @description What signup, login, email verification and refresh return. */
         TokenResponse: {
@@ -1648,14 +1696,25 @@ export interface components {
         /** @description A configured endpoint. */
         WebhookEndpoint: {
             description?: string | null;
+            /**
+             * Format: date-time
+             * @description When the endpoint was disabled after sustained failure (no deliveries are attempted
+             *     until `POST /v1/admin/webhooks/{id}/enable`); `null` while it is enabled.
+             */
+            disabled_at?: string | null;
+            /** @description Why it was disabled: how long and how many attempts failed, and how the last one did. */
+            disabled_reason?: string | null;
             events: string[];
             /** @description `whe_` and 24 hex digits of the SHA-256 of the URL: stable while the URL is. */
             id: string;
             last_delivery?: null | components["schemas"]["Delivery"];
             /** @description The newest delivery's status (`pending`, `delivered`, `failed`), absent before the first. */
             last_delivery_status?: string | null;
-            /** @description The signing secret (`whsec_...`), created on first use; verify `webhook-signature` with it. */
-            secret: string;
+            /**
+             * @description The signing secret's first characters (`whsec_` and four), to tell secrets apart. The
+             *     secret itself is shown once, by `POST /v1/admin/webhooks/{id}/rotate-secret`.
+             */
+            secret_prefix: string;
             url: string;
         };
         WebhookList: {
@@ -2833,6 +2892,52 @@ export interface operations {
             };
         };
     };
+    enable_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     rotate_webhook_secret: {
         parameters: {
             query?: never;
@@ -2850,6 +2955,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_webhook_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestQueued"];
                 };
             };
             401: {
