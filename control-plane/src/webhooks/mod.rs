@@ -8,58 +8,16 @@ pub mod routes;
 
 use reqwest::Method;
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::App;
 use crate::error::{Error, Result};
 use crate::instances::Instance;
 
-/// One attempt-logged delivery of an event to an endpoint, as the instance logs it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct WebhookDelivery {
-    pub id: String,
-    /// The event id: the `webhook-id` header and the payload's `id`.
-    pub event_id: String,
-    pub endpoint_id: String,
-    pub event_type: String,
-    /// `pending` (queued or being retried), `delivered` or `failed` (given up).
-    pub status: String,
-    pub attempts: i64,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub last_attempt_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub next_attempt_at: Option<String>,
-    /// The HTTP status of the last answer.
-    pub last_status: Option<i64>,
-    /// Why the last attempt failed without an HTTP answer (timeout, refused address, ...).
-    pub last_error: Option<String>,
-    pub latency_ms: Option<i64>,
-    /// The first 500 bytes of the last answer's body.
-    pub response_excerpt: Option<String>,
-    #[schema(value_type = Object)]
-    pub payload: serde_json::Value,
-}
-
-/// A configured endpoint with its standing, as the instance answers it: never its secret.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct WebhookEndpoint {
-    /// `whe_` and 24 hex digits of the SHA-256 of the URL.
-    #[schema(pattern = "^whe_[0-9a-f]{24}$")]
-    pub id: String,
-    pub url: String,
-    pub events: Vec<String>,
-    pub description: Option<String>,
-    /// The signing secret's first characters (`whsec_` and four).
-    pub secret_prefix: String,
-    /// When the instance disabled it after a day of failed attempts; `null` while enabled.
-    #[schema(format = DateTime)]
-    pub disabled_at: Option<String>,
-    pub disabled_reason: Option<String>,
-    pub last_delivery_status: Option<String>,
-    pub last_delivery: Option<WebhookDelivery>,
-}
+pub use authstack_instance::webhooks::routes::{
+    Replayed as WebhookReplayed, TestQueued as WebhookTestQueued, WebhookEndpoint,
+};
+pub use authstack_instance::webhooks::store::Delivery as WebhookDelivery;
 
 /// A new signing secret: the only answer with it.
 #[derive(Deserialize)]
@@ -75,19 +33,6 @@ impl std::fmt::Debug for RotatedSecret {
             .field("id", &self.id)
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct WebhookTestQueued {
-    /// The test event's id (its `webhook-id`).
-    pub event_id: String,
-}
-
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct WebhookReplayed {
-    pub event_id: String,
-    /// How many endpoints it is queued for again.
-    pub queued: i64,
 }
 
 #[derive(Deserialize)]

@@ -25,8 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(replay_webhook_event))
 }
 
-/// A configured endpoint.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// A configured endpoint (read by the control plane too).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebhookEndpoint {
     /// `whe_` and 24 hex digits of the SHA-256 of the URL: stable while the URL is.
     pub id: String,
@@ -121,7 +121,8 @@ async fn rotate_webhook_secret(
     }))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = WebhookTestQueued)]
 pub struct TestQueued {
     /// The test event's id: its `webhook-id` and its delivery's `event_id`.
     pub event_id: String,
@@ -202,7 +203,8 @@ async fn list_webhook_deliveries(
     }))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = WebhookReplayed)]
 pub struct Replayed {
     pub event_id: String,
     /// How many endpoints it is queued for again.

@@ -1,7 +1,7 @@
 //! Persistence of webhooks: the outbox with its delivery log, and the endpoints' sealed secrets.
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{Recorded, endpoints, matches};
@@ -175,8 +175,9 @@ pub async fn finish(db: &Db, id: &str, attempt: &Attempt) -> Result<()> {
     Ok(())
 }
 
-/// One row of an endpoint's delivery log.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// One row of an endpoint's delivery log (read by the control plane too).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = WebhookDelivery)]
 pub struct Delivery {
     pub id: String,
     /// The event id: the `webhook-id` header and the payload's `id`.

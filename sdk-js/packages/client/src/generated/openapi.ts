@@ -1164,38 +1164,8 @@ export interface components {
              */
             password?: string | null;
         };
-        /** @description One row of an endpoint's delivery log. */
-        Delivery: {
-            /** Format: int64 */
-            attempts: number;
-            /** Format: date-time */
-            created_at: string;
-            endpoint_id: string;
-            /** @description The event id: the `webhook-id` header and the payload's `id`. */
-            event_id: string;
-            event_type: string;
-            id: string;
-            /** Format: date-time */
-            last_attempt_at?: string | null;
-            /** @description Why the last attempt failed without an HTTP answer (timeout, refused address, ...). */
-            last_error?: string | null;
-            /**
-             * Format: int64
-             * @description The HTTP status of the last answer.
-             */
-            last_status?: number | null;
-            /** Format: int64 */
-            latency_ms?: number | null;
-            /** Format: date-time */
-            next_attempt_at?: string | null;
-            payload: Record<string, unknown>;
-            /** @description The first 500 bytes of the last answer's body. */
-            response_excerpt?: string | null;
-            /** @description `pending`, `delivered` or `failed`. */
-            status: string;
-        };
         DeliveryList: {
-            data: components["schemas"]["Delivery"][];
+            data: components["schemas"]["WebhookDelivery"][];
         };
         Done: {
             status: string;
@@ -1463,11 +1433,6 @@ export interface components {
             index: number;
             reason: string;
         };
-        Replayed: {
-            event_id: string;
-            /** @description How many endpoints it is queued for again. */
-            queued: number;
-        };
         ResetPasswordRequest: {
             /**
              * Format: password
@@ -1565,10 +1530,6 @@ export interface components {
             permissions: string[];
             role: string;
             token_type: string;
-        };
-        TestQueued: {
-            /** @description The test event's id: its `webhook-id` and its delivery's `event_id`. */
-            event_id: string;
         };
         /** @description What signup, login, email verification and refresh return. */
         TokenResponse: {
@@ -1693,7 +1654,37 @@ export interface components {
         VerifyEmailRequest: {
             token: string;
         };
-        /** @description A configured endpoint. */
+        /** @description One row of an endpoint's delivery log (read by the control plane too). */
+        WebhookDelivery: {
+            /** Format: int64 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            endpoint_id: string;
+            /** @description The event id: the `webhook-id` header and the payload's `id`. */
+            event_id: string;
+            event_type: string;
+            id: string;
+            /** Format: date-time */
+            last_attempt_at?: string | null;
+            /** @description Why the last attempt failed without an HTTP answer (timeout, refused address, ...). */
+            last_error?: string | null;
+            /**
+             * Format: int64
+             * @description The HTTP status of the last answer.
+             */
+            last_status?: number | null;
+            /** Format: int64 */
+            latency_ms?: number | null;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            payload: Record<string, unknown>;
+            /** @description The first 500 bytes of the last answer's body. */
+            response_excerpt?: string | null;
+            /** @description `pending`, `delivered` or `failed`. */
+            status: string;
+        };
+        /** @description A configured endpoint (read by the control plane too). */
         WebhookEndpoint: {
             description?: string | null;
             /**
@@ -1707,7 +1698,7 @@ export interface components {
             events: string[];
             /** @description `whe_` and 24 hex digits of the SHA-256 of the URL: stable while the URL is. */
             id: string;
-            last_delivery?: null | components["schemas"]["Delivery"];
+            last_delivery?: null | components["schemas"]["WebhookDelivery"];
             /** @description The newest delivery's status (`pending`, `delivered`, `failed`), absent before the first. */
             last_delivery_status?: string | null;
             /**
@@ -1719,6 +1710,15 @@ export interface components {
         };
         WebhookList: {
             data: components["schemas"]["WebhookEndpoint"][];
+        };
+        WebhookReplayed: {
+            event_id: string;
+            /** @description How many endpoints it is queued for again. */
+            queued: number;
+        };
+        WebhookTestQueued: {
+            /** @description The test event's id: its `webhook-id` and its delivery's `event_id`. */
+            event_id: string;
         };
     };
     responses: never;
@@ -3000,7 +3000,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TestQueued"];
+                    "application/json": components["schemas"]["WebhookTestQueued"];
                 };
             };
             401: {
@@ -3046,7 +3046,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Replayed"];
+                    "application/json": components["schemas"]["WebhookReplayed"];
                 };
             };
             401: {
