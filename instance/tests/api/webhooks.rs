@@ -12,6 +12,7 @@
 //! - `a_queued_event_survives_kill_9`
 //! - `a_test_event_goes_to_that_endpoint_alone`
 //! - `an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed`
+//! - `an_event_for_an_endpoint_this_process_does_not_list_waits`
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,6 +41,7 @@ backend_tests!(
     a_queued_event_survives_kill_9,
     a_test_event_goes_to_that_endpoint_alone,
     an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed,
+    an_event_for_an_endpoint_this_process_does_not_list_waits,
 );
 
 /// One request a receiver got, and the status it answered.
@@ -679,4 +681,47 @@ async fn an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed(backend:
     )
     .await
     .assert_error(404, "not_found");
+}
+
+async fn an_event_for_an_endpoint_this_process_does_not_list_waits(backend: Backend) {
+    // As while a revision rolls out: a process still on the configuration without the endpoint
+    // meets its queued event, which waits for a process whose configuration lists it.
+    let receiver = Receiver::start(0).await;
+    receiver.set_failing(true);
+    let listed = config(&receiver.url, &["user.*"]);
+    let app = spawn_app_with(backend, listed.clone()).await;
+    let id = authstack_instance::webhooks::endpoint_id(&receiver.url);
+    let user = signup(&app, "ada@example.com").await;
+    for _ in 0..20 {
+        if !receiver.all().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut unlisted = listed.clone();
+    unlisted.webhooks.clear();
+    let app = app.restart_with(unlisted).await;
+    app.clock.advance(60);
+    authstack_instance::webhooks::delivery::run_once(&app.app, &app.app.outbound, true)
+        .await
+        .expect("a round");
+    // (The admin API answers only for listed endpoints: the row itself.)
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("SELECT status, last_error FROM webhook_outbox WHERE endpoint_id = $1")
+            .bind(&id)
+            .fetch_one(&app.app.db.pool)
+            .await
+            .expect("the row");
+    assert_eq!(status, "pending");
+    assert_eq!(
+        error.as_deref(),
+        Some("the endpoint is not in the configuration this instance runs")
+    );
+
+    receiver.set_failing(false);
+    let app = app.restart_with(listed).await;
+    app.clock.advance(60);
+    let got = receiver.wait_for_delivered(1, Some(&app)).await;
+    let delivered = got.iter().find(|r| r.answered == 200).expect("delivered");
+    assert_eq!(delivered.json()["data"]["target_id"], user.as_str());
 }
