@@ -1,8 +1,8 @@
 //! Webhooks: events POSTed to a real receiver on loopback, signed per Standard Webhooks
 //! (verified here with our own HMAC; sdk-js/e2e/webhooks.test.mjs verifies with the
 //! `standardwebhooks` package), retried in order, replayed, refused for private addresses in
-//! production, signed with both secrets after a rotation, durable across kill -9, disabled (and
-//! the owner mailed) after a day of failures, and tested with a `webhook.test` event.
+//! production, signed with both secrets after a rotation, and durable across kill -9 (their
+//! endpoints' standing, test events and secrets shown once: `webhook_endpoints.rs`).
 //!
 //! - `a_signup_sends_a_signed_user_created`
 //! - `a_failing_receiver_gets_every_event_in_order_once_it_answers`
@@ -10,9 +10,6 @@
 //! - `a_private_address_is_refused_in_production`
 //! - `after_a_rotation_both_secrets_sign`
 //! - `a_queued_event_survives_kill_9`
-//! - `a_test_event_goes_to_that_endpoint_alone`
-//! - `an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed`
-//! - `an_event_for_an_endpoint_this_process_does_not_list_waits`
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,7 +25,7 @@ use sha2::Sha256;
 
 use crate::backend_tests;
 use crate::helpers::{
-    Backend, OWNER_EMAIL, Reply, TestApp, spawn_app_refusing_private_webhooks, spawn_app_with,
+    Backend, Reply, TestApp, spawn_app_refusing_private_webhooks, spawn_app_with,
 };
 use crate::process::{Launch, Server};
 
@@ -39,23 +36,20 @@ backend_tests!(
     a_private_address_is_refused_in_production,
     after_a_rotation_both_secrets_sign,
     a_queued_event_survives_kill_9,
-    a_test_event_goes_to_that_endpoint_alone,
-    an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed,
-    an_event_for_an_endpoint_this_process_does_not_list_waits,
 );
 
 /// One request a receiver got, and the status it answered.
 #[derive(Clone, Debug)]
-struct Received {
-    id: String,
+pub(crate) struct Received {
+    pub(crate) id: String,
     timestamp: String,
-    signature: String,
-    body: String,
-    answered: u16,
+    pub(crate) signature: String,
+    pub(crate) body: String,
+    pub(crate) answered: u16,
 }
 
 impl Received {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).expect("a JSON body")
     }
 }
@@ -63,14 +57,14 @@ impl Received {
 /// A receiver on loopback: answers 500 to the first `fail_first` requests, 200 after (500
 /// to every request while `failing` is set).
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     received: Arc<Mutex<Vec<Received>>>,
     failing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Receiver {
-    async fn start(fail_first: usize) -> Receiver {
+    pub(crate) async fn start(fail_first: usize) -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
@@ -120,17 +114,21 @@ impl Receiver {
         }
     }
 
-    fn set_failing(&self, failing: bool) {
+    pub(crate) fn set_failing(&self, failing: bool) {
         self.failing.store(failing, Ordering::SeqCst);
     }
 
-    fn all(&self) -> Vec<Received> {
+    pub(crate) fn all(&self) -> Vec<Received> {
         self.received.lock().expect("the log").clone()
     }
 
     /// Waits until `n` requests were answered 2xx (at most 30 s), moving `clock` on by 10 s
     /// every half second so that retries fall due; returns every request.
-    async fn wait_for_delivered(&self, n: usize, app: Option<&TestApp>) -> Vec<Received> {
+    pub(crate) async fn wait_for_delivered(
+        &self,
+        n: usize,
+        app: Option<&TestApp>,
+    ) -> Vec<Received> {
         for _ in 0..60 {
             if self.all().iter().filter(|r| r.answered == 200).count() >= n {
                 break;
@@ -144,7 +142,7 @@ impl Receiver {
     }
 }
 
-fn config(url: &str, events: &[&str]) -> InstanceConfig {
+pub(crate) fn config(url: &str, events: &[&str]) -> InstanceConfig {
     let mut config = InstanceConfig::default();
     config.auth.require_email_verification = false;
     config.webhooks = vec![Webhook {
@@ -156,7 +154,7 @@ fn config(url: &str, events: &[&str]) -> InstanceConfig {
 }
 
 /// The Standard Webhooks signature of `r` under `secret`.
-fn expected_signature(secret: &str, r: &Received) -> String {
+pub(crate) fn expected_signature(secret: &str, r: &Received) -> String {
     let key = STANDARD
         .decode(secret.strip_prefix("whsec_").expect("a whsec_ secret"))
         .expect("base64");
@@ -166,14 +164,14 @@ fn expected_signature(secret: &str, r: &Received) -> String {
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
-async fn endpoint(app: &TestApp) -> Value {
+pub(crate) async fn endpoint(app: &TestApp) -> Value {
     let list = app.get_as("/v1/admin/webhooks", &app.admin_key).await;
     assert_eq!(list.status, 200, "{}", list.body);
     list.body["data"][0].clone()
 }
 
 /// The endpoint's secret, which only a rotation shows.
-async fn reveal(app: &TestApp, endpoint_id: &str) -> Reply {
+pub(crate) async fn reveal(app: &TestApp, endpoint_id: &str) -> Reply {
     let rotated = app
         .post_as(
             &format!("/v1/admin/webhooks/{endpoint_id}/rotate-secret"),
@@ -185,7 +183,7 @@ async fn reveal(app: &TestApp, endpoint_id: &str) -> Reply {
     rotated
 }
 
-async fn deliveries(app: &TestApp, endpoint_id: &str) -> Vec<Value> {
+pub(crate) async fn deliveries(app: &TestApp, endpoint_id: &str) -> Vec<Value> {
     let reply = app
         .get_as(
             &format!("/v1/admin/webhooks/{endpoint_id}/deliveries"),
@@ -196,7 +194,7 @@ async fn deliveries(app: &TestApp, endpoint_id: &str) -> Vec<Value> {
     reply.body["data"].as_array().expect("a list").clone()
 }
 
-async fn signup(app: &TestApp, email: &str) -> String {
+pub(crate) async fn signup(app: &TestApp, email: &str) -> String {
     let reply = app
         .post(
             "/v1/auth/signup",
@@ -533,195 +531,4 @@ async fn a_queued_event_survives_kill_9(backend: Backend) {
     assert_eq!(got[0].json()["type"], "user.created");
     assert_eq!(got[0].json()["data"]["target_id"], user_id.as_str());
     drop(restarted);
-}
-
-async fn a_test_event_goes_to_that_endpoint_alone(backend: Backend) {
-    let (tested, other) = (Receiver::start(0).await, Receiver::start(0).await);
-    let mut config = config(&tested.url, &["user.created"]);
-    config.webhooks.push(Webhook {
-        url: other.url.clone(),
-        events: vec!["*".into()],
-        description: None,
-    });
-    let app = spawn_app_with(backend, config).await;
-    let id = authstack_instance::webhooks::endpoint_id(&tested.url);
-    let secret = reveal(&app, &id).await.str("secret");
-
-    let queued = app
-        .post_as(
-            &format!("/v1/admin/webhooks/{id}/test"),
-            &app.admin_key,
-            json!({}),
-        )
-        .await;
-    assert_eq!(queued.status, 202, "{}", queued.body);
-    let event_id = queued.str("event_id");
-    let got = tested.wait_for_delivered(1, None).await;
-    assert_eq!(got.len(), 1, "{got:#?}");
-    let body = got[0].json();
-    assert_eq!(body["type"], "webhook.test");
-    assert_eq!(body["id"], event_id.as_str());
-    assert_eq!(got[0].id, event_id);
-    assert_eq!(got[0].signature, expected_signature(&secret, &got[0]));
-    let log = deliveries(&app, &id).await;
-    assert_eq!(log[0]["event_type"], "webhook.test");
-    assert_eq!(log[0]["status"], "delivered");
-    // Not an audit event, so not sent to the endpoint that takes every event.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(other.all().is_empty(), "{:#?}", other.all());
-
-    app.post_as(
-        "/v1/admin/webhooks/whe_unknown/test",
-        &app.admin_key,
-        json!({}),
-    )
-    .await
-    .assert_error(404, "not_found");
-    let anonymous = app
-        .post(&format!("/v1/admin/webhooks/{id}/test"), json!({}))
-        .await;
-    assert_eq!(anonymous.status, 401);
-}
-
-async fn an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed(backend: Backend) {
-    let receiver = Receiver::start(0).await;
-    receiver.set_failing(true);
-    let config = config(&receiver.url, &["user.*"]);
-    let app = spawn_app_with(backend, config.clone()).await;
-    let id = authstack_instance::webhooks::endpoint_id(&receiver.url);
-    let first = signup(&app, "first@example.com").await;
-
-    // Three hours between rounds: the attempts (one a round) fail for a day and more.
-    let mut listed = endpoint(&app).await;
-    for _ in 0..20 {
-        app.clock.advance(3 * 3600);
-        authstack_instance::webhooks::delivery::run_once(&app.app, &app.app.outbound, true)
-            .await
-            .expect("a round");
-        listed = endpoint(&app).await;
-        if listed["disabled_at"].is_string() {
-            break;
-        }
-    }
-    let failed = receiver.all().len();
-    assert!(
-        (10..=12).contains(&failed),
-        "disabled after {failed} attempts: {listed:#}"
-    );
-    let reason = listed["disabled_reason"]
-        .as_str()
-        .expect("a reason")
-        .to_owned();
-    assert!(
-        reason.contains("attempts in a row); the last: HTTP 500"),
-        "{reason}"
-    );
-    assert!(
-        reason.starts_with("every delivery attempt failed for "),
-        "{reason}"
-    );
-
-    // The owner hears about it, once, with the endpoint and the reason.
-    assert_eq!(app.count_mails(OWNER_EMAIL, "webhook_disabled").await, 1);
-    let mail = app
-        .outbox()
-        .into_iter()
-        .find(|m| m["kind"] == "webhook_disabled")
-        .expect("the mail");
-    let text = mail["text"].as_str().expect("a text body");
-    assert!(text.contains(&receiver.url), "{text}");
-    assert!(text.contains(&reason), "{text}");
-
-    // Disabled: no attempts, new events wait in the queue, across a new revision too.
-    let second = signup(&app, "second@example.com").await;
-    let mut revised = config;
-    revised.webhooks[0].description = Some("revised".into());
-    let app = app.restart_with(revised).await;
-    for _ in 0..3 {
-        app.clock.advance(6 * 3600);
-        authstack_instance::webhooks::delivery::run_once(&app.app, &app.app.outbound, true)
-            .await
-            .expect("a round");
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(receiver.all().len(), failed, "nothing sent while disabled");
-    let log = deliveries(&app, &id).await;
-    assert_eq!(log.len(), 2);
-    assert!(log.iter().all(|d| d["status"] == "pending"), "{log:#?}");
-    assert!(endpoint(&app).await["disabled_at"].is_string());
-
-    // Enabled again: the queued events go, oldest first.
-    receiver.set_failing(false);
-    let enabled = app
-        .post_as(
-            &format!("/v1/admin/webhooks/{id}/enable"),
-            &app.admin_key,
-            json!({}),
-        )
-        .await;
-    assert_eq!(enabled.status, 200, "{}", enabled.body);
-    assert_eq!(enabled.body["disabled_at"], Value::Null);
-    assert_eq!(enabled.body["disabled_reason"], Value::Null);
-    let got = receiver.wait_for_delivered(2, None).await;
-    let delivered: Vec<String> = got
-        .iter()
-        .filter(|r| r.answered == 200)
-        .map(|r| {
-            r.json()["data"]["target_id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(delivered, [first, second]);
-    app.post_as(
-        "/v1/admin/webhooks/whe_unknown/enable",
-        &app.admin_key,
-        json!({}),
-    )
-    .await
-    .assert_error(404, "not_found");
-}
-
-async fn an_event_for_an_endpoint_this_process_does_not_list_waits(backend: Backend) {
-    // As while a revision rolls out: a process still on the configuration without the endpoint
-    // meets its queued event, which waits for a process whose configuration lists it.
-    let receiver = Receiver::start(0).await;
-    receiver.set_failing(true);
-    let listed = config(&receiver.url, &["user.*"]);
-    let app = spawn_app_with(backend, listed.clone()).await;
-    let id = authstack_instance::webhooks::endpoint_id(&receiver.url);
-    let user = signup(&app, "ada@example.com").await;
-    for _ in 0..20 {
-        if !receiver.all().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let mut unlisted = listed.clone();
-    unlisted.webhooks.clear();
-    let app = app.restart_with(unlisted).await;
-    app.clock.advance(60);
-    authstack_instance::webhooks::delivery::run_once(&app.app, &app.app.outbound, true)
-        .await
-        .expect("a round");
-    // (The admin API answers only for listed endpoints: the row itself.)
-    let (status, error): (String, Option<String>) =
-        sqlx::query_as("SELECT status, last_error FROM webhook_outbox WHERE endpoint_id = $1")
-            .bind(&id)
-            .fetch_one(&app.app.db.pool)
-            .await
-            .expect("the row");
-    assert_eq!(status, "pending");
-    assert_eq!(
-        error.as_deref(),
-        Some("the endpoint is not in the configuration this instance runs")
-    );
-
-    receiver.set_failing(false);
-    let app = app.restart_with(listed).await;
-    app.clock.advance(60);
-    let got = receiver.wait_for_delivered(1, Some(&app)).await;
-    let delivered = got.iter().find(|r| r.answered == 200).expect("delivered");
-    assert_eq!(delivered.json()["data"]["target_id"], user.as_str());
 }
