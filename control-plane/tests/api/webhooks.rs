@@ -1,6 +1,7 @@
 //! Webhooks through the control plane: the instance's own admin routes behind a platform access
 //! token, for members who may see (list, delivery log) or manage keys (rotate, test, enable,
-//! replay), audited, on a real instance process whose configuration revision lists a receiver.
+//! replay), audited, on a real instance process whose configuration revision lists a receiver
+//! and which mails the account's creator about its operation (`--notify-email`).
 //!
 //! - `a_member_who_manages_keys_rotates_tests_and_replays_and_a_member_only_looks`
 
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::join_as;
 use crate::applications::customer;
-use crate::helpers::{spawn_platform_with, test_config};
+use crate::helpers::{serving_pid, spawn_platform_with, test_config};
 
 /// A receiver on loopback that answers every POST `200 ok` and keeps the bodies.
 async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
@@ -85,6 +86,18 @@ async fn a_member_who_manages_keys_rotates_tests_and_replays_and_a_member_only_l
         )
         .await
         .assert_ok(200);
+
+    // The instance mails the account's creator (a disabled endpoint: instance tests).
+    let pid = serving_pid(&platform.instance_dir(&live_id)).expect("a serving process");
+    let args = std::fs::read(format!("/proc/{pid}/cmdline")).expect("its command line");
+    let args: Vec<&[u8]> = args.split(|b| *b == 0).collect();
+    assert!(
+        args.contains(&b"--notify-email=hooks@example.com".as_slice()),
+        "{:?}",
+        args.iter()
+            .map(|a| String::from_utf8_lossy(a))
+            .collect::<Vec<_>>()
+    );
 
     let listed = platform
         .cp(Method::GET, &format!("{base}/webhooks"), &owner.token, None)
