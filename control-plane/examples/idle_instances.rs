@@ -196,6 +196,7 @@ fn spec(index: usize) -> InstanceSpec {
         secrets: InstanceSecrets::generate(),
         capacity: Capacity::default(),
         version_history_days: 30,
+        notify_email: None,
     }
 }
 

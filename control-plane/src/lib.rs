@@ -35,6 +35,7 @@ pub mod provisioner;
 pub mod revisions;
 pub mod session;
 pub mod web;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

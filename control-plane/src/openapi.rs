@@ -20,11 +20,11 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "AuthStack control-plane API", description = "Accounts, subscriptions, instances and their configuration revisions, customizations, API keys, applications (OpenID Connect clients) and audit logs of the AuthStack platform."),
+    info(title = "AuthStack control-plane API", description = "Accounts, subscriptions, instances and their configuration revisions, customizations, API keys, applications (OpenID Connect clients), webhooks and audit logs of the AuthStack platform."),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::ErrorBody)),
     tags((name = "platform"), (name = "me"), (name = "accounts"), (name = "instances"), (name = "revisions"),
-         (name = "customizations"), (name = "keys"), (name = "applications"), (name = "audit"), (name = "ops"), (name = "billing"), (name = "dev"))
+         (name = "customizations"), (name = "keys"), (name = "applications"), (name = "webhooks"), (name = "audit"), (name = "ops"), (name = "billing"), (name = "dev"))
 )]
 struct ApiDoc;
 
@@ -64,6 +64,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::customize::routes::router())
         .merge(crate::keys::routes::router())
         .merge(crate::applications::routes::router())
+        .merge(crate::webhooks::routes::router())
         .merge(crate::audit::routes::router())
         .merge(crate::billing::webhook::router())
 }

@@ -42,6 +42,9 @@ pub struct ServerConfig {
     /// Let webhooks target loopback, private, link-local and unique-local addresses (for
     /// `authstack dev` and tests); refused otherwise.
     pub allow_private_webhooks: bool,
+    /// Who hears about the instance's operation (a webhook endpoint disabled after sustained
+    /// failure): the instance's owner, set by whoever runs it. `None`: nobody is mailed.
+    pub notify_email: Option<String>,
     /// Behaviour; see [`InstanceConfig`].
     pub instance: InstanceConfig,
 }
@@ -62,6 +65,7 @@ impl ServerConfig {
             trust_forwarded_for: false,
             gateway_secret: None,
             allow_private_webhooks: false,
+            notify_email: None,
             instance: InstanceConfig::default(),
         }
     }

@@ -95,6 +95,8 @@ pub struct App {
     /// The client for addresses customers chose (webhooks, back-channel logout), see
     /// [`outbound`].
     pub outbound: reqwest::Client,
+    /// The instance owner's address for mail about its operation (see [`ServerConfig`]).
+    pub notify_email: Option<String>,
 }
 
 pub type AppState = Arc<App>;
@@ -339,6 +341,7 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
         metrics: ops::metrics_handle(),
         allow_private_webhooks: config.allow_private_webhooks,
         outbound: outbound::client(config.allow_private_webhooks),
+        notify_email: config.notify_email,
         db,
         clock,
         keys,

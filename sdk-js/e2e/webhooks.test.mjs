@@ -1,8 +1,9 @@
 // Webhooks verified by the npm `standardwebhooks` package (the Standard Webhooks reference
 // library), not by our own HMAC: a real `authstack-instance` (target/debug) sends `user.created`
 // to a receiver on loopback after a sign-up; the library accepts the body and headers under the
-// endpoint's secret from GET /v1/admin/webhooks and refuses a tampered body or another secret.
-// After POST .../rotate-secret a delivery verifies under the new secret and under the old one.
+// endpoint's secret (shown once, by POST .../rotate-secret; the list shows its first characters)
+// and refuses a tampered body or another secret. After a second rotation a delivery verifies
+// under the new secret and under the old one; POST .../test sends a `webhook.test` that verifies.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, test } from 'node:test';
@@ -65,12 +66,16 @@ function otherSecret() {
   return `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
 }
 
+let secret;
+
 test('standardwebhooks verifies a user.created delivery', async () => {
+  const { data } = await adminJson('GET', '/v1/admin/webhooks');
+  assert.equal(data[0].secret, undefined);
+  ({ secret } = await adminJson('POST', `/v1/admin/webhooks/${data[0].id}/rotate-secret`));
+  assert.match(secret, /^whsec_/);
+  assert.match(data[0].secret_prefix, /^whsec_.{4}$/);
   await signup('ada@example.com');
   const { headers, body } = await delivery(1);
-  const { data } = await adminJson('GET', '/v1/admin/webhooks');
-  const secret = data[0].secret;
-  assert.match(secret, /^whsec_/);
 
   const payload = new Webhook(secret).verify(body, headers);
   assert.equal(payload.type, 'user.created');
@@ -84,7 +89,8 @@ test('standardwebhooks verifies a user.created delivery', async () => {
 
 test('after a rotation, a delivery verifies under the new and the old secret', async () => {
   const { data } = await adminJson('GET', '/v1/admin/webhooks');
-  const old = data[0].secret;
+  const old = secret;
+  assert.equal(data[0].secret_prefix, old.slice(0, 10));
   const rotated = await adminJson('POST', `/v1/admin/webhooks/${data[0].id}/rotate-secret`);
   assert.notEqual(rotated.secret, old);
 
@@ -94,4 +100,19 @@ test('after a rotation, a delivery verifies under the new and the old secret', a
   assert.equal(new Webhook(rotated.secret).verify(body, headers).type, 'user.created');
   assert.equal(new Webhook(old).verify(body, headers).type, 'user.created');
   assert.throws(() => new Webhook(otherSecret()).verify(body, headers), WebhookVerificationError);
+  secret = rotated.secret;
+});
+
+test('a test event verifies under the current secret', async () => {
+  const { data } = await adminJson('GET', '/v1/admin/webhooks');
+  const response = await fetch(`${instance.issuer}/v1/admin/webhooks/${data[0].id}/test`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${instance.adminKey}` },
+  });
+  assert.equal(response.status, 202);
+  const { event_id: eventId } = await response.json();
+  const { headers, body } = await delivery(3);
+  const payload = new Webhook(secret).verify(body, headers);
+  assert.equal(payload.type, 'webhook.test');
+  assert.equal(payload.id, eventId);
 });

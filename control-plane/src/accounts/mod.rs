@@ -26,6 +26,10 @@ pub struct Account {
     pub organization_id: String,
     pub name: String,
     pub created_by: String,
+    /// The creator's address, which the account's instances mail about their operation (see
+    /// `InstanceSpec::notify_email`); `None` for accounts made before it was kept.
+    #[serde(skip)]
+    pub created_by_email: Option<String>,
     #[serde(skip)]
     pub stripe_customer_id: Option<String>,
     #[serde(serialize_with = "crate::http::time")]
@@ -76,6 +80,7 @@ pub async fn create(app: &App, caller: &Caller, name: &str, slug: Option<&str>) 
         organization_id,
         name: name.to_owned(),
         created_by: caller.user_id.clone(),
+        created_by_email: Some(caller.email.clone()).filter(|e| !e.is_empty()),
         stripe_customer_id: None,
         created_at: app.clock.now(),
     };

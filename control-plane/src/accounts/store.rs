@@ -6,7 +6,8 @@ use sqlx::any::AnyRow;
 use super::Account;
 use crate::db::Db;
 
-const COLUMNS: &str = "id, organization_id, name, created_by, stripe_customer_id, created_at";
+const COLUMNS: &str =
+    "id, organization_id, name, created_by, created_by_email, stripe_customer_id, created_at";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Account> {
     Ok(Account {
@@ -14,6 +15,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Account> {
         organization_id: row.try_get("organization_id")?,
         name: row.try_get("name")?,
         created_by: row.try_get("created_by")?,
+        created_by_email: row.try_get("created_by_email")?,
         stripe_customer_id: row.try_get("stripe_customer_id")?,
         created_at: row.try_get("created_at")?,
     })
@@ -25,12 +27,14 @@ where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     sqlx::query(
-        "INSERT INTO accounts (id, organization_id, name, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO accounts (id, organization_id, name, created_by, created_by_email, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&account.id)
     .bind(&account.organization_id)
     .bind(&account.name)
     .bind(&account.created_by)
+    .bind(&account.created_by_email)
     .bind(account.created_at)
     .execute(executor)
     .await?;

@@ -73,8 +73,9 @@ async fn with_secret(
     })
 }
 
-/// Records `action` on `target` (an application of `instance`) in the account's audit log.
-async fn record(
+/// Records `action` on `target` (an application, a webhook endpoint... of `instance`) in the
+/// account's audit log.
+pub(crate) async fn record(
     app: &App,
     account: &Account,
     caller: &Caller,

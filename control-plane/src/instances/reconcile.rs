@@ -332,6 +332,12 @@ async fn spec(
             (revision.config, Some(origins))
         }
     };
+    let notify_email = match &instance.account_id {
+        Some(id) => crate::accounts::store::find(&app.db, id)
+            .await?
+            .and_then(|a| a.created_by_email),
+        None => None,
+    };
     let domain = crate::domains::served_at(app, instance).await?;
     let (issuer, previous_issuers) = crate::domains::issuers_at(app, instance, domain.as_deref());
     let spec = InstanceSpec {
@@ -347,6 +353,7 @@ async fn spec(
         secrets: instance.secrets(app)?,
         capacity: plan.map(|p| p.capacity.clone()).unwrap_or_default(),
         version_history_days: plan.map_or(PLATFORM_HISTORY_DAYS, |p| p.limits.version_history_days),
+        notify_email,
     };
     Ok((spec, origins))
 }

@@ -136,6 +136,10 @@ pub struct InstanceSpec {
     pub capacity: Capacity,
     /// How long its plan keeps configuration history, in days.
     pub version_history_days: u32,
+    /// Where the instance mails its owner about its operation (`AUTHSTACK_NOTIFY_EMAIL`): the
+    /// address of the member who created the account. The local provisioner passes it; the
+    /// Kubernetes one does not yet.
+    pub notify_email: Option<String>,
 }
 
 impl InstanceSpec {

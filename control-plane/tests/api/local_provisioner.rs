@@ -97,6 +97,7 @@ fn spec(id: &str) -> InstanceSpec {
         secrets: InstanceSecrets::generate(),
         capacity: Capacity::default(),
         version_history_days: 30,
+        notify_email: None,
     }
 }
 

@@ -23,3 +23,4 @@ mod openapi;
 mod revisions;
 mod stripe;
 mod web_headers;
+mod webhooks;

@@ -85,6 +85,27 @@ const ROUTES: &[(&str, &[&str])] = &[
         "/v1/accounts/{id}/instances/{env}/applications/{app_id}/rotate-secret",
         &["post"],
     ),
+    ("/v1/accounts/{id}/instances/{env}/webhooks", &["get"]),
+    (
+        "/v1/accounts/{id}/instances/{env}/webhooks/{webhook_id}/deliveries",
+        &["get"],
+    ),
+    (
+        "/v1/accounts/{id}/instances/{env}/webhooks/{webhook_id}/rotate-secret",
+        &["post"],
+    ),
+    (
+        "/v1/accounts/{id}/instances/{env}/webhooks/{webhook_id}/test",
+        &["post"],
+    ),
+    (
+        "/v1/accounts/{id}/instances/{env}/webhooks/{webhook_id}/enable",
+        &["post"],
+    ),
+    (
+        "/v1/accounts/{id}/instances/{env}/webhooks/deliveries/{event_id}/replay",
+        &["post"],
+    ),
     ("/v1/accounts/{id}/keys/{key_id}/rotate", &["post"]),
     ("/v1/accounts/{id}/keys/{key_id}", &["delete"]),
     ("/v1/accounts/{id}/audit-logs", &["get"]),

@@ -90,6 +90,9 @@ pub struct ServeArgs {
     /// Let webhooks target loopback and private addresses (development only).
     #[arg(long, env = "AUTHSTACK_WEBHOOKS_ALLOW_PRIVATE")]
     allow_private_webhooks: bool,
+    /// Where mail about the instance's operation goes (a webhook endpoint disabled).
+    #[arg(long, env = "AUTHSTACK_NOTIFY_EMAIL")]
+    notify_email: Option<String>,
     /// Log format: json or pretty.
     #[arg(long, env = "AUTHSTACK_LOG_FORMAT", default_value = "json")]
     log_format: String,
@@ -170,6 +173,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         trust_forwarded_for: args.trust_forwarded_for,
         gateway_secret: args.gateway_secret.map(SecretString::from),
         allow_private_webhooks: args.allow_private_webhooks,
+        notify_email: args.notify_email.filter(|a| !a.trim().is_empty()),
         instance,
     };
     let stop = shutdown_signal();

@@ -11,7 +11,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-pub use templates::{account_exists, invitation, password_reset, verify_email};
+pub use templates::{account_exists, invitation, password_reset, verify_email, webhook_disabled};
 
 /// A message ready to send. `link` is the action the message carries (also in the bodies).
 #[derive(Clone, Serialize)]

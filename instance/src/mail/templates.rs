@@ -93,3 +93,23 @@ pub fn invitation(product: &str, organization: &str, inviter: &str, to: &str, li
         Some(("Accept invitation", link)),
     )
 }
+
+pub fn webhook_disabled(
+    product: &str,
+    to: &str,
+    endpoint_id: &str,
+    url: &str,
+    reason: &str,
+) -> Email {
+    build(
+        "webhook_disabled",
+        to,
+        format!("{product}: a webhook endpoint was disabled"),
+        &[
+            &format!("Events are no longer sent to {url} ({endpoint_id}): {reason}."),
+            "New events are still queued for it and are sent, oldest first, once it is enabled \
+             again (the dashboard's Webhooks page, or POST /v1/admin/webhooks/{id}/enable).",
+        ],
+        None,
+    )
+}

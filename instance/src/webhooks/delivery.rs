@@ -4,6 +4,9 @@
 //! recorded. A claim (`claimed_until`) keeps two replicas on one database from sending the
 //! same row at once; a worker killed mid-attempt leaves a claim that lapses after a minute.
 //!
+//! Each attempt counts in its endpoint's streak of failures; the one that makes it long enough
+//! disables the endpoint (see the module above) and mails the instance's owner.
+//!
 //! Success is a 2xx answer within 10 seconds; redirects are not followed (a 3xx is a failure).
 //! Delivery is at least once: a crash between the receiver's answer and the log's update sends
 //! the row again, with the same `webhook-id`, which receivers use to drop duplicates.
@@ -57,9 +60,18 @@ pub async fn run_once(
         let endpoint = configured.iter().find(|e| e.id == row.endpoint_id).cloned();
         let (app, client) = (app.clone(), client.clone());
         attempts.spawn(async move {
-            let attempt = attempt(&app, &client, endpoint, &row, allow_private).await;
+            let attempt = attempt(&app, &client, endpoint.clone(), &row, allow_private).await;
             if let Err(error) = store::finish(&app.db, &row.id, &attempt).await {
                 tracing::warn!(%error, delivery = row.id, "logging a webhook attempt failed");
+            }
+            // A row whose endpoint left the configuration says nothing about an endpoint.
+            let Some(endpoint) = endpoint else { return };
+            match store::count_attempt(&app.db, &endpoint.id, &attempt).await {
+                Ok(Some(reason)) => disabled(&app, &endpoint, &reason).await,
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(%error, endpoint = endpoint.id, "counting a webhook attempt failed");
+                }
             }
         });
     }
@@ -85,8 +97,11 @@ async fn attempt(
         next_attempt_at: now + backoff_secs(row.attempts + 1),
     };
     let Some(endpoint) = endpoint else {
-        attempt.error = Some("the endpoint is no longer configured".into());
-        attempt.outcome = "failed";
+        // While a revision rolls out, the process it replaces still runs this worker on the same
+        // database: an endpoint the new revision added is unknown here. Retried (the new process
+        // sends it), so only an endpoint that stays removed fails, after the retry window.
+        attempt.error = Some("the endpoint is not in the configuration this instance runs".into());
+        give_up_when_old(&mut attempt, row);
         return attempt;
     };
     let Ok(url) = reqwest::Url::parse(&endpoint.url) else {
@@ -139,11 +154,27 @@ async fn attempt(
         Err(error) => attempt.error = Some(failure(&error)),
     }
     attempt.latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    give_up_when_old(&mut attempt, row);
+    attempt
+}
+
+/// A failed attempt whose retry would fall after the retry window ends the row.
+fn give_up_when_old(attempt: &mut Attempt, row: &Due) {
     if attempt.outcome == "pending" && attempt.next_attempt_at - row.created_at > GIVE_UP_AFTER_SECS
     {
         attempt.outcome = "failed";
     }
-    attempt
+}
+
+/// Tells the instance's owner that `endpoint` was disabled, and why.
+async fn disabled(app: &App, endpoint: &Endpoint, reason: &str) {
+    tracing::warn!(endpoint = endpoint.id, reason, "webhook endpoint disabled");
+    let Some(to) = &app.notify_email else { return };
+    let product = app.config.load().mail.product_name.clone();
+    let mail = crate::mail::webhook_disabled(&product, to, &endpoint.id, &endpoint.url, reason);
+    if let Err(error) = app.mailer.send(&mail).await {
+        tracing::warn!(%error, endpoint = endpoint.id, "mailing about a disabled webhook failed");
+    }
 }
 
 /// The first bytes of the answer's body (read no further).

@@ -10,7 +10,14 @@
 //! An endpoint is known by the SHA-256 of its URL ([`endpoint_id`]), so a configuration that
 //! reorders or re-describes endpoints keeps their history and secret. Each endpoint's secret
 //! (`whsec_` and base64 of 24 random bytes) is created on first use and sealed under the master
-//! key; rotating it keeps the previous one signing too for 24 hours.
+//! key; it is shown once, by the rotation that creates a new one (the list shows its first
+//! characters only); rotating keeps the previous one signing too for 24 hours.
+//!
+//! An endpoint whose attempts have all failed for a day is disabled ([`DISABLE_AFTER_SECS`],
+//! [`DISABLE_AFTER_ATTEMPTS`]): the state is kept in the database, apart from the configuration
+//! (which lists it still), so it stays disabled across revisions and restarts until
+//! `POST /v1/admin/webhooks/{id}/enable`. Its events keep being queued and wait; enabling sends
+//! them, oldest first. The instance's owner (`AUTHSTACK_NOTIFY_EMAIL`) is mailed when it happens.
 
 pub mod delivery;
 pub mod routes;
@@ -32,6 +39,15 @@ pub const PAYLOAD_VERSION: u32 = 1;
 pub const GIVE_UP_AFTER_SECS: i64 = 3 * 24 * 3600;
 /// How long a rotated-out secret still signs.
 pub const PREVIOUS_SECRET_SECS: i64 = 24 * 3600;
+/// An endpoint is disabled when its attempts have all failed for this long...
+pub const DISABLE_AFTER_SECS: i64 = 24 * 3600;
+/// ...and this many in a row (so two failures a day apart do not disable it). With the
+/// backoff below, one event that keeps failing reaches its tenth attempt after about 25 hours.
+pub const DISABLE_AFTER_ATTEMPTS: i64 = 10;
+/// The event type of `POST /v1/admin/webhooks/{id}/test`.
+pub const TEST_EVENT: &str = "webhook.test";
+/// How many leading characters of a secret the endpoint list shows (`whsec_` and four).
+pub const SECRET_PREFIX_CHARS: usize = 10;
 /// How much of a receiver's answer the delivery log keeps.
 pub const EXCERPT_BYTES: usize = 500;
 
@@ -177,6 +193,28 @@ pub fn signature_header(
         .map(|s| sign(s, id, timestamp, body))
         .collect();
     Some(signatures?.join(" "))
+}
+
+/// Why an endpoint was disabled: the streak, and how its last attempt failed.
+pub fn disabled_reason(failures: i64, failing_secs: i64, last: &store::Attempt) -> String {
+    let how = match (&last.status, &last.error) {
+        (Some(status), _) => format!("HTTP {status}"),
+        (None, Some(error)) => error.clone(),
+        (None, None) => "no answer".into(),
+    };
+    format!(
+        "every delivery attempt failed for {} hours ({failures} attempts in a row); the last: {how}",
+        failing_secs / 3600
+    )
+}
+
+/// The first characters of `secret`, which the endpoint list shows to tell secrets apart.
+pub fn secret_prefix(secret: &SecretString) -> String {
+    secret
+        .expose_secret()
+        .chars()
+        .take(SECRET_PREFIX_CHARS)
+        .collect()
 }
 
 /// Seconds until the next attempt after `attempts` failed ones: 5 s, 30 s, 2 min, 10 min, 1 h,

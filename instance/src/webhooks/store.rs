@@ -1,7 +1,7 @@
 //! Persistence of webhooks: the outbox with its delivery log, and the endpoints' sealed secrets.
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{Recorded, endpoints, matches};
@@ -72,6 +72,20 @@ async fn insert_row<'e, E: sqlx::AnyExecutor<'e>>(
     Ok(())
 }
 
+/// Queues `event` (a test event) for the one endpoint `endpoint_id`, at the back of its queue.
+pub async fn enqueue_to(db: &Db, endpoint_id: &str, event: &Recorded<'_>) -> Result<()> {
+    let kind = super::event_type(event.action);
+    insert_row(
+        &db.writer,
+        event.id,
+        endpoint_id,
+        kind,
+        &event.payload(),
+        event.occurred_at,
+    )
+    .await
+}
+
 /// A queued delivery the worker is to attempt.
 #[derive(Debug, Clone)]
 pub struct Due {
@@ -83,13 +97,15 @@ pub struct Due {
     pub attempts: i64,
 }
 
-/// The oldest pending row of each endpoint, when it is due and no worker holds it.
+/// The oldest pending row of each endpoint that is not disabled, when it is due and no worker
+/// holds it.
 pub async fn due(db: &Db, now: UnixTime) -> Result<Vec<Due>> {
     let rows = sqlx::query(
         "SELECT o.id, o.event_id, o.endpoint_id, o.payload, o.created_at, o.attempts FROM webhook_outbox o \
          WHERE o.status = 'pending' AND o.next_attempt_at <= $1 \
            AND (o.claimed_until IS NULL OR o.claimed_until < $1) \
            AND o.id = (SELECT MIN(i.id) FROM webhook_outbox i WHERE i.endpoint_id = o.endpoint_id AND i.status = 'pending') \
+           AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = o.endpoint_id AND e.disabled_at IS NOT NULL) \
          ORDER BY o.id LIMIT 100",
     )
     .bind(now)
@@ -159,8 +175,9 @@ pub async fn finish(db: &Db, id: &str, attempt: &Attempt) -> Result<()> {
     Ok(())
 }
 
-/// One row of an endpoint's delivery log.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// One row of an endpoint's delivery log (read by the control plane too).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = WebhookDelivery)]
 pub struct Delivery {
     pub id: String,
     /// The event id: the `webhook-id` header and the payload's `id`.
@@ -294,29 +311,138 @@ pub async fn secrets(
     Ok(out)
 }
 
-/// Replaces an endpoint's secret; the old one keeps signing until `previous_until`.
+/// Whether an endpoint is disabled, since when and why.
+#[derive(Debug, Default)]
+pub struct Standing {
+    pub disabled_at: Option<UnixTime>,
+    pub disabled_reason: Option<String>,
+}
+
+/// An endpoint's standing (not disabled before its first attempt).
+pub async fn standing(db: &Db, endpoint_id: &str) -> Result<Standing> {
+    let row =
+        sqlx::query("SELECT disabled_at, disabled_reason FROM webhook_endpoints WHERE id = $1")
+            .bind(endpoint_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some(row) = row else {
+        return Ok(Standing::default());
+    };
+    Ok(Standing {
+        disabled_at: row.try_get("disabled_at")?,
+        disabled_reason: row.try_get("disabled_reason")?,
+    })
+}
+
+/// Counts an attempt in its endpoint's streak of failures (a delivery ends it), and disables the
+/// endpoint when the streak is long enough; returns the reason when this attempt disabled it.
+pub async fn count_attempt(
+    db: &Db,
+    endpoint_id: &str,
+    attempt: &Attempt,
+) -> Result<Option<String>> {
+    if attempt.outcome == "delivered" {
+        sqlx::query(
+            "UPDATE webhook_endpoints SET consecutive_failures = 0, failing_since = NULL WHERE id = $1",
+        )
+        .bind(endpoint_id)
+        .execute(&db.writer)
+        .await?;
+        return Ok(None);
+    }
+    sqlx::query(
+        "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1, \
+           failing_since = COALESCE(failing_since, $1) WHERE id = $2",
+    )
+    .bind(attempt.at)
+    .bind(endpoint_id)
+    .execute(&db.writer)
+    .await?;
+    let Some(row) = sqlx::query(
+        "SELECT consecutive_failures, failing_since FROM webhook_endpoints WHERE id = $1 AND disabled_at IS NULL",
+    )
+    .bind(endpoint_id)
+    .fetch_optional(&db.writer)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let failures: i64 = row.try_get("consecutive_failures")?;
+    let since: Option<i64> = row.try_get("failing_since")?;
+    let failing_secs = attempt.at - since.unwrap_or(attempt.at);
+    if failures < super::DISABLE_AFTER_ATTEMPTS || failing_secs < super::DISABLE_AFTER_SECS {
+        return Ok(None);
+    }
+    let reason = super::disabled_reason(failures, failing_secs, attempt);
+    // Only one worker disables it (and mails about it).
+    let done = sqlx::query(
+        "UPDATE webhook_endpoints SET disabled_at = $1, disabled_reason = $2 WHERE id = $3 AND disabled_at IS NULL",
+    )
+    .bind(attempt.at)
+    .bind(&reason)
+    .bind(endpoint_id)
+    .execute(&db.writer)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(reason))
+}
+
+/// Enables an endpoint again with a fresh streak; its queued rows fall due now, oldest first.
+pub async fn enable(db: &Db, endpoint_id: &str, now: UnixTime) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL, \
+           consecutive_failures = 0, failing_since = NULL WHERE id = $1",
+    )
+    .bind(endpoint_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE webhook_outbox SET next_attempt_at = $1 \
+         WHERE endpoint_id = $2 AND status = 'pending' AND next_attempt_at > $1",
+    )
+    .bind(now)
+    .bind(endpoint_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces an endpoint's secret and marks the new one shown. The old one keeps signing until
+/// `previous_until` when it had been shown (someone may verify with it); otherwise it goes.
+/// Returns the new secret and until when the old one signs.
 pub async fn rotate(
     db: &Db,
     master: &MasterKey,
     endpoint_id: &str,
     now: UnixTime,
     previous_until: UnixTime,
-) -> Result<SecretString> {
+) -> Result<(SecretString, Option<UnixTime>)> {
     secrets(db, master, endpoint_id, now).await?;
     let fresh = super::new_secret();
     let sealed = master
         .seal(fresh.expose_secret().as_bytes(), endpoint_id)
         .map_err(Error::Internal)?;
+    let mut tx = db.begin_write().await?;
+    let shown: Option<i64> =
+        sqlx::query_scalar("SELECT secret_shown_at FROM webhook_endpoints WHERE id = $1")
+            .bind(endpoint_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let previous_until = shown.map(|_| previous_until);
     sqlx::query(
-        "UPDATE webhook_endpoints SET previous_secret_sealed = secret_sealed, previous_expires_at = $1, \
-         secret_sealed = $2 WHERE id = $3",
+        "UPDATE webhook_endpoints SET \
+           previous_secret_sealed = CASE WHEN $1 IS NULL THEN NULL ELSE secret_sealed END, \
+           previous_expires_at = $1, secret_sealed = $2, secret_shown_at = $3 WHERE id = $4",
     )
     .bind(previous_until)
     .bind(sealed)
+    .bind(now)
     .bind(endpoint_id)
-    .execute(&db.writer)
+    .execute(&mut *tx)
     .await?;
-    Ok(fresh)
+    tx.commit().await?;
+    Ok((fresh, previous_until))
 }
 
 fn open(master: &MasterKey, sealed: &str, endpoint_id: &str) -> Result<SecretString> {

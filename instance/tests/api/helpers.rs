@@ -93,6 +93,10 @@ pub struct TestApp {
     running: Option<Running>,
 }
 
+/// The instance owner's address every test app mails about its operation
+/// (`AUTHSTACK_NOTIFY_EMAIL`).
+pub const OWNER_EMAIL: &str = "owner@customer.test";
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, InstanceConfig::default()).await
 }
@@ -171,6 +175,7 @@ async fn start_with(
 ) -> Running {
     let mut server = ServerConfig::embedded(data_dir.path());
     server.allow_private_webhooks = allow_private_webhooks;
+    server.notify_email = Some(OWNER_EMAIL.to_owned());
     server.issuer = Some(issuer.to_owned());
     server.previous_issuers = previous_issuers;
     server.listen = "127.0.0.1:0".parse().expect("addr");

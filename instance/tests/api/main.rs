@@ -39,4 +39,5 @@ mod requests;
 mod shared_limits;
 mod tokens;
 mod usage;
+mod webhook_endpoints;
 mod webhooks;

@@ -1,7 +1,8 @@
 //! Webhooks: events POSTed to a real receiver on loopback, signed per Standard Webhooks
 //! (verified here with our own HMAC; sdk-js/e2e/webhooks.test.mjs verifies with the
 //! `standardwebhooks` package), retried in order, replayed, refused for private addresses in
-//! production, signed with both secrets after a rotation, and durable across kill -9.
+//! production, signed with both secrets after a rotation, and durable across kill -9 (their
+//! endpoints' standing, test events and secrets shown once: `webhook_endpoints.rs`).
 //!
 //! - `a_signup_sends_a_signed_user_created`
 //! - `a_failing_receiver_gets_every_event_in_order_once_it_answers`
@@ -23,7 +24,9 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, spawn_app_refusing_private_webhooks, spawn_app_with};
+use crate::helpers::{
+    Backend, Reply, TestApp, spawn_app_refusing_private_webhooks, spawn_app_with,
+};
 use crate::process::{Launch, Server};
 
 backend_tests!(
@@ -38,29 +41,31 @@ backend_tests!(
 
 /// One request a receiver got, and the status it answered.
 #[derive(Clone, Debug)]
-struct Received {
-    id: String,
+pub(crate) struct Received {
+    pub(crate) id: String,
     timestamp: String,
-    signature: String,
-    body: String,
-    answered: u16,
+    pub(crate) signature: String,
+    pub(crate) body: String,
+    pub(crate) answered: u16,
 }
 
 impl Received {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).expect("a JSON body")
     }
 }
 
-/// A receiver on loopback: answers 500 to the first `fail_first` requests, 200 after.
+/// A receiver on loopback: answers 500 to the first `fail_first` requests, 200 after (500
+/// to every request while `failing` is set).
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     received: Arc<Mutex<Vec<Received>>>,
+    failing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Receiver {
-    async fn start(fail_first: usize) -> Receiver {
+    pub(crate) async fn start(fail_first: usize) -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
@@ -69,10 +74,11 @@ impl Receiver {
 
     fn serve(listener: tokio::net::TcpListener, fail_first: usize) -> Receiver {
         let received = Arc::new(Mutex::new(Vec::new()));
+        let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let seen = Arc::new(AtomicUsize::new(0));
-        let log = received.clone();
+        let (log, fails) = (received.clone(), failing.clone());
         let handler = move |headers: axum::http::HeaderMap, body: String| {
-            let (log, seen) = (log.clone(), seen.clone());
+            let (log, seen, fails) = (log.clone(), seen.clone(), fails.clone());
             async move {
                 let header = |name: &str| {
                     headers
@@ -81,7 +87,8 @@ impl Receiver {
                         .unwrap_or_default()
                         .to_owned()
                 };
-                let answered = match seen.fetch_add(1, Ordering::SeqCst) < fail_first {
+                let early = seen.fetch_add(1, Ordering::SeqCst) < fail_first;
+                let answered = match early || fails.load(Ordering::SeqCst) {
                     true => 500,
                     false => 200,
                 };
@@ -101,16 +108,28 @@ impl Receiver {
         );
         let router = axum::Router::new().route("/hooks", axum::routing::post(handler));
         tokio::spawn(async move { axum::serve(listener, router).await });
-        Receiver { url, received }
+        Receiver {
+            url,
+            received,
+            failing,
+        }
     }
 
-    fn all(&self) -> Vec<Received> {
+    pub(crate) fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    pub(crate) fn all(&self) -> Vec<Received> {
         self.received.lock().expect("the log").clone()
     }
 
     /// Waits until `n` requests were answered 2xx (at most 30 s), moving `clock` on by 10 s
     /// every half second so that retries fall due; returns every request.
-    async fn wait_for_delivered(&self, n: usize, app: Option<&TestApp>) -> Vec<Received> {
+    pub(crate) async fn wait_for_delivered(
+        &self,
+        n: usize,
+        app: Option<&TestApp>,
+    ) -> Vec<Received> {
         for _ in 0..60 {
             if self.all().iter().filter(|r| r.answered == 200).count() >= n {
                 break;
@@ -124,7 +143,7 @@ impl Receiver {
     }
 }
 
-fn config(url: &str, events: &[&str]) -> InstanceConfig {
+pub(crate) fn config(url: &str, events: &[&str]) -> InstanceConfig {
     let mut config = InstanceConfig::default();
     config.auth.require_email_verification = false;
     config.webhooks = vec![Webhook {
@@ -136,7 +155,7 @@ fn config(url: &str, events: &[&str]) -> InstanceConfig {
 }
 
 /// The Standard Webhooks signature of `r` under `secret`.
-fn expected_signature(secret: &str, r: &Received) -> String {
+pub(crate) fn expected_signature(secret: &str, r: &Received) -> String {
     let key = STANDARD
         .decode(secret.strip_prefix("whsec_").expect("a whsec_ secret"))
         .expect("base64");
@@ -146,13 +165,26 @@ fn expected_signature(secret: &str, r: &Received) -> String {
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
-async fn endpoint(app: &TestApp) -> Value {
+pub(crate) async fn endpoint(app: &TestApp) -> Value {
     let list = app.get_as("/v1/admin/webhooks", &app.admin_key).await;
     assert_eq!(list.status, 200, "{}", list.body);
     list.body["data"][0].clone()
 }
 
-async fn deliveries(app: &TestApp, endpoint_id: &str) -> Vec<Value> {
+/// The endpoint's secret, which only a rotation shows.
+pub(crate) async fn reveal(app: &TestApp, endpoint_id: &str) -> Reply {
+    let rotated = app
+        .post_as(
+            &format!("/v1/admin/webhooks/{endpoint_id}/rotate-secret"),
+            &app.admin_key,
+            json!({}),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    rotated
+}
+
+pub(crate) async fn deliveries(app: &TestApp, endpoint_id: &str) -> Vec<Value> {
     let reply = app
         .get_as(
             &format!("/v1/admin/webhooks/{endpoint_id}/deliveries"),
@@ -163,7 +195,7 @@ async fn deliveries(app: &TestApp, endpoint_id: &str) -> Vec<Value> {
     reply.body["data"].as_array().expect("a list").clone()
 }
 
-async fn signup(app: &TestApp, email: &str) -> String {
+pub(crate) async fn signup(app: &TestApp, email: &str) -> String {
     let reply = app
         .post(
             "/v1/auth/signup",
@@ -222,6 +254,13 @@ async fn organization_api_key_events_are_sent(backend: Backend) {
 async fn a_signup_sends_a_signed_user_created(backend: Backend) {
     let receiver = Receiver::start(0).await;
     let app = spawn_app_with(backend, config(&receiver.url, &["user.created"])).await;
+    // The list shows a secret's first characters; a rotation shows it, once. The first rotation
+    // keeps no previous secret (it was never shown, so nobody verifies with it).
+    let listed = endpoint(&app).await;
+    assert!(listed.get("secret").is_none(), "{listed:#}");
+    let rotated = reveal(&app, listed["id"].as_str().expect("an id")).await;
+    assert_eq!(rotated.body["previous_secret_expires_at"], Value::Null);
+    let secret = rotated.str("secret");
     let user_id = signup(&app, "ada@example.com").await;
     // Not selected by the endpoint's patterns: never sent.
     app.create_org(
@@ -247,7 +286,10 @@ async fn a_signup_sends_a_signed_user_created(backend: Backend) {
     assert!((sent_at - app.clock.now()).abs() < 60);
 
     let endpoint = endpoint(&app).await;
-    let secret = endpoint["secret"].as_str().expect("a secret");
+    assert_eq!(endpoint["secret_prefix"], secret[..10]);
+    assert!(endpoint.get("secret").is_none(), "{endpoint:#}");
+    assert_eq!(endpoint["disabled_at"], Value::Null);
+    let secret = secret.as_str();
     assert_eq!(r.signature, expected_signature(secret, r));
     // Another secret does not produce it: the check above can fail.
     assert_ne!(
@@ -413,8 +455,8 @@ async fn after_a_rotation_both_secrets_sign(backend: Backend) {
     let receiver = Receiver::start(0).await;
     let app = spawn_app_with(backend, config(&receiver.url, &["user.created"])).await;
     let before = endpoint(&app).await;
-    let old = before["secret"].as_str().expect("a secret").to_owned();
     let id = before["id"].as_str().expect("an id").to_owned();
+    let old = reveal(&app, &id).await.str("secret");
 
     let rotated = app
         .post_as(
@@ -427,7 +469,8 @@ async fn after_a_rotation_both_secrets_sign(backend: Backend) {
     let new = rotated.str("secret");
     assert_ne!(new, old);
     assert!(new.starts_with("whsec_"));
-    assert_eq!(endpoint(&app).await["secret"], new.as_str());
+    assert!(rotated.body["previous_secret_expires_at"].is_string());
+    assert_eq!(endpoint(&app).await["secret_prefix"], new[..10]);
 
     signup(&app, "ada@example.com").await;
     let got = receiver.wait_for_delivered(1, None).await;

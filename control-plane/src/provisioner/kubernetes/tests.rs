@@ -43,6 +43,7 @@ fn spec(plan: &str, environment: Environment) -> InstanceSpec {
         },
         capacity: plan.capacity.clone(),
         version_history_days: plan.limits.version_history_days,
+        notify_email: None,
     }
 }
 

@@ -345,6 +345,7 @@ impl Host {
             executable: self.options.executable.clone(),
             starts: self.starts.clone(),
             allow_private_webhooks: self.options.allow_private_webhooks,
+            notify_email: spec.notify_email.clone(),
         })
     }
 

@@ -102,6 +102,8 @@ pub(super) struct Launch {
     pub(super) starts: Arc<Semaphore>,
     /// Passes `--allow-private-webhooks` (`authstack dev`).
     pub(super) allow_private_webhooks: bool,
+    /// Passed as `--notify-email`.
+    pub(super) notify_email: Option<String>,
 }
 
 impl Launch {
@@ -176,6 +178,11 @@ impl Launch {
             .args(
                 self.allow_private_webhooks
                     .then_some("--allow-private-webhooks"),
+            )
+            .args(
+                self.notify_email
+                    .as_ref()
+                    .map(|e| format!("--notify-email={e}")),
             )
             .stdin(Stdio::null())
             .stdout(log)

@@ -30,6 +30,12 @@ import type {
   RevisionList,
   SubscribeResponse,
   Usage,
+  WebhookDeliveryList,
+  WebhookEndpoint,
+  WebhookEndpointList,
+  WebhookReplayed,
+  WebhookSecret,
+  WebhookTestQueued,
 } from './types';
 
 /** A failed control-plane call, with the API's stable `code` and a sentence for people. */
@@ -186,6 +192,25 @@ export function createControlPlane(options: ControlPlaneOptions) {
         }),
       remove: (id: string, env: Environment, appId: string) =>
         json<void>('DELETE', `${inst(id, env)}/applications/${encodeURIComponent(appId)}`),
+    },
+    webhooks: {
+      /** The endpoints the instance's configuration lists (added and removed by revisions). */
+      list: (id: string, env: Environment) => json<WebhookEndpointList>('GET', `${inst(id, env)}/webhooks`),
+      deliveries: (id: string, env: Environment, webhookId: string, limit = 50) =>
+        json<WebhookDeliveryList>('GET', `${inst(id, env)}/webhooks/${encodeURIComponent(webhookId)}/deliveries`, {
+          query: { limit },
+        }),
+      /** A new signing secret, in this answer only (may need a recent sign-in). */
+      rotateSecret: (id: string, env: Environment, webhookId: string) =>
+        json<WebhookSecret>('POST', `${inst(id, env)}/webhooks/${encodeURIComponent(webhookId)}/rotate-secret`),
+      /** Queues a `webhook.test` event for this endpoint alone. */
+      test: (id: string, env: Environment, webhookId: string) =>
+        json<WebhookTestQueued>('POST', `${inst(id, env)}/webhooks/${encodeURIComponent(webhookId)}/test`),
+      /** Enables an endpoint the instance disabled after a day of failures. */
+      enable: (id: string, env: Environment, webhookId: string) =>
+        json<WebhookEndpoint>('POST', `${inst(id, env)}/webhooks/${encodeURIComponent(webhookId)}/enable`),
+      replay: (id: string, env: Environment, eventId: string) =>
+        json<WebhookReplayed>('POST', `${inst(id, env)}/webhooks/deliveries/${encodeURIComponent(eventId)}/replay`),
     },
     instances: {
       /** Replaces the allowed origins; the gateway takes them at once (a new wanted revision records them). */

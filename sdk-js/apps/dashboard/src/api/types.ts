@@ -54,6 +54,17 @@ export type NewApplication = Schemas['CreateApplicationRequest'];
 /** Whether an application's sign-ins ask users for one of their organizations. */
 export type OrganizationSelection = Schemas['ApplicationOrganizationSelection'];
 
+/** A webhook endpoint the instance's configuration lists, with its standing (`disabled_at`) and its secret's prefix. */
+export type WebhookEndpoint = Schemas['WebhookEndpoint'];
+export type WebhookEndpointList = Schemas['WebhookEndpointList'];
+/** One event's delivery to an endpoint: status, attempts, latency, the answer's first bytes. */
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type WebhookDeliveryList = Schemas['WebhookDeliveryList'];
+/** A rotated signing secret: `secret` is shown once. */
+export type WebhookSecret = Schemas['WebhookSecret'];
+export type WebhookTestQueued = Schemas['WebhookTestQueued'];
+export type WebhookReplayed = Schemas['WebhookReplayed'];
+
 export type RevisionSource = Schemas['RevisionSource'];
 export type Outcome = Schemas['Outcome'];
 export type Revision = Schemas['RevisionView'];

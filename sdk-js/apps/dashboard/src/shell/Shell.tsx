@@ -13,6 +13,7 @@ import type { Platform } from '../api/types';
 import { DashboardProvider, useDashboard, type Reauthentication } from '../account/context';
 import { AccountsPage } from '../pages/AccountsPage';
 import { ApplicationsPage } from '../pages/applications/ApplicationsPage';
+import { WebhooksPage } from '../pages/webhooks/WebhooksPage';
 import { AuditLog } from '../pages/audit/AuditLog';
 import { CustomizePage } from '../pages/customize/CustomizePage';
 import { InstancesPage } from '../pages/instances/InstancesPage';
@@ -39,6 +40,7 @@ const NAV: { to: string; label: string }[] = [
   { to: '/usage', label: 'Usage' },
   { to: '/keys', label: 'API keys' },
   { to: '/applications', label: 'Applications' },
+  { to: '/webhooks', label: 'Webhooks' },
   { to: '/settings', label: 'Settings' },
   { to: '/revisions', label: 'Revisions' },
   { to: '/customize', label: 'Customize' },
@@ -210,6 +212,7 @@ function Page({ path, operator, lookup }: { path: string; operator: boolean | nu
     '/plans': <PlansPage />,
     '/keys': <KeysPage canRead={hasPermission('keys:read')} canManage={hasPermission('keys:manage')} />,
     '/applications': <ApplicationsPage canRead={hasPermission('keys:read')} canManage={hasPermission('keys:manage')} />,
+    '/webhooks': <WebhooksPage canRead={hasPermission('keys:read')} canManage={hasPermission('keys:manage')} />,
     '/revisions': <RevisionsPage />,
     '/customize': <CustomizePage />,
     '/settings': <SettingsPage canManage={hasPermission('instances:manage')} />,

@@ -262,7 +262,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the configured webhook endpoints with their secrets and last delivery. */
+        /** List the configured webhook endpoints with their standing and last delivery. */
         get: operations["list_webhooks"];
         put?: never;
         post?: never;
@@ -289,6 +289,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/webhooks/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable an endpoint disabled after sustained failure: its queued events are sent, oldest
+         *     first. A no-op for an enabled endpoint.
+         */
+        post: operations["enable_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/webhooks/{id}/rotate-secret": {
         parameters: {
             query?: never;
@@ -298,8 +318,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replace an endpoint's signing secret; the previous one keeps signing for 24 hours. */
+        /**
+         * Replace an endpoint's signing secret and show it, once. A previous secret that was shown
+         *     keeps signing for 24 hours.
+         */
         post: operations["rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a `webhook.test` event for this endpoint alone, signed and logged like any event (sent
+         *     after the events queued before it, and not while the endpoint is disabled).
+         */
+        post: operations["send_webhook_test"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1218,38 +1261,8 @@ export interface components {
              */
             password?: string | null;
         };
-        /** @description One row of an endpoint's delivery log. */
-        Delivery: {
-            /** Format: int64 */
-            attempts: number;
-            /** Format: date-time */
-            created_at: string;
-            endpoint_id: string;
-            /** @description The event id: the `webhook-id` header and the payload's `id`. */
-            event_id: string;
-            event_type: string;
-            id: string;
-            /** Format: date-time */
-            last_attempt_at?: string | null;
-            /** @description Why the last attempt failed without an HTTP answer (timeout, refused address, ...). */
-            last_error?: string | null;
-            /**
-             * Format: int64
-             * @description The HTTP status of the last answer.
-             */
-            last_status?: number | null;
-            /** Format: int64 */
-            latency_ms?: number | null;
-            /** Format: date-time */
-            next_attempt_at?: string | null;
-            payload: Record<string, unknown>;
-            /** @description The first 500 bytes of the last answer's body. */
-            response_excerpt?: string | null;
-            /** @description `pending`, `delivered` or `failed`. */
-            status: string;
-        };
         DeliveryList: {
-            data: components["schemas"]["Delivery"][];
+            data: components["schemas"]["WebhookDelivery"][];
         };
         Done: {
             status: string;
@@ -1541,11 +1554,6 @@ export interface components {
             index: number;
             reason: string;
         };
-        Replayed: {
-            event_id: string;
-            /** @description How many endpoints it is queued for again. */
-            queued: number;
-        };
         ResetPasswordRequest: {
             /**
              * Format: password
@@ -1587,10 +1595,11 @@ export interface components {
             id: string;
             /**
              * Format: date-time
-             * @description Until then deliveries carry a signature with the previous secret too.
+             * @description Until then deliveries carry a signature with the previous secret too; `null` when the
+             *     previous secret was never shown (the first rotation), which then stops signing at once.
              */
-            previous_secret_expires_at: string;
-            /** @description The new secret, shown once here (and by the endpoint list). */
+            previous_secret_expires_at?: string | null;
+            /** @description The new secret, shown only here (the list shows its first characters). */
             secret: string;
         };
         /** @description How long the secret being replaced keeps working. */
@@ -1766,21 +1775,71 @@ export interface components {
         VerifyEmailRequest: {
             token: string;
         };
-        /** @description A configured endpoint. */
+        /** @description One row of an endpoint's delivery log (read by the control plane too). */
+        WebhookDelivery: {
+            /** Format: int64 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            endpoint_id: string;
+            /** @description The event id: the `webhook-id` header and the payload's `id`. */
+            event_id: string;
+            event_type: string;
+            id: string;
+            /** Format: date-time */
+            last_attempt_at?: string | null;
+            /** @description Why the last attempt failed without an HTTP answer (timeout, refused address, ...). */
+            last_error?: string | null;
+            /**
+             * Format: int64
+             * @description The HTTP status of the last answer.
+             */
+            last_status?: number | null;
+            /** Format: int64 */
+            latency_ms?: number | null;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            payload: Record<string, unknown>;
+            /** @description The first 500 bytes of the last answer's body. */
+            response_excerpt?: string | null;
+            /** @description `pending`, `delivered` or `failed`. */
+            status: string;
+        };
+        /** @description A configured endpoint (read by the control plane too). */
         WebhookEndpoint: {
             description?: string | null;
+            /**
+             * Format: date-time
+             * @description When the endpoint was disabled after sustained failure (no deliveries are attempted
+             *     until `POST /v1/admin/webhooks/{id}/enable`); `null` while it is enabled.
+             */
+            disabled_at?: string | null;
+            /** @description Why it was disabled: how long and how many attempts failed, and how the last one did. */
+            disabled_reason?: string | null;
             events: string[];
             /** @description `whe_` and 24 hex digits of the SHA-256 of the URL: stable while the URL is. */
             id: string;
-            last_delivery?: null | components["schemas"]["Delivery"];
+            last_delivery?: null | components["schemas"]["WebhookDelivery"];
             /** @description The newest delivery's status (`pending`, `delivered`, `failed`), absent before the first. */
             last_delivery_status?: string | null;
-            /** @description The signing secret (`whsec_...`), created on first use; verify `webhook-signature` with it. */
-            secret: string;
+            /**
+             * @description The signing secret's first characters (`whsec_` and four), to tell secrets apart. The
+             *     secret itself is shown once, by `POST /v1/admin/webhooks/{id}/rotate-secret`.
+             */
+            secret_prefix: string;
             url: string;
         };
         WebhookList: {
             data: components["schemas"]["WebhookEndpoint"][];
+        };
+        WebhookReplayed: {
+            event_id: string;
+            /** @description How many endpoints it is queued for again. */
+            queued: number;
+        };
+        WebhookTestQueued: {
+            /** @description The test event's id: its `webhook-id` and its delivery's `event_id`. */
+            event_id: string;
         };
     };
     responses: never;
@@ -2954,6 +3013,52 @@ export interface operations {
             };
         };
     };
+    enable_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     rotate_webhook_secret: {
         parameters: {
             query?: never;
@@ -3000,6 +3105,52 @@ export interface operations {
             };
         };
     };
+    send_webhook_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestQueued"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's address is outside `security.admin_ip_allowlist` (`ip_not_allowed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     replay_webhook_event: {
         parameters: {
             query?: never;
@@ -3016,7 +3167,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Replayed"];
+                    "application/json": components["schemas"]["WebhookReplayed"];
                 };
             };
             401: {

@@ -484,6 +484,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{id}/instances/{env}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoints the instance's configuration lists, with their standing and last delivery. */
+        get: operations["list_webhooks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{id}/instances/{env}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's delivery log: status, attempts, latency and the answer's first bytes. */
+        get: operations["list_webhook_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{id}/instances/{env}/webhooks/{webhook_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enables an endpoint the instance disabled after sustained failure; its queued events go,
+         *     oldest first.
+         */
+        post: operations["enable_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{id}/instances/{env}/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replaces the endpoint's signing secret. The new one is in this answer only. */
+        post: operations["rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{id}/instances/{env}/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queues a `webhook.test` event for this endpoint alone, signed and logged like any event. */
+        post: operations["send_webhook_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{id}/instances/{env}/webhooks/deliveries/{event_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends an event again, with the same id and payload, to each endpoint it went to. */
+        post: operations["replay_webhook_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{id}/keys": {
         parameters: {
             query?: never;
@@ -1558,6 +1663,89 @@ export interface components {
             type: string;
             /** @description The token the record must hold. */
             value: string;
+        };
+        /** @description One row of an endpoint's delivery log (read by the control plane too). */
+        WebhookDelivery: {
+            /** Format: int64 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            endpoint_id: string;
+            /** @description The event id: the `webhook-id` header and the payload's `id`. */
+            event_id: string;
+            event_type: string;
+            id: string;
+            /** Format: date-time */
+            last_attempt_at?: string | null;
+            /** @description Why the last attempt failed without an HTTP answer (timeout, refused address, ...). */
+            last_error?: string | null;
+            /**
+             * Format: int64
+             * @description The HTTP status of the last answer.
+             */
+            last_status?: number | null;
+            /** Format: int64 */
+            latency_ms?: number | null;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            payload: Record<string, unknown>;
+            /** @description The first 500 bytes of the last answer's body. */
+            response_excerpt?: string | null;
+            /** @description `pending`, `delivered` or `failed`. */
+            status: string;
+        };
+        WebhookDeliveryList: {
+            /** @description Newest first. */
+            data: components["schemas"]["WebhookDelivery"][];
+        };
+        /** @description A configured endpoint (read by the control plane too). */
+        WebhookEndpoint: {
+            description?: string | null;
+            /**
+             * Format: date-time
+             * @description When the endpoint was disabled after sustained failure (no deliveries are attempted
+             *     until `POST /v1/admin/webhooks/{id}/enable`); `null` while it is enabled.
+             */
+            disabled_at?: string | null;
+            /** @description Why it was disabled: how long and how many attempts failed, and how the last one did. */
+            disabled_reason?: string | null;
+            events: string[];
+            /** @description `whe_` and 24 hex digits of the SHA-256 of the URL: stable while the URL is. */
+            id: string;
+            last_delivery?: null | components["schemas"]["WebhookDelivery"];
+            /** @description The newest delivery's status (`pending`, `delivered`, `failed`), absent before the first. */
+            last_delivery_status?: string | null;
+            /**
+             * @description The signing secret's first characters (`whsec_` and four), to tell secrets apart. The
+             *     secret itself is shown once, by `POST /v1/admin/webhooks/{id}/rotate-secret`.
+             */
+            secret_prefix: string;
+            url: string;
+        };
+        WebhookEndpointList: {
+            /** @description In the configuration's order. */
+            data: components["schemas"]["WebhookEndpoint"][];
+        };
+        WebhookReplayed: {
+            event_id: string;
+            /** @description How many endpoints it is queued for again. */
+            queued: number;
+        };
+        /** @description A new signing secret, shown in this answer only. */
+        WebhookSecret: {
+            id: string;
+            /**
+             * Format: date-time
+             * @description Until then deliveries are signed with the previous secret too; `null` when the previous
+             *     one was never shown.
+             */
+            previous_secret_expires_at?: string | null;
+            /** @description `whsec_...`: verify `webhook-signature` with it (Standard Webhooks). */
+            secret: string;
+        };
+        WebhookTestQueued: {
+            /** @description The test event's id: its `webhook-id` and its delivery's `event_id`. */
+            event_id: string;
         };
     };
     responses: never;
@@ -4413,6 +4601,451 @@ export interface operations {
                 };
             };
             /** @description The instance is not running: suspended, still provisioning, failed or being deleted (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:read` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, or it has no instance of that environment (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_webhook_deliveries: {
+        parameters: {
+            query?: {
+                /** @description 1 to 200; 50 when absent. */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+                /** @description The endpoint's id (`whe_…`). */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description `env` is neither `live` nor `test`, or `limit` is out of range (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:read` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, instance or endpoint (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    enable_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+                /** @description The endpoint's id (`whe_…`). */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:manage` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, instance or endpoint (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_webhook_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+                /** @description The endpoint's id (`whe_…`). */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No sign-in within the last 10 minutes (`reauthentication_required`), or the caller lacks `keys:manage` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, instance or endpoint (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_webhook_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The account id (`acc_…`). */
+                id: string;
+                /** @description The endpoint's id (`whe_…`). */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestQueued"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:manage` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, instance or endpoint (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running (`instance_not_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance should be running but did not answer (`instance_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replay_webhook_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `live` or `test`. */
+                env: components["schemas"]["Environment"];
+                /** @description The event's id (`evt_…`). */
+                event_id: string;
+                /** @description The account id (`acc_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReplayed"];
+                };
+            };
+            /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks `keys:manage` (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account, instance or event (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The instance is not running (`instance_not_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;

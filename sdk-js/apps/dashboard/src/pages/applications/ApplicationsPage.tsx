@@ -6,12 +6,11 @@
 import { useId, useState } from 'react';
 import { useAccount } from '../../account/context';
 import { useReauthenticate } from '../../account/reauthenticate';
-import { ControlPlaneError } from '../../api/controlPlane';
 import type { Application, ApplicationList, ApplicationWithSecret, Environment } from '../../api/types';
-import { Link } from '../../shell/router';
 import { ColumnHeads } from '../../ui/ColumnHeads';
 import { Confirm } from '../../ui/Confirm';
 import { EnvironmentPicker } from '../../ui/EnvironmentPicker';
+import { InstanceLoadError } from '../../ui/InstanceLoadError';
 import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useLoad } from '../../ui/feedback';
 import { CreateApplication, KINDS, ORGANIZATION_SELECTIONS } from './CreateApplication';
 
@@ -164,7 +163,7 @@ function Applications({ canManage }: { canManage: boolean }) {
       {apps.isLoading && !apps.data ? (
         <Loading label="Loading applications…" />
       ) : !apps.data ? (
-        <LoadError env={env} error={apps.error} onRetry={apps.reload} />
+        <InstanceLoadError env={env} lives="Applications live in an instance." cannot="its applications cannot be shown or changed" error={apps.error} onRetry={apps.reload} />
       ) : (
         <>
           {canManage ? (
@@ -312,30 +311,4 @@ function ApplicationTable({
       </table>
     </div>
   );
-}
-
-function LoadError({ env, error, onRetry }: { env: Environment; error: unknown; onRetry: () => void }) {
-  if (error instanceof ControlPlaneError && error.code === 'not_found') {
-    return (
-      <EmptyState title={`No ${env} instance yet`}>
-        <p>
-          Applications live in an instance. <Link to="/plans">Choose a plan</Link> to get a live and a test instance.
-        </p>
-      </EmptyState>
-    );
-  }
-  if (error instanceof ControlPlaneError && (error.code === 'instance_not_running' || error.code === 'instance_unavailable')) {
-    return (
-      <div className="notice notice-error" role="alert">
-        <p>
-          The {env} instance is not running right now, so its applications cannot be shown or changed. See its state on the{' '}
-          <Link to="/instances">Instances</Link> page.
-        </p>
-        <button type="button" className="button-secondary" onClick={onRetry}>
-          Try again
-        </button>
-      </div>
-    );
-  }
-  return <ErrorNotice error={error} onRetry={onRetry} />;
 }
