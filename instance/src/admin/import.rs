@@ -1,4 +1,4 @@
-//! Importing users with their password hashes (Argon2 or bcrypt), in batches: over HTTP, and
+//! Importing users with their password hashes (Argon2, PBKDF2 or bcrypt), in batches: over HTTP, and
 //! from a JSON-lines file with `authstack-instance import`.
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,8 @@ pub const MAX_BATCH: usize = 1000;
 pub struct ImportRow {
     #[schema(format = Email, max_length = 254)]
     pub email: String,
-    /// An Argon2 PHC string or a bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
+    /// An Argon2 or PBKDF2 (`$pbkdf2-sha256$i=...`) PHC string or a bcrypt hash (`$2a$`, `$2b$`,
+    /// `$2y$`).
     pub password_hash: Option<String>,
     pub name: Option<String>,
     #[serde(default)]
@@ -51,12 +52,13 @@ pub struct ImportReport {
     pub rejected: Vec<Rejected>,
 }
 
-fn validate(row: ImportRow, now: UnixTime) -> std::result::Result<User, String> {
+/// Checks one row and builds the user it describes.
+pub(crate) fn validate(row: ImportRow, now: UnixTime) -> std::result::Result<User, String> {
     let email = EmailAddress::parse(&row.email).map_err(|e| e.to_string())?;
     if let Some(hash) = &row.password_hash
         && !is_supported_hash(hash)
     {
-        return Err("password_hash is not an Argon2 or bcrypt hash".into());
+        return Err("password_hash is not an Argon2, PBKDF2 or bcrypt hash".into());
     }
     let name = row
         .name
