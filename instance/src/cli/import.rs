@@ -28,7 +28,7 @@ pub struct ImportArgs {
 pub enum ImportSource {
     /// Import a Keycloak realm export: users with their password hashes, groups and
     /// organizations, roles, OpenID Connect clients (idempotent).
-    Keycloak(super::import_keycloak::KeycloakArgs),
+    Keycloak(Box<super::import_keycloak::KeycloakArgs>),
 }
 
 #[derive(Args)]
@@ -55,7 +55,7 @@ pub(super) fn sidecar(file: &Path, suffix: &str) -> PathBuf {
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     match args.source {
-        Some(ImportSource::Keycloak(args)) => super::import_keycloak::run(args).await,
+        Some(ImportSource::Keycloak(args)) => super::import_keycloak::run(*args).await,
         None => run_json_lines(args.json_lines).await,
     }
 }

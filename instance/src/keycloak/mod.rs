@@ -1,6 +1,7 @@
 //! Importing a Keycloak realm: its users (with their password hashes), groups and
 //! organizations, roles and OpenID Connect clients, from a realm export
-//! (`authstack-instance import keycloak FILE`).
+//! (`authstack-instance import keycloak FILE`) or a running Keycloak's admin API
+//! ([`admin_api`], `import keycloak --url URL --realm NAME`).
 //!
 //! [`plan`] decides what each part of the realm becomes (pure); [`apply`] writes it. Every
 //! write first looks for what it would create (users by Keycloak id, then email;
@@ -13,6 +14,7 @@
 //! email, clients whose redirect URIs are wildcards, identity providers (no federation yet),
 //! organization domains (organizations have none here).
 
+pub mod admin_api;
 pub mod apply;
 pub mod credentials;
 pub mod mapping;

@@ -7,6 +7,8 @@
 //! - `a_pbkdf2_user_signs_in_and_is_rehashed_to_argon2id`: with organization members, a mapping
 //!   file and exact, public and wildcard redirect URIs.
 //! - `the_command_refuses_an_array_without_realm_and_writes_rejected_items`
+//! - `the_admin_api_path_reads_a_running_realm`: `--url` against a loopback replay of Keycloak's
+//!   admin API, signing in with `KEYCLOAK_PASSWORD`.
 
 use std::process::Command;
 
@@ -29,6 +31,7 @@ backend_tests!(
     testrealm_users_sign_in_with_their_plaintext_password,
     a_pbkdf2_user_signs_in_and_is_rehashed_to_argon2id,
     the_command_refuses_an_array_without_realm_and_writes_rejected_items,
+    the_admin_api_path_reads_a_running_realm,
 );
 
 fn fixture(name: &str) -> String {
@@ -404,4 +407,155 @@ async fn the_command_refuses_an_array_without_realm_and_writes_rejected_items(ba
     assert_eq!(lines.lines().count(), 18);
     assert!(lines.contains("\"kind\":\"identity_provider\""), "{lines}");
     assert!(lines.contains("sales-post/*"), "{lines}");
+}
+
+// No Keycloak server installs here: a loopback server replays what Keycloak 26's admin API
+// returns for a small realm (users without credentials: the admin API never returns hashes).
+fn admin_api_reply(path: &str, authorized: bool, body: &str) -> (u16, serde_json::Value) {
+    if path == "/realms/master/protocol/openid-connect/token" {
+        return match body.contains("password=admin+secret") && body.contains("username=admin") {
+            true => (
+                200,
+                json!({ "access_token": "replayed-token", "expires_in": 60, "scope": "profile", "token_type": "Bearer" }),
+            ),
+            false => (401, json!({ "error": "invalid_grant" })),
+        };
+    }
+    if !authorized {
+        return (401, json!({ "error": "HTTP 401 Unauthorized" }));
+    }
+    let ada = "7d8f0c2e-0000-4000-8000-0000000000aa";
+    let reply = match path.strip_prefix("/admin/realms/shop").unwrap_or("unknown") {
+        "" => json!({ "realm": "shop", "enabled": true, "organizationsEnabled": true }),
+        "/users" => json!([
+            { "id": ada, "username": "ada", "email": "ada@example.com", "emailVerified": true, "firstName": "Ada", "enabled": true },
+            { "id": "7d8f0c2e-0000-4000-8000-0000000000bb", "username": "service-account-x", "enabled": true }
+        ]),
+        "/groups" => json!([{ "id": "g1", "name": "staff", "path": "/staff", "subGroups": [] }]),
+        p if p == format!("/users/{ada}/groups") => {
+            json!([{ "id": "g1", "name": "staff", "path": "/staff" }])
+        }
+        p if p.ends_with("/groups") => json!([]),
+        p if p == format!("/users/{ada}/role-mappings") => json!({
+            "realmMappings": [{ "name": "manager" }, { "name": "default-roles-shop" }],
+            "clientMappings": { "storefront": { "client": "storefront", "id": "c1", "mappings": [{ "name": "buyer" }] } }
+        }),
+        p if p.ends_with("/role-mappings") => json!({}),
+        "/clients" => json!([
+            { "id": "c1", "clientId": "storefront", "publicClient": true, "redirectUris": ["https://shop.example.com/callback"] },
+            { "id": "c2", "clientId": "admin-cli", "publicClient": true, "redirectUris": [] }
+        ]),
+        "/clients/c1/roles" => json!([{ "name": "buyer" }]),
+        "/clients/c2/roles" => json!([]),
+        "/roles" => {
+            json!([{ "name": "manager" }, { "name": "default-roles-shop" }, { "name": "offline_access" }])
+        }
+        "/organizations" => {
+            json!([{ "id": "o1", "name": "Acme Shop", "alias": "acme-shop", "domains": [] }])
+        }
+        "/organizations/o1/members" => json!([{ "id": ada, "username": "ada" }]),
+        "/identity-provider/instances" => json!([{ "alias": "google", "providerId": "google" }]),
+        _ => return (404, json!({ "error": "not found" })),
+    };
+    (200, reply)
+}
+
+async fn the_admin_api_path_reads_a_running_realm(backend: Backend) {
+    use axum::http::{HeaderMap, StatusCode, Uri};
+    let app = spawn_app(backend).await;
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = calls.clone();
+    let server = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: String| {
+        let seen = seen.clone();
+        async move {
+            let authorized = headers.get("authorization").and_then(|v| v.to_str().ok())
+                == Some("Bearer replayed-token");
+            seen.lock().expect("calls").push(uri.path().to_owned());
+            let (status, reply) = admin_api_reply(uri.path(), authorized, &body);
+            (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                axum::Json(reply),
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let served = tokio::spawn(async move { axum::serve(listener, server).await });
+
+    let dir = tempfile::tempdir().expect("dir");
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir.path())
+        .args([
+            "import",
+            "keycloak",
+            "--url",
+            &url,
+            "--realm",
+            "shop",
+            "--data-dir",
+        ])
+        .arg(app.data_dir.path())
+        .env("KEYCLOAK_PASSWORD", "admin secret")
+        .env_remove("KEYCLOAK_CLIENT_SECRET");
+    if let Some(db) = app.database_url() {
+        command.arg("--database-url").arg(db);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("join")
+        .expect("run");
+    served.abort();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        out.contains("users: imported 1, already present 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("organizations: imported 2, already present 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("applications: imported 1, already present 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("memberships: imported 2, already present 0"),
+        "{out}"
+    );
+    assert!(out.contains("identity_provider google"), "{out}");
+    assert!(
+        out.contains("user service-account-x: the user has no email"),
+        "{out}"
+    );
+    assert!(
+        calls
+            .lock()
+            .expect("calls")
+            .contains(&"/admin/realms/shop/organizations/o1/members".to_owned())
+    );
+    let rejected =
+        std::fs::read_to_string(dir.path().join("keycloak-shop.rejected.jsonl")).expect("rejected");
+    assert!(rejected.contains("storefront/buyer"), "{rejected}");
+
+    let email = authstack_instance::users::EmailAddress::parse("ada@example.com").expect("email");
+    let ada = authstack_instance::users::store::find_by_email(&app.app.db, &email)
+        .await
+        .expect("db")
+        .expect("ada");
+    assert_eq!(
+        ada.external_id.as_deref(),
+        Some("7d8f0c2e-0000-4000-8000-0000000000aa")
+    );
+    assert!(
+        ada.password_hash.is_none(),
+        "the admin API returns no hashes"
+    );
 }
