@@ -38,6 +38,55 @@ impl std::fmt::Debug for ImportRow {
     }
 }
 
+/// One line of an Auth0 user export (the bulk export with password hashes): `email`,
+/// `email_verified`, bcrypt `passwordHash`, `user_id` (or `_id.$oid`), names and
+/// `user_metadata`. Other fields are ignored.
+#[derive(Deserialize)]
+pub struct Auth0User {
+    email: String,
+    #[serde(default)]
+    email_verified: bool,
+    #[serde(rename = "passwordHash", alias = "password_hash")]
+    password_hash: Option<String>,
+    user_id: Option<String>,
+    #[serde(rename = "_id")]
+    mongo_id: Option<Auth0Id>,
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    user_metadata: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Auth0Id {
+    #[serde(rename = "$oid")]
+    oid: String,
+}
+
+impl From<Auth0User> for ImportRow {
+    fn from(user: Auth0User) -> ImportRow {
+        let joined = [user.given_name, user.family_name]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        ImportRow {
+            email: user.email,
+            password_hash: user.password_hash,
+            // Auth0 sets `name` to the email when the user gave none.
+            name: user
+                .name
+                .filter(|n| !n.contains('@'))
+                .or((!joined.is_empty()).then_some(joined)),
+            email_verified: user.email_verified,
+            metadata: user.user_metadata,
+            external_id: user
+                .user_id
+                .or(user.mongo_id.map(|id| format!("auth0|{}", id.oid))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rejected {
     /// Position of the row in the batch (0-based) or line in the file (1-based).

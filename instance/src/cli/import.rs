@@ -8,7 +8,7 @@
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::admin::import::{ImportRow, Rejected, import_batch};
+use crate::admin::import::{Auth0User, ImportRow, Rejected, import_batch};
 use crate::db::Db;
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -29,6 +29,9 @@ pub enum ImportSource {
     /// Import a Keycloak realm export: users with their password hashes, groups and
     /// organizations, roles, OpenID Connect clients (idempotent).
     Keycloak(Box<super::import_keycloak::KeycloakArgs>),
+    /// Import an Auth0 user export (JSON lines with bcrypt `passwordHash`; resumable like the
+    /// JSON-lines import).
+    Auth0(JsonLinesArgs),
 }
 
 #[derive(Args)]
@@ -56,11 +59,26 @@ pub(super) fn sidecar(file: &Path, suffix: &str) -> PathBuf {
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     match args.source {
         Some(ImportSource::Keycloak(args)) => super::import_keycloak::run(*args).await,
-        None => run_json_lines(args.json_lines).await,
+        Some(ImportSource::Auth0(args)) => run_json_lines(args, auth0_row).await,
+        None => {
+            run_json_lines(args.json_lines, |line| {
+                serde_json::from_str::<ImportRow>(line).map_err(|e| e.to_string())
+            })
+            .await
+        }
     }
 }
 
-async fn run_json_lines(args: JsonLinesArgs) -> anyhow::Result<()> {
+fn auth0_row(line: &str) -> Result<ImportRow, String> {
+    serde_json::from_str::<Auth0User>(line)
+        .map(ImportRow::from)
+        .map_err(|e| e.to_string())
+}
+
+async fn run_json_lines(
+    args: JsonLinesArgs,
+    parse: fn(&str) -> Result<ImportRow, String>,
+) -> anyhow::Result<()> {
     let file_path = args.file.context("a JSON-lines file is required")?;
     let checkpoint_path = sidecar(&file_path, ".checkpoint");
     let rejected_path = sidecar(&file_path, ".rejected.jsonl");
@@ -107,7 +125,7 @@ async fn run_json_lines(args: JsonLinesArgs) -> anyhow::Result<()> {
             if line.trim().is_empty() {
                 continue;
             }
-            match serde_json::from_str::<ImportRow>(&line) {
+            match parse(&line) {
                 Ok(row) => batch.push((line_no, row)),
                 Err(err) => bad.push(Rejected {
                     index: line_no,
