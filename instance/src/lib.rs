@@ -17,6 +17,7 @@ pub mod error;
 pub mod flow;
 pub mod http;
 pub mod invitations;
+pub mod keycloak;
 pub mod keys;
 pub mod languages;
 pub mod logout;

@@ -1,4 +1,4 @@
-//! Importing users with their password hashes (Argon2 or bcrypt), in batches: over HTTP, and
+//! Importing users with their password hashes (Argon2, PBKDF2 or bcrypt), in batches: over HTTP, and
 //! from a JSON-lines file with `authstack-instance import`.
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,8 @@ pub const MAX_BATCH: usize = 1000;
 pub struct ImportRow {
     #[schema(format = Email, max_length = 254)]
     pub email: String,
-    /// An Argon2 PHC string or a bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
+    /// An Argon2 or PBKDF2 (`$pbkdf2-sha256$i=...`) PHC string or a bcrypt hash (`$2a$`, `$2b$`,
+    /// `$2y$`).
     pub password_hash: Option<String>,
     pub name: Option<String>,
     #[serde(default)]
@@ -37,6 +38,55 @@ impl std::fmt::Debug for ImportRow {
     }
 }
 
+/// One line of an Auth0 user export (the bulk export with password hashes): `email`,
+/// `email_verified`, bcrypt `passwordHash`, `user_id` (or `_id.$oid`), names and
+/// `user_metadata`. Other fields are ignored.
+#[derive(Deserialize)]
+pub struct Auth0User {
+    email: String,
+    #[serde(default)]
+    email_verified: bool,
+    #[serde(rename = "passwordHash", alias = "password_hash")]
+    password_hash: Option<String>,
+    user_id: Option<String>,
+    #[serde(rename = "_id")]
+    mongo_id: Option<Auth0Id>,
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    user_metadata: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Auth0Id {
+    #[serde(rename = "$oid")]
+    oid: String,
+}
+
+impl From<Auth0User> for ImportRow {
+    fn from(user: Auth0User) -> ImportRow {
+        let joined = [user.given_name, user.family_name]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        ImportRow {
+            email: user.email,
+            password_hash: user.password_hash,
+            // Auth0 sets `name` to the email when the user gave none.
+            name: user
+                .name
+                .filter(|n| !n.contains('@'))
+                .or((!joined.is_empty()).then_some(joined)),
+            email_verified: user.email_verified,
+            metadata: user.user_metadata,
+            external_id: user
+                .user_id
+                .or(user.mongo_id.map(|id| format!("auth0|{}", id.oid))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rejected {
     /// Position of the row in the batch (0-based) or line in the file (1-based).
@@ -51,12 +101,13 @@ pub struct ImportReport {
     pub rejected: Vec<Rejected>,
 }
 
-fn validate(row: ImportRow, now: UnixTime) -> std::result::Result<User, String> {
+/// Checks one row and builds the user it describes.
+pub(crate) fn validate(row: ImportRow, now: UnixTime) -> std::result::Result<User, String> {
     let email = EmailAddress::parse(&row.email).map_err(|e| e.to_string())?;
     if let Some(hash) = &row.password_hash
         && !is_supported_hash(hash)
     {
-        return Err("password_hash is not an Argon2 or bcrypt hash".into());
+        return Err("password_hash is not an Argon2, PBKDF2 or bcrypt hash".into());
     }
     let name = row
         .name

@@ -76,7 +76,7 @@ pub struct CreateUserRequest {
     /// `password_hash`.
     #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 256)]
     password: Option<SecretString>,
-    /// An existing Argon2 or bcrypt hash; mutually exclusive with `password`.
+    /// An existing Argon2 or PBKDF2 PHC string or bcrypt hash; mutually exclusive with `password`.
     password_hash: Option<String>,
     #[schema(
         min_length = 1,
@@ -117,7 +117,7 @@ async fn create_user(
         (None, Some(hash)) if crate::passwords::is_supported_hash(&hash) => Some(hash),
         (None, Some(_)) => {
             return Err(Error::invalid(
-                "password_hash is not an Argon2 or bcrypt hash",
+                "password_hash is not an Argon2, PBKDF2 or bcrypt hash",
             ));
         }
         (None, None) => None,

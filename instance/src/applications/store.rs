@@ -89,6 +89,18 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Application>> {
 }
 
 /// Up to `limit` applications, oldest first.
+/// The first application (by id) named `name`: names are not unique, importers match on them.
+pub async fn find_by_name(db: &Db, name: &str) -> sqlx::Result<Option<Application>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE name = $1 ORDER BY id LIMIT 1");
+    sqlx::query(&sql)
+        .bind(name)
+        .fetch_optional(&db.pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
 pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<Application>> {
     let sql = format!("SELECT {COLUMNS} FROM applications ORDER BY id LIMIT $1");
     let rows = sqlx::query(&sql).bind(limit).fetch_all(&db.pool).await?;

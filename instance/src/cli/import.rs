@@ -1,4 +1,5 @@
-//! `authstack-instance import FILE`: users from JSON lines, in batches, with a progress bar.
+//! `authstack-instance import FILE`: users from JSON lines, in batches, with a progress bar;
+//! `import keycloak FILE` reads a Keycloak realm export instead ([`super::import_keycloak`]).
 //!
 //! After each committed batch the byte offset reached is written to `FILE.checkpoint`, so an
 //! interrupted import resumes where it stopped. Rejected rows go to `FILE.rejected.jsonl`
@@ -7,17 +8,38 @@
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::admin::import::{ImportRow, Rejected, import_batch};
+use crate::admin::import::{Auth0User, ImportRow, Rejected, import_batch};
 use crate::db::Db;
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ImportArgs {
+    #[command(subcommand)]
+    source: Option<ImportSource>,
+    #[command(flatten)]
+    json_lines: JsonLinesArgs,
+}
+
+/// Other systems' exports.
+#[derive(Subcommand)]
+pub enum ImportSource {
+    /// Import a Keycloak realm export: users with their password hashes, groups and
+    /// organizations, roles, OpenID Connect clients (idempotent).
+    Keycloak(Box<super::import_keycloak::KeycloakArgs>),
+    /// Import an Auth0 user export (JSON lines with bcrypt `passwordHash`; resumable like the
+    /// JSON-lines import).
+    Auth0(JsonLinesArgs),
+}
+
+#[derive(Args)]
+pub struct JsonLinesArgs {
     /// JSON-lines file: one object per line with email, password_hash, name, email_verified,
     /// metadata, external_id.
-    file: PathBuf,
+    #[arg(required = true)]
+    file: Option<PathBuf>,
     #[command(flatten)]
     storage: super::StorageArgs,
     /// Rows per transaction.
@@ -28,21 +50,44 @@ pub struct ImportArgs {
     restart: bool,
 }
 
-fn sidecar(file: &Path, suffix: &str) -> PathBuf {
+pub(super) fn sidecar(file: &Path, suffix: &str) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
 }
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
-    let checkpoint_path = sidecar(&args.file, ".checkpoint");
-    let rejected_path = sidecar(&args.file, ".rejected.jsonl");
+    match args.source {
+        Some(ImportSource::Keycloak(args)) => super::import_keycloak::run(*args).await,
+        Some(ImportSource::Auth0(args)) => run_json_lines(args, auth0_row).await,
+        None => {
+            run_json_lines(args.json_lines, |line| {
+                serde_json::from_str::<ImportRow>(line).map_err(|e| e.to_string())
+            })
+            .await
+        }
+    }
+}
+
+fn auth0_row(line: &str) -> Result<ImportRow, String> {
+    serde_json::from_str::<Auth0User>(line)
+        .map(ImportRow::from)
+        .map_err(|e| e.to_string())
+}
+
+async fn run_json_lines(
+    args: JsonLinesArgs,
+    parse: fn(&str) -> Result<ImportRow, String>,
+) -> anyhow::Result<()> {
+    let file_path = args.file.context("a JSON-lines file is required")?;
+    let checkpoint_path = sidecar(&file_path, ".checkpoint");
+    let rejected_path = sidecar(&file_path, ".rejected.jsonl");
     let db = Db::connect(args.storage.database_url.as_deref(), &args.storage.data_dir).await?;
     // Duplicates are found by canonical form: stored rows must hold it before rows are added.
     crate::users::store::canonicalize_stored_emails(&db).await?;
 
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("opening {}", args.file.display()))?;
+    let file = std::fs::File::open(&file_path)
+        .with_context(|| format!("opening {}", file_path.display()))?;
     let total = file.metadata()?.len();
     let (mut offset, mut line_no) = match (args.restart, std::fs::read_to_string(&checkpoint_path))
     {
@@ -80,7 +125,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             if line.trim().is_empty() {
                 continue;
             }
-            match serde_json::from_str::<ImportRow>(&line) {
+            match parse(&line) {
                 Ok(row) => batch.push((line_no, row)),
                 Err(err) => bad.push(Rejected {
                     index: line_no,

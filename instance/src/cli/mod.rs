@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
 mod import;
+mod import_keycloak;
 
 #[derive(Parser)]
 #[command(
@@ -29,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Serve the instance API.
     Serve(Box<ServeArgs>),
-    /// Import users from a JSON-lines file (resumable).
+    /// Import users from a JSON-lines file (resumable), or a Keycloak realm (`import keycloak`).
     Import(import::ImportArgs),
     /// Print the OpenAPI document.
     Openapi,

@@ -41,6 +41,21 @@ pub async fn find(conn: &mut AnyConnection, id: &str) -> sqlx::Result<Option<Org
         .transpose()
 }
 
+/// The organization with `slug` (slugs are unique instance-wide).
+pub async fn find_by_slug(
+    conn: &mut AnyConnection,
+    slug: &str,
+) -> sqlx::Result<Option<Organization>> {
+    let sql = format!("SELECT {COLUMNS} FROM organizations WHERE slug = $1");
+    sqlx::query(&sql)
+        .bind(slug)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
 /// Inserts `org`; a taken slug is reported as `Ok(false)`.
 pub async fn insert(conn: &mut AnyConnection, org: &Organization) -> sqlx::Result<bool> {
     let done = sqlx::query(

@@ -1,6 +1,8 @@
 //! Password hashing and policy. New hashes are Argon2id (m = 19456 KiB, t = 2, p = 1, the OWASP
-//! baseline); imported bcrypt and differently tuned Argon2 hashes verify and are re-hashed on
-//! the next successful login.
+//! baseline); imported bcrypt, PBKDF2 ([`pbkdf2`]) and differently tuned Argon2 hashes verify
+//! and are re-hashed on the next successful login.
+
+pub mod pbkdf2;
 
 use std::cell::RefCell;
 use std::collections::{HashSet, VecDeque};
@@ -191,11 +193,17 @@ pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
     Ok(phc.to_string())
 }
 
-/// Verifies against an Argon2 PHC string or a bcrypt hash (blocking).
+/// Verifies against an Argon2 or PBKDF2 PHC string or a bcrypt hash (blocking).
 pub fn verify_blocking(password: &str, stored: &str) -> Verdict {
     if stored.starts_with("$2a$") || stored.starts_with("$2b$") || stored.starts_with("$2y$") {
         return match bcrypt::verify(password, stored) {
             Ok(true) => Verdict::MatchNeedsRehash,
+            _ => Verdict::Mismatch,
+        };
+    }
+    if stored.starts_with("$pbkdf2") {
+        return match pbkdf2::verify(password, stored) {
+            Some(true) => Verdict::MatchNeedsRehash,
             _ => Verdict::Mismatch,
         };
     }
@@ -239,6 +247,9 @@ fn verify_argon2(password: &str, stored: &str) -> Option<(bool, bool)> {
 pub fn is_supported_hash(hash: &str) -> bool {
     if hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$") {
         return hash.len() == 60;
+    }
+    if pbkdf2::is_pbkdf2(hash) {
+        return true;
     }
     PasswordHash::new(hash).is_ok_and(|h| h.algorithm.as_str().starts_with("argon2"))
 }

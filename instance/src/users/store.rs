@@ -51,12 +51,25 @@ pub async fn find_by_email(db: &Db, email: &EmailAddress) -> sqlx::Result<Option
         .transpose()
 }
 
+/// The user imported with `external_id` (the id in the system imported from).
+pub async fn find_by_external_id(db: &Db, external_id: &str) -> sqlx::Result<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE external_id = $1 ORDER BY id LIMIT 1");
+    sqlx::query(&sql)
+        .bind(external_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
 /// Inserts `user` unless its email exists, without failing the surrounding transaction.
 pub async fn insert<'e, E: sqlx::AnyExecutor<'e>>(executor: E, user: &User) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO users (id, email, email_normalized, email_verified_at, name, password_hash, \
-         metadata, external_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (email_normalized) DO NOTHING",
+         metadata, external_id, created_at, updated_at, banned_until, ban_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (email_normalized) DO NOTHING",
     )
     .bind(&user.id)
     .bind(user.email.as_str())
@@ -68,6 +81,8 @@ pub async fn insert<'e, E: sqlx::AnyExecutor<'e>>(executor: E, user: &User) -> s
     .bind(&user.external_id)
     .bind(user.created_at)
     .bind(user.updated_at)
+    .bind(user.banned_until)
+    .bind(&user.ban_reason)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -12,7 +12,10 @@ use crate::helpers::Backend;
 
 const BIN: &str = env!("CARGO_BIN_EXE_authstack-instance");
 
-backend_tests!(import_is_resumable_and_reports_rejected_rows);
+backend_tests!(
+    import_is_resumable_and_reports_rejected_rows,
+    an_auth0_export_imports_with_its_bcrypt_hashes
+);
 
 async fn import_is_resumable_and_reports_rejected_rows(backend: Backend) {
     // Start an instance so the database exists and has its schema; then import beside it.
@@ -80,6 +83,65 @@ async fn import_is_resumable_and_reports_rejected_rows(backend: Backend) {
             .await
             .status,
         200
+    );
+}
+
+/// `import auth0 FILE`: an Auth0 export's lines (bcrypt `passwordHash` with 10 rounds, as Auth0
+/// stores them), resumable and with rejected lines, like the JSON-lines import.
+async fn an_auth0_export_imports_with_its_bcrypt_hashes(backend: Backend) {
+    let app = crate::helpers::spawn_app(backend).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("auth0.jsonl");
+    let hash = bcrypt::hash("auth0 passphrase", 10).expect("bcrypt");
+    let lines = [
+        json!({ "_id": { "$oid": "60425da9e9d6c4006c5b3c3e" }, "email": "zero@example.com", "email_verified": true,
+                "name": "zero@example.com", "given_name": "Zed", "family_name": "Zero", "passwordHash": hash,
+                "tenant": "example", "connection": "Username-Password-Authentication" }),
+        json!({ "user_id": "auth0|abc", "email": "one@example.com", "email_verified": true, "name": "One",
+                "user_metadata": { "plan": "pro" } }),
+        json!({ "email_verified": true }),
+    ];
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(&file, text.join("\n") + "\n").expect("write");
+    let mut command = Command::new(BIN);
+    command
+        .args(["import", "auth0"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(app.data_dir.path());
+    if let Some(url) = app.database_url() {
+        command.arg("--database-url").arg(url);
+    }
+    let output = command.output().expect("run import");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(out.contains("imported 2 users, rejected 1 rows"), "{out}");
+    assert!(dir.path().join("auth0.jsonl.rejected.jsonl").exists());
+
+    assert_eq!(
+        app.login("zero@example.com", "auth0 passphrase")
+            .await
+            .status,
+        200
+    );
+    let email = authstack_instance::users::EmailAddress::parse("zero@example.com").expect("email");
+    let zero = authstack_instance::users::store::find_by_email(&app.app.db, &email)
+        .await
+        .expect("db")
+        .expect("imported");
+    assert_eq!(
+        zero.external_id.as_deref(),
+        Some("auth0|60425da9e9d6c4006c5b3c3e")
+    );
+    assert_eq!(zero.name.as_deref(), Some("Zed Zero"));
+    assert!(
+        zero.password_hash
+            .is_some_and(|h| h.starts_with("$argon2id$")),
+        "rehashed at sign-in"
     );
 }
 

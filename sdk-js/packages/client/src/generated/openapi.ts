@@ -1245,7 +1245,7 @@ export interface components {
              *     `password_hash`.
              */
             password?: string | null;
-            /** @description An existing Argon2 or bcrypt hash; mutually exclusive with `password`. */
+            /** @description An existing Argon2 or PBKDF2 PHC string or bcrypt hash; mutually exclusive with `password`. */
             password_hash?: string | null;
         };
         DailyActive: {
@@ -1296,7 +1296,10 @@ export interface components {
             external_id?: string | null;
             metadata?: Record<string, unknown> | null;
             name?: string | null;
-            /** @description An Argon2 PHC string or a bcrypt hash (`$2a$`, `$2b$`, `$2y$`). */
+            /**
+             * @description An Argon2 or PBKDF2 (`$pbkdf2-sha256$i=...`) PHC string or a bcrypt hash (`$2a$`, `$2b$`,
+             *     `$2y$`).
+             */
             password_hash?: string | null;
         };
         InvitationList: {
