@@ -53,6 +53,30 @@ describe('verifying access tokens against the instance JWKS', () => {
     expect(auth.permissions).toEqual(expect.arrayContaining(['projects:create', 'members:invite', 'billing:manage']));
   });
 
+  it("verifies a token exchanged for an organization's machine key, which has no session", async () => {
+    const user = await instance.signUp();
+    const org = await instance.post<{ id: string }>('/v1/organizations', { name: 'Machines' }, user.access_token);
+    const switched = await instance.post<{ access_token: string }>(`/v1/organizations/${org.id}/switch`, {}, user.access_token);
+    const created = await instance.post<{ key: string }>(
+      `/v1/organizations/${org.id}/api-keys`,
+      { name: 'ci', permissions: ['members:invite'] },
+      switched.access_token,
+    );
+    const exchanged = await instance.post<{ access_token: string }>('/v1/organization-api-keys/token', {}, created.key);
+    const auth = await createVerifier(options()).verify(exchanged.access_token);
+    expect(auth).toMatchObject({
+      principalType: 'org_api_key',
+      sessionId: null,
+      email: null,
+      organizationId: org.id,
+      permissions: ['members:invite'],
+    });
+    expect(auth.userId).toMatch(/^orgkey_/);
+    // A user's token still needs its session.
+    const userAuth = await createVerifier(options()).verify(user.access_token);
+    expect(userAuth.principalType).toBe('user');
+  });
+
   it('refuses a tampered token, a wrong audience or issuer, another algorithm and an expired token', async () => {
     const user = await instance.signUp();
     const [header, payload, signature] = user.access_token.split('.') as [string, string, string];

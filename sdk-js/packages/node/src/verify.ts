@@ -31,8 +31,12 @@ export interface VerifyOptions {
 
 /** A verified access token, in the product's words. */
 export interface AuthContext {
+  /** Who the token speaks for: a user, or an organization's machine key (`orgkey_…`). */
+  principalType: 'user' | 'org_api_key';
+  /** The user's id, or the machine key's principal id for `org_api_key`. */
   userId: string;
-  sessionId: string;
+  /** The sign-in the token belongs to; null for an organization's machine key. */
+  sessionId: string | null;
   /** Null in tokens issued to an application (the redirect flow): they carry no email claims. */
   email: string | null;
   emailVerified: boolean | null;
@@ -54,7 +58,10 @@ export interface AuthContext {
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
-  sid: string;
+  /** Absent only in tokens exchanged for an organization's machine key. */
+  sid?: string;
+  /** `org_api_key` in tokens exchanged for an organization's machine key; absent for users. */
+  principal_type?: string;
   exp: number;
   iat: number;
   amr: string[];
@@ -111,11 +118,18 @@ export function createVerifier(options: VerifyOptions): Verifier {
           issuer: options.issuer,
           audience: options.audience,
           clockTolerance: options.clockToleranceSec ?? 5,
-          requiredClaims: ['exp', 'iat', 'sub', 'sid'],
+          requiredClaims: ['exp', 'iat', 'sub'],
           ...(options.now ? { currentDate: options.now() } : {}),
         }));
       } catch (error) {
         throw refusal(error);
+      }
+      const machine = payload.principal_type === 'org_api_key';
+      if (!machine && typeof payload.sid !== 'string') {
+        throw new TokenVerificationError('invalid_token', 'the access token is invalid: missing required "sid" claim');
+      }
+      if (machine && (typeof payload.org_id !== 'string' || !Array.isArray(payload.permissions))) {
+        throw new TokenVerificationError('invalid_token', 'the access token is invalid: a machine token names its organization and permissions');
       }
       return contextOf(payload as AccessTokenClaims, token);
     },
@@ -157,8 +171,9 @@ function isFetchFailure(error: errors.JOSEError): boolean {
 
 function contextOf(claims: AccessTokenClaims, token: string): AuthContext {
   return {
+    principalType: claims.principal_type === 'org_api_key' ? 'org_api_key' : 'user',
     userId: claims.sub,
-    sessionId: claims.sid,
+    sessionId: claims.sid ?? null,
     email: claims.email ?? null,
     emailVerified: claims.email_verified ?? null,
     clientId: claims.client_id ?? null,
