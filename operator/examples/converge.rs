@@ -121,6 +121,7 @@ fn spec(index: usize) -> AuthStackInstanceSpec {
         resources: Resources::default(),
         autoscaling: None,
         hostnames: Vec::new(),
+        notify_email: None,
         database: DatabaseSpec::cnpg(1, "1Gi"),
         suspended: false,
         auto_rollback: true,

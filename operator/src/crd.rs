@@ -67,6 +67,10 @@ pub struct AuthStackInstanceSpec {
     /// from cert-manager.
     #[serde(default)]
     pub hostnames: Vec<String>,
+    /// Where the instance mails its owner, e.g. when it disables a webhook endpoint after a
+    /// sustained failure (`--notify-email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_email: Option<String>,
     pub database: DatabaseSpec,
     /// Scale to zero, keeping the database.
     #[serde(default)]

@@ -42,6 +42,7 @@ pub fn spec() -> AuthStackInstanceSpec {
         resources: Resources::default(),
         autoscaling: None,
         hostnames: Vec::new(),
+        notify_email: None,
         database: DatabaseSpec::cnpg(1, "1Gi"),
         suspended: false,
         auto_rollback: true,

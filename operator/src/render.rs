@@ -560,6 +560,31 @@ mod tests {
     }
 
     #[test]
+    fn the_owners_address_reaches_the_instance_as_its_notify_email() {
+        let args_of = |instance: &AuthStackInstance| {
+            let objects = render(instance, &Settings::default(), target(1)).expect("render");
+            let deployment = objects
+                .iter()
+                .find(|o| o.kind == Kind::Deployment)
+                .expect("a deployment")
+                .object
+                .clone();
+            deployment["spec"]["template"]["spec"]["containers"][0]["args"].clone()
+        };
+        let mut instance = AuthStackInstance::test();
+        let without = args_of(&instance);
+        assert!(!without.to_string().contains("--notify-email"));
+        instance.spec.notify_email = Some("owner@customer.example".into());
+        let with = args_of(&instance);
+        assert!(
+            with.as_array()
+                .expect("args")
+                .contains(&json!("--notify-email=owner@customer.example")),
+            "{with}"
+        );
+    }
+
+    #[test]
     fn a_region_with_redis_hands_its_url_to_every_instance_as_a_secret() {
         let url = "rediss://:region-password@redis.region.internal:6380";
         let settings = Settings {

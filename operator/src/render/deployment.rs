@@ -166,6 +166,12 @@ pub(super) fn deployment(
             },
         },
     });
+    if let Some(email) = &spec.notify_email
+        && let Some(args) =
+            deployment_spec["template"]["spec"]["containers"][0]["args"].as_array_mut()
+    {
+        args.push(json!(format!("--notify-email={email}")));
+    }
     // With an autoscaler the replica count is its to set (unless suspended).
     if spec.suspended {
         deployment_spec["replicas"] = json!(0);

@@ -159,6 +159,7 @@ pub fn cr_for(
             },
             autoscaling,
             hostnames: spec.hostnames.clone(),
+            notify_email: spec.notify_email.clone(),
             database: DatabaseSpec::cnpg(to_i32(database_instances), &capacity.database_storage),
             suspended: false,
             auto_rollback: true,

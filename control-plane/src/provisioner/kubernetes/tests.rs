@@ -110,6 +110,21 @@ fn the_resource_carries_the_spec_and_the_live_size_of_the_plan() {
 }
 
 #[test]
+fn the_owners_address_is_written_to_the_resource() {
+    let mut spec = spec("pro", Environment::Live);
+    assert_eq!(
+        cr_for(&spec, &options())
+            .expect("resource")
+            .spec
+            .notify_email,
+        None
+    );
+    spec.notify_email = Some("owner@customer.example".into());
+    let cr = cr_for(&spec, &options()).expect("resource").spec;
+    assert_eq!(cr.notify_email.as_deref(), Some("owner@customer.example"));
+}
+
+#[test]
 fn a_verified_custom_domain_becomes_a_hostname_of_the_resource() {
     let mut spec = spec("pro", Environment::Live);
     spec.issuer = "https://auth.customer.example".into();
