@@ -79,8 +79,20 @@ async fn create_api_key(
     caller.user()?;
     // The same rule as an organization's name.
     let name = crate::orgs::parse_name(&req.name)?;
+    // The guardrail first: nobody holds a permission outside the catalogue, so asking for one
+    // is asking for more than the creator holds (403 naming it).
+    let mut requested = std::collections::BTreeSet::new();
+    for permission in &req.permissions {
+        requested.insert(crate::rbac::parse_permission(permission).map_err(Error::InvalidRequest)?);
+    }
+    if let Some(unknown) = requested.iter().find(|p| !app.rbac.contains(p)) {
+        return Err(Error::ForbiddenBecause(format!(
+            "you cannot create this API key: `{unknown}` is not in the permission catalogue, \
+             so nobody holds it"
+        )));
+    }
+    ensure_may_grant(&actor.role.permissions, &requested, "create this API key")?;
     let permissions = app.rbac.parse_role_permissions(&req.permissions)?;
-    ensure_may_grant(&actor.role.permissions, &permissions, "create this API key")?;
     let now = app.clock.now();
     let expires_at = match req.expires_in_secs {
         None => None,
