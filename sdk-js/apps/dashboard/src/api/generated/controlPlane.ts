@@ -4805,6 +4805,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
             401: {
                 headers: {
@@ -4874,6 +4883,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
@@ -4947,6 +4965,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookTestQueued"];
                 };
             };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
             401: {
                 headers: {
@@ -5016,6 +5043,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookReplayed"];
+                };
+            };
+            /** @description `env` is neither `live` nor `test` (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No platform access token, or one that is invalid, expired or of an ended session (`unauthorized`). */
