@@ -29,6 +29,7 @@ export const BUILTIN_ROLES: Record<string, { name: string; description: string; 
   ]),
 );
 
+/** A user as the fake keeps them (the password in the clear: nothing here is real). */
 export interface FakeUser {
   id: string;
   email: string;
@@ -37,6 +38,7 @@ export interface FakeUser {
   verified: boolean;
 }
 
+/** A session: its refresh-token family and the organization it works in. */
 export interface FakeSession {
   sid: string;
   userId: string;
@@ -47,6 +49,7 @@ export interface FakeSession {
   orgId: string | null;
 }
 
+/** A role an organization defined. */
 export interface CustomRole {
   id: string;
   key: string;
@@ -55,6 +58,7 @@ export interface CustomRole {
   permissions: string[];
 }
 
+/** An organization with everything in it. */
 export interface FakeOrg {
   id: string;
   name: string;
@@ -176,6 +180,7 @@ export class FakeInstanceCore {
     this.overrides.push({ method, path, respond });
   }
 
+  /** How many recorded requests went to `method` on `path` (exact, or matching). */
   count(method: string, path: string | RegExp): number {
     return this.requests.filter((r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path))).length;
   }
@@ -187,12 +192,14 @@ export class FakeInstanceCore {
     return `${prefix}_${n}`;
   }
 
+  /** A user who can sign in with `password` (verified unless told otherwise). */
   addUser(email: string, password = PASSWORD, name: string | null = null, verified = true): FakeUser {
     const user = { id: this.id('usr'), email, name, password, verified };
     this.users.set(email, user);
     return user;
   }
 
+  /** An organization whose members are `{ email: role }` of existing users. */
   addOrg(name: string, members: Record<string, string>, slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-')): FakeOrg {
     const org: FakeOrg = { id: this.id('org'), name, slug, logo_url: null, members: new Map(), roles: [], invitations: [], apiKeys: [] };
     for (const [email, role] of Object.entries(members)) org.members.set(this.users.get(email)!.id, role);
@@ -200,6 +207,7 @@ export class FakeInstanceCore {
     return org;
   }
 
+  /** The user with id `id`. */
   userById(id: string): FakeUser | undefined {
     return [...this.users.values()].find((u) => u.id === id);
   }
@@ -209,6 +217,7 @@ export class FakeInstanceCore {
     return BUILTIN_ROLES[role]?.permissions ?? org.roles.find((r) => r.key === role)?.permissions ?? [];
   }
 
+  /** The user as the API shows them (`UserView`). */
   userView(user: FakeUser): Schemas['UserView'] {
     return {
       id: user.id,
@@ -222,15 +231,18 @@ export class FakeInstanceCore {
     };
   }
 
+  /** The organization as the API shows it (`OrganizationView`). */
   orgView(org: FakeOrg): Schemas['OrganizationView'] {
     return { id: org.id, name: org.name, slug: org.slug, logo_url: org.logo_url, branding: {}, settings: {}, created_at: NOW, updated_at: NOW };
   }
 
+  /** The organization with `userId`'s role and permissions in it (`OrganizationWithRole`). */
   withRole(org: FakeOrg, userId: string): Schemas['OrganizationWithRole'] {
     const role = org.members.get(userId)!;
     return { ...this.orgView(org), role, permissions: this.permissionsOf(org, role) };
   }
 
+  /** An access token of `session` with the instance's claims (unsigned: the client only decodes it). */
   accessToken(session: FakeSession, ttl = this.options.ttlSeconds): string {
     const user = this.userById(session.userId)!;
     const now = Math.floor(Date.now() / 1000);
@@ -260,6 +272,7 @@ export class FakeInstanceCore {
     return this.tokens(session);
   }
 
+  /** The instance's HTTP API, to pass as the client's `fetch`. */
   readonly fetch: typeof fetch = async (input, init) => {
     const url = new URL(String(input));
     const headers = Object.fromEntries(
