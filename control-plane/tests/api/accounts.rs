@@ -91,15 +91,11 @@ mod steps {
             .expect("live instance");
         assert!(instances.iter().any(|i| i["environment"] == "test"));
         assert_eq!(live["plan"], "starter");
-        let steps: Vec<&str> = live["steps"]
-            .as_array()
-            .expect("steps")
-            .iter()
-            .filter_map(|s| s["step"].as_str())
-            .collect();
+        let steps = crate::helpers::steps(live);
         // Under load a supervisor may also have restarted it ("crashed", "restarted"); the path
         // to ready is what this checks.
-        let to_ready = steps.starts_with(&["requested", "provisioning", "ready"]);
+        let to_ready =
+            steps.starts_with(&["requested".into(), "provisioning".into(), "ready".into()]);
         assert!(to_ready, "{steps:?}");
     }
 

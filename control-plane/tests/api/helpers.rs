@@ -566,3 +566,21 @@ pub fn serving_config(instance_dir: &Path) -> Option<String> {
     let name = format!("config-{}.yaml", digest.get(..16).unwrap_or(digest));
     std::fs::read_to_string(instance_dir.join(name)).ok()
 }
+
+/// The steps an instance's row lists, oldest first.
+pub fn steps(instance: &Value) -> Vec<String> {
+    instance["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["step"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The instance of `environment` (`live`, `test`) in a list of an account's instances.
+pub fn instance_in<'a>(instances: &'a [Value], environment: &str) -> &'a Value {
+    instances
+        .iter()
+        .find(|i| i["environment"] == environment)
+        .expect("instance")
+}

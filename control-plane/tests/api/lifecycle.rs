@@ -14,26 +14,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Owner, PASSWORD, Reply, TestPlatform, spawn_platform, spawn_platform_with, test_config,
+    Owner, PASSWORD, Reply, TestPlatform, instance_in, spawn_platform, spawn_platform_with, steps,
+    test_config,
 };
-
-fn steps(instance: &Value) -> Vec<String> {
-    instance["steps"]
-        .as_array()
-        .map(|s| {
-            s.iter()
-                .filter_map(|s| s["step"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn env<'a>(instances: &'a [Value], environment: &str) -> &'a Value {
-    instances
-        .iter()
-        .find(|i| i["environment"] == environment)
-        .expect("instance")
-}
 
 /// Whether each of `actions` is in the account's audit log.
 async fn assert_audited(platform: &TestPlatform, owner: &Owner, actions: &[&str]) {
@@ -86,7 +69,7 @@ async fn a_plan_change_rolls_out_to_both_instances() {
         assert!(std::time::Instant::now() < deadline, "{now:#?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let live = env(&upgraded, "live");
+    let live = instance_in(&upgraded, "live");
     assert_eq!(live["plan"], "pro");
     let expected = ["plan changed".into(), "updating".into(), "ready".into()];
     assert!(steps(live).ends_with(&expected), "{:?}", steps(live));
@@ -222,7 +205,10 @@ async fn a_killed_instance_is_restarted_with_its_data() {
         let listed = platform
             .get(&owner.account("/instances"), &owner.token)
             .await;
-        let live_steps = steps(env(listed.body["data"].as_array().expect("data"), "live"));
+        let live_steps = steps(instance_in(
+            listed.body["data"].as_array().expect("data"),
+            "live",
+        ));
         if live_steps.contains(&"crashed".to_owned())
             && live_steps.contains(&"restarted".to_owned())
         {
@@ -244,7 +230,7 @@ async fn a_control_plane_restart_re_adopts_the_running_instances() {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let instances = platform.wait_for_instances(&owner, "ready").await;
-        let live = steps(env(&instances, "live"));
+        let live = steps(instance_in(&instances, "live"));
         let last = live.last().cloned().unwrap_or_default();
         if last.starts_with("running") {
             break;

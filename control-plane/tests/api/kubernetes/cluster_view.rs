@@ -38,25 +38,25 @@ async fn set_ready(cluster: &FakeCluster, path: &str, ready: bool) {
 async fn lost_pods_show_as_a_crash_and_their_return_as_a_restart() {
     let cluster = FakeCluster::start();
     let (platform, owner, ready) = provisioned(&cluster, "pods@acme.test").await;
-    let test_path = resource_path(&owner, &id(env(&ready, "test")));
+    let test_path = resource_path(&owner, &id(instance_in(&ready, "test")));
 
     // Every pod of the test instance lost, with no change asked for, then back.
     set_ready(&cluster, &test_path, false).await;
     let crashed = wait_until(&platform, &owner, "lost pods recorded", |now| {
-        steps(env(now, "test")).last().map(String::as_str) == Some("crashed")
+        steps(instance_in(now, "test")).last().map(String::as_str) == Some("crashed")
     })
     .await;
-    let step = env(&crashed, "test")["steps"]
+    let step = instance_in(&crashed, "test")["steps"]
         .as_array()
         .and_then(|s| s.last())
         .cloned()
         .expect("a step");
     assert_eq!(step["detail"], "0/1 replicas ready");
-    let state = &env(&crashed, "test")["state"];
+    let state = &instance_in(&crashed, "test")["state"];
     assert_eq!(*state, "ready", "a step, not a state");
     set_ready(&cluster, &test_path, true).await;
     wait_until(&platform, &owner, "recovery recorded", |now| {
-        steps(env(now, "test")).last().map(String::as_str) == Some("restarted")
+        steps(instance_in(now, "test")).last().map(String::as_str) == Some("restarted")
     })
     .await;
 }

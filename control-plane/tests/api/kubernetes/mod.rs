@@ -18,7 +18,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::fake_cluster::{FakeCluster, Recorded};
-use crate::helpers::{Owner, TestPlatform, spawn_platform_with, test_config};
+use crate::helpers::{Owner, TestPlatform, instance_in, spawn_platform_with, steps, test_config};
 
 const REGION: &str = "eu-central-1";
 const IMAGE: &str = "ghcr.io/authstack/authstack-instance:test";
@@ -82,22 +82,6 @@ async fn wait_until(
     }
 }
 
-fn steps(instance: &Value) -> Vec<String> {
-    instance["steps"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["step"].as_str().map(str::to_owned))
-        .collect()
-}
-
-fn env<'a>(instances: &'a [Value], environment: &str) -> &'a Value {
-    instances
-        .iter()
-        .find(|i| i["environment"] == environment)
-        .expect("instance")
-}
-
 fn id(instance: &Value) -> String {
     instance["id"].as_str().expect("id").to_owned()
 }
@@ -154,7 +138,7 @@ async fn provisioned(cluster: &FakeCluster, email: &str) -> (TestPlatform, Owner
     (platform, owner, ready)
 }
 
-/// Available regions by id, as `/v1/regions` lists them.
+/// Each region's id and availability, as `/v1/regions` lists them.
 async fn availability(platform: &TestPlatform) -> Vec<(String, bool)> {
     let regions = platform
         .send(platform.client.get(format!("{}/v1/regions", platform.cp)))
@@ -166,7 +150,7 @@ async fn availability(platform: &TestPlatform) -> Vec<(String, bool)> {
         .map(|r| {
             (
                 r["id"].as_str().unwrap_or("").to_owned(),
-                r["available"].as_bool().unwrap_or(true),
+                r["available"].as_bool().expect("available is a boolean"),
             )
         })
         .collect()

@@ -81,7 +81,7 @@ async fn the_namespace_and_the_gateway_secret_are_applied_without_the_master_key
         let account = &call.body["metadata"]["labels"]["authstack.io/account"];
         assert_eq!(account, &json!(owner.account_id));
     }
-    let live_id = id(env(&ready, "live"));
+    let live_id = id(instance_in(&ready, "live"));
     let secret_path = format!(
         "/api/v1/namespaces/{namespace}/secrets/{}-gateway",
         resource_name(&live_id)
@@ -101,7 +101,7 @@ async fn the_namespace_and_the_gateway_secret_are_applied_without_the_master_key
 async fn the_resource_carries_the_plan_and_the_environment() {
     let cluster = FakeCluster::start();
     let (platform, owner, ready) = provisioned(&cluster, "spec@acme.test").await;
-    let live_id = id(env(&ready, "live"));
+    let live_id = id(instance_in(&ready, "live"));
     let resource = cluster
         .object(&resource_path(&owner, &live_id))
         .expect("the live resource");
@@ -129,7 +129,7 @@ async fn the_resource_carries_the_plan_and_the_environment() {
     assert_eq!(spec["revisionHistoryLimit"], 30);
     let manager = &resource["metadata"]["labels"]["app.kubernetes.io/managed-by"];
     assert_eq!(*manager, "authstack-control-plane");
-    let test_path = resource_path(&owner, &id(env(&ready, "test")));
+    let test_path = resource_path(&owner, &id(instance_in(&ready, "test")));
     let test = cluster.object(&test_path).expect("the test resource");
     assert_eq!(test["spec"]["environment"], "test");
 }
@@ -148,7 +148,7 @@ async fn a_plan_change_is_a_new_revision_in_the_resource() {
             })
     })
     .await;
-    let live_path = resource_path(&owner, &id(env(&ready, "live")));
+    let live_path = resource_path(&owner, &id(instance_in(&ready, "live")));
     let spec = cluster.object(&live_path).expect("live resource")["spec"].clone();
     assert_eq!(spec["revision"], 2);
     assert_eq!(spec["replicas"], 2);
@@ -171,7 +171,7 @@ async fn cancelling_suspends_the_resource_by_merge_patch() {
     let cluster = FakeCluster::start();
     let (platform, owner, ready) = provisioned(&cluster, "cancel@acme.test").await;
     cancel(&platform, &owner).await;
-    let live_path = resource_path(&owner, &id(env(&ready, "live")));
+    let live_path = resource_path(&owner, &id(instance_in(&ready, "live")));
     let requests = cluster.requests();
     let suspends = calls(&requests, &Method::PATCH, &live_path)
         .into_iter()
@@ -200,7 +200,7 @@ async fn after_the_retention_period_the_resources_secrets_and_namespace_go() {
     }
     let paths = cluster.paths();
     assert!(paths.iter().all(|p| !p.contains(&namespace)), "{paths:?}");
-    let live_id = id(env(&ready, "live"));
+    let live_id = id(instance_in(&ready, "live"));
     let live_path = resource_path(&owner, &live_id);
     let secret_path = format!(
         "/api/v1/namespaces/{namespace}/secrets/{}-gateway",

@@ -193,16 +193,10 @@ async fn apply_of_a_revision_that_failed_reports_the_operators_message() {
         verifier
             .expect_writes(&spec, 2, Some(ready_status(1, 1, "2026-01-01T00:00:00Z")))
             .await;
-        let mut failed = ready_status(1, 2, "2026-01-01T00:05:00Z");
-        failed["phase"] = json!("Degraded");
+        let at = "2026-01-01T00:05:00Z";
+        let message = "revision 2 did not become available within 300s; rolling back to revision 1";
+        let mut failed = degraded(ready_status(1, 2, at), message, at);
         failed["failedRevision"] = json!(2);
-        failed["conditions"][2] = condition(
-            "Degraded",
-            "True",
-            "RolloutFailed",
-            "revision 2 did not become available within 300s; rolling back to revision 1",
-            "2026-01-01T00:05:00Z",
-        );
         verifier
             .expect_rollout_watch(
                 resource(

@@ -159,3 +159,10 @@ fn lost_pods_status(revision: i64, at: &str) -> Value {
     status["conditions"][0] = condition("Ready", "False", "Rolling", "0/1 replicas ready", at);
     status
 }
+
+/// `status` after a failed rollout: `Degraded`, with the operator's `message` on its condition.
+fn degraded(mut status: Value, message: &str, at: &str) -> Value {
+    status["phase"] = json!("Degraded");
+    status["conditions"][2] = condition("Degraded", "True", "RolloutFailed", message, at);
+    status
+}

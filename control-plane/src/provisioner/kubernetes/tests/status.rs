@@ -38,16 +38,9 @@ fn rollout_reads_ready_failed_and_stale_statuses() {
             message: "revision 1 is available".into()
         }
     );
-    let mut failed = ready_status(1, 2, at);
-    failed["phase"] = json!("Degraded");
+    let rolled_back = "revision 2 failed and was rolled back to revision 1";
+    let mut failed = degraded(ready_status(1, 2, at), rolled_back, at);
     failed["failedRevision"] = json!(2);
-    failed["conditions"][2] = condition(
-        "Degraded",
-        "True",
-        "RolloutFailed",
-        "revision 2 failed and was rolled back to revision 1",
-        at,
-    );
     assert_eq!(
         rollout(&instance(resource(&spec, 2, "1", Some(failed))), 2),
         Rollout::Failed {
@@ -121,15 +114,9 @@ fn the_watch_reports_lost_pods_recovery_and_failures_once_and_ignores_stale_view
     // An older view arriving late changes nothing.
     assert_eq!(observations.notice(&lost), None);
 
-    let mut degraded = ready_status(1, 1, "2026-01-01T00:03:00Z");
-    degraded["phase"] = json!("Degraded");
-    degraded["conditions"][2] = condition(
-        "Degraded",
-        "True",
-        "RolloutFailed",
-        "revision 2 failed and was rolled back to revision 1",
-        "2026-01-01T00:03:00Z",
-    );
+    let at = "2026-01-01T00:03:00Z";
+    let rolled_back = "revision 2 failed and was rolled back to revision 1";
+    let mut degraded = degraded(ready_status(1, 1, at), rolled_back, at);
     assert_eq!(
         observations.notice(&view(degraded.clone())),
         Some(Event::Failed {
