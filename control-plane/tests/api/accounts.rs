@@ -1,355 +1,335 @@
 //! The whole path a customer takes: sign up on the platform instance, create an account,
-//! subscribe, get keys, and have an end user sign up on their live instance through the gateway.
+//! subscribe, get keys, and have an end user sign up on their live instance through the gateway;
+//! who may act on an account; and the keys' rotation and revocation at the gateway.
+//!
+//! - `plans_and_regions_are_listed`
+//! - `a_subscription_brings_both_instances_up_on_the_plan`
+//! - `keys_are_shown_once_and_never_listed_again`
+//! - `an_end_user_signs_up_on_the_live_instance_only`
+//! - `the_admin_api_needs_a_secret_key_and_instances_answer_only_the_gateway`
+//! - `the_customer_path_on_postgresql` (all of the above, on one platform)
+//! - `an_account_answers_only_a_token_working_in_it`
+//! - `a_viewer_sees_the_account_but_cannot_subscribe_or_create_keys`
+//! - `bad_input_gets_a_clear_error_and_every_action_is_audited`
+//! - `the_operator_api_wants_the_operator_key`
+//! - `a_rotation_with_a_grace_period_keeps_both_keys_working_until_it_ends`
+//! - `a_rotation_without_grace_and_a_revocation_reach_the_gateway_within_a_second`
 
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, TestPlatform, fresh_postgres, spawn_platform, spawn_platform_with, test_config,
+    Owner, PASSWORD, Reply, TestPlatform, fresh_postgres, spawn_platform, spawn_platform_with,
+    test_config,
 };
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_customer_signs_up_subscribes_and_their_users_reach_the_live_instance_only() {
-    customer_path(spawn_platform().await).await;
-}
+/// The customer's path, one step a test (`customer_steps!`) and all of it on PostgreSQL
+/// (`the_customer_path_on_postgresql`), each step with its own owner.
+macro_rules! customer_steps {
+    ($($step:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $step() {
+                steps::$step(&spawn_platform().await).await;
+            }
+        )*
 
-/// The same path with the control plane's own tables on PostgreSQL.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_customer_path_on_postgresql() {
-    let Some(url) = fresh_postgres().await else {
-        return;
+        /// The same path with the control plane's own tables on PostgreSQL.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn the_customer_path_on_postgresql() {
+            let Some(url) = fresh_postgres().await else {
+                return;
+            };
+            let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+            let mut config = test_config(dir.path());
+            config.database_url = Some(secrecy::SecretString::from(url));
+            let platform = spawn_platform_with(dir, config).await;
+            $(steps::$step(&platform).await;)*
+        }
     };
-    let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
-    let mut config = test_config(dir.path());
-    config.database_url = Some(secrecy::SecretString::from(url));
-    customer_path(spawn_platform_with(dir, config).await).await;
 }
 
-async fn customer_path(platform: TestPlatform) {
-    let plans = platform
-        .send(platform.client.get(format!("{}/v1/plans", platform.cp)))
-        .await;
-    plans.assert_ok(200);
-    assert_eq!(plans.body["data"].as_array().map(Vec::len), Some(3));
-    let regions = platform
-        .send(platform.client.get(format!("{}/v1/regions", platform.cp)))
-        .await;
-    assert_eq!(regions.body["data"][0]["id"], "local");
-    assert_eq!(regions.body["data"][0]["available"], true);
+customer_steps!(
+    plans_and_regions_are_listed,
+    a_subscription_brings_both_instances_up_on_the_plan,
+    keys_are_shown_once_and_never_listed_again,
+    an_end_user_signs_up_on_the_live_instance_only,
+    the_admin_api_needs_a_secret_key_and_instances_answer_only_the_gateway,
+);
 
-    let owner = platform.owner("founder@acme.test").await;
-    let account = platform
-        .cp(
-            Method::GET,
-            &format!("/v1/accounts/{}", owner.account_id),
-            &owner.token,
-            None,
-        )
-        .await;
-    account.assert_ok(200);
-    assert!(account.body["subscription"].is_null());
+/// The customer's path, step by step.
+mod steps {
+    use super::*;
 
-    let started = Instant::now();
-    let instances = platform.subscribe(&owner, "starter").await;
-    eprintln!(
-        "subscription to both instances ready: {:?}",
-        started.elapsed()
-    );
-    let live = instances
-        .iter()
-        .find(|i| i["environment"] == "live")
-        .expect("live instance");
-    let test = instances
-        .iter()
-        .find(|i| i["environment"] == "test")
-        .expect("test instance");
-    assert_eq!(live["plan"], "starter");
-    let steps: Vec<&str> = live["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .filter_map(|s| s["step"].as_str())
-        .collect();
-    // Under load a supervisor may also have restarted it ("crashed", "restarted"); the path to
-    // ready is what this checks.
-    assert!(
-        steps.starts_with(&["requested", "provisioning", "ready"]),
-        "{steps:?}"
-    );
+    pub async fn plans_and_regions_are_listed(platform: &TestPlatform) {
+        let plans = platform
+            .send(platform.client.get(format!("{}/v1/plans", platform.cp)))
+            .await;
+        plans.assert_ok(200);
+        assert_eq!(plans.body["data"].as_array().map(Vec::len), Some(3));
+        let regions = platform
+            .send(platform.client.get(format!("{}/v1/regions", platform.cp)))
+            .await;
+        assert_eq!(regions.body["data"][0]["id"], "local");
+        assert_eq!(regions.body["data"][0]["available"], true);
+    }
 
-    let live_key = platform.create_key(&owner, "live", "publishable").await;
-    let secret = live_key["secret"]
-        .as_str()
-        .expect("key shown once")
-        .to_owned();
-    assert!(
-        secret.starts_with("ask_live_") && secret.len() >= 9 + 43,
-        "{secret}"
-    );
-    let test_key = platform.create_key(&owner, "test", "publishable").await["secret"]
-        .as_str()
-        .expect("key")
-        .to_owned();
-    let live_admin = platform.create_key(&owner, "live", "secret").await["secret"]
-        .as_str()
-        .expect("key")
-        .to_owned();
-    let test_admin = platform.create_key(&owner, "test", "secret").await["secret"]
-        .as_str()
-        .expect("key")
-        .to_owned();
-    assert!(live_admin.starts_with("ask_secret_live_"));
+    pub async fn a_subscription_brings_both_instances_up_on_the_plan(platform: &TestPlatform) {
+        let owner = platform.owner("founder@acme.test").await;
+        let account = platform.get(&owner.account(""), &owner.token).await;
+        account.assert_ok(200);
+        assert!(account.body["subscription"].is_null());
+        let started = Instant::now();
+        let instances = platform.subscribe(&owner, "starter").await;
+        let took = started.elapsed();
+        eprintln!("subscription to both instances ready: {took:?}");
+        let live = instances
+            .iter()
+            .find(|i| i["environment"] == "live")
+            .expect("live instance");
+        assert!(instances.iter().any(|i| i["environment"] == "test"));
+        assert_eq!(live["plan"], "starter");
+        let steps = crate::helpers::steps(live);
+        // Under load a supervisor may also have restarted it ("crashed", "restarted"); the path
+        // to ready is what this checks.
+        let to_ready =
+            steps.starts_with(&["requested".into(), "provisioning".into(), "ready".into()]);
+        assert!(to_ready, "{steps:?}");
+    }
 
-    // The listing never shows a key again.
-    let listed = platform
-        .cp(
-            Method::GET,
-            &format!("/v1/accounts/{}/keys", owner.account_id),
-            &owner.token,
-            None,
-        )
-        .await;
-    listed.assert_ok(200);
-    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(4));
-    assert!(!listed.body.to_string().contains(&secret));
+    pub async fn keys_are_shown_once_and_never_listed_again(platform: &TestPlatform) {
+        let owner = platform.owner("keys-once@acme.test").await;
+        platform.subscribe(&owner, "starter").await;
+        let keys = PathKeys::create(platform, &owner).await;
+        let secret = &keys.live;
+        assert!(
+            secret.starts_with("ask_live_") && secret.len() >= 9 + 43,
+            "{secret}"
+        );
+        assert!(keys.live_admin.starts_with("ask_secret_live_"));
+        let listed = platform.get(&owner.account("/keys"), &owner.token).await;
+        listed.assert_ok(200);
+        assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(4));
+        assert!(!listed.body.to_string().contains(secret.as_str()));
+    }
 
-    // An end user signs up on the live instance through the gateway.
-    let signup = platform
-        .via_key(
-            Method::POST,
-            "/v1/auth/signup",
-            &secret,
-            None,
-            Some(json!({ "email": "enduser@customer.test", "password": PASSWORD })),
-        )
-        .await;
-    assert_eq!(signup.status, 202, "{}", signup.body);
-    let live_id = live["id"].as_str().expect("id");
-    let token = platform
-        .mailed_token(live_id, "enduser@customer.test", "verify_email")
-        .await;
-    platform
-        .via_key(
-            Method::POST,
-            "/v1/auth/email/verify",
-            &secret,
-            None,
-            Some(json!({ "token": token })),
-        )
-        .await
-        .assert_ok(200);
+    pub async fn an_end_user_signs_up_on_the_live_instance_only(platform: &TestPlatform) {
+        let owner = platform.owner("live-only@acme.test").await;
+        let instances = platform.subscribe(&owner, "starter").await;
+        let keys = PathKeys::create(platform, &owner).await;
+        let email = "enduser@customer.test";
+        let signup = platform.sign_up_user(&keys.live, email, PASSWORD).await;
+        assert_eq!(signup.status, 202, "{}", signup.body);
+        let live_id = live_id(&instances);
+        let token = platform.mailed_token(&live_id, email, "verify_email").await;
+        let verify = json!({ "token": token });
+        platform
+            .via_key(
+                Method::POST,
+                "/v1/auth/email/verify",
+                &keys.live,
+                None,
+                Some(verify),
+            )
+            .await
+            .assert_ok(200);
+        let search = format!("/v1/admin/users?search={email}");
+        for (admin, found) in [(&keys.live_admin, 1), (&keys.test_admin, 0)] {
+            let users = platform.via_secret(Method::GET, &search, admin).await;
+            users.assert_ok(200);
+            let count = users.body["data"].as_array().map(Vec::len);
+            assert_eq!(count, Some(found), "{}", users.body);
+        }
+        let login = json!({ "email": email, "password": PASSWORD });
+        platform
+            .via_key(
+                Method::POST,
+                "/v1/auth/login",
+                &keys.test,
+                None,
+                Some(login),
+            )
+            .await
+            .assert_error(401, "invalid_credentials");
+    }
 
-    let on_live = platform
-        .via_secret(
-            Method::GET,
-            "/v1/admin/users?search=enduser@customer.test",
-            &live_admin,
-        )
-        .await;
-    on_live.assert_ok(200);
-    assert_eq!(
-        on_live.body["data"].as_array().map(Vec::len),
-        Some(1),
-        "{}",
-        on_live.body
-    );
-    let on_test = platform
-        .via_secret(
-            Method::GET,
-            "/v1/admin/users?search=enduser@customer.test",
-            &test_admin,
-        )
-        .await;
-    on_test.assert_ok(200);
-    assert_eq!(
-        on_test.body["data"].as_array().map(Vec::len),
-        Some(0),
-        "{}",
-        on_test.body
-    );
-    platform
-        .via_key(
-            Method::POST,
-            "/v1/auth/login",
-            &test_key,
-            None,
-            Some(json!({ "email": "enduser@customer.test", "password": PASSWORD })),
-        )
-        .await
-        .assert_error(401, "invalid_credentials");
+    pub async fn the_admin_api_needs_a_secret_key_and_instances_answer_only_the_gateway(
+        platform: &TestPlatform,
+    ) {
+        let owner = platform.owner("gatekeeper@acme.test").await;
+        let instances = platform.subscribe(&owner, "starter").await;
+        let keys = PathKeys::create(platform, &owner).await;
+        // A publishable key cannot reach the admin API; no key at all gets invalid_api_key.
+        platform
+            .via_key(Method::GET, "/v1/admin/users", &keys.live, None, None)
+            .await
+            .assert_error(401, "unauthorized");
+        let keyless = platform
+            .client
+            .get(format!("{}/v1/admin/users", platform.gateway));
+        platform
+            .send(keyless)
+            .await
+            .assert_error(401, "invalid_api_key");
+        // The instances refuse anyone but the gateway.
+        let pool = platform.app().db.pool.clone();
+        let row: (String,) = sqlx::query_as("SELECT endpoint FROM instances WHERE id = $1")
+            .bind(live_id(&instances))
+            .fetch_one(&pool)
+            .await
+            .expect("endpoint");
+        let direct = platform
+            .client
+            .get(format!("{}/.well-known/jwks.json", row.0));
+        platform
+            .send(direct)
+            .await
+            .assert_error(403, "gateway_required");
+    }
 
-    // A publishable key cannot reach the admin API; no key at all gets invalid_api_key.
-    platform
-        .via_key(Method::GET, "/v1/admin/users", &secret, None, None)
-        .await
-        .assert_error(401, "unauthorized");
-    platform
-        .send(
-            platform
-                .client
-                .get(format!("{}/v1/admin/users", platform.gateway)),
-        )
-        .await
-        .assert_error(401, "invalid_api_key");
-    let _ = test;
+    fn live_id(instances: &[Value]) -> String {
+        let live = instances.iter().find(|i| i["environment"] == "live");
+        live.and_then(|i| i["id"].as_str())
+            .expect("live instance")
+            .to_owned()
+    }
 
-    // The instances refuse anyone but the gateway.
-    let endpoint = platform.app().db.pool.clone();
-    let row: (String,) = sqlx::query_as("SELECT endpoint FROM instances WHERE id = $1")
-        .bind(live_id)
-        .fetch_one(&endpoint)
-        .await
-        .expect("endpoint");
-    let direct = platform
-        .send(
-            platform
-                .client
-                .get(format!("{}/.well-known/jwks.json", row.0)),
-        )
-        .await;
-    direct.assert_error(403, "gateway_required");
+    /// The four keys of a subscribed owner, each shown once.
+    struct PathKeys {
+        live: String,
+        test: String,
+        live_admin: String,
+        test_admin: String,
+    }
+
+    impl PathKeys {
+        async fn create(platform: &TestPlatform, owner: &Owner) -> PathKeys {
+            let secret = async |environment: &str, kind: &str| {
+                let key = platform.create_key(owner, environment, kind).await;
+                key["secret"].as_str().expect("key shown once").to_owned()
+            };
+            PathKeys {
+                live: secret("live", "publishable").await,
+                test: secret("test", "publishable").await,
+                live_admin: secret("live", "secret").await,
+                test_admin: secret("test", "secret").await,
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn accounts_are_authorized_by_the_platform_tokens_org_claims_and_permissions() {
+async fn an_account_answers_only_a_token_working_in_it() {
     let platform = spawn_platform().await;
     let owner = platform.owner("owner@one.test").await;
     let other = platform.owner("owner@two.test").await;
-    let path = format!("/v1/accounts/{}", owner.account_id);
-
+    let path = owner.account("");
     // No token, a garbage token, another account's token, a token without the org selected.
     platform
         .send(platform.client.get(format!("{}{path}", platform.cp)))
         .await
         .assert_error(401, "unauthorized");
     platform
-        .cp(Method::GET, &path, "not-a-jwt", None)
+        .get(&path, "not-a-jwt")
         .await
         .assert_error(401, "unauthorized");
     platform
-        .cp(Method::GET, &path, &other.token, None)
+        .get(&path, &other.token)
         .await
         .assert_error(404, "not_found");
-    let unscoped =
-        crate::helpers::TestPlatform::sign_up_on_platform(&platform, "drifter@three.test").await;
+    let unscoped = platform.sign_up_on_platform("drifter@three.test").await;
     // A token without an organization is told to switch (before any lookup, so the answer is
     // the same for every account id).
     platform
-        .cp(Method::GET, &path, &unscoped, None)
+        .get(&path, &unscoped)
         .await
         .assert_error(403, "forbidden");
+}
 
-    // A viewer of the account sees it but cannot subscribe or create keys.
-    let viewer_token = join_as(&platform, &owner, "viewer@one.test", "viewer").await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_sees_the_account_but_cannot_subscribe_or_create_keys() {
+    let platform = spawn_platform().await;
+    let owner = platform.owner("owner@viewed.test").await;
+    let viewer = join_as(&platform, &owner, "viewer@one.test", "viewer").await;
     platform
-        .cp(Method::GET, &path, &viewer_token, None)
+        .get(&owner.account(""), &viewer)
         .await
         .assert_ok(200);
+    let plan = json!({ "plan": "starter", "region": "local" });
     platform
-        .cp(
-            Method::POST,
-            &format!("{path}/subscription"),
-            &viewer_token,
-            Some(json!({ "plan": "starter", "region": "local" })),
-        )
+        .post(&owner.account("/subscription"), &viewer, plan)
         .await
         .assert_error(403, "forbidden");
+    let key = json!({ "name": "x", "environment": "live", "kind": "publishable" });
     platform
-        .cp(
-            Method::POST,
-            &format!("{path}/keys"),
-            &viewer_token,
-            Some(json!({ "name": "x", "environment": "live", "kind": "publishable" })),
-        )
+        .post(&owner.account("/keys"), &viewer, key)
         .await
         .assert_error(403, "forbidden");
+}
 
-    // Bad input gets a clear error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_error_and_every_action_is_audited() {
+    let platform = spawn_platform().await;
+    let owner = platform.owner("owner@input.test").await;
     for (plan, region, status, code) in [
         ("gold", "local", 400, "invalid_request"),
         ("starter", "us-east-1", 403, "forbidden"),
         ("pro", "us-east-1", 409, "region_unavailable"),
     ] {
+        let body = json!({ "plan": plan, "region": region });
         platform
-            .cp(
-                Method::POST,
-                &format!("{path}/subscription"),
-                &owner.token,
-                Some(json!({ "plan": plan, "region": region })),
-            )
+            .post(&owner.account("/subscription"), &owner.token, body)
             .await
             .assert_error(status, code);
     }
+    let key = json!({ "name": "too early", "environment": "live", "kind": "publishable" });
     platform
-        .cp(
-            Method::POST,
-            &format!("{path}/keys"),
-            &owner.token,
-            Some(json!({ "name": "too early", "environment": "live", "kind": "publishable" })),
-        )
+        .post(&owner.account("/keys"), &owner.token, key)
         .await
         .assert_error(409, "conflict");
     platform
-        .cp(
-            Method::POST,
-            "/v1/accounts",
-            &owner.token,
-            Some(json!({ "name": "" })),
-        )
+        .post("/v1/accounts", &owner.token, json!({ "name": "" }))
         .await
         .assert_error(400, "invalid_request");
+    let actions = platform.audit_actions(&owner).await;
+    let created = actions.iter().any(|a| a == "account.created");
+    assert!(created, "{actions:?}");
+}
 
-    // The operator API wants the operator key or an operator's token; an owner is neither.
+/// The operator API wants the operator key or an operator's token; an owner is neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_api_wants_the_operator_key() {
+    let platform = spawn_platform().await;
+    let owner = platform.owner("owner@ops.test").await;
     platform
-        .cp(Method::GET, "/v1/ops/instances", &owner.token, None)
+        .get("/v1/ops/instances", &owner.token)
         .await
         .assert_error(403, "forbidden");
     platform
-        .cp(
-            Method::GET,
-            "/v1/ops/instances",
-            "ask_ops_not-the-key",
-            None,
-        )
+        .get("/v1/ops/instances", "ask_ops_not-the-key")
         .await
         .assert_error(401, "unauthorized");
     let ops_key =
         std::fs::read_to_string(platform.dir.path().join("ops.key")).expect("ops key file");
-    let ops = platform
-        .cp(Method::GET, "/v1/ops/instances", ops_key.trim(), None)
-        .await;
+    let ops = platform.get("/v1/ops/instances", ops_key.trim()).await;
     ops.assert_ok(200);
+    let first = &ops.body["data"][0];
+    let account = &first["account_id"];
     assert_eq!(
-        ops.body["data"][0]["account_id"],
+        *account,
         serde_json::Value::Null,
         "the platform instance is listed first"
     );
-    assert_eq!(
-        (
-            ops.body["data"][0]["current_revision"].as_i64(),
-            ops.body["data"][0]["last_healthy_revision"].as_i64()
-        ),
-        (Some(1), Some(1)),
-        "the platform instance records the revision it runs: {}",
-        ops.body["data"][0]
+    let revisions = (
+        first["current_revision"].as_i64(),
+        first["last_healthy_revision"].as_i64(),
     );
-
-    // Every action is in the account's audit log.
-    let audit = platform
-        .cp(
-            Method::GET,
-            &format!("{path}/audit-logs"),
-            &owner.token,
-            None,
-        )
-        .await;
-    audit.assert_ok(200);
-    assert!(
-        audit.body.to_string().contains("account.created"),
-        "{}",
-        audit.body
+    assert_eq!(
+        revisions,
+        (Some(1), Some(1)),
+        "the platform instance records the revision it runs: {first}"
     );
 }
 
@@ -418,33 +398,39 @@ async fn gateway_answers(
     }
 }
 
+/// A subscribed owner's first live publishable key, answered by the gateway: (id, key).
+async fn first_key(platform: &TestPlatform, owner: &Owner) -> (String, String) {
+    platform.subscribe(owner, "starter").await;
+    let first = platform.create_key(owner, "live", "publishable").await;
+    let key = first["secret"].as_str().expect("key").to_owned();
+    gateway_answers(platform, &key, 200, Duration::from_secs(1)).await;
+    (first["id"].as_str().expect("id").to_owned(), key)
+}
+
+/// Rotates key `id` with `body` (a grace period), as the owner.
+async fn rotate(platform: &TestPlatform, owner: &Owner, id: &str, body: Option<Value>) -> Reply {
+    let path = owner.account(&format!("/keys/{id}/rotate"));
+    match body {
+        Some(body) => platform.post(&path, &owner.token, body).await,
+        None => platform.post_empty(&path, &owner.token).await,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_rotate_with_a_grace_period_and_revocation_reaches_the_gateway_within_a_second() {
+async fn a_rotation_with_a_grace_period_keeps_both_keys_working_until_it_ends() {
     let platform = spawn_platform().await;
     let owner = platform.owner("keys@acme.test").await;
-    platform.subscribe(&owner, "starter").await;
-    let keys = format!("/v1/accounts/{}/keys", owner.account_id);
-    let first = platform.create_key(&owner, "live", "publishable").await;
-    let first_key = first["secret"].as_str().expect("key").to_owned();
-    let first_id = first["id"].as_str().expect("id").to_owned();
-    gateway_answers(&platform, &first_key, 200, Duration::from_secs(1)).await;
-
-    // Rotation with a grace period: both keys work until it ends.
-    let rotated = platform
-        .cp(
-            Method::POST,
-            &format!("{keys}/{first_id}/rotate"),
-            &owner.token,
-            Some(json!({ "grace_period_secs": 3600 })),
-        )
-        .await;
+    let (first_id, first_key) = first_key(&platform, &owner).await;
+    let grace = json!({ "grace_period_secs": 3600 });
+    let rotated = rotate(&platform, &owner, &first_id, Some(grace)).await;
     rotated.assert_ok(201);
     let second_key = rotated.str("secret");
     let second_id = rotated.str("id");
     assert_ne!(second_key, first_key);
-    gateway_answers(&platform, &second_key, 200, Duration::from_secs(1)).await;
-    gateway_answers(&platform, &first_key, 200, Duration::from_secs(1)).await;
-    let listed = platform.cp(Method::GET, &keys, &owner.token, None).await;
+    let second = Duration::from_secs(1);
+    gateway_answers(&platform, &second_key, 200, second).await;
+    gateway_answers(&platform, &first_key, 200, second).await;
+    let listed = platform.get(&owner.account("/keys"), &owner.token).await;
     let old = listed.body["data"]
         .as_array()
         .expect("keys")
@@ -455,60 +441,40 @@ async fn keys_rotate_with_a_grace_period_and_revocation_reaches_the_gateway_with
     assert_eq!(old["replaced_by"], second_id.as_str());
     assert!(old["expires_at"].is_string());
     // A key cannot be rotated twice.
-    platform
-        .cp(
-            Method::POST,
-            &format!("{keys}/{first_id}/rotate"),
-            &owner.token,
-            None,
-        )
+    rotate(&platform, &owner, &first_id, None)
         .await
         .assert_error(409, "conflict");
     // When the grace period is over, the old key stops.
     platform.clock.advance(3601);
-    gateway_answers(&platform, &first_key, 401, Duration::from_secs(1)).await;
-    gateway_answers(&platform, &second_key, 200, Duration::from_secs(1)).await;
+    gateway_answers(&platform, &first_key, 401, second).await;
+    gateway_answers(&platform, &second_key, 200, second).await;
+}
 
-    // Rotation without grace, then revocation: each within a second at the gateway.
-    let third = platform
-        .cp(
-            Method::POST,
-            &format!("{keys}/{second_id}/rotate"),
-            &owner.token,
-            Some(json!({ "grace_period_secs": 0 })),
-        )
-        .await;
-    third.assert_ok(201);
-    let took = gateway_answers(&platform, &second_key, 401, Duration::from_secs(1)).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_without_grace_and_a_revocation_reach_the_gateway_within_a_second() {
+    let platform = spawn_platform().await;
+    let owner = platform.owner("revoke@acme.test").await;
+    let (first_id, first_key) = first_key(&platform, &owner).await;
+    let second = Duration::from_secs(1);
+    let no_grace = json!({ "grace_period_secs": 0 });
+    let rotated = rotate(&platform, &owner, &first_id, Some(no_grace)).await;
+    rotated.assert_ok(201);
+    let took = gateway_answers(&platform, &first_key, 401, second).await;
     eprintln!("rotated-out key refused after {took:?}");
-    let third_key = third.str("secret");
-    gateway_answers(&platform, &third_key, 200, Duration::from_secs(1)).await;
+    let key = rotated.str("secret");
+    gateway_answers(&platform, &key, 200, second).await;
+    let id = rotated.str("id");
     platform
-        .cp(
-            Method::DELETE,
-            &format!("{keys}/{}", third.str("id")),
-            &owner.token,
-            None,
-        )
+        .delete(&owner.account(&format!("/keys/{id}")), &owner.token)
         .await;
-    let took = gateway_answers(&platform, &third_key, 401, Duration::from_secs(1)).await;
+    let took = gateway_answers(&platform, &key, 401, second).await;
     eprintln!("revoked key refused after {took:?}");
-    platform
-        .cp(
-            Method::POST,
-            &format!("{keys}/{}/rotate", third.str("id")),
-            &owner.token,
-            Some(json!({ "grace_period_secs": 99999999 })),
-        )
+    let too_long = json!({ "grace_period_secs": 99999999 });
+    rotate(&platform, &owner, &id, Some(too_long))
         .await
         .assert_error(400, "invalid_request");
     platform
-        .cp(
-            Method::DELETE,
-            &format!("{keys}/key_unknown"),
-            &owner.token,
-            None,
-        )
+        .delete(&owner.account("/keys/key_unknown"), &owner.token)
         .await
         .assert_error(404, "not_found");
 }

@@ -3,7 +3,6 @@
 //!
 //! - `a_public_applications_origins_are_kept_and_checked_by_the_instance`
 
-use reqwest::Method;
 use serde_json::json;
 
 use crate::applications::{applications, customer};
@@ -17,14 +16,11 @@ async fn a_public_applications_origins_are_kept_and_checked_by_the_instance() {
     let (owner, _) = customer(&platform, "origins@example.com", "live").await;
     let apps = applications(&owner, "live");
     let created = platform
-        .cp(
-            Method::POST,
+        .post(
             &apps,
             &owner.token,
-            Some(
-                json!({ "name": "SPA", "kind": "spa", "redirect_uris": [REDIRECT],
+            json!({ "name": "SPA", "kind": "spa", "redirect_uris": [REDIRECT],
                          "allowed_cors_origins": ["HTTPS://App.Example.com/"] }),
-            ),
         )
         .await;
     created.assert_ok(201);
@@ -33,17 +29,16 @@ async fn a_public_applications_origins_are_kept_and_checked_by_the_instance() {
         json!(["https://app.example.com"])
     );
     let one = format!("{apps}/{}", created.str("id"));
-    let got = platform.cp(Method::GET, &one, &owner.token, None).await;
+    let got = platform.get(&one, &owner.token).await;
     assert_eq!(
         got.body["allowed_cors_origins"],
         json!(["https://app.example.com"])
     );
     let changed = platform
-        .cp(
-            Method::PATCH,
+        .patch(
             &one,
             &owner.token,
-            Some(json!({ "allowed_cors_origins": ["http://localhost:5173"] })),
+            json!({ "allowed_cors_origins": ["http://localhost:5173"] }),
         )
         .await;
     changed.assert_ok(200);
@@ -53,11 +48,10 @@ async fn a_public_applications_origins_are_kept_and_checked_by_the_instance() {
     );
 
     let bad = platform
-        .cp(
-            Method::PATCH,
+        .patch(
             &one,
             &owner.token,
-            Some(json!({ "allowed_cors_origins": ["https://*.example.com"] })),
+            json!({ "allowed_cors_origins": ["https://*.example.com"] }),
         )
         .await;
     bad.assert_error(400, "invalid_cors_origin");
@@ -67,18 +61,15 @@ async fn a_public_applications_origins_are_kept_and_checked_by_the_instance() {
         bad.body
     );
     let web = platform
-        .cp(
-            Method::POST,
+        .post(
             &apps,
             &owner.token,
-            Some(
-                json!({ "name": "Web", "kind": "web", "redirect_uris": [REDIRECT],
+            json!({ "name": "Web", "kind": "web", "redirect_uris": [REDIRECT],
                          "allowed_cors_origins": ["https://app.example.com"] }),
-            ),
         )
         .await;
     web.assert_error(400, "invalid_cors_origin");
-    let list = platform.cp(Method::GET, &apps, &owner.token, None).await;
+    let list = platform.get(&apps, &owner.token).await;
     let names: Vec<&str> = list.body["data"]
         .as_array()
         .expect("data")

@@ -1,6 +1,8 @@
 //! The CLI's sign-in: `authstack login` keeps a platform session and `authstack token` prints
 //! a token that the control-plane API takes (both once panicked: no TLS provider outside the
 //! server commands).
+//!
+//! - `login_then_token_gives_a_working_platform_token`
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -53,12 +55,7 @@ async fn login_then_token_gives_a_working_platform_token() {
     );
     let token = String::from_utf8(token.stdout).expect("utf-8");
     let account = platform
-        .cp(
-            reqwest::Method::GET,
-            &format!("/v1/accounts/{}", owner.account_id),
-            token.trim(),
-            None,
-        )
+        .get(&format!("/v1/accounts/{}", owner.account_id), token.trim())
         .await;
     account.assert_ok(200);
 }

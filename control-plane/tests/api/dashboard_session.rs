@@ -2,6 +2,8 @@
 //! token lives only in an HttpOnly, SameSite=Strict cookie; the browser's scripts see a handle.
 //!
 //! - `refresh_tokens_stay_in_an_http_only_cookie_and_scripts_get_a_handle`
+//! - `a_refresh_needs_the_cookie_and_its_handle_and_rotates_both`
+//! - `signing_out_revokes_the_cookies_token_and_removes_the_cookie`
 //! - `signing_in_again_ends_the_session_it_replaces`
 //! - `the_relay_serves_only_this_origins_scripts`
 
@@ -100,6 +102,19 @@ fn assert_no_refresh_token(answer: &Answer) {
     assert!(handle.starts_with("bff_"), "{handle}");
 }
 
+/// A refresh through the relay with the cookie `cookie` (if any) and the handle `handle`.
+async fn refresh(platform: &TestPlatform, cookie: Option<&str>, handle: &str) -> Answer {
+    let body = json!({ "refresh_token": handle });
+    relay(
+        platform,
+        Method::POST,
+        "/v1/auth/refresh",
+        cookie,
+        Some(body),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn refresh_tokens_stay_in_an_http_only_cookie_and_scripts_get_a_handle() {
     let platform = spawn_platform().await;
@@ -128,55 +143,45 @@ async fn refresh_tokens_stay_in_an_http_only_cookie_and_scripts_get_a_handle() {
     assert!(String::from_utf8(opened).expect("utf-8").starts_with("rt_"));
     // The access token works on the control plane as before.
     let access = verified.reply.str("access_token");
-    platform
-        .cp(Method::GET, "/v1/accounts", &access, None)
-        .await
-        .assert_ok(200);
+    platform.get("/v1/accounts", &access).await.assert_ok(200);
+}
 
-    // The handle alone refreshes nothing (refused as any unknown refresh token); with its cookie
-    // it rotates both.
+/// The handle alone refreshes nothing (refused as any unknown refresh token); with its cookie
+/// it rotates both.
+#[tokio::test]
+async fn a_refresh_needs_the_cookie_and_its_handle_and_rotates_both() {
+    let platform = spawn_platform().await;
+    let verified = signed_up(&platform, "rotate@example.com").await;
+    let first = verified.cookie_value();
     let handle = verified.reply.str("refresh_token");
-    let without_cookie = relay(
-        &platform,
-        Method::POST,
-        "/v1/auth/refresh",
-        None,
-        Some(json!({ "refresh_token": handle })),
-    )
-    .await;
+    let without_cookie = refresh(&platform, None, &handle).await;
     without_cookie.reply.assert_error(400, "invalid_grant");
     assert!(without_cookie.cookie.is_none());
-    let wrong_handle = relay(
-        &platform,
-        Method::POST,
-        "/v1/auth/refresh",
-        Some(&first),
-        Some(json!({ "refresh_token": "bff_00000000000000000000000000000000" })),
-    )
-    .await;
+    let wrong_handle = "bff_00000000000000000000000000000000";
+    let wrong_handle = refresh(&platform, Some(&first), wrong_handle).await;
     wrong_handle.reply.assert_error(400, "invalid_grant");
-    let refreshed = relay(
-        &platform,
-        Method::POST,
-        "/v1/auth/refresh",
-        Some(&first),
-        Some(json!({ "refresh_token": handle })),
-    )
-    .await;
+    let refreshed = refresh(&platform, Some(&first), &handle).await;
     refreshed.reply.assert_ok(200);
     assert_no_refresh_token(&refreshed);
     let second = refreshed.cookie_value();
     assert_ne!(second, first, "the refresh token rotated");
     let second_handle = refreshed.reply.str("refresh_token");
     assert_ne!(second_handle, handle, "the handle follows the rotation");
+}
 
-    // Signing out in this browser revokes the cookie's token and removes the cookie.
-    let form = format!("token={second_handle}&token_type_hint=refresh_token");
+/// Signing out in this browser revokes the cookie's token and removes the cookie.
+#[tokio::test]
+async fn signing_out_revokes_the_cookies_token_and_removes_the_cookie() {
+    let platform = spawn_platform().await;
+    let verified = signed_up(&platform, "signout@example.com").await;
+    let cookie = verified.cookie_value();
+    let handle = verified.reply.str("refresh_token");
+    let form = format!("token={handle}&token_type_hint=refresh_token");
     let revoked = platform
         .client
         .post(format!("{}/platform/v1/auth/revoke", platform.cp))
         .header("x-authstack-key", &platform.platform_key)
-        .header("cookie", format!("authstack_refresh={second}"))
+        .header("cookie", format!("authstack_refresh={cookie}"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)
         .send()
@@ -188,14 +193,7 @@ async fn refresh_tokens_stay_in_an_http_only_cookie_and_scripts_get_a_handle() {
         cleared.starts_with("authstack_refresh=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
-    let after = relay(
-        &platform,
-        Method::POST,
-        "/v1/auth/refresh",
-        Some(&second),
-        Some(json!({ "refresh_token": second_handle })),
-    )
-    .await;
+    let after = refresh(&platform, Some(&cookie), &handle).await;
     after.reply.assert_error(400, "invalid_grant");
 }
 

@@ -2,7 +2,11 @@
 //! server (dnsmasq on loopback) answers, then routed by `Host` at the gateway with the domain as
 //! the instance's issuer; removing it restores the address.
 //!
-//! - `a_verified_domain_is_routed_by_host_and_becomes_the_issuer_until_removed`
+//! - `a_domain_is_pending_until_its_txt_record_is_verified`
+//! - `a_verified_domain_is_routed_by_host_and_becomes_the_issuer`
+//! - `the_hosted_pages_answer_at_the_domain_and_keyed_paths_still_need_a_key`
+//! - `the_address_issuer_stays_accepted_and_applications_show_the_domains`
+//! - `removing_the_domain_restores_the_address`
 //! - `verification_fails_while_the_record_is_missing_or_holds_another_value`
 //! - `custom_domains_need_a_plan_that_includes_them`
 //! - `a_domain_belongs_to_one_instance`
@@ -13,7 +17,6 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::accounts::join_as;
@@ -124,22 +127,19 @@ fn domain_path(owner: &Owner, env: &str) -> String {
 
 async fn set_domain(platform: &TestPlatform, owner: &Owner, env: &str, domain: &str) -> Reply {
     platform
-        .cp(
-            Method::PUT,
+        .put(
             &domain_path(owner, env),
             &owner.token,
-            Some(json!({ "domain": domain })),
+            json!({ "domain": domain }),
         )
         .await
 }
 
 async fn verify(platform: &TestPlatform, owner: &Owner) -> Reply {
     platform
-        .cp(
-            Method::POST,
+        .post_empty(
             &format!("{}/verify", domain_path(owner, "live")),
             &owner.token,
-            None,
         )
         .await
 }
@@ -185,160 +185,184 @@ fn gateway_port(platform: &TestPlatform) -> u16 {
         .expect("gateway port")
 }
 
-#[tokio::test]
-async fn a_verified_domain_is_routed_by_host_and_becomes_the_issuer_until_removed() {
-    let (platform, dns) = platform_with_dns().await;
-    let (owner, live_id, _key) = platform.live_customer("domain@customer.test", "pro").await;
-    let port = gateway_port(&platform);
-    let host = format!("{DOMAIN}:{port}");
-    let domain_issuer = format!("http://{DOMAIN}:{port}");
-    let address = format!("/i/{live_id}");
-    let address_issuer = format!("{}{address}", platform.gateway);
+/// A live customer on pro whose domain is set (pending), with what the tests compare.
+struct Domain {
+    platform: TestPlatform,
+    owner: Owner,
+    live_id: String,
+    /// `auth.customer.test:<gateway port>`, the `Host` the gateway routes.
+    host: String,
+    /// `http://auth.customer.test:<gateway port>`.
+    issuer: String,
+    /// `/i/<live id>`, the instance's address on the gateway.
+    address: String,
+    /// The TXT record's value.
+    token: String,
+    dns: SocketAddr,
+}
 
+impl Domain {
+    async fn set(email: &str) -> Domain {
+        let (platform, dns) = platform_with_dns().await;
+        let (owner, live_id, _key) = platform.live_customer(email, "pro").await;
+        let port = gateway_port(&platform);
+        let set = set_domain(&platform, &owner, "live", "Auth.Customer.Test").await;
+        set.assert_ok(200);
+        let token = set.body["verification"]["value"]
+            .as_str()
+            .expect("a token")
+            .to_owned();
+        Domain {
+            platform,
+            owner,
+            address: format!("/i/{live_id}"),
+            live_id,
+            host: format!("{DOMAIN}:{port}"),
+            issuer: format!("http://{DOMAIN}:{port}"),
+            token,
+            dns,
+        }
+    }
+
+    /// Answers the TXT record, verifies, and waits until the instance's issuer is the domain.
+    async fn verified(email: &str) -> (Domain, Dns) {
+        let domain = Domain::set(email).await;
+        let dns = domain.answer();
+        verify(&domain.platform, &domain.owner).await.assert_ok(200);
+        let (platform, host) = (&domain.platform, Some(domain.host.as_str()));
+        wait_for_issuer(platform, host, "", &domain.issuer).await;
+        (domain, dns)
+    }
+
+    /// dnsmasq with the domain's TXT record.
+    fn answer(&self) -> Dns {
+        let name = format!("_authstack-challenge.{DOMAIN}");
+        Dns::start(self.dns, &[(&name, &self.token)])
+    }
+
+    /// The instance's issuer under its address on the gateway.
+    fn address_issuer(&self) -> String {
+        format!("{}{}", self.platform.gateway, self.address)
+    }
+
+    /// A gateway request for `path` with the domain as `Host`.
+    fn at_domain(&self, path: &str) -> reqwest::RequestBuilder {
+        let url = format!("{}{path}", self.platform.gateway);
+        self.platform.client.get(url).header("host", &self.host)
+    }
+}
+
+#[tokio::test]
+async fn a_domain_is_pending_until_its_txt_record_is_verified() {
+    let (platform, dns) = platform_with_dns().await;
+    let (owner, _, _key) = platform.live_customer("pending@customer.test", "pro").await;
+    let port = gateway_port(&platform);
     let set = set_domain(&platform, &owner, "live", "Auth.Customer.Test").await;
     set.assert_ok(200);
     assert_eq!(set.body["domain"], DOMAIN);
     assert_eq!(set.body["status"], "pending");
-    assert_eq!(set.body["issuer"], domain_issuer.as_str());
+    assert_eq!(set.body["issuer"], format!("http://{DOMAIN}:{port}"));
     assert_eq!(set.body["verification"]["type"], "TXT");
-    assert_eq!(
-        set.body["verification"]["name"],
-        format!("_authstack-challenge.{DOMAIN}")
-    );
-    let token = set.body["verification"]["value"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
+    let name = format!("_authstack-challenge.{DOMAIN}");
+    assert_eq!(set.body["verification"]["name"], name);
+    let token = set.body["verification"]["value"].as_str().expect("a token");
     assert!(token.len() >= 20, "{token}");
     // Pending: the Host is not routed yet.
+    let host = format!("{DOMAIN}:{port}");
     discovery(&platform, Some(&host), "")
         .await
         .assert_error(401, "invalid_api_key");
 
-    let _dns = Dns::start(dns, &[(&format!("_authstack-challenge.{DOMAIN}"), &token)]);
+    let _dns = Dns::start(dns, &[(&name, token)]);
     let verified = verify(&platform, &owner).await;
     verified.assert_ok(200);
     assert_eq!(verified.body["status"], "verified");
-    assert!(
-        verified.body["verified_at"].is_string(),
-        "{}",
-        verified.body
-    );
+    let verified_at = &verified.body["verified_at"];
+    assert!(verified_at.is_string(), "{}", verified.body);
     let shown = platform
-        .cp(
-            Method::GET,
-            &domain_path(&owner, "live"),
-            &owner.token,
-            None,
-        )
+        .get(&domain_path(&owner, "live"), &owner.token)
         .await;
     shown.assert_ok(200);
     assert_eq!(shown.body["status"], "verified");
+}
 
-    // The instance restarts with the domain as its issuer; the gateway serves it at the root
-    // path of the domain, exactly as under its address.
-    wait_for_issuer(&platform, Some(&host), "", &domain_issuer).await;
-    let document = discovery(&platform, Some(&host), "").await;
+/// The instance restarts with the domain as its issuer; the gateway serves it at the root path
+/// of the domain, exactly as under its address.
+#[tokio::test]
+async fn a_verified_domain_is_routed_by_host_and_becomes_the_issuer() {
+    let (domain, _dns) = Domain::verified("routed@customer.test").await;
+    let platform = &domain.platform;
+    let document = discovery(platform, Some(&domain.host), "").await;
     assert_eq!(
         document.body["authorization_endpoint"],
-        format!("{domain_issuer}/oauth2/authorize")
+        format!("{}/oauth2/authorize", domain.issuer)
     );
-    wait_for_issuer(&platform, None, &address, &domain_issuer).await;
+    wait_for_issuer(platform, None, &domain.address, &domain.issuer).await;
     let jwks = platform
-        .send(
-            platform
-                .client
-                .get(format!("{}/.well-known/jwks.json", platform.gateway))
-                .header("host", &host),
-        )
+        .send(domain.at_domain("/.well-known/jwks.json"))
         .await;
     jwks.assert_ok(200);
     assert!(jwks.body["keys"].is_array(), "{}", jwks.body);
-    // The hosted pages answer at the domain's root as under the address.
+}
+
+#[tokio::test]
+async fn the_hosted_pages_answer_at_the_domain_and_keyed_paths_still_need_a_key() {
+    let (domain, _dns) = Domain::verified("pages@customer.test").await;
+    let platform = &domain.platform;
+    // As under the address.
     for page in ["/login", "/oauth2/authorize?client_id=nope"] {
-        let at_domain = platform
-            .client
-            .get(format!("{}{page}", platform.gateway))
-            .header("host", &host)
-            .send()
-            .await
-            .expect("page");
-        let at_address = platform
-            .client
-            .get(format!("{}{address}{page}", platform.gateway))
-            .send()
-            .await
-            .expect("page");
+        let at_domain = domain.at_domain(page).send().await.expect("page");
+        let at_address = format!("{}{}{page}", platform.gateway, domain.address);
+        let at_address = platform.client.get(at_address).send().await.expect("page");
         assert_eq!(at_domain.status(), at_address.status(), "{page}");
         assert_ne!(at_domain.status().as_u16(), 401, "{page}");
     }
-    // Paths that need a key still need one.
     platform
-        .send(
-            platform
-                .client
-                .get(format!("{}/v1/admin/users", platform.gateway))
-                .header("host", &host),
-        )
+        .send(domain.at_domain("/v1/admin/users"))
         .await
         .assert_error(401, "unauthorized");
-    // The address issuer stays accepted.
-    let pid = crate::helpers::serving_pid(&platform.instance_dir(&live_id)).expect("serving");
+}
+
+#[tokio::test]
+async fn the_address_issuer_stays_accepted_and_applications_show_the_domains() {
+    let (domain, _dns) = Domain::verified("issuers@customer.test").await;
+    let (platform, owner) = (&domain.platform, &domain.owner);
+    let instance_dir = platform.instance_dir(&domain.live_id);
+    let pid = crate::helpers::serving_pid(&instance_dir).expect("serving");
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
     let cmdline = String::from_utf8_lossy(&cmdline);
-    assert!(
-        cmdline.contains(&format!("--issuer={domain_issuer}")),
-        "{cmdline}"
-    );
-    assert!(cmdline.contains(&address_issuer), "{cmdline}");
+    let flag = format!("--issuer={}", domain.issuer);
+    assert!(cmdline.contains(&flag), "{cmdline}");
+    assert!(cmdline.contains(&domain.address_issuer()), "{cmdline}");
     // Applications show the issuer their tokens carry.
-    let applications = platform
-        .cp(
-            Method::GET,
-            &format!(
-                "/v1/accounts/{}/instances/live/applications",
-                owner.account_id
-            ),
-            &owner.token,
-            None,
-        )
-        .await;
+    let applications = owner.instance("live", "/applications");
+    let applications = platform.get(&applications, &owner.token).await;
     applications.assert_ok(200);
-    assert_eq!(applications.body["issuer"], domain_issuer.as_str());
+    assert_eq!(applications.body["issuer"], domain.issuer.as_str());
     assert_eq!(
         applications.body["discovery_url"],
-        format!("{domain_issuer}/.well-known/openid-configuration")
+        format!("{}/.well-known/openid-configuration", domain.issuer)
     );
+}
 
-    let removed = platform
-        .cp(
-            Method::DELETE,
-            &domain_path(&owner, "live"),
-            &owner.token,
-            None,
-        )
-        .await;
+#[tokio::test]
+async fn removing_the_domain_restores_the_address() {
+    let (domain, _dns) = Domain::verified("removed@customer.test").await;
+    let (platform, owner) = (&domain.platform, &domain.owner);
+    let path = domain_path(owner, "live");
+    let removed = platform.delete(&path, &owner.token).await;
     assert_eq!(removed.status, 204, "{}", removed.body);
     platform
-        .cp(
-            Method::GET,
-            &domain_path(&owner, "live"),
-            &owner.token,
-            None,
-        )
+        .get(&path, &owner.token)
         .await
         .assert_error(404, "not_found");
-    wait_for_issuer(&platform, None, &address, &address_issuer).await;
-    discovery(&platform, Some(&host), "")
+    let address_issuer = domain.address_issuer();
+    wait_for_issuer(platform, None, &domain.address, &address_issuer).await;
+    discovery(platform, Some(&domain.host), "")
         .await
         .assert_error(401, "invalid_api_key");
     platform
-        .cp(
-            Method::DELETE,
-            &domain_path(&owner, "live"),
-            &owner.token,
-            None,
-        )
+        .delete(&path, &owner.token)
         .await
         .assert_error(404, "not_found");
 }
@@ -378,12 +402,7 @@ async fn verification_fails_while_the_record_is_missing_or_holds_another_value()
     let refused = verify(&platform, &owner).await;
     refused.assert_error(409, "domain_not_verified");
     let shown = platform
-        .cp(
-            Method::GET,
-            &domain_path(&owner, "live"),
-            &owner.token,
-            None,
-        )
+        .get(&domain_path(&owner, "live"), &owner.token)
         .await;
     assert_eq!(shown.body["status"], "pending");
 
@@ -403,12 +422,7 @@ async fn custom_domains_need_a_plan_that_includes_them() {
         .await
         .assert_error(403, "plan_feature");
     platform
-        .cp(
-            Method::GET,
-            &domain_path(&owner, "live"),
-            &owner.token,
-            None,
-        )
+        .get(&domain_path(&owner, "live"), &owner.token)
         .await
         .assert_error(404, "not_found");
 }
@@ -463,20 +477,18 @@ async fn only_host_names_outside_the_gateway_are_accepted() {
             .assert_error(400, "invalid_request");
     }
     platform
-        .cp(
-            Method::PUT,
+        .put(
             &domain_path(&owner, "live"),
             &owner.token,
-            Some(json!({ "domain": DOMAIN, "extra": true })),
+            json!({ "domain": DOMAIN, "extra": true }),
         )
         .await
         .assert_error(400, "invalid_request");
     platform
-        .cp(
-            Method::PUT,
+        .put(
             &domain_path(&owner, "staging"),
             &owner.token,
-            Some(json!({ "domain": DOMAIN })),
+            json!({ "domain": DOMAIN }),
         )
         .await
         .assert_error(400, "invalid_request");
@@ -489,37 +501,30 @@ async fn only_roles_that_manage_instances_set_a_domain() {
     platform.subscribe(&owner, "pro").await;
     let viewer = join_as(&platform, &owner, "viewer@customer.test", "viewer").await;
     let as_viewer = platform
-        .cp(
-            Method::PUT,
+        .put(
             &domain_path(&owner, "live"),
             &viewer,
-            Some(json!({ "domain": DOMAIN })),
+            json!({ "domain": DOMAIN }),
         )
         .await;
     as_viewer.assert_error(403, "forbidden");
     let admin = join_as(&platform, &owner, "admin@customer.test", "admin").await;
     let as_admin = platform
-        .cp(
-            Method::PUT,
+        .put(
             &domain_path(&owner, "live"),
             &admin,
-            Some(json!({ "domain": DOMAIN })),
+            json!({ "domain": DOMAIN }),
         )
         .await;
     as_admin.assert_ok(200);
     // Readers see it; another account's owner does not.
     platform
-        .cp(Method::GET, &domain_path(&owner, "live"), &viewer, None)
+        .get(&domain_path(&owner, "live"), &viewer)
         .await
         .assert_ok(200);
     let stranger = platform.owner("stranger@else.test").await;
     platform
-        .cp(
-            Method::GET,
-            &domain_path(&owner, "live"),
-            &stranger.token,
-            None,
-        )
+        .get(&domain_path(&owner, "live"), &stranger.token)
         .await
         .assert_error(404, "not_found");
 }

@@ -27,11 +27,10 @@ fn customizations(owner: &Owner) -> String {
 
 async fn propose(platform: &TestPlatform, owner: &Owner, prompt: &str) -> Value {
     let proposed = platform
-        .cp(
-            Method::POST,
+        .post(
             &customizations(owner),
             &owner.token,
-            Some(json!({ "prompt": prompt })),
+            json!({ "prompt": prompt }),
         )
         .await;
     proposed.assert_ok(201);
@@ -45,11 +44,9 @@ async fn propose(platform: &TestPlatform, owner: &Owner, prompt: &str) -> Value 
 
 async fn approve(platform: &TestPlatform, owner: &Owner, id: &str) -> Value {
     let approved = platform
-        .cp(
-            Method::POST,
+        .post_empty(
             &format!("{}/{id}/approve", customizations(owner)),
             &owner.token,
-            None,
         )
         .await;
     approved.assert_ok(200);
@@ -134,11 +131,10 @@ async fn a_follow_up_prompt_refines_the_proposal_it_follows() {
     assert_eq!(proposal["patch"][0]["value"], "optional", "{proposal}");
     let id = proposal["id"].as_str().expect("id");
     let modified = platform
-        .cp(
-            Method::POST,
+        .post(
             &format!("{}/{id}/modify", customizations(&owner)),
             &owner.token,
-            Some(json!({ "prompt": "make it required for all users" })),
+            json!({ "prompt": "make it required for all users" }),
         )
         .await;
     modified.assert_ok(200);
@@ -150,11 +146,10 @@ async fn a_follow_up_prompt_refines_the_proposal_it_follows() {
     );
     // A follow-up that cannot be planned says why and leaves the proposal as it was.
     let refused = platform
-        .cp(
-            Method::POST,
+        .post(
             &format!("{}/{id}/modify", customizations(&owner)),
             &owner.token,
-            Some(json!({ "prompt": "and make me a sandwich" })),
+            json!({ "prompt": "and make me a sandwich" }),
         )
         .await;
     refused.assert_error(400, "invalid_request");
@@ -211,9 +206,7 @@ async fn capabilities_are_public_and_unknown_paths_are_json() {
     // A token that works in no organization is told what to do, whatever the account id.
     let token = platform.sign_up_on_platform("orgless@example.com").await;
     for id in ["acc_nosuchaccount", "acc_x"] {
-        let reply = platform
-            .cp(Method::GET, &format!("/v1/accounts/{id}"), &token, None)
-            .await;
+        let reply = platform.get(&format!("/v1/accounts/{id}"), &token).await;
         reply.assert_error(403, "forbidden");
         assert!(
             reply.body["message"]
@@ -343,12 +336,7 @@ async fn login_stores_a_session_and_token_prints_a_working_access_token() {
             .await
             .expect("token");
         platform
-            .cp(
-                Method::GET,
-                &format!("/v1/accounts/{}", owner.account_id),
-                &token,
-                None,
-            )
+            .get(&format!("/v1/accounts/{}", owner.account_id), &token)
             .await
             .assert_ok(200);
     }

@@ -14,6 +14,8 @@ use authstack_instance::clock::Clock;
 use authstack_instance::crypto::MasterKey;
 use serde_json::{Value, json};
 
+mod api;
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestPlatform {
@@ -93,6 +95,25 @@ pub async fn spawn_platform_with(dir: Arc<tempfile::TempDir>, mut config: Config
     }
     let clock = Clock::Offset(Arc::new(AtomicI64::new(0)));
     start(dir, config, clock, "127.0.0.1:0".parse().expect("address")).await
+}
+
+/// localstripe's URL from `AUTHSTACK_TEST_LOCALSTRIPE_URL` (`scripts/localstripe start`), or
+/// `None` (skipped, with a message) without it, except under `CI=true`, where that fails.
+pub fn localstripe_url() -> Option<String> {
+    match std::env::var("AUTHSTACK_TEST_LOCALSTRIPE_URL") {
+        Ok(url) if !url.is_empty() => Some(url.trim_end_matches('/').to_owned()),
+        _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
+            panic!(
+                "CI=true but AUTHSTACK_TEST_LOCALSTRIPE_URL is unset: run `scripts/localstripe start` first"
+            )
+        }
+        _ => {
+            eprintln!(
+                "skipped: set AUTHSTACK_TEST_LOCALSTRIPE_URL (eval \"$(scripts/localstripe start)\")"
+            );
+            None
+        }
+    }
 }
 
 /// reqwest here is built without a default TLS provider; the process needs one before any
@@ -356,11 +377,10 @@ impl TestPlatform {
     pub async fn owner(&self, email: &str) -> Owner {
         let token = self.sign_up_on_platform(email).await;
         let created = self
-            .cp(
-                reqwest::Method::POST,
+            .post(
                 "/v1/accounts",
                 &token,
-                Some(json!({ "name": format!("Account of {email}") })),
+                json!({ "name": format!("Account of {email}") }),
             )
             .await;
         created.assert_ok(201);
@@ -384,11 +404,10 @@ impl TestPlatform {
 
     /// Subscribes (billing `none`) and waits until both instances are ready; returns them.
     pub async fn subscribe(&self, owner: &Owner, plan: &str) -> Vec<Value> {
-        self.cp(
-            reqwest::Method::POST,
+        self.post(
             &format!("/v1/accounts/{}/subscription", owner.account_id),
             &owner.token,
-            Some(json!({ "plan": plan, "region": "local" })),
+            json!({ "plan": plan, "region": "local" }),
         )
         .await
         .assert_ok(200);
@@ -399,11 +418,9 @@ impl TestPlatform {
         let started = Instant::now();
         loop {
             let reply = self
-                .cp(
-                    reqwest::Method::GET,
+                .get(
                     &format!("/v1/accounts/{}/instances", owner.account_id),
                     &owner.token,
-                    None,
                 )
                 .await;
             reply.assert_ok(200);
@@ -439,8 +456,7 @@ impl TestPlatform {
 
     pub async fn create_key(&self, owner: &Owner, environment: &str, kind: &str) -> Value {
         let reply = self
-            .cp(reqwest::Method::POST, &format!("/v1/accounts/{}/keys", owner.account_id), &owner.token,
-                Some(json!({ "name": format!("{environment} {kind}"), "environment": environment, "kind": kind })))
+            .post(&format!("/v1/accounts/{}/keys", owner.account_id), &owner.token, json!({ "name": format!("{environment} {kind}"), "environment": environment, "kind": kind }))
             .await;
         reply.assert_ok(201);
         reply.body
@@ -549,4 +565,22 @@ pub fn serving_config(instance_dir: &Path) -> Option<String> {
     let digest = digest.trim();
     let name = format!("config-{}.yaml", digest.get(..16).unwrap_or(digest));
     std::fs::read_to_string(instance_dir.join(name)).ok()
+}
+
+/// The steps an instance's row lists, oldest first.
+pub fn steps(instance: &Value) -> Vec<String> {
+    instance["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["step"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The instance of `environment` (`live`, `test`) in a list of an account's instances.
+pub fn instance_in<'a>(instances: &'a [Value], environment: &str) -> &'a Value {
+    instances
+        .iter()
+        .find(|i| i["environment"] == environment)
+        .expect("instance")
 }

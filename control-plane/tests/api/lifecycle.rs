@@ -1,44 +1,57 @@
 //! An instance's life: plan changes reach it, cancellation stops it and deletes its data after
 //! the retention period, a crash is restarted, and a control-plane restart loses nothing.
+//!
+//! - `a_plan_change_rolls_out_to_both_instances`
+//! - `cancellation_stops_the_instances_and_keeps_their_data`
+//! - `after_the_retention_period_the_data_and_the_keys_are_gone`
+//! - `a_killed_instance_is_restarted_with_its_data`
+//! - `a_control_plane_restart_re_adopts_the_running_instances`
+//! - `after_a_reboot_the_control_plane_starts_the_instances_again`
 
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestPlatform, spawn_platform, spawn_platform_with, test_config};
+use crate::helpers::{
+    Owner, PASSWORD, Reply, TestPlatform, instance_in, spawn_platform, spawn_platform_with, steps,
+    test_config,
+};
 
-fn steps(instance: &Value) -> Vec<String> {
-    instance["steps"]
-        .as_array()
-        .map(|s| {
-            s.iter()
-                .filter_map(|s| s["step"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+/// Whether each of `actions` is in the account's audit log.
+async fn assert_audited(platform: &TestPlatform, owner: &Owner, actions: &[&str]) {
+    let audit = platform.audit_actions(owner).await;
+    for action in actions {
+        let found = audit.iter().any(|a| a == action);
+        assert!(found, "{action} missing from {audit:?}");
+    }
 }
 
-fn env<'a>(instances: &'a [Value], environment: &str) -> &'a Value {
-    instances
-        .iter()
-        .find(|i| i["environment"] == environment)
-        .expect("instance")
+/// Cancels the subscription and waits until both instances are suspended.
+async fn cancel(platform: &TestPlatform, owner: &Owner) -> Reply {
+    let cancelled = platform
+        .delete(&owner.account("/subscription"), &owner.token)
+        .await;
+    cancelled.assert_ok(200);
+    platform.wait_for_instances(owner, "suspended").await;
+    cancelled
+}
+
+/// The gateway's answer to a JWKS request with `key`.
+async fn jwks(platform: &TestPlatform, key: &str) -> Reply {
+    platform
+        .via_key(Method::GET, "/.well-known/jwks.json", key, None, None)
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plan_changes_roll_out_and_cancellation_deletes_data_after_retention() {
+async fn a_plan_change_rolls_out_to_both_instances() {
     let platform = spawn_platform().await;
     let (owner, live_id, key) = platform.live_customer("plans@acme.test", "starter").await;
-
-    // Subscribing again to the same plan changes nothing; to Pro moves both to revision 2.
+    // To Pro moves both to revision 2.
+    let pro = json!({ "plan": "pro", "region": "local" });
     platform
-        .cp(
-            Method::POST,
-            &format!("/v1/accounts/{}/subscription", owner.account_id),
-            &owner.token,
-            Some(json!({ "plan": "pro", "region": "local" })),
-        )
+        .post(&owner.account("/subscription"), &owner.token, pro)
         .await
         .assert_ok(200);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -56,117 +69,79 @@ async fn plan_changes_roll_out_and_cancellation_deletes_data_after_retention() {
         assert!(std::time::Instant::now() < deadline, "{now:#?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let live = env(&upgraded, "live");
+    let live = instance_in(&upgraded, "live");
     assert_eq!(live["plan"], "pro");
-    assert!(
-        steps(live).ends_with(&["plan changed".into(), "updating".into(), "ready".into()]),
-        "{:?}",
-        steps(live)
-    );
+    let expected = ["plan changed".into(), "updating".into(), "ready".into()];
+    assert!(steps(live).ends_with(&expected), "{:?}", steps(live));
     let config = crate::helpers::serving_config(&platform.instance_dir(&live_id)).expect("config");
-    assert!(
-        config.contains("max_members_per_organization: 500"),
-        "{config}"
-    );
-    platform
-        .via_key(Method::GET, "/.well-known/jwks.json", &key, None, None)
-        .await
-        .assert_ok(200);
+    let members = config.contains("max_members_per_organization: 500");
+    assert!(members, "{config}");
+    jwks(&platform, &key).await.assert_ok(200);
+    let actions = [
+        "subscription.activated",
+        "subscription.plan_changed",
+        "key.created",
+    ];
+    assert_audited(&platform, &owner, &actions).await;
+}
 
-    // Cancel: instances stop (the gateway answers 503), data stays until retention ends.
-    let cancelled = platform
-        .cp(
-            Method::DELETE,
-            &format!("/v1/accounts/{}/subscription", owner.account_id),
-            &owner.token,
-            None,
-        )
-        .await;
-    cancelled.assert_ok(200);
+/// The gateway answers 503 and the data stays until the retention period ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_stops_the_instances_and_keeps_their_data() {
+    let platform = spawn_platform().await;
+    let (owner, live_id, key) = platform.live_customer("cancel@acme.test", "starter").await;
+    let cancelled = cancel(&platform, &owner).await;
     assert_eq!(cancelled.body["status"], "canceled");
-    platform.wait_for_instances(&owner, "suspended").await;
     // A suspended instance's usage is a state of the account (409), not an outage (503).
     platform
-        .cp(
-            Method::GET,
-            &format!("/v1/accounts/{}/instances/live/usage", owner.account_id),
-            &owner.token,
-            None,
-        )
+        .get(&owner.instance("live", "/usage"), &owner.token)
         .await
         .assert_error(409, "instance_not_running");
-    platform
-        .via_key(Method::GET, "/.well-known/jwks.json", &key, None, None)
+    jwks(&platform, &key)
         .await
         .assert_error(503, "instance_unavailable");
     assert!(platform.instance_dir(&live_id).join("data").exists());
+    assert_audited(&platform, &owner, &["subscription.canceled"]).await;
+}
 
-    platform
-        .clock
-        .advance(platform.config.data_retention.as_secs() as i64 + 1);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_retention_period_the_data_and_the_keys_are_gone() {
+    let platform = spawn_platform().await;
+    let (owner, live_id, key) = platform
+        .live_customer("retention@acme.test", "starter")
+        .await;
+    cancel(&platform, &owner).await;
+    let retention = platform.config.data_retention.as_secs() as i64;
+    platform.clock.advance(retention + 1);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let account = platform
-            .cp(
-                Method::GET,
-                &format!("/v1/accounts/{}", owner.account_id),
-                &owner.token,
-                None,
-            )
-            .await;
+        let account = platform.get(&owner.account(""), &owner.token).await;
+        let instances = account.body["instances"].as_array();
         if account.body["subscription"]["status"] == "deleted"
-            && account.body["instances"]
-                .as_array()
-                .is_some_and(Vec::is_empty)
+            && instances.is_some_and(Vec::is_empty)
         {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "{}", account.body);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(
-        !platform.instance_dir(&live_id).exists(),
-        "the instance's data is deleted"
-    );
+    let gone = !platform.instance_dir(&live_id).exists();
+    assert!(gone, "the instance's data is deleted");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    platform
-        .via_key(Method::GET, "/.well-known/jwks.json", &key, None, None)
+    jwks(&platform, &key)
         .await
         .assert_error(401, "invalid_api_key");
-    let audit = platform
-        .cp(
-            Method::GET,
-            &format!("/v1/accounts/{}/audit-logs", owner.account_id),
-            &owner.token,
-            None,
-        )
-        .await;
-    let text = audit.body.to_string();
-    for action in [
-        "subscription.activated",
-        "subscription.plan_changed",
-        "subscription.canceled",
-        "subscription.data_deleted",
-        "key.created",
-    ] {
-        assert!(text.contains(action), "{action} missing from {text}");
-    }
+    assert_audited(&platform, &owner, &["subscription.data_deleted"]).await;
 }
 
+/// The pid serving the instance.
 async fn live_pid(platform: &TestPlatform, instance_id: &str) -> i32 {
     crate::helpers::serving_pid(&platform.instance_dir(instance_id)).expect("a serving process")
 }
 
+/// A verified end user of the live instance.
 async fn end_user(platform: &TestPlatform, key: &str, live_id: &str, email: &str) {
-    let signup = platform
-        .via_key(
-            Method::POST,
-            "/v1/auth/signup",
-            key,
-            None,
-            Some(json!({ "email": email, "password": PASSWORD })),
-        )
-        .await;
+    let signup = platform.sign_up_user(key, email, PASSWORD).await;
     assert_eq!(signup.status, 202, "{}", signup.body);
     let token = platform.mailed_token(live_id, email, "verify_email").await;
     platform
@@ -181,6 +156,7 @@ async fn end_user(platform: &TestPlatform, key: &str, live_id: &str, email: &str
         .assert_ok(200);
 }
 
+/// Waits (30 s at most) until `email` can sign in through the gateway.
 async fn can_log_in(platform: &TestPlatform, key: &str, email: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -201,16 +177,21 @@ async fn can_log_in(platform: &TestPlatform, key: &str, email: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crashes_are_restarted_and_a_control_plane_restart_loses_nothing() {
+/// A platform whose instances outlive it, with a live customer and an end user of theirs.
+async fn with_an_end_user(email: &str) -> (TestPlatform, Owner, String, String) {
     let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = test_config(dir.path());
     config.stop_instances_on_shutdown = false;
     let platform = spawn_platform_with(dir, config).await;
-    let (owner, live_id, key) = platform.live_customer("ops@acme.test", "starter").await;
+    let (owner, live_id, key) = platform.live_customer(email, "starter").await;
     end_user(&platform, &key, &live_id, "survivor@customer.test").await;
+    (platform, owner, live_id, key)
+}
 
-    // kill -9 the live instance: the supervisor restarts it on the same port, data intact.
+/// kill -9 the live instance: the supervisor restarts it on the same port, data intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_instance_is_restarted_with_its_data() {
+    let (platform, owner, live_id, key) = with_an_end_user("crash@acme.test").await;
     let pid = live_pid(&platform, &live_id).await;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid),
@@ -222,14 +203,12 @@ async fn crashes_are_restarted_and_a_control_plane_restart_loses_nothing() {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let listed = platform
-            .cp(
-                Method::GET,
-                &format!("/v1/accounts/{}/instances", owner.account_id),
-                &owner.token,
-                None,
-            )
+            .get(&owner.account("/instances"), &owner.token)
             .await;
-        let live_steps = steps(env(listed.body["data"].as_array().expect("data"), "live"));
+        let live_steps = steps(instance_in(
+            listed.body["data"].as_array().expect("data"),
+            "live",
+        ));
         if live_steps.contains(&"crashed".to_owned())
             && live_steps.contains(&"restarted".to_owned())
         {
@@ -238,8 +217,12 @@ async fn crashes_are_restarted_and_a_control_plane_restart_loses_nothing() {
         assert!(std::time::Instant::now() < deadline, "{live_steps:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
 
-    // Restart the control plane and the gateway: the running instances are re-adopted.
+/// Restart the control plane and the gateway: the running instances are re-adopted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_control_plane_restart_re_adopts_the_running_instances() {
+    let (platform, owner, live_id, key) = with_an_end_user("restart@acme.test").await;
     let before = live_pid(&platform, &live_id).await;
     let platform = platform.restart().await;
     // The rows still say `ready` from before; the new control plane's first pass records
@@ -247,58 +230,35 @@ async fn crashes_are_restarted_and_a_control_plane_restart_loses_nothing() {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let instances = platform.wait_for_instances(&owner, "ready").await;
-        let last = steps(env(&instances, "live"))
-            .last()
-            .cloned()
-            .unwrap_or_default();
+        let live = steps(instance_in(&instances, "live"));
+        let last = live.last().cloned().unwrap_or_default();
         if last.starts_with("running") {
             break;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "live instance steps end with {last}"
-        );
+        let waited = std::time::Instant::now() < deadline;
+        assert!(waited, "live instance steps end with {last}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        live_pid(&platform, &live_id).await,
-        before,
-        "re-adopted, not restarted"
-    );
+    let after = live_pid(&platform, &live_id).await;
+    assert_eq!(after, before, "re-adopted, not restarted");
     can_log_in(&platform, &key, "survivor@customer.test").await;
-    let account = platform
-        .cp(
-            Method::GET,
-            &format!("/v1/accounts/{}", owner.account_id),
-            &owner.token,
-            None,
-        )
-        .await;
+    let account = platform.get(&owner.account(""), &owner.token).await;
     account.assert_ok(200);
     assert_eq!(account.body["subscription"]["status"], "active");
-    let keys = platform
-        .cp(
-            Method::GET,
-            &format!("/v1/accounts/{}/keys", owner.account_id),
-            &owner.token,
-            None,
-        )
-        .await;
+    let keys = platform.get(&owner.account("/keys"), &owner.token).await;
     assert_eq!(keys.body["data"].as_array().map(Vec::len), Some(1));
+}
 
-    // After a reboot (every instance process gone) the control plane starts them again.
+/// Every instance process gone: the control plane starts them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_reboot_the_control_plane_starts_the_instances_again() {
+    let (platform, owner, live_id, key) = with_an_end_user("reboot@acme.test").await;
     let platform = platform.restart_after_reboot().await;
     platform.wait_for_instances(&owner, "ready").await;
     can_log_in(&platform, &key, "survivor@customer.test").await;
     let ops_key = std::fs::read_to_string(platform.dir.path().join("ops.key")).expect("ops key");
-    let reconcile = platform
-        .cp(
-            Method::POST,
-            &format!("/v1/ops/instances/{live_id}/reconcile"),
-            ops_key.trim(),
-            None,
-        )
-        .await;
+    let reconcile = format!("/v1/ops/instances/{live_id}/reconcile");
+    let reconcile = platform.post_empty(&reconcile, ops_key.trim()).await;
     reconcile.assert_ok(202);
     can_log_in(&platform, &key, "survivor@customer.test").await;
 }

@@ -75,25 +75,18 @@ async fn a_removed_teammate_loses_access_before_the_token_expires() {
     let owner = platform.owner("live-owner@example.com").await;
     let admin = join_as(&platform, &owner, "live-admin@example.com", "admin").await;
     let keys = format!("/v1/accounts/{}/keys", owner.account_id);
-    platform
-        .cp(Method::GET, &keys, &admin, None)
-        .await
-        .assert_ok(200);
+    platform.get(&keys, &admin).await.assert_ok(200);
     remove_member(&platform, &owner, &admin).await;
     // The access token is still valid for minutes; the control plane asks the platform.
-    let (took, reply) = answers_within(403, async || {
-        platform.cp(Method::GET, &keys, &admin, None).await
-    })
-    .await;
+    let (took, reply) = answers_within(403, async || platform.get(&keys, &admin).await).await;
     assert_eq!(reply.body["error"], "forbidden", "{}", reply.body);
     assert!(took <= LIVE_TTL + Duration::from_secs(1), "{took:?}");
     // Nor can they mint a key that would outlive them.
     platform
-        .cp(
-            Method::POST,
+        .post(
             &keys,
             &admin,
-            Some(json!({ "name": "after leaving", "environment": "live", "kind": "secret" })),
+            json!({ "name": "after leaving", "environment": "live", "kind": "secret" }),
         )
         .await
         .assert_error(403, "forbidden");
@@ -104,10 +97,7 @@ async fn signing_out_everywhere_ends_control_plane_access() {
     let platform = spawn_platform().await;
     let owner = platform.owner("everywhere@example.com").await;
     let account = format!("/v1/accounts/{}", owner.account_id);
-    platform
-        .cp(Method::GET, &account, &owner.token, None)
-        .await
-        .assert_ok(200);
+    platform.get(&account, &owner.token).await.assert_ok(200);
     platform
         .via_key(
             Method::POST,
@@ -117,10 +107,7 @@ async fn signing_out_everywhere_ends_control_plane_access() {
             Some(json!({ "scope": "global" })),
         )
         .await;
-    let (_, reply) = answers_within(401, async || {
-        platform.cp(Method::GET, &account, &owner.token, None).await
-    })
-    .await;
+    let (_, reply) = answers_within(401, async || platform.get(&account, &owner.token).await).await;
     assert_eq!(reply.body["error"], "unauthorized", "{}", reply.body);
 }
 
@@ -131,31 +118,24 @@ async fn secret_keys_need_a_recent_sign_in() {
     platform.subscribe(&owner, "starter").await;
     let keys = format!("/v1/accounts/{}/keys", owner.account_id);
     let secret = |name: &str| json!({ "name": name, "environment": "live", "kind": "secret" });
-    let made = platform
-        .cp(Method::POST, &keys, &owner.token, Some(secret("fresh")))
-        .await;
+    let made = platform.post(&keys, &owner.token, secret("fresh")).await;
     made.assert_ok(201);
     let key_id = made.str("id");
     // Eleven minutes later (the platform session is still valid), the same session may read
     // and make publishable keys, but not mint or rotate secret ones.
     platform.clock.advance(11 * 60);
     platform
-        .cp(Method::POST, &keys, &owner.token, Some(secret("stale")))
+        .post(&keys, &owner.token, secret("stale"))
         .await
         .assert_error(403, "reauthentication_required");
     platform
-        .cp(
-            Method::POST,
-            &format!("{keys}/{key_id}/rotate"),
-            &owner.token,
-            None,
-        )
+        .post_empty(&format!("{keys}/{key_id}/rotate"), &owner.token)
         .await
         .assert_error(403, "reauthentication_required");
     let publishable: Value =
         json!({ "name": "browser", "environment": "live", "kind": "publishable" });
     platform
-        .cp(Method::POST, &keys, &owner.token, Some(publishable))
+        .post(&keys, &owner.token, publishable)
         .await
         .assert_ok(201);
 }
@@ -171,12 +151,7 @@ async fn keys_name_their_maker_and_flag_those_of_members_who_left() {
     let keys = format!("/v1/accounts/{}/keys", owner.account_id);
     let secret = |name: &str| json!({ "name": name, "environment": "live", "kind": "secret" });
     let theirs = platform
-        .cp(
-            Method::POST,
-            &keys,
-            &admin,
-            Some(secret("made by the admin")),
-        )
+        .post(&keys, &admin, secret("made by the admin"))
         .await;
     theirs.assert_ok(201);
     assert_eq!(
@@ -185,12 +160,7 @@ async fn keys_name_their_maker_and_flag_those_of_members_who_left() {
         theirs.body
     );
     let mine = platform
-        .cp(
-            Method::POST,
-            &keys,
-            &owner.token,
-            Some(secret("made by the owner")),
-        )
+        .post(&keys, &owner.token, secret("made by the owner"))
         .await;
     mine.assert_ok(201);
     let listed = |body: &Value, id: &str| {
@@ -199,7 +169,7 @@ async fn keys_name_their_maker_and_flag_those_of_members_who_left() {
             .and_then(|keys| keys.iter().find(|k| k["id"] == id).cloned())
             .unwrap_or_else(|| panic!("{id} listed in {body}"))
     };
-    let before = platform.cp(Method::GET, &keys, &owner.token, None).await;
+    let before = platform.get(&keys, &owner.token).await;
     before.assert_ok(200);
     assert_eq!(
         listed(&before.body, &theirs.str("id"))["created_by"]["member"],
@@ -207,7 +177,7 @@ async fn keys_name_their_maker_and_flag_those_of_members_who_left() {
     );
 
     let user_id = remove_member(&platform, &owner, &admin).await;
-    let after = platform.cp(Method::GET, &keys, &owner.token, None).await;
+    let after = platform.get(&keys, &owner.token).await;
     after.assert_ok(200);
     let left = listed(&after.body, &theirs.str("id"));
     assert_eq!(left["created_by"]["user_id"], user_id.as_str(), "{left}");
@@ -217,12 +187,7 @@ async fn keys_name_their_maker_and_flag_those_of_members_who_left() {
     assert_eq!(stays["created_by"]["member"], true, "{stays}");
     // The key still works until someone acts on the flag; revoking it is one call.
     platform
-        .cp(
-            Method::DELETE,
-            &format!("{keys}/{}", theirs.str("id")),
-            &owner.token,
-            None,
-        )
+        .delete(&format!("{keys}/{}", theirs.str("id")), &owner.token)
         .await
         .assert_ok(204);
 }

@@ -1,4 +1,15 @@
 //! Tests: the local provisioner, with real instance processes (`authstack instance serve`).
+//!
+//! - `local_provisioner_runs_an_instance_that_answers_only_the_gateway`
+//! - `local_provisioner_reports_a_crash_and_repairs_it_on_the_same_port`
+//! - `local_provisioner_does_nothing_for_the_same_spec_again`
+//! - `local_provisioner_rolls_a_new_configuration_out_blue_green`
+//! - `local_provisioner_suspends_an_instance_and_resumes_it_with_its_data`
+//! - `local_provisioner_deletes_an_instance_and_twice_is_fine`
+//! - `local_provisioner_adopts_instances_an_earlier_control_plane_left_running`
+//! - `local_provisioner_kills_and_restarts_an_instance_that_stops_answering`
+//! - `local_provisioner_reports_a_failed_start_with_the_end_of_the_log`
+//! - `local_instances_reach_a_loopback_webhook_only_when_allowed`
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -186,14 +197,28 @@ impl Admin {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_instance() {
-    let site = Site::new();
-    let (provisioner, mut events) = site.provisioner(true);
-    let id = "ins_lifecycle";
-    let mut spec = spec(id);
-
+/// A provisioner (stopping its instances on shutdown) that has applied `id`'s spec: the
+/// provisioner, its events, the spec and the endpoint.
+async fn applied(
+    site: &Site,
+    id: &str,
+) -> (
+    LocalProvisioner,
+    UnboundedReceiver<Event>,
+    InstanceSpec,
+    String,
+) {
+    let (provisioner, events) = site.provisioner(true);
+    let spec = spec(id);
     let endpoint = provisioner.apply(&spec, &NoProgress).await.expect("apply");
+    (provisioner, events, spec, endpoint)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_provisioner_runs_an_instance_that_answers_only_the_gateway() {
+    let site = Site::new();
+    let id = "ins_runs";
+    let (provisioner, _events, spec, endpoint) = applied(&site, id).await;
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     let dir = site.instance_dir(id);
     for file in ["data", "port", "spec.sha256", "instance.log"] {
@@ -212,111 +237,120 @@ async fn local_provisioner_runs_restarts_reconfigures_suspends_and_deletes_an_in
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let body: Value = refused.json().await.expect("error body");
     assert_eq!(body["error"], "gateway_required");
-    let allowed = http
-        .get(&jwks)
-        .header(
-            "X-AuthStack-Gateway",
-            spec.secrets.gateway_secret.expose_secret(),
-        )
-        .send()
-        .await
-        .expect("jwks");
+    let secret = spec.secrets.gateway_secret.expose_secret();
+    let allowed = http.get(&jwks).header("X-AuthStack-Gateway", secret);
+    let allowed = allowed.send().await.expect("jwks");
     assert_eq!(allowed.status(), StatusCode::OK);
+    provisioner.shutdown().await;
+}
 
-    // The admin key from the spec works; the user survives everything below.
+/// The admin key from the spec works; the user survives the crash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_provisioner_reports_a_crash_and_repairs_it_on_the_same_port() {
+    let site = Site::new();
+    let id = "ins_crash";
+    let (provisioner, mut events, spec, endpoint) = applied(&site, id).await;
     let admin = Admin::new(&endpoint, &spec);
     let user = admin.create_user("ada@example.com").await;
-
-    // A crash is reported and repaired on the same port.
     let first = site.pid(id);
     kill(Pid::from_raw(first), Signal::SIGKILL).expect("kill -9");
     let detail = expect_restart(&mut events, id).await;
     assert!(detail.contains("signal: 9"), "{detail}");
-    let second = site.pid(id);
-    assert_ne!(second, first);
+    assert_ne!(site.pid(id), first);
     assert!(admin.user_exists(&user).await);
+    provisioner.shutdown().await;
+}
 
-    // The same spec again: nothing to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_provisioner_does_nothing_for_the_same_spec_again() {
+    let site = Site::new();
+    let id = "ins_again";
+    let (provisioner, _events, spec, endpoint) = applied(&site, id).await;
+    let pid = site.pid(id);
     let started = Instant::now();
-    assert_eq!(
-        provisioner
-            .apply(&spec, &NoProgress)
-            .await
-            .expect("apply again"),
-        endpoint
-    );
-    assert!(
-        started.elapsed() < Duration::from_millis(500),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(site.pid(id), second);
+    let again = provisioner.apply(&spec, &NoProgress).await;
+    assert_eq!(again.expect("apply again"), endpoint);
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(500), "{took:?}");
+    assert_eq!(site.pid(id), pid);
+    provisioner.shutdown().await;
+}
 
-    // A new configuration: blue/green. The new process starts beside the old on a new port, the
-    // endpoint switches once it is ready, the old one serves a little longer and then stops.
+/// Blue/green: the new process starts beside the old on a new port, the endpoint switches once
+/// it is ready, the old one serves a little longer and then stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_provisioner_rolls_a_new_configuration_out_blue_green() {
+    let site = Site::new();
+    let id = "ins_bluegreen";
+    let (provisioner, mut events, mut spec, old_endpoint) = applied(&site, id).await;
+    let user = Admin::new(&old_endpoint, &spec)
+        .create_user("ada@example.com")
+        .await;
+    let old = site.pid(id);
     spec.revision = 2;
     spec.config.organizations.max_organizations = Some(5);
-    let old_endpoint = endpoint;
-    let endpoint = provisioner
-        .apply(&spec, &NoProgress)
-        .await
-        .expect("apply new config");
+    let endpoint = provisioner.apply(&spec, &NoProgress).await;
+    let endpoint = endpoint.expect("apply new config");
     assert_ne!(endpoint, old_endpoint);
-    let admin = Admin::new(&endpoint, &spec);
-    let third = site.pid(id);
-    assert_ne!(third, second);
-    assert!(alive(second), "the old process serves until it is retired");
+    let new = site.pid(id);
+    assert_ne!(new, old);
+    assert!(alive(old), "the old process serves until it is retired");
     let retired = Instant::now();
-    while alive(second) {
+    while alive(old) {
+        let waited = retired.elapsed();
         assert!(
-            retired.elapsed() < Duration::from_secs(15),
+            waited < Duration::from_secs(15),
             "the old process was not retired"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let dir = site.instance_dir(id);
     let config = crate::helpers::serving_config(&dir).expect("the serving config");
     assert!(config.contains("max_organizations: 5"), "{config}");
-    assert!(admin.user_exists(&user).await);
-
-    // Suspended: no process, port closed, data kept; twice is fine.
-    provisioner
-        .suspend(&InstanceRef::new(id, None))
-        .await
-        .expect("suspend");
-    assert!(!alive(third));
-    assert!(crate::helpers::recorded_pids(&dir).is_empty());
-    assert!(
-        tokio::net::TcpStream::connect(("127.0.0.1", port_of(&endpoint)))
-            .await
-            .is_err()
-    );
-    assert!(dir.join("data").join("authstack.db").exists());
-    provisioner
-        .suspend(&InstanceRef::new(id, None))
-        .await
-        .expect("suspend again");
-
-    // Resumed with its data.
-    assert_eq!(
-        provisioner.apply(&spec, &NoProgress).await.expect("resume"),
-        endpoint
-    );
-    assert!(admin.user_exists(&user).await);
-
-    // Planned restarts and stops are not crashes.
+    assert!(Admin::new(&endpoint, &spec).user_exists(&user).await);
+    // A planned restart is not a crash.
     assert!(events.try_recv().is_err(), "unexpected event");
+    provisioner.shutdown().await;
+}
 
+/// No process, port closed, data kept; twice is fine; resumed with its data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_provisioner_suspends_an_instance_and_resumes_it_with_its_data() {
+    let site = Site::new();
+    let id = "ins_suspend";
+    let (provisioner, mut events, spec, endpoint) = applied(&site, id).await;
+    let admin = Admin::new(&endpoint, &spec);
+    let user = admin.create_user("ada@example.com").await;
+    let pid = site.pid(id);
+    let instance = InstanceRef::new(id, None);
+    provisioner.suspend(&instance).await.expect("suspend");
+    assert!(!alive(pid));
+    let dir = site.instance_dir(id);
+    assert!(crate::helpers::recorded_pids(&dir).is_empty());
+    let port = tokio::net::TcpStream::connect(("127.0.0.1", port_of(&endpoint))).await;
+    assert!(port.is_err());
+    assert!(dir.join("data").join("authstack.db").exists());
+    provisioner.suspend(&instance).await.expect("suspend again");
+
+    let resumed = provisioner.apply(&spec, &NoProgress).await;
+    assert_eq!(resumed.expect("resume"), endpoint);
+    assert!(admin.user_exists(&user).await);
+    // Planned stops are not crashes.
+    assert!(events.try_recv().is_err(), "unexpected event");
+    provisioner.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_provisioner_deletes_an_instance_and_twice_is_fine() {
+    let site = Site::new();
+    let id = "ins_delete";
+    let (provisioner, _events, _spec, _endpoint) = applied(&site, id).await;
     let last = site.pid(id);
-    provisioner
-        .delete(&InstanceRef::new(id, None))
-        .await
-        .expect("delete");
-    assert!(!dir.exists());
+    let instance = InstanceRef::new(id, None);
+    provisioner.delete(&instance).await.expect("delete");
+    assert!(!site.instance_dir(id).exists());
     assert!(!alive(last));
-    provisioner
-        .delete(&InstanceRef::new(id, None))
-        .await
-        .expect("delete again");
+    provisioner.delete(&instance).await.expect("delete again");
     provisioner.shutdown().await;
 }
 

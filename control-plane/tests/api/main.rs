@@ -9,6 +9,7 @@ mod dashboard;
 mod dashboard_session;
 mod dev;
 mod domains;
+#[path = "../support/kubernetes/cluster.rs"]
 mod fake_cluster;
 mod faults;
 mod first_hour;

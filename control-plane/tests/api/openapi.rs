@@ -1,5 +1,8 @@
 //! The OpenAPI document: the committed copy (`control-plane/openapi.json`) is current, it has
 //! every route of the API, and the control plane serves it at `/openapi.json`.
+//!
+//! - `the_committed_openapi_document_is_current_and_has_every_route`
+//! - `the_control_plane_serves_its_openapi_document`
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! Tests of `security.rs`.
 
 use super::*;
-use authstack_instance::config::Webhook;
+use authstack_instance::config::{CaptchaProvider, Limit, MfaMethod, MfaMode, Webhook};
 
 fn changed(change: impl FnOnce(&mut InstanceConfig)) -> Vec<String> {
     let before = InstanceConfig::default();

@@ -1,5 +1,13 @@
 //! Tests: the API-key gateway, in front of real instances (and, for header and streaming checks,
-//! a small echo server), on a fresh control-plane database.
+//! a small echo server), on a fresh control-plane database; what browsers meet (`browser`),
+//! the OpenID Connect flow through an address (`oidc`) and forwarding (`streaming`) each have
+//! their file.
+//!
+//! - `gateway_signup_with_the_live_key_reaches_only_the_live_instance`
+//! - `gateway_refuses_missing_unknown_and_misused_keys`
+//! - `gateway_revocation_is_visible_within_a_second`
+//! - `gateway_rotated_keys_work_until_their_grace_period_ends`
+//! - `gateway_answers_503_and_504_for_instances_that_cannot_answer`
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -348,83 +356,34 @@ async fn gateway_refuses_missing_unknown_and_misused_keys() {
     let publishable = world.key(&live, "publishable", None).await;
     let secret = world.key(&live, "secret", None).await;
     let path = "/v1/admin/users";
-
-    let missing = json_of(world.get(path).send().await.expect("send")).await;
-    assert_error(&missing, StatusCode::UNAUTHORIZED, "invalid_api_key");
-    let unknown = json_of(
-        world
-            .get(path)
-            .header("x-authstack-key", "ask_live_notakey")
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
-    assert_error(&unknown, StatusCode::UNAUTHORIZED, "invalid_api_key");
-    let unknown_secret = json_of(
-        world
-            .get(path)
-            .bearer_auth("ask_secret_live_notakey")
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
-    assert_error(&unknown_secret, StatusCode::UNAUTHORIZED, "invalid_api_key");
-    let publishable_as_bearer = json_of(
-        world
-            .get(path)
-            .bearer_auth(&publishable.key)
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
-    assert_error(
-        &publishable_as_bearer,
-        StatusCode::UNAUTHORIZED,
-        "invalid_api_key",
-    );
-    let secret_in_key_header = json_of(
-        world
-            .get(path)
-            .header("x-authstack-key", &secret.key)
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
-    assert_error(
-        &secret_in_key_header,
-        StatusCode::UNAUTHORIZED,
-        "invalid_api_key",
-    );
+    let with_header = |key: &str| world.get(path).header("x-authstack-key", key);
+    let with_bearer = |key: &str| world.get(path).bearer_auth(key);
+    let refused = [
+        ("missing", world.get(path)),
+        ("unknown", with_header("ask_live_notakey")),
+        ("unknown secret", with_bearer("ask_secret_live_notakey")),
+        ("publishable as bearer", with_bearer(&publishable.key)),
+        ("secret in the key header", with_header(&secret.key)),
+    ];
+    for (what, request) in refused {
+        let answer = json_of(request.send().await.expect("send")).await;
+        assert_eq!(answer.0, StatusCode::UNAUTHORIZED, "{what}");
+        assert_error(&answer, StatusCode::UNAUTHORIZED, "invalid_api_key");
+    }
 
     // A publishable key reaches the instance, whose admin API wants the admin key.
-    let admin_with_publishable = json_of(
-        world
-            .get(path)
-            .header("x-authstack-key", &publishable.key)
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let request = with_header(&publishable.key).send().await.expect("send");
+    let admin_with_publishable = json_of(request).await;
     assert_eq!(admin_with_publishable.0, StatusCode::UNAUTHORIZED);
     assert_ne!(admin_with_publishable.2["error"], "invalid_api_key");
 
     // The instance itself refuses whoever skips the gateway, admin key or not.
     let direct = live.direct.as_deref().expect("a real instance");
-    let skipped = json_of(
-        world
-            .http
-            .get(format!("{direct}{path}"))
-            .bearer_auth(live.secrets.admin_key.expose_secret())
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let skipped = world
+        .http
+        .get(format!("{direct}{path}"))
+        .bearer_auth(live.secrets.admin_key.expose_secret());
+    let skipped = json_of(skipped.send().await.expect("send")).await;
     assert_error(&skipped, StatusCode::FORBIDDEN, "gateway_required");
 }
 

@@ -1,6 +1,10 @@
 //! The redirect flow through an instance's address on the gateway, with no AuthStack key: what
 //! a standard OpenID Connect library does knowing only the issuer URL, a client id and a
 //! secret (the flow itself: `crate::oidc_flow`).
+//!
+//! - `the_authorization_code_flow_runs_through_the_instances_address`
+//! - `the_instance_answers_the_preflights_of_its_provider_endpoints_through_the_address`
+//! - `the_instance_answers_cors_for_its_provider_endpoints_through_the_address`
 
 use super::*;
 use crate::oidc_flow::{self, Client};
@@ -44,15 +48,11 @@ async fn the_authorization_code_flow_runs_through_the_instances_address() {
     assert_eq!(userinfo["email"], "ada@example.com", "{userinfo}");
 }
 
-/// CORS on the token, revocation and userinfo endpoints is the instance's, per application: the
-/// gateway forwards their keyless preflights (it would answer every origin itself) and adds no
-/// header of its own (it used to send `*`).
-#[tokio::test]
-async fn the_instance_answers_cors_for_its_provider_endpoints_through_the_address() {
-    let world = World::new().await;
+/// An addressed instance (kept running while it is held) with a SPA allowing the app's origin,
+/// its address and the SPA's client id.
+async fn spa_at_address(world: &World) -> (Instance, String, String) {
     let instance = world.addressed_instance("live", "ins_oidccors").await;
     let secret = world.key(&instance, "secret", None).await;
-    let base = format!("{}/i/{}", world.url, instance.id);
     let created = world
         .http
         .post(format!("{}/v1/admin/applications", world.url))
@@ -66,8 +66,18 @@ async fn the_instance_answers_cors_for_its_provider_endpoints_through_the_addres
         .expect("application");
     let (status, _, spa) = json_of(created).await;
     assert_eq!(status, StatusCode::CREATED, "{spa}");
-    let client_id = spa["id"].as_str().expect("id");
+    let base = format!("{}/i/{}", world.url, instance.id);
+    let client_id = spa["id"].as_str().expect("id").to_owned();
+    (instance, base, client_id)
+}
 
+/// CORS on the token, revocation and userinfo endpoints is the instance's, per application: the
+/// gateway forwards their keyless preflights (it would answer every origin itself) and adds no
+/// header of its own (it used to send `*`).
+#[tokio::test]
+async fn the_instance_answers_the_preflights_of_its_provider_endpoints_through_the_address() {
+    let world = World::new().await;
+    let (_instance, base, _) = spa_at_address(&world).await;
     let preflight = |origin: &'static str| {
         world
             .http
@@ -90,36 +100,38 @@ async fn the_instance_answers_cors_for_its_provider_endpoints_through_the_addres
     );
     let refused = preflight(OTHER_ORIGIN).await.expect("preflight");
     assert_eq!(refused.status(), StatusCode::NO_CONTENT);
-    assert!(
-        !refused
-            .headers()
-            .contains_key("access-control-allow-origin")
-    );
+    let allowed = refused
+        .headers()
+        .contains_key("access-control-allow-origin");
+    assert!(!allowed);
+}
 
+/// The instance's answers are readable by the application's origin only; the public documents
+/// by any origin.
+#[tokio::test]
+async fn the_instance_answers_cors_for_its_provider_endpoints_through_the_address() {
+    let world = World::new().await;
+    let (_instance, base, client_id) = spa_at_address(&world).await;
     let revoke = |origin: &'static str| {
         world
             .http
             .post(format!("{base}/oauth2/revoke"))
             .header("origin", origin)
-            .form(&[("client_id", client_id), ("token", "not-a-token")])
+            .form(&[("client_id", client_id.as_str()), ("token", "not-a-token")])
             .send()
     };
     let readable = revoke(APP_ORIGIN).await.expect("revoke");
     assert_eq!(readable.status(), StatusCode::OK);
-    assert_eq!(
-        readable.headers()["access-control-allow-origin"],
-        APP_ORIGIN
-    );
+    let origin = &readable.headers()["access-control-allow-origin"];
+    assert_eq!(origin, APP_ORIGIN);
     assert_eq!(readable.headers()["vary"], "Origin");
     let unreadable = revoke(OTHER_ORIGIN).await.expect("revoke");
     assert_eq!(unreadable.status(), StatusCode::OK);
-    assert!(
-        !unreadable
-            .headers()
-            .contains_key("access-control-allow-origin")
-    );
+    let allowed = unreadable
+        .headers()
+        .contains_key("access-control-allow-origin");
+    assert!(!allowed);
 
-    // The public documents stay readable by any origin.
     let discovery = world
         .http
         .get(format!("{base}/.well-known/openid-configuration"))

@@ -1,4 +1,9 @@
 //! Forwarding: headers and streamed bodies both ways, and the per-key request metrics.
+//!
+//! - `gateway_streams_bodies_both_ways_without_buffering`
+//! - `gateway_forwards_the_callers_headers_and_sets_its_own`
+//! - `gateway_exchanges_a_secret_key_for_the_admin_key`
+//! - `gateway_metrics_list_requests_by_key`
 
 use super::*;
 
@@ -19,10 +24,9 @@ impl hyper::body::Body for ChannelBody {
     }
 }
 
-#[tokio::test]
-async fn gateway_forwards_headers_and_streams_bodies_both_ways() {
-    let world = World::new().await;
-    // The echo upstream notes the headers it got and streams the request body back as it comes.
+/// An upstream that notes the headers it got and streams the request body back as it comes,
+/// an instance of `world` at it, and the headers seen.
+async fn echo_instance(world: &World) -> (Arc<Mutex<Vec<HeaderMap>>>, SocketAddr, Instance) {
     let seen: Arc<Mutex<Vec<HeaderMap>>> = Arc::default();
     let echo = {
         let seen = seen.clone();
@@ -38,19 +42,19 @@ async fn gateway_forwards_headers_and_streams_bodies_both_ways() {
     let instance = world
         .instance_at("ins_echo", "starter", "ready", &format!("http://{echo}"))
         .await;
-    let publishable = world.key(&instance, "publishable", None).await;
-    let secret = world.key(&instance, "secret", None).await;
+    (seen, echo, instance)
+}
 
+#[tokio::test]
+async fn gateway_streams_bodies_both_ways_without_buffering() {
+    let world = World::new().await;
+    let (_seen, _echo, instance) = echo_instance(&world).await;
+    let publishable = world.key(&instance, "publishable", None).await;
     let client = Client::builder(TokioExecutor::new()).build_http::<ChannelBody>();
     let (chunks, body) = tokio::sync::mpsc::channel::<Bytes>(4);
     let request = Request::post(format!("{}/v1/echo?x=1", world.url))
         .header("x-authstack-key", &publishable.key)
-        .header("x-authstack-gateway", "forged")
-        .header("x-forwarded-for", "203.0.113.9")
         .header("x-request-id", "test-request-1")
-        .header("authorization", "Bearer end-user-jwt")
-        .header("connection", "x-drop-me")
-        .header("x-drop-me", "1")
         .body(ChannelBody(body))
         .expect("request");
 
@@ -58,10 +62,8 @@ async fn gateway_forwards_headers_and_streams_bodies_both_ways() {
     const TOTAL: usize = 5 * 1024 * 1024;
     let data: Vec<u8> = (0..TOTAL).map(|i| (i % 251) as u8).collect();
     let exchange = async {
-        chunks
-            .send(Bytes::copy_from_slice(&data[..CHUNK]))
-            .await
-            .expect("first chunk");
+        let first = Bytes::copy_from_slice(&data[..CHUNK]);
+        chunks.send(first).await.expect("first chunk");
         let response = client.request(request).await.expect("response");
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["x-request-id"], "test-request-1");
@@ -76,10 +78,8 @@ async fn gateway_forwards_headers_and_streams_bodies_both_ways() {
         }
         let sender = async {
             for chunk in data[CHUNK..].chunks(CHUNK) {
-                chunks
-                    .send(Bytes::copy_from_slice(chunk))
-                    .await
-                    .expect("chunk");
+                let chunk = Bytes::copy_from_slice(chunk);
+                chunks.send(chunk).await.expect("chunk");
             }
             drop(chunks);
         };
@@ -98,6 +98,28 @@ async fn gateway_forwards_headers_and_streams_bodies_both_ways() {
         .expect("the bodies stream (a buffering gateway would deadlock here)");
     assert_eq!(received.len(), TOTAL);
     assert_eq!(Sha256::digest(&received), Sha256::digest(&data));
+}
+
+#[tokio::test]
+async fn gateway_forwards_the_callers_headers_and_sets_its_own() {
+    let world = World::new().await;
+    let (seen, echo, instance) = echo_instance(&world).await;
+    let publishable = world.key(&instance, "publishable", None).await;
+    let client = Client::builder(TokioExecutor::new()).build_http::<ChannelBody>();
+    // An empty body: the sender is gone at once.
+    let (_, body) = tokio::sync::mpsc::channel::<Bytes>(1);
+    let request = Request::post(format!("{}/v1/echo?x=1", world.url))
+        .header("x-authstack-key", &publishable.key)
+        .header("x-authstack-gateway", "forged")
+        .header("x-forwarded-for", "203.0.113.9")
+        .header("x-request-id", "test-request-1")
+        .header("authorization", "Bearer end-user-jwt")
+        .header("connection", "x-drop-me")
+        .header("x-drop-me", "1")
+        .body(ChannelBody(body))
+        .expect("request");
+    let response = client.request(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
 
     let headers = seen.lock().expect("lock").remove(0);
     let header = |name: &str| {
@@ -106,25 +128,28 @@ async fn gateway_forwards_headers_and_streams_bodies_both_ways() {
             .map(|v| v.to_str().expect("text").to_owned())
     };
     assert_eq!(header("x-authstack-key"), None);
+    let gateway_secret = instance.secrets.gateway_secret.expose_secret();
     assert_eq!(
         header("x-authstack-gateway").as_deref(),
-        Some(instance.secrets.gateway_secret.expose_secret())
+        Some(gateway_secret)
     );
     assert_eq!(header("x-forwarded-for").as_deref(), Some("127.0.0.1"));
     assert_eq!(header("x-forwarded-proto").as_deref(), Some("http"));
-    assert_eq!(
-        header("x-forwarded-host"),
-        Some(world.gateway.addr.to_string())
-    );
+    let gateway = world.gateway.addr.to_string();
+    assert_eq!(header("x-forwarded-host"), Some(gateway));
     assert_eq!(header("x-request-id").as_deref(), Some("test-request-1"));
-    assert_eq!(
-        header("authorization").as_deref(),
-        Some("Bearer end-user-jwt")
-    );
+    let authorization = header("authorization");
+    assert_eq!(authorization.as_deref(), Some("Bearer end-user-jwt"));
     assert_eq!(header("x-drop-me"), None);
     assert_eq!(header("host"), Some(echo.to_string()));
+}
 
-    // A secret key is exchanged for the instance's admin key; a request id is made up.
+/// A secret key is exchanged for the instance's admin key; a request id is made up.
+#[tokio::test]
+async fn gateway_exchanges_a_secret_key_for_the_admin_key() {
+    let world = World::new().await;
+    let (seen, _echo, instance) = echo_instance(&world).await;
+    let secret = world.key(&instance, "secret", None).await;
     let response = world
         .post("/v1/admin/users")
         .bearer_auth(&secret.key)

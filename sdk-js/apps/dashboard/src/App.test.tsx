@@ -3,11 +3,10 @@ import { act, render, screen, waitFor, within } from '@testing-library/react';
 import { StrictMode } from 'react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { FakeInstance } from '../../../packages/react/test/fake-instance';
+import { FakeInstance, PASSWORD } from '../../../test-support/fake-instance';
 import { App } from './App';
 import { FakeControlPlane, json } from '../test/fake-control-plane';
 
-const PASSWORD = 'correct horse battery';
 const platform = { instance_id: 'ins_platform', gateway_url: 'http://gateway.test', publishable_key: 'ask_live_platform', sdk: null };
 
 function setup({ verify = false, strict = false, lookup }: { verify?: boolean; strict?: boolean; lookup?: () => Response } = {}) {
@@ -30,15 +29,14 @@ function setup({ verify = false, strict = false, lookup }: { verify?: boolean; s
     return json(201, { id: 'acc_9', organization_id: org.id, name, created_by: 'usr_1', created_at: '', subscription: null, instances: [] });
   });
   const lookups: unknown[] = [];
-  // The platform instance with the invitation lookup of the contract, when the test gives one.
-  const gatewayFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    if (lookup && String(input).endsWith('/v1/invitations/lookup')) {
-      lookups.push({ body: JSON.parse(String(init?.body)), key: (init?.headers as Record<string, string>)['x-authstack-key'] });
+  // The platform instance answers the invitation lookup of the contract, when the test gives one.
+  if (lookup) {
+    platformInstance.routes.set('POST /v1/invitations/lookup', (req) => {
+      lookups.push({ body: req.body, key: req.headers['x-authstack-key'] });
       return lookup();
-    }
-    return platformInstance.fetch(input, init);
-  };
-  const app = <App platform={platform} client={client} fetch={cp.fetch} gatewayFetch={gatewayFetch} />;
+    });
+  }
+  const app = <App platform={platform} client={client} fetch={cp.fetch} gatewayFetch={platformInstance.fetch} />;
   render(strict ? <StrictMode>{app}</StrictMode> : app);
   return { platformInstance, client, cp, lookups };
 }

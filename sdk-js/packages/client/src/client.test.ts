@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createAdminClient, createClient, resolveBaseUrl } from './client';
 import { AuthStackError, NetworkError, RateLimitedError, isAuthStackError } from './errors';
-import { FakeInstance, ORG, USER, json } from './fake-instance.test-support';
+import { FakeInstance, ORG, USER, json } from '../../../test-support/fake-instance';
 
 const BASE = 'http://127.0.0.1:7401';
 const KEY = 'ask_test_publishable';
 
 function setup() {
-  const instance = new FakeInstance();
+  const instance = FakeInstance.withAda();
   const client = createClient({ apiKey: KEY, baseUrl: BASE, storage: 'memory', fetch: instance.fetch, autoRefresh: false });
   return { instance, client };
 }
@@ -31,14 +31,14 @@ describe('gateway URL', () => {
 describe('requests', () => {
   it('signs in with the publishable key and the login body, and no Authorization header', async () => {
     const { instance, client } = setup();
-    const user = await client.auth.signIn({ email: USER.email, password: 'correct horse battery', organizationId: 'org_9' });
+    const user = await client.auth.signIn({ email: USER.email, password: 'correct horse battery', organizationId: 'org_1' });
     expect(user).toEqual(USER);
     const [login] = instance.requests;
     expect(login).toMatchObject({ method: 'POST', path: '/v1/auth/login' });
     expect(login!.headers['x-authstack-key']).toBe(KEY);
     expect(login!.headers['content-type']).toBe('application/json');
     expect(login!.headers.authorization).toBeUndefined();
-    expect(login!.body).toEqual({ email: USER.email, password: 'correct horse battery', org_id: 'org_9' });
+    expect(login!.body).toEqual({ email: USER.email, password: 'correct horse battery', org_id: 'org_1' });
   });
 
   it('sends the access token, encodes path parameters and passes query parameters', async () => {
@@ -129,7 +129,7 @@ describe('requests', () => {
       message: 'Check your inbox.',
     });
     expect(client.getState().status).not.toBe('signed-in');
-    instance.routes.set('POST /v1/auth/signup', () => json(201, instance.login()));
+    instance.routes.set('POST /v1/auth/signup', () => json(201, instance.startSession(USER.email)));
     expect(await client.auth.signUp({ email: 'b@example.com', password: 'pw pw pw pw' })).toEqual({
       status: 'signed-in',
       user: USER,
@@ -140,7 +140,7 @@ describe('requests', () => {
   it('accepts an invitation signed out by creating the account and signing it in', async () => {
     const { instance, client } = setup();
     instance.routes.set('POST /v1/invitations/accept', () =>
-      json(201, { organization: ORG, role: 'member', session: instance.login('org_1') }),
+      json(201, { organization: ORG, role: 'member', session: instance.startSession(USER.email, 'org_1') }),
     );
     const accepted = await client.invitations.accept({ token: 'inv_tok', password: 'pw pw pw pw', name: 'Bo' });
     expect(accepted.role).toBe('member');

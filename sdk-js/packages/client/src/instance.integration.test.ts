@@ -6,7 +6,7 @@ import { type RunningInstance, startInstance } from '../../../test-support/auths
 import { createAdminClient, createClient } from './client';
 import { memoryStorage } from './environment';
 import { AuthStackError } from './errors';
-import { fakeBroadcastBus, fakeLocks, sharedStorage } from './fake-instance.test-support';
+import { fakeBroadcastBus, fakeLocks, sharedStorage } from './browser.test-support';
 
 let instance: RunningInstance;
 beforeAll(async () => {

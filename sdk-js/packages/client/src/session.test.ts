@@ -3,14 +3,14 @@ import type { AuthState } from './api';
 import { createClient } from './client';
 import { type StorageLike, memoryStorage } from './environment';
 import { NetworkError } from './errors';
-import { FakeInstance, USER } from './fake-instance.test-support';
+import { FakeInstance, USER } from '../../../test-support/fake-instance';
 
 const BASE = 'http://127.0.0.1:7401';
 const PASSWORD = 'correct horse battery';
 const STORED_KEY = 'authstack:ask_test_k:session';
 
 function setup(options: { ttl?: number; refreshDelayMs?: number; autoRefresh?: boolean; storage?: StorageLike } = {}) {
-  const instance = new FakeInstance({ ttlSeconds: options.ttl ?? 300, refreshDelayMs: options.refreshDelayMs ?? 0 });
+  const instance = FakeInstance.withAda({ ttlSeconds: options.ttl ?? 300, refreshDelayMs: options.refreshDelayMs ?? 0 });
   const storage = options.storage ?? memoryStorage();
   const errors: unknown[] = [];
   const client = createClient({
@@ -100,7 +100,7 @@ describe('state', () => {
 describe('restoring a session', () => {
   it('refreshes a stored refresh token on load', async () => {
     const { client, instance, storage } = setup();
-    const tokens = instance.login();
+    const tokens = instance.startSession(USER.email);
     storage.setItem(STORED_KEY, JSON.stringify({ refresh_token: tokens.refresh_token, sid: 'ses_1' }));
     expect(await client.load()).toMatchObject({ status: 'signed-in', userId: USER.id, user: USER });
     expect(instance.count('POST', '/v1/auth/refresh')).toBe(1);
@@ -119,7 +119,7 @@ describe('restoring a session', () => {
 
   it('stays loading and keeps the token when the instance cannot be reached, and retries on the next load', async () => {
     const { client, instance, storage } = setup();
-    const tokens = instance.login();
+    const tokens = instance.startSession(USER.email);
     storage.setItem(STORED_KEY, JSON.stringify({ refresh_token: tokens.refresh_token, sid: 'ses_1' }));
     instance.offline = true;
     await expect(client.load()).rejects.toBeInstanceOf(NetworkError);
@@ -179,7 +179,7 @@ describe('refresh', () => {
     ['with the cross-tab lease (localStorage)', 'localStorage'],
   ] as const)('shares one refresh among concurrent callers holding an expired token, %s', async (_, kind) => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    const instance = new FakeInstance({ refreshDelayMs: 20 });
+    const instance = FakeInstance.withAda({ refreshDelayMs: 20 });
     const client = createClient({
       apiKey: 'ask_test_k',
       baseUrl: BASE,
@@ -300,7 +300,7 @@ describe('server rendering', () => {
     }
     try {
       const module = await import('./index');
-      const instance = new FakeInstance();
+      const instance = FakeInstance.withAda();
       const browserish = module.createClient({ apiKey: 'k', baseUrl: BASE, storage: 'localStorage', fetch: instance.fetch });
       expect(browserish.getState().status).toBe('loading');
       expect(touched).toEqual([]);
@@ -320,7 +320,7 @@ describe('server rendering', () => {
   });
 
   it('falls back to memory, and says so, where the chosen storage is missing', async () => {
-    const instance = new FakeInstance();
+    const instance = FakeInstance.withAda();
     const errors: unknown[] = [];
     const client = createClient({
       apiKey: 'k',

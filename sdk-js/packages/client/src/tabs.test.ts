@@ -2,13 +2,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuthStackClient } from './api';
 import { createClient } from './client';
 import { type ClientEnvironment, memoryStorage } from './environment';
-import { FakeInstance, USER, fakeBroadcastBus, fakeLocks, sharedStorage } from './fake-instance.test-support';
+import { FakeInstance, USER } from '../../../test-support/fake-instance';
+import { fakeBroadcastBus, fakeLocks, sharedStorage } from './browser.test-support';
 
 const PASSWORD = 'correct horse battery';
 
 /** Tabs of one browser: shared localStorage, BroadcastChannel and locks, as configured. */
 function browser(options: { locks?: boolean; broadcast?: boolean | 'node'; refreshDelayMs?: number } = {}) {
-  const instance = new FakeInstance({ refreshDelayMs: options.refreshDelayMs ?? 15 });
+  const instance = FakeInstance.withAda({ refreshDelayMs: options.refreshDelayMs ?? 15 });
   const storage = sharedStorage();
   const locks = options.locks === false ? null : fakeLocks();
   const Channel =

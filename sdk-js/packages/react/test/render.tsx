@@ -2,9 +2,9 @@ import { createClient, type AuthStackClient } from '@authstack/client';
 import { render, type RenderResult } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { AuthStackProvider, type AuthStackProviderProps } from '../src/context/provider';
-import { FakeInstance, type FakeOptions } from './fake-instance';
+import { FakeInstance, type FakeOptions, PASSWORD } from '../../../test-support/fake-instance';
 
-export const PASSWORD = 'correct horse battery';
+export { PASSWORD };
 
 export interface Setup {
   fake: FakeInstance;

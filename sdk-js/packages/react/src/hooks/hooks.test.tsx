@@ -1,7 +1,7 @@
 import { act, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { json } from '../../test/fake-instance';
+import { json } from '../../../../test-support/fake-instance';
 import { acme, clientFor, PASSWORD, renderWithAuth } from '../../test/render';
 import { MemberList } from '../components/members/MemberList';
 import { OrganizationList } from '../components/organizations/OrganizationList';

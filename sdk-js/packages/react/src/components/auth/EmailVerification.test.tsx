@@ -1,7 +1,7 @@
 import { render, screen, waitFor } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { describe, expect, it, vi } from 'vitest';
-import { FakeInstance } from '../../../test/fake-instance';
+import { FakeInstance } from '../../../../../test-support/fake-instance';
 import { clientFor, PASSWORD, renderWithAuth } from '../../../test/render';
 import { AuthStackProvider } from '../../context/provider';
 import { EmailVerification } from './EmailVerification';

@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { json } from '../../../test/fake-instance';
+import { json } from '../../../../../test-support/fake-instance';
 import { acme, PASSWORD, renderWithAuth } from '../../../test/render';
 import { useAuth } from '../../hooks/useAuth';
 import { LoginForm } from './LoginForm';

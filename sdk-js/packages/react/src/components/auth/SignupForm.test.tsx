@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { FakeInstance } from '../../../test/fake-instance';
+import { FakeInstance } from '../../../../../test-support/fake-instance';
 import { PASSWORD, renderWithAuth } from '../../../test/render';
 import { SignupForm } from './SignupForm';
 

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { acme, PASSWORD, renderWithAuth } from '../../../test/render';
-import { json } from '../../../test/fake-instance';
+import { json } from '../../../../../test-support/fake-instance';
 import { useTenant } from '../../hooks/useTenant';
 import { CreateOrganization } from './CreateOrganization';
 import { OrganizationDetail } from './OrganizationDetail';

@@ -1,8 +1,12 @@
-//! A fake Kubernetes cluster for the Kubernetes provisioner: a `tower_test` handle loop behind a
-//! real `kube::Client` that keeps objects by path and answers GET, LIST, WATCH, PATCH (server-side
-//! apply and merge) and DELETE the way the API server does for the calls the provisioner makes,
-//! and, in the operator's place, moves an applied `AuthStackInstance`'s status to `Ready` at its
-//! revision (or `Suspended`). Every request is recorded for the test to assert on.
+//! A fake Kubernetes cluster for the Kubernetes provisioner: the fake API server
+//! (`api_server.rs`) run as a `tower_test` handle loop behind a real `kube::Client` that keeps
+//! objects by path and answers GET, LIST, WATCH, PATCH (server-side apply and merge) and DELETE
+//! the way the API server does for the calls the provisioner makes, and, in the operator's place,
+//! moves an applied `AuthStackInstance`'s status to `Ready` at its revision (or `Suspended`).
+//! Every request is recorded for the test to assert on.
+
+#[path = "api_server.rs"]
+mod api_server;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
@@ -13,28 +17,18 @@ use axum::http::{Method, Request, Response, StatusCode};
 use futures::StreamExt;
 use http_body_util::BodyExt;
 use http_body_util::StreamBody;
-use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::{Bytes, Frame};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 use tower_test::mock;
 
-type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
+pub use api_server::Recorded;
+use api_server::{ResponseBody, json_response, status_body};
 
 const INSTANCES: &str = "/apis/authstack.io/v1alpha1/authstackinstances";
 /// How long the fake operator takes to roll a revision out.
 const ROLLOUT: Duration = Duration::from_millis(250);
 const INSTANCES_IN: &str = "/apis/authstack.io/v1alpha1/namespaces/";
-
-/// One request as the fake API server saw it.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub method: Method,
-    pub path: String,
-    pub query: BTreeMap<String, String>,
-    pub content_type: String,
-    pub body: Value,
-}
 
 /// A change, as watches stream it.
 #[derive(Debug, Clone)]
@@ -77,48 +71,6 @@ fn now() -> String {
                 .ok()
         })
         .unwrap_or_default()
-}
-
-fn status_body(code: u16, reason: &str, message: &str) -> Value {
-    json!({
-        "kind": "Status", "apiVersion": "v1", "metadata": {},
-        "status": if code < 300 { "Success" } else { "Failure" },
-        "reason": reason, "message": message, "code": code,
-    })
-}
-
-fn json_response(status: StatusCode, body: &Value) -> Response<ResponseBody> {
-    let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(
-            http_body_util::Full::new(bytes)
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        )
-        .unwrap_or_default()
-}
-
-fn percent_decode(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|hex| std::str::from_utf8(hex).ok());
-        if bytes[i] == b'%'
-            && let Some(byte) = hex.and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn is_collection(path: &str) -> bool {
@@ -277,31 +229,7 @@ impl Served {
     }
 
     async fn serve(&self, request: Request<kube::client::Body>) -> Response<ResponseBody> {
-        let (parts, body) = request.into_parts();
-        let bytes = body.collect_bytes().await.unwrap_or_default();
-        let query: BTreeMap<String, String> = parts
-            .uri
-            .query()
-            .unwrap_or("")
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (percent_decode(key), percent_decode(value))
-            })
-            .collect();
-        let recorded = Recorded {
-            method: parts.method.clone(),
-            path: parts.uri.path().to_owned(),
-            query,
-            content_type: parts
-                .headers
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned(),
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        };
+        let recorded = Recorded::read(request).await;
         self.state().requests.push(recorded.clone());
         let path = recorded.path.clone();
         match recorded.method {
@@ -586,6 +514,7 @@ impl Served {
     }
 }
 
+/// The 404 of an object that is not there.
 fn not_found(path: &str) -> Response<ResponseBody> {
     json_response(
         StatusCode::NOT_FOUND,
