@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use authstack_control_plane::billing::stripe::signature;
 use authstack_control_plane::config::{BillingConfig, Config, StripeConfig};
 use authstack_control_plane::gateway::{self, GatewayOptions};
+use authstack_control_plane::ids::AccountId;
 use authstack_control_plane::{AppState, dev, instances};
 use authstack_instance::clock::Clock;
 use authstack_instance::crypto::MasterKey;
@@ -154,7 +155,7 @@ async fn measure(
 }
 
 /// A verified platform user, an account, and a token working in it.
-async fn account(app: &AppState, round: usize) -> anyhow::Result<(String, String)> {
+async fn account(app: &AppState, round: usize) -> anyhow::Result<(AccountId, String)> {
     let email = format!("bench{round}@authstack.test");
     let password = "correct horse battery staple";
     let created = app

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::Actor;
 use crate::config::Config;
 use crate::gateway::{self, GatewayOptions};
+use crate::ids::{AccountId, InstanceId};
 use crate::instances::State;
 use crate::keys::Kind;
 use crate::provisioner::Environment;
@@ -50,7 +51,7 @@ pub struct DevInfo {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DevInstance {
     pub name: String,
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// `iss` of its tokens; discovery at `{issuer}/.well-known/openid-configuration`.
     pub issuer: String,
     /// `aud` of its access tokens.
@@ -61,7 +62,7 @@ pub struct DevInstance {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DemoAccount {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub owner_email: String,
     /// Dev only: the demo owner's password on the platform instance.
     pub owner_password: String,
@@ -205,7 +206,7 @@ async fn dev_instances(app: &AppState, data_dir: &Path) -> anyhow::Result<Vec<De
                 let account = crate::accounts::find(&app.db, account_id).await?;
                 format!(
                     "{} {}",
-                    account.map_or_else(|| account_id.clone(), |a| a.name),
+                    account.map_or_else(|| account_id.to_string(), |a| a.name),
                     instance.environment
                 )
             }
@@ -214,7 +215,7 @@ async fn dev_instances(app: &AppState, data_dir: &Path) -> anyhow::Result<Vec<De
         out.push(DevInstance {
             name,
             issuer,
-            audience: instance.id.clone(),
+            audience: instance.id.to_string(),
             outbox: crate::mailbox::outbox_of(&instances_dir, &instance.id)
                 .display()
                 .to_string(),
@@ -313,7 +314,7 @@ pub async fn login(
         .context("platform login answered without a token")
 }
 
-async fn wait_until_ready(app: &AppState, account_id: &str) -> anyhow::Result<()> {
+async fn wait_until_ready(app: &AppState, account_id: &AccountId) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let current = instances::of_account(&app.db, account_id).await?;
@@ -338,7 +339,7 @@ async fn wait_until_ready(app: &AppState, account_id: &str) -> anyhow::Result<()
 /// Registers the example web application with the demo account's live instance.
 async fn example_application(
     app: &AppState,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> anyhow::Result<ExampleApplication> {
     let instance = instances::of_account(&app.db, account_id)
         .await?

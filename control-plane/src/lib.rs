@@ -23,6 +23,7 @@ pub mod error;
 pub mod gateway;
 pub mod headers;
 pub mod http;
+pub mod ids;
 pub mod instances;
 pub mod keys;
 pub mod mailbox;

@@ -12,6 +12,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorBody, Result};
+use crate::ids::{AccountId, InstanceId};
 use crate::instances::State as InstanceState;
 use crate::{AppState, accounts, instances};
 
@@ -25,10 +26,10 @@ pub struct Mailboxes {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Mailbox {
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     pub label: String,
     #[schema(required = true)]
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     #[schema(required = true, value_type = Option<crate::provisioner::Environment>)]
     pub environment: Option<String>,
     /// The outbox directory on the machine that runs `authstack dev`.
@@ -80,7 +81,7 @@ pub async fn list(State(app): State<AppState>) -> Result<axum::Json<Mailboxes>> 
             Some(account_id) => {
                 let name = accounts::find(&app.db, account_id)
                     .await?
-                    .map_or_else(|| account_id.clone(), |a| a.name);
+                    .map_or_else(|| account_id.to_string(), |a| a.name);
                 let environment = instance.environment.to_string();
                 (format!("{name} — {environment}"), Some(environment))
             }

@@ -13,6 +13,7 @@ use crate::App;
 use crate::audit::{self, Actor};
 use crate::db::new_id;
 use crate::error::{Error, Result};
+use crate::ids::{AccountId, OrganizationId};
 use crate::platform::Caller;
 
 // The lookups other modules make (`accounts::find`, ...) keep their names; the statements are
@@ -21,9 +22,9 @@ pub use store::{find, find_by_customer, of_organization, set_stripe_customer};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     /// The account's organization in the platform instance.
-    pub organization_id: String,
+    pub organization_id: OrganizationId,
     pub name: String,
     pub created_by: String,
     /// The creator's address, which the account's instances mail about their operation (see
@@ -69,15 +70,12 @@ pub async fn create(app: &App, caller: &Caller, name: &str, slug: Option<&str>) 
             _ => Error::BadGateway(message),
         });
     }
-    let organization_id = body["id"]
-        .as_str()
-        .ok_or_else(|| {
-            Error::BadGateway("the platform answered without an organization id".into())
-        })?
-        .to_owned();
+    let organization_id = body["id"].as_str().ok_or_else(|| {
+        Error::BadGateway("the platform answered without an organization id".into())
+    })?;
     let account = Account {
-        id: new_id("acc"),
-        organization_id,
+        id: AccountId::from(new_id("acc")),
+        organization_id: OrganizationId::from(organization_id),
         name: name.to_owned(),
         created_by: caller.user_id.clone(),
         created_by_email: Some(caller.email.clone()).filter(|e| !e.is_empty()),
@@ -102,7 +100,12 @@ pub async fn create(app: &App, caller: &Caller, name: &str, slug: Option<&str>) 
 
 /// The account `id`, if the caller's token works in its organization and holds `permission`.
 /// Accounts the caller is not in are reported as absent, so ids reveal nothing.
-pub async fn authorize(app: &App, caller: &Caller, id: &str, permission: &str) -> Result<Account> {
+pub async fn authorize(
+    app: &App,
+    caller: &Caller,
+    id: &AccountId,
+    permission: &str,
+) -> Result<Account> {
     // Said before the lookup, so that the answer tells nothing about whether `id` exists.
     if caller.org_id.is_none() {
         return Err(Error::Forbidden(
@@ -115,7 +118,7 @@ pub async fn authorize(app: &App, caller: &Caller, id: &str, permission: &str) -
     let account = store::find(&app.db, id)
         .await?
         .ok_or(Error::NotFound("account"))?;
-    if caller.org_id.as_deref() != Some(account.organization_id.as_str()) {
+    if caller.org_id.as_ref() != Some(&account.organization_id) {
         return Err(Error::NotFound("account"));
     }
     if !caller.has(permission) {
@@ -130,7 +133,7 @@ pub async fn authorize(app: &App, caller: &Caller, id: &str, permission: &str) -
 pub async fn instance(
     app: &App,
     caller: &Caller,
-    account_id: &str,
+    account_id: &AccountId,
     env: &str,
     permission: &str,
 ) -> Result<(Account, crate::instances::Instance)> {

@@ -9,6 +9,7 @@ use crate::AppState;
 use crate::billing::{self, SubscribeOutcome, Subscription};
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::extract::Json;
+use crate::ids::AccountId;
 use crate::instances::Instance;
 use crate::platform::Caller;
 
@@ -78,7 +79,7 @@ pub struct AccountList {
 #[utoipa::path(get, path = "/v1/accounts", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = AccountList)))]
 pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::Json<AccountList>> {
-    let Some(org_id) = caller.org_id.as_deref() else {
+    let Some(org_id) = caller.org_id.as_ref() else {
         return Ok(axum::Json(AccountList { data: Vec::new() }));
     };
     if !caller.has("organization:read") {
@@ -101,7 +102,7 @@ pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<axum::J
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
 ) -> Result<axum::Json<AccountView>> {
     let account = super::authorize(&app, &caller, &id, "organization:read").await?;
     Ok(axum::Json(view(&app, account).await?))
@@ -140,7 +141,7 @@ pub struct SubscribeResponse {
 pub async fn subscribe(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
     Json(request): Json<SubscribeRequest>,
 ) -> Result<axum::Json<SubscribeResponse>> {
     let account = super::authorize(&app, &caller, &id, "billing:manage").await?;
@@ -166,7 +167,7 @@ pub async fn subscribe(
 pub async fn cancel(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
 ) -> Result<axum::Json<Option<Subscription>>> {
     let account = super::authorize(&app, &caller, &id, "billing:manage").await?;
     billing::cancel(&app, &caller, &account).await?;
@@ -190,7 +191,7 @@ pub struct PortalResponse {
 pub async fn billing_portal(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
 ) -> Result<axum::Json<PortalResponse>> {
     let account = super::authorize(&app, &caller, &id, "billing:manage").await?;
     let url = billing::portal(&app, &caller, &account).await?;

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::Account;
 use crate::db::Db;
+use crate::ids::{AccountId, OrganizationId};
 
 const COLUMNS: &str =
     "id, organization_id, name, created_by, created_by_email, stripe_customer_id, created_at";
@@ -41,7 +42,7 @@ where
     Ok(())
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Account>> {
+pub async fn find(db: &Db, id: &AccountId) -> sqlx::Result<Option<Account>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -50,7 +51,10 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Account>> {
 }
 
 /// The accounts of a platform organization (one, in practice).
-pub async fn of_organization(db: &Db, organization_id: &str) -> sqlx::Result<Vec<Account>> {
+pub async fn of_organization(
+    db: &Db,
+    organization_id: &OrganizationId,
+) -> sqlx::Result<Vec<Account>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM accounts WHERE organization_id = $1 ORDER BY created_at"
     ))
@@ -77,7 +81,7 @@ where
 /// (a concurrent request or an earlier event won).
 pub async fn set_stripe_customer<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     customer: &str,
 ) -> sqlx::Result<bool>
 where

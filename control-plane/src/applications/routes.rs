@@ -17,6 +17,7 @@ use crate::accounts::{self, Account};
 use crate::audit::{self, Actor};
 use crate::error::{ErrorBody, Result};
 use crate::http::extract::{Json, Path};
+use crate::ids::AccountId;
 use crate::instances::Instance;
 use crate::platform::Caller;
 use crate::{App, AppState};
@@ -85,7 +86,7 @@ pub(crate) async fn record(
     detail: serde_json::Value,
 ) -> Result<()> {
     let mut fields = serde_json::Map::new();
-    fields.insert("instance_id".into(), instance.id.clone().into());
+    fields.insert("instance_id".into(), instance.id.as_str().into());
     fields.insert(
         "environment".into(),
         instance.environment.as_str().to_owned().into(),
@@ -120,7 +121,7 @@ pub(crate) async fn record(
 pub async fn list_applications(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
 ) -> Result<axum::Json<ApplicationList>> {
     let (_, instance) = accounts::instance(&app, &caller, &id, &env, READ).await?;
     let data = super::list(&app, &instance).await?;
@@ -151,7 +152,7 @@ pub async fn list_applications(
 pub async fn create_application(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
     Json(request): Json<NewApplication>,
 ) -> Result<(StatusCode, axum::Json<ApplicationWithSecret>)> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;
@@ -188,7 +189,7 @@ pub async fn create_application(
 pub async fn get_application(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, app_id)): Path<(String, String, String)>,
+    Path((id, env, app_id)): Path<(AccountId, String, String)>,
 ) -> Result<axum::Json<ApplicationView>> {
     let (_, instance) = accounts::instance(&app, &caller, &id, &env, READ).await?;
     let application = super::get(&app, &instance, &app_id).await?;
@@ -209,7 +210,7 @@ pub async fn get_application(
 pub async fn update_application(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, app_id)): Path<(String, String, String)>,
+    Path((id, env, app_id)): Path<(AccountId, String, String)>,
     Json(change): Json<ApplicationChange>,
 ) -> Result<axum::Json<ApplicationView>> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;
@@ -242,7 +243,7 @@ pub async fn update_application(
 pub async fn delete_application(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, app_id)): Path<(String, String, String)>,
+    Path((id, env, app_id)): Path<(AccountId, String, String)>,
 ) -> Result<StatusCode> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;
     super::delete(&app, &instance, &app_id).await?;
@@ -289,7 +290,7 @@ pub struct RotateSecretRequest {
 pub async fn rotate_secret(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, app_id)): Path<(String, String, String)>,
+    Path((id, env, app_id)): Path<(AccountId, String, String)>,
     body: axum::body::Bytes,
 ) -> Result<axum::Json<ApplicationWithSecret>> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;

@@ -8,6 +8,7 @@ use authstack_instance::clock::UnixTime;
 use serde::Serialize;
 
 use crate::db::new_id;
+use crate::ids::AccountId;
 
 /// Who acted: a platform user, Stripe, the control plane itself, or an operator.
 #[derive(Debug, Clone)]
@@ -33,7 +34,7 @@ impl Actor<'_> {
 pub async fn record<'c, E>(
     executor: E,
     now: UnixTime,
-    account_id: Option<&str>,
+    account_id: Option<&AccountId>,
     actor: Actor<'_>,
     action: &str,
     target: Option<&str>,
@@ -45,7 +46,7 @@ where
     let event = AuditEvent {
         id: new_id("evt"),
         at: now,
-        account_id: account_id.map(str::to_owned),
+        account_id: account_id.cloned(),
         actor: actor.render(),
         action: action.to_owned(),
         target: target.map(str::to_owned),
@@ -61,7 +62,7 @@ pub struct AuditEvent {
     #[schema(value_type = String, format = DateTime)]
     pub at: UnixTime,
     #[schema(required = true)]
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     pub actor: String,
     pub action: String,
     #[schema(required = true)]

@@ -12,6 +12,7 @@ use super::{AuditEvent, Filter, MAX_EXPORT};
 use crate::AppState;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::extract::Query;
+use crate::ids::AccountId;
 use crate::ops::Operator;
 use crate::platform::Caller;
 
@@ -68,7 +69,7 @@ pub struct AuditPage {
 pub async fn account_events(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response> {
     let account = crate::accounts::authorize(&app, &caller, &id, "audit:read").await?;

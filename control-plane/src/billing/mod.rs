@@ -21,6 +21,7 @@ use crate::accounts::Account;
 use crate::audit::{self, Actor};
 use crate::error::{Error, Result};
 use crate::gateway::changes;
+use crate::ids::AccountId;
 use crate::instances::{self, Desired};
 use crate::platform::Caller;
 use SubscriptionStatus as Status;
@@ -227,7 +228,7 @@ pub async fn subscribe(
 pub async fn activate(
     app: &AppState,
     actor: Actor<'_>,
-    account_id: &str,
+    account_id: &AccountId,
     plan: &str,
     region: &str,
     provider: ProviderKind,
@@ -269,7 +270,7 @@ pub async fn activate(
 async fn stop_instances(
     app: &AppState,
     conn: &mut sqlx::AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     status: Status,
 ) -> Result<()> {
     let now = app.clock.now();

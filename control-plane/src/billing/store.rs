@@ -6,6 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{ProviderKind, Subscription, SubscriptionStatus as Status};
+use crate::ids::AccountId;
 
 const COLUMNS: &str = "plan, region, status, provider, current_period_end, \
     cancel_at_period_end, grace_until, delete_after, stripe_subscription_id, stripe_event_created";
@@ -26,7 +27,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Subscription> {
 }
 
 /// The account's subscription, whatever its status.
-pub async fn find<'c, E>(executor: E, account_id: &str) -> sqlx::Result<Option<Subscription>>
+pub async fn find<'c, E>(executor: E, account_id: &AccountId) -> sqlx::Result<Option<Subscription>>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
@@ -43,7 +44,7 @@ where
 pub async fn account_of_stripe_subscription<'c, E>(
     executor: E,
     subscription_id: &str,
-) -> sqlx::Result<Option<String>>
+) -> sqlx::Result<Option<AccountId>>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
@@ -57,7 +58,7 @@ where
 /// Subscriptions the billing clock must act on at `now`, with their status: past due beyond
 /// the grace period, active but cancelled at a period end that has passed, or suspended or
 /// cancelled beyond retention.
-pub async fn due<'c, E>(executor: E, now: i64) -> sqlx::Result<Vec<(String, Status)>>
+pub async fn due<'c, E>(executor: E, now: i64) -> sqlx::Result<Vec<(AccountId, Status)>>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
@@ -86,7 +87,7 @@ where
 /// needed; a grace period or deletion date is forgotten.
 pub async fn activate<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     plan: &str,
     region: &str,
     provider: ProviderKind,
@@ -117,7 +118,7 @@ where
 /// active or past-due one keeps its status until Stripe says otherwise.
 pub async fn start_checkout<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     plan: &str,
     region: &str,
     session_id: &str,
@@ -151,7 +152,7 @@ where
 /// Creates a pending Stripe subscription unless the account has one (of any status).
 pub async fn insert_pending_stripe<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     plan: &str,
     region: &str,
     now: i64,
@@ -177,7 +178,7 @@ where
 /// Remembers the completed Checkout session and, unless one is known, its Stripe subscription.
 pub async fn link_checkout<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     session_id: &str,
     subscription_id: Option<&str>,
 ) -> sqlx::Result<()>
@@ -199,7 +200,7 @@ where
 /// Remembers the Stripe subscription unless one is known.
 pub async fn link_stripe_subscription<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     subscription_id: &str,
 ) -> sqlx::Result<()>
 where
@@ -220,7 +221,7 @@ where
 /// `cancel_at_period_end`, as of the event created at `event_created`.
 pub async fn record_period<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     current_period_end: Option<i64>,
     cancel_at_period_end: bool,
     event_created: i64,
@@ -244,7 +245,7 @@ where
 }
 
 /// Moves the subscription to `plan` (its instances move separately).
-pub async fn set_plan<'c, E>(executor: E, account_id: &str, plan: &str) -> sqlx::Result<()>
+pub async fn set_plan<'c, E>(executor: E, account_id: &AccountId, plan: &str) -> sqlx::Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
@@ -259,7 +260,7 @@ where
 /// Remembers the `created` time of the newest Stripe event applied.
 pub async fn set_event_created<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     event_created: i64,
 ) -> sqlx::Result<()>
 where
@@ -277,7 +278,7 @@ where
 /// grace period and deletion date are forgotten.
 pub async fn resume<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     event_created: i64,
     now: i64,
 ) -> sqlx::Result<()>
@@ -300,7 +301,7 @@ where
 /// Marks the subscription past due; a grace period already running keeps its end.
 pub async fn set_past_due<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     grace_until: i64,
     now: i64,
 ) -> sqlx::Result<()>
@@ -324,7 +325,7 @@ where
 /// from `delete_after` on, unless an earlier date is already set.
 pub async fn stop<'c, E>(
     executor: E,
-    account_id: &str,
+    account_id: &AccountId,
     status: Status,
     delete_after: i64,
     now: i64,
@@ -346,7 +347,7 @@ where
 }
 
 /// Marks the subscription deleted (its instances' data is being removed).
-pub async fn mark_deleted<'c, E>(executor: E, account_id: &str, now: i64) -> sqlx::Result<()>
+pub async fn mark_deleted<'c, E>(executor: E, account_id: &AccountId, now: i64) -> sqlx::Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {

@@ -18,6 +18,7 @@ use crate::accounts;
 use crate::audit::{self, Actor};
 use crate::error::{Error, Result};
 use crate::gateway::changes;
+use crate::ids::AccountId;
 use crate::instances;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -88,7 +89,7 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
             region,
         } => {
             let account = match account_id {
-                Some(id) => accounts::find(&app.db, id).await?,
+                Some(id) => accounts::find(&app.db, &AccountId::from(id.as_str())).await?,
                 None => match customer {
                     Some(c) => accounts::find_by_customer(&mut *tx, c).await?,
                     None => None,
@@ -272,7 +273,7 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
     audit::record(
         &mut *tx,
         now,
-        account_id.as_deref(),
+        account_id.as_ref(),
         Actor::Stripe,
         &format!("billing.stripe.{}", event.kind.type_name()),
         Some(&event.id),
@@ -290,7 +291,7 @@ async fn commit_ignored(
     mut tx: sqlx::Transaction<'static, sqlx::Any>,
     event: &Event,
     now: i64,
-    account_id: Option<&str>,
+    account_id: Option<&AccountId>,
 ) -> Result<bool> {
     audit::record(
         &mut *tx,
@@ -323,17 +324,18 @@ async fn find_account(
     subscription: Option<&str>,
     account_id: Option<&str>,
     customer: Option<&str>,
-) -> Result<Option<String>> {
+) -> Result<Option<AccountId>> {
     if let Some(subscription) = subscription
         && let Some(account_id) =
             store::account_of_stripe_subscription(&mut **tx, subscription).await?
     {
         return Ok(Some(account_id));
     }
-    if let Some(id) = account_id
-        && accounts::find(&app.db, id).await?.is_some()
+    // The account id in the object's metadata is Stripe's to send: looked up before it is used.
+    if let Some(id) = account_id.map(AccountId::from)
+        && accounts::find(&app.db, &id).await?.is_some()
     {
-        return Ok(Some(id.to_owned()));
+        return Ok(Some(id));
     }
     if let Some(customer) = customer {
         return Ok(accounts::find_by_customer(&mut **tx, customer)
@@ -346,7 +348,7 @@ async fn find_account(
 async fn set_active(
     app: &AppState,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
     current: &Subscription,
     event_created: i64,
 ) -> Result<()> {
@@ -365,7 +367,7 @@ async fn set_active(
 async fn set_past_due(
     app: &AppState,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    account_id: &str,
+    account_id: &AccountId,
     current: &Subscription,
 ) -> Result<()> {
     if matches!(

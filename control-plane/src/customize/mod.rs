@@ -15,6 +15,7 @@ use serde::Serialize;
 use self::planner::{PlanContext, Planned};
 use crate::App;
 use crate::error::{Error, Result};
+use crate::ids::{AccountId, InstanceId};
 use crate::instances::{self, Instance};
 
 /// The longest prompt, in characters.
@@ -64,9 +65,9 @@ impl Status {
 pub struct Customization {
     pub id: String,
     #[serde(skip)]
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     #[serde(skip)]
-    pub account_id: String,
+    pub account_id: AccountId,
     pub prompt: String,
     pub planner: String,
     pub status: Status,

@@ -13,6 +13,7 @@ use crate::accounts::instance as instance_for;
 use crate::audit::{self, Actor};
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::extract::{Json, Query};
+use crate::ids::AccountId;
 use crate::instances::Instance;
 use crate::platform::Caller;
 use crate::revisions::change::create_revision;
@@ -107,7 +108,7 @@ pub struct ProposeRequest {
 pub async fn propose(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
     Json(request): Json<ProposeRequest>,
 ) -> Result<Response> {
     let (account, instance) = instance_for(&app, &caller, &id, &env, "instances:manage").await?;
@@ -207,7 +208,7 @@ pub struct CustomizationList {
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
 ) -> Result<axum::Json<CustomizationList>> {
     let (account, instance) = instance_for(&app, &caller, &id, &env, "instances:read").await?;
     Ok(axum::Json(CustomizationList {
@@ -219,7 +220,7 @@ pub async fn list(
 async fn proposed(
     app: &App,
     caller: &Caller,
-    id: &str,
+    id: &AccountId,
     env: &str,
     cid: &str,
     permission: &str,
@@ -238,7 +239,7 @@ async fn proposed(
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, cid)): Path<(String, String, String)>,
+    Path((id, env, cid)): Path<(AccountId, String, String)>,
 ) -> Result<axum::Json<CustomizationView>> {
     let (account, instance, c) = proposed(&app, &caller, &id, &env, &cid, "instances:read").await?;
     Ok(axum::Json(present(&app, &account, &instance, c).await?))
@@ -282,7 +283,7 @@ pub struct ModifyRequest {
 pub async fn modify(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, cid)): Path<(String, String, String)>,
+    Path((id, env, cid)): Path<(AccountId, String, String)>,
     Json(request): Json<ModifyRequest>,
 ) -> Result<Response> {
     let (account, instance, mut c) =
@@ -353,7 +354,7 @@ pub async fn modify(
 pub async fn cancel(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, cid)): Path<(String, String, String)>,
+    Path((id, env, cid)): Path<(AccountId, String, String)>,
 ) -> Result<axum::Json<CustomizationView>> {
     let (account, instance, mut c) =
         proposed(&app, &caller, &id, &env, &cid, "instances:manage").await?;
@@ -390,7 +391,7 @@ pub struct ApproveQuery {
 pub async fn approve(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, cid)): Path<(String, String, String)>,
+    Path((id, env, cid)): Path<(AccountId, String, String)>,
     Query(query): Query<ApproveQuery>,
 ) -> Result<Response> {
     let (account, instance, mut c) =

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::{Customization, Status};
 use crate::db::Db;
+use crate::ids::{AccountId, InstanceId};
 
 const COLUMNS: &str = "id, instance_id, account_id, prompt, planner, status, patch, summary, \
     security_notes, base_revision, revision, result, author, created_at, updated_at";
@@ -83,7 +84,11 @@ where
     Ok(())
 }
 
-pub async fn find(db: &Db, instance_id: &str, id: &str) -> anyhow::Result<Option<Customization>> {
+pub async fn find(
+    db: &Db,
+    instance_id: &InstanceId,
+    id: &str,
+) -> anyhow::Result<Option<Customization>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM customizations WHERE id = $1 AND instance_id = $2"
     ))
@@ -94,7 +99,11 @@ pub async fn find(db: &Db, instance_id: &str, id: &str) -> anyhow::Result<Option
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn list(db: &Db, instance_id: &str, limit: i64) -> anyhow::Result<Vec<Customization>> {
+pub async fn list(
+    db: &Db,
+    instance_id: &InstanceId,
+    limit: i64,
+) -> anyhow::Result<Vec<Customization>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM customizations WHERE instance_id = $1 \
          ORDER BY created_at DESC, id DESC LIMIT $2"
@@ -107,7 +116,11 @@ pub async fn list(db: &Db, instance_id: &str, limit: i64) -> anyhow::Result<Vec<
 }
 
 /// Prompts the account sent since `since` (each planning counts, refused ones too).
-pub async fn prompts_since(db: &Db, account_id: &str, since: UnixTime) -> anyhow::Result<i64> {
+pub async fn prompts_since(
+    db: &Db,
+    account_id: &AccountId,
+    since: UnixTime,
+) -> anyhow::Result<i64> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n FROM customizations WHERE account_id = $1 AND created_at >= $2",
     )

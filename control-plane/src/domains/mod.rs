@@ -25,6 +25,7 @@ use crate::accounts::Account;
 use crate::audit::{self, Actor};
 use crate::error::{Error, Result};
 use crate::gateway::{address, changes};
+use crate::ids::InstanceId;
 use crate::instances::Instance;
 
 /// The label under the domain where the verification record lives.
@@ -102,7 +103,7 @@ fn gateway_host(gateway_url: &str) -> Option<String> {
 /// An instance's custom domain as stored.
 #[derive(Debug, Clone)]
 pub struct CustomDomain {
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     pub domain: String,
     /// The value the TXT record must hold.
     pub token: String,
@@ -253,7 +254,7 @@ pub async fn set(
     let mut tx = app.db.begin_write().await?;
     store::release_deleted(&mut tx, domain.as_str()).await?;
     if let Some(owner) = store::owner_of(&mut tx, domain.as_str()).await?
-        && owner != instance.id
+        && owner != instance.id.as_str()
     {
         return Err(Error::DomainTaken(format!(
             "the domain {} is already used by another instance",

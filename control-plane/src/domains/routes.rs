@@ -9,6 +9,7 @@ use super::DomainView;
 use crate::AppState;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::extract::Json;
+use crate::ids::AccountId;
 use crate::platform::Caller;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -32,7 +33,7 @@ pub struct SetDomainRequest {
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
 ) -> Result<axum::Json<DomainView>> {
     let (_, instance) =
         crate::accounts::instance(&app, &caller, &id, &env, "instances:read").await?;
@@ -55,7 +56,7 @@ pub async fn get(
 pub async fn set(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
     Json(request): Json<SetDomainRequest>,
 ) -> Result<axum::Json<DomainView>> {
     let (account, instance) =
@@ -76,7 +77,7 @@ pub async fn set(
 pub async fn verify(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
 ) -> Result<axum::Json<DomainView>> {
     let (account, instance) =
         crate::accounts::instance(&app, &caller, &id, &env, "instances:manage").await?;
@@ -94,7 +95,7 @@ pub async fn verify(
 pub async fn remove(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
 ) -> Result<StatusCode> {
     let (account, instance) =
         crate::accounts::instance(&app, &caller, &id, &env, "instances:manage").await?;

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::CustomDomain;
 use crate::db::Db;
+use crate::ids::InstanceId;
 use crate::instances::State;
 
 const COLUMNS: &str = "instance_id, domain, token, verified_at, created_at";
@@ -21,7 +22,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<CustomDomain> {
 }
 
 /// The instance's domain, if it has one.
-pub async fn of_instance(db: &Db, instance_id: &str) -> sqlx::Result<Option<CustomDomain>> {
+pub async fn of_instance(db: &Db, instance_id: &InstanceId) -> sqlx::Result<Option<CustomDomain>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM custom_domains WHERE instance_id = $1"
     ))
@@ -78,7 +79,7 @@ pub async fn replace(conn: &mut sqlx::AnyConnection, domain: &CustomDomain) -> s
 /// Marks the instance's domain verified, if it is still `domain`; false when it changed.
 pub async fn mark_verified(
     conn: &mut sqlx::AnyConnection,
-    instance_id: &str,
+    instance_id: &InstanceId,
     domain: &str,
     now: i64,
 ) -> sqlx::Result<bool> {
@@ -96,7 +97,7 @@ pub async fn mark_verified(
 /// Removes the instance's domain and returns it.
 pub async fn remove(
     conn: &mut sqlx::AnyConnection,
-    instance_id: &str,
+    instance_id: &InstanceId,
 ) -> sqlx::Result<Option<CustomDomain>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM custom_domains WHERE instance_id = $1"

@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::App;
 use crate::db::new_id;
 use crate::error::{Error, Result};
+use crate::ids::{AccountId, InstanceId};
 use crate::provisioner::{Environment, InstanceSecrets};
 
 pub use store::{all, change_plan, find, of_account, record_step, set_desired, steps};
@@ -93,9 +94,9 @@ impl Desired {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Instance {
-    pub id: String,
+    pub id: InstanceId,
     #[schema(required = true)]
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     pub environment: Environment,
     pub region: String,
     pub plan: String,
@@ -173,12 +174,12 @@ pub struct Step {
 pub async fn create(
     conn: &mut sqlx::AnyConnection,
     app: &App,
-    account_id: Option<&str>,
+    account_id: Option<&AccountId>,
     environment: Environment,
     region: &str,
     plan: &str,
-) -> anyhow::Result<String> {
-    let id = new_id("ins");
+) -> anyhow::Result<InstanceId> {
+    let id = InstanceId::from(new_id("ins"));
     let sealed = InstanceSecrets::generate().seal(&app.master, &id)?;
     let row = store::NewInstance {
         id: &id,
@@ -203,7 +204,7 @@ pub async fn create(
 pub async fn ensure_running(
     conn: &mut sqlx::AnyConnection,
     app: &App,
-    account_id: &str,
+    account_id: &AccountId,
     plan: &str,
     region: &str,
 ) -> anyhow::Result<()> {

@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use super::{Desired, Instance, State, record_step, store};
 use crate::AppState;
 use crate::gateway::changes;
+use crate::ids::InstanceId;
 use crate::provisioner::{Event, InstanceRef, InstanceSpec, Progress};
 
 /// Failed instances are retried this long after their last attempt.
@@ -114,7 +115,7 @@ fn needs_work(app: &AppState, instance: &Instance, now: i64) -> bool {
 }
 
 /// Applies `instance` now and waits for the outcome (used at start for the platform instance).
-pub async fn apply_now(app: &AppState, instance_id: &str) -> anyhow::Result<()> {
+pub async fn apply_now(app: &AppState, instance_id: &InstanceId) -> anyhow::Result<()> {
     while !app.reconciler.claim(instance_id) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -303,7 +304,7 @@ async fn roll_back(
     crate::audit::record(
         &mut *tx,
         now,
-        instance.account_id.as_deref(),
+        instance.account_id.as_ref(),
         crate::audit::Actor::System,
         "revision.rolled_back",
         Some(&instance.id),
@@ -341,8 +342,8 @@ async fn spec(
     let domain = crate::domains::served_at(app, instance).await?;
     let (issuer, previous_issuers) = crate::domains::issuers_at(app, instance, domain.as_deref());
     let spec = InstanceSpec {
-        id: instance.id.clone(),
-        account_id: instance.account_id.clone(),
+        id: instance.id.to_string(),
+        account_id: instance.account_id.as_ref().map(ToString::to_string),
         environment: instance.environment,
         region: instance.region.clone(),
         issuer,
@@ -368,7 +369,7 @@ fn instance_ref(instance: &Instance) -> InstanceRef {
 /// Records the steps a provisioner reports during `apply` in the instance's progress view.
 struct StepLog<'a> {
     app: &'a AppState,
-    instance_id: &'a str,
+    instance_id: &'a InstanceId,
 }
 
 #[async_trait::async_trait]
@@ -383,7 +384,7 @@ impl Progress for StepLog<'_> {
 /// Sets the state, records the step and tells gateways.
 async fn transition(
     app: &AppState,
-    instance_id: &str,
+    instance_id: &InstanceId,
     state: State,
     step: &str,
     detail: Option<&str>,
@@ -405,23 +406,32 @@ pub fn spawn_event_log(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
+            // The provisioners name instances by their plain id.
+            let id = |raw: &str| InstanceId::from(raw);
             let result = match &event {
                 Event::Crashed {
                     instance_id,
                     detail,
                 } => {
                     tracing::warn!(%instance_id, %detail, "instance crashed; restarting");
-                    step_only(&app, instance_id, "crashed", Some(detail)).await
+                    step_only(&app, &id(instance_id), "crashed", Some(detail)).await
                 }
                 Event::Ready { instance_id } => {
-                    step_only(&app, instance_id, "restarted", None).await
+                    step_only(&app, &id(instance_id), "restarted", None).await
                 }
                 Event::Failed {
                     instance_id,
                     detail,
                 } => {
                     app.reconciler.set_applied(instance_id, None);
-                    transition(&app, instance_id, State::Failed, "failed", Some(detail)).await
+                    transition(
+                        &app,
+                        &id(instance_id),
+                        State::Failed,
+                        "failed",
+                        Some(detail),
+                    )
+                    .await
                 }
             };
             if let Err(err) = result {
@@ -433,7 +443,7 @@ pub fn spawn_event_log(
 
 async fn step_only(
     app: &AppState,
-    instance_id: &str,
+    instance_id: &InstanceId,
     step: &str,
     detail: Option<&str>,
 ) -> anyhow::Result<()> {

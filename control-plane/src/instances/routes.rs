@@ -8,6 +8,7 @@ use super::{Instance, Step};
 use crate::AppState;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::extract::Json;
+use crate::ids::AccountId;
 use crate::platform::Caller;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -32,7 +33,7 @@ pub struct InstanceList {
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
 ) -> Result<axum::Json<InstanceList>> {
     let account = crate::accounts::authorize(&app, &caller, &id, "instances:read").await?;
     let mut data = Vec::new();
@@ -87,7 +88,7 @@ fn parse_origin(raw: &str) -> Result<String, String> {
 pub async fn set_allowed_origins(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, instance_id)): Path<(String, String)>,
+    Path((id, instance_id)): Path<(AccountId, String)>,
     Json(request): Json<AllowedOriginsRequest>,
 ) -> Result<axum::Json<Instance>> {
     let account = crate::accounts::authorize(&app, &caller, &id, "instances:manage").await?;
@@ -106,7 +107,7 @@ pub async fn set_allowed_origins(
     let instance = super::of_account(&app.db, &account.id)
         .await?
         .into_iter()
-        .find(|i| i.id == instance_id || i.environment.as_str() == instance_id)
+        .find(|i| i.id == instance_id.as_str() || i.environment.as_str() == instance_id)
         .ok_or(Error::NotFound("instance"))?;
     crate::revisions::change::set_allowed_origins(
         &app,

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::{Desired, Instance, State, Step};
 use crate::db::Db;
+use crate::ids::{AccountId, InstanceId};
 use crate::provisioner::Environment;
 
 const COLUMNS: &str = "id, account_id, environment, region, plan, state, desired, revision, \
@@ -38,7 +39,7 @@ fn encode_origins(origins: &[String]) -> String {
     serde_json::Value::from(origins).to_string()
 }
 
-pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Instance>> {
+pub async fn find(db: &Db, id: &InstanceId) -> sqlx::Result<Option<Instance>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM instances WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -47,7 +48,7 @@ pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Instance>> {
 }
 
 /// The account's current (not deleted) instances, live first.
-pub async fn of_account(db: &Db, account_id: &str) -> sqlx::Result<Vec<Instance>> {
+pub async fn of_account(db: &Db, account_id: &AccountId) -> sqlx::Result<Vec<Instance>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM instances WHERE account_id = $1 AND state <> $2 \
          ORDER BY environment"
@@ -63,7 +64,7 @@ pub async fn of_account(db: &Db, account_id: &str) -> sqlx::Result<Vec<Instance>
 /// transaction.
 pub async fn environments_of(
     conn: &mut sqlx::AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> sqlx::Result<Vec<Environment>> {
     let rows =
         sqlx::query("SELECT environment FROM instances WHERE account_id = $1 AND state <> $2")
@@ -90,7 +91,7 @@ pub async fn all(db: &Db) -> sqlx::Result<Vec<Instance>> {
 }
 
 /// The revision the instance should run, read in `conn`'s transaction.
-pub async fn wanted_revision(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<i64> {
+pub async fn wanted_revision(conn: &mut sqlx::AnyConnection, id: &InstanceId) -> sqlx::Result<i64> {
     sqlx::query("SELECT revision FROM instances WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *conn)
@@ -98,7 +99,7 @@ pub async fn wanted_revision(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::
         .try_get("revision")
 }
 
-pub async fn steps(db: &Db, instance_id: &str) -> sqlx::Result<Vec<Step>> {
+pub async fn steps(db: &Db, instance_id: &InstanceId) -> sqlx::Result<Vec<Step>> {
     let rows = sqlx::query(
         "SELECT at, step, detail FROM instance_steps WHERE instance_id = $1 ORDER BY id",
     )
@@ -119,7 +120,7 @@ pub async fn steps(db: &Db, instance_id: &str) -> sqlx::Result<Vec<Step>> {
 /// Appends a step to an instance's progress view.
 pub async fn record_step<'c, E>(
     executor: E,
-    instance_id: &str,
+    instance_id: &InstanceId,
     now: UnixTime,
     step: &str,
     detail: Option<&str>,
@@ -141,8 +142,8 @@ where
 
 /// A new instance row; `account_id` is `None` for the platform instance.
 pub struct NewInstance<'a> {
-    pub id: &'a str,
-    pub account_id: Option<&'a str>,
+    pub id: &'a InstanceId,
+    pub account_id: Option<&'a AccountId>,
     pub environment: Environment,
     pub region: &'a str,
     pub plan: &'a str,
@@ -179,7 +180,7 @@ pub async fn insert(
 /// Sets what the account's instances should be doing; returns how many changed.
 pub async fn set_desired(
     conn: &mut sqlx::AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     desired: Desired,
     now: UnixTime,
 ) -> sqlx::Result<u64> {
@@ -200,11 +201,11 @@ pub async fn set_desired(
 /// the configuration).
 pub async fn change_plan(
     conn: &mut sqlx::AnyConnection,
-    account_id: &str,
+    account_id: &AccountId,
     plan: &str,
     now: UnixTime,
 ) -> sqlx::Result<()> {
-    let ids: Vec<String> = sqlx::query(
+    let ids: Vec<InstanceId> = sqlx::query(
         "SELECT id FROM instances WHERE account_id = $1 AND plan <> $2 AND state <> $3",
     )
     .bind(account_id)
@@ -214,7 +215,7 @@ pub async fn change_plan(
     .await?
     .iter()
     .map(|row| row.try_get("id"))
-    .collect::<sqlx::Result<_>>()?;
+    .collect::<sqlx::Result<Vec<InstanceId>>>()?;
     for id in ids {
         sqlx::query("UPDATE instances SET plan = $1, revision = revision + 1, updated_at = $2 WHERE id = $3")
             .bind(plan)
@@ -230,7 +231,7 @@ pub async fn change_plan(
 /// Sets the state (and, for a failure, the error), bumping `updated_at`.
 pub async fn set_state(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
+    id: &InstanceId,
     state: State,
     last_error: Option<&str>,
     now: UnixTime,
@@ -249,7 +250,7 @@ pub async fn set_state(
 /// meant to run).
 pub async fn set_ready(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
+    id: &InstanceId,
     endpoint: &str,
     now: UnixTime,
 ) -> sqlx::Result<()> {
@@ -270,7 +271,7 @@ pub async fn set_ready(
 /// Records `revision` as the one the instance runs and its last healthy one.
 pub async fn set_deployed(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
+    id: &InstanceId,
     revision: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
@@ -286,7 +287,7 @@ pub async fn set_deployed(
 /// Points the instance at `revision` (the next pass deploys it).
 pub async fn set_revision(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
+    id: &InstanceId,
     revision: i64,
 ) -> sqlx::Result<()> {
     sqlx::query("UPDATE instances SET revision = $1 WHERE id = $2")
@@ -300,7 +301,7 @@ pub async fn set_revision(
 /// Makes `revision` the one the instance should run, clearing the last error (a deploy).
 pub async fn deploy_revision(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
+    id: &InstanceId,
     revision: i64,
     now: UnixTime,
 ) -> sqlx::Result<()> {
@@ -319,7 +320,7 @@ pub async fn deploy_revision(
 /// revision changed meanwhile.
 pub async fn roll_back(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
+    id: &InstanceId,
     failed: i64,
     healthy: i64,
     last_error: &str,
@@ -344,7 +345,7 @@ pub async fn roll_back(
 /// `updated_at` when given.
 pub async fn set_allowed_origins(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
+    id: &InstanceId,
     origins: &[String],
     now: Option<UnixTime>,
 ) -> sqlx::Result<()> {
@@ -362,7 +363,7 @@ pub async fn set_allowed_origins(
 /// Sets `updated_at` (a failed instance is retried a while after it).
 pub async fn set_updated_at(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
+    id: &InstanceId,
     at: UnixTime,
 ) -> sqlx::Result<()> {
     sqlx::query("UPDATE instances SET updated_at = $1 WHERE id = $2")

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::AppState;
 use crate::accounts::instance as instance_for;
 use crate::error::{Error, ErrorBody, Result};
+use crate::ids::AccountId;
 use crate::platform::Caller;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -29,7 +30,7 @@ pub struct MembersPerOrganization {
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = InstanceUsage)]
 pub struct Usage {
-    instance_id: String,
+    instance_id: crate::ids::InstanceId,
     #[schema(value_type = crate::provisioner::Environment)]
     environment: &'static str,
     plan: String,
@@ -53,7 +54,7 @@ pub struct Usage {
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
 ) -> Result<axum::Json<Usage>> {
     let (_, instance) = instance_for(&app, &caller, &id, &env, "instances:read").await?;
     let response = instance

@@ -16,6 +16,7 @@ use crate::audit::{self, Actor};
 use crate::db::new_id;
 use crate::error::{Error, Result};
 use crate::gateway::changes;
+use crate::ids::{AccountId, InstanceId};
 use crate::instances::State as InstanceState;
 use crate::platform::Caller;
 use crate::provisioner::Environment;
@@ -56,7 +57,7 @@ pub struct ApiKey {
     pub kind: String,
     #[schema(value_type = Environment)]
     pub environment: String,
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// The key's first characters, to recognise it.
     pub display_prefix: String,
     #[serde(serialize_with = "crate::http::time")]
@@ -78,7 +79,7 @@ pub struct ApiKey {
     #[schema(required = true)]
     pub created_by: Option<Creator>,
     #[serde(skip)]
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
 }
 
 /// The member who made a key.
@@ -120,8 +121,8 @@ fn expose<S: serde::Serializer>(
 
 /// Creates a key for an instance (not yet written: [`store::insert`] with the returned hash).
 fn mint(
-    account_id: Option<&str>,
-    instance_id: &str,
+    account_id: Option<&AccountId>,
+    instance_id: &InstanceId,
     environment: Environment,
     kind: Kind,
     name: &str,
@@ -136,8 +137,8 @@ fn mint(
         .collect();
     let key = ApiKey {
         id: new_id("key"),
-        account_id: account_id.map(str::to_owned),
-        instance_id: instance_id.to_owned(),
+        account_id: account_id.cloned(),
+        instance_id: instance_id.clone(),
         environment: environment.as_str().to_owned(),
         kind: kind.as_str().to_owned(),
         name: name.to_owned(),
@@ -160,8 +161,8 @@ fn mint(
 /// Creates and stores a key for an instance.
 pub async fn create<'c, E>(
     executor: E,
-    account_id: Option<&str>,
-    instance_id: &str,
+    account_id: Option<&AccountId>,
+    instance_id: &InstanceId,
     environment: Environment,
     kind: Kind,
     name: &str,
@@ -209,7 +210,7 @@ pub async fn list(
 /// only after a recent sign-in).
 pub async fn create_for_account(
     app: &AppState,
-    account_id: &str,
+    account_id: &AccountId,
     caller: &Caller,
     name: &str,
     environment: Environment,
@@ -261,7 +262,7 @@ pub async fn create_for_account(
 /// Replaces `key_id` with a new key made by `caller`; the old one works for `grace` seconds.
 pub async fn rotate(
     app: &App,
-    account_id: &str,
+    account_id: &AccountId,
     caller: &Caller,
     key_id: &str,
     grace: i64,
@@ -275,7 +276,7 @@ pub async fn rotate(
     let mut tx = app.db.begin_write().await?;
     let old = store::find(&mut *tx, key_id)
         .await?
-        .filter(|k| k.account_id.as_deref() == Some(account_id))
+        .filter(|k| k.account_id.as_ref() == Some(account_id))
         .ok_or(Error::NotFound("key"))?;
     if !old.usable(now) || old.replaced_by.is_some() {
         return Err(Error::Conflict(
@@ -316,12 +317,17 @@ pub async fn rotate(
 }
 
 /// Revokes `key_id` at once (again is a no-op).
-pub async fn revoke(app: &App, account_id: &str, caller: &Caller, key_id: &str) -> Result<()> {
+pub async fn revoke(
+    app: &App,
+    account_id: &AccountId,
+    caller: &Caller,
+    key_id: &str,
+) -> Result<()> {
     let now = app.clock.now();
     let mut tx = app.db.begin_write().await?;
     let key = store::find(&mut *tx, key_id)
         .await?
-        .filter(|k| k.account_id.as_deref() == Some(account_id))
+        .filter(|k| k.account_id.as_ref() == Some(account_id))
         .ok_or(Error::NotFound("key"))?;
     if key.revoked_at.is_none() {
         store::revoke(&mut *tx, &key.id, now).await?;

@@ -8,6 +8,7 @@ use super::{ApiKey, DEFAULT_GRACE_SECS, Kind, NewKey};
 use crate::AppState;
 use crate::error::{ErrorBody, Result};
 use crate::http::extract::Json;
+use crate::ids::AccountId;
 use crate::platform::Caller;
 use crate::provisioner::Environment;
 
@@ -24,7 +25,7 @@ pub struct KeyList {
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
 ) -> Result<axum::Json<KeyList>> {
     let account = crate::accounts::authorize(&app, &caller, &id, "keys:read").await?;
     Ok(axum::Json(KeyList {
@@ -55,7 +56,7 @@ pub struct CreateKeyRequest {
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
     Json(request): Json<CreateKeyRequest>,
 ) -> Result<(StatusCode, axum::Json<NewKey>)> {
     let account = crate::accounts::authorize(&app, &caller, &id, "keys:manage").await?;
@@ -97,7 +98,7 @@ pub struct RotateRequest {
 pub async fn rotate(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, key_id)): Path<(String, String)>,
+    Path((id, key_id)): Path<(AccountId, String)>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, axum::Json<NewKey>)> {
     let account = crate::accounts::authorize(&app, &caller, &id, "keys:manage").await?;
@@ -116,7 +117,7 @@ pub async fn rotate(
 pub async fn revoke(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, key_id)): Path<(String, String)>,
+    Path((id, key_id)): Path<(AccountId, String)>,
 ) -> Result<StatusCode> {
     let account = crate::accounts::authorize(&app, &caller, &id, "keys:manage").await?;
     super::revoke(&app, &account.id, &caller, &key_id).await?;

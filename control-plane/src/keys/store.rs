@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::{ApiKey, Creator};
 use crate::db::Db;
+use crate::ids::{AccountId, InstanceId};
 
 const COLUMNS: &str = "id, account_id, instance_id, environment, kind, name, display_prefix, created_at, \
     last_used_at, expires_at, revoked_at, replaced_by, created_by, created_by_email";
@@ -60,7 +61,7 @@ where
     Ok(())
 }
 
-pub async fn of_account(db: &Db, account_id: &str) -> sqlx::Result<Vec<ApiKey>> {
+pub async fn of_account(db: &Db, account_id: &AccountId) -> sqlx::Result<Vec<ApiKey>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 ORDER BY created_at, id"
     ))
@@ -115,7 +116,7 @@ where
 /// Revokes every key of a deleted instance that is not revoked yet.
 pub async fn revoke_all_of_instance<'c, E>(
     executor: E,
-    instance_id: &str,
+    instance_id: &InstanceId,
     now: UnixTime,
 ) -> sqlx::Result<()>
 where

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::audit::{self, Actor};
 use crate::db::Db;
 use crate::error::{Error, ErrorBody, Result};
+use crate::ids::InstanceId;
 use crate::instances::{self, Instance};
 use crate::platform::Caller;
 use crate::{App, AppState};
@@ -150,7 +151,7 @@ pub async fn list(
 pub async fn reconcile(
     State(app): State<AppState>,
     operator: Operator,
-    UrlPath(id): UrlPath<String>,
+    UrlPath(id): UrlPath<InstanceId>,
 ) -> Result<(StatusCode, axum::Json<Instance>)> {
     let instance = instances::find(&app.db, &id)
         .await?
@@ -172,7 +173,7 @@ pub async fn reconcile(
     audit::record(
         &mut *tx,
         now,
-        instance.account_id.as_deref(),
+        instance.account_id.as_ref(),
         Actor::Operator,
         "instance.reconcile_requested",
         Some(&instance.id),

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::App;
 use crate::db::{self, Db};
 use crate::error::{self, Error};
+use crate::ids::InstanceId;
 use crate::provisioner::{Environment, InstanceSecrets};
 use crate::{instances, keys};
 
@@ -56,15 +57,16 @@ pub(crate) async fn platform_instance(
     master: &MasterKey,
     clock: &Clock,
     region: &str,
-) -> anyhow::Result<(String, InstanceSecrets)> {
+) -> anyhow::Result<(InstanceId, InstanceSecrets)> {
     if let Some(id) = crate::meta::get(db, crate::meta::Key::PlatformInstanceId).await? {
+        let id = InstanceId::from(id);
         let instance = instances::find(db, &id)
             .await?
             .with_context(|| format!("the platform instance {id} is missing"))?;
         let secrets = InstanceSecrets::open(&instance.sealed_secrets, master, &id)?;
         return Ok((id, secrets));
     }
-    let id = db::new_id("ins");
+    let id = InstanceId::from(db::new_id("ins"));
     let secrets = InstanceSecrets::generate();
     let now = clock.now();
     let mut tx = db.begin_write().await?;

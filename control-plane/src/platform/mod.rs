@@ -22,6 +22,7 @@ use tokio::sync::RwLock;
 
 use crate::AppState;
 use crate::error::{Error, Result};
+use crate::ids::{InstanceId, OrganizationId};
 use crate::provisioner::InstanceSecrets;
 
 /// Permissions of the platform instance's catalogue, beyond the built-in ones
@@ -57,7 +58,7 @@ pub fn instance_config(dashboard_url: &str) -> InstanceConfig {
 
 /// How the control plane reaches the platform instance and checks its tokens.
 pub struct Platform {
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// Direct URL (loopback or cluster-internal); calls carry the gateway secret. Known once
     /// the provisioner has it running.
     endpoint: std::sync::RwLock<String>,
@@ -110,7 +111,7 @@ pub struct Caller {
     pub email: String,
     pub email_verified: bool,
     /// The account's organization the token is working in, if any.
-    pub org_id: Option<String>,
+    pub org_id: Option<OrganizationId>,
     pub permissions: Vec<String>,
     /// When the user signed in for this session (the token's `auth_time`).
     pub auth_time: i64,
@@ -144,14 +145,14 @@ struct Claims {
     email: String,
     #[serde(default)]
     email_verified: bool,
-    org_id: Option<String>,
+    org_id: Option<OrganizationId>,
     permissions: Option<Vec<String>>,
     #[serde(default)]
     auth_time: i64,
 }
 
 impl Platform {
-    pub fn new(instance_id: String, gateway_url: &str, secrets: InstanceSecrets) -> Self {
+    pub fn new(instance_id: InstanceId, gateway_url: &str, secrets: InstanceSecrets) -> Self {
         Platform {
             issuer: crate::gateway::address::issuer(gateway_url, &instance_id),
             previous_issuer: gateway_url.to_owned(),
@@ -217,7 +218,7 @@ impl Platform {
         };
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&self.issuer, &self.previous_issuer]);
-        validation.set_audience(&[&self.instance_id]);
+        validation.set_audience(&[self.instance_id.as_str()]);
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|_| Error::Unauthorized("the access token is invalid or expired"))?;

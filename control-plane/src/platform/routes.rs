@@ -36,7 +36,7 @@ struct SdkTarballs {
 async fn platform_info(State(app): State<AppState>) -> error::Result<axum::Json<PlatformInfo>> {
     let key = super::bootstrap::platform_publishable_key(&app).await?;
     Ok(axum::Json(PlatformInfo {
-        instance_id: app.platform.instance_id.clone(),
+        instance_id: app.platform.instance_id.to_string(),
         gateway_url: app.gateway_url.clone(),
         publishable_key: key.expose_secret().to_owned(),
         sdk: app

@@ -11,6 +11,7 @@ use crate::accounts::Account;
 use crate::audit::{self, Actor};
 use crate::error::{Error, Result};
 use crate::gateway::changes;
+use crate::ids::InstanceId;
 use crate::instances::{self, Instance, State as InstanceState};
 
 /// How long `?wait=true` waits for a deployment to settle.
@@ -86,7 +87,7 @@ pub async fn deploy(
     }
 }
 
-async fn deployment(app: &App, instance_id: &str, number: i64) -> Result<Deployment> {
+async fn deployment(app: &App, instance_id: &InstanceId, number: i64) -> Result<Deployment> {
     let instance = instances::find(&app.db, instance_id)
         .await?
         .ok_or(Error::NotFound("instance"))?;
@@ -103,7 +104,7 @@ async fn deployment(app: &App, instance_id: &str, number: i64) -> Result<Deploym
 }
 
 /// Waits until revision `number` is deployed or failed.
-pub async fn settle(app: &App, instance_id: &str, number: i64) -> Result<Deployment> {
+pub async fn settle(app: &App, instance_id: &InstanceId, number: i64) -> Result<Deployment> {
     let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
     loop {
         let deployment = deployment(app, instance_id, number).await?;

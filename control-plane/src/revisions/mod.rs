@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::catalog::Plan;
 use crate::db::Db;
+use crate::ids::InstanceId;
 use crate::instances::Instance;
 
 pub use store::{find, list, set_outcome};
@@ -111,7 +112,7 @@ impl Outcome {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Revision {
     #[serde(skip)]
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     pub number: i64,
     pub summary: String,
     pub source: Source,
@@ -222,7 +223,7 @@ pub fn initial_config(plan: Option<&Plan>) -> InstanceConfig {
 /// returns its number. Does not deploy it.
 pub async fn insert(
     conn: &mut sqlx::AnyConnection,
-    instance_id: &str,
+    instance_id: &InstanceId,
     new: NewRevision<'_>,
     now: UnixTime,
 ) -> anyhow::Result<i64> {

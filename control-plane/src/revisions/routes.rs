@@ -17,6 +17,7 @@ use super::{Outcome, RevisionView, Source, ensure_wanted, numbered as revision, 
 use crate::AppState;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::extract::{Json, Path, Query};
+use crate::ids::AccountId;
 use crate::platform::Caller;
 
 /// Fields that belong to one environment and are not copied by a promotion.
@@ -53,7 +54,7 @@ pub struct RevisionList {
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<RevisionList>> {
     let (_, instance) =
@@ -83,7 +84,7 @@ pub async fn list(
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, number)): Path<(String, String, i64)>,
+    Path((id, env, number)): Path<(AccountId, String, i64)>,
 ) -> Result<axum::Json<RevisionView>> {
     let (_, instance) =
         crate::accounts::instance(&app, &caller, &id, &env, "instances:read").await?;
@@ -116,7 +117,7 @@ pub struct DiffView {
 pub async fn compare(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
     Query(query): Query<DiffQuery>,
 ) -> Result<axum::Json<DiffView>> {
     let (_, instance) =
@@ -231,7 +232,7 @@ fn patched(base: &InstanceConfig, request: &CreateRequest) -> Result<serde_json:
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
     Json(request): Json<CreateRequest>,
 ) -> Result<Response> {
     let (account, instance) =
@@ -279,7 +280,7 @@ pub struct WaitQuery {
 pub async fn deploy_route(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, number)): Path<(String, String, i64)>,
+    Path((id, env, number)): Path<(AccountId, String, i64)>,
     Query(query): Query<WaitQuery>,
 ) -> Result<Response> {
     let (account, instance) =
@@ -326,7 +327,7 @@ pub struct RollbackRequest {
 pub async fn rollback(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
     Query(query): Query<WaitQuery>,
     body: Bytes,
 ) -> Result<Response> {
@@ -376,7 +377,7 @@ pub struct ExportQuery {
 pub async fn export(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, number)): Path<(String, String, i64)>,
+    Path((id, env, number)): Path<(AccountId, String, i64)>,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response> {
     let (_, instance) =
@@ -446,7 +447,7 @@ pub struct ImportQuery {
 pub async fn import(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
     Query(query): Query<ImportQuery>,
     headers: HeaderMap,
     body: Bytes,
@@ -524,7 +525,7 @@ pub struct PromoteRequest {
 pub async fn promote(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
     body: Bytes,
 ) -> Result<Response> {
     if env != "live" {

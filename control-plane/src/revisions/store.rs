@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::{NewRevision, Outcome, Revision, Source};
 use crate::db::Db;
+use crate::ids::InstanceId;
 
 const COLUMNS: &str = "instance_id, number, config, summary, source, author, created_at, outcome, \
     outcome_detail, deployed_at";
@@ -32,7 +33,7 @@ fn from_row(row: &AnyRow) -> anyhow::Result<Revision> {
 /// The highest revision number the instance has stored, read in `conn`'s transaction.
 pub async fn highest_number(
     conn: &mut sqlx::AnyConnection,
-    instance_id: &str,
+    instance_id: &InstanceId,
 ) -> sqlx::Result<Option<i64>> {
     sqlx::query("SELECT MAX(number) AS highest FROM revisions WHERE instance_id = $1")
         .bind(instance_id)
@@ -44,7 +45,7 @@ pub async fn highest_number(
 /// Inserts revision `number`; fails if the instance has it already (the primary key).
 pub async fn insert(
     conn: &mut sqlx::AnyConnection,
-    instance_id: &str,
+    instance_id: &InstanceId,
     number: i64,
     new: NewRevision<'_>,
     now: UnixTime,
@@ -66,7 +67,11 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn find(db: &Db, instance_id: &str, number: i64) -> anyhow::Result<Option<Revision>> {
+pub async fn find(
+    db: &Db,
+    instance_id: &InstanceId,
+    number: i64,
+) -> anyhow::Result<Option<Revision>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM revisions WHERE instance_id = $1 AND number = $2"
     ))
@@ -80,7 +85,7 @@ pub async fn find(db: &Db, instance_id: &str, number: i64) -> anyhow::Result<Opt
 /// Newest first; `before` pages back from a revision number.
 pub async fn list(
     db: &Db,
-    instance_id: &str,
+    instance_id: &InstanceId,
     before: Option<i64>,
     limit: i64,
 ) -> anyhow::Result<Vec<Revision>> {
@@ -99,7 +104,7 @@ pub async fn list(
 /// Records a revision's deployment outcome.
 pub async fn set_outcome<'c, E>(
     executor: E,
-    instance_id: &str,
+    instance_id: &InstanceId,
     number: i64,
     outcome: Outcome,
     detail: Option<&str>,
@@ -127,7 +132,7 @@ where
 /// (at most three) and the newest one. Returns how many went.
 pub async fn delete_older_than(
     db: &Db,
-    instance_id: &str,
+    instance_id: &InstanceId,
     cutoff: UnixTime,
     keep: &[i64],
 ) -> sqlx::Result<u64> {

@@ -16,6 +16,7 @@ use crate::accounts;
 use crate::applications::routes::record;
 use crate::error::{ErrorBody, Result};
 use crate::http::extract::{Path, Query};
+use crate::ids::AccountId;
 use crate::platform::Caller;
 
 const READ: &str = "keys:read";
@@ -65,7 +66,7 @@ pub struct DeliveriesQuery {
 pub async fn list_webhooks(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env)): Path<(String, String)>,
+    Path((id, env)): Path<(AccountId, String)>,
 ) -> Result<axum::Json<WebhookEndpointList>> {
     let (_, instance) = accounts::instance(&app, &caller, &id, &env, READ).await?;
     let data = super::list(&app, &instance).await?;
@@ -85,7 +86,7 @@ pub async fn list_webhooks(
 pub async fn list_webhook_deliveries(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, webhook_id)): Path<(String, String, String)>,
+    Path((id, env, webhook_id)): Path<(AccountId, String, String)>,
     Query(query): Query<DeliveriesQuery>,
 ) -> Result<axum::Json<WebhookDeliveryList>> {
     let limit = query.limit.unwrap_or(50);
@@ -110,7 +111,7 @@ pub async fn list_webhook_deliveries(
 pub async fn rotate_webhook_secret(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, webhook_id)): Path<(String, String, String)>,
+    Path((id, env, webhook_id)): Path<(AccountId, String, String)>,
 ) -> Result<axum::Json<WebhookSecret>> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;
     caller.ensure_recent_sign_in(app.clock.now())?;
@@ -147,7 +148,7 @@ pub async fn rotate_webhook_secret(
 pub async fn send_webhook_test(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, webhook_id)): Path<(String, String, String)>,
+    Path((id, env, webhook_id)): Path<(AccountId, String, String)>,
 ) -> Result<(StatusCode, axum::Json<WebhookTestQueued>)> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;
     let queued = super::test(&app, &instance, &webhook_id).await?;
@@ -180,7 +181,7 @@ pub async fn send_webhook_test(
 pub async fn enable_webhook(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, webhook_id)): Path<(String, String, String)>,
+    Path((id, env, webhook_id)): Path<(AccountId, String, String)>,
 ) -> Result<axum::Json<WebhookEndpoint>> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;
     let endpoint = super::enable(&app, &instance, &webhook_id).await?;
@@ -212,7 +213,7 @@ pub async fn enable_webhook(
 pub async fn replay_webhook_event(
     State(app): State<AppState>,
     caller: Caller,
-    Path((id, env, event_id)): Path<(String, String, String)>,
+    Path((id, env, event_id)): Path<(AccountId, String, String)>,
 ) -> Result<(StatusCode, axum::Json<WebhookReplayed>)> {
     let (account, instance) = accounts::instance(&app, &caller, &id, &env, MANAGE).await?;
     let replayed = super::replay(&app, &instance, &event_id).await?;

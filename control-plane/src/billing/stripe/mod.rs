@@ -104,7 +104,7 @@ impl BillingProvider for StripeBilling {
             .create_checkout_session(&CheckoutRequest {
                 customer,
                 price_id: plan.stripe_price_id.clone(),
-                account_id: account.id.clone(),
+                account_id: account.id.as_str().to_owned(),
                 plan: plan.id.clone(),
                 region: region.id.clone(),
                 success_url: format!("{}?checkout=success", self.return_url),

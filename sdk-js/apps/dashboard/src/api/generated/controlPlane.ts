@@ -852,11 +852,13 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             created_by: string;
-            id: string;
+            id: components["schemas"]["AccountId"];
             name: string;
             /** @description The account's organization in the platform instance. */
-            organization_id: string;
+            organization_id: components["schemas"]["OrganizationId"];
         };
+        /** @description A customer account (`acc_…`). */
+        AccountId: string;
         AccountList: {
             data: components["schemas"]["AccountView"][];
         };
@@ -882,7 +884,7 @@ export interface components {
              */
             expires_at: string | null;
             id: string;
-            instance_id: string;
+            instance_id: components["schemas"]["InstanceId"];
             kind: components["schemas"]["KeyKind"];
             /** Format: date-time */
             last_used_at: string | null;
@@ -961,7 +963,7 @@ export interface components {
             client_secret?: string | null;
         };
         AuditEvent: {
-            account_id: string | null;
+            account_id: null | components["schemas"]["AccountId"];
             action: string;
             actor: string;
             /** Format: date-time */
@@ -1232,7 +1234,7 @@ export interface components {
             path: string;
         };
         Instance: {
-            account_id: string | null;
+            account_id: null | components["schemas"]["AccountId"];
             allowed_origins: string[];
             /** Format: date-time */
             created_at: string;
@@ -1243,7 +1245,7 @@ export interface components {
             current_revision: number | null;
             desired: components["schemas"]["Desired"];
             environment: components["schemas"]["Environment"];
-            id: string;
+            id: components["schemas"]["InstanceId"];
             last_error: string | null;
             /**
              * Format: int64
@@ -1261,6 +1263,8 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description A customer instance (`ins_…`), one per account and environment. */
+        InstanceId: string;
         InstanceList: {
             data: components["schemas"]["InstanceView"][];
         };
@@ -1269,7 +1273,7 @@ export interface components {
         InstanceUsage: {
             daily_active_users: components["schemas"]["DailyActive"][];
             environment: components["schemas"]["Environment"];
-            instance_id: string;
+            instance_id: components["schemas"]["InstanceId"];
             measured_at: string;
             members_per_organization: components["schemas"]["MembersPerOrganization"];
             monthly_active_users: components["schemas"]["Meter"];
@@ -1335,9 +1339,9 @@ export interface components {
             data: components["schemas"]["ApiKey"][];
         };
         Mailbox: {
-            account_id: string | null;
+            account_id: null | components["schemas"]["AccountId"];
             environment: null | components["schemas"]["Environment"];
-            instance_id: string;
+            instance_id: components["schemas"]["InstanceId"];
             label: string;
             messages: components["schemas"]["MailMessage"][];
             /** @description The outbox directory on the machine that runs `authstack dev`. */
@@ -1408,6 +1412,11 @@ export interface components {
         OpsInstances: {
             data: components["schemas"]["OpsInstance"][];
         };
+        /**
+         * @description An organization of the platform instance: the one an account is, whose members and roles
+         *     are the account's.
+         */
+        OrganizationId: string;
         OrganizationMembers: {
             /** Format: int64 */
             members: number;
