@@ -379,7 +379,9 @@ fn is_language_tag(value: &str) -> bool {
         })
 }
 
-fn is_event_pattern(value: &str) -> bool {
+/// An event name (`user.created`), a prefix (`auth.*`) or `*`: what a webhook endpoint's
+/// `events` may list.
+pub fn is_event_pattern(value: &str) -> bool {
     value == "*"
         || (!value.is_empty()
             && value.split('.').enumerate().all(|(i, part)| {

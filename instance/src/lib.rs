@@ -112,7 +112,7 @@ const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
     // Referenced by the audit export's query parameter, which does not register it itself.
     components(schemas(audit::routes::Format)),
     tags((name = "auth"), (name = "me"), (name = "organizations"), (name = "members"), (name = "roles"),
-         (name = "invitations"), (name = "api-keys"), (name = "audit"), (name = "admin"), (name = "discovery"), (name = "config"))
+         (name = "invitations"), (name = "api-keys"), (name = "webhooks"), (name = "audit"), (name = "admin"), (name = "discovery"), (name = "config"))
 )]
 struct ApiDoc;
 
@@ -158,6 +158,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(audit::routes::router())
         .merge(applications::routes::router())
         .merge(webhooks::routes::router())
+        .merge(webhooks::organization::routes::router())
         .merge(admin::routes::router().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
 }
 

@@ -4,6 +4,8 @@
 // endpoint's secret (shown once, by POST .../rotate-secret; the list shows its first characters)
 // and refuses a tampered body or another secret. After a second rotation a delivery verifies
 // under the new secret and under the old one; POST .../test sends a `webhook.test` that verifies.
+// An organization's own endpoint (POST /v1/organizations/{id}/webhooks) gets its organization's
+// events, verified under the secret its create answer showed.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, test } from 'node:test';
@@ -18,7 +20,7 @@ const receiver = createServer((req, res) => {
   let body = '';
   req.on('data', (chunk) => (body += chunk));
   req.on('end', () => {
-    received.push({ headers: req.headers, body });
+    received.push({ path: req.url, headers: req.headers, body });
     res.writeHead(204).end();
   });
 });
@@ -115,4 +117,37 @@ test('a test event verifies under the current secret', async () => {
   const payload = new Webhook(secret).verify(body, headers);
   assert.equal(payload.type, 'webhook.test');
   assert.equal(payload.id, eventId);
+});
+
+async function userJson(method, pathname, token, body) {
+  const response = await fetch(instance.issuer + pathname, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const json = await response.json();
+  assert.ok(response.ok, `${method} ${pathname} answered ${response.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+test("an organization's endpoint gets its events, verified under the secret shown at creation", async () => {
+  await signup('olga@example.com');
+  const { access_token: token } = await userJson('POST', '/v1/auth/login', null, { email: 'olga@example.com', password: PASSWORD });
+  const org = await userJson('POST', '/v1/organizations', token, { name: 'Olga Org' });
+  const created = await userJson('POST', `/v1/organizations/${org.id}/webhooks`, token, {
+    url: url.replace('/hooks', '/org-hooks'),
+    events: ['organization.*'],
+    description: 'SIEM',
+  });
+  assert.match(created.secret, /^whsec_/);
+  const until = Date.now() + 15_000;
+  let got;
+  while (!(got = received.find((r) => r.path === '/org-hooks'))) {
+    assert.ok(Date.now() < until, 'an organization delivery within 15 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const payload = new Webhook(created.secret).verify(got.body, got.headers);
+  assert.equal(payload.type, 'organization.webhook.created');
+  assert.equal(payload.data.organization_id, org.id);
+  assert.throws(() => new Webhook(secret).verify(got.body, got.headers), WebhookVerificationError);
 });

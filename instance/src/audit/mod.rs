@@ -63,8 +63,9 @@ pub async fn record(app: &crate::App, now: UnixTime, event: AuditEvent) -> Resul
 }
 
 async fn write(db: &Db, hooks: &[Webhook], now: UnixTime, event: AuditEvent) -> Result<()> {
-    if hooks.is_empty() {
-        // Nothing to queue: the audit row alone, without a transaction around it.
+    if hooks.is_empty() && event.organization_id.is_none() {
+        // Nothing to queue (an organization's event may be for its own endpoints): the audit
+        // row alone, without a transaction around it.
         let mut conn = db.writer.acquire().await?;
         return insert(&mut conn, hooks, now, event).await;
     }

@@ -107,14 +107,25 @@ pub async fn update(conn: &mut AnyConnection, org: &Organization) -> sqlx::Resul
     Ok(())
 }
 
-/// Deletes the organization; memberships, roles, invitations and API keys go with it (cascade).
+/// Deletes the organization; memberships, roles, invitations, API keys and webhook endpoints go
+/// with it (cascade), and the endpoints' secrets and deliveries too.
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> sqlx::Result<()> {
+    // Nothing more is sent to the organization's endpoints.
+    for sql in [
+        "DELETE FROM webhook_outbox WHERE endpoint_id IN \
+           (SELECT id FROM organization_webhook_endpoints WHERE organization_id = $1)",
+        "DELETE FROM webhook_endpoints WHERE id IN \
+           (SELECT id FROM organization_webhook_endpoints WHERE organization_id = $1)",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+    }
     // Explicit deletes rather than relying on cascades alone, so row-level security sees each.
     for table in [
         "invitations",
         "memberships",
         "roles",
         "organization_api_keys",
+        "organization_webhook_endpoints",
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE organization_id = $1"))
             .bind(id)

@@ -11,7 +11,7 @@ use crate::config::OrganizationsConfig;
 use crate::error::{Error, Result};
 
 /// The permissions every instance has.
-pub const BUILTIN_PERMISSIONS: [&str; 13] = [
+pub const BUILTIN_PERMISSIONS: [&str; 14] = [
     "organization:read",
     "organization:update",
     "organization:delete",
@@ -25,6 +25,7 @@ pub const BUILTIN_PERMISSIONS: [&str; 13] = [
     "billing:read",
     "billing:manage",
     "api_keys:manage",
+    "webhooks:manage",
 ];
 
 /// The built-in roles and their default permissions. Owner holds the whole catalogue.
@@ -38,7 +39,7 @@ pub const BUILTIN_ROLES: [(&str, &str, &str, &[&str]); 4] = [
     (
         "admin",
         "Admin",
-        "Manages the organization, its members, roles and API keys; cannot delete it or manage billing.",
+        "Manages the organization, its members, roles, API keys and webhooks; cannot delete it or manage billing.",
         &[
             "organization:read",
             "organization:update",
@@ -51,6 +52,7 @@ pub const BUILTIN_ROLES: [(&str, &str, &str, &[&str]); 4] = [
             "audit:read",
             "billing:read",
             "api_keys:manage",
+            "webhooks:manage",
         ],
     ),
     (

@@ -113,7 +113,8 @@ fn parse_role_name(raw: &str) -> Result<String> {
         .map_err(|_| Error::invalid("name must be 1 to 100 printable characters"))
 }
 
-fn parse_description(raw: Option<String>) -> Result<Option<String>> {
+/// An optional description of at most 500 characters, trimmed; empty is none.
+pub(crate) fn parse_description(raw: Option<String>) -> Result<Option<String>> {
     match raw {
         Some(d) if d.chars().count() > 500 => {
             Err(Error::invalid("description must be at most 500 characters"))

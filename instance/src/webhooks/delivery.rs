@@ -4,6 +4,10 @@
 //! recorded. A claim (`claimed_until`) keeps two replicas on one database from sending the
 //! same row at once; a worker killed mid-attempt leaves a claim that lapses after a minute.
 //!
+//! An organization's endpoint is read from the database for each attempt, so a deleted endpoint
+//! (or organization) receives nothing more; its address is checked at each attempt, as for any
+//! endpoint (a name may resolve elsewhere than when it was registered).
+//!
 //! Each attempt counts in its endpoint's streak of failures; the one that makes it long enough
 //! disables the endpoint (see the module above) and mails the instance's owner.
 //!
@@ -17,7 +21,9 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 use super::store::{self, Attempt, Due};
-use super::{EXCERPT_BYTES, Endpoint, GIVE_UP_AFTER_SECS, backoff_secs, endpoints};
+use super::{
+    EXCERPT_BYTES, Endpoint, GIVE_UP_AFTER_SECS, backoff_secs, endpoints, is_organization_endpoint,
+};
 use crate::App;
 use crate::outbound::{failure, refused_literal};
 
@@ -57,14 +63,21 @@ pub async fn run_once(
         if !store::claim(&app.db, &row.id, now, now + CLAIM_SECS).await? {
             continue;
         }
-        let endpoint = configured.iter().find(|e| e.id == row.endpoint_id).cloned();
+        let endpoint = match configured.iter().find(|e| e.id == row.endpoint_id) {
+            Some(endpoint) => Some(endpoint.clone()),
+            None if is_organization_endpoint(&row.endpoint_id) => {
+                super::organization::store::find_for_delivery(&app.db, &row.endpoint_id).await?
+            }
+            None => None,
+        };
         let (app, client) = (app.clone(), client.clone());
         attempts.spawn(async move {
             let attempt = attempt(&app, &client, endpoint.clone(), &row, allow_private).await;
             if let Err(error) = store::finish(&app.db, &row.id, &attempt).await {
                 tracing::warn!(%error, delivery = row.id, "logging a webhook attempt failed");
             }
-            // A row whose endpoint left the configuration says nothing about an endpoint.
+            // A row whose endpoint left the configuration (or was deleted) says nothing about an
+            // endpoint.
             let Some(endpoint) = endpoint else { return };
             match store::count_attempt(&app.db, &endpoint.id, &attempt).await {
                 Ok(Some(reason)) => disabled(&app, &endpoint, &reason).await,
@@ -97,6 +110,13 @@ async fn attempt(
         next_attempt_at: now + backoff_secs(row.attempts + 1),
     };
     let Some(endpoint) = endpoint else {
+        if is_organization_endpoint(&row.endpoint_id) {
+            // Deleted with its queue (or its organization) while this row was being queued or
+            // claimed: nobody is to receive it.
+            attempt.error = Some("the endpoint was deleted".into());
+            attempt.outcome = "failed";
+            return attempt;
+        }
         // While a revision rolls out, the process it replaces still runs this worker on the same
         // database: an endpoint the new revision added is unknown here. Retried (the new process
         // sends it), so only an endpoint that stays removed fails, after the retry window.

@@ -18,8 +18,14 @@
 //! (which lists it still), so it stays disabled across revisions and restarts until
 //! `POST /v1/admin/webhooks/{id}/enable`. Its events keep being queued and wait; enabling sends
 //! them, oldest first. The instance's owner (`AUTHSTACK_NOTIFY_EMAIL`) is mailed when it happens.
+//!
+//! Endpoints come from two sources: the configuration, and the database for the endpoints an
+//! organization's admins register for their organization's events ([`organization`]). Both share
+//! the outbox, the secrets, the standing and the worker; an event goes to an organization's
+//! endpoints only when it is that organization's (its audit row names the organization).
 
 pub mod delivery;
+pub mod organization;
 pub mod routes;
 pub mod store;
 
@@ -96,6 +102,15 @@ pub fn matches(pattern: &str, event_type: &str) -> bool {
     }
 }
 
+/// How the ids of organizations' endpoints start (those of the configuration are `whe_` and
+/// hex digits).
+pub const ORGANIZATION_ENDPOINT_PREFIX: &str = "whe_org_";
+
+/// Whether `id` names an organization's endpoint rather than one of the configuration.
+pub fn is_organization_endpoint(id: &str) -> bool {
+    id.starts_with(ORGANIZATION_ENDPOINT_PREFIX)
+}
+
 /// The stable id of the endpoint at `url`.
 pub fn endpoint_id(url: &str) -> String {
     let digest = Sha256::digest(url.as_bytes());
@@ -103,13 +118,27 @@ pub fn endpoint_id(url: &str) -> String {
     format!("whe_{hex}")
 }
 
-/// A configured endpoint: the entries of `webhooks` with one URL merged.
+/// An endpoint: of the configuration (the entries of `webhooks` with one URL merged), or of an
+/// organization.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     pub id: String,
     pub url: String,
     pub events: Vec<String>,
     pub description: Option<String>,
+    /// The organization whose events it receives; `None` for an endpoint of the configuration.
+    pub organization_id: Option<String>,
+}
+
+impl Endpoint {
+    /// Whether its patterns select an event of `action`, by its webhook type or by the action
+    /// itself (`auth.*` selects sign-ups and logins too).
+    pub fn selects(&self, action: &str) -> bool {
+        let kind = event_type(action);
+        self.events
+            .iter()
+            .any(|p| matches(p, kind) || matches(p, action))
+    }
 }
 
 /// The endpoints in `hooks`, in configuration order, one per URL.
@@ -124,6 +153,7 @@ pub fn endpoints(hooks: &[Webhook]) -> Vec<Endpoint> {
                 url: hook.url.clone(),
                 events: hook.events.clone(),
                 description: hook.description.clone(),
+                organization_id: None,
             }),
         }
     }

@@ -25,19 +25,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(replay_webhook_event))
 }
 
-/// A configured endpoint (read by the control plane too).
+/// An endpoint with its standing (read by the control plane too).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebhookEndpoint {
-    /// `whe_` and 24 hex digits of the SHA-256 of the URL: stable while the URL is.
+    /// For an endpoint of the configuration, `whe_` and 24 hex digits of the SHA-256 of the URL:
+    /// stable while the URL is. For an organization's endpoint, `whe_org_…`.
     pub id: String,
     pub url: String,
     pub events: Vec<String>,
     pub description: Option<String>,
     /// The signing secret's first characters (`whsec_` and four), to tell secrets apart. The
-    /// secret itself is shown once, by `POST /v1/admin/webhooks/{id}/rotate-secret`.
+    /// secret itself is shown once: by the rotation that creates it (`rotate-secret`), or for
+    /// an organization's endpoint by its creation too.
     pub secret_prefix: String,
     /// When the endpoint was disabled after sustained failure (no deliveries are attempted
-    /// until `POST /v1/admin/webhooks/{id}/enable`); `null` while it is enabled.
+    /// until it is enabled again, `POST .../webhooks/{id}/enable`); `null` while it is enabled.
     #[schema(format = DateTime)]
     pub disabled_at: Option<String>,
     /// Why it was disabled: how long and how many attempts failed, and how the last one did.
@@ -66,7 +68,8 @@ async fn list_webhooks(
     Ok(axum::Json(WebhookList { data }))
 }
 
-async fn describe(app: &crate::App, endpoint: Endpoint) -> Result<WebhookEndpoint> {
+/// `endpoint` with its secret's prefix, its standing and its last delivery.
+pub(crate) async fn describe(app: &crate::App, endpoint: Endpoint) -> Result<WebhookEndpoint> {
     let secrets = store::secrets(&app.db, app.keys.master(), &endpoint.id, app.clock.now()).await?;
     let standing = store::standing(&app.db, &endpoint.id).await?;
     let last = store::last_delivery(&app.db, &endpoint.id).await?;
@@ -139,6 +142,18 @@ async fn send_webhook_test(
     Path(id): Path<String>,
 ) -> Result<(axum::http::StatusCode, axum::Json<TestQueued>)> {
     configured(&app, &id)?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        axum::Json(queue_test(&app, &id, None).await?),
+    ))
+}
+
+/// Queues a [`TEST_EVENT`] for the endpoint `id` alone (of `organization_id`'s, if any).
+pub(crate) async fn queue_test(
+    app: &crate::App,
+    id: &str,
+    organization_id: Option<&str>,
+) -> Result<TestQueued> {
     let event_id = format!("evt_{}", uuid::Uuid::now_v7().simple());
     let data = serde_json::json!({});
     let event = Recorded {
@@ -146,15 +161,12 @@ async fn send_webhook_test(
         action: TEST_EVENT,
         occurred_at: app.clock.now(),
         actor_id: None,
-        target_id: Some(&id),
-        organization_id: None,
+        target_id: Some(id),
+        organization_id,
         data: &data,
     };
-    store::enqueue_to(&app.db, &id, &event).await?;
-    Ok((
-        axum::http::StatusCode::ACCEPTED,
-        axum::Json(TestQueued { event_id }),
-    ))
+    store::enqueue_to(&app.db, id, &event).await?;
+    Ok(TestQueued { event_id })
 }
 
 /// Enable an endpoint disabled after sustained failure: its queued events are sent, oldest
@@ -176,7 +188,7 @@ async fn enable_webhook(
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
     #[param(minimum = 1, maximum = 200)]
-    limit: Option<i64>,
+    pub(crate) limit: Option<i64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -211,7 +223,8 @@ pub struct Replayed {
     pub queued: usize,
 }
 
-/// Send an event again, with the same id and payload, to each endpoint it went to.
+/// Send an event again, with the same id and payload, to each endpoint of the configuration it
+/// went to.
 #[utoipa::path(post, path = "/v1/admin/webhooks/deliveries/{event_id}/replay", tag = "admin", security(("admin_key" = [])),
     params(("event_id" = String, Path)),
     responses((status = 202, body = Replayed), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -220,7 +233,11 @@ async fn replay_webhook_event(
     _admin: Admin,
     Path(event_id): Path<String>,
 ) -> Result<(axum::http::StatusCode, axum::Json<Replayed>)> {
-    let queued = store::replay(&app.db, &event_id, app.clock.now()).await?;
+    // An organization's endpoints are its admins' to replay to.
+    let queued = store::replay(&app.db, &event_id, app.clock.now(), |endpoint| {
+        !super::is_organization_endpoint(endpoint)
+    })
+    .await?;
     if queued == 0 {
         return Err(Error::NotFound("webhook_event"));
     }

@@ -4,36 +4,33 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::{Recorded, endpoints, matches};
+use super::{Recorded, endpoints};
 use crate::clock::{UnixTime, rfc3339};
 use crate::config::Webhook;
 use crate::crypto::MasterKey;
 use crate::db::Db;
 use crate::error::{Error, Result};
 
-/// Queues `event` for every endpoint in `hooks` whose patterns select it (by its webhook type
-/// or its audit action: `auth.*` selects sign-ups and logins too), on `conn` (the transaction
-/// recording the audit event).
+/// Queues `event` for every endpoint whose patterns select it ([`super::Endpoint::selects`]):
+/// those in `hooks` and, for an organization's event, that organization's own, on `conn` (the
+/// transaction recording the audit event).
 pub async fn enqueue(
     conn: &mut sqlx::AnyConnection,
     hooks: &[Webhook],
     event: &Recorded<'_>,
 ) -> Result<()> {
-    if hooks.is_empty() {
-        return Ok(());
-    }
-    let kind = super::event_type(event.action);
-    let targets: Vec<_> = endpoints(hooks)
+    let mut targets: Vec<_> = endpoints(hooks)
         .into_iter()
-        .filter(|e| {
-            e.events
-                .iter()
-                .any(|p| matches(p, kind) || matches(p, event.action))
-        })
+        .filter(|e| e.selects(event.action))
         .collect();
+    if let Some(org_id) = event.organization_id {
+        let own = super::organization::store::of_organization(conn, org_id).await?;
+        targets.extend(own.into_iter().filter(|e| e.selects(event.action)));
+    }
     if targets.is_empty() {
         return Ok(());
     }
+    let kind = super::event_type(event.action);
     let payload = event.payload();
     for endpoint in targets {
         insert_row(
@@ -250,9 +247,14 @@ pub async fn last_delivery(db: &Db, endpoint_id: &str) -> Result<Option<Delivery
     Ok(deliveries(db, endpoint_id, 1).await?.into_iter().next())
 }
 
-/// Queues `event_id` again for each endpoint it went to (at the back of each endpoint's queue,
-/// with the same event id and payload); returns the new rows' count.
-pub async fn replay(db: &Db, event_id: &str, now: UnixTime) -> Result<usize> {
+/// Queues `event_id` again for each endpoint it went to that `keep` selects (at the back of
+/// each endpoint's queue, with the same event id and payload); returns the new rows' count.
+pub async fn replay(
+    db: &Db,
+    event_id: &str,
+    now: UnixTime,
+    keep: impl Fn(&str) -> bool,
+) -> Result<usize> {
     let mut tx = db.begin_write().await?;
     let rows = sqlx::query(
         "SELECT endpoint_id, event_type, payload FROM webhook_outbox WHERE event_id = $1 \
@@ -261,14 +263,19 @@ pub async fn replay(db: &Db, event_id: &str, now: UnixTime) -> Result<usize> {
     .bind(event_id)
     .fetch_all(&mut *tx)
     .await?;
+    let mut queued = 0;
     for r in &rows {
         let endpoint_id: String = r.try_get("endpoint_id")?;
+        if !keep(&endpoint_id) {
+            continue;
+        }
         let kind: String = r.try_get("event_type")?;
         let payload: String = r.try_get("payload")?;
         insert_row(&mut *tx, event_id, &endpoint_id, &kind, &payload, now).await?;
+        queued += 1;
     }
     tx.commit().await?;
-    Ok(rows.len())
+    Ok(queued)
 }
 
 /// The secrets an endpoint signs with: the current one, and the previous one while it is valid.
@@ -419,15 +426,28 @@ pub async fn rotate(
     previous_until: UnixTime,
 ) -> Result<(SecretString, Option<UnixTime>)> {
     secrets(db, master, endpoint_id, now).await?;
+    let mut tx = db.begin_write().await?;
+    let rotated = rotate_in(&mut tx, master, endpoint_id, now, previous_until).await?;
+    tx.commit().await?;
+    Ok(rotated)
+}
+
+/// [`rotate`] on `conn`, for an endpoint whose secret exists.
+pub async fn rotate_in(
+    conn: &mut sqlx::AnyConnection,
+    master: &MasterKey,
+    endpoint_id: &str,
+    now: UnixTime,
+    previous_until: UnixTime,
+) -> Result<(SecretString, Option<UnixTime>)> {
     let fresh = super::new_secret();
     let sealed = master
         .seal(fresh.expose_secret().as_bytes(), endpoint_id)
         .map_err(Error::Internal)?;
-    let mut tx = db.begin_write().await?;
     let shown: Option<i64> =
         sqlx::query_scalar("SELECT secret_shown_at FROM webhook_endpoints WHERE id = $1")
             .bind(endpoint_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
     let previous_until = shown.map(|_| previous_until);
     sqlx::query(
@@ -439,10 +459,47 @@ pub async fn rotate(
     .bind(sealed)
     .bind(now)
     .bind(endpoint_id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
     Ok((fresh, previous_until))
+}
+
+/// Creates the secret of a new endpoint, shown now (by the answer that creates the endpoint),
+/// on `conn`; returns it.
+pub async fn create_secret(
+    conn: &mut sqlx::AnyConnection,
+    master: &MasterKey,
+    endpoint_id: &str,
+    now: UnixTime,
+) -> Result<SecretString> {
+    let fresh = super::new_secret();
+    let sealed = master
+        .seal(fresh.expose_secret().as_bytes(), endpoint_id)
+        .map_err(Error::Internal)?;
+    sqlx::query(
+        "INSERT INTO webhook_endpoints (id, secret_sealed, created_at, secret_shown_at) VALUES ($1, $2, $3, $3)",
+    )
+    .bind(endpoint_id)
+    .bind(sealed)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(fresh)
+}
+
+/// Deletes an endpoint's secret, standing and deliveries (an organization's endpoint that is
+/// deleted), on `conn`.
+pub async fn forget(conn: &mut sqlx::AnyConnection, endpoint_id: &str) -> Result<()> {
+    for sql in [
+        "DELETE FROM webhook_outbox WHERE endpoint_id = $1",
+        "DELETE FROM webhook_endpoints WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(endpoint_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 fn open(master: &MasterKey, sealed: &str, endpoint_id: &str) -> Result<SecretString> {

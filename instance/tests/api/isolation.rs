@@ -22,6 +22,7 @@ fn endpoints(
     role: &str,
     invitation: &str,
     api_key: &str,
+    (webhook, event): (&str, &str),
 ) -> Vec<(&'static str, String, Value, bool)> {
     let o = format!("/v1/organizations/{org}");
     vec![
@@ -98,6 +99,49 @@ fn endpoints(
             Value::Null,
             true,
         ),
+        ("GET", format!("{o}/webhooks"), Value::Null, true),
+        (
+            "POST",
+            format!("{o}/webhooks"),
+            json!({ "url": "http://127.0.0.1:9/sneaky", "events": ["*"] }),
+            true,
+        ),
+        (
+            "DELETE",
+            format!("{o}/webhooks/{webhook}"),
+            Value::Null,
+            true,
+        ),
+        (
+            "POST",
+            format!("{o}/webhooks/{webhook}/rotate-secret"),
+            json!({}),
+            true,
+        ),
+        (
+            "POST",
+            format!("{o}/webhooks/{webhook}/test"),
+            json!({}),
+            true,
+        ),
+        (
+            "POST",
+            format!("{o}/webhooks/{webhook}/enable"),
+            json!({}),
+            true,
+        ),
+        (
+            "GET",
+            format!("{o}/webhooks/{webhook}/deliveries"),
+            Value::Null,
+            true,
+        ),
+        (
+            "POST",
+            format!("{o}/webhooks/deliveries/{event}/replay"),
+            json!({}),
+            true,
+        ),
     ]
 }
 
@@ -120,6 +164,10 @@ async fn snapshot(app: &TestApp, org: &str, owner: &str) -> Value {
         "roles": app.get_as(&format!("/v1/organizations/{org}/roles"), owner).await.body,
         "invitations": app.get_as(&format!("/v1/organizations/{org}/invitations"), owner).await.body,
         "api_keys": app.get_as(&format!("/v1/organizations/{org}/api-keys"), owner).await.body,
+        // Their standing and deliveries move with the worker; the endpoints and secrets may not.
+        "webhooks": app.get_as(&format!("/v1/organizations/{org}/webhooks"), owner).await.body["data"]
+            .as_array()
+            .map(|list| list.iter().map(|w| json!([w["id"], w["url"], w["events"], w["secret_prefix"]])).collect::<Vec<_>>()),
     })
 }
 
@@ -181,6 +229,27 @@ async fn nothing_leaks_across_organizations_or_instances(backend: Backend) {
         .expect("key id")
         .to_owned();
 
+    let webhook = app
+        .post_as(
+            &format!("/v1/organizations/{org}/webhooks"),
+            &owner,
+            json!({ "url": "http://127.0.0.1:9/alpha", "events": ["organization.updated"] }),
+        )
+        .await
+        .body["webhook"]["id"]
+        .as_str()
+        .expect("webhook id")
+        .to_owned();
+    let webhook_event = app
+        .post_as(
+            &format!("/v1/organizations/{org}/webhooks/{webhook}/test"),
+            &owner,
+            json!({}),
+        )
+        .await
+        .str("event_id");
+    let hooks = (webhook.as_str(), webhook_event.as_str());
+
     let outsider = app
         .register("owner-b@example.com", "correct horse battery")
         .await
@@ -241,7 +310,7 @@ async fn nothing_leaks_across_organizations_or_instances(backend: Backend) {
         ("another organization's key token", &beta_token),
     ];
     for (method, path, body, viewer_refused) in
-        endpoints(&org, &member_id, &role, &invitation, &api_key)
+        endpoints(&org, &member_id, &role, &invitation, &api_key, hooks)
     {
         for (who, token) in walkers {
             let reply = call(&app, method, &path, token, &body).await;
@@ -297,14 +366,15 @@ async fn nothing_leaks_across_organizations_or_instances(backend: Backend) {
         .unwrap_or_default();
     assert_eq!(
         count,
-        walkers.len() * endpoints(&org, "", "", "", "").len(),
+        walkers.len() * endpoints(&org, "", "", "", "", ("", "")).len(),
         "{}",
         denied.body
     );
 
     // Finally, an expired token gets nothing either.
     app.clock.advance(301);
-    for (method, path, body, _) in endpoints(&org, &member_id, &role, &invitation, &api_key) {
+    for (method, path, body, _) in endpoints(&org, &member_id, &role, &invitation, &api_key, hooks)
+    {
         call(&app, method, &path, &owner, &body)
             .await
             .assert_error(401, "unauthorized");

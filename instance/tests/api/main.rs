@@ -32,6 +32,7 @@ mod oidc_token;
 mod ops;
 mod org_audit;
 mod org_keys;
+mod org_webhooks;
 mod orgs;
 mod pages;
 mod passwords;

@@ -13,9 +13,11 @@ import type {
   CreateInvitationParams,
   CreateOrganizationApiKeyParams,
   CreateOrganizationParams,
+  CreateOrganizationWebhookParams,
   CreateRoleParams,
   CreateUserParams,
   CreatedOrganizationApiKey,
+  CreatedOrganizationWebhook,
   ImportReport,
   ImportRow,
   Invitation,
@@ -26,10 +28,12 @@ import type {
   Organization,
   OrganizationApiKey,
   OrganizationMembership,
+  OrganizationWebhook,
   PermissionCheck,
   PermissionInfo,
   ProviderMetadata,
   Role,
+  RotatedWebhookSecret,
   SessionInfo,
   SignUpParams,
   UpdateMeParams,
@@ -38,6 +42,9 @@ import type {
   UpdateUserParams,
   User,
   UserPage,
+  WebhookDelivery,
+  WebhookReplayed,
+  WebhookTestQueued,
   UserQuery,
 } from './types';
 
@@ -212,6 +219,28 @@ export interface OrganizationApiKeysApi {
   revoke(organizationId: string, keyId: string): Promise<void>;
 }
 
+/**
+ * An organization's webhook endpoints, which receive its audit events signed per Standard
+ * Webhooks; every call needs `webhooks:manage`.
+ */
+export interface OrganizationWebhooksApi {
+  /** Oldest first, with their standing and last delivery; a secret's first characters only. */
+  list(organizationId: string): Promise<OrganizationWebhook[]>;
+  /** The returned `secret` (`whsec_…`) is shown this once. */
+  create(organizationId: string, params: CreateOrganizationWebhookParams): Promise<CreatedOrganizationWebhook>;
+  delete(organizationId: string, webhookId: string): Promise<void>;
+  /** A new secret, shown this once; the previous one keeps signing for 24 hours. */
+  rotateSecret(organizationId: string, webhookId: string): Promise<RotatedWebhookSecret>;
+  /** Queues a `webhook.test` event for this endpoint alone. */
+  test(organizationId: string, webhookId: string): Promise<WebhookTestQueued>;
+  /** Enables an endpoint disabled after sustained failure; its queued events are sent. */
+  enable(organizationId: string, webhookId: string): Promise<OrganizationWebhook>;
+  /** The delivery log, newest first (`limit` 1 to 200, default 50). */
+  deliveries(organizationId: string, webhookId: string, params?: { limit?: number }): Promise<WebhookDelivery[]>;
+  /** Sends an event again (same id and payload) to each of the organization's endpoints it went to. */
+  replay(organizationId: string, eventId: string): Promise<WebhookReplayed>;
+}
+
 export interface PermissionsApi {
   /** The instance's permission catalogue, as seen from an organization. */
   list(organizationId: string): Promise<PermissionInfo[]>;
@@ -227,6 +256,7 @@ export interface AuthStackClient {
   readonly invitations: InvitationsApi;
   readonly roles: RolesApi;
   readonly apiKeys: OrganizationApiKeysApi;
+  readonly webhooks: OrganizationWebhooksApi;
   readonly permissions: PermissionsApi;
   /** The gateway URL every request goes to. */
   readonly baseUrl: string;

@@ -81,6 +81,14 @@ describe('requests', () => {
       ['GET /v1/organizations/org_1/api-keys', () => client.apiKeys.list('org_1'), { data: [] }],
       ['POST /v1/organizations/org_1/api-keys', () => client.apiKeys.create('org_1', { name: 'CI', permissions: ['members:read'] }), { key: 'ask_org_x', api_key: {} }],
       ['DELETE /v1/organizations/org_1/api-keys/orgkey_1', () => client.apiKeys.revoke('org_1', 'orgkey_1')],
+      ['GET /v1/organizations/org_1/webhooks', () => client.webhooks.list('org_1'), { data: [] }],
+      ['POST /v1/organizations/org_1/webhooks', () => client.webhooks.create('org_1', { url: 'https://siem.example.com/h', events: ['organization.*'] }), { secret: 'whsec_x', webhook: {} }],
+      ['DELETE /v1/organizations/org_1/webhooks/whe_org_1', () => client.webhooks.delete('org_1', 'whe_org_1')],
+      ['POST /v1/organizations/org_1/webhooks/whe_org_1/rotate-secret', () => client.webhooks.rotateSecret('org_1', 'whe_org_1'), { id: 'whe_org_1', secret: 'whsec_y' }],
+      ['POST /v1/organizations/org_1/webhooks/whe_org_1/test', () => client.webhooks.test('org_1', 'whe_org_1'), { event_id: 'evt_1' }],
+      ['POST /v1/organizations/org_1/webhooks/whe_org_1/enable', () => client.webhooks.enable('org_1', 'whe_org_1'), {}],
+      ['GET /v1/organizations/org_1/webhooks/whe_org_1/deliveries', () => client.webhooks.deliveries('org_1', 'whe_org_1', { limit: 5 }), { data: [] }],
+      ['POST /v1/organizations/org_1/webhooks/deliveries/evt_1/replay', () => client.webhooks.replay('org_1', 'evt_1'), { event_id: 'evt_1', queued: 1 }],
       ['GET /v1/organizations/org_1/permissions', () => client.permissions.list('org_1'), { data: [] }],
       ['GET /v1/organizations/org_1/permissions/check', () => client.permissions.check('org_1', 'members:invite', 'usr_2'), { allowed: true }],
       ['POST /v1/auth/password/change', () => client.auth.changePassword({ current_password: 'a', new_password: 'b' }), { status: 'ok' }],
@@ -96,6 +104,9 @@ describe('requests', () => {
     expect(bodies['PATCH /v1/organizations/org_1/members/usr_2']).toEqual({ role: 'admin' });
     expect(bodies['POST /v1/organizations/org_1/invitations']).toEqual({ email: 'b@example.com', role: 'member' });
     expect(bodies['POST /v1/organizations/org_1/api-keys']).toEqual({ name: 'CI', permissions: ['members:read'] });
+    expect(bodies['POST /v1/organizations/org_1/webhooks']).toEqual({ url: 'https://siem.example.com/h', events: ['organization.*'] });
+    const deliveries = instance.requests.find((r) => r.path.endsWith('/deliveries'))!;
+    expect(Object.fromEntries(deliveries.query)).toEqual({ limit: '5' });
     const check = instance.requests.find((r) => r.path.endsWith('/permissions/check'))!;
     expect(Object.fromEntries(check.query)).toEqual({ permission: 'members:invite', user_id: 'usr_2' });
     const audit = instance.requests.find((r) => r.path.endsWith('/audit-logs'))!;

@@ -9,6 +9,7 @@ import type {
   MeApi,
   MembersApi,
   OrganizationApiKeysApi,
+  OrganizationWebhooksApi,
   OrganizationsApi,
   PermissionsApi,
   RolesApi,
@@ -244,6 +245,50 @@ export function createClient(options: ClientOptions): AuthStackClient {
     },
   };
 
+  const webhooks: OrganizationWebhooksApi = {
+    list: async (id) =>
+      (await authed((bearer) => transport.call('get', '/v1/organizations/{id}/webhooks', { path: org(id), bearer }))).data,
+    create: (id, body) =>
+      authed((bearer) => transport.call('post', '/v1/organizations/{id}/webhooks', { path: org(id), body, bearer })),
+    async delete(id, webhook_id) {
+      await authed((bearer) =>
+        transport.call('delete', '/v1/organizations/{id}/webhooks/{webhook_id}', { path: { id, webhook_id }, bearer }),
+      );
+    },
+    rotateSecret: (id, webhook_id) =>
+      authed((bearer) =>
+        transport.call('post', '/v1/organizations/{id}/webhooks/{webhook_id}/rotate-secret', {
+          path: { id, webhook_id },
+          bearer,
+        }),
+      ),
+    test: (id, webhook_id) =>
+      authed((bearer) =>
+        transport.call('post', '/v1/organizations/{id}/webhooks/{webhook_id}/test', { path: { id, webhook_id }, bearer }),
+      ),
+    enable: (id, webhook_id) =>
+      authed((bearer) =>
+        transport.call('post', '/v1/organizations/{id}/webhooks/{webhook_id}/enable', { path: { id, webhook_id }, bearer }),
+      ),
+    deliveries: async (id, webhook_id, params = {}) =>
+      (
+        await authed((bearer) =>
+          transport.call('get', '/v1/organizations/{id}/webhooks/{webhook_id}/deliveries', {
+            path: { id, webhook_id },
+            query: { limit: params.limit },
+            bearer,
+          }),
+        )
+      ).data,
+    replay: (id, event_id) =>
+      authed((bearer) =>
+        transport.call('post', '/v1/organizations/{id}/webhooks/deliveries/{event_id}/replay', {
+          path: { id, event_id },
+          bearer,
+        }),
+      ),
+  };
+
   const permissions: PermissionsApi = {
     list: async (id) =>
       (await authed((bearer) => transport.call('get', '/v1/organizations/{id}/permissions', { path: org(id), bearer })))
@@ -266,6 +311,7 @@ export function createClient(options: ClientOptions): AuthStackClient {
     invitations,
     roles,
     apiKeys,
+    webhooks,
     permissions,
     baseUrl: transport.baseUrl,
     load: () => session.load(),

@@ -12,6 +12,7 @@ export type {
   MeApi,
   MembersApi,
   OrganizationApiKeysApi,
+  OrganizationWebhooksApi,
   OrganizationsApi,
   PermissionsApi,
   RolesApi,

@@ -19,6 +19,15 @@ export type PermissionInfo = Schemas['PermissionView'];
 export type OrganizationApiKey = Schemas['OrgKeyView'];
 /** A created key: `key` (`ask_org_…`) is shown this once. */
 export type CreatedOrganizationApiKey = Schemas['CreatedApiKey'];
+/** An organization's webhook endpoint with its standing; the secret's first characters only. */
+export type OrganizationWebhook = Schemas['OrgWebhook'];
+/** A registered endpoint: `secret` (`whsec_…`) is shown this once. */
+export type CreatedOrganizationWebhook = Schemas['CreatedOrgWebhook'];
+/** A new secret, shown this once; the previous one signs until `previous_secret_expires_at`. */
+export type RotatedWebhookSecret = Schemas['RotatedSecret'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type WebhookTestQueued = Schemas['WebhookTestQueued'];
+export type WebhookReplayed = Schemas['WebhookReplayed'];
 export type PermissionCheck = Schemas['PermissionCheck'];
 export type AuditEntry = Schemas['AuditEntry'];
 export type AuditPage = Schemas['AuditPage'];
@@ -42,6 +51,7 @@ export type AcceptInvitationParams = Schemas['AcceptInvitationRequest'];
 export type CreateRoleParams = Schemas['CreateRoleRequest'];
 export type UpdateRoleParams = Schemas['UpdateRoleRequest'];
 export type CreateOrganizationApiKeyParams = Schemas['CreateApiKeyRequest'];
+export type CreateOrganizationWebhookParams = Schemas['CreateOrgWebhookRequest'];
 export type CreateUserParams = Schemas['CreateUserRequest'];
 export type UpdateUserParams = Schemas['UpdateUserRequest'];
 export type BanParams = Schemas['BanRequest'];

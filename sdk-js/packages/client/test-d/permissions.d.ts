@@ -17,7 +17,8 @@ export type AuthStackPermission =
   | 'projects:delete'
   | 'reports:export'
   | 'roles:manage'
-  | 'roles:read';
+  | 'roles:read'
+  | 'webhooks:manage';
 
 declare module '@authstack/client' {
   interface Register {

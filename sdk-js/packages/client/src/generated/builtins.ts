@@ -15,6 +15,7 @@ export const BUILTIN_PERMISSIONS = [
   "billing:read",
   "billing:manage",
   "api_keys:manage",
+  "webhooks:manage",
 ] as const;
 
 /** The roles every organization has; organizations add custom roles with their own keys. */
@@ -37,8 +38,8 @@ export const BUILTIN_ROLE_DEFINITIONS = {
   },
   admin: {
     name: "Admin",
-    description: "Manages the organization, its members, roles and API keys; cannot delete it or manage billing.",
-    permissions: ["organization:read", "organization:update", "members:read", "members:invite", "members:update", "members:remove", "roles:read", "roles:manage", "audit:read", "billing:read", "api_keys:manage"],
+    description: "Manages the organization, its members, roles, API keys and webhooks; cannot delete it or manage billing.",
+    permissions: ["organization:read", "organization:update", "members:read", "members:invite", "members:update", "members:remove", "roles:read", "roles:manage", "audit:read", "billing:read", "api_keys:manage", "webhooks:manage"],
   },
   member: {
     name: "Member",

@@ -358,7 +358,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send an event again, with the same id and payload, to each endpoint it went to. */
+        /**
+         * Send an event again, with the same id and payload, to each endpoint of the configuration it
+         *     went to.
+         */
         post: operations["replay_webhook_event"];
         delete?: never;
         options?: never;
@@ -1015,6 +1018,147 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/organizations/{id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's webhook endpoints, oldest first, with their standing and last delivery;
+         *     a secret's first characters only (needs `webhooks:manage`).
+         */
+        get: operations["list_org_webhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint for the organization's events (needs `webhooks:manage`; at
+         *     most 10 per organization). The signing secret is in this answer only.
+         */
+        post: operations["create_org_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/{id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an endpoint (needs `webhooks:manage`): its queued deliveries and its log go with it,
+         *     and nothing more is sent to it.
+         */
+        delete: operations["delete_org_webhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/{id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's delivery log, newest first (needs `webhooks:manage`). */
+        get: operations["list_org_webhook_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/{id}/webhooks/{webhook_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable an endpoint disabled after sustained failure (needs `webhooks:manage`): its queued
+         *     events are sent, oldest first. A no-op for an enabled endpoint.
+         */
+        post: operations["enable_org_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/{id}/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace an endpoint's signing secret and show it, once (needs `webhooks:manage`). The
+         *     previous secret keeps signing for 24 hours.
+         */
+        post: operations["rotate_org_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/{id}/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a `webhook.test` event for this endpoint alone (needs `webhooks:manage`), signed and
+         *     logged like any event.
+         */
+        post: operations["send_org_webhook_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organizations/{id}/webhooks/deliveries/{event_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an event again, with the same id and payload, to each of the organization's endpoints
+         *     it went to (needs `webhooks:manage`).
+         */
+        post: operations["replay_org_webhook_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1210,6 +1354,12 @@ export interface components {
             /** @description `ask_org_…`; store it now. */
             key: string;
         };
+        /** @description A registered endpoint: its secret is shown here once (then only by a rotation). */
+        CreatedOrgWebhook: {
+            /** @description `whsec_…`: verify deliveries with it (Standard Webhooks); store it now. */
+            secret: string;
+            webhook: components["schemas"]["OrgWebhook"];
+        };
         CreateInvitationRequest: {
             /** Format: email */
             email: string;
@@ -1224,6 +1374,19 @@ export interface components {
             settings?: Record<string, unknown> | null;
             /** @description Unique across the instance; derived from the name when absent. */
             slug?: string | null;
+        };
+        CreateOrgWebhookRequest: {
+            description?: string | null;
+            /**
+             * @description The organization's events it receives: names (`organization.member_added`), prefixes
+             *     (`organization.*`) or `*`.
+             */
+            events: components["schemas"]["EventPattern"][];
+            /**
+             * @description `https://` (or `http://` to localhost); a public address unless the instance runs in
+             *     development.
+             */
+            url: string;
         };
         CreateRoleRequest: {
             description?: string | null;
@@ -1278,6 +1441,8 @@ export interface components {
             /** @description Human-readable explanation; wording may change. */
             message: string;
         };
+        /** @description An event name, a prefix or `*` (see `config::is_event_pattern`). */
+        EventPattern: string;
         /** @enum {string} */
         Format: "json" | "jsonl" | "csv";
         ImportReport: {
@@ -1432,6 +1597,16 @@ export interface components {
             prefix: string;
             /** Format: date-time */
             revoked_at?: string | null;
+        };
+        /** @description An organization's endpoint with its standing. */
+        OrgWebhook: components["schemas"]["WebhookEndpoint"] & {
+            /** Format: date-time */
+            created_at: string;
+            /** @description The user or API key (`orgkey_…`) that registered it. */
+            created_by?: string | null;
+        };
+        OrgWebhookList: {
+            data: components["schemas"]["OrgWebhook"][];
         };
         /** @description Whether a permission is granted, and why. */
         PermissionCheck: {
@@ -1808,26 +1983,30 @@ export interface components {
             /** @description `pending`, `delivered` or `failed`. */
             status: string;
         };
-        /** @description A configured endpoint (read by the control plane too). */
+        /** @description An endpoint with its standing (read by the control plane too). */
         WebhookEndpoint: {
             description?: string | null;
             /**
              * Format: date-time
              * @description When the endpoint was disabled after sustained failure (no deliveries are attempted
-             *     until `POST /v1/admin/webhooks/{id}/enable`); `null` while it is enabled.
+             *     until it is enabled again, `POST .../webhooks/{id}/enable`); `null` while it is enabled.
              */
             disabled_at?: string | null;
             /** @description Why it was disabled: how long and how many attempts failed, and how the last one did. */
             disabled_reason?: string | null;
             events: string[];
-            /** @description `whe_` and 24 hex digits of the SHA-256 of the URL: stable while the URL is. */
+            /**
+             * @description For an endpoint of the configuration, `whe_` and 24 hex digits of the SHA-256 of the URL:
+             *     stable while the URL is. For an organization's endpoint, `whe_org_…`.
+             */
             id: string;
             last_delivery?: null | components["schemas"]["WebhookDelivery"];
             /** @description The newest delivery's status (`pending`, `delivered`, `failed`), absent before the first. */
             last_delivery_status?: string | null;
             /**
              * @description The signing secret's first characters (`whsec_` and four), to tell secrets apart. The
-             *     secret itself is shown once, by `POST /v1/admin/webhooks/{id}/rotate-secret`.
+             *     secret itself is shown once: by the rotation that creates it (`rotate-secret`), or for
+             *     an organization's endpoint by its creation too.
              */
             secret_prefix: string;
             url: string;
@@ -5691,6 +5870,414 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_org_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgWebhookList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_org_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOrgWebhookRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedOrgWebhook"];
+                };
+            };
+            /** @description A malformed URL, pattern or description (`invalid_request`), or a URL the instance may not send to: loopback, private or link-local (`url_not_allowed`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Lacking `webhooks:manage`, or the organization has 10 endpoints (`limit_exceeded`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than the endpoint accepts (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_org_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_org_webhook_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description `limit` is not an integer from 1 to 200 (`invalid_request`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    enable_org_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgWebhook"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_org_webhook_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_org_webhook_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestQueued"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replay_org_webhook_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReplayed"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No endpoint of the organization got this event. */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -196,7 +196,7 @@ describe('useRoles', () => {
     );
     await waitFor(() => expect(screen.getAllByTestId('roles')[0]).toHaveTextContent('owner,admin,member,viewer'));
     expect(fake.count('GET', `/v1/organizations/${org.id}/roles`)).toBe(1);
-    expect(api.availablePermissions).toHaveLength(13);
+    expect(api.availablePermissions).toHaveLength(14);
     await act(() => api.createRole({ key: 'auditor', name: 'Auditor', permissions: ['audit:read'] }));
     await waitFor(() =>
       screen.getAllByTestId('roles').forEach((el) => expect(el).toHaveTextContent('owner,admin,member,viewer,auditor')),

@@ -1707,26 +1707,30 @@ export interface components {
             /** @description Newest first. */
             data: components["schemas"]["WebhookDelivery"][];
         };
-        /** @description A configured endpoint (read by the control plane too). */
+        /** @description An endpoint with its standing (read by the control plane too). */
         WebhookEndpoint: {
             description?: string | null;
             /**
              * Format: date-time
              * @description When the endpoint was disabled after sustained failure (no deliveries are attempted
-             *     until `POST /v1/admin/webhooks/{id}/enable`); `null` while it is enabled.
+             *     until it is enabled again, `POST .../webhooks/{id}/enable`); `null` while it is enabled.
              */
             disabled_at?: string | null;
             /** @description Why it was disabled: how long and how many attempts failed, and how the last one did. */
             disabled_reason?: string | null;
             events: string[];
-            /** @description `whe_` and 24 hex digits of the SHA-256 of the URL: stable while the URL is. */
+            /**
+             * @description For an endpoint of the configuration, `whe_` and 24 hex digits of the SHA-256 of the URL:
+             *     stable while the URL is. For an organization's endpoint, `whe_org_…`.
+             */
             id: string;
             last_delivery?: null | components["schemas"]["WebhookDelivery"];
             /** @description The newest delivery's status (`pending`, `delivered`, `failed`), absent before the first. */
             last_delivery_status?: string | null;
             /**
              * @description The signing secret's first characters (`whsec_` and four), to tell secrets apart. The
-             *     secret itself is shown once, by `POST /v1/admin/webhooks/{id}/rotate-secret`.
+             *     secret itself is shown once: by the rotation that creates it (`rotate-secret`), or for
+             *     an organization's endpoint by its creation too.
              */
             secret_prefix: string;
             url: string;
