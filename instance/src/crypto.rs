@@ -73,6 +73,25 @@ impl MasterKey {
         }
     }
 
+    /// Uses `configured` when given, else `data_dir/master.key`, which must exist: for tools
+    /// that run beside an instance and must seal under its key, never a new one.
+    pub fn load_existing(
+        configured: Option<&SecretString>,
+        data_dir: &Path,
+    ) -> anyhow::Result<Self> {
+        if let Some(encoded) = configured {
+            return Self::from_base64(encoded.expose_secret()).context("AUTHSTACK_MASTER_KEY");
+        }
+        let path = data_dir.join(MASTER_KEY_FILE);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "reading {} (give the instance's AUTHSTACK_MASTER_KEY when it is not there)",
+                path.display()
+            )
+        })?;
+        Self::from_base64(text.trim()).with_context(|| format!("{}", path.display()))
+    }
+
     fn from_base64(encoded: &str) -> anyhow::Result<Self> {
         let bytes = STANDARD
             .decode(encoded.trim())

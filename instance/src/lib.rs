@@ -14,6 +14,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod firebase;
 pub mod flow;
 pub mod http;
 pub mod invitations;
@@ -271,7 +272,10 @@ impl Running {
 pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
-    let master = crypto::MasterKey::load_or_create(config.master_key.as_ref(), &config.data_dir)?;
+    let master = Arc::new(crypto::MasterKey::load_or_create(
+        config.master_key.as_ref(),
+        &config.data_dir,
+    )?);
     let db = Db::connect(
         config.database_url.as_ref().map(|u| u.expose_secret()),
         &config.data_dir,
@@ -290,7 +294,7 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
         clock.now(),
     )
     .await?;
-    let keys = Keys::load(db.clone(), master, clock.clone()).await?;
+    let keys = Keys::load(db.clone(), master.clone(), clock.clone()).await?;
     let limits = match &config.redis_url {
         Some(url) => Limits::redis(
             RedisLimits::connect(url.expose_secret(), &instance_id)
@@ -315,7 +319,8 @@ pub async fn start(config: ServerConfig, clock: Clock) -> anyhow::Result<Running
     let app = Arc::new(App {
         rbac: rbac::Catalogue::from_config(&config.instance.organizations)
             .map_err(anyhow::Error::msg)?,
-        passwords: Passwords::new(&config.instance.passwords)?,
+        passwords: Passwords::new(&config.instance.passwords)?
+            .with_hash_keys(passwords::HashKeys::new(db.clone(), master)),
         mailer: Mailer::new(
             config.smtp_url.as_ref(),
             &config.instance.mail.from,

@@ -3,7 +3,9 @@
 //!
 //! Scenarios: `login` (password login, a fresh session each time), `refresh` (each worker
 //! follows its own refresh-token chain, as a client would), `me` (authenticated GET /v1/me),
-//! and the OpenID Provider's `oidc-signin`, `oidc-exchange` and `oidc-page` (see [`oidc`]).
+//! the OpenID Provider's `oidc-signin`, `oidc-exchange` and `oidc-page` (see [`oidc`]), and
+//! `signup` and `webhook-drain` (see [`webhooks`]; for `webhook-drain` the last argument is
+//! the number of events, not seconds).
 //! Prints one JSON line: what was counted, requests, errors, requests/s, p50 and p99 latency in
 //! ms (and, for `oidc-signin`, the mean time of each of its four requests; for `oidc-exchange`,
 //! how many codes were collected beforehand and at what rate).
@@ -11,6 +13,7 @@
 //! Usage: cargo run --release --example loadgen -- BASE_URL ADMIN_KEY SCENARIO [connections] [seconds]
 
 mod oidc;
+mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -146,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let [_, base, admin_key, scenario, rest @ ..] = args.as_slice() else {
         bail!(
-            "usage: loadgen BASE_URL ADMIN_KEY login|refresh|me|oidc-signin|oidc-exchange|oidc-page [connections] [seconds]"
+            "usage: loadgen BASE_URL ADMIN_KEY login|refresh|me|oidc-signin|oidc-exchange|oidc-page|signup|webhook-drain [connections] [seconds|events]"
         );
     };
     let connections: usize = rest.first().map(|s| s.parse()).transpose()?.unwrap_or(16);
@@ -158,6 +161,14 @@ async fn main() -> anyhow::Result<()> {
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(connections)
         .build()?;
+    let received = webhooks::receiver().await?;
+    if scenario == "webhook-drain" {
+        let received = received.context("webhook-drain needs LOADGEN_RECEIVER")?;
+        let events = seconds as u64;
+        let line = webhooks::drain(&http, base, admin_key, connections, events, received).await?;
+        println!("{line}");
+        return Ok(());
+    }
 
     // One verified user per worker, created through the admin API.
     let mut emails = Vec::new();
@@ -181,7 +192,7 @@ async fn main() -> anyhow::Result<()> {
         "oidc-signin" | "oidc-exchange" | "oidc-page" => {
             Some(oidc::register(&http, base, admin_key).await?)
         }
-        "login" | "refresh" | "me" => None,
+        "login" | "refresh" | "me" | "signup" => None,
         other => bail!("unknown scenario {other}"),
     };
 
@@ -204,6 +215,7 @@ async fn main() -> anyhow::Result<()> {
                     oidc::signin(worker, client, started, seconds).await
                 }
                 ("oidc-page", Some(client)) => oidc::page(worker, client, started, seconds).await,
+                ("signup", None) => webhooks::signup(worker, started, seconds).await,
                 ("oidc-exchange", Some(client)) => {
                     oidc::exchange(worker, client, seconds, ready, out_of_codes).await
                 }

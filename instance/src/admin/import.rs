@@ -87,6 +87,35 @@ impl From<Auth0User> for ImportRow {
     }
 }
 
+/// How many of one kind were written (or, in a dry run, would be) and how many were there
+/// already (the Keycloak and Firebase imports).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub imported: usize,
+    pub unchanged: usize,
+}
+
+/// The user an import would create that is there already: the one with `external_id`, else the
+/// one with `email` (the importers' look-up before each write, which makes a re-run a no-op).
+pub async fn find_existing(
+    db: &Db,
+    external_id: Option<&str>,
+    email: &str,
+) -> sqlx::Result<Option<User>> {
+    if let Some(id) = external_id
+        && let Some(found) = crate::users::store::find_by_external_id(db, id).await?
+    {
+        return Ok(Some(found));
+    }
+    match EmailAddress::parse(email) {
+        Ok(email) => crate::users::store::find_by_email(db, &email).await,
+        Err(_) => Ok(None),
+    }
+}
+
+/// A user imported disabled is banned until the end of 9999.
+pub const DISABLED_UNTIL: UnixTime = 253_402_300_799;
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rejected {
     /// Position of the row in the batch (0-based) or line in the file (1-based).

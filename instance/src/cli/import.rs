@@ -1,5 +1,6 @@
 //! `authstack-instance import FILE`: users from JSON lines, in batches, with a progress bar;
-//! `import keycloak FILE` reads a Keycloak realm export instead ([`super::import_keycloak`]).
+//! `import keycloak FILE` reads a Keycloak realm export instead ([`super::import_keycloak`]),
+//! `import firebase FILE` a Firebase Authentication export ([`super::import_firebase`]).
 //!
 //! After each committed batch the byte offset reached is written to `FILE.checkpoint`, so an
 //! interrupted import resumes where it stopped. Rejected rows go to `FILE.rejected.jsonl`
@@ -32,6 +33,9 @@ pub enum ImportSource {
     /// Import an Auth0 user export (JSON lines with bcrypt `passwordHash`; resumable like the
     /// JSON-lines import).
     Auth0(JsonLinesArgs),
+    /// Import a Firebase Authentication export (`firebase auth:export --format=json`) with the
+    /// project's password hash parameters (idempotent).
+    Firebase(Box<super::import_firebase::FirebaseArgs>),
 }
 
 #[derive(Args)]
@@ -60,6 +64,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     match args.source {
         Some(ImportSource::Keycloak(args)) => super::import_keycloak::run(*args).await,
         Some(ImportSource::Auth0(args)) => run_json_lines(args, auth0_row).await,
+        Some(ImportSource::Firebase(args)) => super::import_firebase::run(*args).await,
         None => {
             run_json_lines(args.json_lines, |line| {
                 serde_json::from_str::<ImportRow>(line).map_err(|e| e.to_string())

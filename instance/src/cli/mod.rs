@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
 mod import;
+mod import_firebase;
 mod import_keycloak;
 
 #[derive(Parser)]
@@ -30,7 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the instance API.
     Serve(Box<ServeArgs>),
-    /// Import users from a JSON-lines file (resumable), or a Keycloak realm (`import keycloak`).
+    /// Import users from a JSON-lines file (resumable), an Auth0, Firebase or Keycloak export
+    /// (`import auth0|firebase|keycloak`).
     Import(import::ImportArgs),
     /// Print the OpenAPI document.
     Openapi,

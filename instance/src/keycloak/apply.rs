@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use super::credentials::Password;
 use super::plan::{Plan, PlannedUser};
 use super::{Counts, Item, Report};
-use crate::admin::import::{ImportRow, validate};
+use crate::admin::import::{DISABLED_UNTIL, ImportRow, find_existing, validate};
 use crate::applications::{Application, OrganizationSelection, new_application_id, new_secret};
 use crate::clock::UnixTime;
 use crate::db::{Db, Scope};
@@ -19,9 +19,6 @@ use crate::rbac::store::CustomRole;
 
 /// Users written per transaction.
 const BATCH: usize = 500;
-
-/// A disabled Keycloak user is imported banned until the end of 9999.
-const DISABLED_UNTIL: UnixTime = 253_402_300_799;
 
 /// Writes `plan` (or, with `dry_run`, only counts what it would write); `progress` is told
 /// how many users are done after each batch.
@@ -122,16 +119,8 @@ pub async fn apply(
         let mut tx = db.begin_write().await?;
         for user in batch {
             done += 1;
-            let found = match &user.external_id {
-                Some(id) => crate::users::store::find_by_external_id(db, id).await?,
-                None => None,
-            };
-            let found = match (found, crate::users::EmailAddress::parse(&user.email)) {
-                (Some(found), _) => Some(found),
-                (None, Ok(email)) => crate::users::store::find_by_email(db, &email).await?,
-                (None, Err(_)) => None,
-            };
-            if let Some(found) = found {
+            if let Some(found) = find_existing(db, user.external_id.as_deref(), &user.email).await?
+            {
                 report.users.unchanged += 1;
                 members.push((Some(found.id), user.memberships));
                 continue;

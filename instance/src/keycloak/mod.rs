@@ -46,13 +46,7 @@ pub struct Item {
     pub reason: String,
 }
 
-/// How many of one kind were written (or, in a dry run, would be) and how many were there
-/// already.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    pub imported: usize,
-    pub unchanged: usize,
-}
+pub use crate::admin::import::Counts;
 
 #[derive(Debug, Serialize)]
 pub struct Report {

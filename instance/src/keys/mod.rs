@@ -61,7 +61,7 @@ struct KeyRing {
 /// The instance's signing keys.
 pub struct Keys {
     db: Db,
-    master: MasterKey,
+    master: Arc<MasterKey>,
     clock: Clock,
     ring: ArcSwap<KeyRing>,
     /// Serialises rotations and reloads; also spaces out reloads caused by unknown `kid`s.
@@ -81,7 +81,7 @@ const RETIRED_KEY_GRACE_SECS: i64 = 60;
 
 impl Keys {
     /// Loads the keys, generating the first one on a fresh instance.
-    pub async fn load(db: Db, master: MasterKey, clock: Clock) -> anyhow::Result<Keys> {
+    pub async fn load(db: Db, master: Arc<MasterKey>, clock: Clock) -> anyhow::Result<Keys> {
         let stored = store::all(&db).await?;
         let stored = if stored.iter().any(|k| k.retired_at.is_none()) {
             stored
@@ -98,6 +98,20 @@ impl Keys {
             ring: ArcSwap::from_pointee(ring),
             reload: Mutex::new(Instant::now()),
         })
+    }
+
+    /// Checks that `master` is the key the instance in `db` seals with: it opens the active
+    /// signing key. For tools that seal secrets for the instance from outside it (imports).
+    pub async fn check_master_key(db: &Db, master: &MasterKey) -> anyhow::Result<()> {
+        let stored = store::all(db).await?;
+        let active = stored
+            .iter()
+            .find(|k| k.retired_at.is_none())
+            .context("the instance has no signing key yet: start it once first")?;
+        master
+            .open(&active.private_key_sealed, &active.kid)
+            .map(|_| ())
+            .context("this is not the instance's master key (AUTHSTACK_MASTER_KEY or DATA_DIR/master.key)")
     }
 
     /// The master key, for the other secrets the instance seals at rest.

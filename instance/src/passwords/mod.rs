@@ -1,8 +1,12 @@
 //! Password hashing and policy. New hashes are Argon2id (m = 19456 KiB, t = 2, p = 1, the OWASP
-//! baseline); imported bcrypt, PBKDF2 ([`pbkdf2`]) and differently tuned Argon2 hashes verify
-//! and are re-hashed on the next successful login.
+//! baseline); imported bcrypt, PBKDF2 ([`pbkdf2`]), Firebase scrypt ([`firebase`], whose
+//! signer key is kept apart in [`hash_keys`]) and differently tuned Argon2 hashes verify and are
+//! re-hashed on the next successful login.
 
+pub mod firebase;
+pub mod hash_keys;
 pub mod pbkdf2;
+mod store;
 
 use std::cell::RefCell;
 use std::collections::{HashSet, VecDeque};
@@ -16,6 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::PasswordPolicy;
 use crate::error::{Error, Result};
+pub use hash_keys::HashKeys;
 
 const BUILTIN_COMMON: &str = include_str!("common-passwords.txt");
 
@@ -40,6 +45,8 @@ pub enum Verdict {
 pub struct Passwords {
     jobs: Arc<JobQueue>,
     common: HashSet<String>,
+    /// Where the signer keys of imported Firebase hashes are; without it they do not verify.
+    hash_keys: Option<HashKeys>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -193,7 +200,8 @@ pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
     Ok(phc.to_string())
 }
 
-/// Verifies against an Argon2 or PBKDF2 PHC string or a bcrypt hash (blocking).
+/// Verifies against an Argon2 or PBKDF2 PHC string or a bcrypt hash (blocking). A Firebase hash
+/// needs its signer key: [`Passwords::verify`] verifies those.
 pub fn verify_blocking(password: &str, stored: &str) -> Verdict {
     if stored.starts_with("$2a$") || stored.starts_with("$2b$") || stored.starts_with("$2y$") {
         return match bcrypt::verify(password, stored) {
@@ -283,7 +291,17 @@ impl Passwords {
                 })
                 .context("starting a password hashing thread")?;
         }
-        Ok(Passwords { jobs, common })
+        Ok(Passwords {
+            jobs,
+            common,
+            hash_keys: None,
+        })
+    }
+
+    /// Verifies imported Firebase hashes too, with the signer keys in `keys`.
+    pub fn with_hash_keys(mut self, keys: HashKeys) -> Passwords {
+        self.hash_keys = Some(keys);
+        self
     }
 
     /// Runs `work` on a hashing thread and awaits its result.
@@ -349,6 +367,9 @@ impl Passwords {
     /// Verifies `password` against `stored`; with no stored hash it spends the same effort on a
     /// dummy hash and reports a mismatch.
     pub async fn verify(&self, password: &SecretString, stored: Option<&str>) -> Result<Verdict> {
+        if let Some(imported) = stored.and_then(firebase::parse) {
+            return self.verify_firebase(password, imported).await;
+        }
         let password = password.clone();
         let (target, real) = match stored {
             Some(hash) => (hash.to_owned(), true),
@@ -358,6 +379,34 @@ impl Passwords {
             .run(move || verify_blocking(password.expose_secret(), &target))
             .await?;
         Ok(if real { verdict } else { Verdict::Mismatch })
+    }
+
+    /// A Firebase hash, with the signer key its `k` names. A key that is missing or does not
+    /// open is the instance's fault, not the user's: an error, not a mismatch.
+    async fn verify_firebase(
+        &self,
+        password: &SecretString,
+        stored: firebase::Stored,
+    ) -> Result<Verdict> {
+        let keys = self
+            .hash_keys
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("imported Firebase hashes cannot be verified here"))?;
+        let key = keys.open(&stored.key_id).await?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "the signer key {} of an imported Firebase hash is missing",
+                stored.key_id
+            )
+        })?;
+        let password = password.clone();
+        let matched = self
+            .run(move || firebase::verify(password.expose_secret(), &stored, key.expose_secret()))
+            .await?;
+        Ok(if matched {
+            Verdict::MatchNeedsRehash
+        } else {
+            Verdict::Mismatch
+        })
     }
 }
 

@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod emails;
 mod faults;
+mod import_firebase;
 mod import_keycloak;
 mod invitations;
 mod isolation;
