@@ -88,3 +88,16 @@ def map_path_parameters(ctx, path_parameters):
     elif path.startswith("/v1/ops/instances/"):
         path_parameters["id"] = CHOICE.choice(_instance_ids())
     return path_parameters
+
+
+@schemathesis.hook
+def map_body(ctx, body):
+    """An account webhook's `url` that would be delivered to goes to a closed loopback port: the
+    control plane under `authstack dev` sends its events to any address, and the fuzzer's must
+    not leave this machine. URLs the control plane refuses anyway (other schemes, garbage) stay."""
+    op = ctx.operation
+    if op.method.upper() == "POST" and op.path == "/v1/accounts/{id}/webhooks" and isinstance(body, dict):
+        url = body.get("url")
+        if isinstance(url, str) and url.strip().lower().startswith(("http://", "https://")):
+            body["url"] = "http://127.0.0.1:9/schemathesis"
+    return body

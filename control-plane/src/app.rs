@@ -20,7 +20,7 @@ use crate::platform::{self, Platform};
 use crate::provisioner::Provisioner;
 use crate::provisioner::kubernetes::KubernetesProvisioner;
 use crate::provisioner::local::{LocalOptions, LocalProvisioner};
-use crate::{billing, customize, ops};
+use crate::{account_webhooks, billing, customize, ops};
 
 /// Everything a request handler can reach.
 pub struct App {
@@ -212,6 +212,7 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
         reconcile::spawn_event_log(app.clone(), event_log),
         reconcile::spawn(app.clone()),
         billing::spawn_clock(app.clone(), app.config.billing_tick),
+        account_webhooks::delivery::spawn(app.clone()),
     ];
     let (shutdown, mut stopped) = tokio::sync::watch::channel(false);
     let service = crate::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();

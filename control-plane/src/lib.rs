@@ -6,6 +6,7 @@
 //! serves [`router`]; the gateway is started separately ([`gateway::start`]) or in the same
 //! process by `authstack dev`.
 
+pub mod account_webhooks;
 pub mod accounts;
 pub mod app;
 pub mod applications;

@@ -65,6 +65,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(crate::keys::routes::router())
         .merge(crate::applications::routes::router())
         .merge(crate::webhooks::routes::router())
+        .merge(crate::account_webhooks::routes::router())
         .merge(crate::audit::routes::router())
         .merge(crate::billing::webhook::router())
 }

@@ -259,6 +259,13 @@ pub async fn activate(
                                 "previous_plan": previous.as_ref().map(|p| p.plan.clone()) }),
         )
         .await?;
+        let event = match action {
+            "subscription.plan_changed" => "subscription.updated",
+            _ => "subscription.activated",
+        };
+        let data = serde_json::json!({ "status": "active", "plan": plan, "region": region,
+                                       "previous_plan": previous.as_ref().map(|p| p.plan.clone()) });
+        crate::account_webhooks::record(&mut tx, now, account_id, event, data).await?;
     }
     changes::record(&mut *tx, now).await?;
     tx.commit().await?;
@@ -275,6 +282,15 @@ async fn stop_instances(
 ) -> Result<()> {
     let now = app.clock.now();
     let delete_after = now + app.config.data_retention.as_secs() as i64;
+    let before = store::find(&mut *conn, account_id).await?;
+    if let Some(before) = before.filter(|s| s.status != status) {
+        let event = match status {
+            Status::Suspended => "subscription.suspended",
+            _ => "subscription.canceled",
+        };
+        let data = serde_json::json!({ "status": status, "plan": before.plan, "previous_status": before.status });
+        crate::account_webhooks::record(conn, now, account_id, event, data).await?;
+    }
     store::stop(&mut *conn, account_id, status, delete_after, now).await?;
     instances::set_desired(conn, account_id, Desired::Suspended, now).await?;
     changes::record(&mut *conn, now).await?;

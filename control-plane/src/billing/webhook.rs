@@ -203,6 +203,15 @@ pub async fn apply(app: &AppState, event: &Event) -> Result<bool> {
             {
                 store::set_plan(&mut *tx, &account_id, plan).await?;
                 instances::change_plan(&mut tx, &account_id, plan, now).await?;
+                let data = serde_json::json!({ "status": current.status, "plan": plan, "previous_plan": current.plan });
+                crate::account_webhooks::record(
+                    &mut tx,
+                    now,
+                    &account_id,
+                    "subscription.updated",
+                    data,
+                )
+                .await?;
             }
             let current = store::find(&mut *tx, &account_id)
                 .await?
@@ -353,6 +362,11 @@ async fn set_active(
     event_created: i64,
 ) -> Result<()> {
     let now = app.clock.now();
+    if current.status != Status::Active {
+        let data = serde_json::json!({ "status": "active", "plan": current.plan, "previous_status": current.status });
+        crate::account_webhooks::record(tx, now, account_id, "subscription.activated", data)
+            .await?;
+    }
     store::resume(
         &mut **tx,
         account_id,
@@ -378,6 +392,10 @@ async fn set_past_due(
     }
     let now = app.clock.now();
     let grace_until = now + app.config.payment_grace.as_secs() as i64;
+    if current.status != Status::PastDue {
+        let data = serde_json::json!({ "status": "past_due", "plan": current.plan, "grace_until": authstack_instance::clock::rfc3339(grace_until) });
+        crate::account_webhooks::record(tx, now, account_id, "subscription.past_due", data).await?;
+    }
     store::set_past_due(&mut **tx, account_id, grace_until, now).await?;
     Ok(())
 }

@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 
 use super::{Desired, Instance, State, record_step, store};
 use crate::AppState;
+use crate::account_webhooks;
 use crate::gateway::changes;
 use crate::ids::InstanceId;
 use crate::provisioner::{Event, InstanceRef, InstanceSpec, Progress};
@@ -175,6 +176,9 @@ async fn work(app: &AppState, instance: Instance) -> anyhow::Result<()> {
                         "ready"
                     };
                     record_step(&mut *tx, &instance.id, now, step, None).await?;
+                    if !adopting {
+                        events_when_ready(&mut tx, &instance, now).await?;
+                    }
                     changes::record(&mut *tx, now).await?;
                     tx.commit().await?;
                     if instance.account_id.is_none() {
@@ -266,6 +270,25 @@ async fn deployed(
     Ok(())
 }
 
+/// The account's events of an instance that became ready on its wanted revision: `instance.ready`
+/// when it was not running (provisioned, resumed, recovered), `revision.deployed` when the
+/// revision is new to it.
+async fn events_when_ready(
+    tx: &mut sqlx::AnyConnection,
+    instance: &Instance,
+    now: i64,
+) -> anyhow::Result<()> {
+    if !matches!(instance.state, State::Ready | State::Updating) {
+        let data = serde_json::json!({ "revision": instance.revision });
+        account_webhooks::record_for_instance(tx, now, instance, "instance.ready", data).await?;
+    }
+    if instance.current_revision != Some(instance.revision) {
+        let data = serde_json::json!({ "revision": instance.revision, "previous_revision": instance.current_revision });
+        account_webhooks::record_for_instance(tx, now, instance, "revision.deployed", data).await?;
+    }
+    Ok(())
+}
+
 /// A revision that did not become ready: it is marked failed with the reason and the instance
 /// goes back to its last healthy revision (which the next pass applies; the local provisioner
 /// never stopped it, the operator rolled the Deployment back itself).
@@ -311,6 +334,9 @@ async fn roll_back(
         serde_json::json!({ "failed": instance.revision, "to": healthy, "reason": detail }),
     )
     .await?;
+    let data = serde_json::json!({ "failed_revision": instance.revision, "revision": healthy, "reason": detail });
+    account_webhooks::record_for_instance(&mut tx, now, instance, "revision.rolled_back", data)
+        .await?;
     changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     tracing::warn!(instance_id = %instance.id, failed = instance.revision, to = healthy, "revision failed; rolled back");
@@ -390,7 +416,19 @@ async fn transition(
     detail: Option<&str>,
 ) -> anyhow::Result<()> {
     let now = app.clock.now();
+    // `instance.failed` when it starts failing (not again at each retry).
+    let failing = match state {
+        State::Failed => super::find(&app.db, instance_id)
+            .await?
+            .filter(|i| i.state != State::Failed),
+        _ => None,
+    };
     let mut tx = app.db.begin_write().await?;
+    if let Some(instance) = &failing {
+        let data = serde_json::json!({ "revision": instance.revision, "reason": detail });
+        account_webhooks::record_for_instance(&mut tx, now, instance, "instance.failed", data)
+            .await?;
+    }
     let last_error = if state == State::Failed { detail } else { None };
     store::set_state(&mut tx, instance_id, state, last_error, now).await?;
     record_step(&mut *tx, instance_id, now, step, detail).await?;

@@ -254,6 +254,9 @@ pub async fn create_for_account(
         serde_json::json!({ "name": name, "kind": kind.as_str(), "environment": environment.as_str() }),
     )
     .await?;
+    let data = serde_json::json!({ "key_id": key.key.id, "name": name, "kind": kind.as_str() });
+    crate::account_webhooks::record_for_instance(&mut tx, now, &instance, "key.created", data)
+        .await?;
     changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     Ok(key)
@@ -311,6 +314,8 @@ pub async fn rotate(
         serde_json::json!({ "new_key_id": new.key.id, "grace_period_secs": grace }),
     )
     .await?;
+    let data = serde_json::json!({ "key_id": old.id, "new_key_id": new.key.id, "instance_id": old.instance_id, "environment": environment.as_str(), "grace_period_secs": grace });
+    crate::account_webhooks::record(&mut tx, now, account_id, "key.rotated", data).await?;
     changes::record(&mut *tx, now).await?;
     tx.commit().await?;
     Ok(new)
@@ -341,6 +346,8 @@ pub async fn revoke(
             serde_json::Value::Null,
         )
         .await?;
+        let data = serde_json::json!({ "key_id": key.id, "instance_id": key.instance_id, "environment": key.environment });
+        crate::account_webhooks::record(&mut tx, now, account_id, "key.revoked", data).await?;
         changes::record(&mut *tx, now).await?;
     }
     tx.commit().await?;

@@ -180,6 +180,17 @@ pub async fn create_revision(
         serde_json::json!({ "revision": number, "source": source.as_str(), "summary": summary }),
     )
     .await?;
+    if source == Source::Promotion {
+        let data = serde_json::json!({ "revision": number, "summary": summary });
+        crate::account_webhooks::record_for_instance(
+            &mut tx,
+            now,
+            instance,
+            "revision.promoted",
+            data,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(number)
 }

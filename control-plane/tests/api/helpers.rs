@@ -15,6 +15,9 @@ use authstack_instance::crypto::MasterKey;
 use serde_json::{Value, json};
 
 mod api;
+mod receiver;
+
+pub use receiver::{Received, Receiver};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 

@@ -1,5 +1,6 @@
 //! The control plane's integration tests: one binary (link time), one module per capability.
 
+mod account_webhooks;
 mod accounts;
 mod application_origins;
 mod applications;

@@ -109,6 +109,22 @@ const ROUTES: &[(&str, &[&str])] = &[
         "/v1/accounts/{id}/instances/{env}/webhooks/deliveries/{event_id}/replay",
         &["post"],
     ),
+    ("/v1/accounts/{id}/webhooks", &["get", "post"]),
+    ("/v1/accounts/{id}/webhooks/{endpoint_id}", &["delete"]),
+    (
+        "/v1/accounts/{id}/webhooks/{endpoint_id}/rotate-secret",
+        &["post"],
+    ),
+    ("/v1/accounts/{id}/webhooks/{endpoint_id}/test", &["post"]),
+    ("/v1/accounts/{id}/webhooks/{endpoint_id}/enable", &["post"]),
+    (
+        "/v1/accounts/{id}/webhooks/{endpoint_id}/deliveries",
+        &["get"],
+    ),
+    (
+        "/v1/accounts/{id}/webhooks/deliveries/{event_id}/replay",
+        &["post"],
+    ),
     ("/v1/accounts/{id}/keys/{key_id}/rotate", &["post"]),
     ("/v1/accounts/{id}/keys/{key_id}", &["delete"]),
     ("/v1/accounts/{id}/audit-logs", &["get"]),

@@ -18,18 +18,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use secrecy::SecretString;
 use tokio::task::JoinSet;
 
 use super::store::{self, Attempt, Due};
-use super::{
-    EXCERPT_BYTES, Endpoint, GIVE_UP_AFTER_SECS, backoff_secs, endpoints, is_organization_endpoint,
-};
+use super::{EXCERPT_BYTES, Endpoint, GIVE_UP_AFTER_SECS, endpoints, is_organization_endpoint};
 use crate::App;
+use crate::clock::UnixTime;
 use crate::outbound::{failure, refused_literal};
 
 const TICK: Duration = Duration::from_secs(1);
 const TIMEOUT: Duration = Duration::from_secs(10);
-const CLAIM_SECS: i64 = 60;
+/// How long a worker holds a row it attempts (a killed worker's claim lapses after it).
+pub const CLAIM_SECS: i64 = 60;
 
 /// Sends webhooks for `app` until the task is aborted (on shutdown).
 pub fn spawn(app: Arc<App>, allow_private: bool) -> tokio::task::JoinHandle<()> {
@@ -100,19 +101,11 @@ async fn attempt(
     allow_private: bool,
 ) -> Attempt {
     let now = app.clock.now();
-    let mut attempt = Attempt {
-        at: now,
-        status: None,
-        error: None,
-        latency_ms: 0,
-        excerpt: None,
-        outcome: "pending",
-        next_attempt_at: now + backoff_secs(row.attempts + 1),
-    };
     let Some(endpoint) = endpoint else {
         if is_organization_endpoint(&row.endpoint_id) {
             // Deleted with its queue (or its organization) while this row was being queued or
             // claimed: nobody is to receive it.
+            let mut attempt = Attempt::pending(row, now);
             attempt.error = Some("the endpoint was deleted".into());
             attempt.outcome = "failed";
             return attempt;
@@ -120,34 +113,61 @@ async fn attempt(
         // While a revision rolls out, the process it replaces still runs this worker on the same
         // database: an endpoint the new revision added is unknown here. Retried (the new process
         // sends it), so only an endpoint that stays removed fails, after the retry window.
+        let mut attempt = Attempt::pending(row, now);
         attempt.error = Some("the endpoint is not in the configuration this instance runs".into());
         give_up_when_old(&mut attempt, row);
         return attempt;
     };
-    let Ok(url) = reqwest::Url::parse(&endpoint.url) else {
+    let secrets = match store::secrets(&app.db, app.keys.master(), &endpoint.id, now).await {
+        Ok(secrets) => secrets,
+        Err(error) => {
+            tracing::warn!(%error, endpoint = endpoint.id, "webhook secret unavailable");
+            let mut attempt = Attempt::pending(row, now);
+            attempt.error = Some("the signing secret is unavailable".into());
+            return attempt;
+        }
+    };
+    send(
+        client,
+        &endpoint.id,
+        &endpoint.url,
+        &secrets,
+        row,
+        now,
+        allow_private,
+    )
+    .await
+}
+
+/// One attempt to deliver `row` to `url` at `now`, signed with each of `secrets`: refused
+/// before sending when `url` is an IP literal the client may not reach, a 2xx within 10
+/// seconds is `delivered`, anything else is retried per [`super::backoff_secs`] until the retry window
+/// ends. The control plane sends its account events with it too.
+pub async fn send(
+    client: &reqwest::Client,
+    endpoint_id: &str,
+    url: &str,
+    secrets: &[SecretString],
+    row: &Due,
+    now: UnixTime,
+    allow_private: bool,
+) -> Attempt {
+    let mut attempt = Attempt::pending(row, now);
+    let Ok(url) = reqwest::Url::parse(url) else {
         attempt.error = Some("the endpoint's URL does not parse".into());
         attempt.outcome = "failed";
         return attempt;
     };
     if let Some(reason) = refused_literal(&url, allow_private) {
         tracing::warn!(
-            endpoint = endpoint.id,
+            endpoint = endpoint_id,
             "webhook refused: not a public address"
         );
         attempt.error = Some(reason);
         attempt.outcome = "failed";
         return attempt;
     }
-    let secrets = match store::secrets(&app.db, app.keys.master(), &endpoint.id, now).await {
-        Ok(secrets) => secrets,
-        Err(error) => {
-            tracing::warn!(%error, endpoint = endpoint.id, "webhook secret unavailable");
-            attempt.error = Some("the signing secret is unavailable".into());
-            return attempt;
-        }
-    };
-    let Some(signature) = super::signature_header(&secrets, &row.event_id, now, &row.payload)
-    else {
+    let Some(signature) = super::signature_header(secrets, &row.event_id, now, &row.payload) else {
         attempt.error = Some("the signing secret is malformed".into());
         return attempt;
     };

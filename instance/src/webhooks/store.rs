@@ -46,7 +46,10 @@ pub async fn enqueue(
     Ok(())
 }
 
-async fn insert_row<'e, E: sqlx::AnyExecutor<'e>>(
+/// Queues one delivery of an event (its id, type and payload) to one endpoint, due now, on
+/// `executor` (the caller's transaction when the event records a change). The control plane
+/// queues its account events with it.
+pub async fn insert_row<'e, E: sqlx::AnyExecutor<'e>>(
     executor: E,
     event_id: &str,
     endpoint_id: &str,
@@ -148,6 +151,21 @@ pub struct Attempt {
     /// `delivered`, `pending` (to be retried at `next_attempt_at`) or `failed`.
     pub outcome: &'static str,
     pub next_attempt_at: UnixTime,
+}
+
+impl Attempt {
+    /// An attempt at `now` that has not succeeded (yet), retried after the backoff.
+    pub fn pending(row: &Due, now: UnixTime) -> Attempt {
+        Attempt {
+            at: now,
+            status: None,
+            error: None,
+            latency_ms: 0,
+            excerpt: None,
+            outcome: "pending",
+            next_attempt_at: now + super::backoff_secs(row.attempts + 1),
+        }
+    }
 }
 
 /// Logs an attempt on its row and releases it.

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Owner, TestPlatform, spawn_platform_with, test_config};
 
-const SECRET: &str = "whsec_test_current";
+pub(crate) const SECRET: &str = "whsec_test_current";
 const OLD_SECRET: &str = "whsec_test_previous";
 
 /// What the fake Stripe API saw: (path, form fields, idempotency key).
@@ -128,7 +128,12 @@ async fn stripe_platform(localstripe: Option<String>) -> (TestPlatform, Recorded
 
 impl TestPlatform {
     /// Delivers `event` to the webhook endpoint, signed with `secret` at `at`.
-    async fn deliver(&self, event: &Value, secret: &str, at: i64) -> crate::helpers::Reply {
+    pub(crate) async fn deliver(
+        &self,
+        event: &Value,
+        secret: &str,
+        at: i64,
+    ) -> crate::helpers::Reply {
         let payload = serde_json::to_vec(event).expect("json");
         let header = signature::sign(&payload, secret, at);
         self.send(
@@ -165,7 +170,7 @@ impl TestPlatform {
     }
 }
 
-fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
+pub(crate) fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
     json!({
         "id": id, "object": "event", "api_version": "2025-03-31.basil", "created": created,
         "type": kind, "livemode": false, "pending_webhooks": 1,
@@ -174,7 +179,7 @@ fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
     })
 }
 
-fn subscription_object(
+pub(crate) fn subscription_object(
     account_id: &str,
     customer: &str,
     status: &str,
@@ -193,7 +198,7 @@ fn subscription_object(
     })
 }
 
-fn invoice_object(customer: &str, status: &str) -> Value {
+pub(crate) fn invoice_object(customer: &str, status: &str) -> Value {
     json!({
         "id": format!("in_{status}"), "object": "invoice", "customer": customer, "status": status,
         "parent": { "type": "subscription_details", "subscription_details": { "subscription": "sub_1QAuthstackTest", "metadata": {} } },

@@ -1,6 +1,10 @@
 // A small typed client for the control-plane API, on the platform access token.
 import type {
   Account,
+  AccountWebhook,
+  AccountWebhookDeliveryList,
+  AccountWebhookList,
+  CreatedAccountWebhook,
   ApiKey,
   ApplicationList,
   ApplicationWithSecret,
@@ -18,6 +22,7 @@ import type {
   FieldError,
   Instance,
   Me,
+  NewAccountWebhook,
   NewApplication,
   NewKey,
   OpsInstance,
@@ -211,6 +216,28 @@ export function createControlPlane(options: ControlPlaneOptions) {
         json<WebhookEndpoint>('POST', `${inst(id, env)}/webhooks/${encodeURIComponent(webhookId)}/enable`),
       replay: (id: string, env: Environment, eventId: string) =>
         json<WebhookReplayed>('POST', `${inst(id, env)}/webhooks/deliveries/${encodeURIComponent(eventId)}/replay`),
+    },
+    accountWebhooks: {
+      /** The endpoints the account registered for the control plane's own events about it. */
+      list: (id: string) => json<AccountWebhookList>('GET', `${acc(id)}/webhooks`),
+      /** Registers one; its signing secret is in this answer only (may need a recent sign-in). */
+      create: (id: string, params: NewAccountWebhook) =>
+        json<CreatedAccountWebhook>('POST', `${acc(id)}/webhooks`, { body: params }),
+      remove: (id: string, endpointId: string) =>
+        json<void>('DELETE', `${acc(id)}/webhooks/${encodeURIComponent(endpointId)}`),
+      deliveries: (id: string, endpointId: string, limit = 50) =>
+        json<AccountWebhookDeliveryList>('GET', `${acc(id)}/webhooks/${encodeURIComponent(endpointId)}/deliveries`, {
+          query: { limit },
+        }),
+      /** A new signing secret, in this answer only; the previous one signs for 24 hours more. */
+      rotateSecret: (id: string, endpointId: string) =>
+        json<WebhookSecret>('POST', `${acc(id)}/webhooks/${encodeURIComponent(endpointId)}/rotate-secret`),
+      test: (id: string, endpointId: string) =>
+        json<WebhookTestQueued>('POST', `${acc(id)}/webhooks/${encodeURIComponent(endpointId)}/test`),
+      enable: (id: string, endpointId: string) =>
+        json<AccountWebhook>('POST', `${acc(id)}/webhooks/${encodeURIComponent(endpointId)}/enable`),
+      replay: (id: string, eventId: string) =>
+        json<WebhookReplayed>('POST', `${acc(id)}/webhooks/deliveries/${encodeURIComponent(eventId)}/replay`),
     },
     instances: {
       /** Replaces the allowed origins; the gateway takes them at once (a new wanted revision records them). */

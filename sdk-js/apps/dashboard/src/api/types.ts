@@ -64,6 +64,13 @@ export type WebhookDeliveryList = Schemas['WebhookDeliveryList'];
 export type WebhookSecret = Schemas['WebhookSecret'];
 export type WebhookTestQueued = Schemas['WebhookTestQueued'];
 export type WebhookReplayed = Schemas['WebhookReplayed'];
+/** An endpoint the account registered for the control plane's events about it (never its secret). */
+export type AccountWebhook = Schemas['AccountWebhook'];
+export type AccountWebhookList = Schemas['AccountWebhookList'];
+export type AccountWebhookDeliveryList = Schemas['AccountWebhookDeliveryList'];
+/** A new account endpoint and its signing secret, shown in this answer only. */
+export type CreatedAccountWebhook = Schemas['CreatedAccountWebhook'];
+export type NewAccountWebhook = Schemas['CreateAccountWebhookRequest'];
 
 export type RevisionSource = Schemas['RevisionSource'];
 export type Outcome = Schemas['Outcome'];

@@ -6,6 +6,7 @@ import { FakeControlPlane, json, renderPage } from '../../../test/fake-control-p
 import { WebhooksPage } from './WebhooksPage';
 
 const BASE = '/v1/accounts/acc_1/instances/live/webhooks';
+const ACCOUNT_BASE = '/v1/accounts/acc_1/webhooks';
 const ID = 'whe_0123456789abcdef01234567';
 const URL_ = 'https://api.example.com/hooks';
 const EVENT = 'evt_0123456789abcdef0123456789abcdef';
@@ -49,6 +50,7 @@ function delivery(extra: Partial<WebhookDelivery> = {}): WebhookDelivery {
 function webhooksApi(first: WebhookEndpoint = endpoint()) {
   let current = first;
   const cp = new FakeControlPlane()
+    .on('GET', ACCOUNT_BASE, () => ({ data: [] }))
     .on('GET', BASE, () => ({ data: [current] }))
     .on('GET', `${BASE}/${ID}/deliveries`, () => ({ data: [delivery()] }))
     .on('POST', `${BASE}/${ID}/rotate-secret`, () => ({
@@ -73,8 +75,10 @@ describe('<WebhooksPage>', () => {
     expect(row).toHaveTextContent('user.*');
     expect(row).toHaveTextContent('whsec_AbCd…');
     expect(screen.getAllByRole('link', { name: 'create a revision' })[0]).toHaveAttribute('href', '/revisions');
-    // Endpoints come from the configuration: no control adds one here.
-    expect(screen.queryByRole('button', { name: /add/i })).toBeNull();
+    // An instance's endpoints come from its configuration: the only control that adds one is the
+    // account events' own.
+    const accountEvents = screen.getByRole('region', { name: 'Account events' });
+    expect(screen.getAllByRole('button', { name: /add/i }).every((b) => accountEvents.contains(b))).toBe(true);
   });
 
   it('rotates a secret and shows it once, with a copy button', async () => {
@@ -144,7 +148,7 @@ describe('<WebhooksPage>', () => {
   });
 
   it('says when the configuration lists no endpoint', async () => {
-    const cp = new FakeControlPlane().on('GET', BASE, () => ({ data: [] }));
+    const cp = new FakeControlPlane().on('GET', BASE, () => ({ data: [] })).on('GET', ACCOUNT_BASE, () => ({ data: [] }));
     renderPage(<WebhooksPage canManage />, cp);
     expect(await screen.findByText('No webhook endpoints')).toBeInTheDocument();
   });

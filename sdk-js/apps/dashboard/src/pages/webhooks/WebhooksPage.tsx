@@ -3,17 +3,21 @@
 // here), its events and its secret's prefix; rotate the secret (shown once, with copy), send a
 // test event, and the delivery log (status, latency, the answer's first bytes) with replay.
 // Endpoints are added and removed by a configuration revision, not here. Seeing them needs
-// `keys:read`, acting on them `keys:manage`; rotating may need a fresh sign-in.
+// `keys:read`, acting on them `keys:manage`; rotating may need a fresh sign-in. Below, the
+// account's own endpoints for the control plane's events (`AccountEvents`).
 import { useState } from 'react';
 import { useAccount } from '../../account/context';
 import { useReauthenticate } from '../../account/reauthenticate';
-import type { Environment, WebhookDelivery, WebhookEndpoint, WebhookSecret } from '../../api/types';
+import type { Environment, WebhookEndpoint, WebhookSecret } from '../../api/types';
 import { Link } from '../../shell/router';
 import { ColumnHeads } from '../../ui/ColumnHeads';
 import { Confirm } from '../../ui/Confirm';
 import { EnvironmentPicker } from '../../ui/EnvironmentPicker';
 import { InstanceLoadError } from '../../ui/InstanceLoadError';
-import { CopyButton, EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
+import { EmptyState, ErrorNotice, formatTime, Loading, Status, useAction, useLoad } from '../../ui/feedback';
+import { AccountEvents } from './AccountEvents';
+import { DeliveryLog } from './DeliveryLog';
+import { SecretCard } from './SecretCard';
 
 const INTRO = (
   <p>
@@ -80,7 +84,11 @@ function Webhooks({ canManage }: { canManage: boolean }) {
       <h1 id="webhooks-title">Webhooks</h1>
       {INTRO}
       <EnvironmentPicker value={env} onChange={switchTo} />
-      {revealed && <SecretCard url={revealed.url} rotated={revealed.rotated} onDone={() => setRevealed(null)} />}
+      {revealed && (
+        <SecretCard secret={revealed.rotated.secret} previousUntil={revealed.rotated.previous_secret_expires_at} onDone={() => setRevealed(null)}>
+          The signing secret of <code>{revealed.url}</code> was rotated.
+        </SecretCard>
+      )}
       {done && <Status>{done}</Status>}
       {action.error !== null && <ErrorNotice error={action.error} />}
       {reauth.dialog}
@@ -195,8 +203,8 @@ function Webhooks({ canManage }: { canManage: boolean }) {
           {open && (
             <DeliveryLog
               key={`${env}:${open}`}
-              env={env}
-              endpoint={endpoints.data.data.find((e) => e.id === open)}
+              url={endpoints.data.data.find((e) => e.id === open)?.url}
+              load={() => api.webhooks.deliveries(account.id, env, open)}
               canManage={canManage}
               onReplay={(d) =>
                 action.run(async () => {
@@ -208,91 +216,7 @@ function Webhooks({ canManage }: { canManage: boolean }) {
           )}
         </>
       )}
+      <AccountEvents canManage={canManage} />
     </section>
-  );
-}
-
-function SecretCard({ url, rotated, onDone }: { url: string; rotated: WebhookSecret; onDone: () => void }) {
-  return (
-    <div className="card" role="region" aria-labelledby="webhook-secret-title">
-      <h2 id="webhook-secret-title">Copy the signing secret now</h2>
-      <p>
-        The signing secret of <code>{url}</code> was rotated. <strong>You won't see this secret again</strong>: verify the{' '}
-        <code>webhook-signature</code> header with it.
-        {rotated.previous_secret_expires_at && ` The previous secret signs too until ${formatTime(rotated.previous_secret_expires_at)}.`}
-      </p>
-      <p className="secret" aria-label="Signing secret">
-        {rotated.secret}
-      </p>
-      <div className="row">
-        <CopyButton text={rotated.secret} label="Copy secret" />
-        <button type="button" className="button-secondary" onClick={onDone}>
-          I have stored it
-        </button>
-      </div>
-    </div>
-  );
-}
-
-function DeliveryLog({
-  env,
-  endpoint,
-  canManage,
-  onReplay,
-}: {
-  env: Environment;
-  endpoint: WebhookEndpoint | undefined;
-  canManage: boolean;
-  onReplay: (d: WebhookDelivery) => Promise<void>;
-}) {
-  const { api, account } = useAccount();
-  const id = endpoint?.id ?? '';
-  const log = useLoad(() => api.webhooks.deliveries(account.id, env, id), [api, account.id, env, id]);
-  if (!endpoint) return null;
-  return (
-    <div className="card" role="region" aria-label={`Deliveries to ${endpoint.url}`}>
-      <h2>Deliveries to {endpoint.url}</h2>
-      <button type="button" className="button-secondary" onClick={() => void log.reload()}>
-        Refresh
-      </button>
-      {log.isLoading && !log.data ? (
-        <Loading label="Loading deliveries…" />
-      ) : !log.data ? (
-        <ErrorNotice error={log.error} onRetry={log.reload} />
-      ) : log.data.data.length === 0 ? (
-        <p>No deliveries yet.</p>
-      ) : (
-        <div className="table-scroll">
-          <table>
-            <ColumnHeads columns={['Event', 'Status', 'Attempts', 'Answer', 'Latency', 'Response', 'Last attempt']} actions={canManage} />
-            <tbody>
-              {log.data.data.map((d) => (
-                <tr key={d.id}>
-                  <th scope="row">
-                    {d.event_type} <code className="hint">{d.event_id}</code>
-                  </th>
-                  <td>
-                    {d.status}
-                    {d.next_attempt_at && <span className="hint"> · next attempt {formatTime(d.next_attempt_at)}</span>}
-                  </td>
-                  <td>{d.attempts}</td>
-                  <td>{d.last_status != null ? `HTTP ${d.last_status}` : (d.last_error ?? '—')}</td>
-                  <td>{d.latency_ms != null ? `${d.latency_ms} ms` : '—'}</td>
-                  <td>{d.response_excerpt ? <code>{d.response_excerpt}</code> : '—'}</td>
-                  <td>{formatTime(d.last_attempt_at)}</td>
-                  {canManage && (
-                    <td>
-                      <button type="button" className="button-secondary" aria-label={`Replay ${d.event_id}`} onClick={() => void onReplay(d).then(log.reload)}>
-                        Replay
-                      </button>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </div>
   );
 }
