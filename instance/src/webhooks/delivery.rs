@@ -40,23 +40,42 @@ pub fn spawn(app: Arc<App>, allow_private: bool) -> tokio::task::JoinHandle<()> 
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(error) = run_once(&app, &client, allow_private).await {
+            if let Err(error) = drain(&app, &client, allow_private).await {
                 tracing::warn!(%error, "webhook delivery round failed");
             }
         }
     })
 }
 
-/// One round: an attempt for each endpoint with a due row, at once.
+/// Rounds until one delivers nothing; returns how many were delivered. A round that delivered
+/// something is followed at once by the next, since each endpoint's next row is due now: a busy
+/// endpoint is not held to one event per tick. Failures are retried later, per the backoff, so a
+/// round of failures (or of nothing) ends it.
+pub async fn drain(
+    app: &Arc<App>,
+    client: &reqwest::Client,
+    allow_private: bool,
+) -> crate::error::Result<usize> {
+    let mut total = 0;
+    loop {
+        match run_once(app, client, allow_private).await? {
+            0 => return Ok(total),
+            delivered => total += delivered,
+        }
+    }
+}
+
+/// One round: an attempt for each endpoint with a due row, at once (its oldest, so each
+/// endpoint receives in order); returns how many were delivered.
 pub async fn run_once(
     app: &Arc<App>,
     client: &reqwest::Client,
     allow_private: bool,
-) -> crate::error::Result<()> {
+) -> crate::error::Result<usize> {
     let now = app.clock.now();
     let due = store::due(&app.db, now).await?;
     if due.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let configured = endpoints(&app.config.load().webhooks);
     let mut attempts = JoinSet::new();
@@ -76,10 +95,14 @@ pub async fn run_once(
             let attempt = attempt(&app, &client, endpoint.clone(), &row, allow_private).await;
             if let Err(error) = store::finish(&app.db, &row.id, &attempt).await {
                 tracing::warn!(%error, delivery = row.id, "logging a webhook attempt failed");
+                return false;
             }
+            let delivered = attempt.outcome == "delivered";
             // A row whose endpoint left the configuration (or was deleted) says nothing about an
             // endpoint.
-            let Some(endpoint) = endpoint else { return };
+            let Some(endpoint) = endpoint else {
+                return delivered;
+            };
             match store::count_attempt(&app.db, &endpoint.id, &attempt).await {
                 Ok(Some(reason)) => disabled(&app, &endpoint, &reason).await,
                 Ok(None) => {}
@@ -87,10 +110,14 @@ pub async fn run_once(
                     tracing::warn!(%error, endpoint = endpoint.id, "counting a webhook attempt failed");
                 }
             }
+            delivered
         });
     }
-    while attempts.join_next().await.is_some() {}
-    Ok(())
+    let mut delivered = 0;
+    while let Some(outcome) = attempts.join_next().await {
+        delivered += usize::from(matches!(outcome, Ok(true)));
+    }
+    Ok(delivered)
 }
 
 async fn attempt(

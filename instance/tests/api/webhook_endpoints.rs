@@ -6,6 +6,7 @@
 //! - `a_test_event_goes_to_that_endpoint_alone`
 //! - `an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed`
 //! - `an_event_for_an_endpoint_this_process_does_not_list_waits`
+//! - `a_busy_endpoint_receives_more_than_one_event_a_tick`
 
 use std::time::Duration;
 
@@ -20,7 +21,38 @@ backend_tests!(
     a_test_event_goes_to_that_endpoint_alone,
     an_endpoint_failing_for_a_day_is_disabled_and_its_owner_mailed,
     an_event_for_an_endpoint_this_process_does_not_list_waits,
+    a_busy_endpoint_receives_more_than_one_event_a_tick,
 );
+
+/// The worker sends each endpoint's rows one at a time, in order; after a round that delivered,
+/// the next round starts at once instead of a second later. Eight queued events would take at
+/// least seven seconds at one a tick; here they arrive within three, in the order queued.
+async fn a_busy_endpoint_receives_more_than_one_event_a_tick(backend: Backend) {
+    let receiver = Receiver::start(0).await;
+    let app = spawn_app_with(backend, config(&receiver.url, &["user.created"])).await;
+    let id = authstack_instance::webhooks::endpoint_id(&receiver.url);
+    let mut queued = Vec::new();
+    for _ in 0..8 {
+        let reply = app
+            .post_as(
+                &format!("/v1/admin/webhooks/{id}/test"),
+                &app.admin_key,
+                json!({}),
+            )
+            .await;
+        assert_eq!(reply.status, 202, "{}", reply.body);
+        queued.push(reply.str("event_id"));
+    }
+    let started = std::time::Instant::now();
+    let got = receiver.wait_for_delivered(8, None).await;
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "8 deliveries took {elapsed:?}"
+    );
+    let order: Vec<String> = got.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(order, queued);
+}
 
 async fn a_test_event_goes_to_that_endpoint_alone(backend: Backend) {
     let (tested, other) = (Receiver::start(0).await, Receiver::start(0).await);
