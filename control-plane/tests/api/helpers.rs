@@ -15,8 +15,10 @@ use authstack_instance::crypto::MasterKey;
 use serde_json::{Value, json};
 
 mod api;
+mod fake_stripe;
 mod receiver;
 
+pub use fake_stripe::{FakeStripe, StripeRequest, customer_id};
 pub use receiver::{Received, Receiver};
 
 pub const PASSWORD: &str = "correct horse battery staple";

@@ -12,110 +12,29 @@ mod events;
 mod localstripe;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authstack_control_plane::billing::stripe::signature;
 use authstack_control_plane::config::{BillingConfig, StripeConfig};
-use axum::extract::State;
-use axum::http::{HeaderMap, Method as HttpMethod, Uri};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::helpers::{Owner, TestPlatform, spawn_platform_with, test_config};
+use crate::helpers::{FakeStripe, Owner, TestPlatform, spawn_platform_with, test_config};
 
 pub(crate) const SECRET: &str = "whsec_test_current";
 const OLD_SECRET: &str = "whsec_test_previous";
 
-/// What the fake Stripe API saw: (path, form fields, idempotency key).
-type Recorded = Arc<Mutex<Vec<(String, HashMap<String, String>, Option<String>)>>>;
-
-#[derive(Clone)]
-struct FakeStripe {
-    recorded: Recorded,
-    /// Everything but Checkout and the portal goes to localstripe when set.
-    localstripe: Option<String>,
-    http: reqwest::Client,
-}
-
-async fn fake_stripe(
-    State(fake): State<FakeStripe>,
-    method: HttpMethod,
-    uri: Uri,
-    headers: HeaderMap,
-    body: String,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let path = uri.path().to_owned();
-    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
-    let idempotency = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    fake.recorded
-        .lock()
-        .expect("lock")
-        .push((path.clone(), form.clone(), idempotency));
-    let n = fake.recorded.lock().expect("lock").len();
-    match path.as_str() {
-        "/v1/checkout/sessions" => axum::Json(json!({
-            "id": format!("cs_test_{n}"), "object": "checkout.session",
-            "url": format!("https://checkout.stripe.com/c/pay/cs_test_{n}")
-        }))
-        .into_response(),
-        "/v1/billing_portal/sessions" => axum::Json(json!({
-            "id": format!("bps_{n}"), "object": "billing_portal.session",
-            "url": format!("https://billing.stripe.com/p/session/test_{n}")
-        }))
-        .into_response(),
-        _ => match &fake.localstripe {
-            Some(base) => {
-                let forwarded = fake
-                    .http
-                    .request(method, format!("{base}{}", uri))
-                    .header("authorization", "Bearer sk_test_authstack")
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("localstripe answers");
-                let status = forwarded.status();
-                let text = forwarded.text().await.unwrap_or_default();
-                (status, [("content-type", "application/json")], text).into_response()
-            }
-            None if path == "/v1/customers" => {
-                axum::Json(json!({ "id": format!("cus_test_{n}"), "object": "customer" }))
-                    .into_response()
-            }
-            None => (axum::http::StatusCode::NOT_FOUND, "{}").into_response(),
-        },
-    }
-}
-
 /// A platform billing through Stripe at the fake (which forwards to `localstripe` if set).
-async fn stripe_platform(localstripe: Option<String>) -> (TestPlatform, Recorded) {
+async fn stripe_platform(localstripe: Option<String>) -> (TestPlatform, FakeStripe) {
     crate::helpers::install_tls_provider();
-    let recorded: Recorded = Arc::default();
-    let fake = FakeStripe {
-        recorded: recorded.clone(),
-        localstripe,
-        http: reqwest::Client::new(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let app = axum::Router::new().fallback(fake_stripe).with_state(fake);
-        let _ = axum::serve(listener, app).await;
-    });
+    let fake = FakeStripe::forwarding_to(localstripe);
+    let base = fake.start().await;
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = test_config(dir.path());
     config.billing = BillingConfig::Stripe(StripeConfig {
         api_key: SecretString::from("sk_test_authstack".to_owned()),
-        api_base: format!("http://{addr}/"),
+        api_base: format!("{base}/"),
         webhook_secrets: vec![
             SecretString::from(SECRET.to_owned()),
             SecretString::from(OLD_SECRET.to_owned()),
@@ -123,7 +42,7 @@ async fn stripe_platform(localstripe: Option<String>) -> (TestPlatform, Recorded
         webhook_tolerance: Duration::from_secs(300),
         return_url: "https://dashboard.authstack.test/billing".into(),
     });
-    (spawn_platform_with(dir, config).await, recorded)
+    (spawn_platform_with(dir, config).await, fake)
 }
 
 impl TestPlatform {
@@ -206,23 +125,22 @@ pub(crate) fn invoice_object(customer: &str, status: &str) -> Value {
     })
 }
 
-/// The call the fake Stripe API recorded first for `path`.
+/// The call the fake Stripe API recorded first for `path`: its path, form and idempotency key.
 fn recorded_call(
-    recorded: &Recorded,
+    recorded: &FakeStripe,
     path: &str,
 ) -> (String, HashMap<String, String>, Option<String>) {
-    recorded
-        .lock()
-        .expect("lock")
-        .iter()
-        .find(|r| r.0 == path)
-        .cloned()
-        .unwrap_or_else(|| panic!("no call to {path}"))
+    let call = recorded.first(path);
+    (
+        call.path,
+        call.form.into_iter().collect(),
+        call.idempotency_key,
+    )
 }
 
 /// Subscribes the owner to starter (a Checkout Session, still `pending`); returns the Stripe
 /// customer the session is for.
-async fn checkout(platform: &TestPlatform, owner: &Owner, recorded: &Recorded) -> String {
+async fn checkout(platform: &TestPlatform, owner: &Owner, recorded: &FakeStripe) -> String {
     let body = json!({ "plan": "starter", "region": "local" });
     let reply = platform
         .post(&owner.account("/subscription"), &owner.token, body)
@@ -257,7 +175,7 @@ fn subscription_created(owner: &Owner, customer: &str, now: i64) -> Value {
 async fn active_subscriber(
     platform: &TestPlatform,
     email: &str,
-    recorded: &Recorded,
+    recorded: &FakeStripe,
 ) -> (Owner, String, i64) {
     let owner = platform.owner(email).await;
     let customer = checkout(platform, &owner, recorded).await;

@@ -6,90 +6,13 @@
 //! - `client_stripe_error_is_bad_gateway`
 //! - `client_debug_hides_the_key`
 
-use std::sync::{Arc, Mutex};
-
 use authstack_control_plane::billing::stripe::{CheckoutRequest, STRIPE_VERSION, StripeClient};
 use authstack_control_plane::error::Error;
-use axum::Router;
-use axum::extract::{Form, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use serde_json::{Value, json};
+use axum::http::{Method, StatusCode};
+use serde_json::json;
 
 use super::{ACCOUNT, config};
-
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: Method,
-    path: String,
-    headers: HeaderMap,
-    form: Vec<(String, String)>,
-}
-
-#[derive(Clone, Default)]
-struct Recorder {
-    requests: Arc<Mutex<Vec<Recorded>>>,
-    /// Answer every request with this Stripe error instead.
-    error: Option<(StatusCode, Value)>,
-}
-
-impl Recorder {
-    fn take(&self) -> Vec<Recorded> {
-        std::mem::take(&mut *self.requests.lock().expect("the lock"))
-    }
-}
-
-async fn record(
-    State(recorder): State<Recorder>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> (StatusCode, axum::Json<Value>) {
-    let path = uri.path().to_owned();
-    // Compared as sets: the order of form fields carries no meaning to Stripe.
-    let mut form = form;
-    form.sort();
-    recorder.requests.lock().expect("the lock").push(Recorded {
-        method,
-        path: path.clone(),
-        headers,
-        form,
-    });
-    if let Some((status, body)) = recorder.error {
-        return (status, axum::Json(body));
-    }
-    let body = match path.as_str() {
-        "/v1/customers" => json!({ "id": "cus_S3kQ9vXw2LmN7p", "object": "customer" }),
-        "/v1/checkout/sessions" => json!({
-            "id": "cs_test_a1pQ3rStUvWx4yZ5", "object": "checkout.session",
-            "url": "https://checkout.stripe.com/c/pay/cs_test_a1pQ3rStUvWx4yZ5#fidkdWxOYHwnPyd1blpxYHZxWjA0"
-        }),
-        "/v1/billing_portal/sessions" => json!({
-            "id": "bps_1RAb3gD5Gf3hT2aBqRsTuVwX", "object": "billing_portal.session",
-            "url": "https://billing.stripe.com/p/session/test_YWNjdF8xUXpYeUQ1R2YzaFQyYUIsU3RyaXBl"
-        }),
-        _ => {
-            return (
-                StatusCode::NOT_FOUND,
-                axum::Json(
-                    json!({ "error": { "message": "Unrecognized request URL", "type": "invalid_request_error" } }),
-                ),
-            );
-        }
-    };
-    (StatusCode::OK, axum::Json(body))
-}
-
-/// Starts the recorder on 127.0.0.1; returns its base URL.
-async fn serve_recorder(recorder: Recorder) -> String {
-    let app = Router::new().fallback(record).with_state(recorder);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let addr = listener.local_addr().expect("an address");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("the recorder") });
-    format!("http://{addr}")
-}
+use crate::helpers::{FakeStripe, StripeRequest as Recorded};
 
 fn header<'a>(request: &'a Recorded, name: &str) -> &'a str {
     request
@@ -140,19 +63,20 @@ fn checkout_request() -> CheckoutRequest {
 
 #[tokio::test]
 async fn client_checkout_session_form() {
-    let recorder = Recorder::default();
+    let recorder = FakeStripe::default();
     // No trailing slash: the client adds it.
-    let base = serve_recorder(recorder.clone()).await;
+    let base = recorder.start().await;
     let client = StripeClient::new(&config(&base, "sk_test_recorder")).expect("a client");
     let request = checkout_request();
     let session = client
         .create_checkout_session(&request)
         .await
         .expect("a session");
-    assert_eq!(session.id, "cs_test_a1pQ3rStUvWx4yZ5");
+    // The fake's answer, read back: its id and its URL with the fragment Stripe's carry.
+    assert_eq!(session.id, "cs_test_1");
     assert_eq!(
         session.url,
-        "https://checkout.stripe.com/c/pay/cs_test_a1pQ3rStUvWx4yZ5#fidkdWxOYHwnPyd1blpxYHZxWjA0"
+        "https://checkout.stripe.com/c/pay/cs_test_1#fidkdWxOYHwnPyd1blpxYHZxWjA0"
     );
     let requests = recorder.take();
     assert_eq!(requests.len(), 1);
@@ -188,8 +112,8 @@ async fn client_checkout_session_form() {
 
 #[tokio::test]
 async fn client_checkout_idempotency_keys_are_derived_from_the_request() {
-    let recorder = Recorder::default();
-    let base = serve_recorder(recorder.clone()).await;
+    let recorder = FakeStripe::default();
+    let base = recorder.start().await;
     let client = StripeClient::new(&config(&base, "sk_test_recorder")).expect("a client");
     // Without a key, one is derived from the request: the same request gets the same key.
     let derived = CheckoutRequest {
@@ -223,8 +147,8 @@ async fn client_checkout_idempotency_keys_are_derived_from_the_request() {
 
 #[tokio::test]
 async fn client_customer_and_portal_forms() {
-    let recorder = Recorder::default();
-    let base = serve_recorder(recorder.clone()).await;
+    let recorder = FakeStripe::default();
+    let base = recorder.start().await;
     let client =
         StripeClient::new(&config(&format!("{base}/"), "sk_test_recorder")).expect("a client");
 
@@ -232,7 +156,7 @@ async fn client_customer_and_portal_forms() {
         .create_customer(ACCOUNT, "Acme Inc.", Some("billing+stripe@acme.example"))
         .await
         .expect("a customer");
-    assert_eq!(customer, "cus_S3kQ9vXw2LmN7p");
+    assert_eq!(customer, crate::helpers::customer_id(1));
     client
         .create_customer(ACCOUNT, "Acme Inc.", None)
         .await
@@ -244,10 +168,7 @@ async fn client_customer_and_portal_forms() {
         )
         .await
         .expect("a portal session");
-    assert_eq!(
-        url,
-        "https://billing.stripe.com/p/session/test_YWNjdF8xUXpYeUQ1R2YzaFQyYUIsU3RyaXBl"
-    );
+    assert_eq!(url, "https://billing.stripe.com/p/session/test_3");
     client
         .create_portal_session(
             "cus_S3kQ9vXw2LmN7p",
@@ -296,10 +217,9 @@ async fn client_customer_and_portal_forms() {
 
 #[tokio::test]
 async fn client_stripe_error_is_bad_gateway() {
-    let recorder = Recorder {
-        error: Some((
-            StatusCode::BAD_REQUEST,
-            json!({ "error": {
+    let recorder = FakeStripe::failing_with(
+        StatusCode::BAD_REQUEST,
+        json!({ "error": {
                 "code": "resource_missing",
                 "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
                 "message": "No such price: 'price_authstack_pro_monthly'",
@@ -307,10 +227,8 @@ async fn client_stripe_error_is_bad_gateway() {
                 "request_log_url": "https://dashboard.stripe.com/test/logs/req_Pq7RsT2uVw3XyZ?t=1745000000",
                 "type": "invalid_request_error"
             } }),
-        )),
-        ..Recorder::default()
-    };
-    let base = serve_recorder(recorder.clone()).await;
+    );
+    let base = recorder.start().await;
     let client = StripeClient::new(&config(&base, "sk_test_recorder")).expect("a client");
     let err = client
         .create_portal_session(
