@@ -186,7 +186,7 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
         .trim_end_matches('/')
         .to_owned();
     let app = Arc::new(App {
-        billing: billing::provider::from_config(&config.billing)?,
+        billing: billing::from_config(&config.billing)?,
         dashboard_url,
         planner,
         platform: Platform::new(platform_id.clone(), &gateway_url, platform_secrets),

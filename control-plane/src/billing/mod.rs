@@ -5,7 +5,7 @@
 //! stopped, data kept) ; `canceled` (instances stopped) ; both → `deleted` after the retention
 //! period (instances and their data deleted). Provider `none` activates at once; provider
 //! `stripe` activates from signed webhook events, each applied exactly once and in any order.
-//! The provider is chosen once at start ([`provider::from_config`]) and asked by
+//! The provider is chosen once at start ([`from_config`]) and asked by
 //! [`subscribe`], [`portal`] and the webhook; the rules and the tables ([`store`]) are shared.
 
 pub mod provider;
@@ -394,6 +394,19 @@ pub fn spawn_clock(app: AppState, interval: std::time::Duration) -> tokio::task:
             if let Err(err) = tick(&app).await {
                 tracing::warn!(error = %err, "billing clock failed");
             }
+        }
+    })
+}
+
+/// The provider `config` asks for. Fails on a Stripe configuration that cannot work (an API
+/// base that is not a URL).
+pub fn from_config(
+    config: &crate::config::BillingConfig,
+) -> Result<std::sync::Arc<dyn provider::BillingProvider>> {
+    Ok(match config {
+        crate::config::BillingConfig::None => std::sync::Arc::new(provider::NoBilling),
+        crate::config::BillingConfig::Stripe(config) => {
+            std::sync::Arc::new(stripe::StripeBilling::new(config)?)
         }
     })
 }

@@ -1,17 +1,14 @@
-//! Who bills: the provider chosen once at start from [`BillingConfig`] and kept on the app.
+//! Who bills: the provider chosen once at start from `BillingConfig` and kept on the app.
 //! [`NoBilling`] grants plans at once and has no portal or webhook; [`StripeBilling`] sends
 //! the customer to Checkout, opens Stripe's billing portal and reads Stripe's signed webhook
 //! deliveries. Billing's rules ([`super::subscribe`], [`super::webhook::apply`]) and its
 //! tables stay the same whichever it is.
 
-use std::sync::Arc;
-
-use super::stripe::{Event, StripeBilling};
+use super::stripe::events::Event;
 use super::{ProviderKind, Subscription};
 use crate::App;
 use crate::accounts::Account;
 use crate::catalog::{Plan, Region};
-use crate::config::BillingConfig;
 use crate::error::{Error, Result};
 use crate::platform::Caller;
 
@@ -48,15 +45,6 @@ pub trait BillingProvider: Send + Sync + std::fmt::Debug {
     /// Reads a delivery to `POST /v1/billing/stripe/webhook` once its `Stripe-Signature`
     /// header is verified at `now` (unix seconds).
     fn stripe_event(&self, signature: Option<&str>, body: &[u8], now: i64) -> Result<Event>;
-}
-
-/// The provider `config` asks for. Fails on a Stripe configuration that cannot work (an API
-/// base that is not a URL).
-pub fn from_config(config: &BillingConfig) -> Result<Arc<dyn BillingProvider>> {
-    Ok(match config {
-        BillingConfig::None => Arc::new(NoBilling),
-        BillingConfig::Stripe(config) => Arc::new(StripeBilling::new(config)?),
-    })
 }
 
 /// Billing `none`: plans are granted at once (the embedded default, and self-hosting).
@@ -100,7 +88,9 @@ mod tests {
     use secrecy::SecretString;
 
     use super::*;
+    use crate::billing::from_config;
     use crate::billing::stripe::{EventKind, signature};
+    use crate::config::BillingConfig;
     use crate::config::StripeConfig;
 
     fn stripe_config(api_base: &str) -> StripeConfig {

@@ -7,7 +7,9 @@
 //! with their line number and reason.
 
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use super::sidecar::sidecar;
 
 use crate::admin::import::{Auth0User, ImportRow, Rejected, import_batch};
 use crate::db::Db;
@@ -52,12 +54,6 @@ pub struct JsonLinesArgs {
     /// Ignore an existing checkpoint and start from the first line.
     #[arg(long)]
     restart: bool,
-}
-
-pub(super) fn sidecar(file: &Path, suffix: &str) -> PathBuf {
-    let mut name = file.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {

@@ -89,7 +89,7 @@ pub async fn run(args: FirebaseArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     print!("{}", report.summary());
     if !args.dry_run && !report.rejected.is_empty() {
-        let path = super::import::sidecar(&args.file, ".rejected.jsonl");
+        let path = super::sidecar::sidecar(&args.file, ".rejected.jsonl");
         let mut out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -98,7 +98,7 @@ pub async fn run(args: KeycloakArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("keycloak-{}", report.realm)));
     if !args.dry_run && !report.rejected.is_empty() {
-        let path = super::import::sidecar(&rejected_file, ".rejected.jsonl");
+        let path = super::sidecar::sidecar(&rejected_file, ".rejected.jsonl");
         let mut out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

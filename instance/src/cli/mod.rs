@@ -15,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 mod import;
 mod import_firebase;
 mod import_keycloak;
+mod sidecar;
 
 #[derive(Parser)]
 #[command(
