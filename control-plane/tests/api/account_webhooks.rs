@@ -7,7 +7,8 @@
 //! - `subscription_changes_and_a_failed_provisioning_are_sent`
 //! - `a_failed_payment_sends_past_due_and_the_end_of_grace_suspended`
 //! - `keys_created_rotated_and_revoked_are_sent`
-//! - `members_without_keys_manage_and_inside_addresses_are_refused`
+//! - `inside_addresses_and_bad_bodies_are_refused`
+//! - `members_without_keys_manage_only_look_and_strangers_find_nothing`
 //! - `a_rotated_secret_and_the_previous_one_both_verify_and_replay_resends`
 //! - `deliveries_wait_while_the_receiver_is_down_and_arrive_in_order`
 
@@ -376,14 +377,10 @@ async fn keys_created_rotated_and_revoked_are_sent() {
 }
 
 #[tokio::test]
-async fn members_without_keys_manage_and_inside_addresses_are_refused() {
+async fn inside_addresses_and_bad_bodies_are_refused() {
     let platform = platform(false, false).await;
     let owner = platform.owner("ssrf@hooks.test").await;
-    let create = async |body: Value| {
-        platform
-            .cp(Method::POST, &hooks(&owner), &owner.token, Some(body))
-            .await
-    };
+    let create = async |body: Value| platform.post(&hooks(&owner), &owner.token, body).await;
     for url in [
         "http://127.0.0.1:9/h",
         "http://[::1]/h",
@@ -399,88 +396,75 @@ async fn members_without_keys_manage_and_inside_addresses_are_refused() {
             refused.body
         );
     }
-    create(json!({ "url": "ftp://hooks.example.com/" }))
-        .await
-        .assert_error(400, "invalid_request");
-    create(json!({ "url": "https://hooks.example.com/", "events": ["user.created"] }))
-        .await
-        .assert_error(400, "invalid_request");
-    create(json!({ "url": "https://hooks.example.com/", "extra": 1 }))
-        .await
-        .assert_error(400, "invalid_request");
+    for body in [
+        json!({ "url": "ftp://hooks.example.com/" }),
+        json!({ "url": "https://hooks.example.com/", "events": ["user.created"] }),
+        json!({ "url": "https://hooks.example.com/", "extra": 1 }),
+    ] {
+        create(body).await.assert_error(400, "invalid_request");
+    }
     let created =
         create(json!({ "url": "https://hooks.example.com/a", "description": "CRM" })).await;
     created.assert_ok(201);
-    let id = created.body["webhook"]["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
     assert_eq!(created.body["webhook"]["events"], json!(["*"]));
     assert_eq!(
         created.body["webhook"]["secret_prefix"],
         created.str("secret")[..10]
     );
+}
 
-    let member = join_as(&platform, &owner, "member@ssrf.hooks.test", "member").await;
-    let listed = platform
-        .cp(Method::GET, &hooks(&owner), &member, None)
-        .await;
+#[tokio::test]
+async fn members_without_keys_manage_only_look_and_strangers_find_nothing() {
+    let platform = platform(false, false).await;
+    let owner = platform.owner("looks@hooks.test").await;
+    let body = json!({ "url": "https://hooks.example.com/a" });
+    let created = platform.post(&hooks(&owner), &owner.token, body).await;
+    created.assert_ok(201);
+    let id = created.body["webhook"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let one = format!("{}/{id}", hooks(&owner));
+
+    let member = join_as(&platform, &owner, "member@looks.hooks.test", "member").await;
+    let listed = platform.get(&hooks(&owner), &member).await;
     listed.assert_ok(200);
     assert_eq!(listed.body["data"][0]["id"], id.as_str());
     assert!(!listed.body.to_string().contains(&created.str("secret")));
     platform
-        .cp(
-            Method::GET,
-            &format!("{}/{id}/deliveries", hooks(&owner)),
-            &member,
-            None,
-        )
+        .get(&format!("{one}/deliveries"), &member)
         .await
         .assert_ok(200);
     let body = json!({ "url": "https://hooks.example.com/b" });
     platform
-        .cp(Method::POST, &hooks(&owner), &member, Some(body))
+        .post(&hooks(&owner), &member, body)
         .await
         .assert_error(403, "forbidden");
     for action in ["test", "rotate-secret", "enable"] {
-        let path = format!("{}/{id}/{action}", hooks(&owner));
         platform
-            .cp(Method::POST, &path, &member, None)
+            .post_empty(&format!("{one}/{action}"), &member)
             .await
             .assert_error(403, "forbidden");
     }
-    let one = format!("{}/{id}", hooks(&owner));
     platform
-        .cp(Method::DELETE, &one, &member, None)
+        .delete(&one, &member)
         .await
         .assert_error(403, "forbidden");
     // Another account's member sees no such endpoint.
     let stranger = platform.owner("stranger@hooks.test").await;
     let theirs = format!("/v1/accounts/{}/webhooks/{id}/test", stranger.account_id);
     platform
-        .cp(Method::POST, &theirs, &stranger.token, None)
+        .post_empty(&theirs, &stranger.token)
         .await
         .assert_error(404, "not_found");
 
+    platform.delete(&one, &owner.token).await.assert_ok(204);
     platform
-        .cp(Method::DELETE, &one, &owner.token, None)
-        .await
-        .assert_ok(204);
-    platform
-        .cp(Method::DELETE, &one, &owner.token, None)
+        .delete(&one, &owner.token)
         .await
         .assert_error(404, "not_found");
-    let audit = platform
-        .cp(
-            Method::GET,
-            &format!(
-                "/v1/accounts/{}/audit-logs?action=account_webhook.",
-                owner.account_id
-            ),
-            &owner.token,
-            None,
-        )
-        .await;
+    let audit = owner.account("/audit-logs?action=account_webhook.");
+    let audit = platform.get(&audit, &owner.token).await;
     let actions: Vec<&str> = audit.body["data"]
         .as_array()
         .expect("a page")
