@@ -256,7 +256,7 @@ mod tests {
         config.role_grants.member = vec!["projects:create".into()];
         let catalogue = Catalogue::from_config(&config).expect("valid");
         assert!(catalogue.contains("projects:create"));
-        assert_eq!(catalogue.builtin_role("owner").map(|p| p.len()), Some(14));
+        assert_eq!(catalogue.builtin_role("owner").map(|p| p.len()), Some(15));
         assert!(
             catalogue
                 .builtin_role("member")
